@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// mqtt-scan: the scanner engine on the command line.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { runScan } from './lib/scan';
+import { TargetError } from './lib/targets';
+import { parseCli, UsageError, USAGE, type CliOptions } from './lib/cli/args';
+import { formatSummary, formatTable } from './lib/cli/table';
+import type { Credentials } from './lib/probe';
+import type { TlsClientOptions } from './lib/mqtt-connect';
+
+async function main(argv: string[]): Promise<number> {
+  const opts = parseCli(argv);
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const credentials = await readCredentials(opts);
+  const tls = readTls(opts);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const progress = process.stderr.isTTY && !opts.json;
+  const { results, summary } = await runScan({
+    targets: opts.target,
+    ports: opts.ports,
+    maxTargets: opts.maxTargets,
+    allowPublic: opts.allowPublic,
+    timeoutMs: opts.timeoutMs,
+    sweepConcurrency: opts.concurrency,
+    probeConcurrency: opts.probeConcurrency,
+    transport: opts.transport,
+    versions: opts.versions,
+    credentials,
+    tls,
+    includeUnreachable: opts.all ? true : 'auto',
+    signal: controller.signal,
+    onProgress: progress
+      ? (p) => process.stderr.write(`\rswept ${p.swept}/${p.total}, open ${p.open}, probed ${p.probed}   `)
+      : undefined,
+  });
+  if (progress) process.stderr.write('\n');
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  } else {
+    process.stdout.write(`${results.length ? formatTable(results) : 'No MQTT port found open.'}\n\n${formatSummary(summary)}\n`);
+  }
+  return summary.cancelled ? 130 : 0;
+}
+
+async function readCredentials(opts: CliOptions): Promise<Credentials | null> {
+  if (!opts.user) return null;
+  if (opts.passwordEnv !== undefined) {
+    const password = process.env[opts.passwordEnv];
+    if (password === undefined) throw new UsageError(`--password-env ${opts.passwordEnv}: that environment variable is not set`);
+    return { username: opts.user, password };
+  }
+  if (opts.passwordStdin) return { username: opts.user, password: await firstLine() };
+  return { username: opts.user };
+}
+
+function firstLine(): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    let done = false;
+    rl.once('line', (line) => {
+      done = true;
+      rl.close();
+      resolve(line);
+    });
+    rl.once('close', () => {
+      if (!done) resolve('');
+    });
+  });
+}
+
+function readTls(opts: CliOptions): TlsClientOptions | undefined {
+  const read = (flag: string, file?: string) => {
+    if (!file) return undefined;
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new UsageError(`${flag} "${file}": ${(err as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+    }
+  };
+  if (!opts.tlsCa && !opts.tlsCert) return undefined;
+  return { ca: read('--tls-ca', opts.tlsCa), cert: read('--tls-cert', opts.tlsCert), key: read('--tls-key', opts.tlsKey) };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: Error) => {
+    if (err instanceof UsageError || err instanceof TargetError) {
+      process.stderr.write(`mqtt-scan: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write('Run mqtt-scan --help for the options.\n');
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`mqtt-scan: ${err.stack ?? err.message}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

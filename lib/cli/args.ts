@@ -1,0 +1,136 @@
+// Command-line options of mqtt-scan, checked strictly: every error names the bad option and value.
+import { parseArgs } from 'node:util';
+import type { MqttVersion } from '../types';
+
+export class UsageError extends Error {}
+
+export const USAGE = `Usage: mqtt-scan --target SPEC [options]
+
+  --target SPEC          addresses to scan: 127.0.0.1, 10.0.0.0/24, 10.0.0.0/255.255.255.0,
+                         10.0.0.1-20, hostnames, IPv6; lists by comma or space; !SPEC excludes
+  --ports LIST           ports and ranges (default 1883,8883), e.g. 1883,8883,8000-8010
+  --user NAME            username to test (with --password-env or --password-stdin)
+  --password-env VAR     read the password from environment variable VAR
+  --password-stdin       read the password from the first line of standard input
+  --timeout MS           connect and CONNACK timeout per attempt (default 2000)
+  --concurrency N        parallel TCP connects while sweeping (default 256)
+  --probe-concurrency N  parallel MQTT probes of open ports (default 32)
+  --transport MODE       auto (default), tcp or tls
+  --mqtt-version LIST    5.0,3.1.1 (default both)
+  --tls-ca FILE          CA certificate (PEM) for the TLS connection
+  --tls-cert FILE        client certificate (PEM), with --tls-key
+  --tls-key FILE         client private key (PEM)
+  --max-targets N        refuse scans larger than N host:port pairs (default 65536)
+  --allow-public         allow addresses outside loopback and private ranges
+  --all                  list closed and filtered ports too, whatever the scan size
+  --json                 print the results as a JSON array
+  -h, --help             show this help
+
+Exit codes: 0 done, 1 failure, 2 bad input.`;
+
+export interface CliOptions {
+  target: string;
+  ports?: string;
+  user?: string;
+  passwordEnv?: string;
+  passwordStdin: boolean;
+  timeoutMs?: number;
+  concurrency?: number;
+  probeConcurrency?: number;
+  transport: 'auto' | 'tcp' | 'tls';
+  versions?: MqttVersion[];
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  maxTargets?: number;
+  allowPublic: boolean;
+  all: boolean;
+  json: boolean;
+  help: boolean;
+}
+
+export function parseCli(argv: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        target: { type: 'string', short: 't' },
+        ports: { type: 'string', short: 'p' },
+        user: { type: 'string', short: 'u' },
+        'password-env': { type: 'string' },
+        'password-stdin': { type: 'boolean', default: false },
+        timeout: { type: 'string' },
+        concurrency: { type: 'string' },
+        'probe-concurrency': { type: 'string' },
+        transport: { type: 'string', default: 'auto' },
+        'mqtt-version': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'max-targets': { type: 'string' },
+        'allow-public': { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return { target: '', transport: 'auto', allowPublic: false, all: false, json: false, passwordStdin: false, help: true };
+  if (v.target === undefined || v.target.trim() === '') throw new UsageError('--target is required (e.g. --target 127.0.0.1)');
+  const transport = v.transport as string;
+  if (!['auto', 'tcp', 'tls'].includes(transport)) throw new UsageError(`--transport "${transport}": must be auto, tcp or tls`);
+  if (v['password-env'] !== undefined && !v.user) throw new UsageError('--password-env needs --user');
+  if (v['password-stdin'] && !v.user) throw new UsageError('--password-stdin needs --user');
+  if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  return {
+    target: v.target,
+    ports: v.ports,
+    user: v.user,
+    passwordEnv: v['password-env'],
+    passwordStdin: !!v['password-stdin'],
+    timeoutMs: intOption('--timeout', v.timeout, 1, 600_000),
+    concurrency: intOption('--concurrency', v.concurrency, 1, 65_536),
+    probeConcurrency: intOption('--probe-concurrency', v['probe-concurrency'], 1, 4096),
+    transport: transport as CliOptions['transport'],
+    versions: versionList(v['mqtt-version']),
+    tlsCa: v['tls-ca'],
+    tlsCert: v['tls-cert'],
+    tlsKey: v['tls-key'],
+    maxTargets: intOption('--max-targets', v['max-targets'], 1, 2 ** 32),
+    allowPublic: !!v['allow-public'],
+    all: !!v.all,
+    json: !!v.json,
+    help: false,
+  };
+}
+
+export function intOption(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  if (!/^\d+$/.test(text)) throw new UsageError(`${name} "${clip(raw)}": must be a whole number from ${min} to ${max}`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`${name} "${clip(raw)}": must be from ${min} to ${max}`);
+  return n;
+}
+
+function versionList(raw: string | undefined): MqttVersion[] | undefined {
+  if (raw === undefined) return undefined;
+  const out: MqttVersion[] = [];
+  for (const token of raw.split(/[\s,]+/).filter(Boolean)) {
+    const v = token === '5' ? '5.0' : token === '3.1.1' || token === '4' ? '3.1.1' : token;
+    if (v !== '5.0' && v !== '3.1.1') throw new UsageError(`--mqtt-version "${clip(token)}": must be 5.0 or 3.1.1`);
+    if (!out.includes(v)) out.push(v);
+  }
+  if (out.length === 0) throw new UsageError('--mqtt-version is empty: give 5.0, 3.1.1 or both');
+  return out;
+}
+
+function clip(s: string): string {
+  return s.length > 60 ? `${s.slice(0, 60)}…` : s;
+}

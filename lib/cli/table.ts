@@ -1,0 +1,41 @@
+// Plain-text results table for terminals, in the seed dashboard's spirit: one row per broker.
+import type { AuthAttempt, ScanResult, ScanSummary } from '../types';
+
+const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
+  ['TARGET', (r) => (r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`)],
+  ['REACH', (r) => r.reachability + (r.errno && r.reachability !== 'filtered' ? ` (${r.errno})` : '')],
+  ['TRANSPORT', (r) => r.transport ?? '-'],
+  ['CLASSIFICATION', (r) => r.classification],
+  ['MQTT', (r) => versions(r)],
+  ['ANONYMOUS', (r) => auth(r.auth.anonymous)],
+  ['WRONG CREDS', (r) => auth(r.auth.wrongCredentials)],
+  ['GIVEN CREDS', (r) => auth(r.auth.givenCredentials)],
+];
+
+function versions(r: ScanResult): string {
+  const ok = Object.entries(r.mqtt.versions).filter(([, s]) => s === 'supported').map(([v]) => v);
+  return ok.length ? ok.join(',') : '-';
+}
+
+function auth(a: AuthAttempt): string {
+  if (a.outcome === 'not_tested') return '-';
+  return a.code === undefined ? a.outcome : `${a.outcome} (${a.code})`;
+}
+
+export function formatTable(results: ScanResult[]): string {
+  const rows = results.map((r) => COLUMNS.map(([, get]) => get(r)));
+  const header = COLUMNS.map(([h]) => h);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function formatSummary(s: ScanSummary): string {
+  const reach = Object.entries(s.reachability).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+  const cls = Object.entries(s.classification).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+  return [
+    `${s.targets} target(s) in ${(s.durationMs / 1000).toFixed(2)} s${s.cancelled ? ' (cancelled)' : ''}`,
+    `reachability: ${reach.join(', ') || 'none'}`,
+    `classification: ${cls.join(', ') || 'none'}`,
+  ].join('\n');
+}

@@ -1,0 +1,160 @@
+// One MQTT connection attempt over TCP or TLS: send CONNECT, read at most one CONNACK, hang up.
+// Every path ends within timeoutMs and destroys the socket; nothing the peer sends is buffered
+// beyond a few kilobytes.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './mqtt-wire';
+import type { MqttVersion } from './types';
+
+export interface TlsClientOptions {
+  ca?: string | Buffer | Array<string | Buffer>;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  servername?: string;
+}
+
+export interface AttemptOptions {
+  host: string;
+  port: number;
+  transport: 'tcp' | 'tls';
+  version: MqttVersion;
+  username?: string;
+  password?: string;
+  timeoutMs: number;
+  tls?: TlsClientOptions;
+  signal?: AbortSignal;
+}
+
+export type AttemptResult =
+  | { kind: 'connack'; connack: Connack; ms: number }
+  /** Peer closed (or reset) before a CONNACK; `bytes` is whatever it sent first. */
+  | { kind: 'closed'; reset: boolean; bytes: Buffer; tlsEstablished: boolean; ms: number }
+  | { kind: 'timeout'; bytes: Buffer; tlsEstablished: boolean; ms: number }
+  | { kind: 'not-mqtt'; reason: string; bytes: Buffer; ms: number }
+  /** TLS failed: `peerSpeaksTls` tells an alert from the server apart from a non-TLS peer. */
+  | { kind: 'tls-error'; code: string; message: string; peerSpeaksTls: boolean; tlsEstablished: boolean; ms: number }
+  | { kind: 'error'; code: string; message: string; ms: number };
+
+/** How much of a non-MQTT answer we keep as evidence. */
+const EVIDENCE_BYTES = 64;
+const MAX_BUFFERED = 8192;
+
+export function randomClientId(): string {
+  return `mqttsec-${randomBytes(6).toString('hex')}`;
+}
+
+export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    let buffered = Buffer.alloc(0);
+    let finished = false;
+    let tlsEstablished = false;
+    const socket = o.transport === 'tls' ? openTls(o) : net.connect({ host: o.host, port: o.port });
+
+    const finish = (r: AttemptResult) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('data');
+      socket.on('error', () => undefined); // late errors after we hang up are not ours to report
+      socket.destroy();
+      resolve(r);
+    };
+    const ms = () => Date.now() - started;
+    const evidence = () => buffered.subarray(0, EVIDENCE_BYTES);
+    const onAbort = () => finish({ kind: 'error', code: 'ABORTED', message: 'scan cancelled', ms: ms() });
+    const timer = setTimeout(
+      () => finish({ kind: 'timeout', bytes: evidence(), tlsEstablished, ms: ms() }),
+      o.timeoutMs,
+    );
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const sendConnect = () => {
+      socket.write(
+        encodeConnect({ version: o.version, clientId: randomClientId(), username: o.username, password: o.password }),
+      );
+    };
+    if (o.transport === 'tls') {
+      socket.once('secureConnect', () => {
+        tlsEstablished = true;
+        sendConnect();
+      });
+    } else {
+      socket.once('connect', sendConnect);
+    }
+
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk.subarray(0, MAX_BUFFERED - buffered.length)]);
+      const parsed = parseConnack(buffered);
+      if (parsed.state === 'ok') {
+        if (parsed.connack.code === 0) socket.write(DISCONNECT);
+        finish({ kind: 'connack', connack: parsed.connack, ms: ms() });
+      } else if (parsed.state === 'invalid') {
+        finish({ kind: 'not-mqtt', reason: parsed.reason, bytes: evidence(), ms: ms() });
+      } else if (buffered.length >= MAX_BUFFERED) {
+        finish({ kind: 'not-mqtt', reason: 'more data than any CONNACK', bytes: evidence(), ms: ms() });
+      }
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? 'ERROR';
+      if (o.transport === 'tls' && isTlsFailure(err, tlsEstablished)) {
+        finish({
+          kind: 'tls-error',
+          code,
+          message: opensslReason(err.message),
+          peerSpeaksTls: peerSpeaksTls(code, tlsEstablished),
+          tlsEstablished,
+          ms: ms(),
+        });
+      } else if (code === 'ECONNRESET' || code === 'EPIPE') {
+        finish({ kind: 'closed', reset: true, bytes: evidence(), tlsEstablished, ms: ms() });
+      } else {
+        finish({ kind: 'error', code, message: err.message, ms: ms() });
+      }
+    });
+    socket.on('close', () => finish({ kind: 'closed', reset: false, bytes: evidence(), tlsEstablished, ms: ms() }));
+  });
+}
+
+/** OpenSSL messages carry a file path and line; keep only the reason ("wrong version number"). */
+function opensslReason(message: string): string {
+  const m = /routines:[^:]*:([^:]+)/.exec(message);
+  return (m ? m[1] : message).trim();
+}
+
+function openTls(o: AttemptOptions): tls.TLSSocket {
+  const t = o.tls ?? {};
+  return tls.connect({
+    host: o.host,
+    port: o.port,
+    // A scanner must talk to brokers whose certificates are broken; trust is judged separately.
+    rejectUnauthorized: false,
+    servername: t.servername ?? (net.isIP(o.host) ? undefined : o.host),
+    // Legacy-only brokers must still answer, or they would look like non-TLS ports.
+    minVersion: 'TLSv1',
+    ciphers: 'DEFAULT@SECLEVEL=0',
+    ca: t.ca,
+    cert: t.cert,
+    key: t.key,
+    passphrase: t.passphrase,
+  });
+}
+
+function isTlsFailure(err: NodeJS.ErrnoException, established: boolean): boolean {
+  const code = err.code ?? '';
+  if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) return true;
+  // A reset during the handshake is how most non-TLS peers answer a ClientHello.
+  return !established && (code === 'ECONNRESET' || /before secure TLS connection/.test(err.message));
+}
+
+/** An alert or a protocol mismatch means a TLS server answered; "wrong version number" means it did not. */
+function peerSpeaksTls(code: string, established: boolean): boolean {
+  if (established) return true;
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') return false;
+  if (code === 'ECONNRESET' || !code.startsWith('ERR_SSL')) return false;
+  return true;
+}

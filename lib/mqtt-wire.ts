@@ -1,0 +1,240 @@
+// MQTT CONNECT encoding and a strict, bounded CONNACK decoder. We decode CONNACK ourselves so a
+// hostile or non-MQTT peer can never make us buffer more than a few bytes or misread garbage.
+import { generate } from 'mqtt-packet';
+import type { MqttVersion } from './types';
+
+export interface ConnectRequest {
+  version: MqttVersion;
+  clientId: string;
+  username?: string;
+  password?: string;
+  keepalive?: number;
+}
+
+export function encodeConnect(req: ConnectRequest): Buffer {
+  const protocolVersion = req.version === '5.0' ? 5 : 4;
+  return generate(
+    {
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion,
+      clientId: req.clientId,
+      clean: true,
+      keepalive: req.keepalive ?? 30,
+      username: req.username,
+      password: req.password === undefined ? undefined : Buffer.from(req.password, 'utf8'),
+      properties: protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined,
+    },
+    { protocolVersion },
+  );
+}
+
+/** DISCONNECT with reason 0 (valid for both 3.1.1 and 5.0: 5.0 allows an empty body). */
+export const DISCONNECT = Buffer.from([0xe0, 0x00]);
+
+export interface Connack {
+  /** Which layout the broker answered with: 2-byte body (3.1.1) or with properties (5.0). */
+  format: MqttVersion;
+  sessionPresent: boolean;
+  code: number;
+  properties: Record<string, unknown>;
+}
+
+export type ConnackParse =
+  | { state: 'need-more' }
+  | { state: 'ok'; connack: Connack; length: number }
+  | { state: 'invalid'; reason: string };
+
+/** A real CONNACK is tiny; anything announcing more is not one we will read. */
+const MAX_CONNACK_LENGTH = 4096;
+
+export function parseConnack(buf: Buffer): ConnackParse {
+  if (buf.length === 0) return { state: 'need-more' };
+  if (buf[0] !== 0x20) return { state: 'invalid', reason: `first byte 0x${hex2(buf[0])} is not a CONNACK (0x20)` };
+  const len = readVarint(buf, 1);
+  if (len === 'need-more') return { state: 'need-more' };
+  if (len === 'invalid') return { state: 'invalid', reason: 'malformed remaining length' };
+  if (len.value < 2) return { state: 'invalid', reason: `CONNACK body of ${len.value} bytes is too short` };
+  if (len.value > MAX_CONNACK_LENGTH) return { state: 'invalid', reason: `CONNACK announces ${len.value} bytes` };
+  const start = 1 + len.size;
+  const end = start + len.value;
+  if (buf.length < end) return { state: 'need-more' };
+  const flags = buf[start];
+  if (flags > 1) return { state: 'invalid', reason: `CONNACK flags 0x${hex2(flags)} have reserved bits set` };
+  const code = buf[start + 1];
+  if (len.value === 2) {
+    return { state: 'ok', length: end, connack: { format: '3.1.1', sessionPresent: flags === 1, code, properties: {} } };
+  }
+  const props = decodeProperties(buf.subarray(start + 2, end));
+  if ('error' in props) return { state: 'invalid', reason: props.error };
+  return { state: 'ok', length: end, connack: { format: '5.0', sessionPresent: flags === 1, code, properties: props.value } };
+}
+
+type Varint = { value: number; size: number } | 'need-more' | 'invalid';
+
+function readVarint(buf: Buffer, offset: number): Varint {
+  let value = 0;
+  let mult = 1;
+  for (let i = 0; i < 4; i++) {
+    if (offset + i >= buf.length) return 'need-more';
+    const b = buf[offset + i];
+    value += (b & 0x7f) * mult;
+    if ((b & 0x80) === 0) return { value, size: i + 1 };
+    mult *= 128;
+  }
+  return 'invalid';
+}
+
+type PropType = 'byte' | 'u16' | 'u32' | 'varint' | 'utf8' | 'binary' | 'pair';
+
+// Every MQTT 5 property (spec 2.2.2.2): a hostile broker may send any of them in a CONNACK.
+const PROPERTIES: Record<number, [string, PropType]> = {
+  0x01: ['payloadFormatIndicator', 'byte'],
+  0x02: ['messageExpiryInterval', 'u32'],
+  0x03: ['contentType', 'utf8'],
+  0x08: ['responseTopic', 'utf8'],
+  0x09: ['correlationData', 'binary'],
+  0x0b: ['subscriptionIdentifier', 'varint'],
+  0x11: ['sessionExpiryInterval', 'u32'],
+  0x12: ['assignedClientIdentifier', 'utf8'],
+  0x13: ['serverKeepAlive', 'u16'],
+  0x15: ['authenticationMethod', 'utf8'],
+  0x16: ['authenticationData', 'binary'],
+  0x17: ['requestProblemInformation', 'byte'],
+  0x18: ['willDelayInterval', 'u32'],
+  0x19: ['requestResponseInformation', 'byte'],
+  0x1a: ['responseInformation', 'utf8'],
+  0x1c: ['serverReference', 'utf8'],
+  0x1f: ['reasonString', 'utf8'],
+  0x21: ['receiveMaximum', 'u16'],
+  0x22: ['topicAliasMaximum', 'u16'],
+  0x23: ['topicAlias', 'u16'],
+  0x24: ['maximumQoS', 'byte'],
+  0x25: ['retainAvailable', 'byte'],
+  0x26: ['userProperties', 'pair'],
+  0x27: ['maximumPacketSize', 'u32'],
+  0x28: ['wildcardSubscriptionAvailable', 'byte'],
+  0x29: ['subscriptionIdentifiersAvailable', 'byte'],
+  0x2a: ['sharedSubscriptionAvailable', 'byte'],
+};
+
+/** Longest string we keep from a property; the rest is cut so evidence stays readable. */
+const MAX_PROPERTY_TEXT = 256;
+
+function decodeProperties(body: Buffer): { value: Record<string, unknown> } | { error: string } {
+  const len = readVarint(body, 0);
+  if (typeof len === 'string' || len.size + len.value !== body.length) {
+    return { error: 'CONNACK property length does not match the packet' };
+  }
+  const out: Record<string, unknown> = {};
+  let pos = len.size;
+  while (pos < body.length) {
+    const id = body[pos++];
+    const def = PROPERTIES[id];
+    if (!def) return { error: `unknown CONNACK property 0x${hex2(id)}` };
+    const [name, type] = def;
+    const read = readProperty(body, pos, type);
+    if (!read) return { error: `truncated CONNACK property ${name}` };
+    pos = read.next;
+    if (type === 'pair') {
+      const list = (out[name] as Array<[string, string]> | undefined) ?? [];
+      if (list.length < 32) list.push(read.value as [string, string]);
+      out[name] = list;
+    } else {
+      out[name] = read.value;
+    }
+  }
+  return { value: out };
+}
+
+function readProperty(b: Buffer, pos: number, type: PropType): { value: unknown; next: number } | null {
+  const need = (n: number) => pos + n <= b.length;
+  switch (type) {
+    case 'byte':
+      return need(1) ? { value: b[pos], next: pos + 1 } : null;
+    case 'u16':
+      return need(2) ? { value: b.readUInt16BE(pos), next: pos + 2 } : null;
+    case 'u32':
+      return need(4) ? { value: b.readUInt32BE(pos), next: pos + 4 } : null;
+    case 'varint': {
+      const v = readVarint(b, pos);
+      return typeof v === 'string' ? null : { value: v.value, next: pos + v.size };
+    }
+    case 'utf8':
+    case 'binary': {
+      if (!need(2)) return null;
+      const n = b.readUInt16BE(pos);
+      if (!need(2 + n)) return null;
+      const raw = b.subarray(pos + 2, pos + 2 + n);
+      const value = type === 'utf8' ? clip(raw.toString('utf8')) : raw.subarray(0, MAX_PROPERTY_TEXT).toString('hex');
+      return { value, next: pos + 2 + n };
+    }
+    case 'pair': {
+      const k = readProperty(b, pos, 'utf8');
+      const v = k && readProperty(b, k.next, 'utf8');
+      return k && v ? { value: [k.value, v.value], next: v.next } : null;
+    }
+  }
+}
+
+function clip(s: string): string {
+  return s.length > MAX_PROPERTY_TEXT ? `${s.slice(0, MAX_PROPERTY_TEXT)}…` : s;
+}
+
+function hex2(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+const V3_CODES: Record<number, string> = {
+  0: 'Connection accepted',
+  1: 'Unacceptable protocol version',
+  2: 'Identifier rejected',
+  3: 'Server unavailable',
+  4: 'Bad user name or password',
+  5: 'Not authorized',
+};
+
+const V5_CODES: Record<number, string> = {
+  0x00: 'Success',
+  0x80: 'Unspecified error',
+  0x81: 'Malformed packet',
+  0x82: 'Protocol error',
+  0x83: 'Implementation specific error',
+  0x84: 'Unsupported protocol version',
+  0x85: 'Client identifier not valid',
+  0x86: 'Bad user name or password',
+  0x87: 'Not authorized',
+  0x88: 'Server unavailable',
+  0x89: 'Server busy',
+  0x8a: 'Banned',
+  0x8c: 'Bad authentication method',
+  0x90: 'Topic name invalid',
+  0x95: 'Packet too large',
+  0x97: 'Quota exceeded',
+  0x99: 'Payload format invalid',
+  0x9a: 'Retain not supported',
+  0x9b: 'QoS not supported',
+  0x9c: 'Use another server',
+  0x9d: 'Server moved',
+  0x9f: 'Connection rate exceeded',
+};
+
+export function connackReason(c: Connack): string {
+  const table = c.format === '5.0' ? V5_CODES : V3_CODES;
+  return table[c.code] ?? `Unknown code ${c.code}`;
+}
+
+export type ConnackVerdict = 'accepted' | 'rejected' | 'version-unsupported' | 'error';
+
+/** What a CONNACK code says about the credentials we sent. */
+export function connackVerdict(c: Connack): ConnackVerdict {
+  if (c.code === 0) return 'accepted';
+  if (c.format === '3.1.1') {
+    if (c.code === 1) return 'version-unsupported';
+    if (c.code === 4 || c.code === 5) return 'rejected';
+    return 'error';
+  }
+  if (c.code === 0x84) return 'version-unsupported';
+  if ([0x86, 0x87, 0x8a, 0x8c].includes(c.code)) return 'rejected';
+  return 'error';
+}

@@ -1,0 +1,219 @@
+// The MQTT auth grid for one open port: find the transport that speaks MQTT, then try an
+// anonymous connect, a deliberately wrong login and the user's own login.
+import { randomBytes } from 'node:crypto';
+import { attemptConnect, type AttemptResult, type TlsClientOptions } from './mqtt-connect';
+import { connackReason, connackVerdict, type Connack } from './mqtt-wire';
+import type {
+  AuthAttempt,
+  Classification,
+  MqttInfo,
+  MqttVersion,
+  Target,
+  Transport,
+  VersionSupport,
+} from './types';
+
+export const DEFAULT_TIMEOUT_MS = 2000;
+/** Ports where a TLS handshake is the better first guess. */
+export const DEFAULT_TLS_PORTS = [443, 8443, 8883, 8884, 8885, 8886, 8887];
+export const ALL_VERSIONS: MqttVersion[] = ['5.0', '3.1.1'];
+
+export interface Credentials {
+  username: string;
+  password?: string;
+}
+
+export interface ProbeOptions {
+  timeoutMs?: number;
+  credentials?: Credentials | null;
+  tls?: TlsClientOptions;
+  tlsPorts?: number[];
+  transport?: 'auto' | 'tcp' | 'tls';
+  versions?: MqttVersion[];
+  signal?: AbortSignal;
+}
+
+export interface ProbeOutcome {
+  transport: Transport | null;
+  classification: Classification;
+  mqtt: MqttInfo;
+  auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt };
+  evidence: string[];
+}
+
+type Wire = 'tcp' | 'tls';
+
+interface TransportTrial {
+  transport: Wire;
+  /** Anonymous CONNACK per version that answered with one. */
+  anonymous: Partial<Record<MqttVersion, Connack>>;
+  versions: Partial<Record<MqttVersion, VersionSupport>>;
+  /** The broker speaks TLS but something failed around the handshake. */
+  tlsProblem: boolean;
+}
+
+export async function probeBroker(target: Target, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
+  const evidence: string[] = [];
+  const versions = orderedVersions(opts.versions);
+  let trial: TransportTrial | null = null;
+  let tlsProblem = false;
+  for (const transport of transportOrder(target.port, opts)) {
+    const t = await tryTransport(target, transport, versions, opts, evidence);
+    tlsProblem ||= t.tlsProblem;
+    if (Object.keys(t.anonymous).length > 0) {
+      trial = t;
+      break;
+    }
+    if (opts.signal?.aborted) break;
+  }
+  if (!trial) return noMqtt(tlsProblem, evidence);
+
+  const primary = versions.find((v) => trial.versions[v] === 'supported') as MqttVersion;
+  const anonymous = anonymousAttempt(trial, versions);
+  const attempt = (username: string, password: string | undefined) =>
+    attemptConnect({
+      host: target.host,
+      port: target.port,
+      transport: trial.transport,
+      version: primary,
+      username,
+      password,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      tls: opts.tls,
+      signal: opts.signal,
+    });
+
+  const wrong = await attempt(`mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url'));
+  const wrongCredentials = toAuthAttempt(wrong, primary);
+  evidence.push(describe(trial.transport, primary, 'wrong credentials', wrong));
+
+  let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
+  if (opts.credentials?.username) {
+    const given = await attempt(opts.credentials.username, opts.credentials.password);
+    givenCredentials = toAuthAttempt(given, primary);
+    // Never the username or password in evidence: only what the broker said.
+    evidence.push(describe(trial.transport, primary, 'given credentials', given));
+  }
+
+  const accepted = [anonymous, wrongCredentials, givenCredentials].some((a) => a.outcome === 'accepted');
+  const connackProperties = trial.anonymous['5.0']?.properties;
+  return {
+    transport: trial.transport,
+    classification: accepted ? 'open_or_auth_ok' : 'not_authorized',
+    mqtt: {
+      versions: trial.versions,
+      brokerVersion: null,
+      ...(connackProperties && Object.keys(connackProperties).length ? { connackProperties } : {}),
+    },
+    auth: { anonymous, wrongCredentials, givenCredentials },
+    evidence,
+  };
+}
+
+function orderedVersions(requested?: MqttVersion[]): MqttVersion[] {
+  const list = ALL_VERSIONS.filter((v) => !requested || requested.includes(v));
+  return list.length ? list : ALL_VERSIONS;
+}
+
+function transportOrder(port: number, opts: ProbeOptions): Wire[] {
+  if (opts.transport === 'tcp' || opts.transport === 'tls') return [opts.transport];
+  const tlsFirst = (opts.tlsPorts ?? DEFAULT_TLS_PORTS).includes(port);
+  return tlsFirst ? ['tls', 'tcp'] : ['tcp', 'tls'];
+}
+
+async function tryTransport(
+  target: Target,
+  transport: Wire,
+  versions: MqttVersion[],
+  opts: ProbeOptions,
+  evidence: string[],
+): Promise<TransportTrial> {
+  const trial: TransportTrial = { transport, anonymous: {}, versions: {}, tlsProblem: false };
+  for (const version of versions) {
+    const r = await attemptConnect({
+      host: target.host,
+      port: target.port,
+      transport,
+      version,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      tls: opts.tls,
+      signal: opts.signal,
+    });
+    evidence.push(describe(transport, version, 'anonymous', r));
+    if (r.kind === 'connack') {
+      const unsupported = connackVerdict(r.connack) === 'version-unsupported';
+      trial.versions[version] = unsupported ? 'unsupported' : 'supported';
+      if (!unsupported) trial.anonymous[version] = r.connack;
+      continue;
+    }
+    if (r.kind === 'tls-error' && r.peerSpeaksTls) trial.tlsProblem = true;
+    if ((r.kind === 'closed' || r.kind === 'timeout') && r.tlsEstablished) trial.tlsProblem = true;
+    // Only a silent close after a working transport may mean "wrong version": nothing else
+    // would change with the version.
+    const silentClose = r.kind === 'closed' && r.bytes.length === 0 && (transport === 'tcp' || r.tlsEstablished);
+    if (!silentClose) break;
+    trial.versions[version] = 'unknown';
+  }
+  // A version whose CONNECT was closed silently while another version got a CONNACK is unsupported.
+  if (Object.keys(trial.anonymous).length > 0) {
+    for (const v of versions) if (trial.versions[v] === 'unknown') trial.versions[v] = 'unsupported';
+  }
+  return trial;
+}
+
+function anonymousAttempt(trial: TransportTrial, versions: MqttVersion[]): AuthAttempt {
+  const answered = versions.filter((v) => trial.anonymous[v]);
+  const accepted = answered.find((v) => trial.anonymous[v]!.code === 0);
+  const v = accepted ?? answered[0];
+  return fromConnack(trial.anonymous[v]!, v);
+}
+
+function fromConnack(c: Connack, version: MqttVersion): AuthAttempt {
+  const verdict = connackVerdict(c);
+  const outcome = verdict === 'accepted' || verdict === 'rejected' ? verdict : 'error';
+  return { outcome, code: c.code, reason: connackReason(c), version };
+}
+
+function toAuthAttempt(r: AttemptResult, version: MqttVersion): AuthAttempt {
+  if (r.kind === 'connack') return fromConnack(r.connack, version);
+  return { outcome: 'error', version, detail: summarize(r) };
+}
+
+function noMqtt(tlsProblem: boolean, evidence: string[]): ProbeOutcome {
+  const untested: AuthAttempt = { outcome: 'not_tested' };
+  return {
+    transport: tlsProblem ? 'tls' : null,
+    classification: tlsProblem ? 'tls_or_ssl_error' : 'not_mqtt',
+    mqtt: { versions: {}, brokerVersion: null },
+    auth: { anonymous: untested, wrongCredentials: untested, givenCredentials: untested },
+    evidence,
+  };
+}
+
+function describe(transport: Wire, version: MqttVersion, what: string, r: AttemptResult): string {
+  return `${transport} MQTT ${version} ${what}: ${summarize(r)} (${r.ms} ms)`;
+}
+
+/** One line about an attempt, safe to show: never contains what we sent, only what we saw. */
+export function summarize(r: AttemptResult): string {
+  switch (r.kind) {
+    case 'connack':
+      return `CONNACK ${r.connack.code} (${connackReason(r.connack)})`;
+    case 'closed':
+      return `${r.reset ? 'connection reset' : 'connection closed'} without CONNACK${bytesNote(r.bytes)}`;
+    case 'timeout':
+      return `no CONNACK within the timeout${bytesNote(r.bytes)}`;
+    case 'not-mqtt':
+      return `not MQTT: ${r.reason}${bytesNote(r.bytes)}`;
+    case 'tls-error':
+      return `TLS ${r.tlsEstablished ? 'error after handshake' : 'handshake failed'}: ${r.code} ${r.message}`;
+    case 'error':
+      return `${r.code} ${r.message}`;
+  }
+}
+
+function bytesNote(bytes: Buffer): string {
+  if (bytes.length === 0) return '';
+  const text = bytes.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
+  return `; first bytes ${bytes.subarray(0, 16).toString('hex')} "${text}"`;
+}

@@ -1,0 +1,163 @@
+// Bounded-concurrency TCP reachability. One shared timer checks deadlines (probes start in order
+// and share one timeout, so the oldest is always the next to expire): no timer per probe.
+import * as net from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { Reachability, Target } from './types';
+
+export const DEFAULT_SWEEP_CONCURRENCY = 256;
+export const DEFAULT_SWEEP_TIMEOUT_MS = 2000;
+/** Descriptors kept free for everything else the process does (Node-RED, probes, files). */
+const FD_MARGIN = 128;
+const EMFILE_RETRIES = 3;
+
+export interface SweepOptions {
+  concurrency?: number;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called once per target. */
+  onResult: (target: Target, reachability: Reachability, errno?: string) => void;
+}
+
+export interface SweepStats {
+  probed: number;
+  counts: Record<Reachability, number>;
+  cancelled: boolean;
+  /** Concurrency actually used at the end (lowered after EMFILE). */
+  concurrency: number;
+}
+
+interface Active {
+  target: Target;
+  socket: net.Socket;
+  deadline: number;
+  settled: boolean;
+  retries: number;
+}
+
+/** The soft open-file limit of this process, from /proc (Linux); null where unknown. */
+export function openFileLimit(): number | null {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    const n = Number(soft);
+    return Number.isFinite(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+export function effectiveConcurrency(requested = DEFAULT_SWEEP_CONCURRENCY): number {
+  const limit = openFileLimit();
+  const ceiling = limit === null ? 1024 - FD_MARGIN : Math.max(8, limit - FD_MARGIN);
+  return Math.max(1, Math.min(Math.floor(requested), ceiling));
+}
+
+export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<SweepStats> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS;
+  let concurrency = effectiveConcurrency(opts.concurrency);
+  const counts: Record<Reachability, number> = { open: 0, closed: 0, filtered: 0, error: 0 };
+  const queue: Active[] = []; // in start order, so in deadline order
+  let head = 0;
+  let active = 0;
+  let probed = 0;
+  let exhausted = false;
+  const retry: Array<{ target: Target; retries: number }> = [];
+
+  return new Promise((resolve) => {
+    let finished = false;
+    const tick = Math.max(10, Math.min(100, Math.floor(timeoutMs / 20)));
+    const timer = setInterval(expire, tick);
+
+    function finish(cancelled: boolean) {
+      if (finished) return;
+      finished = true;
+      clearInterval(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      for (let i = head; i < queue.length; i++) if (!queue[i].settled) queue[i].socket.destroy();
+      resolve({ probed, counts, cancelled, concurrency });
+    }
+    function onAbort() {
+      finish(true);
+    }
+    if (opts.signal?.aborted) return finish(true);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+    function settle(a: Active, r: Reachability, errno?: string) {
+      if (a.settled || finished) return;
+      a.settled = true;
+      a.socket.destroy();
+      active--;
+      if (errno === 'EMFILE' && a.retries < EMFILE_RETRIES) {
+        // Too many descriptors is our limit, not the target's answer: slow down and try again.
+        concurrency = Math.max(1, Math.floor(concurrency / 2));
+        retry.push({ target: a.target, retries: a.retries + 1 });
+      } else {
+        probed++;
+        counts[r]++;
+        opts.onResult(a.target, r, errno);
+      }
+      fill();
+    }
+
+    function start(target: Target, retries: number) {
+      const socket = new net.Socket();
+      const a: Active = { target, socket, deadline: Date.now() + timeoutMs, settled: false, retries };
+      queue.push(a);
+      active++;
+      socket.once('connect', () => settle(a, 'open'));
+      socket.once('error', (err: NodeJS.ErrnoException) => settle(a, ...classifyError(err)));
+      socket.connect({ host: target.host, port: target.port });
+    }
+
+    function fill() {
+      if (finished) return;
+      while (active < concurrency) {
+        const r = retry.pop();
+        if (r) {
+          start(r.target, r.retries);
+          continue;
+        }
+        if (exhausted) break;
+        const next = targets.next();
+        if (next.done) {
+          exhausted = true;
+          break;
+        }
+        start(next.value, 0);
+      }
+      compact();
+      if (exhausted && active === 0 && retry.length === 0) finish(false);
+    }
+
+    function expire() {
+      const now = Date.now();
+      while (head < queue.length && (queue[head].settled || queue[head].deadline <= now)) {
+        const a = queue[head++];
+        if (!a.settled) settle(a, 'filtered', 'ETIMEDOUT');
+      }
+      compact();
+    }
+
+    function compact() {
+      if (head > 4096 && head * 2 > queue.length) {
+        queue.splice(0, head);
+        head = 0;
+      }
+    }
+
+    fill();
+  });
+}
+
+function classifyError(err: NodeJS.ErrnoException): [Reachability, string?] {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return ['closed'];
+    case 'ETIMEDOUT':
+      return ['filtered', 'ETIMEDOUT'];
+    default:
+      return ['error', err.code ?? 'ERROR'];
+  }
+}

@@ -1,0 +1,190 @@
+// Broker probe: sweeps each batch from the target expander, probes every open port, emits one
+// message per broker found and one completion message (msg.complete) per scan.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { assessTargets, emptyClassificationCounts } from '../lib/assess';
+import { newScanId } from '../lib/scan';
+import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
+import { parsePorts } from '../lib/targets';
+import type { TlsClientOptions } from '../lib/mqtt-connect';
+import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
+import { onInput, throttle, type Send } from './shared/handler';
+import { credentialsFor, forgetCredentials, takeCredentials } from './shared/secret-vault';
+import { singleTarget } from './shared/single-target';
+import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
+
+interface ProbeDef extends NodeDef {
+  auth?: string;
+  tls?: string;
+  timeout: string | number;
+  concurrency: string | number;
+  probeConcurrency: string | number;
+  transport: 'auto' | 'tcp' | 'tls';
+  versions: 'both' | '5.0' | '3.1.1';
+  tlsPorts: string;
+  emitUnreachable: boolean;
+}
+
+interface ScanState {
+  id: string;
+  total: number;
+  batches: number;
+  batchesDone: number;
+  swept: number;
+  open: number;
+  startedAt: number;
+  reachability: Record<Reachability, number>;
+  classification: Record<Classification, number>;
+  cancelled: boolean;
+  base: NodeMessageInFlow;
+}
+
+const CLOSE_WAIT_MS = 10_000;
+
+export = function (RED: NodeAPI) {
+  function BrokerProbe(this: Node, config: ProbeDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-broker-probe.${key}`, vars);
+    const authNode = config.auth ? (RED.nodes.getNode(config.auth) as CredentialsNode | null) : null;
+    const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
+    const settings = {
+      timeoutMs: numberIn(config.timeout, 2000, 50, 600_000),
+      sweepConcurrency: numberIn(config.concurrency, 256, 1, 65_536),
+      probeConcurrency: numberIn(config.probeConcurrency, 32, 1, 4096),
+      transport: config.transport || 'auto',
+      versions: (config.versions && config.versions !== 'both' ? [config.versions] : undefined) as MqttVersion[] | undefined,
+      tlsPorts: config.tlsPorts ? parsePorts(config.tlsPorts) : DEFAULT_TLS_PORTS,
+    };
+    const scans = new Map<string, ScanState>();
+    let controller = new AbortController();
+    let chain: Promise<void> = Promise.resolve();
+    let current: ScanState | null = null;
+    const status = throttle(250, () => {
+      if (current) node.status({ fill: 'blue', shape: 'dot', text: t('status.probing', { done: current.swept, total: current.total, open: current.open }) });
+    });
+
+    onInput(node, async (msg, send) => {
+      if (msg.cancel === true || msg.payload === 'cancel') return cancelAll(send);
+      const job = toJob(msg);
+      const signal = controller.signal;
+      const run = chain.then(() => runBatch(job.state, job.targets, job.emitAll, job.credentials, signal, send));
+      chain = run.catch(() => undefined);
+      await run;
+    });
+
+    function toJob(msg: NodeMessageInFlow) {
+      const direct = takeCredentials(msg as Record<string, unknown>);
+      const scanMeta = msg.scan as { id?: string; total?: number; batches?: number } | undefined;
+      if (scanMeta && typeof scanMeta.id === 'string' && Array.isArray(msg.payload)) {
+        const targets = (msg.payload as unknown[]).map((x) => singleTarget(x));
+        if (targets.some((x) => x === null)) throw new Error(t('errors.badBatch'));
+        const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg);
+        return { state, targets: targets as Target[], emitAll: !!config.emitUnreachable, credentials: direct ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null };
+      }
+      const single = singleTarget(msg.payload);
+      if (!single) throw new Error(t('errors.badInput'));
+      const id = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
+      // Asked about one target directly: answer for it even when it is closed.
+      return { state: scanFor(id, 1, 1, msg), targets: [single], emitAll: true, credentials: direct ?? authNode?.toCredentials() ?? null };
+    }
+
+    function scanFor(id: string, total: number, batches: number, msg: NodeMessageInFlow): ScanState {
+      let s = scans.get(id);
+      if (!s) {
+        const base = { ...msg };
+        delete base.payload;
+        s = { id, total, batches, batchesDone: 0, swept: 0, open: 0, startedAt: Date.now(), reachability: { open: 0, closed: 0, filtered: 0, error: 0 }, classification: emptyClassificationCounts(), cancelled: false, base };
+        scans.set(id, s);
+      }
+      return s;
+    }
+
+    async function runBatch(s: ScanState, targets: Target[], emitAll: boolean, credentials: Credentials | null, signal: AbortSignal, send: Send) {
+      if (s.cancelled || signal.aborted) return;
+      current = s;
+      status.run();
+      const swept0 = s.swept;
+      const open0 = s.open;
+      const stats = await assessTargets(targets[Symbol.iterator](), {
+        ...settings,
+        scanId: s.id,
+        credentials,
+        tls,
+        signal,
+        includeUnreachable: emitAll,
+        onResult: (r: ScanResult) => send(resultMessage(s, r)),
+        onProgress: (p) => {
+          s.swept = swept0 + p.swept;
+          s.open = open0 + p.open;
+          status.run();
+        },
+      });
+      for (const k of Object.keys(stats.reachability) as Reachability[]) s.reachability[k] += stats.reachability[k];
+      for (const k of Object.keys(stats.classification) as Classification[]) s.classification[k] += stats.classification[k];
+      s.batchesDone++;
+      if (stats.cancelled) s.cancelled = true;
+      if (s.batchesDone >= s.batches || s.cancelled) complete(s, send);
+    }
+
+    function resultMessage(s: ScanState, r: ScanResult) {
+      return { ...s.base, topic: `${r.host}:${r.port}`, scanId: s.id, payload: r };
+    }
+
+    function complete(s: ScanState, send: Send) {
+      scans.delete(s.id);
+      forgetCredentials(s.id);
+      if (current === s) current = null;
+      status.cancel();
+      const finished = Date.now();
+      const summary: ScanSummary = {
+        scanId: s.id,
+        startedAt: new Date(s.startedAt).toISOString(),
+        finishedAt: new Date(finished).toISOString(),
+        durationMs: finished - s.startedAt,
+        targets: s.total,
+        reachability: s.reachability,
+        classification: s.classification,
+        ...(s.cancelled ? { cancelled: true } : {}),
+      };
+      send({ ...s.base, topic: `scan/${s.id}`, scanId: s.id, complete: true, payload: summary });
+      const found = s.classification.open_or_auth_ok + s.classification.not_authorized;
+      node.status(s.cancelled
+        ? { fill: 'yellow', shape: 'ring', text: t('status.cancelled') }
+        : { fill: 'green', shape: 'dot', text: t('status.done', { brokers: found, total: s.total }) });
+    }
+
+    async function cancelAll(send: Send) {
+      controller.abort();
+      controller = new AbortController();
+      for (const s of scans.values()) s.cancelled = true;
+      await chain;
+      for (const s of [...scans.values()]) complete(s, send);
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      controller.abort();
+      status.cancel();
+      const timer = setTimeout(done, CLOSE_WAIT_MS);
+      chain.then(() => {
+        clearTimeout(timer);
+        scans.clear();
+        node.status({});
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('mqttsec-broker-probe', BrokerProbe);
+};
+
+function tlsOptions(tlsNode: TlsConfigNode | null): TlsClientOptions | undefined {
+  if (!tlsNode) return undefined;
+  const opts: Record<string, unknown> = {};
+  tlsNode.addTLSOptions(opts);
+  return { ca: opts.ca as string, cert: opts.cert as string, key: opts.key as string, passphrase: opts.passphrase as string, servername: opts.servername as string };
+}
+
+function numberIn(raw: unknown, fallback: number, min: number, max: number): number {
+  const n = Number(raw);
+  return Number.isFinite(n) && raw !== '' && raw !== undefined ? Math.min(max, Math.max(min, Math.floor(n))) : fallback;
+}

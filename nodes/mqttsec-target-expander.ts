@@ -1,0 +1,65 @@
+// Target expander: target specs -> batches of host:port for the broker probe.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { planTargets, DEFAULT_MAX_TARGETS, TargetError } from '../lib/targets';
+import { newScanId } from '../lib/scan';
+import { onInput } from './shared/handler';
+import { depositCredentials, takeCredentials } from './shared/secret-vault';
+import { scanRequestFrom } from './shared/scan-request';
+import type { I18nVars } from './shared/types';
+
+const DEFAULT_BATCH_SIZE = 256;
+
+interface ExpanderDef extends NodeDef {
+  targets: string;
+  ports: string;
+  maxTargets: string | number;
+  allowPublic: boolean;
+  batchSize: string | number;
+}
+
+export = function (RED: NodeAPI) {
+  function TargetExpander(this: Node, config: ExpanderDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-target-expander.${key}`, vars);
+    const maxTargets = positiveInt(config.maxTargets, DEFAULT_MAX_TARGETS);
+    const batchSize = positiveInt(config.batchSize, DEFAULT_BATCH_SIZE);
+
+    onInput(node, async (msg: NodeMessageInFlow, send) => {
+      const request = scanRequestFrom(msg.payload, { targets: config.targets, ports: config.ports, maxTargets });
+      const scanId = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
+      const credentials = takeCredentials(msg);
+      let plan;
+      try {
+        plan = await planTargets(request.targets, {
+          ports: request.ports,
+          // A message may lower the configured limits, never widen them.
+          maxTargets: Math.min(request.maxTargets ?? maxTargets, maxTargets),
+          allowPublic: !!config.allowPublic,
+        });
+      } catch (err) {
+        node.status({ fill: 'red', shape: 'ring', text: t(err instanceof TargetError ? 'status.invalid' : 'status.failed') });
+        throw err;
+      }
+      if (credentials) depositCredentials(scanId, credentials);
+      const batches = Math.ceil(plan.count / batchSize);
+      const it = plan.batches(batchSize);
+      for (let index = 0, next = it.next(); !next.done; index++, next = it.next()) {
+        send({
+          ...msg,
+          topic: typeof msg.topic === 'string' && msg.topic ? msg.topic : `scan/${scanId}`,
+          payload: next.value,
+          scanId,
+          scan: { id: scanId, total: plan.count, batch: index, batches, specs: plan.specs, ports: plan.ports },
+        });
+      }
+      node.status({ fill: 'green', shape: 'dot', text: t('status.expanded', { count: plan.count, batches }) });
+    });
+  }
+  RED.nodes.registerType('mqttsec-target-expander', TargetExpander);
+};
+
+function positiveInt(raw: unknown, fallback: number): number {
+  const n = Number(raw);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}

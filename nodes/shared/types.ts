@@ -1,0 +1,14 @@
+// Shapes of the config nodes our nodes read through RED.nodes.getNode.
+import type { Node } from 'node-red';
+import type { Credentials } from '../../lib/probe';
+
+export interface CredentialsNode extends Node<{ username?: string; password?: string }> {
+  toCredentials(): Credentials | null;
+}
+
+/** Node-RED's core tls-config node. */
+export interface TlsConfigNode extends Node {
+  addTLSOptions(opts: Record<string, unknown>): void;
+}
+
+export type I18nVars = Record<string, string | number>;

@@ -1,0 +1,168 @@
+// The probe against real brokers we start ourselves: every verdict is checked against the
+// configuration of the broker under test.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { runScan } from '../../lib/scan';
+import { probeBroker } from '../../lib/probe';
+import type { ScanResult } from '../../lib/types';
+import { requireTool } from '../support/tools';
+import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { startAedes, type AedesBroker } from '../support/aedes';
+import { closedPort, startGarbageServer, startHttpServer, startTarpit, type Fixture } from '../support/fixtures';
+import { generateClientCert } from '../../lab/certs';
+
+const HOST = '127.0.0.1';
+
+async function scanOne(port: number, extra: Parameters<typeof runScan>[0] extends infer O ? Partial<O> : never = {}): Promise<ScanResult> {
+  const { results } = await runScan({ targets: HOST, ports: [port], timeoutMs: 1500, ...extra });
+  assert.equal(results.length, 1, `one result for port ${port}`);
+  return results[0];
+}
+
+describe('probe: real Mosquitto brokers from brokers/', function () {
+  let insecure: MosquittoBroker;
+  let secure: MosquittoBroker;
+
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    [insecure, secure] = await Promise.all([startMosquitto('insecure'), startMosquitto('secure')]);
+  });
+  after(async () => {
+    await Promise.all([insecure?.stop(), secure?.stop()]);
+  });
+
+  it('insecure broker: anonymous and wrong credentials accepted over TCP, MQTT 5 and 3.1.1', async () => {
+    const r = await scanOne(insecure.port);
+    assert.equal(r.reachability, 'open');
+    assert.equal(r.transport, 'tcp');
+    assert.equal(r.classification, 'open_or_auth_ok');
+    assert.equal(r.auth.anonymous.outcome, 'accepted');
+    assert.equal(r.auth.anonymous.code, 0);
+    assert.equal(r.auth.wrongCredentials.outcome, 'accepted');
+    assert.equal(r.auth.givenCredentials.outcome, 'not_tested');
+    assert.deepEqual(r.mqtt.versions, { '5.0': 'supported', '3.1.1': 'supported' });
+  });
+
+  it('secure broker without credentials: TLS found by fallback, everything rejected, not_authorized', async () => {
+    const r = await scanOne(secure.port);
+    assert.equal(r.transport, 'tls');
+    assert.equal(r.classification, 'not_authorized');
+    assert.equal(r.auth.anonymous.outcome, 'rejected');
+    assert.equal(r.auth.anonymous.code, 0x87, 'MQTT 5 Not authorized');
+    assert.equal(r.auth.wrongCredentials.outcome, 'rejected');
+    assert.ok([0x86, 0x87].includes(r.auth.wrongCredentials.code!), `wrong credentials code ${r.auth.wrongCredentials.code}`);
+    assert.equal(r.auth.givenCredentials.outcome, 'not_tested');
+    assert.deepEqual(r.mqtt.versions, { '5.0': 'supported', '3.1.1': 'supported' });
+    assert.ok(r.evidence!.some((e) => /^tcp .*without CONNACK/.test(e)), 'the plain attempt is in the evidence');
+  });
+
+  it('secure broker with the right login: given credentials accepted, open_or_auth_ok', async () => {
+    const password = secure.users.scanner;
+    const r = await scanOne(secure.port, { credentials: { username: 'scanner', password }, tlsPorts: [secure.port] });
+    assert.equal(r.transport, 'tls');
+    assert.equal(r.auth.anonymous.outcome, 'rejected');
+    assert.equal(r.auth.wrongCredentials.outcome, 'rejected');
+    assert.equal(r.auth.givenCredentials.outcome, 'accepted');
+    assert.equal(r.auth.givenCredentials.code, 0);
+    assert.equal(r.classification, 'open_or_auth_ok');
+    assert.ok(!r.evidence!.some((e) => /^tcp /.test(e)), 'TLS first on a listed TLS port: no plain attempt');
+    assert.ok(!JSON.stringify(r).includes(password), 'the password appears nowhere in the result');
+  });
+
+  it('secure broker with a wrong password: given credentials rejected', async () => {
+    const r = await scanOne(secure.port, { credentials: { username: 'scanner', password: 'not-the-password' } });
+    assert.equal(r.auth.givenCredentials.outcome, 'rejected');
+    assert.equal(r.classification, 'not_authorized');
+  });
+
+  it('MQTT 3.1.1 only when asked: return codes of 3.1.1', async () => {
+    const r = await scanOne(secure.port, { versions: ['3.1.1'] });
+    assert.equal(r.auth.anonymous.code, 5);
+    assert.equal(r.auth.anonymous.version, '3.1.1');
+    assert.deepEqual(r.mqtt.versions, { '3.1.1': 'supported' });
+  });
+
+  it('a TLS listener that requires a client certificate is tls_or_ssl_error, and answers MQTT with one', async () => {
+    const certBroker = await startMosquitto('secure', { requireCertificate: true });
+    try {
+      const r = await scanOne(certBroker.port);
+      assert.equal(r.classification, 'tls_or_ssl_error');
+      assert.equal(r.transport, 'tls');
+      assert.ok(r.evidence!.some((e) => /certificate/i.test(e)), r.evidence!.join('\n'));
+
+      const client = generateClientCert(certBroker.ca!, { commonName: 'scanner' });
+      const withCert = await scanOne(certBroker.port, { tls: { cert: client.certPem, key: client.keyPem } });
+      assert.equal(withCert.classification, 'not_authorized');
+      assert.equal(withCert.auth.anonymous.outcome, 'rejected');
+    } finally {
+      await certBroker.stop();
+    }
+  });
+
+  it('reads the CA file the harness generated (sanity of the fixture)', () => {
+    assert.match(readFileSync(secure.caPath!, 'utf8'), /BEGIN CERTIFICATE/);
+  });
+});
+
+describe('probe: an MQTT 3.1.1-only broker (aedes) with an authenticate hook', () => {
+  let broker: AedesBroker;
+  before(async () => {
+    broker = await startAedes({ authenticate: (u, p) => u === 'lab' && p === 's3cret-lab' });
+  });
+  after(async () => broker?.stop());
+
+  it('falls back from MQTT 5 and reports 3.1.1 codes: anonymous 5, wrong 4, given 0', async () => {
+    const r = await scanOne(broker.port, { credentials: { username: 'lab', password: 's3cret-lab' } });
+    assert.equal(r.transport, 'tcp');
+    assert.equal(r.mqtt.versions['3.1.1'], 'supported');
+    assert.notEqual(r.mqtt.versions['5.0'], 'supported');
+    assert.equal(r.auth.anonymous.outcome, 'rejected');
+    assert.equal(r.auth.anonymous.code, 5);
+    assert.equal(r.auth.wrongCredentials.outcome, 'rejected');
+    assert.equal(r.auth.wrongCredentials.code, 4);
+    assert.equal(r.auth.givenCredentials.outcome, 'accepted');
+    assert.equal(r.classification, 'open_or_auth_ok');
+    assert.ok(!JSON.stringify(r).includes('s3cret-lab'));
+  });
+});
+
+describe('probe: ports that are not brokers', () => {
+  const fixtures: Fixture[] = [];
+  after(async () => Promise.all(fixtures.map((f) => f.close())));
+
+  it('a closed port is closed and unreachable_or_firewalled', async () => {
+    const r = await scanOne(await closedPort());
+    assert.equal(r.reachability, 'closed');
+    assert.equal(r.classification, 'unreachable_or_firewalled');
+    assert.equal(r.transport, null);
+  });
+
+  it('a tarpit (accepts, never answers) is not_mqtt within the timeouts', async () => {
+    const tarpit = await startTarpit();
+    fixtures.push(tarpit);
+    const started = Date.now();
+    const out = await probeBroker({ host: HOST, port: tarpit.port }, { timeoutMs: 300 });
+    assert.equal(out.classification, 'not_mqtt');
+    assert.ok(out.evidence.every((e) => /no CONNACK within the timeout/.test(e)), out.evidence.join('\n'));
+    // One silent attempt per transport, no retries per version: two timeouts at most.
+    assert.equal(out.evidence.length, 2);
+    assert.ok(Date.now() - started < 300 * 2 + 1000);
+  });
+
+  it('an HTTP server is not_mqtt, with its answer as evidence', async () => {
+    const http = await startHttpServer();
+    fixtures.push(http);
+    const r = await scanOne(http.port);
+    assert.equal(r.classification, 'not_mqtt');
+    assert.equal(r.transport, null);
+    assert.ok(r.evidence!.some((e) => /not MQTT: .*"HTTP\/1\.1 400/.test(e)), r.evidence!.join('\n'));
+  });
+
+  it('a server answering garbage is not_mqtt', async () => {
+    const garbage = await startGarbageServer();
+    fixtures.push(garbage);
+    const r = await scanOne(garbage.port);
+    assert.equal(r.classification, 'not_mqtt');
+    assert.equal(r.auth.anonymous.outcome, 'not_tested');
+  });
+});
