@@ -39,6 +39,8 @@ interface ScanState {
 }
 
 const CLOSE_WAIT_MS = 10_000;
+const BAD_INPUT = 'msg.payload: expected a batch from the target expander, {host, port} or "host:port"';
+const BAD_BATCH = 'msg.payload: every entry of a batch must be {host, port}';
 
 export = function (RED: NodeAPI) {
   function BrokerProbe(this: Node, config: ProbeDef) {
@@ -77,12 +79,12 @@ export = function (RED: NodeAPI) {
       const scanMeta = msg.scan as { id?: string; total?: number; batches?: number } | undefined;
       if (scanMeta && typeof scanMeta.id === 'string' && Array.isArray(msg.payload)) {
         const targets = (msg.payload as unknown[]).map((x) => singleTarget(x));
-        if (targets.some((x) => x === null)) throw new Error(t('errors.badBatch'));
+        if (targets.some((x) => x === null)) throw new Error(BAD_BATCH);
         const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg);
         return { state, targets: targets as Target[], emitAll: !!config.emitUnreachable, credentials: direct ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null };
       }
       const single = singleTarget(msg.payload);
-      if (!single) throw new Error(t('errors.badInput'));
+      if (!single) throw new Error(BAD_INPUT);
       const id = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
       // Asked about one target directly: answer for it even when it is closed.
       return { state: scanFor(id, 1, 1, msg), targets: [single], emitAll: true, credentials: direct ?? authNode?.toCredentials() ?? null };

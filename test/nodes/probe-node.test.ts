@@ -1,0 +1,175 @@
+// Our nodes in a real Node-RED runtime: messages in and out, completion, Catch, credentials, close.
+import { strict as assert } from 'node:assert';
+import * as net from 'node:net';
+import { collect, helper, load, NODES, type FlowNode } from './node-red';
+import { requireTool } from '../support/tools';
+import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { closedPort, startTarpit, type Fixture } from '../support/fixtures';
+
+type Msg = Record<string, unknown>;
+const ALL = [NODES.credentials, NODES.expander, NODES.probe, NODES.catch, NODES.tls];
+const isComplete = (msgs: Msg[]) => msgs.some((m) => m.complete === true);
+
+function scanFlow(expander: Partial<FlowNode> = {}, probe: Partial<FlowNode> = {}): FlowNode[] {
+  return inTab([
+    { id: 'exp', type: 'mqttsec-target-expander', targets: '127.0.0.1', ports: '', maxTargets: 65536, batchSize: 256, allowPublic: false, wires: [['probe']], ...expander },
+    { id: 'probe', type: 'mqttsec-broker-probe', timeout: 1500, concurrency: 64, probeConcurrency: 8, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires: [['out']], ...probe },
+    { id: 'out', type: 'helper' },
+    { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'helper' },
+  ]);
+}
+
+/** Catch nodes only see errors of their own flow tab. */
+function inTab(nodes: FlowNode[]): FlowNode[] {
+  return [{ id: 'flow1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'flow1', ...n }))];
+}
+
+describe('nodes: target expander + broker probe in Node-RED', function () {
+  let insecure: MosquittoBroker;
+  let secure: MosquittoBroker;
+  const fixtures: Fixture[] = [];
+
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    [insecure, secure] = await Promise.all([startMosquitto('insecure'), startMosquitto('secure')]);
+  });
+  afterEach(async () => {
+    await helper.unload();
+  });
+  after(async () => {
+    await Promise.all([insecure?.stop(), secure?.stop(), ...fixtures.map((f) => f.close())]);
+  });
+
+  it('sends one message per broker found and a completion message with the counts', async () => {
+    const closed = await closedPort();
+    await load(ALL, scanFlow({ ports: `${insecure.port},${secure.port},${closed}` }));
+    const done = collect('out', isComplete);
+    helper.getNode('exp').receive({ payload: Date.now() });
+    const msgs = await done;
+    const results = msgs.filter((m) => !m.complete).map((m) => m.payload as Record<string, unknown>);
+    assert.equal(results.length, 2, 'the closed port is counted, not sent');
+    const byPort = new Map(results.map((r) => [r.port, r]));
+    assert.equal((byPort.get(insecure.port) as Msg).classification, 'open_or_auth_ok');
+    assert.equal((byPort.get(secure.port) as Msg).classification, 'not_authorized');
+    assert.equal((byPort.get(secure.port) as Msg).transport, 'tls');
+    const summary = msgs.at(-1)!.payload as { targets: number; reachability: Msg; classification: Msg };
+    assert.equal(summary.targets, 3);
+    assert.deepEqual(summary.reachability, { open: 2, closed: 1, filtered: 0, error: 0 });
+    assert.equal(summary.classification.unreachable_or_firewalled, 1);
+    assert.equal(msgs.at(-1)!.scanId, results[0].scanId);
+  });
+
+  it('splits a big range into batches that name their scan, total and index', async () => {
+    await load(ALL, [
+      { id: 'exp', type: 'mqttsec-target-expander', targets: '127.1.0.0/24', ports: '1883', maxTargets: 65536, batchSize: 100, wires: [['out']] },
+      { id: 'out', type: 'helper' },
+    ]);
+    const got = collect('out', (m) => m.length === 3);
+    helper.getNode('exp').receive({ payload: Date.now() });
+    const batches = await got;
+    assert.deepEqual(batches.map((b) => (b.payload as unknown[]).length), [100, 100, 56]);
+    const scans = batches.map((b) => b.scan as Msg);
+    assert.deepEqual(scans.map((s) => s.batch), [0, 1, 2]);
+    assert.ok(scans.every((s) => s.total === 256 && s.batches === 3 && s.id === scans[0].id));
+    assert.deepEqual((batches[0].payload as unknown[])[0], { host: '127.1.0.0', port: 1883 });
+  });
+
+  it('a bad target reaches a Catch node with the bad token named, and nothing is probed', async () => {
+    await load(ALL, scanFlow());
+    const caught = collect('caught', (m) => m.length === 1);
+    let probed = 0;
+    helper.getNode('out').on('input', () => probed++);
+    helper.getNode('exp').receive({ payload: '10.0.0.0/33' });
+    const [msg] = await caught;
+    assert.match((msg.error as { message: string }).message, /"10\.0\.0\.0\/33": prefix must be 0-32/);
+    assert.equal(probed, 0);
+  });
+
+  it('a public target is refused unless the node allows public addresses', async () => {
+    await load(ALL, scanFlow());
+    const caught = collect('caught', (m) => m.length === 1);
+    helper.getNode('exp').receive({ payload: { targets: '8.8.8.8', ports: [1883] } });
+    const [msg] = await caught;
+    assert.match((msg.error as { message: string }).message, /"8\.8\.8\.8".*allowPublic/);
+  });
+
+  it('tests the credentials of its config node; the password leaves in no message', async () => {
+    const password = secure.users.student;
+    const flow = scanFlow({ ports: String(secure.port) }, { auth: 'creds' });
+    flow.push({ id: 'creds', type: 'mqttsec-credentials', name: 'lab', z: 'flow1' });
+    await load(ALL, flow, { creds: { username: 'student', password } });
+    const done = collect('out', isComplete);
+    helper.getNode('exp').receive({ payload: Date.now() });
+    const msgs = await done;
+    const result = msgs[0].payload as { auth: { givenCredentials: { outcome: string } }; classification: string };
+    assert.equal(result.auth.givenCredentials.outcome, 'accepted');
+    assert.equal(result.classification, 'open_or_auth_ok');
+    assert.ok(!JSON.stringify(msgs).includes(password));
+  });
+
+  it('takes msg.credentials at the expander, out of every message, and still uses them', async () => {
+    const password = secure.users.esp32;
+    await load(ALL, [
+      ...scanFlow({ ports: String(secure.port), wires: [['probe', 'batches']] }),
+      { id: 'batches', type: 'helper', z: 'flow1' },
+    ]);
+    const batches = collect('batches', (m) => m.length === 1);
+    const done = collect('out', isComplete);
+    helper.getNode('exp').receive({ payload: '127.0.0.1', credentials: { username: 'esp32', password } });
+    const [batch] = await batches;
+    const msgs = await done;
+    assert.equal(batch.credentials, undefined);
+    assert.equal((msgs[0].payload as { auth: { givenCredentials: { outcome: string } } }).auth.givenCredentials.outcome, 'accepted');
+    assert.ok(!JSON.stringify([batch, ...msgs]).includes(password));
+  });
+
+  it('answers a single "host:port" target directly, even when it is closed', async () => {
+    const closed = await closedPort();
+    await load(ALL, scanFlow());
+    const done = collect('out', isComplete);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${closed}` });
+    const msgs = await done;
+    assert.equal(msgs.length, 2);
+    assert.equal((msgs[0].payload as Msg).reachability, 'closed');
+    assert.equal((msgs[1].payload as Msg).targets, 1);
+  });
+
+  it('input that is not a target is an error on the probe, not a crash', async () => {
+    await load(ALL, scanFlow());
+    const caught = collect('caught', (m) => m.length === 1);
+    helper.getNode('probe').receive({ payload: { nonsense: true } });
+    const [msg] = await caught;
+    assert.match((msg.error as { message: string }).message, /expected a batch from the target expander/);
+  });
+
+  it('msg.cancel stops a running scan and completes it as cancelled', async () => {
+    const tarpit = await startTarpit();
+    fixtures.push(tarpit);
+    await load(ALL, scanFlow({ ports: String(tarpit.port) }, { timeout: 10_000 }));
+    const done = collect('out', isComplete);
+    helper.getNode('exp').receive({ payload: Date.now() });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    helper.getNode('probe').receive({ cancel: true });
+    const msgs = await done;
+    assert.ok(Date.now() - started < 3000, 'cancel is prompt');
+    assert.equal((msgs.at(-1)!.payload as Msg).cancelled, true);
+  });
+
+  it('closing the flow mid-scan ends every connection promptly', async () => {
+    const server = net.createServer((s) => s.on('error', () => undefined).resume()); // reading, so it sees our FIN
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    fixtures.push({ host: '127.0.0.1', port, close: () => new Promise((r) => server.close(() => r())) });
+    await load(ALL, scanFlow({ ports: String(port) }, { timeout: 30_000 }));
+    helper.getNode('exp').receive({ payload: Date.now() });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    await helper.unload();
+    assert.ok(Date.now() - started < 5000, `unload took ${Date.now() - started} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+    const open = await new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
+    assert.equal(open, 0, 'the tarpit sees no connection left open');
+  });
+});
