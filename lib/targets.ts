@@ -1,0 +1,232 @@
+// Target specs -> a streamed sequence of host:port pairs, with a scope policy and limits.
+//
+// Every spec becomes closed intervals of address keys (targets/address.ts), so planning,
+// counting and scope checks cost O(tokens), never O(addresses); only iteration walks addresses.
+// Never-scannable addresses (0.0.0.0/8, multicast, 240.0.0.0/4, broadcast, ::, ff00::/8) are
+// refused when a spec holds nothing else; inside a larger range (which needs allowPublic
+// anyway) they are silently skipped and not counted.
+
+import { promises as dns } from 'node:dns';
+import { formatIPv4, formatIPv6Groups, isV6Key, parseAddress, V6_BASE } from './targets/address';
+import { formatCount, targetError } from './targets/errors';
+import { assignOwners, intervalsSize, mergeIntervals, subtractIntervals, type Interval } from './targets/intervals';
+import { MAX_INPUT_CHARS, parseSpec, tokenize, type ParsedSpec } from './targets/parse';
+import { parsePorts } from './targets/ports';
+import { checkScope, UNSCANNABLE_SET } from './targets/scope';
+import type { Target } from './types';
+
+export { TargetError, type TargetErrorCode } from './targets/errors';
+export { DEFAULT_PORTS, parsePorts } from './targets/ports';
+export { describeScope, type Scope } from './targets/scope';
+
+export const DEFAULT_MAX_TARGETS = 65536;
+
+export interface TargetOptions {
+  /** Default DEFAULT_PORTS. */
+  ports?: string | number | number[];
+  /** Most host:port pairs allowed; default DEFAULT_MAX_TARGETS. Infinity disables the limit. */
+  maxTargets?: number;
+  /** Allow addresses outside loopback, private, link-local, CGNAT and unique-local ranges. */
+  allowPublic?: boolean;
+  /** Default: dns.promises.lookup(name, { all: true }). */
+  resolve?: (hostname: string) => Promise<string[]>;
+}
+
+export interface TargetPlan {
+  /** Exact number of host:port pairs after exclusions (hostCount * ports.length). */
+  readonly count: number;
+  readonly hostCount: number;
+  readonly ports: readonly number[];
+  /** Normalized tokens, e.g. ['127.0.0.0/24', '!127.0.0.5']. */
+  readonly specs: readonly string[];
+  /** Streams targets host-major; every call starts over. */
+  [Symbol.iterator](): Iterator<Target>;
+  /** Consecutive chunks of at most `size` targets. */
+  batches(size: number): Iterator<Target[]>;
+  hosts(): Iterator<string>;
+}
+
+export async function planTargets(spec: string | string[], opts: TargetOptions = {}): Promise<TargetPlan> {
+  const ports = parsePorts(opts.ports);
+  const maxTargets = checkMaxTargets(opts.maxTargets);
+  const specs = parseInput(spec);
+  await resolveHostnames(specs, opts.resolve ?? defaultResolve);
+
+  const includes = specs.filter((s) => !s.exclude);
+  const excluded = mergeIntervals(specs.filter((s) => s.exclude).flatMap((s) => s.intervals));
+  for (const s of includes) checkScope(s.raw, subtractIntervals(s.intervals, excluded), opts.allowPublic === true);
+
+  // Each address goes to the first spec that names it: host-major order, no duplicates.
+  const owned = assignOwners(
+    includes.map((s) => s.intervals),
+    mergeIntervals([...excluded, ...UNSCANNABLE_SET]),
+  );
+  const hostCounts = owned.map((list) => Number(intervalsSize(list)));
+  const hostCount = hostCounts.reduce((a, b) => a + b, 0);
+  if (hostCount === 0) {
+    throw targetError('empty', includes[0].raw, 'every address is excluded; nothing is left to scan');
+  }
+  checkLimit(includes, hostCounts, ports.length, maxTargets);
+  const normalized = [...new Set(specs.map((s) => s.normalized))];
+  return new Plan(owned.flat(), ports, normalized, hostCount);
+}
+
+function parseInput(spec: string | string[]): ParsedSpec[] {
+  const parts = Array.isArray(spec) ? spec : [spec];
+  if (parts.some((p) => typeof p !== 'string')) {
+    throw targetError('syntax', String(spec), 'targets must be a string or an array of strings');
+  }
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  if (length > MAX_INPUT_CHARS) {
+    throw targetError(
+      'limit',
+      parts.join(','),
+      `target list too long (${formatCount(length)} characters; at most ${formatCount(MAX_INPUT_CHARS)})`,
+    );
+  }
+  const specs = parts.flatMap(tokenize).map(parseSpec);
+  if (specs.length === 0) throw targetError('empty', '', 'no target was given');
+  if (specs.every((s) => s.exclude)) {
+    throw targetError('empty', specs[0].raw, 'only exclusions were given; name what to scan as well');
+  }
+  return specs;
+}
+
+function checkMaxTargets(value: number | undefined): number {
+  if (value === undefined) return DEFAULT_MAX_TARGETS;
+  if (value === Infinity || (Number.isSafeInteger(value) && value >= 1)) return value;
+  throw targetError('limit', String(value), 'maxTargets must be a whole number of at least 1');
+}
+
+async function defaultResolve(hostname: string): Promise<string[]> {
+  const found = await dns.lookup(hostname, { all: true, verbatim: true });
+  return found.map((a) => a.address);
+}
+
+/** Resolves each distinct name once, all at once; reports the first failure in input order. */
+async function resolveHostnames(specs: ParsedSpec[], resolve: (hostname: string) => Promise<string[]>): Promise<void> {
+  const pending = new Map<string, Promise<Interval[] | string>>();
+  for (const { hostname } of specs) {
+    if (hostname !== undefined && !pending.has(hostname)) pending.set(hostname, resolveOne(hostname, resolve));
+  }
+  for (const s of specs) {
+    if (s.hostname === undefined) continue;
+    const result = await (pending.get(s.hostname) as Promise<Interval[] | string>);
+    if (typeof result === 'string') throw targetError('resolve', s.raw, result);
+    s.intervals = result;
+  }
+}
+
+/** The addresses of `name` as merged intervals, or why there are none. */
+async function resolveOne(name: string, resolve: (hostname: string) => Promise<string[]>): Promise<Interval[] | string> {
+  let addresses: unknown;
+  try {
+    addresses = await resolve(name);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException | undefined;
+    return `cannot resolve hostname ${name} (${e?.code ?? e?.message ?? String(err)})`;
+  }
+  if (!Array.isArray(addresses) || addresses.length === 0) return `hostname ${name} resolved to no address`;
+  const intervals: Interval[] = [];
+  for (const a of addresses) {
+    try {
+      const { key } = parseAddress(String(a), name);
+      intervals.push({ start: key, end: key });
+    } catch {
+      return `hostname ${name} resolved to "${String(a)}", which is not an IP address`;
+    }
+  }
+  return mergeIntervals(intervals);
+}
+
+function checkLimit(includes: ParsedSpec[], hostCounts: number[], portCount: number, maxTargets: number): void {
+  const total = hostCounts.reduce((a, b) => a + b, 0) * portCount;
+  if (total <= maxTargets) return;
+  // Name the spec that crosses the limit (in input order).
+  let hosts = 0;
+  let at = 0;
+  while (at < includes.length - 1 && (hosts + hostCounts[at]) * portCount <= maxTargets) hosts += hostCounts[at++];
+  const others = includes.length - 1;
+  const withOthers = others > 0 ? ` (with ${others} other spec${others > 1 ? 's' : ''})` : '';
+  const portWord = portCount === 1 ? 'port' : 'ports';
+  throw targetError(
+    'limit',
+    includes[at].raw,
+    `${formatCount(total / portCount)} hosts${withOthers} x ${portCount} ${portWord} = ${formatCount(total)} targets, ` +
+      `more than maxTargets (${formatCount(maxTargets)}); raise maxTargets (--max-targets) to scan it`,
+  );
+}
+
+class Plan implements TargetPlan {
+  readonly count: number;
+
+  constructor(
+    private readonly segments: readonly Interval[],
+    readonly ports: readonly number[],
+    readonly specs: readonly string[],
+    readonly hostCount: number,
+  ) {
+    this.count = hostCount * ports.length;
+    Object.freeze(ports);
+    Object.freeze(specs);
+  }
+
+  *hosts(): Generator<string> {
+    for (const { start, end } of this.segments) {
+      yield* isV6Key(start) ? ipv6Hosts(start - V6_BASE, end - V6_BASE) : ipv4Hosts(Number(start), Number(end));
+    }
+  }
+
+  *[Symbol.iterator](): Generator<Target> {
+    for (const host of this.hosts()) {
+      for (const port of this.ports) yield { host, port };
+    }
+  }
+
+  /** Throws a RangeError at once (not on first next()) for a size below 1. */
+  batches(size: number): Generator<Target[]> {
+    if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`batch size must be a whole number >= 1, got ${size}`);
+    return this.chunks(size);
+  }
+
+  private *chunks(size: number): Generator<Target[]> {
+    let batch: Target[] = [];
+    for (const target of this) {
+      batch.push(target);
+      if (batch.length === size) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length > 0) yield batch;
+  }
+
+  toJSON(): { count: number; hostCount: number; ports: readonly number[]; specs: readonly string[] } {
+    return { count: this.count, hostCount: this.hostCount, ports: this.ports, specs: this.specs };
+  }
+
+  toString(): string {
+    return `${this.specs.join(' ')} (${formatCount(this.count)} targets)`;
+  }
+}
+
+function* ipv4Hosts(start: number, end: number): Generator<string> {
+  for (let a = start; a <= end; a++) yield formatIPv4(a);
+}
+
+// The high 96 bits are converted once per 2^32 block; the low 32 bits stay plain numbers.
+function* ipv6Hosts(start: bigint, end: bigint): Generator<string> {
+  for (let cur = start; cur <= end; ) {
+    const high = cur >> 32n;
+    const blockEnd = (high << 32n) | 0xffffffffn;
+    const last = blockEnd < end ? blockEnd : end;
+    const groups = [5, 4, 3, 2, 1, 0].map((i) => Number((high >> BigInt(16 * i)) & 0xffffn));
+    for (let low = Number(cur & 0xffffffffn), stop = Number(last & 0xffffffffn); low <= stop; low++) {
+      groups[6] = low >>> 16;
+      groups[7] = low & 0xffff;
+      yield formatIPv6Groups(groups);
+    }
+    cur = last + 1n;
+  }
+}
+

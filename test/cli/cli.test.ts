@@ -1,0 +1,116 @@
+// mqtt-scan as a user runs it: a child process, its exit code, stdout and stderr.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { requireTool } from '../support/tools';
+import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { closedPort } from '../support/fixtures';
+import type { ScanResult } from '../../lib/types';
+
+const CLI = resolve(__dirname, '../../dist/cli.js');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('cli: bad input exits 2 and names the bad part', () => {
+  const table: Array<[string[], RegExp]> = [
+    [['--target', '10.0.0.0/33'], /"10\.0\.0\.0\/33": prefix must be 0-32/],
+    [['--target', '999.1.1.1'], /"999\.1\.1\.1"/],
+    [['--target', '1.2.3'], /"1\.2\.3"/],
+    [['--target', '10.0.0.9-10.0.0.1'], /"10\.0\.0\.9-10\.0\.0\.1"/],
+    [['--target', '10.0.0.0/255.0.255.0'], /"10\.0\.0\.0\/255\.0\.255\.0"/],
+    [['--target', '127.0.0.1;rm -rf /'], /"127\.0\.0\.1;rm/],
+    [['--target', "' OR 1=1 --"], /"'": character "'" is not allowed/],
+    [['--target', '$(reboot)'], /"\$\(reboot\)"/],
+    [['--target', 'fd00::/64'], /"fd00::\/64"/],
+    [['--target', '   '], /--target is required/],
+    [['--target', '10.0.0.0/8'], /maxTargets|--max-targets/],
+    [['--target', '127.0.0.1', '--ports', '70000'], /"70000": port must be 1-65535/],
+    [['--target', '127.0.0.1', '--ports', '9-1'], /"9-1"/],
+    [['--target', '127.0.0.1', '--timeout=-5'], /--timeout "-5"/],
+    [['--target', '127.0.0.1', '--timeout', 'abc'], /--timeout "abc"/],
+    [['--target', '127.0.0.1', '--concurrency', '0'], /--concurrency "0"/],
+    [['--target', '127.0.0.1', '--transport', 'carrier-pigeon'], /--transport "carrier-pigeon"/],
+    [['--target', '127.0.0.1', '--mqtt-version', '4.0'], /--mqtt-version "4\.0"/],
+    [['--target', '127.0.0.1', '--password-env', 'X'], /--password-env needs --user/],
+    [['--target', '127.0.0.1', '--user', 'u', '--password-env', 'MQTTSEC_SURELY_UNSET'], /MQTTSEC_SURELY_UNSET: that environment variable is not set/],
+    [['--target', '127.0.0.1', '--tls-ca', '/nonexistent/ca.pem'], /--tls-ca "\/nonexistent\/ca\.pem": ENOENT/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [[], /--target is required/],
+  ];
+  for (const [args, re] of table) {
+    it(`mqtt-scan ${args.join(' ') || '(nothing)'}`, () => {
+      const r = run(args);
+      assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
+      assert.match(r.stderr, re);
+      assert.equal(r.stdout, '', 'nothing scanned, nothing printed');
+    });
+  }
+
+  it('refuses a public address before sending anything, and says how to allow it', () => {
+    const r = run(['--target', '8.8.8.8']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /"8\.8\.8\.8".*--allow-public/);
+  });
+
+  it('prints help with exit 0', () => {
+    const r = run(['--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /Usage: mqtt-scan --target SPEC/);
+  });
+});
+
+describe('cli: against real brokers', function () {
+  let insecure: MosquittoBroker;
+  let secure: MosquittoBroker;
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    [insecure, secure] = await Promise.all([startMosquitto('insecure'), startMosquitto('secure')]);
+  });
+  after(async () => Promise.all([insecure?.stop(), secure?.stop()]));
+
+  it('--json: anonymous broker open over tcp; TLS broker rejects strangers and accepts the given login', async () => {
+    const closed = await closedPort();
+    const password = secure.users.scanner;
+    const r = run(
+      ['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port},${closed}`, '--user', 'scanner', '--password-env', 'LAB_PASS', '--json'],
+      { LAB_PASS: password },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(r.stdout) as ScanResult[];
+    const byPort = new Map(results.map((x) => [x.port, x]));
+    const a = byPort.get(insecure.port)!;
+    assert.equal(a.transport, 'tcp');
+    assert.equal(a.classification, 'open_or_auth_ok');
+    assert.equal(a.auth.anonymous.outcome, 'accepted');
+    const b = byPort.get(secure.port)!;
+    assert.equal(b.transport, 'tls');
+    assert.equal(b.auth.anonymous.outcome, 'rejected');
+    assert.equal(b.auth.wrongCredentials.outcome, 'rejected');
+    assert.equal(b.auth.givenCredentials.outcome, 'accepted');
+    assert.equal(byPort.get(closed)!.reachability, 'closed');
+    assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password), 'password printed nowhere');
+  });
+
+  it('without credentials the TLS broker is not_authorized; the table has the seed columns', () => {
+    const r = run(['--target', '127.0.0.1', '--ports', String(secure.port)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /TARGET\s+REACH\s+TRANSPORT\s+CLASSIFICATION/);
+    assert.match(r.stdout, new RegExp(`127\\.0\\.0\\.1:${secure.port}\\s+open\\s+tls\\s+not_authorized`));
+    assert.match(r.stdout, /1 target\(s\)/);
+  });
+
+  it('reads the password from stdin with --password-stdin', () => {
+    const password = secure.users.student;
+    const out = spawnSync(process.execPath, [CLI, '--target', '127.0.0.1', '--ports', String(secure.port), '--user', 'student', '--password-stdin', '--json'], {
+      input: `${password}\n`,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(out.status, 0, out.stderr);
+    const [r] = JSON.parse(out.stdout) as ScanResult[];
+    assert.equal(r.auth.givenCredentials.outcome, 'accepted');
+  });
+});
