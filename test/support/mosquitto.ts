@@ -1,0 +1,318 @@
+// Starts a real mosquitto from the shipped brokers/<kind>/mosquitto.conf, rewritten so
+// it listens on an ephemeral 127.0.0.1 port and keeps every file (certs, passwords,
+// ACL, persistence, logs) in its own temp dir. Every broker started here is stopped by
+// a root `after` hook and, as a last resort, on process exit.
+import { ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { CertPair, generateCa, generateServerCert } from '../../lab/certs';
+import { randomPassword, writePasswordFile } from '../../lab/passwords';
+import { freePort } from './ports';
+import { findTool } from './tools';
+
+export type MosquittoKind = 'insecure' | 'secure' | { conf: string };
+
+export interface MosquittoCertPaths {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export interface MosquittoOptions {
+  /** Password file contents. Default for a config with password_file: esp32, scanner, student (random). */
+  users?: Record<string, string>;
+  /** Existing PEM files to copy in, or 'generate' (default when the config uses TLS). */
+  certs?: MosquittoCertPaths | 'generate';
+  /** SAN entries of a generated server certificate. */
+  hosts?: string[];
+  /** ACL text to use instead of the config's acl_file. */
+  acl?: string;
+  /** Lines appended at the end (so per-listener options apply to the last listener). */
+  extraConf?: string[];
+  tlsVersion?: string;
+  requireCertificate?: boolean;
+  /** Fixed port for the first listener instead of an ephemeral one. */
+  port?: number;
+}
+
+export interface MosquittoBroker {
+  host: '127.0.0.1';
+  port: number;
+  /** One port per listener line, in config order (port === ports[0]). */
+  ports: number[];
+  pid: number;
+  dir: string;
+  confPath: string;
+  caPath?: string;
+  /** The generated CA (with key), to sign client certificates; absent when certs were given. */
+  ca?: CertPair;
+  users: Record<string, string>;
+  stop(): Promise<void>;
+  log(): string;
+}
+
+const BROKERS_DIR = resolve(__dirname, '../../brokers');
+const READY_TIMEOUT_MS = 5000;
+const STOP_TIMEOUT_MS = 3000;
+const MAX_LOG_CHARS = 1_000_000;
+const MAX_START_ATTEMPTS = 3;
+
+const running = new Map<number, { child: ChildProcess; dir: string; stop: () => Promise<void> }>();
+
+export async function startMosquitto(kind: MosquittoKind, opts: MosquittoOptions = {}): Promise<MosquittoBroker> {
+  const bin = findTool('mosquitto');
+  if (!bin) throw new Error('mosquitto is not installed (apt-get install mosquitto); call requireTool() in before()');
+  const source = typeof kind === 'string'
+    ? { text: readFileSync(join(BROKERS_DIR, kind, 'mosquitto.conf'), 'utf8'), base: join(BROKERS_DIR, kind) }
+    : { text: kind.conf, base: process.cwd() };
+
+  const dir = mkdtempSync(join(tmpdir(), 'mqttsec-mosquitto-'));
+  try {
+    const files = prepareFiles(dir, source.text, source.base, opts);
+    for (let attempt = 1; ; attempt++) {
+      const ports = await listenerPorts(source.text, opts.port);
+      const confPath = join(dir, 'mosquitto.conf');
+      writeFileSync(confPath, rewriteConf(source.text, dir, ports, files, opts));
+      try {
+        return await launch(bin, confPath, dir, ports, files);
+      } catch (err) {
+        const portRace = /address already in use/i.test((err as Error).message);
+        if (!portRace || opts.port !== undefined || attempt >= MAX_START_ATTEMPTS) throw err;
+      }
+    }
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Stops every broker this module started (the root after hook calls it). */
+export async function stopAllMosquitto(): Promise<void> {
+  await Promise.all([...running.values()].map((b) => b.stop()));
+}
+
+interface PreparedFiles {
+  users: Record<string, string>;
+  caPath?: string;
+  ca?: CertPair;
+  tls: boolean;
+  hasPasswordFile: boolean;
+}
+
+function directives(text: string): string[][] {
+  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => l.split(/\s+/));
+}
+
+/** Writes certs, password file and ACL into dir, according to what the config uses. */
+function prepareFiles(dir: string, text: string, base: string, opts: MosquittoOptions): PreparedFiles {
+  const keys = new Set(directives(text).map((d) => d[0]));
+  const tls = keys.has('certfile') || keys.has('keyfile');
+  const prepared: PreparedFiles = { users: {}, tls, hasPasswordFile: keys.has('password_file') };
+  mkdirSync(join(dir, 'data'));
+
+  if (tls) {
+    if (opts.certs && opts.certs !== 'generate') {
+      copyFileSync(opts.certs.ca, join(dir, 'ca.crt'));
+      copyFileSync(opts.certs.cert, join(dir, 'server.crt'));
+      copyFileSync(opts.certs.key, join(dir, 'server.key'));
+    } else {
+      const ca = generateCa();
+      const server = generateServerCert(ca, { hosts: opts.hosts ?? ['127.0.0.1', 'localhost', '::1'] });
+      writeFileSync(join(dir, 'ca.crt'), ca.certPem);
+      writeFileSync(join(dir, 'server.crt'), server.certPem);
+      writeFileSync(join(dir, 'server.key'), server.keyPem, { mode: 0o600 });
+      prepared.ca = ca;
+    }
+    prepared.caPath = join(dir, 'ca.crt');
+  }
+
+  if (prepared.hasPasswordFile || opts.users) {
+    prepared.users = opts.users ?? { esp32: randomPassword(), scanner: randomPassword(), student: randomPassword() };
+    writePasswordFile(join(dir, 'passwords'), prepared.users);
+  }
+
+  const aclLine = directives(text).find((d) => d[0] === 'acl_file');
+  if (opts.acl !== undefined) writeFileSync(join(dir, 'acl'), opts.acl);
+  else if (aclLine) copyFileSync(resolvePath(base, aclLine.slice(1).join(' ')), join(dir, 'acl'));
+  return prepared;
+}
+
+function resolvePath(base: string, p: string): string {
+  return isAbsolute(p) ? p : resolve(base, p);
+}
+
+async function listenerPorts(text: string, fixed?: number): Promise<number[]> {
+  const count = directives(text).filter((d) => d[0] === 'listener' || d[0] === 'port').length;
+  if (count === 0) throw new Error('mosquitto config has no listener line');
+  const ports: number[] = [];
+  for (let i = 0; i < count; i++) ports.push(i === 0 && fixed !== undefined ? fixed : await freePort());
+  return ports;
+}
+
+function rewriteConf(text: string, dir: string, ports: number[], files: PreparedFiles, opts: MosquittoOptions): string {
+  const out: string[] = ['# rewritten by test/support/mosquitto.ts'];
+  // As root, mosquitto would switch to user "mosquitto", which cannot read our temp dir.
+  if (process.getuid?.() === 0) out.push('user root');
+  let listener = 0;
+  for (const d of directives(text)) {
+    const [key, ...rest] = d;
+    switch (key) {
+      case 'listener':
+      case 'port':
+        out.push(`listener ${ports[listener++]} 127.0.0.1`);
+        break;
+      case 'bind_address':
+      case 'bind_interface':
+      case 'user':
+        break; // would undo the loopback binding / our user choice
+      case 'persistence_location':
+        out.push(`persistence_location ${join(dir, 'data')}/`);
+        break;
+      case 'pid_file':
+        out.push(`pid_file ${join(dir, 'mosquitto.pid')}`);
+        break;
+      case 'log_dest':
+        if (rest[0] === 'file') out.push(`log_dest file ${join(dir, 'mosquitto.log')}`);
+        else if (rest[0] === 'stdout' || rest[0] === 'stderr' || rest[0] === 'topic') out.push(d.join(' '));
+        break; // syslog/dlt: keep the host's logs clean
+      case 'cafile':
+        out.push(`cafile ${join(dir, 'ca.crt')}`);
+        break;
+      case 'certfile':
+        out.push(`certfile ${join(dir, 'server.crt')}`);
+        break;
+      case 'keyfile':
+        out.push(`keyfile ${join(dir, 'server.key')}`);
+        break;
+      case 'password_file':
+        out.push(`password_file ${join(dir, 'passwords')}`);
+        break;
+      case 'acl_file':
+        out.push(`acl_file ${join(dir, 'acl')}`);
+        break;
+      case 'tls_version':
+        out.push(`tls_version ${opts.tlsVersion ?? rest.join(' ')}`);
+        break;
+      case 'require_certificate':
+        out.push(`require_certificate ${opts.requireCertificate ?? rest.join(' ')}`);
+        break;
+      default:
+        out.push(d.join(' '));
+    }
+  }
+  const keys = new Set(directives(text).map((d) => d[0]));
+  if (opts.tlsVersion && !keys.has('tls_version')) out.push(`tls_version ${opts.tlsVersion}`);
+  if (opts.requireCertificate !== undefined && !keys.has('require_certificate')) {
+    out.push(`require_certificate ${opts.requireCertificate}`);
+  }
+  if (opts.users && !files.hasPasswordFile) out.push(`password_file ${join(dir, 'passwords')}`);
+  if (opts.acl !== undefined && !keys.has('acl_file')) out.push(`acl_file ${join(dir, 'acl')}`);
+  out.push(...(opts.extraConf ?? []));
+  return out.join('\n') + '\n';
+}
+
+async function launch(bin: string, confPath: string, dir: string, ports: number[], files: PreparedFiles): Promise<MosquittoBroker> {
+  const child = spawn(bin, ['-c', confPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const captured = { stdout: '', stderr: '' };
+  const capture = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    captured[name] = (captured[name] + chunk.toString('utf8')).slice(-MAX_LOG_CHARS);
+  };
+  child.stdout!.on('data', capture('stdout'));
+  child.stderr!.on('data', capture('stderr'));
+  // mosquitto's stdout is block-buffered into a pipe, so prefer its log file (flushed per line).
+  const logText = () => {
+    let file = '';
+    try {
+      file = readFileSync(join(dir, 'mosquitto.log'), 'utf8');
+    } catch {
+      // no log_dest file in this config, or already removed
+    }
+    return (file || captured.stdout) + captured.stderr;
+  };
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  const spawnError = new Promise<never>((_, rej) => child.once('error', rej));
+  spawnError.catch(() => undefined);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        if (!(await within(exited, STOP_TIMEOUT_MS))) {
+          child.kill('SIGKILL');
+          await within(exited, STOP_TIMEOUT_MS);
+        }
+      }
+      running.delete(child.pid!);
+      rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  try {
+    await Promise.race([spawnError, waitForPorts(ports, child, logText)]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await within(exited, STOP_TIMEOUT_MS);
+    throw err;
+  }
+  running.set(child.pid!, { child, dir, stop });
+  return {
+    host: '127.0.0.1', port: ports[0], ports, pid: child.pid!, dir, confPath,
+    caPath: files.caPath, ca: files.ca, users: files.users,
+    stop, log: logText,
+  };
+}
+
+/** Polls until every port accepts a TCP connection; fails early with the log if mosquitto exits. */
+async function waitForPorts(ports: number[], child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (const port of ports) {
+    while (!(await canConnect(port))) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`mosquitto exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`);
+      }
+      if (Date.now() > deadline) throw new Error(`mosquitto not listening on ${port} after ${READY_TIMEOUT_MS} ms:\n${log()}`);
+      await delay(50);
+    }
+  }
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      res(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((res) => setTimeout(res, ms));
+}
+
+async function within(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)));
+  try {
+    return await Promise.race([p.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Root-level hook: registered once, when the first test file imports this module.
+if (typeof after === 'function') after(stopAllMosquitto);
+// Last resort (mocha's --exit, a crash): synchronous kill and cleanup.
+process.on('exit', () => {
+  for (const { child, dir } of running.values()) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
