@@ -41,21 +41,43 @@ export interface MqttInfo {
 export interface TlsCertificateInfo {
   subject: string;
   issuer: string;
+  /** Subject alternative names as Node prints them: "DNS:localhost, IP Address:127.0.0.1". */
+  subjectAltName?: string | null;
+  serialNumber?: string;
   validFrom: string;
   validTo: string;
   daysLeft: number;
+  expired?: boolean;
+  notYetValid?: boolean;
   selfSigned: boolean;
+  /** Chains to a trusted root: the system CAs, or the CA the user supplied. */
   trusted: boolean;
-  fingerprint256: string;
+  /** Why it is not trusted, in OpenSSL's words (e.g. SELF_SIGNED_CERT_IN_CHAIN). */
+  trustError?: string | null;
+  /** Whether the name we connected with (IP or host) is in the certificate. */
+  hostnameMatch?: boolean;
+  keyType?: string | null;
   keyBits?: number;
+  signatureAlgorithm?: string | null;
+  fingerprint256: string;
+  /** Subjects from leaf to root as the server sent them. */
+  chain?: string[];
   [extra: string]: unknown;
 }
 
 export interface TlsInfo {
   protocol?: string | null;
   cipher?: string | null;
+  /** Which protocol versions the broker accepted: { "TLSv1": false, "TLSv1.1": false, "TLSv1.2": true, "TLSv1.3": true }. */
   versions?: Record<string, boolean>;
   certificate?: TlsCertificateInfo | null;
+  /** Weak cipher families the broker accepted (NULL, aNULL, EXPORT, RC4, 3DES, CBC with TLS 1.0). */
+  weakCiphers?: string[];
+  clientCertRequired?: boolean;
+  /** 0-100, 100 = best, with the reasons that lowered it. */
+  score?: number;
+  scoreReasons?: string[];
+  error?: string | null;
   [extra: string]: unknown;
 }
 
@@ -63,8 +85,16 @@ export interface TopicItem {
   topic: string;
   messages: number;
   retained: boolean;
+  qos?: number;
+  firstSeen?: string;
+  /** Messages per second while we listened. */
+  rate?: number;
   sample?: string;
   sensor?: string | null;
+  /** Parsed sensor values, e.g. { temperature: 28.5, humidity: 65 }. */
+  values?: Record<string, number | boolean>;
+  /** Why the payload looks sensitive: "credential", "token", "email", "coordinates". */
+  sensitive?: string[];
   [extra: string]: unknown;
 }
 
@@ -72,6 +102,14 @@ export interface TopicsInfo {
   count: number;
   items: TopicItem[];
   sys?: Record<string, unknown>;
+  /** How long we listened and as whom. */
+  listenedMs?: number;
+  as?: 'anonymous' | 'given credentials';
+  /** Bounds that were hit (topics, bytes): the list is then incomplete. */
+  truncated?: string[];
+  /** The safe write test: whether a message to our own canary topic was accepted. */
+  writeTest?: { topic: string; accepted: boolean; evidence: string } | null;
+  error?: string | null;
   [extra: string]: unknown;
 }
 
