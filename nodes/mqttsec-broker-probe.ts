@@ -8,7 +8,7 @@ import { parsePorts } from '../lib/targets';
 import type { TlsClientOptions } from '../lib/mqtt-connect';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
 import { onInput, throttle, type Send } from './shared/handler';
-import { credentialsFor, forgetCredentials, takeCredentials } from './shared/secret-vault';
+import { credentialsFor, takeCredentials } from './shared/secret-vault';
 import { singleTarget } from './shared/single-target';
 import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
 
@@ -134,7 +134,7 @@ export = function (RED: NodeAPI) {
 
     function complete(s: ScanState, send: Send) {
       scans.delete(s.id);
-      forgetCredentials(s.id);
+      // The scan's credentials stay in the vault (until it expires them) for the sniffer downstream.
       if (current === s) current = null;
       status.cancel();
       const finished = Date.now();

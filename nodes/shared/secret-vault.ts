@@ -2,7 +2,8 @@
 // kept here, in memory only, under the scan id, so no message that leaves our nodes carries them.
 import type { Credentials } from '../../lib/probe';
 
-const TTL_MS = 60 * 60 * 1000;
+/** Long enough for a scan and its slowest downstream node (sniffer, reports); then forgotten. */
+const TTL_MS = 30 * 60 * 1000;
 const MAX_ENTRIES = 256;
 const vault = new Map<string, { credentials: Credentials; expires: number }>();
 
