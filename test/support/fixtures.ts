@@ -1,10 +1,10 @@
 // Things on 127.0.0.1 that are not MQTT brokers, for the scanner's negative cases:
 // a closed port, a tarpit that never answers, an HTTP server, a server that answers
 // with garbage. All listen on ephemeral loopback ports.
-import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, Server, Socket } from 'node:net';
 import { freePort } from './ports';
+import { garbage } from './hostile';
 
 export interface Fixture {
   host: '127.0.0.1';
@@ -39,7 +39,7 @@ export function startHttpServer(): Promise<Fixture> {
 /** Answers any data with 64 random bytes, then closes. */
 export function startGarbageServer(): Promise<Fixture> {
   return serve(createServer(), (socket) => {
-    socket.once('data', () => socket.end(randomBytes(64)));
+    socket.once('data', () => socket.end(garbage(64)));
     socket.on('error', () => undefined);
   });
 }
