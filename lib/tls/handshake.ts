@@ -1,0 +1,171 @@
+// One TLS handshake, bounded by a timeout and an AbortSignal, that always destroys its socket.
+// It never judges the certificate itself (rejectUnauthorized:false, no hostname check): it
+// reports what the server did, and the peer certificate even when the handshake fails later.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+
+export type CaInput = string | Buffer | Array<string | Buffer>;
+
+export interface HandshakeOptions {
+  host: string;
+  port: number;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  minVersion?: tls.SecureVersion;
+  maxVersion?: tls.SecureVersion;
+  /** OpenSSL cipher list for TLS <= 1.2 (TLS 1.3 suites are not affected). */
+  ciphers?: string;
+  ca?: CaInput;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  servername?: string;
+  /** Read the peer certificate chain (also mid-handshake, for a handshake that fails later).
+   *  Protocol and cipher are always recorded, also mid-handshake. */
+  capture?: boolean;
+  /**
+   * After a TLS 1.3 handshake, wait up to this long for the server's verdict on our Finished:
+   * a session ticket (accepted) or an alert such as certificate_required. TLS 1.3 servers
+   * reject a missing client certificate only after the client already considers itself connected.
+   */
+  settleMs?: number;
+}
+
+interface Negotiated {
+  /** The server chose a version and cipher (its ServerHello came and keys were derived), whatever
+   *  happened after: the version and cipher are accepted. */
+  negotiated: boolean;
+  protocol: string | null;
+  cipher: string | null;
+  peer: tls.DetailedPeerCertificate | null;
+  ms: number;
+}
+
+export type HandshakeOutcome =
+  | (Negotiated & {
+      ok: true;
+      authorized: boolean;
+      authorizationError: string | null;
+      /** Alert (or ECONNRESET for a bare close) that came right after a TLS 1.3 handshake, e.g. the
+       *  server refusing our client certificate. */
+      lateAlert: string | null;
+    })
+  | (Negotiated & {
+      ok: false;
+      code: string;
+      message: string;
+      /** Our own OpenSSL refused before anything was sent (cipher or version not available here). */
+      local: boolean;
+    });
+
+/** Alerts a server sends when it has checked (or missed) our client certificate: by then the
+ *  protocol version and cipher were already agreed. */
+export const CLIENT_CERT_ALERTS = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED',
+]);
+
+const SESSION_GRACE_MS = 25;
+
+/** Errors our own OpenSSL raises before sending a ClientHello. */
+const LOCAL_CODES = new Set(['ERR_SSL_NO_CIPHER_MATCH', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE', 'ERR_SSL_NO_CIPHERS_AVAILABLE']);
+
+export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
+  const started = Date.now();
+  const ms = () => Date.now() - started;
+  let socket: tls.TLSSocket;
+  try {
+    socket = tls.connect({
+      host: o.host,
+      port: o.port,
+      rejectUnauthorized: false,
+      // Trust is the chain only; the hostname is judged separately (hostnameMatch).
+      checkServerIdentity: () => undefined,
+      servername: o.servername ?? (net.isIP(o.host) ? undefined : o.host),
+      minVersion: o.minVersion ?? 'TLSv1',
+      maxVersion: o.maxVersion ?? 'TLSv1.3',
+      // SECLEVEL=0: legacy versions, small keys and weak ciphers must be seen, not refused by us.
+      ciphers: o.ciphers ?? 'DEFAULT@SECLEVEL=0',
+      ca: o.ca,
+      cert: o.cert,
+      key: o.key,
+      passphrase: o.passphrase,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const code = e.code ?? 'ERROR';
+    return Promise.resolve({ ok: false, code, message: opensslReason(e.message), local: true, negotiated: false, protocol: null, cipher: null, peer: null, ms: 0 });
+  }
+
+  return new Promise((resolve) => {
+    const seen: Negotiated = { negotiated: false, protocol: null, cipher: null, peer: null, ms: 0 };
+    let secure: { authorized: boolean; authorizationError: string | null } | null = null;
+    let finished = false;
+    let settleTimer: NodeJS.Timeout | undefined;
+
+    const finish = (r: HandshakeOutcome) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      clearTimeout(settleTimer);
+      o.signal?.removeEventListener('abort', onAbort);
+      socket.removeAllListeners('keylog');
+      socket.on('error', () => undefined); // late errors after we hang up are not ours to report
+      socket.destroy();
+      resolve(r);
+    };
+    const succeed = (lateAlert: string | null) => finish({ ok: true, ...secure!, lateAlert, ...seen, ms: ms() });
+    const fail = (code: string, message: string) => {
+      if (secure) return succeed(code.startsWith('ERR_SSL') || code === 'ECONNRESET' ? code : null);
+      finish({ ok: false, code, message, local: false, ...seen, ms: ms() });
+    };
+    const onAbort = () => fail('ABORTED', 'cancelled');
+    const timer = setTimeout(() => fail('ETIMEDOUT', `no TLS handshake within ${o.timeoutMs} ms`), o.timeoutMs);
+    if (o.signal?.aborted) return onAbort();
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const note = () => {
+      seen.negotiated = true;
+      seen.protocol = socket.getProtocol() ?? seen.protocol;
+      seen.cipher = socket.getCipher()?.name ?? seen.cipher;
+      if (!o.capture) return;
+      const peer = socket.getPeerCertificate(true);
+      if (peer && peer.raw) seen.peer = peer;
+    };
+    // keylog fires inside the handshake once keys exist, i.e. after the server's Certificate:
+    // the one moment we can read it when the server then aborts (TLS 1.2 client-cert refusal).
+    socket.on('keylog', note);
+    socket.once('secureConnect', () => {
+      note();
+      secure = { authorized: socket.authorized, authorizationError: socket.authorizationError ? String(socket.authorizationError) : null };
+      if (!o.settleMs || socket.getProtocol() !== 'TLSv1.3') return succeed(null);
+      // A ticket: the server accepted our Finished. A short grace lets an alert or close that
+      // came in the same flight win (Node servers send tickets, then drop a refused client).
+      settleTimer = setTimeout(() => succeed(null), o.settleMs);
+      socket.once('session', () => {
+        clearTimeout(settleTimer);
+        settleTimer = setTimeout(() => succeed(null), SESSION_GRACE_MS);
+      });
+    });
+    if (o.settleMs) socket.on('session', () => undefined); // enables session callbacks before the handshake
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? 'ERROR';
+      if (LOCAL_CODES.has(code) && !secure) {
+        return finish({ ok: false, code, message: opensslReason(err.message), local: true, ...seen, ms: ms() });
+      }
+      fail(code, opensslReason(err.message));
+    });
+    socket.on('close', () => fail('ECONNRESET', 'connection closed during the TLS handshake'));
+  });
+}
+
+/** OpenSSL messages carry a file path and line; keep only the reason ("wrong version number"). */
+export function opensslReason(message: string): string {
+  const m = /routines:[^:]*:([^:]+)/.exec(message);
+  return (m ? m[1] : message).trim();
+}

@@ -1,0 +1,132 @@
+// TLS inspector: adds payload.tls (certificate, trust, versions, weak ciphers, client-cert
+// requirement, score) to each TLS broker result from the broker probe and passes it on.
+// Plain-TCP results and completion messages pass through.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { DEFAULT_TLS_TIMEOUT_MS, inspectTls, type InspectTlsOptions } from '../lib/tls';
+import type { ScanResult } from '../lib/types';
+import { onInput } from './shared/handler';
+import type { I18nVars, TlsConfigNode } from './shared/types';
+
+interface InspectorDef extends NodeDef {
+  tls?: string;
+  timeout: string | number;
+  checkVersions: boolean;
+  checkCiphers: boolean;
+}
+
+/** Inspections at once; each opens up to ten short connections to its broker. */
+const MAX_PARALLEL = 8;
+const CLOSE_WAIT_MS = 10_000;
+const TLS_TRANSPORTS = new Set(['tls', 'wss']);
+const BAD_INPUT = 'msg.payload: expected a scan result from the broker probe ({host, port, transport, ...})';
+
+export = function (RED: NodeAPI) {
+  function TlsInspector(this: Node, config: InspectorDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-tls-inspector.${key}`, vars);
+    const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null;
+    const settings: InspectTlsOptions = {
+      ...tlsOptions(tlsNode),
+      timeoutMs: numberIn(config.timeout, DEFAULT_TLS_TIMEOUT_MS, 50, 600_000),
+      checkVersions: config.checkVersions !== false,
+      checkCiphers: config.checkCiphers !== false,
+    };
+    let controller = new AbortController();
+    /** Every inspection not yet sent, with the scan it belongs to. */
+    const jobs = new Map<Promise<void>, unknown>();
+    let running = 0;
+    const waiting: Array<() => void> = [];
+
+    onInput(node, async (msg, send) => {
+      if (msg.complete === true) {
+        // The completion message must stay last (a join node stops on it): wait for its scan's results.
+        const mine = [...jobs].filter(([, scanId]) => msg.scanId === undefined || scanId === msg.scanId).map(([job]) => job);
+        await Promise.allSettled(mine);
+        return send(msg);
+      }
+      const result = scanResultOf(msg);
+      const target = `${result.host}:${result.port}`;
+      if (!result.transport || !TLS_TRANSPORTS.has(result.transport)) {
+        result.tls ??= null;
+        msg.note = t('note.notTls', { target, transport: result.transport ?? 'none' });
+        node.status({ fill: 'grey', shape: 'ring', text: t('status.skipped', { target }) });
+        return send(msg);
+      }
+      const job = inspect(result, target, () => send(msg));
+      jobs.set(job, msg.scanId);
+      await job.finally(() => jobs.delete(job));
+    });
+
+    async function inspect(result: ScanResult, target: string, sendOn: () => void): Promise<void> {
+      const signal = controller.signal;
+      await acquire();
+      try {
+        if (signal.aborted) return;
+        node.status({ fill: 'blue', shape: 'dot', text: t('status.inspecting', { target, count: running }) });
+        const info = await inspectTls({ host: result.host, port: result.port }, { ...settings, signal });
+        if (signal.aborted) return; // the flow is closing: nothing more is sent
+        result.tls = info;
+        node.status(info.error
+          ? { fill: 'red', shape: 'ring', text: t('status.error', { target }) }
+          : { fill: 'green', shape: 'dot', text: t('status.done', { target, protocol: info.protocol ?? '?', score: info.score ?? '?' }) });
+        sendOn();
+      } finally {
+        release();
+      }
+    }
+
+    function acquire(): Promise<void> {
+      if (running < MAX_PARALLEL) {
+        running++;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    }
+    /** Hands the slot to the next waiting message, or frees it. */
+    function release(): void {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      controller.abort();
+      controller = new AbortController();
+      // Queued messages get a slot, see the abort and end at once.
+      for (const wake of waiting.splice(0)) {
+        running++;
+        wake();
+      }
+      const timer = setTimeout(done, CLOSE_WAIT_MS);
+      Promise.allSettled([...jobs.keys()]).then(() => {
+        clearTimeout(timer);
+        node.status({});
+        done();
+      });
+    });
+  }
+
+  RED.nodes.registerType('mqttsec-tls-inspector', TlsInspector);
+};
+
+function scanResultOf(msg: NodeMessageInFlow): ScanResult {
+  const p = msg.payload as Partial<ScanResult> | null;
+  if (!p || typeof p !== 'object' || Array.isArray(p) || typeof p.host !== 'string' || !Number.isInteger(p.port)) {
+    throw new Error(BAD_INPUT);
+  }
+  return p as ScanResult;
+}
+
+function tlsOptions(tlsNode: TlsConfigNode | null): Partial<InspectTlsOptions> {
+  if (!tlsNode) return {};
+  const opts: Record<string, unknown> = {};
+  tlsNode.addTLSOptions(opts);
+  const pick = <K extends keyof InspectTlsOptions>(k: K) => (opts[k] ? { [k]: opts[k] as InspectTlsOptions[K] } : {});
+  return { ...pick('ca'), ...pick('cert'), ...pick('key'), ...pick('passphrase'), ...pick('servername') };
+}
+
+function numberIn(raw: unknown, fallback: number, min: number, max: number): number {
+  const n = Number(raw);
+  return Number.isFinite(n) && raw !== '' && raw !== undefined ? Math.min(max, Math.max(min, Math.floor(n))) : fallback;
+}
