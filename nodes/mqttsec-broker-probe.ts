@@ -8,7 +8,7 @@ import { parsePorts } from '../lib/targets';
 import type { TlsClientOptions } from '../lib/mqtt-connect';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
 import { onInput, throttle, type Send } from './shared/handler';
-import { credentialsFor, takeCredentials } from './shared/secret-vault';
+import { credentialsFor, depositCredentials, takeCredentials } from './shared/secret-vault';
 import { singleTarget } from './shared/single-target';
 import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
 
@@ -81,11 +81,14 @@ export = function (RED: NodeAPI) {
         const targets = (msg.payload as unknown[]).map((x) => singleTarget(x));
         if (targets.some((x) => x === null)) throw new Error(BAD_BATCH);
         const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg);
+        // Nodes downstream (the sniffer) log in with the same credentials, found by scan id.
+        if (direct) depositCredentials(scanMeta.id, direct);
         return { state, targets: targets as Target[], emitAll: !!config.emitUnreachable, credentials: direct ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null };
       }
       const single = singleTarget(msg.payload);
       if (!single) throw new Error(BAD_INPUT);
       const id = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
+      if (direct) depositCredentials(id, direct);
       // Asked about one target directly: answer for it even when it is closed.
       return { state: scanFor(id, 1, 1, msg), targets: [single], emitAll: true, credentials: direct ?? authNode?.toCredentials() ?? null };
     }

@@ -1,0 +1,167 @@
+// Topic sniffer: log in as whoever the probe found works, subscribe to '#' and '$SYS/#', listen
+// for a while, and describe what we heard: topics, retained data, samples, sensors, secrets,
+// what $SYS says. Everything it keeps is bounded (see sniff/collector.ts), so a broker that
+// floods us cannot exhaust the process. Never throws for what a broker does.
+//
+// $SYS topics are kept apart, in `sys`; `count` and `items` are data topics only.
+// We subscribe at QoS 1, so an item's qos is min(published QoS, 1); `retained` means the broker
+// holds a retained message for the topic (a copy arrived with the retain flag); `rate` counts
+// only live messages, not that stored copy.
+import type { Credentials } from './probe';
+import type { TlsClientOptions } from './mqtt-connect';
+import type { MqttVersion, ScanResult, Target, TopicsInfo } from './types';
+import { TopicCollector, type LiveMessage } from './sniff/collector';
+import { openSession, subscribeOne, type SubscriptionOutcome } from './sniff/session';
+import { Canary, type WriteTestResult } from './sniff/write-test';
+import { settle } from './sniff/wait';
+
+export type { LiveMessage } from './sniff/collector';
+export { CANARY_PREFIX } from './sniff/write-test';
+
+export interface SniffOptions {
+  transport: 'tcp' | 'tls';
+  version?: MqttVersion;
+  credentials?: Credentials | null;
+  tls?: TlsClientOptions;
+  listenMs?: number;
+  subscriptions?: string[];
+  sampleChars?: number;
+  maxTopics?: number;
+  /** Bytes of one payload we examine (decode, screen, parse). */
+  maxSampleBytes?: number;
+  /** Estimated memory of everything kept (items, samples, $SYS copies). */
+  maxTotalBytes?: number;
+  /** Larger PUBLISH packets are dropped unread (and MQTT 5 brokers are told not to send them). */
+  maxPacketBytes?: number;
+  connectTimeoutMs?: number;
+  writeTest?: boolean;
+  signal?: AbortSignal;
+  /** Live mode: called for every data message as it arrives (payload already a safe sample). */
+  onMessage?: (m: LiveMessage) => void;
+}
+
+export const SNIFF_DEFAULTS = {
+  version: '5.0' as MqttVersion,
+  listenMs: 5000,
+  subscriptions: ['#', '$SYS/#'],
+  sampleChars: 100,
+  maxTopics: 500,
+  maxSampleBytes: 1024,
+  maxTotalBytes: 4 * 1024 * 1024,
+  maxPacketBytes: 64 * 1024,
+  connectTimeoutMs: 5000,
+};
+
+/** How long a polite DISCONNECT may take before we cut the socket. */
+const CLOSE_GRACE_MS = 1000;
+const WRITE_TEST_WAIT_MS = 2000;
+
+export interface SniffResult extends TopicsInfo {
+  subscriptions?: SubscriptionOutcome[];
+  writeTest?: WriteTestResult | null;
+}
+
+export async function sniffBroker(target: Target, opts: SniffOptions): Promise<SniffResult> {
+  const o = resolveOptions(opts);
+  const as = o.credentials?.username ? 'given credentials' : 'anonymous';
+  const version = o.version;
+  if (o.signal?.aborted) return failed(as, version, 'cancelled');
+
+  const collector = new TopicCollector(o);
+  const canary = o.writeTest ? new Canary() : null;
+  const session = openSession(target, { ...o, onOversize: () => collector.dropOversize() });
+  try {
+    const connected = await session.connected(o.signal);
+    if (!connected.ok) return failed(as, version, connected.error);
+
+    const { client } = session;
+    client.on('message', (topic, payload, packet) => {
+      if (canary?.take(topic)) return;
+      const live = collector.add(topic, payload, packet.retain, packet.qos, !!o.onMessage);
+      if (live) {
+        try {
+          o.onMessage!(live);
+        } catch {
+          // a consumer's bug must not end the listening
+        }
+      }
+    });
+    const started = Date.now();
+    const subscriptions = await Promise.all(o.subscriptions.map((f) => subscribeOne(client, f, 1, o.connectTimeoutMs, o.signal)));
+    const writeTest = canary ? canary.run(client, version, WRITE_TEST_WAIT_MS, o.signal) : Promise.resolve(null);
+    const end = await settle<'time' | 'closed'>(started + o.listenMs - Date.now(), o.signal, 'time', (done) => {
+      const onClose = () => done('closed');
+      client.once('close', onClose);
+      return () => client.off('close', onClose);
+    });
+    const wt = await writeTest;
+    const listenedMs = Date.now() - started;
+    const cancelled = !!o.signal?.aborted;
+    return {
+      ...collector.result(listenedMs),
+      as,
+      version,
+      listenedMs,
+      subscriptions,
+      writeTest: wt,
+      ...(cancelled ? { cancelled: true } : {}),
+      error: end === 'closed' && !cancelled ? `the broker closed the connection after ${listenedMs} ms` : null,
+    };
+  } finally {
+    await session.close(o.signal?.aborted ? 0 : CLOSE_GRACE_MS);
+  }
+}
+
+export type SniffPlan =
+  | { target: Target; options: SniffOptions; reason?: undefined }
+  | { target: Target; options: null; reason: string };
+
+/**
+ * Whom to log in as, from the probe's result: anonymous when the broker took that, else the
+ * given credentials when it accepted them; null (with why) when we cannot read this broker.
+ */
+export function sniffPlanFor(result: ScanResult, credentials?: Credentials | null): SniffPlan {
+  const target = { host: result.host, port: result.port };
+  const no = (reason: string): SniffPlan => ({ target, options: null, reason });
+  if (result.classification !== 'open_or_auth_ok' && result.classification !== 'not_authorized') {
+    return no(`${result.classification}: no MQTT session possible`);
+  }
+  const transport = result.transport;
+  if (transport !== 'tcp' && transport !== 'tls') return no(`transport ${transport ?? 'unknown'} is not supported by the sniffer`);
+  const { anonymous, givenCredentials } = result.auth;
+  const supported = result.mqtt?.versions ?? {};
+  const fallback: MqttVersion = supported['5.0'] === 'supported' || supported['3.1.1'] !== 'supported' ? '5.0' : '3.1.1';
+  if (anonymous.outcome === 'accepted') {
+    return { target, options: { transport, version: anonymous.version ?? fallback, credentials: null } };
+  }
+  if (givenCredentials.outcome === 'accepted') {
+    if (!credentials?.username) return no('the given credentials were accepted, but they are no longer available');
+    return { target, options: { transport, version: givenCredentials.version ?? fallback, credentials } };
+  }
+  return no('not_authorized: the broker accepted neither an anonymous login nor the given credentials');
+}
+
+function resolveOptions(opts: SniffOptions) {
+  const d = SNIFF_DEFAULTS;
+  const subs = (opts.subscriptions ?? d.subscriptions).filter((s) => typeof s === 'string' && s.length > 0);
+  return {
+    ...opts,
+    version: opts.version ?? d.version,
+    listenMs: clamp(opts.listenMs, d.listenMs, 0, 600_000),
+    subscriptions: subs.length ? subs : d.subscriptions,
+    sampleChars: clamp(opts.sampleChars, d.sampleChars, 8, 4096),
+    maxTopics: clamp(opts.maxTopics, d.maxTopics, 1, 100_000),
+    maxSampleBytes: clamp(opts.maxSampleBytes, d.maxSampleBytes, 16, 1024 * 1024),
+    maxTotalBytes: clamp(opts.maxTotalBytes, d.maxTotalBytes, 16 * 1024, 1024 * 1024 * 1024),
+    maxPacketBytes: clamp(opts.maxPacketBytes, d.maxPacketBytes, 1024, 256 * 1024 * 1024),
+    connectTimeoutMs: clamp(opts.connectTimeoutMs, d.connectTimeoutMs, 100, 60_000),
+  };
+}
+
+function clamp(v: number | undefined, fallback: number, min: number, max: number): number {
+  return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.floor(v))) : fallback;
+}
+
+function failed(as: TopicsInfo['as'], version: MqttVersion, error: string): SniffResult {
+  return { count: 0, items: [], sys: {}, as, version, listenedMs: 0, truncated: [], writeTest: null, error };
+}

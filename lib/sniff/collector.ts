@@ -1,0 +1,157 @@
+// Everything we keep about what we heard, within hard bounds. Per message: one Map lookup and a
+// bounded look at at most maxSampleBytes of payload; no per-message arrays, nothing that grows
+// with the number of messages.
+import type { TopicItem } from '../types';
+import { binarySample, examinePayload, printable } from './payload';
+import { screenSensitive } from './sensitive';
+import { recognize, topicKinds, type SensorValues } from './sensors';
+import { emptySys, recordSys, type SysInfo } from './sys';
+import { DistinctCounter } from './distinct';
+
+export interface CollectorLimits {
+  sampleChars: number;
+  maxTopics: number;
+  maxSampleBytes: number;
+  maxTotalBytes: number;
+}
+
+export type Bound = 'topics' | 'bytes' | 'sampleBytes' | 'packetSize' | 'sys';
+
+export interface LiveMessage {
+  topic: string;
+  payload: string;
+  retained: boolean;
+  qos: number;
+  sensor: string | null;
+  values?: SensorValues;
+}
+
+interface TopicState {
+  item: TopicItem;
+  kinds: string[];
+  /** Messages that arrived live, not from the retained store: these make the rate. */
+  live: number;
+}
+
+const ITEM_OVERHEAD = 512; // the item object, its numbers, firstSeen, Map entry
+const VALUES_RESERVE = 16 * 64;
+
+export class TopicCollector {
+  private readonly topics = new Map<string, TopicState>();
+  private readonly overflow = new DistinctCounter();
+  private readonly sys: SysInfo = emptySys();
+  private readonly hit = new Set<Bound>();
+  private bytes = 0;
+  private messages = 0;
+  private sysMessages = 0;
+  private droppedMessages = 0;
+  private oversize = 0;
+
+  constructor(private readonly limits: CollectorLimits) {}
+
+  /** Records one message; returns what live mode shows when `wantLive`, else null. */
+  add(topic: string, payload: Buffer, retained: boolean, qos: number, wantLive: boolean): LiveMessage | null {
+    if (topic.startsWith('$SYS')) {
+      this.addSys(topic, payload);
+      return null;
+    }
+    this.messages++;
+    let state = this.topics.get(topic);
+    if (!state) {
+      state = this.admit(topic);
+      if (!state && !wantLive) return null;
+    }
+    const seen = this.look(topic, payload, state?.kinds ?? topicKinds(topic));
+    if (state) {
+      const item = state.item;
+      item.messages++;
+      if (!retained) state.live++;
+      if (retained) item.retained = true;
+      if (qos > (item.qos ?? 0)) item.qos = qos;
+      item.sample = seen.sample;
+      item.bytes = payload.length;
+      item.sensor = seen.sensor;
+      if (seen.values) item.values = seen.values;
+      else delete item.values;
+      for (const k of seen.sensitive) if (!item.sensitive!.includes(k)) item.sensitive!.push(k);
+    }
+    return wantLive ? { topic, payload: seen.sample, retained, qos, sensor: seen.sensor, ...(seen.values ? { values: seen.values } : {}) } : null;
+  }
+
+  /** An oversize PUBLISH the packet guard dropped unread. */
+  dropOversize(): void {
+    this.oversize++;
+    this.hit.add('packetSize');
+  }
+
+  result(listenedMs: number) {
+    const seconds = Math.max(listenedMs, 1) / 1000;
+    const items = [...this.topics.values()]
+      .map(({ item, live }) => {
+        const out: TopicItem = { ...item, rate: round2(live / seconds) };
+        if (!out.sensitive?.length) delete out.sensitive;
+        return out;
+      })
+      .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
+    const extra = this.overflow.estimate();
+    return {
+      count: items.length + extra,
+      ...(extra ? { countEstimated: true } : {}),
+      items,
+      sys: this.sys.topicCount ? this.sys : {},
+      messages: this.messages,
+      sysMessages: this.sysMessages,
+      dropped: { messages: this.droppedMessages, oversize: this.oversize },
+      keptBytes: this.bytes,
+      truncated: [...this.hit],
+    };
+  }
+
+  private admit(topic: string): TopicState | undefined {
+    const cost = ITEM_OVERHEAD + VALUES_RESERVE + 2 * topic.length + 2 * (this.limits.sampleChars + 64);
+    const bound: Bound | null = this.topics.size >= this.limits.maxTopics ? 'topics'
+      : this.bytes + cost > this.limits.maxTotalBytes ? 'bytes' : null;
+    if (bound) {
+      this.hit.add(bound);
+      this.overflow.add(topic);
+      this.droppedMessages++;
+      return undefined;
+    }
+    // Reserve the item's largest size now, so updating its sample never needs a check.
+    this.bytes += cost;
+    const state: TopicState = {
+      item: { topic, messages: 0, retained: false, qos: 0, firstSeen: new Date().toISOString(), sample: '', sensor: null, sensitive: [] },
+      kinds: topicKinds(topic),
+      live: 0,
+    };
+    this.topics.set(topic, state);
+    return state;
+  }
+
+  private look(topic: string, payload: Buffer, kinds: string[]) {
+    const seen = examinePayload(payload, this.limits.maxSampleBytes);
+    if (seen.partial) this.hit.add('sampleBytes');
+    if (seen.text === null) {
+      return { sample: binarySample(payload), ...recognize(topic, null, kinds, false), sensitive: [] as string[] };
+    }
+    const screened = screenSensitive(seen.text);
+    const sample = printable(screened.masked, this.limits.sampleChars, seen.partial);
+    return { sample, ...recognize(topic, seen.text, kinds, !seen.partial), sensitive: screened.kinds as string[] };
+  }
+
+  private addSys(topic: string, payload: Buffer): void {
+    this.sysMessages++;
+    const seen = examinePayload(payload, this.limits.maxSampleBytes);
+    const value = seen.text === null ? binarySample(payload) : printable(seen.text, this.limits.sampleChars, seen.partial);
+    const known = topic in this.sys.raw;
+    const cost = 2 * (topic.length + this.limits.sampleChars + 64);
+    const room = this.bytes + cost <= this.limits.maxTotalBytes;
+    if (recordSys(this.sys, topic, value, room)) {
+      if (!known) this.bytes += cost;
+    } else this.hit.add(room ? 'sys' : 'bytes');
+  }
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

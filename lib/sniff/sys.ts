@@ -1,0 +1,61 @@
+// What a broker says about itself under $SYS: the well-known values by name, plus a bounded
+// copy of every $SYS topic seen (brokers differ in what they publish).
+
+export interface SysInfo {
+  version?: string;
+  uptime?: string;
+  uptimeSeconds?: number;
+  clientsConnected?: number;
+  /** Distinct $SYS topics kept in raw (all of them unless truncated lists "sys"). */
+  topicCount: number;
+  /** $SYS topic -> value (printable, truncated), at most MAX_SYS_RAW entries. */
+  raw: Record<string, string>;
+  [key: string]: unknown;
+}
+
+export const MAX_SYS_RAW = 128;
+
+// Mosquitto names first; EMQX publishes $SYS/brokers/<node>/version and /uptime.
+const KNOWN: Array<[RegExp, string]> = [
+  [/^\$SYS\/brokers?(?:\/[^/]+)?\/version$/, 'version'],
+  [/^\$SYS\/brokers?(?:\/[^/]+)?\/uptime$/, 'uptime'],
+  [/^\$SYS\/broker\/clients\/connected$/, 'clientsConnected'],
+  [/^\$SYS\/broker\/clients\/active$/, 'clientsActive'],
+  [/^\$SYS\/broker\/clients\/total$/, 'clientsTotal'],
+  [/^\$SYS\/broker\/clients\/maximum$/, 'clientsMaximum'],
+  [/^\$SYS\/broker\/messages\/received$/, 'messagesReceived'],
+  [/^\$SYS\/broker\/messages\/sent$/, 'messagesSent'],
+  [/^\$SYS\/broker\/messages\/stored$/, 'messagesStored'],
+  [/^\$SYS\/broker\/retained messages\/count$/, 'retainedMessages'],
+  [/^\$SYS\/broker\/subscriptions\/count$/, 'subscriptions'],
+  [/^\$SYS\/broker\/bytes\/received$/, 'bytesReceived'],
+  [/^\$SYS\/broker\/bytes\/sent$/, 'bytesSent'],
+  [/^\$SYS\/broker\/heap\/current(?: size)?$/, 'heapCurrent'],
+];
+const NUMERIC = /^-?\d+(?:\.\d+)?$/;
+
+export function emptySys(): SysInfo {
+  return { topicCount: 0, raw: {} };
+}
+
+/**
+ * Records one $SYS message; `value` is already printable. A topic not yet in raw is added only
+ * when `room` says so and raw has space; returns whether it is (now) in raw.
+ */
+export function recordSys(sys: SysInfo, topic: string, value: string, room: boolean): boolean {
+  for (const [re, key] of KNOWN) {
+    if (!re.test(topic)) continue;
+    sys[key] = key === 'version' || key === 'uptime' || !NUMERIC.test(value) ? value : Number(value);
+    if (key === 'uptime') {
+      const seconds = /^(\d+)\s*(?:s|sec|secs|seconds)?$/i.exec(value);
+      if (seconds) sys.uptimeSeconds = Number(seconds[1]);
+    }
+    break;
+  }
+  if (!(topic in sys.raw)) {
+    if (!room || sys.topicCount >= MAX_SYS_RAW) return false;
+    sys.topicCount++;
+  }
+  sys.raw[topic] = value;
+  return true;
+}

@@ -1,0 +1,84 @@
+// The safe write test: exactly one non-retained QoS 1 message to a topic of our own. MQTT 5 says
+// in the PUBACK whether it was accepted; a 3.1.1 broker acknowledges even what it drops, so
+// there only our own subscription receiving it back proves it.
+import { randomBytes } from 'node:crypto';
+import { ReasonCodes as REASONS, type MqttClient, type Packet } from 'mqtt';
+import type { MqttVersion } from '../types';
+import { subscribeOne } from './session';
+import { settle } from './wait';
+
+export interface WriteTestResult {
+  topic: string;
+  accepted: boolean;
+  evidence: string;
+}
+
+export const CANARY_PREFIX = 'mqttsec/canary/';
+const PAYLOAD = 'mqttsec write test: a scanner checked whether this broker accepts writes; safe to ignore';
+
+type Published = { kind: 'ok' } | { kind: 'rejected'; code: number } | { kind: 'error'; message: string } | { kind: 'timeout' };
+
+export class Canary {
+  readonly topic = `${CANARY_PREFIX}${randomBytes(8).toString('hex')}`;
+  private echoed = false;
+  private onEcho: (() => void) | null = null;
+
+  /** Our own message coming back: consumed here, never listed as a data topic. */
+  take(topic: string): boolean {
+    if (topic !== this.topic) return false;
+    this.echoed = true;
+    this.onEcho?.();
+    return true;
+  }
+
+  async run(client: MqttClient, version: MqttVersion, waitMs: number, signal?: AbortSignal): Promise<WriteTestResult> {
+    const sub = await subscribeOne(client, this.topic, 1, waitMs, signal);
+    let pubackCode: number | null = null;
+    const onPacket = (p: Packet) => {
+      if (p.cmd === 'puback') pubackCode = p.reasonCode ?? 0; // our only QoS 1 publish
+    };
+    client.on('packetreceive', onPacket);
+    const started = Date.now();
+    const published = await settle<Published>(waitMs, signal, { kind: 'timeout' }, (done) => {
+      client.publish(this.topic, PAYLOAD, { qos: 1, retain: false }, (err) => {
+        const code = (err as { code?: unknown } | undefined)?.code;
+        if (!err) done({ kind: 'ok' });
+        else done(typeof code === 'number' ? { kind: 'rejected', code } : { kind: 'error', message: err.message });
+      });
+    });
+    client.off('packetreceive', onPacket);
+    const echoed = sub.granted && published.kind === 'ok' ? await this.waitEcho(waitMs - (Date.now() - started), signal) : false;
+    return { topic: this.topic, ...verdict(version, published, pubackCode, sub.granted, echoed, waitMs) };
+  }
+
+  private waitEcho(ms: number, signal?: AbortSignal): Promise<boolean> {
+    if (this.echoed) return Promise.resolve(true);
+    return settle(Math.max(ms, 250), signal, false, (done) => {
+      this.onEcho = () => done(true);
+      return () => (this.onEcho = null);
+    });
+  }
+}
+
+function verdict(version: MqttVersion, p: Published, pubackCode: number | null, subscribed: boolean, echoed: boolean, waitMs: number) {
+  if (p.kind === 'timeout') return { accepted: false, evidence: `no PUBACK within ${waitMs} ms` };
+  if (p.kind === 'error') return { accepted: false, evidence: `publish failed: ${p.message}` };
+  if (p.kind === 'rejected') return { accepted: false, evidence: `PUBACK reason ${hex(p.code)} (${ReasonCodes[p.code] || 'unknown'})` };
+  const echo = echoed
+    ? 'and our own subscription received it back'
+    : subscribed
+      ? `but it never reached our own subscription to it within ${waitMs} ms: the broker dropped it`
+      : 'and our subscription to it was refused, so delivery could not be checked';
+  if (version === '5.0') {
+    const code = pubackCode ?? 0;
+    // A broker that acknowledges and then drops (seen on some ACL setups) did not accept it.
+    return { accepted: echoed || !subscribed, evidence: `PUBACK reason ${hex(code)} (${ReasonCodes[code] || 'Success'}) ${echo}` };
+  }
+  return { accepted: echoed, evidence: `PUBACK received (MQTT 3.1.1 acknowledges even dropped messages) ${echo}` };
+}
+
+const ReasonCodes = REASONS as Record<number, string | undefined>;
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,223 @@
+// Topic sniffer: for each broker result from the probe (or TLS inspector) that we can log in to,
+// listens to '#' and '$SYS/#' for a while and adds payload.topics. Unreadable results and
+// msg.complete pass on; msg.complete waits for that scan's sniffs, so a join still ends last.
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
+import type { TlsClientOptions } from '../lib/mqtt-connect';
+import type { ScanResult, Target, TopicsInfo } from '../lib/types';
+import { onInput, type Send } from './shared/handler';
+import { credentialsFor, takeCredentials } from './shared/secret-vault';
+import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
+
+interface SnifferDef extends NodeDef {
+  auth?: string;
+  tls?: string;
+  listen: string | number;
+  subscriptions: string;
+  sampleChars: string | number;
+  maxTopics: string | number;
+  concurrency: string | number;
+  writeTest: boolean;
+  live: boolean;
+}
+
+interface Active {
+  target: Target;
+  started: number;
+  listenMs: number;
+}
+
+const CLOSE_WAIT_MS = 5000;
+/** Live output per broker: at most this many messages a second; the rest are counted, not sent. */
+const LIVE_PER_SECOND = 20;
+const BAD_INPUT = 'msg.payload: expected a scan result from the broker probe or TLS inspector ({host, port, classification, auth})';
+
+export = function (RED: NodeAPI) {
+  function TopicSniffer(this: Node, config: SnifferDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-topic-sniffer.${key}`, vars);
+    const authNode = config.auth ? (RED.nodes.getNode(config.auth) as CredentialsNode | null) : null;
+    const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
+    const live = !!config.live;
+    const settings: Partial<SniffOptions> = {
+      listenMs: Math.round(numberIn(config.listen, 5, 0.1, 600) * 1000),
+      subscriptions: parseSubscriptions(config.subscriptions),
+      sampleChars: numberIn(config.sampleChars, SNIFF_DEFAULTS.sampleChars, 8, 4096),
+      maxTopics: numberIn(config.maxTopics, SNIFF_DEFAULTS.maxTopics, 1, 100_000),
+      writeTest: !!config.writeTest,
+    };
+    const slot = limiter(Math.floor(numberIn(config.concurrency, 8, 1, 64)));
+    let controller = new AbortController();
+    const active = new Set<Active>();
+    const running = new Set<Promise<unknown>>();
+    const byScan = new Map<string, Set<Promise<unknown>>>();
+    let ticker: NodeJS.Timeout | null = null;
+
+    onInput(node, async (msg, send) => {
+      const scanId = typeof msg.scanId === 'string' ? msg.scanId : undefined;
+      if (msg.complete === true) {
+        await Promise.allSettled([...(scanId ? byScan.get(scanId) ?? [] : running)]);
+        send(live ? [msg, null] : msg);
+        return;
+      }
+      if (msg.cancel === true) {
+        controller.abort();
+        controller = new AbortController();
+        return;
+      }
+      const direct = takeCredentials(msg as Record<string, unknown>); // never pass a password on
+      const result = asScanResult(msg.payload);
+      const plan = sniffPlanFor(result, direct ?? credentialsFor(scanId) ?? authNode?.toCredentials() ?? null);
+      if (!plan.options) {
+        msg.payload = { ...result, topics: null };
+        msg.sniffer = { skipped: plan.reason };
+        node.status({ fill: 'yellow', shape: 'ring', text: t('status.skipped', { host: result.host, port: result.port }) });
+        send(live ? [msg, null] : msg);
+        return;
+      }
+      const signal = controller.signal; // a cancel also stops results still waiting for a slot
+      const work = slot(() => sniff(result, plan.target, { ...settings, ...plan.options, tls: tls ?? plan.options.tls, signal }, send));
+      track(work, scanId);
+      const topics = await work;
+      msg.payload = withTopics(result, topics);
+      send(live ? [msg, null] : msg);
+    });
+
+    async function sniff(result: ScanResult, target: Target, options: SniffOptions, send: Send): Promise<TopicsInfo> {
+      const entry: Active = { target, started: Date.now(), listenMs: options.listenMs ?? SNIFF_DEFAULTS.listenMs };
+      active.add(entry);
+      showProgress();
+      const gate = live ? liveGate(result, send) : null;
+      try {
+        const topics = await sniffBroker(target, { ...options, onMessage: gate?.offer });
+        if (gate?.dropped()) topics.liveDropped = gate.dropped();
+        return topics;
+      } finally {
+        active.delete(entry);
+        showProgress();
+      }
+    }
+
+    /** Live messages for a dashboard: at most LIVE_PER_SECOND per broker, extras only counted. */
+    function liveGate(result: ScanResult, send: Send) {
+      let windowStart = 0;
+      let inWindow = 0;
+      let dropped = 0;
+      return {
+        offer: (m: LiveMessage) => {
+          const now = Date.now();
+          if (now - windowStart >= 1000) {
+            windowStart = now;
+            inWindow = 0;
+          }
+          if (inWindow >= LIVE_PER_SECOND) {
+            dropped++;
+            return;
+          }
+          inWindow++;
+          const payload = { host: result.host, port: result.port, topic: m.topic, sample: m.payload, sensor: m.sensor, values: m.values ?? null, retained: m.retained };
+          send([null, { topic: m.topic, scanId: result.scanId, payload }]);
+        },
+        dropped: () => dropped,
+      };
+    }
+
+    function track(work: Promise<unknown>, scanId: string | undefined) {
+      const settled = work.catch(() => undefined);
+      running.add(settled);
+      let set: Set<Promise<unknown>> | undefined;
+      if (scanId) {
+        set = byScan.get(scanId) ?? new Set();
+        byScan.set(scanId, set);
+        set.add(settled);
+      }
+      void settled.then(() => {
+        running.delete(settled);
+        set?.delete(settled);
+        if (scanId && set?.size === 0) byScan.delete(scanId);
+      });
+    }
+
+    function showProgress() {
+      if (active.size === 0) {
+        if (ticker) clearInterval(ticker);
+        ticker = null;
+        node.status({ fill: 'green', shape: 'dot', text: t('status.done') });
+        return;
+      }
+      ticker ??= setInterval(showProgress, 1000);
+      const first = active.values().next().value as Active;
+      const elapsed = Math.min(Math.floor((Date.now() - first.started) / 1000), Math.ceil(first.listenMs / 1000));
+      node.status({
+        fill: 'blue', shape: 'dot',
+        text: active.size === 1
+          ? t('status.listening', { elapsed, total: Math.ceil(first.listenMs / 1000), host: first.target.host, port: first.target.port })
+          : t('status.listeningMany', { count: active.size }),
+      });
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      controller.abort();
+      const timer = setTimeout(finish, CLOSE_WAIT_MS);
+      void Promise.allSettled([...running]).then(finish);
+      function finish() {
+        clearTimeout(timer);
+        if (ticker) clearInterval(ticker);
+        ticker = null;
+        byScan.clear();
+        node.status({});
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType('mqttsec-topic-sniffer', TopicSniffer);
+};
+
+function asScanResult(payload: unknown): ScanResult {
+  const p = payload as Partial<ScanResult> | null;
+  const ok = !!p && typeof p === 'object' && typeof p.host === 'string' && typeof p.port === 'number' &&
+    typeof p.classification === 'string' && !!p.auth && typeof p.auth === 'object';
+  if (!ok) throw new Error(BAD_INPUT);
+  return p as ScanResult;
+}
+
+/** Adds the topics; $SYS's broker version fills mqtt.brokerVersion when the probe had none. */
+function withTopics(result: ScanResult, topics: TopicsInfo): ScanResult {
+  const version = topics.sys?.version;
+  const mqtt = !result.mqtt?.brokerVersion && typeof version === 'string' ? { ...result.mqtt, brokerVersion: version } : result.mqtt;
+  return { ...result, mqtt, topics };
+}
+
+function limiter(max: number) {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running >= max) await new Promise<void>((resolve) => queue.push(resolve));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
+}
+
+function parseSubscriptions(raw: unknown): string[] {
+  const list = typeof raw === 'string' ? raw.split(/[,\n]/).map((s) => s.trim()).filter(Boolean) : [];
+  return list.length ? list : SNIFF_DEFAULTS.subscriptions;
+}
+
+function tlsOptions(tlsNode: TlsConfigNode | null): TlsClientOptions | undefined {
+  if (!tlsNode) return undefined;
+  const opts: Record<string, unknown> = {};
+  tlsNode.addTLSOptions(opts);
+  return { ca: opts.ca as string, cert: opts.cert as string, key: opts.key as string, passphrase: opts.passphrase as string, servername: opts.servername as string };
+}
+
+function numberIn(raw: unknown, fallback: number, min: number, max: number): number {
+  const n = Number(raw);
+  return Number.isFinite(n) && raw !== '' && raw !== undefined && raw !== null ? Math.min(max, Math.max(min, n)) : fallback;
+}

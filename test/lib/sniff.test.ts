@@ -1,0 +1,453 @@
+// The topic sniffer: its pure parts table-driven, then against real brokers (mosquitto insecure
+// and secure, aedes for 3.1.1) and a real flooding publisher.
+import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import mqtt, { type MqttClient } from 'mqtt';
+import { generate } from 'mqtt-packet';
+import { sniffBroker, sniffPlanFor, CANARY_PREFIX, type LiveMessage } from '../../lib/sniff';
+import { examinePayload, printable } from '../../lib/sniff/payload';
+import { screenSensitive } from '../../lib/sniff/sensitive';
+import { recognize, topicKinds } from '../../lib/sniff/sensors';
+import { DistinctCounter } from '../../lib/sniff/distinct';
+import { PacketGuard } from '../../lib/sniff/packet-guard';
+import { probeBroker } from '../../lib/probe';
+import { readingMessage, statusMessage, buildMotionPayload, sensorTopic } from '../../lib/lab-device';
+import type { ScanResult, TopicItem } from '../../lib/types';
+import { requireTool } from '../support/tools';
+import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { startAedes, type AedesBroker } from '../support/aedes';
+import { closedPort, startTarpit, type Fixture } from '../support/fixtures';
+
+const DEVICE = 'esp32-a1b2c3d4e5f6';
+const LOCAL = '127.0.0.1';
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const byTopic = (items: TopicItem[]) => new Map(items.map((i) => [i.topic, i]));
+
+describe('sniff: samples, secrets and sensors', () => {
+  it('makes one printable line of a payload, bounded in characters', () => {
+    const cases: Array<[string, number, string]> = [
+      ['{"a":1}', 100, '{"a":1}'],
+      ['line1\nline2\r\n\tx', 100, 'line1 line2 x'],
+      ['bell\u0007 esc\u001b[31m red', 100, 'bell esc[31m red'],
+      ['rtl\u202eevil\u202c ok', 100, 'rtlevil ok'],
+      ['abcdefghij', 4, 'abcd…'],
+      ['😀😀😀', 3, '😀…'], // never half a surrogate pair
+    ];
+    for (const [input, max, want] of cases) assert.equal(printable(input, max), want, JSON.stringify(input));
+  });
+
+  it('tells binary from text and examines only a bounded prefix', () => {
+    assert.equal(examinePayload(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]), 1024).text, null);
+    assert.equal(examinePayload(Buffer.from('température 21,5 °C'), 1024).text, 'température 21,5 °C');
+    const big = examinePayload(Buffer.alloc(1_000_000, 'a'), 1024);
+    assert.deepEqual([big.text?.length, big.bytes, big.partial], [1024, 1_000_000, true]);
+    // A multi-byte character cut at the limit is dropped, not taken for binary.
+    assert.equal(examinePayload(Buffer.from('aé'), 2).text, 'a');
+  });
+
+  it('flags secrets by kind and masks every one of them', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U';
+    const cases: Array<[string, string[], string[]]> = [
+      ['{"user":"bob","password":"hunter2!"}', ['credential'], ['hunter2!']],
+      ['{"pwd": "s3cr\\"et"}', ['credential'], ['s3cr']],
+      ['login user=bob&pass=letmein', ['credential'], ['letmein']],
+      ['{"api_key":"AKIA12345"}', ['credential'], ['AKIA12345']],
+      ['mqtt://bob:topsecret@broker.local:1883', ['credential'], ['topsecret']],
+      [`{"token":"${jwt}"}`, ['token'], [jwt, 'dozjgNryP4J3']],
+      [`Authorization: Bearer abcdef0123456789xyz`, ['token'], ['abcdef0123456789xyz']],
+      ['key 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', ['token'], ['9f86d081884c7d65']],
+      ['contact: alice.smith@example.org', ['email'], ['alice.smith']],
+      ['{"lat":48.85837,"lon":2.29448}', ['coordinates'], ['48.85837', '2.29448']],
+      ['pos 48.85837,2.29448', ['coordinates'], ['48.85837']],
+      ['{"temperature":21.5,"humidity":40}', [], []],
+      ['version 2.0.11, 3 clients', [], []],
+    ];
+    for (const [text, kinds, secrets] of cases) {
+      const r = screenSensitive(text);
+      assert.deepEqual(r.kinds, kinds, text);
+      for (const s of secrets) assert.ok(!r.masked.includes(s), `${text} -> ${r.masked}`);
+      if (kinds.length) assert.ok(r.masked.includes('***'), r.masked);
+      else assert.equal(r.masked, text);
+    }
+  });
+
+  it('recognises the lab sensors with their values, and other devices by words and keys', () => {
+    const dht = readingMessage(DEVICE, { kind: 'dht', temperature: 22.5, humidity: 55 })!;
+    const ldr = readingMessage(DEVICE, { kind: 'ldr', raw: 2048 })!;
+    const pir = readingMessage(DEVICE, { kind: 'pir', motion: true })!;
+    const status = statusMessage('insecure', DEVICE, true);
+    const cases: Array<[string, string | null, string | null, Record<string, number | boolean> | undefined]> = [
+      [dht.topic, dht.payload, 'dht', { temperature: 22.5, humidity: 55 }],
+      [ldr.topic, ldr.payload, 'ldr', { raw: 2048, percent: 50 }],
+      [pir.topic, pir.payload, 'pir', { motion: true }],
+      [status.topic, status.payload, null, undefined],
+      ['other/place/x', '{"temperature":19.0,"humidity":41.0}', 'dht', { temperature: 19, humidity: 41 }], // the lab's payload shape
+      ['home/kitchen/temperature', '21.5', 'temperature', { temperature: 21.5 }],
+      ['home/livingRoomHum', '45 %', 'humidity', { humidity: 45 }],
+      ['garden/soil', '{"moisture":312}', 'moisture', { moisture: 312 }],
+      ['tele/sonoff/SENSOR', '{"Time":"x","AM2301":{"Temperature":22.1,"Humidity":40}}', 'temperature+humidity', { 'AM2301.Temperature': 22.1, 'AM2301.Humidity': 40 }],
+      ['plant/line1', '{"pressure_hpa":1013.2,"vbat":3.7}', 'pressure+voltage', { pressure_hpa: 1013.2, vbat: 3.7 }],
+      ['hall/pir', 'ON', 'motion', { motion: true }],
+      ['misc/counter', '42', 'numeric', { value: 42 }],
+      ['misc/state', 'ON', null, undefined],
+      ['tracker/1', '{"lat":48.8,"lon":2.3,"speed":12}', 'numeric', { speed: 12 }], // coordinates never become values
+      ['misc/text', 'hello', null, undefined],
+      ['cam/temp', null, 'temperature', undefined], // binary payload: topic words only
+    ];
+    for (const [topic, payload, sensor, values] of cases) {
+      const r = recognize(topic, payload, topicKinds(topic), true);
+      assert.equal(r.sensor, sensor, topic);
+      assert.deepEqual(r.values, values, topic);
+    }
+  });
+
+  it('estimates distinct topics it does not keep within a few percent', () => {
+    const c = new DistinctCounter();
+    for (let i = 0; i < 20_000; i++) c.add(`flood/${i}`);
+    for (let i = 0; i < 20_000; i++) c.add(`flood/${i}`); // repeats do not count
+    assert.ok(Math.abs(c.estimate() - 20_000) < 1500, String(c.estimate()));
+    const small = new DistinctCounter();
+    for (let i = 0; i < 50; i++) small.add(`t/${i}`);
+    assert.ok(Math.abs(small.estimate() - 50) <= 2, String(small.estimate()));
+  });
+
+  it('plans the login from the probe result: anonymous, else given credentials, else nobody', () => {
+    const creds = { username: 'scanner', password: 'pw' };
+    const base: ScanResult = {
+      scanId: 's', host: LOCAL, port: 1883, reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok',
+      mqtt: { versions: { '5.0': 'supported', '3.1.1': 'supported' } },
+      auth: { anonymous: { outcome: 'accepted', version: '5.0' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } },
+      error: null,
+    };
+    const rejected = { outcome: 'rejected' as const, code: 5 };
+    const withAuth = (auth: Partial<ScanResult['auth']>, extra: Partial<ScanResult> = {}): ScanResult =>
+      ({ ...base, ...extra, auth: { ...base.auth, ...auth } });
+    const anon = sniffPlanFor(base, creds);
+    assert.deepEqual(anon.options, { transport: 'tcp', version: '5.0', credentials: null });
+    const given = sniffPlanFor(withAuth({ anonymous: rejected, givenCredentials: { outcome: 'accepted', version: '3.1.1' } }, { transport: 'tls' }), creds);
+    assert.deepEqual(given.options, { transport: 'tls', version: '3.1.1', credentials: creds });
+    assert.match(sniffPlanFor(withAuth({ anonymous: rejected, givenCredentials: { outcome: 'accepted' } }), null).reason!, /no longer available/);
+    assert.match(sniffPlanFor(withAuth({ anonymous: rejected, givenCredentials: rejected }, { classification: 'not_authorized' }), creds).reason!, /not_authorized/);
+    assert.match(sniffPlanFor({ ...base, classification: 'not_mqtt', transport: null }, creds).reason!, /not_mqtt/);
+    assert.match(sniffPlanFor({ ...base, transport: 'ws' }, creds).reason!, /ws/);
+  });
+});
+
+describe('sniff: packet guard', () => {
+  it('passes packets through whole in any split, drops an oversize PUBLISH and acknowledges it', async () => {
+    const small = generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('hello'), qos: 0, retain: false, dup: false });
+    const huge = generate({ cmd: 'publish', topic: 'big/one', payload: Buffer.alloc(5000, 1), qos: 1, messageId: 0x1234, retain: false, dup: false });
+    const hugeQos0 = generate({ cmd: 'publish', topic: 'big/two', payload: Buffer.alloc(5000, 2), qos: 0, retain: false, dup: false });
+    const ping = generate({ cmd: 'pingresp' });
+    const wire = Buffer.concat([small, huge, ping, hugeQos0, small]);
+    const want = Buffer.concat([small, ping, small]);
+    for (const split of [1, 2, 3, 7, 100, wire.length]) {
+      const { got, acked, dropped } = await throughGuard(wire, split, 1024);
+      assert.deepEqual(got, want, `split ${split}`);
+      assert.deepEqual(acked, Buffer.from([0x40, 2, 0x12, 0x34]), `split ${split}`);
+      assert.deepEqual(dropped, [huge.length, hugeQos0.length]);
+    }
+  });
+
+  /** A loopback socket pair: the "server" end writes `wire` in pieces of `split` bytes. */
+  async function throughGuard(wire: Buffer, split: number, max: number) {
+    const server = createServer();
+    await new Promise<void>((r) => server.listen(0, LOCAL, r));
+    const accepted = new Promise<Socket>((r) => server.once('connection', r));
+    const client = netConnect({ host: LOCAL, port: (server.address() as { port: number }).port });
+    const peer = await accepted;
+    const dropped: number[] = [];
+    const guard = new PacketGuard(client, max, { oversize: (n) => dropped.push(n) });
+    const chunks: Buffer[] = [];
+    guard.on('data', (c: Buffer) => chunks.push(c));
+    const acks: Buffer[] = [];
+    peer.on('data', (c: Buffer) => acks.push(c));
+    for (let i = 0; i < wire.length; i += split) {
+      peer.write(wire.subarray(i, i + split));
+      await new Promise((r) => setImmediate(r));
+    }
+    await delay(50);
+    guard.destroy();
+    peer.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+    return { got: Buffer.concat(chunks), acked: Buffer.concat(acks), dropped };
+  }
+});
+
+describe('sniff: real brokers', function () {
+  let insecure: MosquittoBroker;
+  let secure: MosquittoBroker;
+  let aedes: AedesBroker | undefined;
+  const clients: MqttClient[] = [];
+  const fixtures: Fixture[] = [];
+
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    // $SYS is published every sys_interval (10 s by default); 1 s so a short listen sees it change.
+    [insecure, secure] = await Promise.all([startMosquitto('insecure', { extraConf: ['sys_interval 1'] }), startMosquitto('secure')]);
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.endAsync(true)));
+    await Promise.all([insecure?.stop(), secure?.stop(), aedes?.stop(), ...fixtures.map((f) => f.close())]);
+  });
+
+  async function publisher(port: number, opts: mqtt.IClientOptions = {}): Promise<MqttClient> {
+    const c = await mqtt.connectAsync({ host: LOCAL, port, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    clients.push(c);
+    return c;
+  }
+
+  it('insecure broker: every topic, retained flags, lab sensors with values, generic devices, $SYS', async () => {
+    const pub = await publisher(insecure.port);
+    const retained = [
+      readingMessage(DEVICE, { kind: 'dht', temperature: 22.5, humidity: 55 })!,
+      readingMessage(DEVICE, { kind: 'ldr', raw: 2048 })!,
+      readingMessage(DEVICE, { kind: 'pir', motion: false })!,
+      statusMessage('insecure', DEVICE, true),
+    ];
+    for (const m of retained) await pub.publishAsync(m.topic, m.payload, { qos: 1, retain: m.retain });
+    await pub.publishAsync('plant/line1', '{"pressure_hpa":1013.2,"vbat":3.7}', { qos: 1, retain: true });
+    await pub.publishAsync('cam/frame', randomBytes(300), { qos: 1, retain: true });
+
+    // Live during the window: PIR changes (not retained), a temperature topic, a numeric series.
+    const pirTopic = sensorTopic('pir', DEVICE);
+    let n = 0;
+    const ticker = setInterval(() => {
+      n++;
+      pub.publish(pirTopic, buildMotionPayload(n % 2 === 1), { qos: 0, retain: false });
+      pub.publish('home/kitchen/temperature', `${20 + n / 10}`, { qos: 1 });
+      pub.publish('misc/counter', String(n), { qos: 0 });
+    }, 100);
+    const live: LiveMessage[] = [];
+    const r = await sniffBroker({ host: LOCAL, port: insecure.port }, { transport: 'tcp', listenMs: 2200, onMessage: (m) => live.push(m) })
+      .finally(() => clearInterval(ticker));
+
+    assert.equal(r.error, null);
+    assert.equal(r.as, 'anonymous');
+    assert.ok(r.listenedMs! >= 2200 && r.listenedMs! < 3500, String(r.listenedMs));
+    const t = byTopic(r.items);
+    for (const m of retained) assert.equal(t.get(m.topic)?.retained, true, m.topic);
+    assert.deepEqual(t.get(retained[0].topic)!.values, { temperature: 22.5, humidity: 55 });
+    assert.equal(t.get(retained[0].topic)!.sensor, 'dht');
+    assert.equal(t.get(retained[1].topic)!.sensor, 'ldr');
+    const pir = t.get(pirTopic)!;
+    assert.equal(pir.sensor, 'pir');
+    assert.ok(pir.messages >= 5, `pir messages ${pir.messages}`);
+    assert.ok(pir.rate! > 3 && pir.rate! < 15, `pir rate ${pir.rate}`);
+    assert.equal(typeof pir.values!.motion, 'boolean');
+    const kitchen = t.get('home/kitchen/temperature')!;
+    assert.deepEqual([kitchen.retained, kitchen.qos, kitchen.sensor], [false, 1, 'temperature']);
+    assert.equal(t.get('misc/counter')!.sensor, 'numeric');
+    assert.equal(t.get('plant/line1')!.sensor, 'pressure+voltage');
+    assert.match(t.get('cam/frame')!.sample!, /^<300 bytes binary> [0-9a-f]{32}…$/);
+    assert.ok(!Number.isNaN(Date.parse(pir.firstSeen!)));
+    assert.equal(r.count, r.items.length);
+    assert.deepEqual(r.truncated, []);
+
+    // $SYS kept apart from data topics.
+    assert.ok(r.items.every((i) => !i.topic.startsWith('$SYS')));
+    assert.match(String(r.sys!.version), /^mosquitto version 2\./);
+    assert.ok(Number(r.sys!.clientsConnected) >= 2, `clients connected: ${r.sys!.clientsConnected}`); // the publisher and us
+    assert.ok(Number(r.sys!.uptimeSeconds) >= 0 && Number(r.sys!.messagesReceived) > 0);
+
+    // Live mode saw the same messages, as samples.
+    assert.ok(live.some((m) => m.topic === pirTopic && m.sensor === 'pir' && typeof m.values?.motion === 'boolean'));
+    assert.ok(live.every((m) => !m.topic.startsWith('$SYS')));
+  });
+
+  it('flags sensitive payloads and never stores the secret', async () => {
+    const pub = await publisher(insecure.port);
+    const secrets = {
+      'acme/cfg/wifi': '{"ssid":"lab","password":"Tr0ub4dor&3"}',
+      'acme/api/session': `{"token":"eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyIjoiYm9iIn0.c2lnbmF0dXJlLXNlY3JldA"}`,
+      'acme/users/new': 'registered carol.jones@example.net',
+      'acme/van/7': '{"lat":52.520008,"lon":13.404954}',
+    };
+    for (const [topic, payload] of Object.entries(secrets)) await pub.publishAsync(topic, payload, { qos: 1, retain: true });
+    const r = await sniffBroker({ host: LOCAL, port: insecure.port }, { transport: 'tcp', listenMs: 500, subscriptions: ['acme/#'] });
+    const t = byTopic(r.items);
+    assert.deepEqual(t.get('acme/cfg/wifi')!.sensitive, ['credential']);
+    assert.deepEqual(t.get('acme/api/session')!.sensitive, ['token']);
+    assert.deepEqual(t.get('acme/users/new')!.sensitive, ['email']);
+    assert.deepEqual(t.get('acme/van/7')!.sensitive, ['coordinates']);
+    assert.equal(t.get('acme/cfg/wifi')!.sample, '{"ssid":"lab","password":"***"}');
+    const json = JSON.stringify(r);
+    for (const s of ['Tr0ub4dor&3', 'eyJ1c2VyIjoiYm9iIn0', 'carol.jones', '52.520008', '13.404954']) assert.ok(!json.includes(s), s);
+  });
+
+  it('secure broker over TLS with the scanner login: reads lab/secure/#, not $SYS; anonymous is an error, not a throw', async () => {
+    const esp = await publisher(secure.port, { protocol: 'mqtts', ca: secure.caPath ? require('node:fs').readFileSync(secure.caPath) : undefined, username: 'esp32', password: secure.users.esp32 });
+    const dht = readingMessage(DEVICE, { kind: 'dht', temperature: 24.1, humidity: 48 })!;
+    await esp.publishAsync(dht.topic, dht.payload, { qos: 1, retain: true });
+
+    const r = await sniffBroker({ host: LOCAL, port: secure.port }, { transport: 'tls', credentials: { username: 'scanner', password: secure.users.scanner }, listenMs: 700 });
+    assert.equal(r.error, null);
+    assert.equal(r.as, 'given credentials');
+    const item = byTopic(r.items).get(dht.topic)!;
+    assert.deepEqual([item.retained, item.sensor, item.values], [true, 'dht', { temperature: 24.1, humidity: 48 }]);
+    assert.deepEqual(r.sys, {}, 'the ACL gives the scanner no $SYS');
+    assert.ok(!JSON.stringify(r).includes(secure.users.scanner));
+
+    const anon = await sniffBroker({ host: LOCAL, port: secure.port }, { transport: 'tls', listenMs: 700 });
+    assert.equal(anon.count, 0);
+    assert.match(anon.error!, /Not authorized/);
+  });
+
+  it('plans from real probe results: anonymous on the insecure broker, the given login on the secure one', async () => {
+    const creds = { username: 'scanner', password: secure.users.scanner };
+    const result = async (port: number, credentials: typeof creds | null): Promise<ScanResult> =>
+      ({ ...(await probeBroker({ host: LOCAL, port }, { credentials })), scanId: 'x', host: LOCAL, port, reachability: 'open', error: null });
+    const a = sniffPlanFor(await result(insecure.port, null), null);
+    assert.deepEqual(a.options, { transport: 'tcp', version: '5.0', credentials: null });
+    const b = sniffPlanFor(await result(secure.port, creds), creds);
+    assert.deepEqual(b.options, { transport: 'tls', version: '5.0', credentials: creds });
+    assert.equal(sniffPlanFor(await result(secure.port, null), null).options, null);
+  });
+
+  it('write test on the insecure broker: accepted, one non-retained message, canary not listed', async () => {
+    const r = await sniffBroker({ host: LOCAL, port: insecure.port }, { transport: 'tcp', listenMs: 300, writeTest: true, subscriptions: ['mqttsec/#'] });
+    assert.equal(r.writeTest!.accepted, true, r.writeTest!.evidence);
+    assert.ok(r.writeTest!.topic.startsWith(CANARY_PREFIX));
+    assert.match(r.writeTest!.evidence, /PUBACK reason 0x00.*received it back/);
+    assert.ok(r.items.every((i) => !i.topic.startsWith(CANARY_PREFIX)));
+    // Nothing retained under the canary prefix: a fresh subscriber gets nothing.
+    const after = await sniffBroker({ host: LOCAL, port: insecure.port }, { transport: 'tcp', listenMs: 300, subscriptions: [`${CANARY_PREFIX}#`] });
+    assert.equal(after.count, 0);
+  });
+
+  for (const version of ['5.0', '3.1.1'] as const) {
+    it(`write test on the secure broker with a read-only login (MQTT ${version}): rejected`, async () => {
+      const r = await sniffBroker({ host: LOCAL, port: secure.port }, {
+        transport: 'tls', version, credentials: { username: 'scanner', password: secure.users.scanner }, listenMs: 200, writeTest: true,
+      });
+      assert.equal(r.error, null);
+      assert.equal(r.writeTest!.accepted, false);
+      assert.match(r.writeTest!.evidence, version === '5.0' ? /PUBACK reason 0x87 \(Not authorized\)/ : /never reached our own subscription/);
+    });
+  }
+
+  it('MQTT 3.1.1 on aedes: topics, retained, and a write test confirmed by the echo', async () => {
+    aedes = await startAedes();
+    const pub = await publisher(aedes.port, { protocolVersion: 4 });
+    const pir = readingMessage(DEVICE, { kind: 'pir', motion: true })!;
+    await pub.publishAsync(pir.topic, pir.payload, { qos: 1, retain: true });
+    const ticker = setInterval(() => pub.publish('shop/fridge/temp', '4.5'), 100);
+    const r = await sniffBroker({ host: LOCAL, port: aedes.port }, { transport: 'tcp', version: '3.1.1', listenMs: 800, writeTest: true })
+      .finally(() => clearInterval(ticker));
+    assert.equal(r.error, null);
+    assert.equal(r.version, '3.1.1');
+    const t = byTopic(r.items);
+    assert.deepEqual([t.get(pir.topic)?.retained, t.get(pir.topic)?.sensor], [true, 'pir']);
+    assert.equal(t.get('shop/fridge/temp')?.sensor, 'temperature');
+    assert.equal(r.writeTest!.accepted, true, r.writeTest!.evidence);
+    assert.match(r.writeTest!.evidence, /received it back/);
+  });
+
+  it('never throws for a broker: closed port, a tarpit that never answers, a cancelled listen', async () => {
+    const closed = await sniffBroker({ host: LOCAL, port: await closedPort() }, { transport: 'tcp', listenMs: 100 });
+    assert.match(closed.error!, /ECONNREFUSED/);
+    assert.equal(closed.count, 0);
+
+    const tarpit = await startTarpit();
+    fixtures.push(tarpit);
+    const slow = await sniffBroker(tarpit, { transport: 'tcp', listenMs: 100, connectTimeoutMs: 300 });
+    assert.match(slow.error!, /timeout|CONNACK/i);
+
+    const ac = new AbortController();
+    const started = Date.now();
+    setTimeout(() => ac.abort(), 300);
+    const cut = await sniffBroker({ host: LOCAL, port: insecure.port }, { transport: 'tcp', listenMs: 30_000, signal: ac.signal });
+    assert.ok(Date.now() - started < 1500, `abort took ${Date.now() - started} ms`);
+    assert.equal(cut.cancelled, true);
+    assert.ok(cut.sys && Object.keys(cut.sys).length > 0, 'what was heard before the abort is kept');
+  });
+
+  it('leaves no socket or timer behind', async () => {
+    const active = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'Timeout').length;
+    await delay(50);
+    const before = active();
+    await sniffBroker({ host: LOCAL, port: insecure.port }, { transport: 'tcp', listenMs: 200, writeTest: true });
+    await sniffBroker({ host: LOCAL, port: secure.port }, { transport: 'tls', listenMs: 200 });
+    await delay(20);
+    assert.ok(active() <= before, `${active()} open after, ${before} before`);
+  });
+
+  describe('a flooding publisher', function () {
+    this.timeout(60_000);
+    let flooded: MosquittoBroker;
+    before(async () => {
+      flooded = await startMosquitto('insecure');
+    });
+    after(() => flooded?.stop());
+
+    for (const version of ['5.0', '3.1.1'] as const) {
+      it(`stays within its bounds and keeps the event loop free (MQTT ${version})`, async () => {
+        const gc = exposeGc();
+        gc();
+        const heapBefore = process.memoryUsage().heapUsed;
+        let maxGap = 0;
+        let peak = heapBefore;
+        let last = Date.now();
+        const ticker = setInterval(() => {
+          const now = Date.now();
+          maxGap = Math.max(maxGap, now - last);
+          last = now;
+          peak = Math.max(peak, process.memoryUsage().heapUsed);
+        }, 20);
+        const listenMs = 3000;
+        const limits = { maxTopics: 200, maxTotalBytes: 512 * 1024, maxPacketBytes: 64 * 1024 };
+        const sniffing = sniffBroker({ host: LOCAL, port: flooded.port }, { transport: 'tcp', version, listenMs, ...limits, subscriptions: ['#'] });
+        const flood = runFlood(flooded.port, listenMs - 500, `flood${version}`);
+        const [r, sent] = await Promise.all([sniffing, flood]).finally(() => clearInterval(ticker));
+        gc();
+        const heapAfter = process.memoryUsage().heapUsed;
+        const mb = (n: number) => Math.round(n / 1e5) / 10;
+        console.log(`      flood ${version}: sent ${sent.sent} (${mb(sent.bytes)} MB), received ${r.messages}, topics ~${r.count}, kept ${r.items.length}, ` +
+          `oversize dropped ${(r.dropped as { oversize: number }).oversize}, kept ${mb(r.keptBytes as number)} MB; heap +${mb(heapAfter - heapBefore)} MB after, peak +${mb(peak - heapBefore)} MB; max loop gap ${maxGap} ms`);
+
+        assert.equal(r.error, null);
+        assert.ok((r.messages as number) > 1000, `only ${r.messages} messages reached us`);
+        assert.equal(r.items.length, limits.maxTopics);
+        assert.ok(r.truncated!.includes('topics'), String(r.truncated));
+        assert.ok(r.count > limits.maxTopics && r.countEstimated === true);
+        assert.ok((r.keptBytes as number) <= limits.maxTotalBytes);
+        assert.ok(JSON.stringify(r).length < limits.maxTotalBytes);
+        if (version === '3.1.1') assert.ok(r.truncated!.includes('packetSize'), 'the guard dropped the 100 KiB payloads');
+        assert.ok(r.items.every((i) => (i.sample?.length ?? 0) <= 101));
+        assert.ok(heapAfter - heapBefore < 40e6, `heap grew ${mb(heapAfter - heapBefore)} MB`);
+        assert.ok(peak - heapBefore < 200e6, `heap peaked ${mb(peak - heapBefore)} MB above the start`);
+        assert.ok(maxGap < 500, `event loop stalled ${maxGap} ms`);
+      });
+    }
+  });
+});
+
+/** The flood runs in its own process, so its busy loop cannot be mistaken for ours. */
+function runFlood(port: number, ms: number, prefix: string): Promise<{ sent: number; bytes: number }> {
+  const script = join(__dirname, '../support/flood-publisher.ts');
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script, String(port), String(ms), '8192', String(100 * 1024), '10', prefix], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms + 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(JSON.parse(out));
+      else reject(new Error(`flood publisher exited ${code}: ${err}`));
+    });
+  });
+}
+
+function exposeGc(): () => void {
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc') as () => void;
+}
