@@ -32,6 +32,10 @@ async function main(argv: string[]): Promise<number> {
     versions: opts.versions,
     credentials,
     tls,
+    listenMs: opts.listenMs,
+    sniff: opts.sniff,
+    inspectTls: opts.inspectTls,
+    writeTest: opts.writeTest,
     includeUnreachable: opts.all ? true : 'auto',
     signal: controller.signal,
     onProgress: progress

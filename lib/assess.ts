@@ -13,6 +13,8 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   includeUnreachable?: boolean;
   signal?: AbortSignal;
   onResult?: (result: ScanResult) => void;
+  /** Further stages for each broker found (TLS inspection, sniffing, risk), run in the probe's slot. */
+  deep?: (result: ScanResult) => Promise<ScanResult>;
   /** Called after each swept target and each finished probe. */
   onProgress?: (progress: AssessProgress) => void;
 }
@@ -82,7 +84,11 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         running++;
         const started = Date.now();
         probeBroker(target, { ...opts, signal: opts.signal })
-          .then((o) => emit({ scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, durationMs: Date.now() - started, error: null }))
+          .then(async (o) => {
+            const probed: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, error: null };
+            const full = opts.deep ? await opts.deep(probed) : probed;
+            emit({ ...full, durationMs: Date.now() - started });
+          })
           .catch((err: Error) => {
             // A probe bug must not sink the scan: report it on this target and go on.
             const r = unreachableResult(opts.scanId, target, 'open');

@@ -2,12 +2,16 @@
 import { randomUUID } from 'node:crypto';
 import { planTargets, type TargetOptions, type TargetPlan } from './targets';
 import { assessTargets, type AssessOptions, type AssessProgress } from './assess';
+import { deepAssess, type DeepOptions } from './deep';
 import type { ScanResult, ScanSummary } from './types';
 
 /** Below this many targets, closed and filtered ports are listed too; above, only counted. */
 export const LIST_UNREACHABLE_UP_TO = 1024;
 
-export interface ScanOptions extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable'>, TargetOptions {
+export interface ScanOptions
+  extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable' | 'deep'>,
+    TargetOptions,
+    Pick<DeepOptions, 'inspectTls' | 'sniff' | 'listenMs' | 'writeTest'> {
   targets: string | string[];
   scanId?: string;
   includeUnreachable?: boolean | 'auto';
@@ -40,6 +44,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       opts.onResult?.(r);
     },
     onProgress: (p) => opts.onProgress?.({ ...p, total: plan.count }),
+    deep: (r) => deepAssess(r, opts),
   });
   results.sort(compareResults);
   const finished = new Date();

@@ -17,9 +17,15 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --probe-concurrency N  parallel MQTT probes of open ports (default 32)
   --transport MODE       auto (default), tcp or tls
   --mqtt-version LIST    5.0,3.1.1 (default both)
-  --tls-ca FILE          CA certificate (PEM) for the TLS connection
+  --tls-ca FILE          CA certificate (PEM): brokers' certificates are judged trusted
+                         when they chain to it (as well as to the system's CAs)
   --tls-cert FILE        client certificate (PEM), with --tls-key
   --tls-key FILE         client private key (PEM)
+  --listen SECONDS       how long to listen to '#' and '$SYS/#' on readable brokers (default 5)
+  --no-sniff             do not subscribe to any broker's topics
+  --no-tls-inspect       do not inspect certificates, TLS versions and ciphers
+  --write-test           publish one non-retained message to mqttsec/canary/<random> to learn
+                         whether the broker lets us write (off by default)
   --max-targets N        refuse scans larger than N host:port pairs (default 65536)
   --allow-public         allow addresses outside loopback and private ranges
   --all                  list closed and filtered ports too, whatever the scan size
@@ -43,6 +49,10 @@ export interface CliOptions {
   tlsCert?: string;
   tlsKey?: string;
   maxTargets?: number;
+  listenMs?: number;
+  sniff: boolean;
+  inspectTls: boolean;
+  writeTest: boolean;
   allowPublic: boolean;
   all: boolean;
   json: boolean;
@@ -71,6 +81,10 @@ export function parseCli(argv: string[]): CliOptions {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'max-targets': { type: 'string' },
+        listen: { type: 'string' },
+        'no-sniff': { type: 'boolean', default: false },
+        'no-tls-inspect': { type: 'boolean', default: false },
+        'write-test': { type: 'boolean', default: false },
         'allow-public': { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -81,7 +95,9 @@ export function parseCli(argv: string[]): CliOptions {
     throw new UsageError((err as Error).message);
   }
   const v = parsed.values;
-  if (v.help) return { target: '', transport: 'auto', allowPublic: false, all: false, json: false, passwordStdin: false, help: true };
+  if (v.help) {
+    return { target: '', transport: 'auto', allowPublic: false, all: false, json: false, passwordStdin: false, sniff: false, inspectTls: false, writeTest: false, help: true };
+  }
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('--target is required (e.g. --target 127.0.0.1)');
   const transport = v.transport as string;
   if (!['auto', 'tcp', 'tls'].includes(transport)) throw new UsageError(`--transport "${transport}": must be auto, tcp or tls`);
@@ -103,6 +119,10 @@ export function parseCli(argv: string[]): CliOptions {
     tlsCert: v['tls-cert'],
     tlsKey: v['tls-key'],
     maxTargets: intOption('--max-targets', v['max-targets'], 1, 2 ** 32),
+    listenMs: secondsOption('--listen', v.listen, 600),
+    sniff: !v['no-sniff'],
+    inspectTls: !v['no-tls-inspect'],
+    writeTest: !!v['write-test'],
     allowPublic: !!v['allow-public'],
     all: !!v.all,
     json: !!v.json,
@@ -117,6 +137,13 @@ export function intOption(name: string, raw: string | undefined, min: number, ma
   const n = Number(text);
   if (n < min || n > max) throw new UsageError(`${name} "${clip(raw)}": must be from ${min} to ${max}`);
   return n;
+}
+
+function secondsOption(name: string, raw: string | undefined, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const text = raw.trim();
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) > max) throw new UsageError(`${name} "${clip(raw)}": must be a number of seconds from 0 to ${max}`);
+  return Math.round(Number(text) * 1000);
 }
 
 function versionList(raw: string | undefined): MqttVersion[] | undefined {

@@ -10,7 +10,24 @@ const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
   ['ANONYMOUS', (r) => auth(r.auth.anonymous)],
   ['WRONG CREDS', (r) => auth(r.auth.wrongCredentials)],
   ['GIVEN CREDS', (r) => auth(r.auth.givenCredentials)],
+  ['TLS', (r) => tlsCell(r)],
+  ['TOPICS', (r) => (r.topics ? String(r.topics.count) : '-')],
+  ['SENSORS', (r) => sensors(r)],
 ];
+
+function tlsCell(r: ScanResult): string {
+  const t = r.tls;
+  if (!t) return '-';
+  if (t.error) return 'error';
+  const c = t.certificate;
+  const state = !c ? '' : c.expired ? 'expired' : c.notYetValid ? 'not yet valid' : c.selfSigned ? 'self-signed' : c.trusted ? 'trusted' : 'untrusted';
+  return [t.protocol, state].filter(Boolean).join(' ');
+}
+
+function sensors(r: ScanResult): string {
+  const kinds = new Set((r.topics?.items ?? []).map((i) => i.sensor).filter((s): s is string => !!s));
+  return kinds.size ? [...kinds].sort().join(',') : '-';
+}
 
 function versions(r: ScanResult): string {
   const ok = Object.entries(r.mqtt.versions).filter(([, s]) => s === 'supported').map(([v]) => v);

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
+import mqtt from 'mqtt';
 import { requireTool } from '../support/tools';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { closedPort } from '../support/fixtures';
@@ -38,6 +39,8 @@ describe('cli: bad input exits 2 and names the bad part', () => {
     [['--target', '127.0.0.1', '--user', 'u', '--password-env', 'MQTTSEC_SURELY_UNSET'], /MQTTSEC_SURELY_UNSET: that environment variable is not set/],
     [['--target', '127.0.0.1', '--tls-ca', '/nonexistent/ca.pem'], /--tls-ca "\/nonexistent\/ca\.pem": ENOENT/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--target', '127.0.0.1', '--listen', 'forever'], /--listen "forever": must be a number of seconds from 0 to 600/],
+    [['--target', '127.0.0.1', '--listen', '601'], /--listen "601"/],
     [[], /--target is required/],
   ];
   for (const [args, re] of table) {
@@ -75,7 +78,7 @@ describe('cli: against real brokers', function () {
     const closed = await closedPort();
     const password = secure.users.scanner;
     const r = run(
-      ['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port},${closed}`, '--user', 'scanner', '--password-env', 'LAB_PASS', '--json'],
+      ['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port},${closed}`, '--user', 'scanner', '--password-env', 'LAB_PASS', '--json', '--no-sniff', '--no-tls-inspect'],
       { LAB_PASS: password },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -95,16 +98,43 @@ describe('cli: against real brokers', function () {
   });
 
   it('without credentials the TLS broker is not_authorized; the table has the seed columns', () => {
-    const r = run(['--target', '127.0.0.1', '--ports', String(secure.port)]);
+    const r = run(['--target', '127.0.0.1', '--ports', String(secure.port), '--no-sniff']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /TARGET\s+REACH\s+TRANSPORT\s+CLASSIFICATION/);
     assert.match(r.stdout, new RegExp(`127\\.0\\.0\\.1:${secure.port}\\s+open\\s+tls\\s+not_authorized`));
     assert.match(r.stdout, /1 target\(s\)/);
   });
 
+  it('the table shows TLS state, topics and sensors after a deep scan', async () => {
+    const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${insecure.port}`, { reconnectPeriod: 0 }, false);
+    await pub.publishAsync('lab/insecure/esp32-cli/pir', '{"motion":true}', { retain: true, qos: 1 });
+    await pub.endAsync();
+    const password = secure.users.scanner;
+    const r = run(
+      ['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port}`, '--user', 'scanner', '--password-env', 'LAB_PASS', '--tls-ca', secure.caPath!, '--listen', '0.5', '--json'],
+      { LAB_PASS: password },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const results = JSON.parse(r.stdout) as ScanResult[];
+    const plain = results.find((x) => x.port === insecure.port)!;
+    const tls = results.find((x) => x.port === secure.port)!;
+    assert.equal(plain.tls, undefined, 'no TLS stage on a plain port');
+    assert.equal(plain.topics?.as, 'anonymous');
+    assert.ok(plain.topics!.items.some((i) => i.topic === 'lab/insecure/esp32-cli/pir' && i.retained && i.sensor === 'pir'));
+    assert.equal(tls.tls?.certificate?.trusted, true, 'trusted with --tls-ca');
+    assert.match(String(tls.tls?.protocol), /^TLSv1\.[23]$/);
+    assert.equal(tls.topics?.as, 'given credentials');
+    assert.ok(!r.stdout.includes(password));
+
+    const table = run(['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port}`, '--listen', '0.5']);
+    assert.match(table.stdout, /TLS\s+TOPICS\s+SENSORS/);
+    assert.match(table.stdout, new RegExp(`127\\.0\\.0\\.1:${secure.port} .*TLSv1\\.[23] untrusted`));
+    assert.match(table.stdout, new RegExp(`127\\.0\\.0\\.1:${insecure.port} .*pir`));
+  });
+
   it('reads the password from stdin with --password-stdin', () => {
     const password = secure.users.student;
-    const out = spawnSync(process.execPath, [CLI, '--target', '127.0.0.1', '--ports', String(secure.port), '--user', 'student', '--password-stdin', '--json'], {
+    const out = spawnSync(process.execPath, [CLI, '--target', '127.0.0.1', '--ports', String(secure.port), '--user', 'student', '--password-stdin', '--json', '--no-sniff'], {
       input: `${password}\n`,
       encoding: 'utf8',
       timeout: 60_000,

@@ -36,7 +36,7 @@ describe('hostile brokers: the probe', function () {
     const ports = [...[...hostiles.values()].map((h) => h.port), real.port];
     const heapBefore = process.memoryUsage().heapUsed;
     const started = Date.now();
-    const { results } = await runScan({ targets: '127.0.0.1', ports, timeoutMs: TIMEOUT, tlsPorts: [hostiles.get('tlsStall')!.port] });
+    const { results } = await runScan({ targets: '127.0.0.1', ports, timeoutMs: TIMEOUT, sniff: false, inspectTls: false, tlsPorts: [hostiles.get('tlsStall')!.port] });
     const elapsed = Date.now() - started;
     // Every probe runs in parallel; the slowest makes at most a few sequential attempts.
     assert.ok(elapsed < TIMEOUT * 6, `scan took ${elapsed} ms`);
@@ -56,7 +56,7 @@ describe('hostile brokers: the probe', function () {
 
   it('an MQTT 5 CONNACK with every property is read, odd strings kept as text', async () => {
     const h = hostiles.get('everyProperty')!;
-    const { results } = await runScan({ targets: '127.0.0.1', ports: [h.port], timeoutMs: TIMEOUT, versions: ['5.0'] });
+    const { results } = await runScan({ targets: '127.0.0.1', ports: [h.port], timeoutMs: TIMEOUT, versions: ['5.0'], sniff: false, inspectTls: false });
     const props = results[0].mqtt.connackProperties as Record<string, unknown>;
     assert.equal(props.reasonString, 'reason <b>html</b> \u00e9\u{1F600}');
     assert.equal((props.userProperties as unknown[]).length, 32, 'user properties are capped');

@@ -86,7 +86,7 @@ describe('lab launcher (npm start)', function () {
   });
 
   it('the scanner sees the lab as designed: insecure anonymous over TCP, secure TLS refusing strangers', async () => {
-    const { results } = await runScan({ targets: '127.0.0.1', ports: [lab.ports.insecure, lab.ports.secure], timeoutMs: 2000 });
+    const { results } = await runScan({ targets: '127.0.0.1', ports: [lab.ports.insecure, lab.ports.secure], timeoutMs: 2000, listenMs: 1000 });
     const insecure = results.find((r) => r.port === lab.ports.insecure)!;
     const secure = results.find((r) => r.port === lab.ports.secure)!;
     assert.equal(insecure.classification, 'open_or_auth_ok');
