@@ -1,14 +1,17 @@
 // Loads our built nodes (dist/) into a real Node-RED runtime through node-red-node-test-helper.
 import helper from 'node-red-node-test-helper';
 
-helper.init(require.resolve('node-red'));
+// MQTTSEC_NODE_RED_DIR points at another node_modules (Node-RED 5 in CI's compatibility step).
+const from = process.env.MQTTSEC_NODE_RED_DIR ? { paths: [process.env.MQTTSEC_NODE_RED_DIR] } : undefined;
+helper.init(require.resolve('node-red', from));
+export const core = (path: string) => require(require.resolve(`@node-red/nodes/core/${path}`, from));
 
 export const NODES = {
   credentials: require('../../dist/nodes/mqttsec-credentials.js'),
   expander: require('../../dist/nodes/mqttsec-target-expander.js'),
   probe: require('../../dist/nodes/mqttsec-broker-probe.js'),
-  catch: require('@node-red/nodes/core/common/25-catch.js'),
-  tls: require('@node-red/nodes/core/network/05-tls.js'),
+  catch: core('common/25-catch.js'),
+  tls: core('network/05-tls.js'),
 };
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
