@@ -12,6 +12,8 @@ const APT_PACKAGE: Record<string, string> = {
   mosquitto_pub: 'mosquitto-clients',
   mosquitto_sub: 'mosquitto-clients',
   openssl: 'openssl',
+  pdftotext: 'poppler-utils',
+  pdftoppm: 'poppler-utils',
   nmap: 'nmap',
   chromium: 'chromium',
 };

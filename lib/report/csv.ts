@@ -1,0 +1,59 @@
+// The CSV report: one row per result, the seed dashboard's columns first, then ours.
+//
+// Seed columns: ip, port, result (what the connect attempt got, in words), classification,
+// security (transport security: TLS / plaintext), topics_count, publishers_count (the sniffer's
+// `publishers` when it reports one, else the topics that got a live, non-retained message while
+// we listened: a lower bound on active publishers).
+import { Parser } from '@json2csv/plainjs';
+import type { ClassifiedResult } from '../risk';
+import type { ReportInput } from './model';
+import { outcomeText } from './format';
+
+type Getter = (r: ClassifiedResult) => string | number | boolean | null | undefined;
+
+export const CSV_COLUMNS: Array<[string, Getter]> = [
+  ['ip', (r) => r.host],
+  ['port', (r) => r.port],
+  ['result', (r) => outcomeText(r)],
+  ['classification', (r) => r.classification],
+  ['security', (r) => (r.transport === 'tls' || r.transport === 'wss' ? 'TLS' : r.transport ? 'plaintext' : '')],
+  ['topics_count', (r) => r.topics?.count ?? ''],
+  ['publishers_count', (r) => publishers(r)],
+  ['risk_level', (r) => r.risk?.level ?? ''],
+  ['risk_score', (r) => r.risk?.score ?? ''],
+  ['finding_ids', (r) => r.findings.map((f) => f.id).join(';')],
+  ['tls_version', (r) => r.tls?.protocol ?? ''],
+  ['cert_expiry', (r) => r.tls?.certificate?.validTo ?? ''],
+  ['cert_days_left', (r) => r.tls?.certificate?.daysLeft ?? ''],
+  ['transport', (r) => r.transport ?? ''],
+  ['anonymous_allowed', (r) => r.security_assessment.anonymous_allowed ?? ''],
+  ['requires_auth', (r) => r.security_assessment.requires_auth ?? ''],
+  ['broker_version', (r) => r.mqtt?.brokerVersion ?? (typeof r.topics?.sys?.version === 'string' ? r.topics.sys.version : '')],
+];
+
+export function renderCsv(input: ReportInput): string {
+  const parser = new Parser<ClassifiedResult, ClassifiedResult>({
+    fields: CSV_COLUMNS.map(([label, get]) => ({ label, value: (r: ClassifiedResult) => neutralise(get(r)) })),
+    eol: '\r\n',
+    // Excel reads UTF-8 (accented topic names) only with the byte-order mark.
+    withBOM: true,
+  });
+  return `${parser.parse(input.results)}\r\n`;
+}
+
+/**
+ * CSV injection: a spreadsheet runs a cell that starts with = + - @ (or tab / CR before them) as
+ * a formula. Such text cells get a leading single quote, which spreadsheets show as text.
+ * Other control characters (a NUL in a broker's version string) become '?'.
+ */
+export function neutralise<T>(v: T): T | string {
+  if (typeof v !== 'string') return v;
+  const s = v.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '?');
+  return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
+function publishers(r: ClassifiedResult): number | string {
+  if (!r.topics) return '';
+  if (typeof r.topics.publishers === 'number') return r.topics.publishers;
+  return (r.topics.items ?? []).filter((it) => it.messages - (it.retained ? 1 : 0) > 0).length;
+}

@@ -1,0 +1,56 @@
+// Wording shared by the report formats, so the PDF, CSV and node status say the same thing.
+import type { ClassifiedResult } from '../risk';
+import type { AuthAttempt } from '../types';
+
+/** "2026-11-27 10:00:05 UTC": the same in every time zone the report is opened in. */
+export function formatTime(t: string | Date | null | undefined): string {
+  if (!t) return '-';
+  const d = typeof t === 'string' ? new Date(t) : t;
+  if (Number.isNaN(d.getTime())) return String(t);
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+export function formatDuration(ms: number | null | undefined): string {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '-';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+/** What connecting got, in words: "connected anonymously", "refused: Not authorized", "closed". */
+export function outcomeText(r: ClassifiedResult): string {
+  if (r.reachability !== 'open') return r.errno ? `${r.reachability} (${r.errno})` : r.reachability;
+  switch (r.classification) {
+    case 'open_or_auth_ok':
+      return r.auth.anonymous.outcome === 'accepted' ? 'connected anonymously'
+        : r.auth.wrongCredentials.outcome === 'accepted' ? 'connected with any login'
+        : 'connected with the given login';
+    case 'not_authorized':
+      return `refused: ${r.auth.anonymous.reason ?? 'not authorized'}`;
+    case 'tls_or_ssl_error':
+      return 'TLS handshake failed';
+    case 'not_mqtt':
+      return 'not MQTT';
+    default:
+      return 'no answer';
+  }
+}
+
+export function authText(a: AuthAttempt): string {
+  if (a.outcome === 'not_tested') return 'not tested';
+  const code = a.code === undefined ? '' : ` (CONNACK ${a.code}${a.reason ? ` ${a.reason}` : ''})`;
+  return `${a.outcome}${code}`;
+}
+
+export function mqttVersions(r: ClassifiedResult): string {
+  const v = Object.entries(r.mqtt?.versions ?? {}).filter(([, s]) => s === 'supported').map(([k]) => k);
+  return v.length ? v.join(', ') : '-';
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** A line of a fix that is configuration or a command (shown in a monospace font), not prose. */
+export const CONFIG_LINE = /^(#|allow_anonymous|password_file|listener|cafile|certfile|keyfile|tls_version|acl_file|ciphers|sys_interval|require_certificate|crlfile|per_listener_settings|user|topic|pattern|mosquitto_passwd|mosquitto_pub|openssl|systemctl) /;

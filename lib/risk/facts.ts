@@ -1,0 +1,131 @@
+// Small, named questions about a scan result that the rule table asks. Each reads only the
+// result contract (lib/types.ts), so the rules work whatever filled the fields in.
+import type { AuthAttempt, ScanResult, TlsCertificateInfo, TopicItem } from '../types';
+
+/** A certificate this many days from expiry (or fewer) gets TLS_EXPIRES_SOON. */
+export const EXPIRY_WARNING_DAYS = 30;
+/** RSA/DSA keys below this many bits get TLS_WEAK_KEY (NIST SP 800-57: 2048 since 2014). */
+export const MIN_RSA_BITS = 2048;
+/** Elliptic-curve keys below this many bits get TLS_WEAK_KEY (P-224 is the smallest NIST still allows). */
+export const MIN_EC_BITS = 224;
+/** NO_TOPIC_ACL: one login that reads this many unrelated top-level topic trees has no per-user ACL. */
+export const NO_ACL_MIN_ROOTS = 2;
+export const LEGACY_TLS_VERSIONS = ['SSLv2', 'SSLv3', 'TLSv1', 'TLSv1.1'];
+/** OpenSSL's words for a chain that ends in a self-signed certificate nobody here trusts. */
+const SELF_SIGNED_ERRORS = /SELF_SIGNED/i;
+
+/** The broker answered MQTT (accepted or refused): auth and transport rules apply. */
+export function spokeMqtt(r: ScanResult): boolean {
+  return r.reachability === 'open' && (r.classification === 'open_or_auth_ok' || r.classification === 'not_authorized');
+}
+
+/** Worth a risk rating: a broker, or a TLS port whose handshake failed (its certificate still counts). */
+export function assessable(r: ScanResult): boolean {
+  return spokeMqtt(r) || (r.reachability === 'open' && r.classification === 'tls_or_ssl_error');
+}
+
+export const accepted = (a: AuthAttempt | undefined): boolean => a?.outcome === 'accepted';
+
+export function plainTransport(r: ScanResult): boolean {
+  return spokeMqtt(r) && (r.transport === 'tcp' || r.transport === 'ws');
+}
+
+/** Anonymous clients are refused, so every client on this port sends a username and password. */
+export function requiresAuth(r: ScanResult): boolean {
+  return r.auth.anonymous.outcome === 'rejected' && !accepted(r.auth.wrongCredentials);
+}
+
+export function certOf(r: ScanResult): TlsCertificateInfo | null {
+  return r.tls?.certificate ?? null;
+}
+
+export function isSelfSigned(c: TlsCertificateInfo): boolean {
+  return c.selfSigned === true || (c.trusted === false && SELF_SIGNED_ERRORS.test(c.trustError ?? ''));
+}
+
+export function isExpired(c: TlsCertificateInfo): boolean {
+  return c.expired ?? (typeof c.daysLeft === 'number' && c.daysLeft < 0);
+}
+
+export function isNotYetValid(c: TlsCertificateInfo): boolean {
+  return c.notYetValid === true;
+}
+
+export function isWeakKey(c: TlsCertificateInfo): boolean {
+  if (typeof c.keyBits !== 'number' || c.keyBits <= 0) return false;
+  const ec = /^(ec|ecdsa|ed25519|ed448|x25519)/i.test(c.keyType ?? '');
+  return c.keyBits < (ec ? MIN_EC_BITS : MIN_RSA_BITS);
+}
+
+export function legacyVersions(r: ScanResult): string[] {
+  const offered = Object.entries(r.tls?.versions ?? {}).filter(([v, ok]) => ok && LEGACY_TLS_VERSIONS.includes(v)).map(([v]) => v);
+  const negotiated = r.tls?.protocol;
+  if (negotiated && LEGACY_TLS_VERSIONS.includes(negotiated) && !offered.includes(negotiated)) offered.push(negotiated);
+  return offered;
+}
+
+export function items(r: ScanResult): TopicItem[] {
+  return Array.isArray(r.topics?.items) ? r.topics!.items : [];
+}
+
+/** Who the sniffer listened as; an older sniffer that does not say listened anonymously when it could. */
+export function listenedAnonymously(r: ScanResult): boolean {
+  const as = r.topics?.as;
+  return as === 'anonymous' || (as === undefined && accepted(r.auth.anonymous));
+}
+
+export function sysInfo(r: ScanResult): Record<string, unknown> | null {
+  const sys = r.topics?.sys;
+  return sys && typeof sys === 'object' && Object.keys(sys).length > 0 ? sys : null;
+}
+
+export function brokerVersion(r: ScanResult): string | null {
+  const v = r.mqtt?.brokerVersion ?? sysInfo(r)?.version;
+  return typeof v === 'string' && v.trim() !== '' ? v.trim() : null;
+}
+
+/** First-level topic trees (not $SYS or other $-topics) among what the sniffer saw. */
+export function topicRoots(r: ScanResult): string[] {
+  const roots = new Set<string>();
+  for (const it of items(r)) {
+    if (typeof it.topic !== 'string' || it.topic.startsWith('$')) continue;
+    roots.add(it.topic.split('/')[0] || '/');
+  }
+  return [...roots].sort();
+}
+
+export function sensitiveItems(r: ScanResult): TopicItem[] {
+  return items(r).filter((it) => Array.isArray(it.sensitive) && it.sensitive.length > 0);
+}
+
+export function retainedItems(r: ScanResult): TopicItem[] {
+  return items(r).filter((it) => it.retained === true);
+}
+
+/** "sensors/a, sensors/b and 3 more": evidence stays readable for a broker with 10,000 topics. */
+export function listSome(names: string[], max = 5): string {
+  // Control characters in a topic name would break the evidence line: shown as '?'.
+  const shown = names.slice(0, max).map((n) => `"${clip(String(n).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'), 80)}"`);
+  const more = names.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
+export function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+export function authLine(a: AuthAttempt): string {
+  const code = a.code === undefined ? '' : `CONNACK ${a.code}${a.reason ? ` (${a.reason})` : ''}`;
+  const version = a.version ? `, MQTT ${a.version}` : '';
+  return `${code || a.outcome}${version}`;
+}
+
+/** "2027-10-01" from an ISO or OpenSSL date; the text itself when it does not parse. */
+export function day(s: string | undefined): string {
+  const t = Date.parse(s ?? '');
+  return Number.isNaN(t) ? String(s ?? '?') : new Date(t).toISOString().slice(0, 10);
+}
+
+export function where(r: ScanResult): string {
+  return `${r.transport ?? 'unknown transport'} port ${r.port}`;
+}

@@ -1,0 +1,93 @@
+// Risk classifier: adds findings, risk level and score to each scan result, and the scan-level
+// risk summary to the completion message (payload.riskSummary). A lab policy from the editor
+// raises, lowers or switches off rules.
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import { classifyResult, effectiveRules, isPlainObject, isScanResult, isScanSummary, policyFromList, RiskTally, scanIdOf, type Policy, type RiskSummary } from '../lib/risk';
+import type { ScanResult } from '../lib/types';
+import { onInput } from './shared/handler';
+import type { I18nVars } from './shared/types';
+
+interface ClassifierDef extends NodeDef {
+  /** Editable list: [{id, severity: critical|high|medium|low|info|off}]. */
+  rules?: unknown;
+}
+
+/** Scans followed at once; the oldest is dropped beyond this (a scan that never completed). */
+const MAX_SCANS = 64;
+const BAD_INPUT = 'msg.payload: expected a scan result, an array of scan results or a completion message (msg.complete)';
+
+export = function (RED: NodeAPI) {
+  function RiskClassifier(this: Node, config: ClassifierDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-risk-classifier.${key}`, vars);
+    let policy: Policy = {};
+    let policyError: Error | null = null;
+    try {
+      policy = policyFromList(config.rules);
+      effectiveRules(policy);
+    } catch (err) {
+      policyError = err as Error;
+      node.status({ fill: 'red', shape: 'ring', text: t('status.badPolicy') });
+    }
+    const tallies = new Map<string, RiskTally>();
+
+    onInput(node, async (msg: NodeMessageInFlow, send) => {
+      if (policyError) throw policyError;
+      const scanId = scanIdOf(msg);
+      if (msg.complete === true) {
+        const tally = tallies.get(scanId) ?? new RiskTally({ policy });
+        tallies.delete(scanId);
+        const summary = tally.summary(isScanSummary(msg.payload) ? msg.payload : null);
+        msg.payload = isPlainObject(msg.payload) ? { ...msg.payload, riskSummary: summary } : { riskSummary: summary };
+        showDone(summary);
+        send(msg);
+        return;
+      }
+      if (Array.isArray(msg.payload)) {
+        if (!msg.payload.every(isScanResult)) throw new Error(BAD_INPUT);
+        const results = (msg.payload as ScanResult[]).map((r) => classifyResult(r, policy));
+        const tally = new RiskTally({ policy });
+        results.forEach((r) => tally.add(r));
+        msg.payload = results;
+        const summary = tally.summary();
+        (msg as Record<string, unknown>).riskSummary = summary;
+        showDone(summary);
+        send(msg);
+        return;
+      }
+      if (!isScanResult(msg.payload)) throw new Error(BAD_INPUT);
+      const classified = classifyResult(msg.payload, policy);
+      tallyFor(scanId).add(classified);
+      msg.payload = classified;
+      node.status(classified.risk
+        ? { fill: 'blue', shape: 'dot', text: t('status.rated', { target: `${classified.host}:${classified.port}`, level: classified.risk.level, score: classified.risk.score }) }
+        : { fill: 'grey', shape: 'ring', text: t('status.unrated', { target: `${classified.host}:${classified.port}` }) });
+      send(msg);
+    });
+
+    function tallyFor(scanId: string): RiskTally {
+      let tally = tallies.get(scanId);
+      if (!tally) {
+        if (tallies.size >= MAX_SCANS) tallies.delete(tallies.keys().next().value as string);
+        tally = new RiskTally({ policy });
+        tallies.set(scanId, tally);
+      }
+      return tally;
+    }
+
+    function showDone(s: RiskSummary) {
+      const fill = s.worstLevel === 'CRITICAL' || s.worstLevel === 'HIGH' ? 'red' : s.worstLevel === 'MEDIUM' ? 'yellow' : 'green';
+      node.status({ fill, shape: 'dot', text: t('status.done', { brokers: s.assessed, critical: s.byLevel.CRITICAL, high: s.byLevel.HIGH, medium: s.byLevel.MEDIUM, low: s.byLevel.LOW }) });
+    }
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      tallies.clear();
+      node.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('mqttsec-risk-classifier', RiskClassifier);
+};
+

@@ -1,0 +1,276 @@
+// Reports: CSV parsed back, CSV injection, JSON, PDF text and pages (pdftotext), Unicode and
+// hostile topic names, atomic writes, and no password anywhere.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildReport, CSV_COLUMNS, neutralise, parseFormats, prepareReport, renderCsv, renderJson, renderPdf, reportBaseName,
+  writeFilesAtomically, writeReport,
+} from '../../lib/report';
+import { classifyResult } from '../../lib/risk';
+import { runScan } from '../../lib/scan';
+import type { ScanResult, ScanSummary } from '../../lib/types';
+import {
+  anonymousPlain, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics,
+} from '../support/sample-results';
+import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { requireTool } from '../support/tools';
+
+const OUT = join(__dirname, '../../test-output');
+const NOW = new Date('2026-11-27T10:00:06Z');
+
+function scanSummary(n: number): ScanSummary {
+  return {
+    scanId: SCAN_ID, startedAt: '2026-11-27T10:00:00.000Z', finishedAt: '2026-11-27T10:00:05.400Z', durationMs: 5400, targets: n,
+    reachability: { open: n, closed: 0, filtered: 0, error: 0 },
+    classification: { open_or_auth_ok: 0, not_authorized: 0, unreachable_or_firewalled: 0, tls_or_ssl_error: 0, not_mqtt: 0 },
+  };
+}
+
+/** RFC 4180: quoted fields, doubled quotes, CRLF; strips the UTF-8 BOM. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  const s = text.replace(/^\ufeff/, '');
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (quoted) {
+      if (c === '"' && s[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(cell), (cell = '');
+    else if (c === '\r' && s[i + 1] === '\n') {
+      row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
+    } else cell += c;
+  }
+  if (cell !== '' || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+function pdfText(pdf: Buffer, name: string): string[] {
+  const file = join(OUT, `${name}.pdf`);
+  writeFileSync(file, pdf);
+  const r = spawnSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\f').slice(0, -1); // one entry per page
+}
+
+describe('report: CSV', () => {
+  it('the seed columns come first, then ours; every row parses back to its result', () => {
+    const input = prepareReport([anonymousPlain(), tlsPasswordSelfSignedCa({ host: '127.0.0.2' }), { ...sample('closed port'), host: '127.0.0.3' }], { now: NOW });
+    const rows = parseCsv(renderCsv(input));
+    assert.deepEqual(rows[0].slice(0, 7), ['ip', 'port', 'result', 'classification', 'security', 'topics_count', 'publishers_count']);
+    assert.deepEqual(rows[0], CSV_COLUMNS.map(([h]) => h));
+    assert.equal(rows.length, 4);
+    const byIp = Object.fromEntries(rows.slice(1).map((r) => [`${r[0]}:${r[1]}`, Object.fromEntries(rows[0].map((h, i) => [h, r[i]]))]));
+    const a = byIp['127.0.0.1:1883'];
+    assert.equal(a.result, 'connected anonymously');
+    assert.equal(a.classification, 'open_or_auth_ok');
+    assert.equal(a.security, 'plaintext');
+    assert.equal(a.topics_count, '3');
+    assert.equal(a.publishers_count, '2', 'topics with a live (non-retained) message');
+    assert.equal(a.risk_level, 'CRITICAL');
+    assert.equal(a.risk_score, '0');
+    assert.deepEqual(a.finding_ids.split(';'), classifyResult(anonymousPlain()).findings.map((f) => f.id));
+    const b = byIp['127.0.0.2:8883'];
+    assert.equal(b.security, 'TLS');
+    assert.equal(b.tls_version, 'TLSv1.3');
+    assert.equal(b.cert_expiry, '2027-10-01T00:00:00.000Z');
+    assert.equal(b.finding_ids, 'TLS_SELF_SIGNED');
+    assert.equal(b.risk_level, 'MEDIUM');
+    const closed = rows.find((r) => r[2] === 'closed')!;
+    assert.equal(closed[7], '', 'unrated: empty risk level');
+  });
+
+  it('cells a spreadsheet would run as a formula start with a quote', () => {
+    const evil = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', 'mosquitto 2.0.18'];
+    const input = prepareReport(evil.map((v, i) => anonymousPlain({ host: `127.0.0.${i + 1}`, mqtt: { versions: {}, brokerVersion: v } })), { now: NOW });
+    const rows = parseCsv(renderCsv(input));
+    const col = rows[0].indexOf('broker_version');
+    assert.deepEqual(rows.slice(1).map((r) => r[col]), [...evil.slice(0, -1).map((v) => `'${v}`), 'mosquitto 2.0.18']);
+    for (const r of rows.slice(1)) for (const cell of r) assert.ok(!/^[=+\-@\t\r]/.test(cell), `cell ${JSON.stringify(cell)}`);
+    assert.equal(neutralise(-5), -5, 'numbers stay numbers');
+    assert.equal(neutralise('a=b'), 'a=b');
+    assert.equal(neutralise('b\u0000roker\u0007'), 'b?roker?');
+  });
+});
+
+describe('report: JSON', () => {
+  it('carries every result, the summary and the scan; sensitive samples are withheld', () => {
+    const input = prepareReport([anonymousPlain(), sample('sensitive payload')], { scan: scanSummary(2), now: NOW, meta: { options: { timeoutMs: 2000, password: 'pw-in-options', tlsKey: 'k' } } });
+    const json = JSON.parse(renderJson(input));
+    assert.equal(json.format, 'mqttsec-report/1');
+    assert.equal(json.results.length, 2);
+    assert.equal(json.summary.results, 2);
+    assert.equal(json.scan.scanId, SCAN_ID);
+    assert.deepEqual(json.meta.options, { timeoutMs: 2000 });
+    const text = JSON.stringify(json);
+    assert.ok(!text.includes('hunter2') && !text.includes('pw-in-options'));
+    assert.match(text, /\[withheld: credential\]/);
+  });
+});
+
+describe('report: files', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'mqttsec-report-'));
+  });
+  afterEach(() => {
+    chmodSync(dir, 0o755);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('names carry the scan id and time, and are safe whatever the id', () => {
+    assert.equal(reportBaseName(SCAN_ID, NOW), `mqtt-scan-${SCAN_ID}-20261127T100006Z`);
+    assert.equal(reportBaseName('../../etc/passwd', NOW), 'mqtt-scan-etc_passwd-20261127T100006Z');
+    assert.equal(reportBaseName(null, NOW), 'mqtt-scan-scan-20261127T100006Z');
+  });
+
+  it('writes every format into the directory, with nothing else left there', async () => {
+    const built = await buildReport([anonymousPlain()], { scan: scanSummary(1), now: NOW, formats: ['csv', 'json'] });
+    const files = await writeReport(join(dir, 'nested', 'reports'), built);
+    assert.deepEqual(Object.keys(files).sort(), ['csv', 'json']);
+    assert.equal(readFileSync(files.csv!, 'utf8'), built.csv);
+    assert.deepEqual(readdirSync(join(dir, 'nested', 'reports')).sort(), [`mqtt-scan-${SCAN_ID}-20261127T100006Z.csv`, `mqtt-scan-${SCAN_ID}-20261127T100006Z.json`]);
+  });
+
+  it('a read-only directory is an error and leaves no file', async function () {
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    chmodSync(ro, 0o555);
+    if (process.getuid?.() !== 0) {
+      await assert.rejects(writeFilesAtomically(ro, [{ name: 'a.csv', data: 'x' }]), /EACCES|EPERM/);
+    } else {
+      // Root ignores permissions: run the built writer as "nobody" instead.
+      const built = join(__dirname, '../../dist/lib/report/files.js');
+      if (!existsSync(built)) this.skip();
+      chmodSync(dir, 0o755);
+      const code = `require(${JSON.stringify(built)}).writeFilesAtomically(${JSON.stringify(ro)}, [{ name: 'a.csv', data: 'x' }]).then(() => process.exit(0), (e) => { console.log(e.code); process.exit(3); })`;
+      const r = spawnSync(process.execPath, ['-e', code], { uid: 65534, gid: 65534, encoding: 'utf8' });
+      assert.equal(r.status, 3, r.stderr);
+      assert.match(r.stdout, /EACCES|EPERM/);
+    }
+    assert.deepEqual(readdirSync(ro), []);
+  });
+
+  it('a directory that is a file is an error', async () => {
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    await assert.rejects(writeFilesAtomically(file, [{ name: 'a.csv', data: 'x' }]), /EEXIST|ENOTDIR/);
+  });
+
+  it('a failure after some files were written removes them all (no half report)', async () => {
+    mkdirSync(join(dir, 'b.json')); // rename onto a directory fails
+    mkdirSync(join(dir, 'b.json', 'keep'));
+    await assert.rejects(writeFilesAtomically(dir, [{ name: 'b.csv', data: 'csv' }, { name: 'b.json', data: '{}' }]), /EISDIR|ENOTEMPTY|EEXIST|ENOTDIR/);
+    assert.deepEqual(readdirSync(dir), ['b.json'], 'no temp file, no b.csv');
+    assert.deepEqual(readdirSync(join(dir, 'b.json')), ['keep']);
+  });
+
+  it('formats are checked', () => {
+    assert.deepEqual(parseFormats('pdf, csv'), ['pdf', 'csv']);
+    assert.deepEqual(parseFormats([]), ['pdf', 'csv', 'json']);
+    assert.throws(() => parseFormats('pdf,docx'), /"docx"/);
+  });
+});
+
+describe('report: PDF', function () {
+  this.timeout(120_000);
+  before(function () {
+    requireTool(this, 'pdftotext');
+    mkdirSync(OUT, { recursive: true });
+  });
+
+  it('has the cover, the summary, a row per broker and every finding title', async () => {
+    const results = [anonymousPlain(), tlsPasswordSelfSignedCa({ host: '127.0.0.2' }), sample('closed port'), sample('expired certificate')];
+    results[2].host = '127.0.0.3';
+    results[3].host = '127.0.0.4';
+    const input = prepareReport(results, { scan: scanSummary(4), now: NOW, meta: { targets: ['127.0.0.0/29'], ports: [1883, 8883], preparedFor: 'Lab 3B' } });
+    const pdf = await renderPdf(input);
+    assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+    const pages = pdfText(pdf, 'report-small');
+    const all = pages.join('\n');
+    for (const s of ['MQTT Security Assessment', 'Prepared for Lab 3B', SCAN_ID, '127.0.0.0/29', 'Executive summary', 'Brokers by risk level', 'Rule catalogue']) {
+      assert.ok(all.includes(s), `missing "${s}"`);
+    }
+    for (const r of input.results) {
+      assert.match(all, new RegExp(`${r.host.replace(/\./g, '\\.')}:${r.port}`));
+      for (const f of r.findings) assert.ok(all.includes(f.title), `finding title "${f.title}"`);
+    }
+    assert.match(pages[0], /CRITICAL/);
+    pages.forEach((p, i) => assert.match(p, new RegExp(`Page ${i + 1} of ${pages.length}`)));
+    for (const p of pages.slice(1)) assert.match(p, /MQTT Security Assessment\s+Scan 3f1c2a9e/, 'header line');
+  });
+
+  it('grows with the scan; the broker table repeats its header on every page (40 and 400 brokers)', async () => {
+    const count = async (n: number) => {
+      const pdf = await renderPdf(prepareReport(manyResults(n), { scan: scanSummary(n), now: NOW }));
+      const pages = pdfText(pdf, `report-${n}`);
+      // Chapter starts, after the contents page (which names them too).
+      const start = pages.findIndex((p, i) => i > 1 && /^\s*2\s+Brokers/m.test(p));
+      const end = pages.findIndex((p, i) => i > start && /^\s*3\s+Broker details/m.test(p));
+      const tablePages = pages.slice(start, end);
+      for (const p of tablePages) assert.match(p, /Broker\s+Transport\s+Result\s+Risk\s+Score\s+Main finding/);
+      const rows = tablePages.join('\n').match(/^\s*127\.0\.\d+\.\d+:\d+ /gm) ?? [];
+      assert.equal(rows.length, n, 'one row per result');
+      return { pages: pages.length, tablePages: tablePages.length, pdf };
+    };
+    const small = await count(40);
+    const big = await count(400);
+    assert.ok(small.tablePages >= 2 && big.tablePages > small.tablePages * 5, `${small.tablePages} -> ${big.tablePages}`);
+    assert.ok(big.pages > small.pages * 5, `${small.pages} -> ${big.pages} pages`);
+    // PNGs of a few pages to look at (test-output/ is git-ignored).
+    const r = spawnSync('pdftoppm', ['-r', '60', '-png', '-f', '1', '-l', '8', join(OUT, 'report-40.pdf'), join(OUT, 'report-40')]);
+    if (r.error) console.warn(`pdftoppm unavailable: ${r.error.message}`);
+  });
+
+  for (const fonts of ['DejaVu when installed', 'built-in Helvetica only'] as const) {
+    it(`any topic name renders or becomes '?', never crashes, and HTML stays text (${fonts})`, async () => {
+      const items = HOSTILE_TOPICS.map((t, k) => ({ topic: t, messages: k + 1, retained: true, sample: t }));
+      const r = anonymousPlain({ topics: topics({ as: 'anonymous', items }), mqtt: { versions: { '5.0': 'supported' }, brokerVersion: 'b\u0000roker \ud83d\ude00' } });
+      const builtin = fonts === 'built-in Helvetica only';
+      const pdf = await renderPdf(prepareReport([r], { now: NOW, meta: { preparedFor: 'Été 传感器 🔥' } }), builtin ? { fontDirs: null } : {});
+      const all = pdfText(pdf, builtin ? 'report-unicode-helvetica' : 'report-unicode').join('\n');
+      assert.ok(all.includes('<img src=x onerror=alert(1)>'), 'HTML shown as text');
+      assert.ok(all.includes('capteurs/température/salle-été'), 'Latin-1 accents render in both');
+      assert.ok(all.includes('=HYPERLINK("http://evil.example","click")'));
+      if (builtin) {
+        assert.ok(!all.includes('датчики') && all.includes('???????/?????????'), 'Cyrillic replaced with ?');
+        assert.ok(all.includes('Prepared for Été ??? ?'));
+      }
+    });
+  }
+});
+
+describe('report: no password, from a real scan', function () {
+  let secure: MosquittoBroker;
+  let dir: string;
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    requireTool(this, 'pdftotext');
+    secure = await startMosquitto('secure');
+    dir = mkdtempSync(join(tmpdir(), 'mqttsec-report-'));
+  });
+  after(async () => {
+    await secure?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the password given for the scan is in no report format', async () => {
+    const password = secure.users.student;
+    const { results, summary } = await runScan({ targets: '127.0.0.1', ports: [secure.port], timeoutMs: 2000, credentials: { username: 'student', password } });
+    assert.equal(results[0].auth.givenCredentials.outcome, 'accepted');
+    // A sniffed payload that leaked a device password is withheld too.
+    const leaked: ScanResult = { ...results[0], topics: topics({ items: [{ topic: 'dev/cfg', messages: 1, retained: false, sample: `{"pass":"${password}"}`, sensitive: ['credential'] }] }) };
+    const built = await buildReport([leaked, result({ host: '127.0.0.9' }), hardened({ host: '127.0.0.10' })], { scan: summary, meta: { options: { password, username: 'student' } } });
+    const files = await writeReport(dir, built);
+    const text = [pdfText(built.pdf!, 'report-real').join('\n'), readFileSync(files.csv!, 'utf8'), readFileSync(files.json!, 'utf8'), built.pdf!.toString('latin1')].join('\n');
+    assert.ok(!text.includes(password), 'password found in a report');
+    assert.ok(text.includes('[withheld: credential]'));
+  });
+});
