@@ -6,6 +6,7 @@ import { runScan } from './lib/scan';
 import { TargetError } from './lib/targets';
 import { parseCli, UsageError, USAGE, type CliOptions } from './lib/cli/args';
 import { formatSummary, formatTable } from './lib/cli/table';
+import { buildReport, writeReport } from './lib/report';
 import type { Credentials } from './lib/probe';
 import type { TlsClientOptions } from './lib/mqtt-connect';
 
@@ -43,6 +44,15 @@ async function main(argv: string[]): Promise<number> {
       : undefined,
   });
   if (progress) process.stderr.write('\n');
+  if (opts.reportDir) {
+    const built = await buildReport(results, {
+      formats: opts.formats,
+      scan: summary,
+      meta: { targets: [opts.target], options: { timeoutMs: opts.timeoutMs, transport: opts.transport, listenMs: opts.listenMs, writeTest: opts.writeTest } },
+    });
+    const files = await writeReport(opts.reportDir, built);
+    for (const [format, path] of Object.entries(files)) process.stderr.write(`report (${format}): ${path}\n`);
+  }
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {

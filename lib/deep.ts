@@ -1,9 +1,12 @@
-// The stages after the probe for one broker: TLS inspection, then listening to its topics.
+// The stages after the probe for one broker: TLS inspection, listening to its topics, then the
+// risk rules.
 // Each stage adds its part of the result contract; a stage that fails says so in its own field.
 import { inspectTls } from './tls';
 import { sniffBroker, sniffPlanFor } from './sniff';
 import type { Credentials } from './probe';
 import type { TlsClientOptions } from './mqtt-connect';
+import { classifyResult } from './risk';
+import type { Policy } from './risk';
 import type { ScanResult } from './types';
 
 export interface DeepOptions {
@@ -17,6 +20,9 @@ export interface DeepOptions {
   tls?: TlsClientOptions;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Add findings and a risk level (default true), with the lab's own policy if given. */
+  classify?: boolean;
+  policy?: Policy;
 }
 
 export async function deepAssess(result: ScanResult, opts: DeepOptions): Promise<ScanResult> {
@@ -54,5 +60,5 @@ export async function deepAssess(result: ScanResult, opts: DeepOptions): Promise
       out = { ...out, topics: null, evidence: [...(out.evidence ?? []), `topics not read: ${plan.reason}`] };
     }
   }
-  return out;
+  return opts.classify === false ? out : classifyResult(out, opts.policy);
 }

@@ -11,7 +11,7 @@ export const LIST_UNREACHABLE_UP_TO = 1024;
 export interface ScanOptions
   extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable' | 'deep'>,
     TargetOptions,
-    Pick<DeepOptions, 'inspectTls' | 'sniff' | 'listenMs' | 'writeTest'> {
+    Pick<DeepOptions, 'inspectTls' | 'sniff' | 'listenMs' | 'writeTest' | 'classify' | 'policy'> {
   targets: string | string[];
   scanId?: string;
   includeUnreachable?: boolean | 'auto';

@@ -1,5 +1,6 @@
 // Command-line options of mqtt-scan, checked strictly: every error names the bad option and value.
 import { parseArgs } from 'node:util';
+import { parseFormats, type ReportFormat } from '../report';
 import type { MqttVersion } from '../types';
 
 export class UsageError extends Error {}
@@ -26,6 +27,8 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --no-tls-inspect       do not inspect certificates, TLS versions and ciphers
   --write-test           publish one non-retained message to mqttsec/canary/<random> to learn
                          whether the broker lets us write (off by default)
+  --report DIR           write the report (PDF, CSV, JSON) into DIR
+  --format LIST          report formats: pdf,csv,json (default all three)
   --max-targets N        refuse scans larger than N host:port pairs (default 65536)
   --allow-public         allow addresses outside loopback and private ranges
   --all                  list closed and filtered ports too, whatever the scan size
@@ -53,6 +56,8 @@ export interface CliOptions {
   sniff: boolean;
   inspectTls: boolean;
   writeTest: boolean;
+  reportDir?: string;
+  formats?: ReportFormat[];
   allowPublic: boolean;
   all: boolean;
   json: boolean;
@@ -85,6 +90,8 @@ export function parseCli(argv: string[]): CliOptions {
         'no-sniff': { type: 'boolean', default: false },
         'no-tls-inspect': { type: 'boolean', default: false },
         'write-test': { type: 'boolean', default: false },
+        report: { type: 'string' },
+        format: { type: 'string' },
         'allow-public': { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -123,6 +130,8 @@ export function parseCli(argv: string[]): CliOptions {
     sniff: !v['no-sniff'],
     inspectTls: !v['no-tls-inspect'],
     writeTest: !!v['write-test'],
+    reportDir: v.report,
+    formats: formatList(v.format, v.report),
     allowPublic: !!v['allow-public'],
     all: !!v.all,
     json: !!v.json,
@@ -144,6 +153,16 @@ function secondsOption(name: string, raw: string | undefined, max: number): numb
   const text = raw.trim();
   if (!/^\d+(\.\d+)?$/.test(text) || Number(text) > max) throw new UsageError(`${name} "${clip(raw)}": must be a number of seconds from 0 to ${max}`);
   return Math.round(Number(text) * 1000);
+}
+
+function formatList(raw: string | undefined, dir: string | undefined): ReportFormat[] | undefined {
+  if (raw === undefined) return undefined;
+  if (dir === undefined) throw new UsageError('--format needs --report DIR');
+  try {
+    return parseFormats(raw);
+  } catch (err) {
+    throw new UsageError(`--format: ${(err as Error).message}`);
+  }
 }
 
 function versionList(raw: string | undefined): MqttVersion[] | undefined {

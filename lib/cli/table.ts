@@ -13,6 +13,7 @@ const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
   ['TLS', (r) => tlsCell(r)],
   ['TOPICS', (r) => (r.topics ? String(r.topics.count) : '-')],
   ['SENSORS', (r) => sensors(r)],
+  ['RISK', (r) => (r.risk ? `${r.risk.level} ${r.risk.score}` : '-')],
 ];
 
 function tlsCell(r: ScanResult): string {

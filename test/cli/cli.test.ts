@@ -1,7 +1,9 @@
 // mqtt-scan as a user runs it: a child process, its exit code, stdout and stderr.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import mqtt from 'mqtt';
 import { requireTool } from '../support/tools';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
@@ -41,6 +43,8 @@ describe('cli: bad input exits 2 and names the bad part', () => {
     [['--bogus'], /Unknown option '--bogus'/],
     [['--target', '127.0.0.1', '--listen', 'forever'], /--listen "forever": must be a number of seconds from 0 to 600/],
     [['--target', '127.0.0.1', '--listen', '601'], /--listen "601"/],
+    [['--target', '127.0.0.1', '--format', 'pdf'], /--format needs --report DIR/],
+    [['--target', '127.0.0.1', '--report', '/tmp', '--format', 'docx'], /report format "docx": expected pdf, csv or json/],
     [[], /--target is required/],
   ];
   for (const [args, re] of table) {
@@ -130,6 +134,39 @@ describe('cli: against real brokers', function () {
     assert.match(table.stdout, /TLS\s+TOPICS\s+SENSORS/);
     assert.match(table.stdout, new RegExp(`127\\.0\\.0\\.1:${secure.port} .*TLSv1\\.[23] untrusted`));
     assert.match(table.stdout, new RegExp(`127\\.0\\.0\\.1:${insecure.port} .*pir`));
+  });
+
+  it('findings and reports: the anonymous broker is CRITICAL, the TLS broker only self-signed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mqttsec-cli-report-'));
+    try {
+      const password = secure.users.scanner;
+      const r = run(
+        ['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port}`, '--user', 'scanner', '--password-env', 'LAB_PASS', '--listen', '0.3', '--json', '--report', dir],
+        { LAB_PASS: password },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const results = JSON.parse(r.stdout) as ScanResult[];
+      const ids = (port: number) => results.find((x) => x.port === port)!.findings!.map((f) => f.id);
+      const plain = results.find((x) => x.port === insecure.port)!;
+      const tls = results.find((x) => x.port === secure.port)!;
+      assert.ok(ids(insecure.port).includes('ANONYMOUS_ACCESS'));
+      assert.ok(ids(insecure.port).includes('PLAINTEXT_TRANSPORT'));
+      assert.ok(['CRITICAL', 'HIGH'].includes(plain.risk!.level));
+      assert.ok(ids(secure.port).includes('TLS_SELF_SIGNED'));
+      assert.ok(!ids(secure.port).includes('ANONYMOUS_ACCESS'));
+      assert.ok(['LOW', 'MEDIUM'].includes(tls.risk!.level), `secure broker rated ${tls.risk!.level}: ${ids(secure.port)}`);
+
+      const files = readdirSync(dir).sort();
+      assert.deepEqual(files.map((f) => f.split('.').pop()), ['csv', 'json', 'pdf']);
+      assert.match(r.stderr, /report \(pdf\): /);
+      const pdf = readFileSync(join(dir, files[2]));
+      assert.equal(pdf.subarray(0, 5).toString(), '%PDF-');
+      const csv = readFileSync(join(dir, files[0]), 'utf8');
+      assert.match(csv.replace(/^\uFEFF/, ''), /^"?ip"?,"?port"?,"?result"?,"?classification"?,"?security"?,"?topics_count"?,"?publishers_count"?/);
+      for (const f of files) assert.ok(!readFileSync(join(dir, f)).includes(password), `${f} holds no password`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the password from stdin with --password-stdin', () => {
