@@ -1,0 +1,64 @@
+// A broker that sends what no broker should while we listen: the sniffer stays within its bounds,
+// keeps the event loop responsive, ends on time and reports what it saw.
+import { strict as assert } from 'node:assert';
+import { sniffBroker } from '../../lib/sniff';
+import { rawPublish, startHostileBroker, type HostileBroker } from '../support/hostile-broker';
+
+const LISTEN_MS = 600;
+
+async function sniffWith(attack: Parameters<typeof startHostileBroker>[0]) {
+  const broker: HostileBroker = await startHostileBroker(attack);
+  let maxGap = 0;
+  let last = Date.now();
+  const tick = setInterval(() => {
+    const now = Date.now();
+    maxGap = Math.max(maxGap, now - last);
+    last = now;
+  }, 10);
+  try {
+    const started = Date.now();
+    const topics = await sniffBroker({ host: '127.0.0.1', port: broker.port }, { transport: 'tcp', version: '3.1.1', listenMs: LISTEN_MS, connectTimeoutMs: 2000 });
+    return { topics, elapsed: Date.now() - started, maxGap };
+  } finally {
+    clearInterval(tick);
+    await broker.close();
+  }
+}
+
+describe('hostile brokers: the sniffer', function () {
+  this.timeout(20_000);
+
+  it('a 1 MB topic name is dropped unread; the next message still counts', async () => {
+    const { topics, elapsed, maxGap } = await sniffWith((s) => {
+      s.write(rawPublish(Buffer.alloc(1024 * 1024, 0x61), Buffer.from('x')));
+      s.write(rawPublish(Buffer.from('lab/ok'), Buffer.from('21.5')));
+    });
+    assert.equal(topics.error ?? null, null, String(topics.error));
+    assert.deepEqual(topics.items.map((i) => i.topic), ['lab/ok']);
+    assert.ok(topics.items.every((i) => i.topic.length < 1000));
+    assert.ok(elapsed < LISTEN_MS + 2000, `ended after ${elapsed} ms`);
+    assert.ok(maxGap < 500, `event loop stalled ${maxGap} ms`);
+  });
+
+  it('invalid UTF-8 in a topic name neither crashes nor leaks raw bytes into the result', async () => {
+    const { topics, elapsed } = await sniffWith((s) => {
+      s.write(rawPublish(Buffer.from([0x6c, 0x61, 0x62, 0x2f, 0xff, 0xfe, 0xc3]), Buffer.from('1')));
+      s.write(rawPublish(Buffer.from('lab/after'), Buffer.from('2')));
+    });
+    assert.ok(elapsed < LISTEN_MS + 2000, `ended after ${elapsed} ms`);
+    // The broken bytes become U+FFFD, and the message after it is still read.
+    assert.equal(topics.error ?? null, null);
+    const names = topics.items.map((i) => i.topic).sort();
+    assert.deepEqual(names, ['lab/after', 'lab/\ufffd\ufffd\ufffd']);
+  });
+
+  it('a flood of distinct topics from a single fake broker stays within maxTopics', async () => {
+    const { topics, maxGap } = await sniffWith((s) => {
+      const burst = Buffer.concat(Array.from({ length: 5000 }, (_, i) => rawPublish(Buffer.from(`flood/${i}`), Buffer.alloc(200, 0x42))));
+      s.write(burst);
+    });
+    assert.ok(topics.items.length <= 500, `${topics.items.length} topics kept`);
+    assert.ok((topics.truncated ?? []).length > 0, 'the result says a bound was hit');
+    assert.ok(maxGap < 500, `event loop stalled ${maxGap} ms`);
+  });
+});
