@@ -50,9 +50,10 @@ async function main(): Promise<void> {
       secure: { host: '127.0.0.1', port: secure.port, ca: readFileSync(secrets.certs.ca), username: 'esp32', password: secrets.users.esp32 },
     });
     stops.push(() => sim.stop());
+    const apiKey = ensureApiKey();
     const red = await startNodeRed(config);
     stops.push(red.stop);
-    banner(config, secrets.users.student, secrets.fresh, sim.deviceId);
+    banner(config, secrets.users.student, secrets.fresh, sim.deviceId, apiKey);
   } catch (err) {
     if (err instanceof PortInUseError || err instanceof LabConfigError) console.error(`\n${err.message}\n`);
     else console.error(err);
@@ -74,8 +75,9 @@ async function listenOn<T>(what: string, port: number, envVar: string, start: ()
 async function startNodeRed(config: LabConfig): Promise<{ stop: () => Promise<void> }> {
   linkOurPackage(config.userDir);
   installFlows(config);
-  // The dashboard's ports default to the lab's: the shipped flow reads them through ${...}.
+  // The shipped flows read these through ${...} in node properties.
   process.env.MQTTSEC_LAB_PORTS = `${config.insecurePort},${config.securePort}`;
+  process.env.MQTTSEC_REPORTS_DIR ||= join(config.userDir, 'reports');
   const RED = require('node-red');
   const express = require('express');
   const app = express();
@@ -129,7 +131,15 @@ function secretsFile(config: LabConfig): string {
   return join(config.userDir, 'lab-secrets', 'users.json');
 }
 
-function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string): void {
+/** The HTTP API's key: the user's own from MQTTSEC_API_KEY, or a random one for this run only. */
+function ensureApiKey(): { key: string; generated: boolean } {
+  if (process.env.MQTTSEC_API_KEY) return { key: process.env.MQTTSEC_API_KEY, generated: false };
+  const key = randomBytes(24).toString('base64url');
+  process.env.MQTTSEC_API_KEY = key;
+  return { key, generated: true };
+}
+
+function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string, api: { key: string; generated: boolean }): void {
   const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
   const lines = [
     '',
@@ -143,6 +153,10 @@ function banner(config: LabConfig, studentPassword: string, fresh: boolean, devi
       ? `  Student password: ${studentPassword}   (shown once; kept in ${secretsFile(config)})`
       : `  Student password: in ${secretsFile(config)}`,
     `  Simulated ESP32:  ${deviceId}, publishing every 3 s`,
+    `  HTTP API:         http://${host}:${config.uiPort}/api/scan  (header X-API-KEY)`,
+    api.generated
+      ? `  API key:          ${api.key}   (generated for this run; set MQTTSEC_API_KEY to choose your own)`
+      : '  API key:          from MQTTSEC_API_KEY',
     '',
     '  Press Ctrl-C to stop.',
     '',
