@@ -6,7 +6,7 @@ import { runScan } from './lib/scan';
 import { TargetError } from './lib/targets';
 import { parseCli, UsageError, USAGE, type CliOptions } from './lib/cli/args';
 import { formatSummary, formatTable } from './lib/cli/table';
-import { buildReport, writeReport } from './lib/report';
+import type * as ReportModule from './lib/report';
 import type { Credentials } from './lib/probe';
 import type { TlsClientOptions } from './lib/mqtt-connect';
 
@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   });
   if (progress) process.stderr.write('\n');
   if (opts.reportDir) {
+    const { buildReport, writeReport }: typeof ReportModule = require('./lib/report');
     const built = await buildReport(results, {
       formats: opts.formats,
       scan: summary,

@@ -1,20 +1,24 @@
 // Sweep a set of targets and run the MQTT probe on every open port as soon as it is found.
 import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from './sweep';
 import { probeBroker, type ProbeOptions } from './probe';
+import { childSignal } from './signal';
 import type { Classification, Reachability, ScanResult, Target } from './types';
 
 export const DEFAULT_PROBE_CONCURRENCY = 32;
+/** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
+export const DEFAULT_DEEP_CONCURRENCY = 64;
 
 export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   scanId: string;
   sweepConcurrency?: number;
   probeConcurrency?: number;
+  deepConcurrency?: number;
   /** Also report targets that were not open (closed, filtered, error). */
   includeUnreachable?: boolean;
   signal?: AbortSignal;
   onResult?: (result: ScanResult) => void;
-  /** Further stages for each broker found (TLS inspection, sniffing, risk), run in the probe's slot. */
-  deep?: (result: ScanResult) => Promise<ScanResult>;
+  /** Further stages for each broker found (TLS inspection, sniffing, risk), with their own concurrency. */
+  deep?: (result: ScanResult, signal: AbortSignal) => Promise<ScanResult>;
   /** Called after each swept target and each finished probe. */
   onProgress?: (progress: AssessProgress) => void;
 }
@@ -55,21 +59,29 @@ export function unreachableResult(scanId: string, target: Target, reachability: 
 export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): Promise<AssessStats> {
   const classification = emptyClassificationCounts();
   const probeLimit = Math.max(1, opts.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY);
+  const deepLimit = Math.max(1, opts.deepConcurrency ?? DEFAULT_DEEP_CONCURRENCY);
+  const { signal, dispose } = childSignal(opts.signal);
   const pending: Target[] = [];
+  const deepQueue: Array<{ result: ScanResult; started: number }> = [];
   const progress: AssessProgress = { swept: 0, open: 0, probed: 0 };
-  let running = 0;
+  let probing = 0;
+  let deepening = 0;
   let sweepDone = false;
 
   return new Promise((resolve, reject) => {
     let sweepStats: Awaited<ReturnType<typeof sweep>> | null = null;
 
     const maybeFinish = () => {
-      if (!sweepDone || running > 0 || (pending.length > 0 && !opts.signal?.aborted)) return;
+      if (!sweepDone || probing > 0 || deepening > 0) return;
+      if (!signal.aborted && (pending.length > 0 || deepQueue.length > 0)) return;
+      // Cancelled: brokers already probed are still reported, without the later stages.
+      for (const d of deepQueue.splice(0)) emit({ ...d.result, durationMs: Date.now() - d.started });
+      dispose();
       resolve({
         swept: sweepStats!.probed,
         reachability: sweepStats!.counts,
         classification,
-        cancelled: sweepStats!.cancelled || !!opts.signal?.aborted,
+        cancelled: sweepStats!.cancelled || signal.aborted,
       });
     };
 
@@ -78,26 +90,51 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       opts.onResult?.(r);
     };
 
+    const finished = () => {
+      progress.probed++;
+      opts.onProgress?.({ ...progress });
+    };
+
+    const runDeep = () => {
+      while (deepening < deepLimit && deepQueue.length > 0 && !signal.aborted) {
+        const { result, started } = deepQueue.shift()!;
+        deepening++;
+        opts.deep!(result, signal)
+          .catch((err: Error) => ({ ...result, error: `assessment failed: ${err.message}` }))
+          .then((full) => emit({ ...full, durationMs: Date.now() - started }))
+          .finally(() => {
+            deepening--;
+            finished();
+            runDeep();
+            maybeFinish();
+          });
+      }
+    };
+
     const runProbes = () => {
-      while (running < probeLimit && pending.length > 0 && !opts.signal?.aborted) {
+      while (probing < probeLimit && pending.length > 0 && !signal.aborted) {
         const target = pending.shift()!;
-        running++;
+        probing++;
         const started = Date.now();
-        probeBroker(target, { ...opts, signal: opts.signal })
-          .then(async (o) => {
-            const probed: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, error: null };
-            const full = opts.deep ? await opts.deep(probed) : probed;
-            emit({ ...full, durationMs: Date.now() - started });
+        probeBroker(target, { ...opts, signal })
+          .then((o) => {
+            const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, error: null };
+            if (opts.deep) {
+              deepQueue.push({ result, started });
+              runDeep();
+            } else {
+              emit({ ...result, durationMs: Date.now() - started });
+              finished();
+            }
           })
           .catch((err: Error) => {
             // A probe bug must not sink the scan: report it on this target and go on.
             const r = unreachableResult(opts.scanId, target, 'open');
             emit({ ...r, classification: 'not_mqtt', error: `probe failed: ${err.message}` });
+            finished();
           })
           .finally(() => {
-            running--;
-            progress.probed++;
-            opts.onProgress?.({ ...progress });
+            probing--;
             runProbes();
             maybeFinish();
           });
@@ -107,7 +144,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
     sweep(targets, {
       concurrency: opts.sweepConcurrency,
       timeoutMs: opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS,
-      signal: opts.signal,
+      signal,
       onResult: (target, reachability, errno) => {
         progress.swept++;
         if (reachability === 'open') {
@@ -125,6 +162,9 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       sweepStats = stats;
       sweepDone = true;
       maybeFinish();
-    }, reject);
+    }, (err) => {
+      dispose();
+      reject(err);
+    });
   });
 }

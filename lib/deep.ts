@@ -1,8 +1,8 @@
 // The stages after the probe for one broker: TLS inspection, listening to its topics, then the
 // risk rules.
 // Each stage adds its part of the result contract; a stage that fails says so in its own field.
-import { inspectTls } from './tls';
-import { sniffBroker, sniffPlanFor } from './sniff';
+import type * as TlsModule from './tls';
+import type * as SniffModule from './sniff';
 import type { Credentials } from './probe';
 import type { TlsClientOptions } from './mqtt-connect';
 import { classifyResult } from './risk';
@@ -26,10 +26,32 @@ export interface DeepOptions {
 }
 
 export async function deepAssess(result: ScanResult, opts: DeepOptions): Promise<ScanResult> {
-  const target = { host: result.host, port: result.port };
-  let out = result;
-  if (opts.inspectTls !== false && out.transport === 'tls') {
-    const tls = await inspectTls(target, {
+  // The two stages are independent (the sniffer needs only the probe's verdict): run them together.
+  const [tls, sniffed] = await Promise.all([
+    opts.inspectTls !== false && result.transport === 'tls' ? inspect(result, opts) : undefined,
+    opts.sniff !== false ? sniff(result, opts) : undefined,
+  ]);
+  let out: ScanResult = tls === undefined ? result : { ...result, tls };
+  if (sniffed) {
+    const sysVersion = sniffed.topics?.sys?.version;
+    out = {
+      ...out,
+      topics: sniffed.topics,
+      mqtt: !out.mqtt.brokerVersion && typeof sysVersion === 'string' ? { ...out.mqtt, brokerVersion: sysVersion } : out.mqtt,
+      ...(sniffed.note ? { evidence: [...(out.evidence ?? []), sniffed.note] } : {}),
+    };
+  }
+  return opts.classify === false ? out : classifyResult(out, opts.policy);
+}
+
+// Loaded on first use: a sweep that finds no broker never pays for node-forge and mqtt.js.
+const tlsModule = (): typeof TlsModule => require('./tls');
+const sniffModule = (): typeof SniffModule => require('./sniff');
+
+function inspect(result: ScanResult, opts: DeepOptions) {
+  return tlsModule().inspectTls(
+    { host: result.host, port: result.port },
+    {
       timeoutMs: opts.timeoutMs,
       ca: opts.tls?.ca,
       cert: opts.tls?.cert,
@@ -37,28 +59,17 @@ export async function deepAssess(result: ScanResult, opts: DeepOptions): Promise
       passphrase: opts.tls?.passphrase,
       servername: opts.tls?.servername,
       signal: opts.signal,
-    });
-    out = { ...out, tls };
-  }
-  if (opts.sniff !== false && !opts.signal?.aborted) {
-    const plan = sniffPlanFor(out, opts.credentials);
-    if (plan.options) {
-      const topics = await sniffBroker(target, {
-        ...plan.options,
-        tls: opts.tls,
-        listenMs: opts.listenMs,
-        writeTest: opts.writeTest,
-        signal: opts.signal,
-      });
-      const sysVersion = topics.sys?.version;
-      out = {
-        ...out,
-        topics,
-        mqtt: !out.mqtt.brokerVersion && typeof sysVersion === 'string' ? { ...out.mqtt, brokerVersion: sysVersion } : out.mqtt,
-      };
-    } else {
-      out = { ...out, topics: null, evidence: [...(out.evidence ?? []), `topics not read: ${plan.reason}`] };
-    }
-  }
-  return opts.classify === false ? out : classifyResult(out, opts.policy);
+    },
+  );
+}
+
+async function sniff(result: ScanResult, opts: DeepOptions): Promise<{ topics: ScanResult['topics']; note?: string }> {
+  const { sniffBroker, sniffPlanFor } = sniffModule();
+  const plan = sniffPlanFor(result, opts.credentials);
+  if (!plan.options) return { topics: null, note: `topics not read: ${plan.reason}` };
+  const topics = await sniffBroker(
+    { host: result.host, port: result.port },
+    { ...plan.options, tls: opts.tls, listenMs: opts.listenMs, writeTest: opts.writeTest, signal: opts.signal },
+  );
+  return { topics };
 }

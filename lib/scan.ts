@@ -44,7 +44,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       opts.onResult?.(r);
     },
     onProgress: (p) => opts.onProgress?.({ ...p, total: plan.count }),
-    deep: (r) => deepAssess(r, opts),
+    deep: (r, signal) => deepAssess(r, { ...opts, signal }),
   });
   results.sort(compareResults);
   const finished = new Date();

@@ -4,7 +4,8 @@ import * as net from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Reachability, Target } from './types';
 
-export const DEFAULT_SWEEP_CONCURRENCY = 256;
+/** Enough that a /24 x 2 ports of silent hosts is one timeout round, not two; capped by the fd limit. */
+export const DEFAULT_SWEEP_CONCURRENCY = 1024;
 export const DEFAULT_SWEEP_TIMEOUT_MS = 2000;
 /** Descriptors kept free for everything else the process does (Node-RED, probes, files). */
 const FD_MARGIN = 128;
@@ -28,7 +29,8 @@ export interface SweepStats {
 
 interface Active {
   target: Target;
-  socket: net.Socket;
+  /** Dropped once settled, so a long sweep does not keep thousands of dead sockets reachable. */
+  socket: net.Socket | null;
   deadline: number;
   settled: boolean;
   retries: number;
@@ -75,7 +77,7 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
       finished = true;
       clearInterval(timer);
       opts.signal?.removeEventListener('abort', onAbort);
-      for (let i = head; i < queue.length; i++) if (!queue[i].settled) queue[i].socket.destroy();
+      for (let i = head; i < queue.length; i++) queue[i].socket?.destroy();
       resolve({ probed, counts, cancelled, concurrency });
     }
     function onAbort() {
@@ -87,7 +89,8 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
     function settle(a: Active, r: Reachability, errno?: string) {
       if (a.settled || finished) return;
       a.settled = true;
-      a.socket.destroy();
+      a.socket!.destroy();
+      a.socket = null;
       active--;
       if (errno === 'EMFILE' && a.retries < EMFILE_RETRIES) {
         // Too many descriptors is our limit, not the target's answer: slow down and try again.

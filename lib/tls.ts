@@ -7,6 +7,7 @@ import { CLIENT_CERT_ALERTS, handshake, type CaInput, type HandshakeOptions, typ
 import { chainTrust, describeCertificate, peerChain, trustAnchors, type Trust } from './tls/certificate';
 import { probeClientCert } from './tls/probe-cert';
 import { scoreTls } from './tls/score';
+import { childSignal } from './signal';
 import type { Target, TlsInfo } from './types';
 
 export { scoreTls, TLS_SCORE_RULES, type ScoreRule } from './tls/score';
@@ -47,6 +48,16 @@ type Base = Omit<HandshakeOptions, 'capture'>;
 type ClientCert = Pick<HandshakeOptions, 'cert' | 'key' | 'passphrase'>;
 
 export async function inspectTls(target: Target, opts: InspectTlsOptions = {}): Promise<TlsInfo> {
+  // A dozen handshakes listen on the caller's signal at once: give them a child of their own.
+  const { signal, dispose } = childSignal(opts.signal);
+  try {
+    return await inspect(target, { ...opts, signal });
+  } finally {
+    dispose();
+  }
+}
+
+async function inspect(target: Target, opts: InspectTlsOptions): Promise<TlsInfo> {
   const started = Date.now();
   const userCa = opts.ca === undefined ? [] : Array.isArray(opts.ca) ? opts.ca : [opts.ca];
   const base: Base = {
@@ -55,22 +66,36 @@ export async function inspectTls(target: Target, opts: InspectTlsOptions = {}): 
     timeoutMs: opts.timeoutMs ?? DEFAULT_TLS_TIMEOUT_MS,
     signal: opts.signal,
     servername: opts.servername,
-    // One handshake gives both the chain and OpenSSL's verdict against system + user CAs.
-    ca: [...tls.rootCertificates, ...userCa],
   };
+  // Only the main handshake judges trust: a context with every system CA costs ~17 ms to build,
+  // so the version and cipher probes go without one.
+  const trustCa = [...tls.rootCertificates, ...userCa];
   const userCert: ClientCert | null = opts.cert && opts.key ? { cert: opts.cert, key: opts.key, passphrase: opts.passphrase } : null;
   const failure = (error: string): TlsInfo => ({ protocol: null, cipher: null, certificate: null, error, durationMs: Date.now() - started });
+  const checks = (creds: ClientCert | null) =>
+    Promise.all([
+      opts.checkVersions !== false || opts.checkCiphers !== false ? probeVersions(base, creds, opts.checkVersions !== false) : null,
+      opts.checkCiphers !== false ? Promise.all(WEAK_CIPHER_FAMILIES.map((f) => handshake({ ...base, ...creds, ciphers: `${f.ciphers}:@SECLEVEL=0`, maxVersion: 'TLSv1.2' }))) : null,
+    ]);
 
-  const main = await handshake({ ...base, ...userCert, capture: true, settleMs: SETTLE_MS });
-  if (opts.signal?.aborted) return failure('cancelled');
+  // Most brokers want no client certificate: start the version and cipher probes alongside the
+  // main handshake (and its settle wait) instead of after it.
+  const early = userCert ? null : checks(null);
+  const main = await handshake({ ...base, ca: trustCa, ...userCert, capture: true, settleMs: SETTLE_MS });
+  if (opts.signal?.aborted) {
+    await early;
+    return failure('cancelled');
+  }
   // No certificate seen and no handshake: unreachable, not TLS, or refused outright.
-  if (!main.ok && !main.peer) return failure(explain(main, target, base.timeoutMs));
+  if (!main.ok && !main.peer) {
+    await early;
+    return failure(explain(main, target, base.timeoutMs));
+  }
 
   const required = userCert ? null : await certRequired(main, base);
   const creds: ClientCert | null = userCert ?? (required ? await probeClientCert() : null);
-  const [versions, families, requiredWithoutCert] = await Promise.all([
-    opts.checkVersions !== false || opts.checkCiphers !== false ? probeVersions(base, creds, opts.checkVersions !== false) : null,
-    opts.checkCiphers !== false ? Promise.all(WEAK_CIPHER_FAMILIES.map((f) => handshake({ ...base, ...creds, ciphers: `${f.ciphers}:@SECLEVEL=0`, maxVersion: 'TLSv1.2' }))) : null,
+  const [[versions, families], requiredWithoutCert] = await Promise.all([
+    creds ? early?.then(() => checks(creds)) ?? checks(creds) : early!,
     userCert ? handshake({ ...base, settleMs: SETTLE_MS }).then((o) => certRequired(o, base)) : null,
   ]);
   if (opts.signal?.aborted) return failure('cancelled');

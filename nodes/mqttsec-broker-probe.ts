@@ -39,6 +39,7 @@ interface ScanState {
 }
 
 const CLOSE_WAIT_MS = 10_000;
+const BATCHES_IN_PARALLEL = 4;
 const BAD_INPUT = 'msg.payload: expected a batch from the target expander, {host, port} or "host:port"';
 const BAD_BATCH = 'msg.payload: every entry of a batch must be {host, port}';
 
@@ -51,7 +52,7 @@ export = function (RED: NodeAPI) {
     const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
     const settings = {
       timeoutMs: numberIn(config.timeout, 2000, 50, 600_000),
-      sweepConcurrency: numberIn(config.concurrency, 256, 1, 65_536),
+      sweepConcurrency: numberIn(config.concurrency, 1024, 1, 65_536),
       probeConcurrency: numberIn(config.probeConcurrency, 32, 1, 4096),
       transport: config.transport || 'auto',
       versions: (config.versions && config.versions !== 'both' ? [config.versions] : undefined) as MqttVersion[] | undefined,
@@ -59,7 +60,8 @@ export = function (RED: NodeAPI) {
     };
     const scans = new Map<string, ScanState>();
     let controller = new AbortController();
-    let chain: Promise<void> = Promise.resolve();
+    const inFlight = new Set<Promise<void>>();
+    const batchSlots = slots(BATCHES_IN_PARALLEL);
     let current: ScanState | null = null;
     const status = throttle(250, () => {
       if (current) node.status({ fill: 'blue', shape: 'dot', text: t('status.probing', { done: current.swept, total: current.total, open: current.open }) });
@@ -69,9 +71,16 @@ export = function (RED: NodeAPI) {
       if (msg.cancel === true || msg.payload === 'cancel') return cancelAll(send);
       const job = toJob(msg);
       const signal = controller.signal;
-      const run = chain.then(() => runBatch(job.state, job.targets, job.emitAll, job.credentials, signal, send));
-      chain = run.catch(() => undefined);
-      await run;
+      // A few batches at once, sharing the sweep's concurrency: no batch waits on the slowest
+      // timeout of the one before it, so a scan in batches runs as fast as one continuous sweep.
+      const run = batchSlots.run(() => runBatch(job.state, job.targets, job.emitAll, job.credentials, signal, send));
+      const tracked = run.catch(() => undefined);
+      inFlight.add(tracked);
+      try {
+        await run;
+      } finally {
+        inFlight.delete(tracked);
+      }
     });
 
     function toJob(msg: NodeMessageInFlow) {
@@ -108,10 +117,11 @@ export = function (RED: NodeAPI) {
       if (s.cancelled || signal.aborted) return;
       current = s;
       status.run();
-      const swept0 = s.swept;
-      const open0 = s.open;
+      let swept = 0;
+      let open = 0;
       const stats = await assessTargets(targets[Symbol.iterator](), {
         ...settings,
+        sweepConcurrency: Math.max(1, Math.ceil(settings.sweepConcurrency / BATCHES_IN_PARALLEL)),
         scanId: s.id,
         credentials,
         tls,
@@ -119,8 +129,11 @@ export = function (RED: NodeAPI) {
         includeUnreachable: emitAll,
         onResult: (r: ScanResult) => send(resultMessage(s, r)),
         onProgress: (p) => {
-          s.swept = swept0 + p.swept;
-          s.open = open0 + p.open;
+          // Batches run side by side: add this batch's progress since its last report.
+          s.swept += p.swept - swept;
+          s.open += p.open - open;
+          swept = p.swept;
+          open = p.open;
           status.run();
         },
       });
@@ -162,7 +175,7 @@ export = function (RED: NodeAPI) {
       controller.abort();
       controller = new AbortController();
       for (const s of scans.values()) s.cancelled = true;
-      await chain;
+      await Promise.all(inFlight);
       for (const s of [...scans.values()]) complete(s, send);
     }
 
@@ -170,7 +183,7 @@ export = function (RED: NodeAPI) {
       controller.abort();
       status.cancel();
       const timer = setTimeout(done, CLOSE_WAIT_MS);
-      chain.then(() => {
+      Promise.all(inFlight).then(() => {
         clearTimeout(timer);
         scans.clear();
         node.status({});
@@ -181,6 +194,25 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType('mqttsec-broker-probe', BrokerProbe);
 };
+
+/** At most n tasks at once, the rest wait in order. */
+function slots(n: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    async run<T>(task: () => Promise<T>): Promise<T> {
+      if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+      else active++;
+      try {
+        return await task();
+      } finally {
+        const next = waiting.shift();
+        if (next) next();
+        else active--;
+      }
+    },
+  };
+}
 
 function tlsOptions(tlsNode: TlsConfigNode | null): TlsClientOptions | undefined {
   if (!tlsNode) return undefined;

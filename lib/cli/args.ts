@@ -1,6 +1,6 @@
 // Command-line options of mqtt-scan, checked strictly: every error names the bad option and value.
 import { parseArgs } from 'node:util';
-import { parseFormats, type ReportFormat } from '../report';
+import { parseFormats, type ReportFormat } from '../report/formats';
 import type { MqttVersion } from '../types';
 
 export class UsageError extends Error {}
@@ -14,7 +14,7 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --password-env VAR     read the password from environment variable VAR
   --password-stdin       read the password from the first line of standard input
   --timeout MS           connect and CONNACK timeout per attempt (default 2000)
-  --concurrency N        parallel TCP connects while sweeping (default 256)
+  --concurrency N        parallel TCP connects while sweeping (default 1024)
   --probe-concurrency N  parallel MQTT probes of open ports (default 32)
   --transport MODE       auto (default), tcp or tls
   --mqtt-version LIST    5.0,3.1.1 (default both)

@@ -12,8 +12,8 @@ export { renderJson, JSON_REPORT_FORMAT } from './json';
 export { renderPdf, type PdfOptions } from './pdf';
 export { reportBaseName, writeFilesAtomically, type ReportFile } from './files';
 
-export const FORMATS = ['pdf', 'csv', 'json'] as const;
-export type ReportFormat = (typeof FORMATS)[number];
+import { FORMATS, type ReportFormat } from './formats';
+export { FORMATS, parseFormats, type ReportFormat } from './formats';
 
 export interface BuiltReport {
   input: ReportInput;
@@ -45,12 +45,3 @@ export async function writeReport(dir: string, built: BuiltReport): Promise<Part
   const paths = await writeFilesAtomically(dir, present.map((f) => ({ name: `${base}.${f}`, data: built[f]! })));
   return Object.fromEntries(present.map((f, i) => [f, paths[i]]));
 }
-
-/** "pdf,csv" / ["pdf"] -> formats; unknown names are an error, none means all. */
-export function parseFormats(raw: unknown): ReportFormat[] {
-  const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/) : [];
-  const names = list.map((x) => String(x).trim().toLowerCase()).filter(Boolean);
-  for (const n of names) if (!(FORMATS as readonly string[]).includes(n)) throw new Error(`report format "${n}": expected pdf, csv or json`);
-  return names.length ? [...new Set(names)] as ReportFormat[] : [...FORMATS];
-}
-
