@@ -1,6 +1,6 @@
 // Sweep a set of targets and run the MQTT probe on every open port as soon as it is found.
 import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from './sweep';
-import { probeBroker, type ProbeOptions } from './probe';
+import { probeBroker, type Established, type ProbeOptions } from './probe';
 import { childSignal } from './signal';
 import type { Classification, Reachability, ScanResult, Target } from './types';
 
@@ -18,7 +18,10 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   signal?: AbortSignal;
   onResult?: (result: ScanResult) => void;
   /** Further stages for each broker found (TLS inspection, sniffing, risk), with their own concurrency. */
-  deep?: (result: ScanResult, signal: AbortSignal) => Promise<ScanResult>;
+  deep?: (result: ScanResult, signal: AbortSignal, early?: unknown) => Promise<ScanResult>;
+  /** Starts some of those stages as soon as the probe knows the transport; its return value is
+   *  handed to `deep`. Only when a deep slot is free, so the deep concurrency bound holds. */
+  deepStart?: (target: Target, e: Established, signal: AbortSignal) => unknown;
   /** Called after each swept target and each finished probe. */
   onProgress?: (progress: AssessProgress) => void;
 }
@@ -95,19 +98,23 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       opts.onProgress?.({ ...progress });
     };
 
+    const deepOne = (result: ScanResult, started: number, early?: unknown) => {
+      opts.deep!(result, signal, early)
+        .catch((err: Error) => ({ ...result, error: `assessment failed: ${err.message}` }))
+        .then((full) => emit({ ...full, durationMs: Date.now() - started }))
+        .finally(() => {
+          deepening--;
+          finished();
+          runDeep();
+          maybeFinish();
+        });
+    };
+
     const runDeep = () => {
       while (deepening < deepLimit && deepQueue.length > 0 && !signal.aborted) {
         const { result, started } = deepQueue.shift()!;
         deepening++;
-        opts.deep!(result, signal)
-          .catch((err: Error) => ({ ...result, error: `assessment failed: ${err.message}` }))
-          .then((full) => emit({ ...full, durationMs: Date.now() - started }))
-          .finally(() => {
-            deepening--;
-            finished();
-            runDeep();
-            maybeFinish();
-          });
+        deepOne(result, started);
       }
     };
 
@@ -116,10 +123,21 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         const target = pending.shift()!;
         probing++;
         const started = Date.now();
-        probeBroker(target, { ...opts, signal })
+        // Early stages hold a deep slot from the moment they start.
+        let early: { work: unknown } | null = null;
+        const onEstablished = opts.deep && opts.deepStart
+          ? (e: Established) => {
+              if (deepening >= deepLimit || signal.aborted) return;
+              deepening++;
+              early = { work: opts.deepStart!(target, e, signal) };
+            }
+          : undefined;
+        probeBroker(target, { ...opts, signal, onEstablished })
           .then((o) => {
             const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, error: null };
-            if (opts.deep) {
+            if (early) {
+              deepOne(result, started, early.work);
+            } else if (opts.deep) {
               deepQueue.push({ result, started });
               runDeep();
             } else {
@@ -132,6 +150,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
             const r = unreachableResult(opts.scanId, target, 'open');
             emit({ ...r, classification: 'not_mqtt', error: `probe failed: ${err.message}` });
             finished();
+            if (early) deepening--;
           })
           .finally(() => {
             probing--;

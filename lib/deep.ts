@@ -7,7 +7,9 @@ import type { Credentials } from './probe';
 import type { TlsClientOptions } from './mqtt-connect';
 import { classifyResult } from './risk';
 import type { Policy } from './risk';
-import type { ScanResult } from './types';
+import type { Established } from './probe';
+import type { SniffResult } from './sniff';
+import type { Target, TlsInfo, ScanResult } from './types';
 
 export interface DeepOptions {
   /** Inspect certificates, versions and ciphers of TLS brokers (default true). */
@@ -25,11 +27,46 @@ export interface DeepOptions {
   policy?: Policy;
 }
 
-export async function deepAssess(result: ScanResult, opts: DeepOptions): Promise<ScanResult> {
-  // The two stages are independent (the sniffer needs only the probe's verdict): run them together.
+/** Stages started early, while the probe still tries the other logins. */
+export interface DeepWork {
+  tls?: Promise<TlsInfo>;
+  sniff?: Promise<SniffResult>;
+  /** Whom the early listener logged in as. */
+  as?: 'anonymous' | 'given';
+}
+
+/**
+ * Starts TLS inspection and listening as soon as the probe knows the transport and whether
+ * anonymous clients get in: the listen window then covers the rest of the probe. With only the
+ * user's login to go on, the listener's own CONNECT tries it; finishDeep checks the probe agreed.
+ */
+export function startDeep(target: Target, e: Established, opts: DeepOptions): DeepWork {
+  const work: DeepWork = {};
+  if (opts.inspectTls !== false && e.transport === 'tls') work.tls = inspect(target, opts);
+  if (opts.sniff !== false) {
+    const credentials = e.anonymousAccepted ? null : opts.credentials?.username ? opts.credentials : undefined;
+    if (credentials !== undefined) {
+      work.as = credentials ? 'given' : 'anonymous';
+      work.sniff = sniffModule().sniffBroker(target, {
+        transport: e.transport,
+        version: e.version,
+        credentials,
+        tls: opts.tls,
+        listenMs: opts.listenMs,
+        writeTest: opts.writeTest,
+        signal: opts.signal,
+      });
+    }
+  }
+  return work;
+}
+
+/** The whole result: early stages awaited, missing ones run now, then the risk rules. */
+export async function finishDeep(result: ScanResult, work: DeepWork | undefined, opts: DeepOptions): Promise<ScanResult> {
+  const target = { host: result.host, port: result.port };
   const [tls, sniffed] = await Promise.all([
-    opts.inspectTls !== false && result.transport === 'tls' ? inspect(result, opts) : undefined,
-    opts.sniff !== false ? sniff(result, opts) : undefined,
+    work?.tls ?? (opts.inspectTls !== false && result.transport === 'tls' ? inspect(target, opts) : undefined),
+    work?.sniff ? early(work, result) : opts.sniff !== false ? sniff(result, opts) : undefined,
   ]);
   let out: ScanResult = tls === undefined ? result : { ...result, tls };
   if (sniffed) {
@@ -44,13 +81,27 @@ export async function deepAssess(result: ScanResult, opts: DeepOptions): Promise
   return opts.classify === false ? out : classifyResult(out, opts.policy);
 }
 
+/** The stages one after the other for a finished probe result (the nodes' and simple callers' way). */
+export function deepAssess(result: ScanResult, opts: DeepOptions): Promise<ScanResult> {
+  return finishDeep(result, undefined, opts);
+}
+
+async function early(work: DeepWork, result: ScanResult): Promise<{ topics: ScanResult['topics']; note?: string }> {
+  const topics = await work.sniff!;
+  // The listener tried the user's login on its own; report topics only if the probe agrees it works.
+  if (work.as === 'given' && result.auth.givenCredentials.outcome !== 'accepted') {
+    return { topics: null, note: 'topics not read: not_authorized: the broker accepted neither an anonymous login nor the given credentials' };
+  }
+  return { topics };
+}
+
 // Loaded on first use: a sweep that finds no broker never pays for node-forge and mqtt.js.
 const tlsModule = (): typeof TlsModule => require('./tls');
 const sniffModule = (): typeof SniffModule => require('./sniff');
 
-function inspect(result: ScanResult, opts: DeepOptions) {
+function inspect(target: Target, opts: DeepOptions) {
   return tlsModule().inspectTls(
-    { host: result.host, port: result.port },
+    target,
     {
       timeoutMs: opts.timeoutMs,
       ca: opts.tls?.ca,

@@ -31,6 +31,15 @@ export interface ProbeOptions {
   transport?: 'auto' | 'tcp' | 'tls';
   versions?: MqttVersion[];
   signal?: AbortSignal;
+  /** Called as soon as the transport and the anonymous verdict are known, before the other
+   *  logins are tried, so later stages (TLS inspection, listening) can start right away. */
+  onEstablished?: (e: Established) => void;
+}
+
+export interface Established {
+  transport: 'tcp' | 'tls';
+  version: MqttVersion;
+  anonymousAccepted: boolean;
 }
 
 export interface ProbeOutcome {
@@ -70,6 +79,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
 
   const primary = versions.find((v) => trial.versions[v] === 'supported') as MqttVersion;
   const anonymous = anonymousAttempt(trial, versions);
+  opts.onEstablished?.({ transport: trial.transport, version: primary, anonymousAccepted: anonymous.outcome === 'accepted' });
   const attempt = (username: string, password: string | undefined) =>
     attemptConnect({
       host: target.host,

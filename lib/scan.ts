@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { planTargets, type TargetOptions, type TargetPlan } from './targets';
 import { assessTargets, type AssessOptions, type AssessProgress } from './assess';
-import { deepAssess, type DeepOptions } from './deep';
+import { finishDeep, startDeep, type DeepOptions, type DeepWork } from './deep';
 import type { ScanResult, ScanSummary } from './types';
 
 /** Below this many targets, closed and filtered ports are listed too; above, only counted. */
@@ -44,7 +44,8 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       opts.onResult?.(r);
     },
     onProgress: (p) => opts.onProgress?.({ ...p, total: plan.count }),
-    deep: (r, signal) => deepAssess(r, { ...opts, signal }),
+    deepStart: (target, e, signal) => startDeep(target, e, { ...opts, signal }),
+    deep: (r, signal, early) => finishDeep(r, early as DeepWork | undefined, { ...opts, signal }),
   });
   results.sort(compareResults);
   const finished = new Date();
