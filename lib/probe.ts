@@ -93,13 +93,15 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       signal: opts.signal,
     });
 
-  const wrong = await attempt(`mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url'));
+  // Both logins at once: they are independent, and a broker is probed in two round trips.
+  const [wrong, given] = await Promise.all([
+    attempt(`mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url')),
+    opts.credentials?.username ? attempt(opts.credentials.username, opts.credentials.password) : null,
+  ]);
   const wrongCredentials = toAuthAttempt(wrong, primary);
   evidence.push(describe(trial.transport, primary, 'wrong credentials', wrong));
-
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
-  if (opts.credentials?.username) {
-    const given = await attempt(opts.credentials.username, opts.credentials.password);
+  if (given) {
     givenCredentials = toAuthAttempt(given, primary);
     // Never the username or password in evidence: only what the broker said.
     evidence.push(describe(trial.transport, primary, 'given credentials', given));
@@ -139,31 +141,35 @@ async function tryTransport(
   evidence: string[],
 ): Promise<TransportTrial> {
   const trial: TransportTrial = { transport, anonymous: {}, versions: {}, tlsProblem: false };
-  for (const version of versions) {
-    const r = await attemptConnect({
-      host: target.host,
-      port: target.port,
-      transport,
-      version,
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      tls: opts.tls,
-      signal: opts.signal,
-    });
+  // Every version at once: a silent version costs no extra round trip, a silent port one timeout.
+  const outcomes = await Promise.all(
+    versions.map((version) =>
+      attemptConnect({
+        host: target.host,
+        port: target.port,
+        transport,
+        version,
+        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        tls: opts.tls,
+        signal: opts.signal,
+      }),
+    ),
+  );
+  versions.forEach((version, i) => {
+    const r = outcomes[i];
     evidence.push(describe(transport, version, 'anonymous', r));
     if (r.kind === 'connack') {
       const unsupported = connackVerdict(r.connack) === 'version-unsupported';
       trial.versions[version] = unsupported ? 'unsupported' : 'supported';
       if (!unsupported) trial.anonymous[version] = r.connack;
-      continue;
+      return;
     }
     if (r.kind === 'tls-error' && r.peerSpeaksTls) trial.tlsProblem = true;
     if ((r.kind === 'closed' || r.kind === 'timeout') && r.tlsEstablished) trial.tlsProblem = true;
-    // Only a silent close after a working transport may mean "wrong version": nothing else
-    // would change with the version.
+    // A silent close after a working transport may mean "not this version".
     const silentClose = r.kind === 'closed' && r.bytes.length === 0 && (transport === 'tcp' || r.tlsEstablished);
-    if (!silentClose) break;
-    trial.versions[version] = 'unknown';
-  }
+    if (silentClose) trial.versions[version] = 'unknown';
+  });
   // A version whose CONNECT was closed silently while another version got a CONNACK is unsupported.
   if (Object.keys(trial.anonymous).length > 0) {
     for (const v of versions) if (trial.versions[v] === 'unknown') trial.versions[v] = 'unsupported';
