@@ -42,7 +42,11 @@ export interface DeepWork {
  */
 export function startDeep(target: Target, e: Established, opts: DeepOptions): DeepWork {
   const work: DeepWork = {};
-  if (opts.inspectTls !== false && e.transport === 'tls') work.tls = inspect(target, opts);
+  // The listener connects first: TLS inspection's dozen handshakes then run inside the listen
+  // window instead of delaying its start.
+  let listening: () => void = () => undefined;
+  const window = new Promise<void>((resolve) => (listening = resolve));
+  let listener = false;
   if (opts.sniff !== false) {
     const credentials = e.anonymousAccepted ? null : opts.credentials?.username ? opts.credentials : undefined;
     if (credentials !== undefined) {
@@ -55,9 +59,12 @@ export function startDeep(target: Target, e: Established, opts: DeepOptions): De
         listenMs: opts.listenMs,
         writeTest: opts.writeTest,
         signal: opts.signal,
+        onListening: listening,
       });
+      listener = true;
     }
   }
+  if (opts.inspectTls !== false && e.transport === 'tls') work.tls = (listener ? window : Promise.resolve()).then(() => inspect(target, opts));
   return work;
 }
 

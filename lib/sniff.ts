@@ -38,6 +38,8 @@ export interface SniffOptions {
   signal?: AbortSignal;
   /** Live mode: called for every data message as it arrives (payload already a safe sample). */
   onMessage?: (m: LiveMessage) => void;
+  /** Called once: when the listen window opens, or when it never will (refused, failed). */
+  onListening?: () => void;
 }
 
 export const SNIFF_DEFAULTS = {
@@ -62,6 +64,20 @@ export interface SniffResult extends TopicsInfo {
 }
 
 export async function sniffBroker(target: Target, opts: SniffOptions): Promise<SniffResult> {
+  let told = false;
+  const listening = () => {
+    if (told) return;
+    told = true;
+    opts.onListening?.();
+  };
+  try {
+    return await sniff(target, opts, listening);
+  } finally {
+    listening();
+  }
+}
+
+async function sniff(target: Target, opts: SniffOptions, listening: () => void): Promise<SniffResult> {
   const o = resolveOptions(opts);
   const as = o.credentials?.username ? 'given credentials' : 'anonymous';
   const version = o.version;
@@ -88,6 +104,7 @@ export async function sniffBroker(target: Target, opts: SniffOptions): Promise<S
     });
     const started = Date.now();
     const subscriptions = await Promise.all(o.subscriptions.map((f) => subscribeOne(client, f, 1, o.connectTimeoutMs, o.signal)));
+    listening();
     const writeTest = canary ? canary.run(client, version, WRITE_TEST_WAIT_MS, o.signal) : Promise.resolve(null);
     const end = await settle<'time' | 'closed'>(started + o.listenMs - Date.now(), o.signal, 'time', (done) => {
       const onClose = () => done('closed');
