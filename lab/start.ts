@@ -13,6 +13,8 @@ import { isExposed, nodeRedSettings } from './node-red-settings';
 const ROOT = resolve(__dirname, '../..');
 const PACKAGE_NAME: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).name;
 
+const MAX_API_BODY = 64 * 1024;
+
 export class PortInUseError extends Error {}
 
 async function main(): Promise<void> {
@@ -81,7 +83,18 @@ async function startNodeRed(config: LabConfig): Promise<{ stop: () => Promise<vo
   const RED = require('node-red');
   const express = require('express');
   const app = express();
-  const server = createServer(app);
+  // Node-RED reads a raw request body whole before any flow (and the API key check) runs: refuse
+  // big API bodies at the door.
+  const server = createServer((req, res) => {
+    const length = Number(req.headers['content-length'] ?? NaN);
+    if (req.method === 'POST' && req.url?.startsWith('/api/') && !(length <= MAX_API_BODY)) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ error: 'payload_too_large', message: `request body must have a Content-Length of at most ${MAX_API_BODY} bytes` }));
+      req.destroy();
+      return;
+    }
+    app(req, res);
+  });
   RED.init(server, nodeRedSettings(config, credentialSecret(config.userDir)));
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
@@ -95,7 +108,11 @@ async function startNodeRed(config: LabConfig): Promise<{ stop: () => Promise<vo
   return {
     stop: async () => {
       await RED.stop();
-      await new Promise<void>((res) => server.close(() => res()));
+      // An open dashboard tab keeps a websocket: close it too, or Ctrl-C waits for the browser.
+      await new Promise<void>((res) => {
+        server.close(() => res());
+        server.closeAllConnections();
+      });
     },
   };
 }
@@ -116,7 +133,11 @@ function installFlows(config: LabConfig): void {
   if (existsSync(target)) return;
   const dir = join(ROOT, 'flows');
   const flows = existsSync(dir)
-    ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort().flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        // The dashboard's tab first: the editor opens on it.
+        .sort((a, b) => Number(b === 'lab-dashboard.json') - Number(a === 'lab-dashboard.json') || a.localeCompare(b))
+        .flatMap((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')))
     : [];
   writeFileSync(target, `${JSON.stringify(flows, null, 2)}\n`);
 }

@@ -35,7 +35,7 @@ export = function (RED: NodeAPI) {
     const node = this;
     const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-report-writer.${key}`, vars);
     const userDir = (RED.settings as { userDir?: string }).userDir;
-    const directory = config.directory?.trim() || join(userDir ?? tmpdir(), 'mqttsec-reports');
+    const directory = config.directory?.trim() || process.env.MQTTSEC_REPORTS_DIR || join(userDir ?? tmpdir(), 'mqttsec-reports');
     const chosen = (['pdf', 'csv', 'json'] as const).filter((f) => config[f] !== false);
     const formats: ReportFormat[] = parseFormats(chosen);
     const scans = new Map<string, Collected>();

@@ -77,7 +77,7 @@ export = function (RED: NodeAPI) {
         return;
       }
       const signal = controller.signal; // a cancel also stops results still waiting for a slot
-      const work = slot(() => sniff(result, plan.target, { ...settings, ...plan.options, tls: tls ?? plan.options.tls, signal }, send));
+      const work = slot(() => sniff(result, plan.target, { ...settings, ...perMessage(msg.sniff), ...plan.options, tls: tls ?? plan.options.tls, signal }, send));
       track(work, scanId);
       const topics = await work;
       msg.payload = withTopics(result, topics);
@@ -220,4 +220,10 @@ function tlsOptions(tlsNode: TlsConfigNode | null): TlsClientOptions | undefined
 function numberIn(raw: unknown, fallback: number, min: number, max: number): number {
   const n = Number(raw);
   return Number.isFinite(n) && raw !== '' && raw !== undefined && raw !== null ? Math.min(max, Math.max(min, n)) : fallback;
+}
+
+/** msg.sniff = {listen: seconds} overrides the listen time for one scan (the dashboard's form, the API). */
+function perMessage(raw: unknown): Partial<SniffOptions> {
+  const listen = (raw as { listen?: unknown } | null)?.listen;
+  return typeof listen === 'number' && Number.isFinite(listen) && listen >= 0 ? { listenMs: Math.round(Math.min(listen, 600) * 1000) } : {};
 }

@@ -1,0 +1,311 @@
+// The lab dashboard (flows/lab-dashboard.json) in a real browser, served by the real launcher:
+// Debian's Chromium through playwright-core fills the form, scans the embedded lab brokers and
+// checks what a student sees against the lab's truth. Screenshots go to test-output/.
+import { strict as assert } from 'node:assert';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import mqtt from 'mqtt';
+import type { Browser, Page } from 'playwright-core';
+import { requireTool } from '../support/tools';
+import { dashboardScreenshot, launchChromium, loopbackOnly } from '../support/browser-chromium';
+import { labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
+
+const ROOT = resolve(__dirname, '../..');
+const OUT = join(ROOT, 'test-output');
+const XSS_TOPIC = 'lab/insecure/<img src=x onerror=alert(1)>';
+/** Angular must not evaluate broker data either: this stays literally {{7*7}}, never 49. */
+const NG_TOPIC = 'lab/insecure/{{7*7}}{{constructor.constructor("alert(3)")()}}';
+
+interface Row {
+  ep: string;
+  security: string;
+  sensor: string;
+  data: string;
+  topic: string;
+  messages: string;
+  risk: string;
+}
+
+describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
+  this.timeout(120_000);
+  let lab: LabProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let blocked: string[] = [];
+  const dialogs: string[] = [];
+  const pageErrors: string[] = [];
+  let insecure: string;
+  let secure: string;
+  let studentPassword: string;
+
+  before(async function () {
+    const chromiumPath = requireTool(this, 'chromium');
+    mkdirSync(OUT, { recursive: true });
+    lab = await startLab();
+    insecure = `127.0.0.1:${lab.ports.insecure}`;
+    secure = `127.0.0.1:${lab.ports.secure}`;
+    studentPassword = labUsers(lab.userDir).student;
+    // A broker may name a topic anything: this one is markup, and must stay text.
+    await publishRetained(insecure, XSS_TOPIC, '<script>alert(2)</script>');
+    await publishRetained(insecure, NG_TOPIC, '{{7*7}}');
+    browser = await launchChromium(chromiumPath);
+    page = await browser.newPage({ viewport: { width: 1600, height: 1200 }, acceptDownloads: true });
+    blocked = await loopbackOnly(page);
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(lab.url('/ui/'), { waitUntil: 'networkidle' });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (lab) await stopLab(lab);
+  });
+
+  it('opens pre-filled: target 127.0.0.1, the lab ports, no password', async () => {
+    await page.waitForFunction((ports) => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === ports),
+      `${lab!.ports.insecure},${lab!.ports.secure}`, { timeout: 15_000 });
+    assert.equal(await field('Target').inputValue(), '127.0.0.1');
+    assert.equal(await field('Ports').inputValue(), `${lab!.ports.insecure},${lab!.ports.secure}`);
+    assert.equal(await field('Password').inputValue(), '');
+    assert.equal(await field('Password').getAttribute('type'), 'password');
+    assert.match(await page.textContent('[data-mqs="progress"]') ?? '', /Ready/);
+  });
+
+  it('refuses bad input with a message that says what to fix', async () => {
+    await field('Ports').fill('mqtt');
+    await page.getByRole('button', { name: /start scan/i }).click();
+    await page.waitForSelector('[data-mqs="notice"]');
+    assert.match((await page.textContent('[data-mqs="notice"]')) ?? '', /^Ports: numbers and ranges only/);
+    assert.equal(await field('Ports').inputValue(), 'mqtt', 'the form keeps what was typed');
+    // The target expander's own refusal (a prefix beyond /32) reaches the panel through a Catch node.
+    await field('Ports').fill(`${lab!.ports.insecure},${lab!.ports.secure}`);
+    await field('Target').fill('127.0.0.1/33');
+    await page.getByRole('button', { name: /start scan/i }).click();
+    await page.waitForSelector('[data-mqs="error"]');
+    assert.match((await page.textContent('[data-mqs="error"]')) ?? '', /"127\.0\.0\.1\/33": prefix must be 0-32/);
+    await field('Target').fill('127.0.0.1');
+  });
+
+  it('an anonymous scan: the insecure broker is open with its PIR topic, the secure one wants a login', async () => {
+    await runScan({ listen: '3' });
+    const rows = await tableRows();
+    const ins = rows.filter((r) => r.ep === insecure);
+    const sec = rows.filter((r) => r.ep === secure);
+    assert.ok(ins.length >= 2, `insecure broker rows: ${JSON.stringify(rows)}`);
+    for (const r of ins) {
+      assert.equal(r.security, 'plain TCP · anonymous');
+      assert.equal(r.risk, 'CRITICAL');
+    }
+    const pir = ins.find((r) => r.topic === 'lab/insecure/esp32-sim01/pir');
+    assert.ok(pir, 'the PIR topic is listed');
+    assert.equal(pir.sensor, 'PIR');
+    assert.match(pir.data, /^motion (yes|no)$/);
+    assert.equal(sec.length, 1, `one row for the secure broker: ${JSON.stringify(sec)}`);
+    assert.equal(sec[0].security, 'TLS · login required');
+    assert.equal(sec[0].topic, '(not readable: login required)');
+    assert.notEqual(sec[0].risk, 'CRITICAL');
+    // Worst risk first.
+    assert.equal(rows[0].risk, 'CRITICAL');
+    assert.deepEqual(await cards(), { scanned: 2, open: 1, authFailures: 1, tlsIssues: 1, critHigh: critOrHigh(rows) });
+    assert.ok(critOrHigh(rows) >= 1);
+    assert.match(await page.textContent('[data-mqs="progress"]') ?? '', /Done in [\d.]+ s: 2 broker\(s\), worst risk CRITICAL/);
+    await dashboardScreenshot(page, join(OUT, 'dashboard-anonymous.png'));
+  });
+
+  it('shows topics named <img src=x onerror=alert(1)> and {{7*7}} as text: no element, no dialog, no evaluation', async () => {
+    const rows = await tableRows();
+    const xss = rows.find((r) => r.topic === XSS_TOPIC);
+    assert.ok(xss, `the markup-named topic is a row: ${JSON.stringify(rows.map((r) => r.topic))}`);
+    assert.equal(xss.ep, insecure);
+    const cellHtml = await page.$$eval('.tabulator-cell[tabulator-field="topic"]', (cells) => cells.map((c) => c.innerHTML));
+    assert.ok(cellHtml.some((h) => h.includes('&lt;img src=x onerror=alert(1)&gt;')), 'escaped in the cell');
+    // The detail view of that broker lists it too, as text.
+    await clickRow(insecure);
+    await page.waitForFunction((t) => (document.querySelector('[data-mqs="detail-topics"]')?.textContent ?? '').includes(t), XSS_TOPIC);
+    const topics = (await page.textContent('[data-mqs="detail-topics"]')) ?? '';
+    assert.ok(topics.includes(NG_TOPIC), 'an Angular expression in a topic stays text');
+    assert.ok(rows.some((r) => r.topic === NG_TOPIC && r.data === '{{7*7}}'), 'and in the table');
+    assert.ok(!topics.includes('lab/insecure/49'));
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+    assert.equal(await page.evaluate(() => Array.from(document.images).filter((i) => i.getAttribute('src') === 'x').length), 0);
+    assert.equal(await page.locator('script:has-text("alert(2)")').count(), 0);
+    await page.waitForTimeout(500);
+    assert.deepEqual(dialogs, []);
+  });
+
+  it('the detail view of the secure broker: its findings with fixes and its TLS certificate', async () => {
+    await clickRow(secure);
+    await page.waitForFunction((ep) => document.querySelector('[data-mqs="detail-ep"]')?.textContent === ep, secure);
+    const detail = page.locator('[data-mqs="detail"]');
+    const untrusted = detail.locator('[data-finding="TLS_UNTRUSTED"]');
+    assert.equal(await untrusted.count(), 1, 'the lab CA is not trusted by the scanner');
+    assert.match((await untrusted.locator('pre').textContent()) ?? '', /\S/, 'with a fix');
+    assert.equal(await detail.locator('[data-finding="ANONYMOUS_ACCESS"]').count(), 0);
+    const cert = (await page.textContent('[data-mqs="cert"]')) ?? '';
+    assert.match(cert, /CN=localhost/);
+    assert.match(cert, /CN=MQTT Security Lab CA/);
+    assert.match(cert, /days left/);
+    const text = (await detail.textContent()) ?? '';
+    assert.match(text, /Anonymous\s*rejected/);
+    assert.match(text, /MQTT over TLS/);
+    await dashboardScreenshot(page, join(OUT, 'dashboard-detail-secure.png'));
+  });
+
+  it('with the student login the secure broker shows its DHT and LDR topics; the form forgets the password', async () => {
+    for (const t of [XSS_TOPIC, NG_TOPIC]) await publishRetained(insecure, t, ''); // an empty retained message deletes it
+    await runScan({ username: 'student', password: studentPassword, listen: '3' }, async () => {
+      // Right after the submit: the password field is empty, the rest refilled.
+      await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === 'student'));
+      assert.equal(await field('Password').inputValue(), '');
+      assert.equal(await field('Username').inputValue(), 'student');
+    });
+    const rows = await tableRows();
+    const sec = rows.filter((r) => r.ep === secure);
+    for (const r of sec) assert.equal(r.security, 'TLS · login accepted');
+    const dht = sec.find((r) => r.topic === 'lab/secure/esp32-sim01/dht');
+    const ldr = sec.find((r) => r.topic === 'lab/secure/esp32-sim01/ldr');
+    assert.ok(dht && ldr, `DHT and LDR rows: ${JSON.stringify(sec)}`);
+    assert.equal(dht.sensor, 'DHT11');
+    assert.match(dht.data, /^temperature -?\d+(\.\d)? °C · humidity \d+(\.\d)? %$/);
+    assert.equal(ldr.sensor, 'LDR');
+    assert.match(ldr.data, /^light \d+ %$/);
+    assert.deepEqual(await cards(), { scanned: 2, open: 1, authFailures: 0, tlsIssues: 1, critHigh: critOrHigh(rows) });
+    // The sniffers' live output fed the sensor tiles.
+    assert.match((await page.textContent('[data-tile="temperature"]')) ?? '', /°C$/);
+    assert.match((await page.textContent('[data-tile="light"]')) ?? '', /%$/);
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+    // Another browser opening the dashboard now gets the form as refilled: no password in it.
+    const other = await browser!.newPage();
+    await other.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
+    await other.waitForFunction(() => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === 'student'));
+    assert.equal(await other.getByLabel(/^Password/).inputValue(), '');
+    assert.ok(!(await other.content()).includes(studentPassword));
+    await other.close();
+    const shot = join(OUT, 'dashboard.png');
+    await dashboardScreenshot(page, shot);
+    mkdirSync(join(ROOT, 'docs', 'screenshots'), { recursive: true });
+    copyFileSync(shot, join(ROOT, 'docs', 'screenshots', 'dashboard.png'));
+  });
+
+  it('the history links the reports: the PDF downloads as a PDF, CSV and JSON by scan id', async () => {
+    const entries = page.locator('[data-mqs="history"] .mqs-hist');
+    assert.equal(await entries.count(), 2);
+    const scanId = await entries.first().getAttribute('data-scan');
+    assert.match(scanId ?? '', /^[A-Za-z0-9-]{8,64}$/);
+    const [download] = await Promise.all([page.waitForEvent('download'), entries.first().locator('a[data-format="pdf"]').click()]);
+    assert.equal(download.suggestedFilename(), `mqtt-scan-${scanId}.pdf`);
+    const pdf = readFileSync((await download.path())!);
+    assert.equal(pdf.subarray(0, 5).toString('latin1'), '%PDF-');
+    const csv = await page.request.get(lab!.url(`/lab/reports/${scanId}.csv`));
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-type'], /^text\/csv/);
+    assert.match(await csv.text(), new RegExp(`"127\\.0\\.0\\.1",${lab!.ports.secure},`));
+    const json = await page.request.get(lab!.url(`/lab/reports/${scanId}.json`));
+    assert.equal((await json.json()).results.length, 2);
+    for (const bad of ['../flows.json', `${scanId}.exe`, `${scanId}.pdf.pdf`, 'nosuchscan1234.pdf', '%2e%2e%2fflows.json']) {
+      const res = await page.request.get(lab!.url(`/lab/reports/${bad}`));
+      assert.equal(res.status(), 404, bad);
+    }
+  });
+
+  it('Cancel scan stops a running scan and says so', async () => {
+    await field('Username').fill('');
+    await field('Listen').fill('30');
+    const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
+    await page.getByRole('button', { name: /start scan/i }).click();
+    await page.waitForFunction(() => /listening/.test(document.querySelector('[data-mqs="status"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+    await page.click('[data-mqs="cancel"]');
+    await page.waitForSelector('[data-mqs="cancelled"]', { timeout: 30_000 });
+    await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before);
+    assert.match((await page.locator('[data-mqs="history"] .mqs-hist').first().textContent()) ?? '', /cancelled/);
+    assert.ok((await tableRows()).some((r) => r.ep === insecure), 'what was found before the cancel is shown');
+    await dashboardScreenshot(page, join(OUT, 'dashboard-cancelled.png'));
+  });
+
+  it('the history and the last results survive a restart; no password is stored anywhere', async () => {
+    const { userDir, ports } = lab!;
+    await page.goto('about:blank'); // the dashboard's websocket would hold the server open
+    assert.equal(await stopLab(lab!, { keepUserDir: true }), 0);
+    lab = undefined;
+    assertNoSecretIn(userDir, studentPassword);
+    lab = await startLab({ userDir, ports });
+    await page.goto(lab.url('/ui/'), { waitUntil: 'networkidle' });
+    await page.waitForFunction(() => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length === 3, undefined, { timeout: 15_000 });
+    assert.ok((await tableRows()).length > 0, 'the last scan is shown again');
+    // The panel shows how the last scan ended; nothing is left marked as running.
+    assert.equal(await page.getAttribute('[data-mqs="progress"]', 'data-state'), 'cancelled');
+    assert.equal(await page.locator('[data-mqs="cancel"]').count(), 0);
+    await dashboardScreenshot(page, join(OUT, 'dashboard-after-restart.png'));
+  });
+
+  it('made no request beyond 127.0.0.1 and raised no page error', () => {
+    assert.deepEqual(blocked, []);
+    assert.deepEqual(pageErrors, []);
+    assert.deepEqual(dialogs, []);
+  });
+
+  // ---- helpers ----
+
+  function field(label: string) {
+    return page.getByLabel(new RegExp(`^${label}`));
+  }
+
+  async function runScan(form: { username?: string; password?: string; listen?: string }, afterSubmit?: () => Promise<void>) {
+    const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
+    await field('Username').fill(form.username ?? '');
+    await field('Password').fill(form.password ?? '');
+    if (form.listen !== undefined) await field('Listen').fill(form.listen);
+    await page.getByRole('button', { name: /start scan/i }).click();
+    if (afterSubmit) await afterSubmit();
+    // Done when the reports are written: the history gains an entry and the progress says so.
+    await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before, { timeout: 60_000 });
+    await page.waitForSelector('[data-mqs="done"]');
+  }
+
+  async function tableRows(): Promise<Row[]> {
+    return page.$$eval('.tabulator-row', (rows) =>
+      rows.map((r) => Object.fromEntries(Array.from(r.querySelectorAll('.tabulator-cell')).map((c) => [c.getAttribute('tabulator-field'), (c.textContent ?? '').trim()]))),
+    ) as Promise<Row[]>;
+  }
+
+  async function clickRow(ep: string) {
+    await page.locator('.tabulator-row', { has: page.locator(`.tabulator-cell[tabulator-field="ep"]:text-is("${ep}")`) }).first().locator('.tabulator-cell[tabulator-field="security"]').click();
+    await page.waitForFunction((e) => document.querySelector('[data-mqs="detail-ep"]')?.textContent === e, ep);
+  }
+
+  function critOrHigh(rows: Row[]): number {
+    return new Set(rows.filter((r) => r.risk === 'CRITICAL' || r.risk === 'HIGH').map((r) => r.ep)).size;
+  }
+
+  async function cards() {
+    const num = async (k: string) => Number(await page.textContent(`[data-card="${k}"] .mqs-num`));
+    return { scanned: await num('scanned'), open: await num('open'), authFailures: await num('authFailures'), tlsIssues: await num('tlsIssues'), critHigh: await num('critHigh') };
+  }
+});
+
+async function publishRetained(broker: string, topic: string, payload: string): Promise<void> {
+  const client = await mqtt.connectAsync(`mqtt://${broker}`, { reconnectPeriod: 0, connectTimeout: 5000 }, false);
+  try {
+    await client.publishAsync(topic, payload, { retain: true, qos: 1 });
+  } finally {
+    await client.endAsync();
+  }
+}
+
+/** The flow file, the context store and the reports must never hold the scan password. */
+function assertNoSecretIn(userDir: string, secret: string): void {
+  const skip = new Set([join(userDir, 'lab-secrets'), join(userDir, 'node_modules')]);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const p = join(dir, name);
+      if (skip.has(p)) return [];
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
+  const files = walk(userDir);
+  assert.ok(files.some((f) => f.endsWith('flows.json')), 'the flow file was checked');
+  assert.ok(files.some((f) => f.includes(`${join(userDir, 'context')}`)), 'the context store was checked');
+  for (const f of files) assert.ok(!readFileSync(f).includes(secret), `the password is in ${f}`);
+}
