@@ -14,7 +14,8 @@ describe('lifecycle: 200 scans in a row', function () {
     );
     const r = JSON.parse(out.trim().split('\n').at(-1)!);
     assert.equal(r.brokers, 400, 'both brokers accepted on every scan');
-    assert.equal(r.after.fds, r.before.fds, `descriptors ${r.before.fds} -> ${r.after.fds}`);
+    // Fewer is fine (a descriptor Node opened lazily at start may close); more would be a leak.
+    assert.ok(r.after.fds <= r.before.fds, `descriptors ${r.before.fds} -> ${r.after.fds}`);
     const growth = r.after.heap - r.before.heap;
     assert.ok(growth < 3 * 1024 * 1024, `heap grew by ${(growth / 1048576).toFixed(2)} MB over 220 scans`);
   });
