@@ -4,7 +4,8 @@ import { probeBroker, type Established, type ProbeOptions } from './probe';
 import { childSignal } from './signal';
 import type { Classification, Reachability, ScanResult, Target } from './types';
 
-export const DEFAULT_PROBE_CONCURRENCY = 32;
+/** Each probe is two round trips; 64 lets a lab's brokers all start at once. */
+export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
 export const DEFAULT_DEEP_CONCURRENCY = 64;
 

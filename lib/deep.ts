@@ -55,7 +55,7 @@ export function startDeep(target: Target, e: Established, opts: DeepOptions): De
         transport: e.transport,
         version: e.version,
         credentials,
-        tls: opts.tls,
+        tls: e.tlsSession ? { ...opts.tls, session: e.tlsSession } : opts.tls,
         listenMs: opts.listenMs,
         writeTest: opts.writeTest,
         signal: opts.signal,

@@ -13,6 +13,8 @@ export interface TlsClientOptions {
   key?: string | Buffer;
   passphrase?: string;
   servername?: string;
+  /** A TLS session from an earlier connection to the same broker, resumed to skip the full handshake. */
+  session?: Buffer;
 }
 
 export interface AttemptOptions {
@@ -25,6 +27,8 @@ export interface AttemptOptions {
   timeoutMs: number;
   tls?: TlsClientOptions;
   signal?: AbortSignal;
+  /** Receives the TLS session (ticket) the broker issues, for later connections to resume. */
+  onSession?: (session: Buffer) => void;
 }
 
 export type AttemptResult =
@@ -79,6 +83,7 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       );
     };
     if (o.transport === 'tls') {
+      if (o.onSession) socket.on('session', o.onSession);
       socket.once('secureConnect', () => {
         tlsEstablished = true;
         sendConnect();
@@ -141,6 +146,7 @@ function openTls(o: AttemptOptions): tls.TLSSocket {
     cert: t.cert,
     key: t.key,
     passphrase: t.passphrase,
+    session: t.session,
   });
 }
 

@@ -53,7 +53,7 @@ export = function (RED: NodeAPI) {
     const settings = {
       timeoutMs: numberIn(config.timeout, 2000, 50, 600_000),
       sweepConcurrency: numberIn(config.concurrency, 1024, 1, 65_536),
-      probeConcurrency: numberIn(config.probeConcurrency, 32, 1, 4096),
+      probeConcurrency: numberIn(config.probeConcurrency, 64, 1, 4096),
       transport: config.transport || 'auto',
       versions: (config.versions && config.versions !== 'both' ? [config.versions] : undefined) as MqttVersion[] | undefined,
       tlsPorts: config.tlsPorts ? parsePorts(config.tlsPorts) : DEFAULT_TLS_PORTS,

@@ -15,7 +15,7 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --password-stdin       read the password from the first line of standard input
   --timeout MS           connect and CONNACK timeout per attempt (default 2000)
   --concurrency N        parallel TCP connects while sweeping (default 1024)
-  --probe-concurrency N  parallel MQTT probes of open ports (default 32)
+  --probe-concurrency N  parallel MQTT probes of open ports (default 64)
   --transport MODE       auto (default), tcp or tls
   --mqtt-version LIST    5.0,3.1.1 (default both)
   --tls-ca FILE          CA certificate (PEM): brokers' certificates are judged trusted

@@ -40,6 +40,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
           rejectUnauthorized: false,
           servername: o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
           ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase,
+          session: o.tls?.session,
         })
       : net.connect({ host: target.host, port: target.port });
     socket.setNoDelay(true);
