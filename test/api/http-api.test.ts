@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports';
+import { BAD_PORTS, BAD_TARGETS, BAD_TYPES } from '../support/bad-inputs';
 import { apiKeyFromBanner, labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
 
 const ENDPOINTS: Array<[string, string]> = [['POST', '/api/scan'], ['GET', '/api/results'], ['GET', '/api/reports/0123456789abcdef.pdf']];
@@ -182,6 +183,43 @@ describe('HTTP API (flows/http-api.json) with a key', function () {
     for (const f of files) assert.ok(!readFileSync(f).includes(password), f);
     for (const f of files) assert.ok(!readFileSync(f).includes(KEY), `the API key is in ${f}`);
     rmSync(userDir, { recursive: true, force: true });
+  });
+});
+
+describe('HTTP API: the shared table of malformed and dangerous inputs', function () {
+  this.timeout(120_000);
+  // Inputs the flow's own checks pass on to the target expander count against the rate limit
+  // (a scan was started), so the table spreads its requests over several keys.
+  const KEYS = Array.from({ length: 8 }, () => randomBytes(24).toString('hex'));
+  let lab: LabProcess | undefined;
+  before(async () => {
+    lab = await startLab({ env: { MQTTSEC_API_KEY: KEYS.join(',') } });
+  });
+  after(async () => {
+    if (lab) await stopLab(lab);
+  });
+
+  it('each gets 400 naming the bad part; nothing is scanned', async () => {
+    const rows = [...BAD_TARGETS, ...BAD_PORTS, ...BAD_TYPES];
+    assert.ok(rows.length >= 50);
+    for (const [i, row] of rows.entries()) {
+      const key = KEYS[Math.floor(i / 9)];
+      const body = { target: row.targets === undefined ? '127.0.0.1' : row.targets, ...(row.ports !== undefined ? { ports: row.ports } : {}) };
+      const r = await call(lab!, 'POST', '/api/scan', { key, body });
+      assert.equal(r.status, 400, `${row.name}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      const field = row.ports !== undefined ? 'ports' : 'target';
+      assert.equal(r.body.field, field, `${row.name}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      // The message quotes the bad token (the flow's own checks word the rest differently from the
+      // target expander's); for a wrong JSON type it names the field.
+      const text = String(r.body.message);
+      const token = typeof row.names === 'string' ? (/^"[^"]*"?/.exec(row.names)?.[0] ?? row.names) : null;
+      const named = token === null ? (row.names as RegExp).test(text) : /^"(targets?|ports)"$/.test(token) ? text.startsWith(`${field}:`) : text.includes(token);
+      assert.ok(named, `${row.name}: ${text}`);
+      assert.ok(text.length < 2000, `${row.name}: a short message`);
+    }
+    const results = await call(lab!, 'GET', '/api/results', { key: KEYS[0] });
+    assert.equal(results.body.scanId, null, 'no scan ever completed');
+    assert.equal(results.body.count, 0);
   });
 });
 
