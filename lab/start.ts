@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // `npm start`: Node-RED with our nodes and flows, two embedded lab brokers and a simulated ESP32.
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { ENV, LabConfigError, labConfig, type LabConfig } from './lab-config';
 import { labSecrets } from './lab-secrets';
-import { startAedes, type AedesBroker } from './aedes-broker';
+import { startAedes } from './aedes-broker';
 import { startSimulatedEsp32, type Simulator } from './simulated-esp32';
 import { isExposed, nodeRedSettings } from './node-red-settings';
 

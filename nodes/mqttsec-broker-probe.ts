@@ -5,8 +5,8 @@ import { assessTargets, emptyClassificationCounts } from '../lib/assess';
 import { newScanId } from '../lib/scan';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import { parsePorts } from '../lib/targets';
-import type { TlsClientOptions } from '../lib/mqtt-connect';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
+import { intIn, tlsOptions } from './shared/config';
 import { onInput, throttle, type Send } from './shared/handler';
 import { credentialsFor, depositCredentials, takeCredentials } from './shared/secret-vault';
 import { singleTarget } from './shared/single-target';
@@ -51,9 +51,9 @@ export = function (RED: NodeAPI) {
     const authNode = config.auth ? (RED.nodes.getNode(config.auth) as CredentialsNode | null) : null;
     const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
     const settings = {
-      timeoutMs: numberIn(config.timeout, 2000, 50, 600_000),
-      sweepConcurrency: numberIn(config.concurrency, 1024, 1, 65_536),
-      probeConcurrency: numberIn(config.probeConcurrency, 64, 1, 4096),
+      timeoutMs: intIn(config.timeout, 2000, 50, 600_000),
+      sweepConcurrency: intIn(config.concurrency, 1024, 1, 65_536),
+      probeConcurrency: intIn(config.probeConcurrency, 64, 1, 4096),
       transport: config.transport || 'auto',
       versions: (config.versions && config.versions !== 'both' ? [config.versions] : undefined) as MqttVersion[] | undefined,
       tlsPorts: config.tlsPorts ? parsePorts(config.tlsPorts) : DEFAULT_TLS_PORTS,
@@ -212,16 +212,4 @@ function slots(n: number) {
       }
     },
   };
-}
-
-function tlsOptions(tlsNode: TlsConfigNode | null): TlsClientOptions | undefined {
-  if (!tlsNode) return undefined;
-  const opts: Record<string, unknown> = {};
-  tlsNode.addTLSOptions(opts);
-  return { ca: opts.ca as string, cert: opts.cert as string, key: opts.key as string, passphrase: opts.passphrase as string, servername: opts.servername as string };
-}
-
-function numberIn(raw: unknown, fallback: number, min: number, max: number): number {
-  const n = Number(raw);
-  return Number.isFinite(n) && raw !== '' && raw !== undefined ? Math.min(max, Math.max(min, Math.floor(n))) : fallback;
 }

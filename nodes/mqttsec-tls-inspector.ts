@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { DEFAULT_TLS_TIMEOUT_MS, inspectTls, type InspectTlsOptions } from '../lib/tls';
 import type { ScanResult } from '../lib/types';
+import { intIn, tlsOptions } from './shared/config';
 import { onInput } from './shared/handler';
 import type { I18nVars, TlsConfigNode } from './shared/types';
 
@@ -28,7 +29,7 @@ export = function (RED: NodeAPI) {
     const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null;
     const settings: InspectTlsOptions = {
       ...tlsOptions(tlsNode),
-      timeoutMs: numberIn(config.timeout, DEFAULT_TLS_TIMEOUT_MS, 50, 600_000),
+      timeoutMs: intIn(config.timeout, DEFAULT_TLS_TIMEOUT_MS, 50, 600_000),
       checkVersions: config.checkVersions !== false,
       checkCiphers: config.checkCiphers !== false,
     };
@@ -116,17 +117,4 @@ function scanResultOf(msg: NodeMessageInFlow): ScanResult {
     throw new Error(BAD_INPUT);
   }
   return p as ScanResult;
-}
-
-function tlsOptions(tlsNode: TlsConfigNode | null): Partial<InspectTlsOptions> {
-  if (!tlsNode) return {};
-  const opts: Record<string, unknown> = {};
-  tlsNode.addTLSOptions(opts);
-  const pick = <K extends keyof InspectTlsOptions>(k: K) => (opts[k] ? { [k]: opts[k] as InspectTlsOptions[K] } : {});
-  return { ...pick('ca'), ...pick('cert'), ...pick('key'), ...pick('passphrase'), ...pick('servername') };
-}
-
-function numberIn(raw: unknown, fallback: number, min: number, max: number): number {
-  const n = Number(raw);
-  return Number.isFinite(n) && raw !== '' && raw !== undefined ? Math.min(max, Math.max(min, Math.floor(n))) : fallback;
 }

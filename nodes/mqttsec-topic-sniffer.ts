@@ -3,8 +3,8 @@
 // msg.complete pass on; msg.complete waits for that scan's sniffs, so a join still ends last.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
-import type { TlsClientOptions } from '../lib/mqtt-connect';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
+import { numberIn, tlsOptions } from './shared/config';
 import { onInput, type Send } from './shared/handler';
 import { credentialsFor, takeCredentials } from './shared/secret-vault';
 import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
@@ -208,18 +208,6 @@ function limiter(max: number) {
 function parseSubscriptions(raw: unknown): string[] {
   const list = typeof raw === 'string' ? raw.split(/[,\n]/).map((s) => s.trim()).filter(Boolean) : [];
   return list.length ? list : SNIFF_DEFAULTS.subscriptions;
-}
-
-function tlsOptions(tlsNode: TlsConfigNode | null): TlsClientOptions | undefined {
-  if (!tlsNode) return undefined;
-  const opts: Record<string, unknown> = {};
-  tlsNode.addTLSOptions(opts);
-  return { ca: opts.ca as string, cert: opts.cert as string, key: opts.key as string, passphrase: opts.passphrase as string, servername: opts.servername as string };
-}
-
-function numberIn(raw: unknown, fallback: number, min: number, max: number): number {
-  const n = Number(raw);
-  return Number.isFinite(n) && raw !== '' && raw !== undefined && raw !== null ? Math.min(max, Math.max(min, n)) : fallback;
 }
 
 /** msg.sniff = {listen: seconds} overrides the listen time for one scan (the dashboard's form, the API). */
