@@ -32,6 +32,7 @@ async function main(argv: string[]): Promise<number> {
     transport: opts.transport,
     versions: opts.versions,
     credentials,
+    tryDefaults: opts.tryDefaults,
     tls,
     listenMs: opts.listenMs,
     sniff: opts.sniff,

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { attemptConnect, type AttemptResult, type TlsClientOptions } from './mqtt-connect';
 import { connackReason, connackVerdict, type Connack } from './mqtt-wire';
+import { DEFAULT_PAIRS, isDefaultPair } from './default-credentials';
 import type {
   AuthAttempt,
   Classification,
@@ -31,6 +32,8 @@ export interface ProbeOptions {
   transport?: 'auto' | 'tcp' | 'tls';
   versions?: MqttVersion[];
   signal?: AbortSignal;
+  /** Also try a few well-known default logins when nothing weaker got in (off by default). */
+  tryDefaults?: boolean;
   /** Called as soon as the transport and the anonymous verdict are known, before the other
    *  logins are tried, so later stages (TLS inspection, listening) can start right away. */
   onEstablished?: (e: Established) => void;
@@ -48,7 +51,7 @@ export interface ProbeOutcome {
   transport: Transport | null;
   classification: Classification;
   mqtt: MqttInfo;
-  auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt };
+  auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt; defaultCredentials?: AuthAttempt };
   evidence: string[];
 }
 
@@ -109,12 +112,14 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   evidence.push(describe(trial.transport, primary, 'wrong credentials', wrong));
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
   if (given) {
-    givenCredentials = toAuthAttempt(given, primary);
+    givenCredentials = { ...toAuthAttempt(given, primary), ...(isDefaultPair(opts.credentials) ? { defaultPair: true } : {}) };
     // Never the username or password in evidence: only what the broker said.
     evidence.push(describe(trial.transport, primary, 'given credentials', given));
   }
 
-  const accepted = [anonymous, wrongCredentials, givenCredentials].some((a) => a.outcome === 'accepted');
+  const weakest = [anonymous, wrongCredentials].some((a) => a.outcome === 'accepted');
+  const defaultCredentials = opts.tryDefaults && !weakest ? await tryDefaults(attempt, primary, trial.transport, evidence) : undefined;
+  const accepted = [anonymous, wrongCredentials, givenCredentials, defaultCredentials].some((a) => a?.outcome === 'accepted');
   const connackProperties = trial.anonymous['5.0']?.properties;
   return {
     transport: trial.transport,
@@ -124,9 +129,28 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       brokerVersion: null,
       ...(connackProperties && Object.keys(connackProperties).length ? { connackProperties } : {}),
     },
-    auth: { anonymous, wrongCredentials, givenCredentials },
+    auth: { anonymous, wrongCredentials, givenCredentials, ...(defaultCredentials ? { defaultCredentials } : {}) },
     evidence,
   };
+}
+
+/** Every default pair at once; reports the first (in list order) that got in, by username only. */
+async function tryDefaults(
+  attempt: (username: string, password: string | undefined) => Promise<AttemptResult>,
+  version: MqttVersion,
+  transport: Wire,
+  evidence: string[],
+): Promise<AuthAttempt> {
+  const outcomes = await Promise.all(DEFAULT_PAIRS.map((p) => attempt(p.username, p.password)));
+  const hit = outcomes.findIndex((r) => r.kind === 'connack' && connackVerdict(r.connack) === 'accepted');
+  if (hit >= 0) {
+    const r = outcomes[hit];
+    evidence.push(describe(transport, version, `default login for user "${DEFAULT_PAIRS[hit].username}"`, r));
+    return { ...toAuthAttempt(r, version), username: DEFAULT_PAIRS[hit].username };
+  }
+  const refused = outcomes.filter((r) => r.kind === 'connack').length;
+  evidence.push(`${transport} MQTT ${version} default logins: ${refused} of ${DEFAULT_PAIRS.length} well-known pairs refused`);
+  return refused === outcomes.length ? { outcome: 'rejected', version } : { outcome: 'error', version, detail: `${outcomes.length - refused} attempts got no CONNACK` };
 }
 
 function orderedVersions(requested?: MqttVersion[]): MqttVersion[] {

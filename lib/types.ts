@@ -30,6 +30,10 @@ export interface AuthAttempt {
   version?: MqttVersion;
   /** What went wrong when outcome is error, e.g. "closed without CONNACK". */
   detail?: string;
+  /** Given credentials only: they are a well-known default pair. */
+  defaultPair?: boolean;
+  /** Default-login check only: the username of the default pair that got in (never the password). */
+  username?: string;
 }
 
 export interface MqttInfo {
@@ -141,6 +145,8 @@ export interface ScanResult {
     anonymous: AuthAttempt;
     wrongCredentials: AuthAttempt;
     givenCredentials: AuthAttempt;
+    /** With tryDefaults: whether a well-known default login (admin/admin, ...) got in. */
+    defaultCredentials?: AuthAttempt;
   };
   tls?: TlsInfo | null;
   topics?: TopicsInfo | null;

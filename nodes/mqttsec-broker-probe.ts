@@ -22,6 +22,7 @@ interface ProbeDef extends NodeDef {
   versions: 'both' | '5.0' | '3.1.1';
   tlsPorts: string;
   emitUnreachable: boolean;
+  tryDefaults?: boolean;
 }
 
 interface ScanState {
@@ -57,6 +58,7 @@ export = function (RED: NodeAPI) {
       transport: config.transport || 'auto',
       versions: (config.versions && config.versions !== 'both' ? [config.versions] : undefined) as MqttVersion[] | undefined,
       tlsPorts: config.tlsPorts ? parsePorts(config.tlsPorts) : DEFAULT_TLS_PORTS,
+      tryDefaults: !!config.tryDefaults,
     };
     const scans = new Map<string, ScanState>();
     let controller = new AbortController();

@@ -13,6 +13,7 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --user NAME            username to test (with --password-env or --password-stdin)
   --password-env VAR     read the password from environment variable VAR
   --password-stdin       read the password from the first line of standard input
+  --try-defaults         also try well-known default logins (admin/admin, guest/guest, ...)
   --timeout MS           connect and CONNACK timeout per attempt (default 2000)
   --concurrency N        parallel TCP connects while sweeping (default 1024)
   --probe-concurrency N  parallel MQTT probes of open ports (default 64)
@@ -43,6 +44,7 @@ export interface CliOptions {
   user?: string;
   passwordEnv?: string;
   passwordStdin: boolean;
+  tryDefaults: boolean;
   timeoutMs?: number;
   concurrency?: number;
   probeConcurrency?: number;
@@ -77,6 +79,7 @@ export function parseCli(argv: string[]): CliOptions {
         user: { type: 'string', short: 'u' },
         'password-env': { type: 'string' },
         'password-stdin': { type: 'boolean', default: false },
+        'try-defaults': { type: 'boolean', default: false },
         timeout: { type: 'string' },
         concurrency: { type: 'string' },
         'probe-concurrency': { type: 'string' },
@@ -103,7 +106,7 @@ export function parseCli(argv: string[]): CliOptions {
   }
   const v = parsed.values;
   if (v.help) {
-    return { target: '', transport: 'auto', allowPublic: false, all: false, json: false, passwordStdin: false, sniff: false, inspectTls: false, writeTest: false, help: true };
+    return { target: '', transport: 'auto', allowPublic: false, all: false, json: false, passwordStdin: false, tryDefaults: false, sniff: false, inspectTls: false, writeTest: false, help: true };
   }
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('--target is required (e.g. --target 127.0.0.1)');
   const transport = v.transport as string;
@@ -117,6 +120,7 @@ export function parseCli(argv: string[]): CliOptions {
     user: v.user,
     passwordEnv: v['password-env'],
     passwordStdin: !!v['password-stdin'],
+    tryDefaults: !!v['try-defaults'],
     timeoutMs: intOption('--timeout', v.timeout, 1, 600_000),
     concurrency: intOption('--concurrency', v.concurrency, 1, 65_536),
     probeConcurrency: intOption('--probe-concurrency', v['probe-concurrency'], 1, 4096),

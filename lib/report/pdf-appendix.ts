@@ -41,7 +41,7 @@ export function methodology(pen: Pen): void {
   p('Score = 100 minus the weights of all findings, at least 0, and never above the ceiling of the broker\'s level, so the number cannot contradict the level (100 = nothing found).');
   heading3(pen, 'Heuristics');
   p(`No topic ACL: with the given login, a "#" subscription received topics from ${NO_ACL_MIN_ROOTS} or more unrelated top-level trees (not counting $SYS). A per-user ACL normally confines one login to its own subtree, so one login reading several trees most likely has no ACL or one that grants "#". Brokers read anonymously are covered by the anonymous findings instead.`);
-  p('Default credentials: the result never carries the username, so this finding fires only when the probe marks an accepted login as a well-known default pair (auth.givenCredentials.defaultPair = true).');
+  p('Default credentials: with --try-defaults (or the probe node\'s option) the probe tries a few well-known default logins such as admin/admin; the finding names the user that got in, never a password. Given credentials that are such a pair fire it too.');
   p(`Self-signed: the certificate is self-signed, or its chain ends in a self-signed root the scanner does not trust (a private lab CA). When the scan was given that CA, the chain is trusted and nothing is reported. Other limits: certificates expiring within ${EXPIRY_WARNING_DAYS} days; keys under ${MIN_RSA_BITS} bits (RSA/DSA) or ${MIN_EC_BITS} bits (EC).`);
   p('Retained data exposed: retained messages were delivered to the sniffer while it was connected anonymously. Sensitive payloads: the sniffer flags samples that look like credentials, tokens, e-mail addresses or coordinates; such samples are withheld from every report format.');
   heading3(pen, 'Limits');

@@ -73,11 +73,12 @@ export const RULES: readonly Rule[] = [
     id: 'DEFAULT_CREDENTIALS',
     severity: 'critical',
     title: 'A well-known default login is accepted',
-    checks: 'The accepted given credentials are a well-known default pair (auth.givenCredentials.defaultPair, set by the probe).',
-    // The result never carries the username (it is a secret of the scan), so only the probe can
-    // tell; it marks a default pair with defaultPair: true. No other input fires this rule.
-    when: (r) => spokeMqtt(r) && accepted(r.auth.givenCredentials) && (r.auth.givenCredentials as { defaultPair?: unknown }).defaultPair === true,
-    evidence: (r) => `The broker accepted a well-known default username/password pair (${authLine(r.auth.givenCredentials)}). Such pairs are the first thing an attacker tries.`,
+    checks: 'A well-known default login got in: one the probe tried with --try-defaults (auth.defaultCredentials), or the given credentials when they are such a pair (auth.givenCredentials.defaultPair).',
+    // Only the probe knows the pairs it tried; results carry at most the username, never a password.
+    when: (r) => spokeMqtt(r) && (accepted(r.auth.defaultCredentials) || (accepted(r.auth.givenCredentials) && r.auth.givenCredentials.defaultPair === true)),
+    evidence: (r) => accepted(r.auth.defaultCredentials)
+      ? `The broker accepted the well-known default login of user "${r.auth.defaultCredentials!.username ?? '?'}" (${authLine(r.auth.defaultCredentials!)}). Such pairs are the first thing an attacker tries.`
+      : `The broker accepted a well-known default username/password pair (${authLine(r.auth.givenCredentials)}). Such pairs are the first thing an attacker tries.`,
     recommendation: lines(
       'Change the password and remove the default account:',
       'mosquitto_passwd /etc/mosquitto/passwd <user>',

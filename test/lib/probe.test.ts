@@ -167,3 +167,48 @@ describe('probe: ports that are not brokers', () => {
     assert.equal(r.auth.anonymous.outcome, 'not_tested');
   });
 });
+
+describe('probe: well-known default logins (--try-defaults)', function () {
+  let broker: MosquittoBroker;
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    // A secure broker where someone left EMQX's default admin/public in the password file.
+    broker = await startMosquitto('secure', { users: { admin: 'public', scanner: 'not-a-default-4fT9' } });
+  });
+  after(async () => broker?.stop());
+
+  it('finds the default login, names the user and never the password; the risk rule fires', async () => {
+    const { results } = await runScan({ targets: HOST, ports: [broker.port], timeoutMs: 1500, sniff: false, tryDefaults: true });
+    const r = results[0];
+    assert.equal(r.auth.anonymous.outcome, 'rejected');
+    assert.equal(r.auth.defaultCredentials?.outcome, 'accepted');
+    assert.equal(r.auth.defaultCredentials?.username, 'admin');
+    assert.equal(r.classification, 'open_or_auth_ok');
+    assert.ok(r.findings!.some((f) => f.id === 'DEFAULT_CREDENTIALS' && /user "admin"/.test(f.evidence)));
+    assert.equal(r.risk!.level, 'CRITICAL');
+    // Everything about what we saw; the fixed recommendation texts may well say "public CA".
+    const seen = JSON.stringify([r.auth, r.evidence, r.findings!.map((f) => f.evidence)]);
+    assert.ok(!/public/.test(seen), `the default password is not in the result: ${seen}`);
+  });
+
+  it('is off by default, and a broker without defaults reports them refused', async () => {
+    const off = (await runScan({ targets: HOST, ports: [broker.port], timeoutMs: 1500, sniff: false, inspectTls: false })).results[0];
+    assert.equal(off.auth.defaultCredentials, undefined);
+    const clean = await startMosquitto('secure');
+    try {
+      const r = (await runScan({ targets: HOST, ports: [clean.port], timeoutMs: 1500, sniff: false, inspectTls: false, tryDefaults: true })).results[0];
+      assert.equal(r.auth.defaultCredentials?.outcome, 'rejected');
+      assert.ok(!r.findings!.some((f) => f.id === 'DEFAULT_CREDENTIALS'));
+      assert.ok(r.evidence!.some((e) => /8 of 8 well-known pairs refused/.test(e)));
+    } finally {
+      await clean.stop();
+    }
+  });
+
+  it('given credentials that are a default pair are marked as such', async () => {
+    const r = (await runScan({ targets: HOST, ports: [broker.port], timeoutMs: 1500, sniff: false, inspectTls: false, credentials: { username: 'admin', password: 'public' } })).results[0];
+    assert.equal(r.auth.givenCredentials.outcome, 'accepted');
+    assert.equal(r.auth.givenCredentials.defaultPair, true);
+    assert.ok(r.findings!.some((f) => f.id === 'DEFAULT_CREDENTIALS'));
+  });
+});
