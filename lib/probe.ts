@@ -64,6 +64,8 @@ interface TransportTrial {
   versions: Partial<Record<MqttVersion, VersionSupport>>;
   /** The broker speaks TLS but something failed around the handshake. */
   tlsProblem: boolean;
+  /** The first version that answered with a CONNACK on this transport. */
+  established?: MqttVersion;
 }
 
 export async function probeBroker(target: Target, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
@@ -74,55 +76,69 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   };
   const evidence: string[] = [];
   const versions = orderedVersions(opts.versions);
+  const connect = (transport: Wire, version: MqttVersion, username?: string, password?: string) =>
+    attemptConnect({
+      host: target.host,
+      port: target.port,
+      transport,
+      version,
+      username,
+      password,
+      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      tls: session.ticket ? { ...opts.tls, session: session.ticket } : opts.tls,
+      signal: opts.signal,
+      onSession,
+    });
+
+  // Round one: find the transport and a version that answers, one connection at a time.
   let trial: TransportTrial | null = null;
   let tlsProblem = false;
   for (const transport of transportOrder(target.port, opts)) {
-    const t = await tryTransport(target, transport, versions, opts, evidence, onSession);
+    const t = await findVersion(transport, versions, connect, evidence);
     tlsProblem ||= t.tlsProblem;
-    if (Object.keys(t.anonymous).length > 0) {
+    if (t.established) {
       trial = t;
       break;
     }
     if (opts.signal?.aborted) break;
   }
-  if (!trial) return noMqtt(tlsProblem, evidence);
+  if (!trial?.established) return noMqtt(tlsProblem, evidence);
+  const wire = trial.transport;
+  const primary = trial.established;
+  opts.onEstablished?.({
+    transport: wire,
+    version: primary,
+    anonymousAccepted: trial.anonymous[primary]!.code === 0,
+    tlsSession: session.ticket,
+  });
 
-  const primary = versions.find((v) => trial.versions[v] === 'supported') as MqttVersion;
-  const anonymous = anonymousAttempt(trial, versions);
-  opts.onEstablished?.({ transport: trial.transport, version: primary, anonymousAccepted: anonymous.outcome === 'accepted', tlsSession: session.ticket });
-  const attempt = (username: string, password: string | undefined) =>
-    attemptConnect({
-      host: target.host,
-      port: target.port,
-      transport: trial.transport,
-      version: primary,
-      username,
-      password,
-      timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      tls: { ...opts.tls, session: session.ticket },
-      signal: opts.signal,
-    });
-
-  // Both logins at once: they are independent, and a broker is probed in two round trips.
-  const [wrong, given] = await Promise.all([
-    attempt(`mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url')),
-    opts.credentials?.username ? attempt(opts.credentials.username, opts.credentials.password) : null,
+  // Round two, all at once: the other versions anonymously, a wrong login and the user's.
+  const others = versions.filter((v) => trial.versions[v] === undefined);
+  const [otherOutcomes, wrong, given] = await Promise.all([
+    Promise.all(others.map((v) => connect(wire, v))),
+    connect(wire, primary, `mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url')),
+    opts.credentials?.username ? connect(wire, primary, opts.credentials.username, opts.credentials.password) : null,
   ]);
+  others.forEach((v, i) => record(trial, v, otherOutcomes[i], evidence));
+  settleVersions(trial, versions);
+  const anonymous = anonymousAttempt(trial, versions);
   const wrongCredentials = toAuthAttempt(wrong, primary);
-  evidence.push(describe(trial.transport, primary, 'wrong credentials', wrong));
+  evidence.push(describe(wire, primary, 'wrong credentials', wrong));
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
   if (given) {
     givenCredentials = { ...toAuthAttempt(given, primary), ...(isDefaultPair(opts.credentials) ? { defaultPair: true } : {}) };
     // Never the username or password in evidence: only what the broker said.
-    evidence.push(describe(trial.transport, primary, 'given credentials', given));
+    evidence.push(describe(wire, primary, 'given credentials', given));
   }
 
   const weakest = [anonymous, wrongCredentials].some((a) => a.outcome === 'accepted');
-  const defaultCredentials = opts.tryDefaults && !weakest ? await tryDefaults(attempt, primary, trial.transport, evidence) : undefined;
+  const defaultCredentials = opts.tryDefaults && !weakest
+    ? await tryDefaults((u, p) => connect(wire, primary, u, p), primary, wire, evidence)
+    : undefined;
   const accepted = [anonymous, wrongCredentials, givenCredentials, defaultCredentials].some((a) => a?.outcome === 'accepted');
   const connackProperties = trial.anonymous['5.0']?.properties;
   return {
-    transport: trial.transport,
+    transport: wire,
     classification: accepted ? 'open_or_auth_ok' : 'not_authorized',
     mqtt: {
       versions: trial.versions,
@@ -164,50 +180,46 @@ function transportOrder(port: number, opts: ProbeOptions): Wire[] {
   return tlsFirst ? ['tls', 'tcp'] : ['tcp', 'tls'];
 }
 
-async function tryTransport(
-  target: Target,
-  transport: Wire,
-  versions: MqttVersion[],
-  opts: ProbeOptions,
-  evidence: string[],
-  onSession: (session: Buffer) => void,
-): Promise<TransportTrial> {
+type Connect = (transport: Wire, version: MqttVersion, username?: string, password?: string) => Promise<AttemptResult>;
+
+/**
+ * The preferred version first; the next only when the broker refused that version (a code, or a
+ * silent close). Anything else (silence, garbage, a failed handshake) will not change with the
+ * version, so the next transport is tried instead: a silent port costs one timeout per transport.
+ */
+async function findVersion(transport: Wire, versions: MqttVersion[], connect: Connect, evidence: string[]): Promise<TransportTrial> {
   const trial: TransportTrial = { transport, anonymous: {}, versions: {}, tlsProblem: false };
-  // Every version at once: a silent version costs no extra round trip, a silent port one timeout.
-  const outcomes = await Promise.all(
-    versions.map((version) =>
-      attemptConnect({
-        host: target.host,
-        port: target.port,
-        transport,
-        version,
-        timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-        tls: opts.tls,
-        signal: opts.signal,
-        onSession,
-      }),
-    ),
-  );
-  versions.forEach((version, i) => {
-    const r = outcomes[i];
-    evidence.push(describe(transport, version, 'anonymous', r));
-    if (r.kind === 'connack') {
-      const unsupported = connackVerdict(r.connack) === 'version-unsupported';
-      trial.versions[version] = unsupported ? 'unsupported' : 'supported';
-      if (!unsupported) trial.anonymous[version] = r.connack;
-      return;
+  for (const version of versions) {
+    const r = await connect(transport, version);
+    record(trial, version, r, evidence);
+    if (trial.versions[version] === 'supported') {
+      trial.established = version;
+      break;
     }
-    if (r.kind === 'tls-error' && r.peerSpeaksTls) trial.tlsProblem = true;
-    if ((r.kind === 'closed' || r.kind === 'timeout') && r.tlsEstablished) trial.tlsProblem = true;
-    // A silent close after a working transport may mean "not this version".
-    const silentClose = r.kind === 'closed' && r.bytes.length === 0 && (transport === 'tcp' || r.tlsEstablished);
-    if (silentClose) trial.versions[version] = 'unknown';
-  });
-  // A version whose CONNECT was closed silently while another version got a CONNACK is unsupported.
-  if (Object.keys(trial.anonymous).length > 0) {
-    for (const v of versions) if (trial.versions[v] === 'unknown') trial.versions[v] = 'unsupported';
+    if (trial.versions[version] === undefined) break;
   }
   return trial;
+}
+
+/** Notes what one anonymous attempt says about the transport and the version. */
+function record(trial: TransportTrial, version: MqttVersion, r: AttemptResult, evidence: string[]): void {
+  evidence.push(describe(trial.transport, version, 'anonymous', r));
+  if (r.kind === 'connack') {
+    const unsupported = connackVerdict(r.connack) === 'version-unsupported';
+    trial.versions[version] = unsupported ? 'unsupported' : 'supported';
+    if (!unsupported) trial.anonymous[version] = r.connack;
+    return;
+  }
+  if (r.kind === 'tls-error' && r.peerSpeaksTls) trial.tlsProblem = true;
+  if ((r.kind === 'closed' || r.kind === 'timeout') && r.tlsEstablished) trial.tlsProblem = true;
+  // A silent close after a working transport may mean "not this version".
+  const silentClose = r.kind === 'closed' && r.bytes.length === 0 && (trial.transport === 'tcp' || r.tlsEstablished);
+  if (silentClose) trial.versions[version] = 'unknown';
+}
+
+/** A version closed silently while another got a CONNACK is unsupported. */
+function settleVersions(trial: TransportTrial, versions: MqttVersion[]): void {
+  for (const v of versions) if (trial.versions[v] === 'unknown') trial.versions[v] = 'unsupported';
 }
 
 function anonymousAttempt(trial: TransportTrial, versions: MqttVersion[]): AuthAttempt {
