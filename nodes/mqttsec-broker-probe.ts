@@ -7,6 +7,7 @@ import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import { parsePorts } from '../lib/targets';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
+import { limiter } from './shared/limit';
 import { onInput, throttle, type Send } from './shared/handler';
 import { credentialsFor, depositCredentials, takeCredentials } from './shared/secret-vault';
 import { singleTarget } from './shared/single-target';
@@ -63,7 +64,7 @@ export = function (RED: NodeAPI) {
     const scans = new Map<string, ScanState>();
     let controller = new AbortController();
     const inFlight = new Set<Promise<void>>();
-    const batchSlots = slots(BATCHES_IN_PARALLEL);
+    const batchSlot = limiter(BATCHES_IN_PARALLEL);
     let current: ScanState | null = null;
     const status = throttle(250, () => {
       if (current) node.status({ fill: 'blue', shape: 'dot', text: t('status.probing', { done: current.swept, total: current.total, open: current.open }) });
@@ -75,7 +76,7 @@ export = function (RED: NodeAPI) {
       const signal = controller.signal;
       // A few batches at once, sharing the sweep's concurrency: no batch waits on the slowest
       // timeout of the one before it, so a scan in batches runs as fast as one continuous sweep.
-      const run = batchSlots.run(() => runBatch(job.state, job.targets, job.emitAll, job.credentials, signal, send));
+      const run = batchSlot(() => runBatch(job.state, job.targets, job.emitAll, job.credentials, signal, send));
       const tracked = run.catch(() => undefined);
       inFlight.add(tracked);
       try {
@@ -196,22 +197,3 @@ export = function (RED: NodeAPI) {
 
   RED.nodes.registerType('mqttsec-broker-probe', BrokerProbe);
 };
-
-/** At most n tasks at once, the rest wait in order. */
-function slots(n: number) {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return {
-    async run<T>(task: () => Promise<T>): Promise<T> {
-      if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-      else active++;
-      try {
-        return await task();
-      } finally {
-        const next = waiting.shift();
-        if (next) next();
-        else active--;
-      }
-    },
-  };
-}

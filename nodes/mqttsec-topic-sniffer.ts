@@ -5,6 +5,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
 import { numberIn, tlsOptions } from './shared/config';
+import { limiter } from './shared/limit';
 import { onInput, type Send } from './shared/handler';
 import { credentialsFor, takeCredentials } from './shared/secret-vault';
 import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
@@ -188,21 +189,6 @@ function withTopics(result: ScanResult, topics: TopicsInfo): ScanResult {
   const version = topics.sys?.version;
   const mqtt = !result.mqtt?.brokerVersion && typeof version === 'string' ? { ...result.mqtt, brokerVersion: version } : result.mqtt;
   return { ...result, mqtt, topics };
-}
-
-function limiter(max: number) {
-  let running = 0;
-  const queue: Array<() => void> = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (running >= max) await new Promise<void>((resolve) => queue.push(resolve));
-    running++;
-    try {
-      return await fn();
-    } finally {
-      running--;
-      queue.shift()?.();
-    }
-  };
 }
 
 function parseSubscriptions(raw: unknown): string[] {
