@@ -2,7 +2,6 @@
 // versions and weak cipher families the server accepts, and whether it demands a client
 // certificate. Every probe is a bounded handshake of its own (see tls/handshake.ts); the
 // broker's behaviour never makes this throw, it ends up in the result.
-import * as tls from 'node:tls';
 import { CLIENT_CERT_ALERTS, handshake, type CaInput, type HandshakeOptions, type HandshakeOutcome } from './tls/handshake';
 import { chainTrust, describeCertificate, peerChain, trustAnchors, type Trust } from './tls/certificate';
 import { probeClientCert } from './tls/probe-cert';
@@ -67,9 +66,7 @@ async function inspect(target: Target, opts: InspectTlsOptions): Promise<TlsInfo
     signal: opts.signal,
     servername: opts.servername,
   };
-  // Only the main handshake judges trust: a context with every system CA costs ~17 ms to build,
-  // so the version and cipher probes go without one.
-  const trustCa = [...tls.rootCertificates, ...userCa];
+  // Only the main handshake judges trust (system CAs plus the user's, in a shared context).
   const userCert: ClientCert | null = opts.cert && opts.key ? { cert: opts.cert, key: opts.key, passphrase: opts.passphrase } : null;
   const failure = (error: string): TlsInfo => ({ protocol: null, cipher: null, certificate: null, error, durationMs: Date.now() - started });
   const checks = (creds: ClientCert | null) =>
@@ -81,7 +78,7 @@ async function inspect(target: Target, opts: InspectTlsOptions): Promise<TlsInfo
   // Most brokers want no client certificate: start the version and cipher probes alongside the
   // main handshake (and its settle wait) instead of after it.
   const early = userCert ? null : checks(null);
-  const main = await handshake({ ...base, ca: trustCa, ...userCert, capture: true, settleMs: SETTLE_MS });
+  const main = await handshake({ ...base, systemCa: true, ca: userCa, ...userCert, capture: true, settleMs: SETTLE_MS });
   if (opts.signal?.aborted) {
     await early;
     return failure('cancelled');

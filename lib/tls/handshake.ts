@@ -3,6 +3,7 @@
 // reports what the server did, and the peer certificate even when the handshake fails later.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { sharedContext } from './context-cache';
 
 export type CaInput = string | Buffer | Array<string | Buffer>;
 
@@ -16,6 +17,8 @@ export interface HandshakeOptions {
   /** OpenSSL cipher list for TLS <= 1.2 (TLS 1.3 suites are not affected). */
   ciphers?: string;
   ca?: CaInput;
+  /** Trust Node's bundled root CAs as well as `ca`. */
+  systemCa?: boolean;
   cert?: string | Buffer;
   key?: string | Buffer;
   passphrase?: string;
@@ -80,6 +83,12 @@ export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
   const ms = () => Date.now() - started;
   let socket: tls.TLSSocket;
   try {
+    const minVersion = o.minVersion ?? 'TLSv1';
+    const maxVersion = o.maxVersion ?? 'TLSv1.3';
+    // SECLEVEL=0: legacy versions, small keys and weak ciphers must be seen, not refused by us.
+    const ciphers = o.ciphers ?? 'DEFAULT@SECLEVEL=0';
+    // CAs and client certificates go into a context shared between brokers (context-cache.ts).
+    const shared = o.systemCa || o.ca !== undefined || o.cert !== undefined;
     socket = tls.connect({
       host: o.host,
       port: o.port,
@@ -87,14 +96,9 @@ export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
       // Trust is the chain only; the hostname is judged separately (hostnameMatch).
       checkServerIdentity: () => undefined,
       servername: o.servername ?? (net.isIP(o.host) ? undefined : o.host),
-      minVersion: o.minVersion ?? 'TLSv1',
-      maxVersion: o.maxVersion ?? 'TLSv1.3',
-      // SECLEVEL=0: legacy versions, small keys and weak ciphers must be seen, not refused by us.
-      ciphers: o.ciphers ?? 'DEFAULT@SECLEVEL=0',
-      ca: o.ca,
-      cert: o.cert,
-      key: o.key,
-      passphrase: o.passphrase,
+      ...(shared
+        ? { secureContext: sharedContext({ systemCa: !!o.systemCa, ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase, minVersion, maxVersion, ciphers }) }
+        : { minVersion, maxVersion, ciphers }),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -133,7 +137,8 @@ export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
       seen.negotiated = true;
       seen.protocol = socket.getProtocol() ?? seen.protocol;
       seen.cipher = socket.getCipher()?.name ?? seen.cipher;
-      if (!o.capture) return;
+      // keylog fires several times per handshake; the chain is read once it has arrived.
+      if (!o.capture || seen.peer) return;
       const peer = socket.getPeerCertificate(true);
       if (peer && peer.raw) seen.peer = peer;
     };
