@@ -2,12 +2,15 @@
 import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from './sweep';
 import { probeBroker, type Established, type ProbeOptions } from './probe';
 import { childSignal } from './signal';
+import { SetupGate } from './setup-gate';
 import type { Classification, Reachability, ScanResult, Target } from './types';
 
 /** Each probe is two round trips; 64 lets a lab's brokers all start at once. */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
 export const DEFAULT_DEEP_CONCURRENCY = 64;
+/** Deferred work waits at most this long for the other brokers' set-up. */
+const DEFER_MAX_MS = 1000;
 
 export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   scanId: string;
@@ -20,9 +23,14 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   onResult?: (result: ScanResult) => void;
   /** Further stages for each broker found (TLS inspection, sniffing, risk), with their own concurrency. */
   deep?: (result: ScanResult, signal: AbortSignal, early?: unknown) => Promise<ScanResult>;
-  /** Starts some of those stages as soon as the probe knows the transport; its return value is
-   *  handed to `deep`. Only when a deep slot is free, so the deep concurrency bound holds. */
-  deepStart?: (target: Target, e: Established, signal: AbortSignal) => unknown;
+  /** Starts some of those stages as soon as the probe knows the transport; `work` is handed to
+   *  `deep`. The broker's set-up lasts until `hold` settles (its listener is in); then its other
+   *  logins wait for `quiet`, as the stages started here should for work that can wait. Only
+   *  when a deep slot is free, so the deep concurrency bound holds. */
+  deepStart?: (target: Target, e: Established, signal: AbortSignal, quiet: () => Promise<void>) => { work: unknown; hold?: Promise<void> };
+  /** Called once, when the first open port is found and before its probe starts: loads what
+   *  the later stages need, so no broker's own time includes it. */
+  prepare?: () => void;
   /** Called after each swept target and each finished probe. */
   onProgress?: (progress: AssessProgress) => void;
 }
@@ -71,6 +79,8 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
   let probing = 0;
   let deepening = 0;
   let sweepDone = false;
+  const gate = new SetupGate();
+  const quiet = () => gate.idle(DEFER_MAX_MS);
 
   return new Promise((resolve, reject) => {
     let sweepStats: Awaited<ReturnType<typeof sweep>> | null = null;
@@ -124,13 +134,28 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         const target = pending.shift()!;
         probing++;
         const started = Date.now();
+        const endSetup = gate.begin();
+        // The probe slot is given back when the broker's set-up ends: when its listener is in
+        // (the other logins then run under the deep slot), else when the probe is done.
+        let released = false;
+        const release = () => {
+          if (released) return;
+          released = true;
+          endSetup();
+          probing--;
+          runProbes();
+        };
         // Early stages hold a deep slot from the moment they start.
-        let early: { work: unknown } | null = null;
+        let early: { work: unknown; hold?: Promise<void> } | null = null;
         const onEstablished = opts.deep && opts.deepStart
           ? (e: Established) => {
               if (deepening >= deepLimit || signal.aborted) return;
               deepening++;
-              early = { work: opts.deepStart!(target, e, signal) };
+              early = opts.deepStart!(target, e, signal, quiet);
+              return early.hold?.then(() => {
+                release();
+                return quiet();
+              });
             }
           : undefined;
         probeBroker(target, { ...opts, signal, onEstablished })
@@ -154,8 +179,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
             if (early) deepening--;
           })
           .finally(() => {
-            probing--;
-            runProbes();
+            release();
             maybeFinish();
           });
       }
@@ -168,6 +192,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       onResult: (target, reachability, errno) => {
         progress.swept++;
         if (reachability === 'open') {
+          if (progress.open === 0) opts.prepare?.();
           progress.open++;
           pending.push(target);
           runProbes();

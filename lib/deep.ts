@@ -25,6 +25,8 @@ export interface DeepOptions {
   /** Add findings and a risk level (default true), with the lab's own policy if given. */
   classify?: boolean;
   policy?: Policy;
+  /** Work that can wait (TLS inspection) waits for this: other brokers are being set up. */
+  quiet?: () => Promise<void>;
 }
 
 /** Stages started early, while the probe still tries the other logins. */
@@ -33,6 +35,8 @@ export interface DeepWork {
   sniff?: Promise<SniffResult>;
   /** Whom the early listener logged in as. */
   as?: 'anonymous' | 'given';
+  /** Settles when the listener's window opened (or never will). */
+  window?: Promise<void>;
 }
 
 /**
@@ -62,9 +66,12 @@ export function startDeep(target: Target, e: Established, opts: DeepOptions): De
         onListening: listening,
       });
       listener = true;
+      work.window = window;
     }
   }
-  if (opts.inspectTls !== false && e.transport === 'tls') work.tls = (listener ? window : Promise.resolve()).then(() => inspect(target, opts));
+  if (opts.inspectTls !== false && e.transport === 'tls') {
+    work.tls = (listener ? window : Promise.resolve()).then(() => opts.quiet?.()).then(() => inspect(target, opts));
+  }
   return work;
 }
 
@@ -100,6 +107,12 @@ async function early(work: DeepWork, result: ScanResult): Promise<{ topics: Scan
     return { topics: null, note: 'topics not read: not_authorized: the broker accepted neither an anonymous login nor the given credentials' };
   }
   return { topics };
+}
+
+/** Loads the modules the enabled stages use (the first use would otherwise pay it, ~60 ms). */
+export function preloadDeep(opts: DeepOptions): void {
+  if (opts.sniff !== false) sniffModule();
+  if (opts.inspectTls !== false) tlsModule();
 }
 
 // Loaded on first use: a sweep that finds no broker never pays for node-forge and mqtt.js.

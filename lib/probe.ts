@@ -35,8 +35,10 @@ export interface ProbeOptions {
   /** Also try a few well-known default logins when nothing weaker got in (off by default). */
   tryDefaults?: boolean;
   /** Called as soon as the transport and the anonymous verdict are known, before the other
-   *  logins are tried, so later stages (TLS inspection, listening) can start right away. */
-  onEstablished?: (e: Established) => void;
+   *  logins are tried, so later stages (TLS inspection, listening) can start right away. A
+   *  promise it returns holds the other logins back until it settles (at most timeoutMs): the
+   *  caller's listener gets in first, and the logins are tried inside its listen window. */
+  onEstablished?: (e: Established) => void | Promise<void>;
 }
 
 export interface Established {
@@ -105,12 +107,13 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   if (!trial?.established) return noMqtt(tlsProblem, evidence);
   const wire = trial.transport;
   const primary = trial.established;
-  opts.onEstablished?.({
+  const hold = opts.onEstablished?.({
     transport: wire,
     version: primary,
     anonymousAccepted: trial.anonymous[primary]!.code === 0,
     tlsSession: session.ticket,
   });
+  if (hold) await bounded(hold, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
   // Round two, all at once: the other versions anonymously, a wrong login and the user's.
   const others = versions.filter((v) => trial.versions[v] === undefined);
@@ -148,6 +151,12 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     auth: { anonymous, wrongCredentials, givenCredentials, ...(defaultCredentials ? { defaultCredentials } : {}) },
     evidence,
   };
+}
+
+/** Waits for p, but never longer than ms; never throws. */
+function bounded(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /** Every default pair at once; reports the first (in list order) that got in, by username only. */

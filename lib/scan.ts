@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { planTargets, type TargetOptions, type TargetPlan } from './targets';
 import { assessTargets, type AssessOptions, type AssessProgress } from './assess';
-import { finishDeep, startDeep, type DeepOptions, type DeepWork } from './deep';
+import { finishDeep, preloadDeep, startDeep, type DeepOptions, type DeepWork } from './deep';
 import type { ScanResult, ScanSummary } from './types';
 
 /** Below this many targets, closed and filtered ports are listed too; above, only counted. */
@@ -44,7 +44,11 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       opts.onResult?.(r);
     },
     onProgress: (p) => opts.onProgress?.({ ...p, total: plan.count }),
-    deepStart: (target, e, signal) => startDeep(target, e, { ...opts, signal }),
+    prepare: () => preloadDeep(opts),
+    deepStart: (target, e, signal, quiet) => {
+      const work = startDeep(target, e, { ...opts, signal, quiet });
+      return { work, hold: work.window };
+    },
     deep: (r, signal, early) => finishDeep(r, early as DeepWork | undefined, { ...opts, signal }),
   });
   results.sort(compareResults);

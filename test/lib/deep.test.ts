@@ -46,4 +46,21 @@ describe('deep stages through runScan', function () {
     assert.equal(r.topics, null);
     assert.ok(r.evidence!.some((e) => /topics not read/.test(e)));
   });
+
+  it('one probe slot: the second broker does not wait for the first one\'s listen window', async () => {
+    const listenMs = 1500;
+    const out = await runScan({
+      targets: '127.0.0.1',
+      ports: [insecure.port, secure.port],
+      timeoutMs: 1500,
+      listenMs,
+      probeConcurrency: 1,
+      credentials: { username: 'scanner', password: secure.users.scanner },
+    });
+    assert.deepEqual(out.results.map((r) => r.topics?.listenedMs !== undefined && r.topics.error === null), [true, true], JSON.stringify(out.results.map((r) => r.topics)));
+    const wrong = (port: number) => out.results.find((r) => r.port === port)?.auth.wrongCredentials.outcome;
+    assert.deepEqual([wrong(insecure.port), wrong(secure.port)], ['accepted', 'rejected'], 'the held-back logins were still tried');
+    // One after the other would take two whole listen windows.
+    assert.ok(out.summary.durationMs < 2 * listenMs, `${out.summary.durationMs} ms for two ${listenMs} ms windows`);
+  });
 });

@@ -100,6 +100,32 @@ describe('probe: real Mosquitto brokers from brokers/', function () {
     }
   });
 
+  it('a promise from onEstablished holds the other logins back until it settles', async () => {
+    let settledAt = 0;
+    let calls = 0;
+    const t0 = Date.now();
+    const o = await probeBroker({ host: HOST, port: insecure.port }, {
+      timeoutMs: 1500,
+      onEstablished: () => {
+        calls++;
+        return new Promise<void>((r) => setTimeout(() => ((settledAt = Date.now()), r()), 300));
+      },
+    });
+    assert.equal(calls, 1);
+    assert.ok(settledAt > 0 && settledAt - t0 >= 290, 'the hold ran');
+    assert.equal(o.auth.wrongCredentials.outcome, 'accepted', 'the held logins were tried after it');
+    assert.ok(o.evidence.filter((e) => /wrong credentials: CONNACK/.test(e)).length === 1);
+  });
+
+  it('a hold that never settles delays the other logins by at most the timeout', async () => {
+    const t0 = Date.now();
+    const o = await probeBroker({ host: HOST, port: insecure.port }, { timeoutMs: 400, onEstablished: () => new Promise<void>(() => undefined) });
+    assert.equal(o.auth.wrongCredentials.outcome, 'accepted');
+    assert.deepEqual(o.mqtt.versions, { '5.0': 'supported', '3.1.1': 'supported' });
+    // The hold's bound plus two quick round trips, far below a stuck probe.
+    assert.ok(Date.now() - t0 < 4 * 400, `${Date.now() - t0} ms`);
+  });
+
   it('reads the CA file the harness generated (sanity of the fixture)', () => {
     assert.match(readFileSync(secure.caPath!, 'utf8'), /BEGIN CERTIFICATE/);
   });
