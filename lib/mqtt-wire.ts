@@ -1,6 +1,6 @@
 // MQTT CONNECT encoding and a strict, bounded CONNACK decoder. We decode CONNACK ourselves so a
-// hostile or non-MQTT peer can never make us buffer more than a few bytes or misread garbage.
-import { generate } from 'mqtt-packet';
+// hostile or non-MQTT peer can never make us buffer more than a few bytes or misread garbage;
+// we encode CONNECT ourselves so a sweep never loads mqtt-packet and its streams (~20 ms).
 import type { MqttVersion } from './types';
 
 export interface ConnectRequest {
@@ -11,22 +11,52 @@ export interface ConnectRequest {
   keepalive?: number;
 }
 
+/** CONNECT with a clean session and no will (spec 3.1); 5.0 adds Session Expiry Interval 0. */
 export function encodeConnect(req: ConnectRequest): Buffer {
-  const protocolVersion = req.version === '5.0' ? 5 : 4;
-  return generate(
-    {
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion,
-      clientId: req.clientId,
-      clean: true,
-      keepalive: req.keepalive ?? 30,
-      username: req.username,
-      password: req.password === undefined ? undefined : Buffer.from(req.password, 'utf8'),
-      properties: protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined,
-    },
-    { protocolVersion },
-  );
+  const v5 = req.version === '5.0';
+  if (req.password !== undefined && req.username === undefined) {
+    // 3.1.1 forbids it (MQTT-3.1.2-22); brokers of both versions hang up without a word.
+    throw new Error('Username is required to use password');
+  }
+  const parts: Buffer[] = [
+    mqttString('MQTT', 'protocol name'),
+    Buffer.from([v5 ? 5 : 4, (req.username !== undefined ? 0x80 : 0) | (req.password !== undefined ? 0x40 : 0) | 0x02]),
+    u16(req.keepalive ?? 30, 'keepalive'),
+  ];
+  // Properties: length 5, Session Expiry Interval (0x11) = 0.
+  if (v5) parts.push(Buffer.from([0x05, 0x11, 0, 0, 0, 0]));
+  parts.push(mqttString(req.clientId, 'client id'));
+  if (req.username !== undefined) parts.push(mqttString(req.username, 'username'));
+  if (req.password !== undefined) parts.push(mqttBinary(Buffer.from(req.password, 'utf8'), 'password'));
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
+}
+
+function u16(n: number, what: string): Buffer {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new Error(`${what} ${n} does not fit in two bytes`);
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+}
+
+function mqttString(s: string, what: string): Buffer {
+  return mqttBinary(Buffer.from(s, 'utf8'), what);
+}
+
+function mqttBinary(b: Buffer, what: string): Buffer {
+  if (b.length > 0xffff) throw new Error(`${what} is ${b.length} bytes; MQTT allows at most 65535`);
+  return Buffer.concat([u16(b.length, what), b]);
+}
+
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  do {
+    let byte = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) byte |= 0x80;
+    out.push(byte);
+  } while (n > 0);
+  return Buffer.from(out);
 }
 
 /** DISCONNECT with reason 0 (valid for both 3.1.1 and 5.0: 5.0 allows an empty body). */

@@ -1,10 +1,10 @@
 // Turns the server's certificate chain into the contract's TlsCertificateInfo. Dates, names,
 // keys and fingerprints come from node:crypto's X509Certificate; the signature algorithm,
-// which Node does not expose, from the certificate's DER via node-forge's ASN.1 reader.
+// which Node 20 does not expose, from the certificate's DER (tls/der.ts).
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
-import forge from 'node-forge';
+import { signatureAlgorithmOid } from './der';
 import type { TlsCertificateInfo } from '../types';
 import type { CaInput } from './handshake';
 
@@ -92,8 +92,10 @@ function keyOf(cert: X509Certificate): { type: string | null; bits?: number } {
   return { type, bits };
 }
 
-// OpenSSL's names; anything else falls back to node-forge's table, then to the dotted OID.
+// OpenSSL's names; anything else is shown as the dotted OID.
 const SIGNATURE_NAMES: Record<string, string> = {
+  '1.2.840.113549.1.1.2': 'md2WithRSAEncryption',
+  '1.2.840.113549.1.1.3': 'md4WithRSAEncryption',
   '1.2.840.113549.1.1.4': 'md5WithRSAEncryption',
   '1.2.840.113549.1.1.5': 'sha1WithRSAEncryption',
   '1.2.840.113549.1.1.10': 'RSASSA-PSS',
@@ -114,15 +116,8 @@ const SIGNATURE_NAMES: Record<string, string> = {
 
 /** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm AlgorithmIdentifier, signature }. */
 export function signatureAlgorithm(der: Buffer): string | null {
-  try {
-    const cert = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
-    const algorithm = (cert.value as forge.asn1.Asn1[])[1];
-    const oidNode = (algorithm.value as forge.asn1.Asn1[])[0];
-    const oid = forge.asn1.derToOid(oidNode.value as string);
-    return SIGNATURE_NAMES[oid] ?? forge.pki.oids[oid] ?? oid;
-  } catch {
-    return null;
-  }
+  const oid = signatureAlgorithmOid(der);
+  return oid === null ? null : (SIGNATURE_NAMES[oid] ?? oid);
 }
 
 let systemAnchors: X509Certificate[] | null = null;

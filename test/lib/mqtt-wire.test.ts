@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { parser } from 'mqtt-packet';
+import { generate, parser } from 'mqtt-packet';
 import { connackReason, connackVerdict, encodeConnect, parseConnack } from '../../lib/mqtt-wire';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
@@ -21,6 +21,42 @@ describe('mqtt-wire: CONNECT encoding', () => {
       assert.equal(String(got.password), 'p');
     });
   }
+
+  it('is byte for byte what mqtt-packet generates (versions, logins, lengths up to multi-byte remaining lengths)', () => {
+    const logins: Array<{ username?: string; password?: string }> = [
+      {},
+      { username: 'u' },
+      { username: 'scanner', password: 'pässwört-✓' },
+      { username: '', password: '' },
+      { username: 'x'.repeat(200), password: 'y'.repeat(20_000) },
+    ];
+    let compared = 0;
+    for (const version of ['5.0', '3.1.1'] as const) {
+      for (const login of logins) {
+        for (const clientId of ['', 'mqttsec-0123456789abcdef', 'ü'.repeat(70)]) {
+          const protocolVersion = version === '5.0' ? 5 : 4;
+          const expected = generate(
+            {
+              cmd: 'connect', protocolId: 'MQTT', protocolVersion, clientId, clean: true, keepalive: 30,
+              username: login.username,
+              password: login.password === undefined ? undefined : Buffer.from(login.password, 'utf8'),
+              properties: protocolVersion === 5 ? { sessionExpiryInterval: 0 } : undefined,
+            },
+            { protocolVersion },
+          );
+          assert.deepEqual(encodeConnect({ version, clientId, ...login }), expected, `${version} ${JSON.stringify(login).slice(0, 60)} ${clientId.slice(0, 10)}`);
+          compared++;
+        }
+      }
+    }
+    assert.equal(compared, 30);
+  });
+
+  it('refuses what MQTT cannot carry, naming it', () => {
+    assert.throws(() => encodeConnect({ version: '3.1.1', clientId: 'c', password: 'p' }), /Username is required/);
+    assert.throws(() => encodeConnect({ version: '5.0', clientId: 'c', username: 'u'.repeat(70_000) }), /username is 70000 bytes/);
+    assert.throws(() => encodeConnect({ version: '5.0', clientId: 'c', keepalive: 70_000 }), /keepalive 70000/);
+  });
 
   it('leaves out username and password for an anonymous CONNECT', () => {
     const buf = encodeConnect({ version: '3.1.1', clientId: 'anon' });
