@@ -9,6 +9,8 @@ export interface ConnectRequest {
   username?: string;
   password?: string;
   keepalive?: number;
+  /** MQTT 5 only: the largest packet we accept (Maximum Packet Size property). */
+  maximumPacketSize?: number;
 }
 
 /** CONNECT with a clean session and no will (spec 3.1); 5.0 adds Session Expiry Interval 0. */
@@ -23,8 +25,17 @@ export function encodeConnect(req: ConnectRequest): Buffer {
     Buffer.from([v5 ? 5 : 4, (req.username !== undefined ? 0x80 : 0) | (req.password !== undefined ? 0x40 : 0) | 0x02]),
     u16(req.keepalive ?? 30, 'keepalive'),
   ];
-  // Properties: length 5, Session Expiry Interval (0x11) = 0.
-  if (v5) parts.push(Buffer.from([0x05, 0x11, 0, 0, 0, 0]));
+  // Properties: Session Expiry Interval (0x11) = 0, then Maximum Packet Size (0x27) if given.
+  if (v5) {
+    const max = req.maximumPacketSize;
+    if (max === undefined) parts.push(Buffer.from([0x05, 0x11, 0, 0, 0, 0]));
+    else {
+      if (!Number.isInteger(max) || max < 1 || max > 0xffffffff) throw new Error(`maximum packet size ${max} is out of range`);
+      const props = Buffer.from([0x0a, 0x11, 0, 0, 0, 0, 0x27, 0, 0, 0, 0]);
+      props.writeUInt32BE(max, 7);
+      parts.push(props);
+    }
+  }
   parts.push(mqttString(req.clientId, 'client id'));
   if (req.username !== undefined) parts.push(mqttString(req.username, 'username'));
   if (req.password !== undefined) parts.push(mqttBinary(Buffer.from(req.password, 'utf8'), 'password'));
@@ -32,14 +43,14 @@ export function encodeConnect(req: ConnectRequest): Buffer {
   return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
 }
 
-function u16(n: number, what: string): Buffer {
+export function u16(n: number, what: string): Buffer {
   if (!Number.isInteger(n) || n < 0 || n > 0xffff) throw new Error(`${what} ${n} does not fit in two bytes`);
   const b = Buffer.alloc(2);
   b.writeUInt16BE(n);
   return b;
 }
 
-function mqttString(s: string, what: string): Buffer {
+export function mqttString(s: string, what: string): Buffer {
   return mqttBinary(Buffer.from(s, 'utf8'), what);
 }
 
@@ -48,7 +59,7 @@ function mqttBinary(b: Buffer, what: string): Buffer {
   return Buffer.concat([u16(b.length, what), b]);
 }
 
-function varint(n: number): Buffer {
+export function varint(n: number): Buffer {
   const out: number[] = [];
   do {
     let byte = n % 128;
@@ -100,9 +111,9 @@ export function parseConnack(buf: Buffer): ConnackParse {
   return { state: 'ok', length: end, connack: { format: '5.0', sessionPresent: flags === 1, code, properties: props.value } };
 }
 
-type Varint = { value: number; size: number } | 'need-more' | 'invalid';
+export type Varint = { value: number; size: number } | 'need-more' | 'invalid';
 
-function readVarint(buf: Buffer, offset: number): Varint {
+export function readVarint(buf: Buffer, offset: number): Varint {
   let value = 0;
   let mult = 1;
   for (let i = 0; i < 4; i++) {
@@ -226,6 +237,7 @@ const V3_CODES: Record<number, string> = {
 
 const V5_CODES: Record<number, string> = {
   0x00: 'Success',
+  0x10: 'No matching subscribers',
   0x80: 'Unspecified error',
   0x81: 'Malformed packet',
   0x82: 'Protocol error',
@@ -237,17 +249,34 @@ const V5_CODES: Record<number, string> = {
   0x88: 'Server unavailable',
   0x89: 'Server busy',
   0x8a: 'Banned',
+  0x8b: 'Server shutting down',
   0x8c: 'Bad authentication method',
+  0x8d: 'Keep alive timeout',
+  0x8e: 'Session taken over',
+  0x8f: 'Topic filter invalid',
   0x90: 'Topic name invalid',
+  0x91: 'Packet identifier in use',
+  0x93: 'Receive maximum exceeded',
+  0x94: 'Topic alias invalid',
   0x95: 'Packet too large',
+  0x96: 'Message rate too high',
   0x97: 'Quota exceeded',
+  0x98: 'Administrative action',
   0x99: 'Payload format invalid',
   0x9a: 'Retain not supported',
   0x9b: 'QoS not supported',
   0x9c: 'Use another server',
   0x9d: 'Server moved',
+  0x9e: 'Shared subscriptions not supported',
   0x9f: 'Connection rate exceeded',
+  0xa1: 'Subscription identifiers not supported',
+  0xa2: 'Wildcard subscriptions not supported',
 };
+
+/** The name of an MQTT 5 reason code (CONNACK, PUBACK, SUBACK, DISCONNECT share one table). */
+export function v5ReasonName(code: number): string {
+  return V5_CODES[code] ?? `Unknown code ${code}`;
+}
 
 export function connackReason(c: Connack): string {
   const table = c.format === '5.0' ? V5_CODES : V3_CODES;

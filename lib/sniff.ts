@@ -11,7 +11,7 @@ import type { Credentials } from './probe';
 import type { TlsClientOptions } from './mqtt-connect';
 import type { MqttVersion, ScanResult, Target, TopicsInfo } from './types';
 import { TopicCollector, type LiveMessage } from './sniff/collector';
-import { openSession, subscribeOne, type SubscriptionOutcome } from './sniff/session';
+import { openSession, type SubscriptionOutcome } from './sniff/session';
 import { Canary, type WriteTestResult } from './sniff/write-test';
 import { settle } from './sniff/wait';
 
@@ -90,10 +90,9 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
     const connected = await session.connected(o.signal);
     if (!connected.ok) return failed(as, version, connected.error);
 
-    const { client } = session;
-    client.on('message', (topic, payload, packet) => {
-      if (canary?.take(topic)) return;
-      const live = collector.add(topic, payload, packet.retain, packet.qos, !!o.onMessage);
+    session.onMessage = (m) => {
+      if (canary?.take(m.topic)) return;
+      const live = collector.add(m.topic, m.payload, m.retain, m.qos, !!o.onMessage);
       if (live) {
         try {
           o.onMessage!(live);
@@ -101,16 +100,12 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
           // a consumer's bug must not end the listening
         }
       }
-    });
+    };
     const started = Date.now();
-    const subscriptions = await Promise.all(o.subscriptions.map((f) => subscribeOne(client, f, 1, o.connectTimeoutMs, o.signal)));
+    const subscriptions = await Promise.all(o.subscriptions.map((f) => session.subscribe(f, 1, o.connectTimeoutMs, o.signal)));
     listening();
-    const writeTest = canary ? canary.run(client, version, WRITE_TEST_WAIT_MS, o.signal) : Promise.resolve(null);
-    const end = await settle<'time' | 'closed'>(started + o.listenMs - Date.now(), o.signal, 'time', (done) => {
-      const onClose = () => done('closed');
-      client.once('close', onClose);
-      return () => client.off('close', onClose);
-    });
+    const writeTest = canary ? canary.run(session, version, WRITE_TEST_WAIT_MS, o.signal) : Promise.resolve(null);
+    const end = await settle<'time' | 'closed'>(started + o.listenMs - Date.now(), o.signal, 'time', (done) => session.onEnd(() => done('closed')));
     const wt = await writeTest;
     const listenedMs = Date.now() - started;
     const cancelled = !!o.signal?.aborted;
@@ -122,7 +117,7 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
       subscriptions,
       writeTest: wt,
       ...(cancelled ? { cancelled: true } : {}),
-      error: end === 'closed' && !cancelled ? `the broker closed the connection after ${listenedMs} ms` : null,
+      error: end === 'closed' && !cancelled ? `${session.endReason ?? 'the broker closed the connection'} after ${listenedMs} ms` : null,
     };
   } finally {
     await session.close(o.signal?.aborted ? 0 : CLOSE_GRACE_MS);

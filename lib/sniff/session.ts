@@ -1,15 +1,17 @@
-// The sniffer's one MQTT connection: mqtt.js over our own socket (so the packet guard sees every
-// byte first), never reconnecting, and always closed within a bound.
+// The sniffer's one MQTT connection: our own socket behind PacketGuard (which sees every byte
+// first), our own packets (sniff/wire.ts), never reconnecting, and always closed within a bound.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { MqttClient, type IClientOptions, type IConnackPacket } from 'mqtt';
 import type { TlsClientOptions } from '../mqtt-connect';
+import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack } from '../mqtt-wire';
 import type { MqttVersion, Target } from '../types';
 import { PacketGuard } from './packet-guard';
 import { settle } from './wait';
+import { PINGREQ, decode, encodeAck, encodeDisconnect, encodePublish, encodeSubscribe, frame, type Incoming } from './wire';
 
 const SOCKET_CLOSE_WAIT_MS = 500;
+const DEFAULT_KEEPALIVE_S = 30;
 
 export interface SessionOptions {
   transport: 'tcp' | 'tls';
@@ -19,88 +21,15 @@ export interface SessionOptions {
   connectTimeoutMs: number;
   maxPacketBytes: number;
   onOversize: () => void;
+  /** Seconds between PINGREQs (default 30); the broker hangs up after 1.5 times that in silence. */
+  keepaliveS?: number;
 }
 
-export interface Session {
-  client: MqttClient;
-  /** Resolves when the broker accepted us, or with why not. */
-  connected(signal?: AbortSignal): Promise<{ ok: true; connack: IConnackPacket } | { ok: false; error: string }>;
-  /** Sends DISCONNECT and waits up to graceMs, then destroys the socket; idempotent. */
-  close(graceMs: number): Promise<void>;
-}
-
-export function openSession(target: Target, o: SessionOptions): Session {
-  let socket: net.Socket | null = null;
-  const build = () => {
-    socket = o.transport === 'tls'
-      ? tls.connect({
-          host: target.host,
-          port: target.port,
-          // The TLS inspector judges trust; here we only need to read.
-          rejectUnauthorized: false,
-          servername: o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
-          ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase,
-          session: o.tls?.session,
-        })
-      : net.connect({ host: target.host, port: target.port });
-    socket.setNoDelay(true);
-    return new PacketGuard(socket, o.maxPacketBytes, { oversize: o.onOversize });
-  };
-  const v5 = o.version === '5.0';
-  const options: IClientOptions = {
-    protocolVersion: v5 ? 5 : 4,
-    clientId: `mqttsec-sniff-${randomBytes(6).toString('hex')}`,
-    clean: true,
-    reconnectPeriod: 0,
-    connectTimeout: o.connectTimeoutMs,
-    keepalive: 30,
-    resubscribe: false,
-    ...(o.credentials?.username ? { username: o.credentials.username, password: o.credentials.password } : {}),
-    ...(v5 ? { properties: { maximumPacketSize: o.maxPacketBytes } } : {}),
-  };
-  const client = new MqttClient(build, options);
-  client.on('error', () => undefined); // reported through connected(); late errors are not ours
-
-  let closing: Promise<void> | null = null;
-  return {
-    client,
-    connected: (signal) =>
-      settle<Awaited<ReturnType<Session['connected']>>>(o.connectTimeoutMs + 500, signal, { ok: false as const, error: signal?.aborted ? 'cancelled' : 'timed out waiting for CONNACK' }, (done) => {
-        const onConnect = (connack: IConnackPacket) => done({ ok: true, connack });
-        const onError = (err: Error & { code?: unknown }) => done({ ok: false, error: describeError(err) });
-        const onClose = () => done({ ok: false, error: 'connection closed before CONNACK' });
-        client.once('connect', onConnect);
-        client.on('error', onError);
-        client.once('close', onClose);
-        return () => {
-          client.off('connect', onConnect);
-          client.off('error', onError);
-          client.off('close', onClose);
-        };
-      }),
-    close: (graceMs) => {
-      closing ??= settle(graceMs, undefined, undefined, (done) => {
-        if (!client.connected) client.end(true, () => done(undefined));
-        else client.end(false, () => done(undefined));
-      }).then(() => {
-        client.end(true);
-        const raw = socket as net.Socket | null;
-        if (!raw || raw.closed) return;
-        raw.destroy();
-        // Resolve once the handle is really gone, so "returned" means "nothing left open".
-        return settle(SOCKET_CLOSE_WAIT_MS, undefined, undefined, (done) => {
-          raw.once('close', () => done(undefined));
-        });
-      });
-      return closing;
-    },
-  };
-}
-
-function describeError(err: Error & { code?: unknown }): string {
-  const code = err.code;
-  if (typeof code === 'number') return `${err.message} (code ${code})`;
-  return err.message || String(code ?? 'error');
+export interface Message {
+  topic: string;
+  payload: Buffer;
+  retain: boolean;
+  qos: number;
 }
 
 export interface SubscriptionOutcome {
@@ -110,12 +39,218 @@ export interface SubscriptionOutcome {
   code: number | null;
 }
 
-export function subscribeOne(client: MqttClient, filter: string, qos: 0 | 1 | 2, timeoutMs: number, signal?: AbortSignal): Promise<SubscriptionOutcome> {
-  return settle<SubscriptionOutcome>(timeoutMs, signal, { filter, granted: false, code: null }, (done) => {
-    client.subscribe(filter, { qos }, (err, grants, packet) => {
-      const code = packet?.granted?.[0] ?? grants?.[0]?.qos ?? (err as { packet?: { granted?: number[] } } | null)?.packet?.granted?.[0];
-      const n = typeof code === 'number' ? code : null;
-      done({ filter, granted: !err && n !== null && n < 0x80, code: n });
-    });
+/** The PUBACK's reason code (0 for 3.1.1), or why none came. */
+export type PublishOutcome = { code: number } | { error: string };
+
+export type ConnectOutcome = { ok: true; connack: Connack } | { ok: false; error: string };
+
+export interface Session {
+  /** Resolves when the broker accepted us, or with why not. */
+  connected(signal?: AbortSignal): Promise<ConnectOutcome>;
+  subscribe(filter: string, qos: 0 | 1 | 2, timeoutMs: number, signal?: AbortSignal): Promise<SubscriptionOutcome>;
+  /** One non-retained QoS 1 PUBLISH. */
+  publish(topic: string, payload: Buffer, timeoutMs: number, signal?: AbortSignal): Promise<PublishOutcome>;
+  /** Every PUBLISH the broker sends (already acknowledged). */
+  onMessage: ((m: Message) => void) | null;
+  /** Called once when the connection ends; returns a function that unregisters it. */
+  onEnd(fn: (why: string) => void): () => void;
+  /** Why the connection ended; null while it is open. */
+  readonly endReason: string | null;
+  /** Sends DISCONNECT and waits up to graceMs, then destroys the socket; idempotent. */
+  close(graceMs: number): Promise<void>;
+}
+
+export function openSession(target: Target, o: SessionOptions): Session {
+  const v5 = o.version === '5.0';
+  const keepaliveS = o.keepaliveS ?? DEFAULT_KEEPALIVE_S;
+  const raw: net.Socket = o.transport === 'tls'
+    ? tls.connect({
+        host: target.host,
+        port: target.port,
+        // The TLS inspector judges trust; here we only need to read.
+        rejectUnauthorized: false,
+        servername: o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
+        ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase,
+        session: o.tls?.session,
+      })
+    : net.connect({ host: target.host, port: target.port });
+  raw.setNoDelay(true);
+  raw.on('error', () => undefined); // the guard reports it
+  const guard = new PacketGuard(raw, o.maxPacketBytes, { oversize: o.onOversize });
+
+  let connack: ((r: ConnectOutcome) => void) | null = null;
+  let connackResult: ConnectOutcome | null = null;
+  let endReason: string | null = null;
+  const endListeners = new Set<(why: string) => void>();
+  const subacks = new Map<number, (codes: number[]) => void>();
+  const pubacks = new Map<number, (code: number) => void>();
+  let nextId = 0;
+  const packetId = () => (nextId = (nextId % 0xffff) + 1);
+  let keepalive: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | null = null;
+
+  const answer = (r: ConnectOutcome) => {
+    if (connackResult) return;
+    connackResult = r;
+    connack?.(r);
+  };
+  const end = (why: string) => {
+    if (endReason !== null) return;
+    endReason = why;
+    clearInterval(keepalive);
+    answer({ ok: false as const, error: why });
+    for (const fn of [...endListeners]) fn(why);
+    endListeners.clear();
+    guard.destroy();
+  };
+  const send = (b: Buffer) => {
+    if (endReason === null && !guard.writableEnded) guard.write(b);
+  };
+
+  guard.on('error', (err: Error & { code?: unknown }) => end(connackResult ? err.message : describeError(err)));
+  const hungUp = () => end(closing ? 'closed by us' : connackResult ? 'the broker closed the connection' : 'connection closed before CONNACK');
+  guard.on('close', hungUp);
+  guard.on('end', hungUp);
+
+  let pending: Buffer = Buffer.alloc(0);
+  guard.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    while (endReason === null) {
+      const f = frame(pending);
+      if (f === null || (f !== 'invalid' && pending.length < f.total)) break;
+      if (f === 'invalid') return end('the broker sent a malformed packet length');
+      const p = pending.subarray(0, f.total);
+      pending = pending.subarray(f.total);
+      handle(p);
+    }
+    // Never keep a whole chunk alive for a few leftover bytes.
+    if (pending.length && pending.length < 1024) pending = Buffer.from(pending);
   });
+
+  const handle = (p: Buffer) => {
+    if (!connackResult) {
+      const c = parseConnack(p);
+      if (c.state !== 'ok') return end(`not a CONNACK: ${c.state === 'invalid' ? c.reason : 'truncated'}`);
+      if (c.connack.code !== 0) {
+        answer({ ok: false, error: `the broker refused the login: CONNACK ${c.connack.code} (${connackReason(c.connack)})` });
+        return end('refused');
+      }
+      answer({ ok: true, connack: c.connack });
+      keepalive = setInterval(() => send(PINGREQ), keepaliveS * 1000);
+      return;
+    }
+    const m = decode(p, v5);
+    if (!m) return end(`the broker sent a malformed packet (type ${p[0] >> 4})`);
+    dispatch(m);
+  };
+
+  const dispatch = (m: Incoming) => {
+    switch (m.type) {
+      case 'publish':
+        if (m.qos === 1) send(encodeAck('puback', m.id!));
+        if (m.qos === 2) send(encodeAck('pubrec', m.id!));
+        // An empty topic would need a topic alias, which we never allowed: nothing to list.
+        if (m.topic !== '') session.onMessage?.({ topic: m.topic, payload: m.payload, retain: m.retain, qos: m.qos });
+        return;
+      case 'pubrel':
+        return send(encodeAck('pubcomp', m.id));
+      case 'suback':
+        return subacks.get(m.id)?.(m.codes);
+      case 'puback':
+        return pubacks.get(m.id)?.(m.code);
+      case 'pingresp':
+        return;
+      case 'disconnect':
+        return end(`the broker sent DISCONNECT${m.code === null ? '' : ` (0x${m.code.toString(16).padStart(2, '0')} ${v5ReasonName(m.code)})`}`);
+      case 'other':
+        return end(`the broker sent an unexpected packet (type ${m.packetType})`);
+    }
+  };
+
+  try {
+    guard.write(encodeConnect({
+      version: o.version,
+      clientId: `mqttsec-sniff-${randomBytes(6).toString('hex')}`,
+      keepalive: keepaliveS,
+      ...(o.credentials?.username ? { username: o.credentials.username, password: o.credentials.password } : {}),
+      ...(v5 ? { maximumPacketSize: o.maxPacketBytes } : {}),
+    }));
+  } catch (err) {
+    end((err as Error).message);
+  }
+
+  const session: Session = {
+    onMessage: null,
+    get endReason() {
+      return endReason;
+    },
+    onEnd(fn) {
+      if (endReason !== null) {
+        fn(endReason);
+        return () => undefined;
+      }
+      endListeners.add(fn);
+      return () => endListeners.delete(fn);
+    },
+    connected: (signal) =>
+      connackResult
+        ? Promise.resolve(connackResult)
+        : settle<ConnectOutcome>(o.connectTimeoutMs, signal, { ok: false, error: signal?.aborted ? 'cancelled' : `timed out waiting for CONNACK (${o.connectTimeoutMs} ms)` }, (done) => {
+            connack = done;
+            return () => (connack = null);
+          }),
+    subscribe: (filter, qos, timeoutMs, signal) => {
+      const none: SubscriptionOutcome = { filter, granted: false, code: null };
+      if (endReason !== null) return Promise.resolve(none);
+      const id = packetId();
+      return settle<SubscriptionOutcome>(timeoutMs, signal, none, (done) => {
+        subacks.set(id, (codes) => done({ filter, granted: codes[0] < 0x80, code: codes[0] }));
+        const off = session.onEnd(() => done(none));
+        try {
+          send(encodeSubscribe(id, filter, qos, v5));
+        } catch {
+          done(none); // a filter MQTT cannot carry
+        }
+        return () => {
+          subacks.delete(id);
+          off();
+        };
+      });
+    },
+    publish: (topic, payload, timeoutMs, signal) => {
+      if (endReason !== null) return Promise.resolve({ error: endReason });
+      const id = packetId();
+      return settle<PublishOutcome>(timeoutMs, signal, { error: signal?.aborted ? 'cancelled' : `no PUBACK within ${timeoutMs} ms` }, (done) => {
+        pubacks.set(id, (code) => done({ code }));
+        const off = session.onEnd((why) => done({ error: why }));
+        send(encodePublish(id, topic, payload, v5));
+        return () => {
+          pubacks.delete(id);
+          off();
+        };
+      });
+    },
+    close: (graceMs) => {
+      closing ??= (async () => {
+        if (endReason === null && connackResult?.ok) {
+          send(encodeDisconnect());
+          guard.end();
+          await settle(graceMs, undefined, undefined, (done) => session.onEnd(() => done(undefined)));
+        }
+        end('closed by us');
+        if (raw.closed) return;
+        raw.destroy();
+        // Resolve once the handle is really gone, so "returned" means "nothing left open".
+        await settle(SOCKET_CLOSE_WAIT_MS, undefined, undefined, (done) => {
+          raw.once('close', () => done(undefined));
+        });
+      })();
+      return closing;
+    },
+  };
+  return session;
+}
+
+function describeError(err: Error & { code?: unknown }): string {
+  return err.message || String(err.code ?? 'error');
 }

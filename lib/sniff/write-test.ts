@@ -2,9 +2,9 @@
 // in the PUBACK whether it was accepted; a 3.1.1 broker acknowledges even what it drops, so
 // there only our own subscription receiving it back proves it.
 import { randomBytes } from 'node:crypto';
-import { ReasonCodes as REASONS, type MqttClient, type Packet } from 'mqtt';
+import { v5ReasonName } from '../mqtt-wire';
 import type { MqttVersion } from '../types';
-import { subscribeOne } from './session';
+import type { Session } from './session';
 import { settle } from './wait';
 
 export interface WriteTestResult {
@@ -31,22 +31,15 @@ export class Canary {
     return true;
   }
 
-  async run(client: MqttClient, version: MqttVersion, waitMs: number, signal?: AbortSignal): Promise<WriteTestResult> {
-    const sub = await subscribeOne(client, this.topic, 1, waitMs, signal);
-    let pubackCode: number | null = null;
-    const onPacket = (p: Packet) => {
-      if (p.cmd === 'puback') pubackCode = p.reasonCode ?? 0; // our only QoS 1 publish
-    };
-    client.on('packetreceive', onPacket);
+  async run(session: Session, version: MqttVersion, waitMs: number, signal?: AbortSignal): Promise<WriteTestResult> {
+    const sub = await session.subscribe(this.topic, 1, waitMs, signal);
     const started = Date.now();
-    const published = await settle<Published>(waitMs, signal, { kind: 'timeout' }, (done) => {
-      client.publish(this.topic, PAYLOAD, { qos: 1, retain: false }, (err) => {
-        const code = (err as { code?: unknown } | undefined)?.code;
-        if (!err) done({ kind: 'ok' });
-        else done(typeof code === 'number' ? { kind: 'rejected', code } : { kind: 'error', message: err.message });
-      });
-    });
-    client.off('packetreceive', onPacket);
+    const acked = await session.publish(this.topic, Buffer.from(PAYLOAD), waitMs, signal);
+    // 3.1.1 PUBACKs carry no code; MQTT 5 codes below 0x80 (0x10: no matching subscribers) are successes.
+    const published: Published = 'error' in acked
+      ? /^no PUBACK within/.test(acked.error) ? { kind: 'timeout' } : { kind: 'error', message: acked.error }
+      : acked.code >= 0x80 ? { kind: 'rejected', code: acked.code } : { kind: 'ok' };
+    const pubackCode = 'code' in acked ? acked.code : null;
     const echoed = sub.granted && published.kind === 'ok' ? await this.waitEcho(waitMs - (Date.now() - started), signal) : false;
     return { topic: this.topic, ...verdict(version, published, pubackCode, sub.granted, echoed, waitMs) };
   }
@@ -63,7 +56,7 @@ export class Canary {
 function verdict(version: MqttVersion, p: Published, pubackCode: number | null, subscribed: boolean, echoed: boolean, waitMs: number) {
   if (p.kind === 'timeout') return { accepted: false, evidence: `no PUBACK within ${waitMs} ms` };
   if (p.kind === 'error') return { accepted: false, evidence: `publish failed: ${p.message}` };
-  if (p.kind === 'rejected') return { accepted: false, evidence: `PUBACK reason ${hex(p.code)} (${ReasonCodes[p.code] || 'unknown'})` };
+  if (p.kind === 'rejected') return { accepted: false, evidence: `PUBACK reason ${hex(p.code)} (${v5ReasonName(p.code)})` };
   const echo = echoed
     ? 'and our own subscription received it back'
     : subscribed
@@ -72,12 +65,10 @@ function verdict(version: MqttVersion, p: Published, pubackCode: number | null, 
   if (version === '5.0') {
     const code = pubackCode ?? 0;
     // A broker that acknowledges and then drops (seen on some ACL setups) did not accept it.
-    return { accepted: echoed || !subscribed, evidence: `PUBACK reason ${hex(code)} (${ReasonCodes[code] || 'Success'}) ${echo}` };
+    return { accepted: echoed || !subscribed, evidence: `PUBACK reason ${hex(code)} (${v5ReasonName(code)}) ${echo}` };
   }
   return { accepted: echoed, evidence: `PUBACK received (MQTT 3.1.1 acknowledges even dropped messages) ${echo}` };
 }
-
-const ReasonCodes = REASONS as Record<number, string | undefined>;
 
 function hex(n: number): string {
   return `0x${n.toString(16).padStart(2, '0')}`;

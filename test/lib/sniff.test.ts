@@ -15,6 +15,7 @@ import { screenSensitive } from '../../lib/sniff/sensitive';
 import { recognize, topicKinds } from '../../lib/sniff/sensors';
 import { DistinctCounter } from '../../lib/sniff/distinct';
 import { PacketGuard } from '../../lib/sniff/packet-guard';
+import { openSession } from '../../lib/sniff/session';
 import { probeBroker } from '../../lib/probe';
 import { readingMessage, statusMessage, buildMotionPayload, sensorTopic } from '../../lib/lab-device';
 import type { ScanResult, TopicItem } from '../../lib/types';
@@ -365,6 +366,21 @@ describe('sniff: real brokers', function () {
     assert.ok(Date.now() - started < 1500, `abort took ${Date.now() - started} ms`);
     assert.equal(cut.cancelled, true);
     assert.ok(cut.sys && Object.keys(cut.sys).length > 0, 'what was heard before the abort is kept');
+  });
+
+  it('keeps a quiet session alive with PINGREQs (the broker hangs up after 1.5 keepalives of silence)', async function () {
+    this.timeout(15_000);
+    const session = openSession({ host: LOCAL, port: insecure.port }, { transport: 'tcp', version: '5.0', connectTimeoutMs: 2000, maxPacketBytes: 65536, onOversize: () => undefined, keepaliveS: 1 });
+    try {
+      assert.equal((await session.connected()).ok, true);
+      await delay(6500);
+      assert.equal(session.endReason, null, 'still connected after 6.5 keepalives (mosquitto 2.0 checks about every 5 s)');
+      const sub = await session.subscribe('quiet/#', 1, 2000);
+      assert.equal(sub.granted, true);
+    } finally {
+      await session.close(500);
+    }
+    assert.equal(session.endReason, 'closed by us');
   });
 
   it('leaves no socket or timer behind', async () => {
