@@ -2,13 +2,15 @@
 import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from './sweep';
 import { probeBroker, type Established, type ProbeOptions } from './probe';
 import { childSignal } from './signal';
-import { SetupGate } from './setup-gate';
+import { SetupGate, SetupWindow } from './setup-gate';
 import type { Classification, Reachability, ScanResult, Target } from './types';
 
 /** Each probe is two round trips; 64 lets a lab's brokers all start at once. */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
 export const DEFAULT_DEEP_CONCURRENCY = 64;
+/** Set-ups a burst of open ports starts with; more as the CPU allows (SetupWindow). */
+const FIRST_SETUPS = 4;
 /** Deferred work waits at most this long for the other brokers' set-up. */
 const DEFER_MAX_MS = 1000;
 
@@ -80,6 +82,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
   let deepening = 0;
   let sweepDone = false;
   const gate = new SetupGate();
+  const setups = new SetupWindow(FIRST_SETUPS, probeLimit);
   const quiet = () => gate.idle(DEFER_MAX_MS);
 
   return new Promise((resolve, reject) => {
@@ -129,8 +132,10 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       }
     };
 
+    let retry: NodeJS.Timeout | undefined;
     const runProbes = () => {
-      while (probing < probeLimit && pending.length > 0 && !signal.aborted) {
+      const allowed = setups.allowed();
+      while (probing < allowed && pending.length > 0 && !signal.aborted) {
         const target = pending.shift()!;
         probing++;
         const started = Date.now();
@@ -182,6 +187,13 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
             release();
             maybeFinish();
           });
+      }
+      // Held back by the window, not by the limit: look again shortly.
+      if (probing >= allowed && allowed < probeLimit && pending.length > 0 && !signal.aborted) {
+        retry ??= setTimeout(() => {
+          retry = undefined;
+          runProbes();
+        }, 10);
       }
     };
 

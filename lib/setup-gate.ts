@@ -2,6 +2,7 @@
 // are still being set up (first connect, listener login and subscribe). On two cores, running
 // both at once slowed every broker's set-up; the deferred work still runs inside the listen
 // window, so nothing finishes later.
+import { performance } from 'node:perf_hooks';
 export class SetupGate {
   private active = 0;
   private waiters: Array<() => void> = [];
@@ -40,5 +41,44 @@ export class SetupGate {
 
   private release(): void {
     for (const w of this.waiters.slice()) w();
+  }
+}
+
+/** How busy the event loop was since the last call, once at least `minMs` passed; else null. */
+export function loopLoad(minMs = 20): () => number | null {
+  let last = performance.eventLoopUtilization();
+  return () => {
+    const now = performance.eventLoopUtilization();
+    const d = performance.eventLoopUtilization(now, last);
+    if (d.idle + d.active < minMs) return null;
+    last = now;
+    return d.utilization;
+  };
+}
+
+/**
+ * How many brokers may be set up at once. Open ports come in bursts (a sweep finds a lab's
+ * brokers within milliseconds); setting all of them up at once made each one wait for all the
+ * others' CPU. The window starts small, doubles while the event loop has room, and halves
+ * when it is busy, up to `max`: on a slow network, where set-ups wait and the CPU idles, it
+ * opens fully within a few tens of milliseconds.
+ */
+export class SetupWindow {
+  private size: number;
+
+  constructor(
+    private readonly min: number,
+    private readonly max: number,
+    private readonly load: () => number | null = loopLoad(),
+    private readonly busyAt = 0.8,
+  ) {
+    this.size = Math.max(1, Math.min(min, max));
+  }
+
+  /** The number of set-ups allowed now. */
+  allowed(): number {
+    const u = this.load();
+    if (u !== null) this.size = u >= this.busyAt ? Math.max(Math.min(this.min, this.max), this.size >> 1) : Math.min(this.max, this.size * 2);
+    return this.size;
   }
 }

@@ -16,7 +16,8 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --try-defaults         also try well-known default logins (admin/admin, guest/guest, ...)
   --timeout MS           connect and CONNACK timeout per attempt (default 2000)
   --concurrency N        parallel TCP connects while sweeping (default 1024)
-  --probe-concurrency N  parallel MQTT probes of open ports (default 64)
+  --probe-concurrency N  open ports set up at once, at most (default 64; starts at 4 and
+                         grows while the CPU has room)
   --transport MODE       auto (default), tcp or tls
   --mqtt-version LIST    5.0,3.1.1 (default both)
   --tls-ca FILE          CA certificate (PEM): brokers' certificates are judged trusted

@@ -1,6 +1,6 @@
 // SetupGate: deferred work waits while brokers are set up, never longer than its bound.
 import { strict as assert } from 'node:assert';
-import { SetupGate } from '../../lib/setup-gate';
+import { SetupGate, SetupWindow, loopLoad } from '../../lib/setup-gate';
 
 const state = async (p: Promise<void>) => {
   let settled = false;
@@ -35,5 +35,41 @@ describe('lib/setup-gate', function () {
     await gate.idle(50);
     assert.ok(Date.now() - t >= 45, 'waited for the bound');
     assert.equal(gate.busy, 1);
+  });
+});
+
+describe('lib/setup-gate: SetupWindow', function () {
+  const feed = (values: Array<number | null>) => {
+    const queue = [...values];
+    return () => (queue.length ? queue.shift()! : null);
+  };
+
+  it('starts small, doubles while the loop has room, up to the limit', () => {
+    const w = new SetupWindow(4, 64, feed([null, 0.1, 0.2, 0.3, 0.1, 0.1, 0.1]));
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(() => w.allowed()), [4, 8, 16, 32, 64, 64, 64]);
+  });
+
+  it('halves when the loop is busy, never below where it started', () => {
+    const w = new SetupWindow(4, 64, feed([0.1, 0.1, 0.1, 0.95, 0.9, 0.99, 0.99, 0.5]));
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map(() => w.allowed()), [8, 16, 32, 16, 8, 4, 4, 8]);
+  });
+
+  it('a limit below the start wins', () => {
+    const w = new SetupWindow(4, 1, feed([0.1, 0.99]));
+    assert.deepEqual([w.allowed(), w.allowed(), w.allowed()], [1, 1, 1]);
+  });
+
+  it('the default load reads the real event loop', async () => {
+    const load = loopLoad(10);
+    assert.equal(load(), null, 'not 10 ms yet');
+    const until = Date.now() + 30;
+    while (Date.now() < until) {
+      // keep the loop busy
+    }
+    const u = load();
+    assert.ok(u !== null && u > 0.8, `busy loop measured as ${u}`);
+    await new Promise((r) => setTimeout(r, 40));
+    const idle = load();
+    assert.ok(idle !== null && idle < 0.5, `idle loop measured as ${idle}`);
   });
 });
