@@ -33,6 +33,8 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   /** Called once, when the first open port is found and before its probe starts: loads what
    *  the later stages need, so no broker's own time includes it. */
   prepare?: () => void;
+  /** More targets may come after the iterator runs dry (see SweepOptions.more). */
+  more?: () => Promise<boolean>;
   /** Called after each swept target and each finished probe. */
   onProgress?: (progress: AssessProgress) => void;
 }
@@ -201,6 +203,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       concurrency: opts.sweepConcurrency,
       timeoutMs: opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS,
       signal,
+      more: opts.more,
       onResult: (target, reachability, errno) => {
         progress.swept++;
         if (reachability === 'open') {

@@ -17,6 +17,9 @@ export interface SweepOptions {
   signal?: AbortSignal;
   /** Called once per target. */
   onResult: (target: Target, reachability: Reachability, errno?: string) => void;
+  /** When the iterator runs dry: resolves true when it has more (it is asked again), false
+   *  when it never will. Lets batches that arrive one by one run as one continuous sweep. */
+  more?: () => Promise<boolean>;
 }
 
 export interface SweepStats {
@@ -65,6 +68,7 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
   let active = 0;
   let probed = 0;
   let exhausted = false;
+  let waiting = false;
   const retry: Array<{ target: Target; retries: number }> = [];
 
   return new Promise((resolve) => {
@@ -123,8 +127,22 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
           continue;
         }
         if (exhausted) break;
+        if (waiting) break;
         const next = targets.next();
         if (next.done) {
+          if (opts.more) {
+            waiting = true;
+            opts.more().then((again) => {
+              waiting = false;
+              if (!again) exhausted = true;
+              fill();
+            }, () => {
+              waiting = false;
+              exhausted = true;
+              fill();
+            });
+            break;
+          }
           exhausted = true;
           break;
         }

@@ -5,6 +5,7 @@ import { assessTargets, emptyClassificationCounts } from '../lib/assess';
 import { newScanId } from '../lib/scan';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import { parsePorts } from '../lib/targets';
+import { TargetFeed } from '../lib/target-feed';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
 import { limiter } from './shared/limit';
@@ -38,10 +39,19 @@ interface ScanState {
   classification: Record<Classification, number>;
   cancelled: boolean;
   base: NodeMessageInFlow;
+  /** Batches received so far. */
+  received: number;
+  /** The feed the scan's current sweep reads, while it still takes batches. */
+  feed: TargetFeed | null;
+  /** Settles when the scan's last sweep so far has ended (sweeps of one scan run one at a time). */
+  runs: Promise<void>;
 }
 
 const CLOSE_WAIT_MS = 10_000;
-const BATCHES_IN_PARALLEL = 4;
+/** Scans swept side by side; each gets its share of the sweep concurrency. */
+const SCANS_IN_PARALLEL = 4;
+/** A sweep waits this long for the scan's next batch before it ends (a later batch starts another). */
+const FEED_IDLE_MS = 5000;
 const BAD_INPUT = 'msg.payload: expected a batch from the target expander, {host, port} or "host:port"';
 const BAD_BATCH = 'msg.payload: every entry of a batch must be {host, port}';
 
@@ -64,7 +74,8 @@ export = function (RED: NodeAPI) {
     const scans = new Map<string, ScanState>();
     let controller = new AbortController();
     const inFlight = new Set<Promise<void>>();
-    const batchSlot = limiter(BATCHES_IN_PARALLEL);
+    const scanSlot = limiter(SCANS_IN_PARALLEL);
+    let sweeping = 0;
     let current: ScanState | null = null;
     const status = throttle(250, () => {
       if (current) node.status({ fill: 'blue', shape: 'dot', text: t('status.probing', { done: current.swept, total: current.total, open: current.open }) });
@@ -73,10 +84,7 @@ export = function (RED: NodeAPI) {
     onInput(node, async (msg, send) => {
       if (msg.cancel === true || msg.payload === 'cancel') return cancelAll(send);
       const job = toJob(msg);
-      const signal = controller.signal;
-      // A few batches at once, sharing the sweep's concurrency: no batch waits on the slowest
-      // timeout of the one before it, so a scan in batches runs as fast as one continuous sweep.
-      const run = batchSlot(() => runBatch(job.state, job.targets, job.emitAll, job.credentials, signal, send));
+      const run = feedBatch(job, controller.signal, send);
       const tracked = run.catch(() => undefined);
       inFlight.add(tracked);
       try {
@@ -85,6 +93,25 @@ export = function (RED: NodeAPI) {
         inFlight.delete(tracked);
       }
     });
+
+    /** The batch joins the scan's running sweep, so all batches of a scan are one continuous
+     *  sweep (no draining at every batch boundary); or it starts the scan's next sweep. */
+    function feedBatch(job: ReturnType<typeof toJob>, signal: AbortSignal, send: Send): Promise<void> {
+      const s = job.state;
+      s.received++;
+      const last = s.received >= s.batches;
+      if (s.feed?.push(job.targets)) {
+        if (last) s.feed.close();
+        return s.runs;
+      }
+      const feed = new TargetFeed(FEED_IDLE_MS);
+      feed.push(job.targets);
+      if (last) feed.close();
+      s.feed = feed;
+      const run = s.runs.then(() => scanSlot(() => runFeed(s, feed, job.emitAll, job.credentials, signal, send)));
+      s.runs = run.catch(() => undefined);
+      return run;
+    }
 
     function toJob(msg: NodeMessageInFlow) {
       const direct = takeCredentials(msg as Record<string, unknown>);
@@ -110,39 +137,56 @@ export = function (RED: NodeAPI) {
       if (!s) {
         const base = { ...msg };
         delete base.payload;
-        s = { id, total, batches, batchesDone: 0, swept: 0, open: 0, startedAt: Date.now(), reachability: { open: 0, closed: 0, filtered: 0, error: 0 }, classification: emptyClassificationCounts(), cancelled: false, base };
+        s = {
+          id, total, batches, batchesDone: 0, swept: 0, open: 0, startedAt: Date.now(), reachability: { open: 0, closed: 0, filtered: 0, error: 0 },
+          classification: emptyClassificationCounts(), cancelled: false, base, received: 0, feed: null, runs: Promise.resolve(),
+        };
         scans.set(id, s);
       }
       return s;
     }
 
-    async function runBatch(s: ScanState, targets: Target[], emitAll: boolean, credentials: Credentials | null, signal: AbortSignal, send: Send) {
-      if (s.cancelled || signal.aborted) return;
+    async function runFeed(s: ScanState, feed: TargetFeed, emitAll: boolean, credentials: Credentials | null, signal: AbortSignal, send: Send) {
+      if (s.cancelled || signal.aborted) {
+        feed.close();
+        s.batchesDone += feed.received;
+        if (!scans.has(s.id)) return;
+        if (s.batchesDone >= s.batches || s.cancelled) complete(s, send);
+        return;
+      }
       current = s;
       status.run();
       let swept = 0;
       let open = 0;
-      const stats = await assessTargets(targets[Symbol.iterator](), {
-        ...settings,
-        sweepConcurrency: Math.max(1, Math.ceil(settings.sweepConcurrency / BATCHES_IN_PARALLEL)),
-        scanId: s.id,
-        credentials,
-        tls,
-        signal,
-        includeUnreachable: emitAll,
-        onResult: (r: ScanResult) => send(resultMessage(s, r)),
-        onProgress: (p) => {
-          // Batches run side by side: add this batch's progress since its last report.
-          s.swept += p.swept - swept;
-          s.open += p.open - open;
-          swept = p.swept;
-          open = p.open;
-          status.run();
-        },
-      });
+      sweeping++;
+      let stats: Awaited<ReturnType<typeof assessTargets>>;
+      try {
+        stats = await assessTargets(feed.iterator, {
+          ...settings,
+          sweepConcurrency: Math.max(1, Math.ceil(settings.sweepConcurrency / sweeping)),
+          more: feed.more,
+          scanId: s.id,
+          credentials,
+          tls,
+          signal,
+          includeUnreachable: emitAll,
+          onResult: (r: ScanResult) => send(resultMessage(s, r)),
+          onProgress: (p) => {
+            s.swept += p.swept - swept;
+            s.open += p.open - open;
+            swept = p.swept;
+            open = p.open;
+            status.run();
+          },
+        });
+      } finally {
+        sweeping--;
+        feed.close();
+        if (s.feed === feed) s.feed = null;
+      }
       for (const k of Object.keys(stats.reachability) as Reachability[]) s.reachability[k] += stats.reachability[k];
       for (const k of Object.keys(stats.classification) as Classification[]) s.classification[k] += stats.classification[k];
-      s.batchesDone++;
+      s.batchesDone += feed.received;
       if (stats.cancelled) s.cancelled = true;
       if (s.batchesDone >= s.batches || s.cancelled) complete(s, send);
     }
@@ -177,13 +221,17 @@ export = function (RED: NodeAPI) {
     async function cancelAll(send: Send) {
       controller.abort();
       controller = new AbortController();
-      for (const s of scans.values()) s.cancelled = true;
+      for (const s of scans.values()) {
+        s.cancelled = true;
+        s.feed?.close();
+      }
       await Promise.all(inFlight);
       for (const s of [...scans.values()]) complete(s, send);
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       controller.abort();
+      for (const s of scans.values()) s.feed?.close();
       status.cancel();
       const timer = setTimeout(done, CLOSE_WAIT_MS);
       Promise.all(inFlight).then(() => {

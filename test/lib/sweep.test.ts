@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { sweep, effectiveConcurrency, openFileLimit } from '../../lib/sweep';
+import { TargetFeed } from '../../lib/target-feed';
 import type { Reachability, Target } from '../../lib/types';
 
 function listen(): Promise<net.Server> {
@@ -38,6 +39,43 @@ describe('sweep: TCP reachability on loopback', () => {
     assert.equal(stats.counts.closed, closed.length);
     for (const p of open) assert.equal(seen.get(p), 'open');
     for (const p of closed) assert.equal(seen.get(p), 'closed');
+  });
+
+  it('batches fed one by one are one sweep: it waits for the next batch and ends when the feed closes', async () => {
+    const open = servers.map(portOf);
+    const feed = new TargetFeed(5000);
+    const seen: number[] = [];
+    let afterSecond = 0;
+    const done = sweep(feed.iterator, {
+      concurrency: 64,
+      more: feed.more,
+      onResult: (t) => seen.push(t.port),
+    });
+    const batch = (ports: number[]) => ports.map((port) => ({ host: '127.0.0.1', port }));
+    feed.push(batch(open.slice(0, 2)));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(seen.length, 2, 'the first batch is done and the sweep still waits');
+    feed.push(batch(open.slice(2)));
+    feed.push([]);
+    await new Promise((r) => setTimeout(r, 30));
+    afterSecond = seen.length;
+    feed.close();
+    const stats = await done;
+    assert.equal(afterSecond, open.length, "the second batch was swept by the same sweep");
+    assert.deepEqual([...seen].sort(), [...open].sort());
+    assert.equal(stats.probed, open.length);
+    assert.equal(feed.received, 3);
+    assert.equal(feed.push(batch([1])), false, 'a closed feed takes no batch');
+  });
+
+  it('a feed that stays idle ends its sweep by itself', async () => {
+    const feed = new TargetFeed(40);
+    feed.push([{ host: '127.0.0.1', port: portOf(servers[0]) }]);
+    const t = Date.now();
+    const stats = await sweep(feed.iterator, { concurrency: 8, more: feed.more, onResult: () => undefined });
+    assert.equal(stats.probed, 1);
+    assert.ok(Date.now() - t >= 35, 'it waited for the idle bound');
+    assert.equal(feed.push([]), false);
   });
 
   it('an empty target list finishes at once', async () => {
