@@ -29,6 +29,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs: opts.timeoutMs,
     sweepConcurrency: opts.concurrency,
     probeConcurrency: opts.probeConcurrency,
+    sweepThreads: opts.threads,
     transport: opts.transport,
     versions: opts.versions,
     credentials,

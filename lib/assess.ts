@@ -1,5 +1,6 @@
 // Sweep a set of targets and run the MQTT probe on every open port as soon as it is found.
 import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from './sweep';
+import { sweepSharded } from './sweep-shards';
 import { probeBroker, type Established, type ProbeOptions } from './probe';
 import { childSignal } from './signal';
 import { SetupGate, SetupWindow } from './setup-gate';
@@ -33,6 +34,8 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   /** Called once, when the first open port is found and before its probe starts: loads what
    *  the later stages need, so no broker's own time includes it. */
   prepare?: () => void;
+  /** Threads that sweep (1: the calling thread itself; more: worker threads, sweep-shards.ts). */
+  sweepThreads?: number;
   /** More targets may come after the iterator runs dry (see SweepOptions.more). */
   more?: () => Promise<boolean>;
   /** Called after each swept target and each finished probe. */
@@ -199,7 +202,8 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       }
     };
 
-    sweep(targets, {
+    const threads = opts.sweepThreads ?? 1;
+    (threads > 1 ? (it: Iterator<Target>, o: Parameters<typeof sweep>[1]) => sweepSharded(it, { ...o, threads }) : sweep)(targets, {
       concurrency: opts.sweepConcurrency,
       timeoutMs: opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS,
       signal,

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { planTargets, type TargetOptions, type TargetPlan } from './targets';
 import { assessTargets, type AssessOptions, type AssessProgress } from './assess';
+import { sweepThreadsFor } from './sweep-shards';
 import { finishDeep, preloadDeep, startDeep, type DeepOptions, type DeepWork } from './deep';
 import type { ScanResult, ScanSummary } from './types';
 
@@ -37,6 +38,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const include = opts.includeUnreachable ?? 'auto';
   const stats = await assessTargets(plan[Symbol.iterator](), {
     ...opts,
+    sweepThreads: opts.sweepThreads ?? sweepThreadsFor(plan.count),
     scanId,
     includeUnreachable: include === 'auto' ? plan.count <= LIST_UNREACHABLE_UP_TO : include,
     onResult: (r) => {

@@ -6,6 +6,7 @@ import { newScanId } from '../lib/scan';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import { parsePorts } from '../lib/targets';
 import { TargetFeed } from '../lib/target-feed';
+import { sweepThreadsFor } from '../lib/sweep-shards';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
 import { limiter } from './shared/limit';
@@ -165,6 +166,8 @@ export = function (RED: NodeAPI) {
           ...settings,
           sweepConcurrency: Math.max(1, Math.ceil(settings.sweepConcurrency / sweeping)),
           more: feed.more,
+          // A big scan sweeps on one thread per core, as the CLI does.
+          sweepThreads: sweepThreadsFor(s.total),
           scanId: s.id,
           credentials,
           tls,

@@ -18,6 +18,8 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --concurrency N        parallel TCP connects while sweeping (default 1024)
   --probe-concurrency N  open ports set up at once, at most (default 64; starts at 4 and
                          grows while the CPU has room)
+  --threads N            threads that sweep (default: one per core, up to 4, from 16,384
+                         targets; 1 = sweep in the main thread only)
   --transport MODE       auto (default), tcp or tls
   --mqtt-version LIST    5.0,3.1.1 (default both)
   --tls-ca FILE          CA certificate (PEM): brokers' certificates are judged trusted
@@ -49,6 +51,7 @@ export interface CliOptions {
   timeoutMs?: number;
   concurrency?: number;
   probeConcurrency?: number;
+  threads?: number;
   transport: 'auto' | 'tcp' | 'tls';
   versions?: MqttVersion[];
   tlsCa?: string;
@@ -84,6 +87,7 @@ export function parseCli(argv: string[]): CliOptions {
         timeout: { type: 'string' },
         concurrency: { type: 'string' },
         'probe-concurrency': { type: 'string' },
+        threads: { type: 'string' },
         transport: { type: 'string', default: 'auto' },
         'mqtt-version': { type: 'string' },
         'tls-ca': { type: 'string' },
@@ -125,6 +129,7 @@ export function parseCli(argv: string[]): CliOptions {
     timeoutMs: intOption('--timeout', v.timeout, 1, 600_000),
     concurrency: intOption('--concurrency', v.concurrency, 1, 65_536),
     probeConcurrency: intOption('--probe-concurrency', v['probe-concurrency'], 1, 4096),
+    threads: intOption('--threads', v.threads, 1, 64),
     transport: transport as CliOptions['transport'],
     versions: versionList(v['mqtt-version']),
     tlsCa: v['tls-ca'],
