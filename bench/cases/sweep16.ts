@@ -62,6 +62,10 @@ export async function sweep16(ctx: BenchContext): Promise<CaseResult> {
     }
   }
 
+  // INFO: the same sweep on the main thread only (--threads 1), to show what the threads bring.
+  const single = await runMeasured(ctx.node, [...cliSweepArgs(ctx), '--threads', '1'], { timeoutMs: ctx.runLimitMs, label: 'mqtt-scan /16 --threads 1', cwd: ctx.root });
+  ctx.log(`  sweep16 ours --threads 1: ${fmtS(single.wallMs)}, ${fmtMb(single.peakRssMb)}`);
+
   let profile: ProfileSummary | null = null;
   if (ctx.profile) profile = await profileSweep(ctx);
 
@@ -92,14 +96,26 @@ export async function sweep16(ctx: BenchContext): Promise<CaseResult> {
       ...problems,
     ].join('; '),
   };
+  const singleRow: Row = {
+    case: 'sweep16',
+    what: 'same sweep on one thread (--threads 1; the default is one sweep thread per core, up to 4)',
+    ours: failure(single) ? '-' : fmtS(single.wallMs),
+    peer: peer.length ? `${fmtS(peerMed)} nmap -T4 -sT` : '-',
+    ratio: failure(single) || !peer.length ? '-' : fmtRatio(single.wallMs / peerMed),
+    memory: fmtMb(single.peakRssMb),
+    target: 'info',
+    verdict: 'INFO',
+    notes: failure(single) ?? 'one run',
+  };
   return {
     name: 'sweep16',
-    rows: [row],
+    rows: [row, singleRow],
     metrics: {
       'sweep16.oursMs': round(oursMed, 0),
       'sweep16.nmapMs': Number.isFinite(peerMed) ? round(peerMed, 0) : null,
       'sweep16.ratio': Number.isFinite(ratio) ? round(ratio, 3) : null,
       'sweep16.rssMb': Number.isFinite(rss) ? round(rss, 1) : null,
+      'sweep16.oneThreadMs': failure(single) ? null : round(single.wallMs, 0),
     },
     details: { oursMs, peerMs, openOurs, openPeer, profile, problems },
   };
