@@ -61,4 +61,22 @@ describe('hostile brokers: the sniffer', function () {
     assert.ok((topics.truncated ?? []).length > 0, 'the result says a bound was hit');
     assert.ok(maxGap < 500, `event loop stalled ${maxGap} ms`);
   });
+
+  const protocolBreaks: Array<[string, Buffer, RegExp]> = [
+    ['a PUBLISH with QoS 3', Buffer.from([0x36, 0x05, 0x00, 0x01, 0x74, 0x00, 0x01]), /malformed packet \(type 3\)/],
+    ['a CONNECT sent to the client', Buffer.from([0x10, 0x00]), /unexpected packet \(type 1\)/],
+    ['a remaining length that never ends', Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0xff]), /malformed packet length/],
+    ['a DISCONNECT', Buffer.from([0xe0, 0x00]), /sent DISCONNECT/],
+  ];
+  for (const [what, bytes, reason] of protocolBreaks) {
+    it(`${what} after the messages: the topics so far are kept, the error names it`, async () => {
+      const { topics, elapsed } = await sniffWith((s) => {
+        s.write(rawPublish(Buffer.from('lab/before'), Buffer.from('1')));
+        setTimeout(() => s.write(bytes), 50);
+      });
+      assert.deepEqual(topics.items.map((i) => i.topic), ['lab/before']);
+      assert.match(String(topics.error), reason);
+      assert.ok(elapsed < LISTEN_MS + 2000, `ended after ${elapsed} ms`);
+    });
+  }
 });
