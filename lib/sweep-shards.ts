@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { effectiveConcurrency, DEFAULT_SWEEP_TIMEOUT_MS, type SweepOptions, type SweepStats } from './sweep';
+import { effectiveConcurrency, sweep, DEFAULT_SWEEP_TIMEOUT_MS, type SweepOptions, type SweepStats } from './sweep';
 import { REACHABILITY_BY_CODE, type FromWorker, type ToWorker } from './sweep-protocol';
 import type { Reachability, Target } from './types';
 
@@ -26,6 +26,8 @@ const CHUNKS_AHEAD = 2;
 
 export interface ShardedSweepOptions extends SweepOptions {
   threads: number;
+  /** Starts one sweep thread (tests replace it). */
+  spawnThread?: () => Worker;
 }
 
 export function sweepSharded(targets: Iterator<Target>, opts: ShardedSweepOptions): Promise<SweepStats> {
@@ -36,6 +38,7 @@ export function sweepSharded(targets: Iterator<Target>, opts: ShardedSweepOption
   const chunks = new Map<number, { targets: Target[]; left: number; thread: number }>();
   const ahead = new Array<number>(threads).fill(0);
   const concurrencyUsed = new Array<number>(threads).fill(perThread);
+  const reported = new Array<boolean>(threads).fill(false);
   let nextId = 0;
   let probed = 0;
   let exhausted = false;
@@ -49,7 +52,10 @@ export function sweepSharded(targets: Iterator<Target>, opts: ShardedSweepOption
     const workers: Worker[] = [];
     const post = (w: Worker, m: ToWorker) => w.postMessage(m);
 
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       opts.signal?.removeEventListener('abort', onAbort);
       Promise.all(workers.map((w) => w.terminate())).finally(() => {
         if (failure) reject(failure);
@@ -110,7 +116,9 @@ export function sweepSharded(targets: Iterator<Target>, opts: ShardedSweepOption
     };
 
     const onMessage = (t: number, m: FromWorker) => {
+      if (finished) return;
       if (m.type === 'done') {
+        reported[t] = true;
         concurrencyUsed[t] = m.concurrency;
         if (m.cancelled) cancelled = true;
         if (++doneCount === threads) finish();
@@ -132,17 +140,29 @@ export function sweepSharded(targets: Iterator<Target>, opts: ShardedSweepOption
       feedAll();
     };
 
-    for (let t = 0; t < threads; t++) {
-      const w = spawnSweepThread();
-      workers.push(w);
-      w.on('message', (m: FromWorker) => onMessage(t, m));
-      w.on('error', (err) => {
-        // A thread that cannot run is our failure, not a verdict on any target.
-        failure ??= new Error(`sweep thread ${t + 1} failed: ${err.message}`);
-        onAbort();
-        if (++doneCount === threads) finish();
-      });
-      post(w, { type: 'start', concurrency: perThread, timeoutMs: opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS });
+    try {
+      for (let t = 0; t < threads; t++) {
+        const w = (opts.spawnThread ?? spawnSweepThread)();
+        workers.push(w);
+        w.on('message', (m: FromWorker) => onMessage(t, m));
+        // A thread that fails or stops early is our failure, not a verdict on any target: stop
+        // the others too (their verdicts would be incomplete) and say which thread.
+        w.on('error', (err) => {
+          failure ??= new Error(`sweep thread ${t + 1} failed: ${err.message}`);
+          finish();
+        });
+        w.on('exit', (code) => {
+          if (finished || reported[t]) return;
+          failure ??= new Error(`sweep thread ${t + 1} stopped (exit code ${code}) before it finished`);
+          finish();
+        });
+        post(w, { type: 'start', concurrency: perThread, timeoutMs: opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS });
+      }
+    } catch {
+      // No threads here (a runtime without them, or out of resources): sweep on this one.
+      for (const w of workers) void w.terminate();
+      sweep(targets, opts).then(resolve, reject);
+      return;
     }
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });

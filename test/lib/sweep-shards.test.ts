@@ -3,6 +3,7 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { sweep } from '../../lib/sweep';
 import { sweepSharded, sweepThreadsFor, THREADS_FROM_TARGETS } from '../../lib/sweep-shards';
 import { TargetFeed } from '../../lib/target-feed';
@@ -79,6 +80,28 @@ describe('lib/sweep-shards: the sweep on worker threads', function () {
     assert.ok(Date.now() - t < 5000, 'stopped within seconds');
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(after, 0);
+  });
+
+  it('without threads (spawning fails) it sweeps on the calling thread, same verdicts', async () => {
+    const r = await collect((onResult) => sweepSharded(targets[Symbol.iterator](), {
+      concurrency: 256, threads: 2, onResult, spawnThread: () => {
+        throw new Error('no threads here');
+      },
+    }));
+    assert.equal(r.seen.size, targets.length);
+    assert.equal([...r.seen.values()].filter((x) => x === 'open').length, servers.length);
+  });
+
+  it('a thread that dies fails the sweep with a message naming it, and the others are stopped', async () => {
+    let spawned = 0;
+    const spawnThread = () => {
+      spawned++;
+      return new Worker(spawned === 1 ? "throw new Error('boom')" : "require('node:worker_threads').parentPort.on('message', () => undefined)", { eval: true });
+    };
+    await assert.rejects(
+      sweepSharded(targets[Symbol.iterator](), { concurrency: 64, threads: 2, onResult: () => undefined, spawnThread }),
+      /sweep thread 1 failed: boom/,
+    );
   });
 
   it('uses threads only for big scans, one per core up to four', () => {
