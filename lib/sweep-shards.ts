@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { effectiveConcurrency, sweep, DEFAULT_SWEEP_TIMEOUT_MS, type SweepOptions, type SweepStats } from './sweep';
+import { askMore, effectiveConcurrency, sweep, DEFAULT_SWEEP_TIMEOUT_MS, type SweepOptions, type SweepStats } from './sweep';
 import { REACHABILITY_BY_CODE, type FromWorker, type ToWorker } from './sweep-protocol';
 import type { Reachability, Target } from './types';
 
@@ -78,13 +78,9 @@ export function sweepSharded(targets: Iterator<Target>, opts: ShardedSweepOption
         }
         if (opts.more && !waiting) {
           waiting = true;
-          opts.more().then((again) => {
+          askMore(opts.more, (again) => {
             waiting = false;
             if (!again) exhausted = true;
-            feedAll();
-          }, () => {
-            waiting = false;
-            exhausted = true;
             feedAll();
           });
         } else if (!opts.more) {

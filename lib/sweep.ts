@@ -132,13 +132,9 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
         if (next.done) {
           if (opts.more) {
             waiting = true;
-            opts.more().then((again) => {
+            askMore(opts.more, (again) => {
               waiting = false;
               if (!again) exhausted = true;
-              fill();
-            }, () => {
-              waiting = false;
-              exhausted = true;
               fill();
             });
             break;
@@ -170,6 +166,11 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
 
     fill();
   });
+}
+
+/** Asks a feed for more targets; a failing feed counts as "no more". */
+export function askMore(more: () => Promise<boolean>, then: (again: boolean) => void): void {
+  more().then(then, () => then(false));
 }
 
 function classifyError(err: NodeJS.ErrnoException): [Reachability, string?] {
