@@ -6,7 +6,7 @@ import { childSignal } from './signal';
 import { SetupGate, SetupWindow } from './setup-gate';
 import type { Classification, Reachability, ScanResult, Target } from './types';
 
-/** Each probe is two round trips; 64 lets a lab's brokers all start at once. */
+/** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
 export const DEFAULT_DEEP_CONCURRENCY = 64;
@@ -73,6 +73,11 @@ export function unreachableResult(scanId: string, target: Target, reachability: 
     auth: { anonymous: untested, wrongCredentials: untested, givenCredentials: untested },
     error: errno && reachability === 'error' ? errno : null,
   };
+}
+
+/** The sweep on the calling thread, or on worker threads. */
+function sweepOn(threads: number): typeof sweep {
+  return threads > 1 ? (targets, o) => sweepSharded(targets, { ...o, threads }) : sweep;
 }
 
 export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): Promise<AssessStats> {
@@ -202,8 +207,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       }
     };
 
-    const threads = opts.sweepThreads ?? 1;
-    (threads > 1 ? (it: Iterator<Target>, o: Parameters<typeof sweep>[1]) => sweepSharded(it, { ...o, threads }) : sweep)(targets, {
+    sweepOn(opts.sweepThreads ?? 1)(targets, {
       concurrency: opts.sweepConcurrency,
       timeoutMs: opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS,
       signal,
