@@ -60,6 +60,20 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
     assert.equal(msgs.at(-1)!.scanId, results[0].scanId);
   });
 
+  it('a scan big enough for sweep threads (16,448 targets in 5 batches) finds the broker among them and counts every target', async function () {
+    this.timeout(30_000);
+    await load(ALL, scanFlow({ targets: '127.0.1.0/24, 127.0.0.1', ports: `1-63,${insecure.port}`, batchSize: 4096 }, { concurrency: 1024 }));
+    const done = collect('out', isComplete);
+    helper.getNode('exp').receive({ payload: Date.now() });
+    const msgs = await done;
+    const summary = msgs.at(-1)!.payload as { targets: number; reachability: Record<string, number> };
+    assert.equal(summary.targets, 257 * 64);
+    assert.equal(Object.values(summary.reachability).reduce((a, b) => a + b, 0), 257 * 64, JSON.stringify(summary.reachability));
+    assert.equal(summary.reachability.error, 0);
+    const found = msgs.filter((m) => !m.complete).map((m) => m.payload as Msg);
+    assert.ok(found.some((r) => r.host === '127.0.0.1' && r.port === insecure.port && r.classification === 'open_or_auth_ok'), JSON.stringify(found.map((r) => `${r.host}:${r.port}`)));
+  });
+
   it('splits a big range into batches that name their scan, total and index', async () => {
     await load(ALL, [
       { id: 'exp', type: 'mqttsec-target-expander', targets: '127.1.0.0/24', ports: '1883', maxTargets: 65536, batchSize: 100, wires: [['out']] },
