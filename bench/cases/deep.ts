@@ -208,6 +208,7 @@ export async function deep(ctx: BenchContext): Promise<CaseResult> {
         verdict: okP99 ? 'PASS' : 'FAIL',
         notes: [
           "durationMs runs from the start of a broker's set-up (its probe) to its result, so it includes the CPU contention of the brokers set up alongside; a port waiting for a set-up slot (the CLI starts 4 set-ups and allows more while its event loop has room) is not counted in it, only in the total wall time",
+          Number.isFinite(wall) && sniffed ? `queue included: the whole run minus one listen window is ${round(wall - LISTEN_MS, 0)} ms (process start, sweep, every set-up and the last close)` : '',
           tlsPart.length ? `TLS inspection (tls.durationMs, ${tlsPart.length} TLS ports) runs inside the listen window: p99 ${round(percentile(tlsPart, 99), 0)} ms, p50 ${round(median(tlsPart), 0)} ms` : '',
           sniffed ? `listened p50 ${round(median(listened), 0)} ms` : '',
         ].filter(Boolean).join('; '),
