@@ -7,6 +7,7 @@ import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import { parsePorts } from '../lib/targets';
 import { TargetFeed } from '../lib/target-feed';
 import { sweepThreadsFor } from '../lib/sweep-shards';
+import * as pace from './shared/scan-pace';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
 import { limiter } from './shared/limit';
@@ -143,6 +144,8 @@ export = function (RED: NodeAPI) {
           classification: emptyClassificationCounts(), cancelled: false, base, received: 0, feed: null, runs: Promise.resolve(),
         };
         scans.set(id, s);
+        // The expander paces its batches on our progress (scan-pace.ts).
+        pace.took(id, 0);
       }
       return s;
     }
@@ -175,6 +178,7 @@ export = function (RED: NodeAPI) {
           includeUnreachable: emitAll,
           onResult: (r: ScanResult) => send(resultMessage(s, r)),
           onProgress: (p) => {
+            if (p.swept > swept) pace.took(s.id, p.swept - swept);
             s.swept += p.swept - swept;
             s.open += p.open - open;
             swept = p.swept;
@@ -200,6 +204,8 @@ export = function (RED: NodeAPI) {
 
     function complete(s: ScanState, send: Send) {
       scans.delete(s.id);
+      if (s.cancelled) pace.cancelled(s.id);
+      pace.finished(s.id);
       // The scan's credentials stay in the vault (until it expires them) for the sniffer downstream.
       if (current === s) current = null;
       status.cancel();
@@ -227,6 +233,7 @@ export = function (RED: NodeAPI) {
       for (const s of scans.values()) {
         s.cancelled = true;
         s.feed?.close();
+        pace.cancelled(s.id);
       }
       await Promise.all(inFlight);
       for (const s of [...scans.values()]) complete(s, send);
@@ -234,7 +241,10 @@ export = function (RED: NodeAPI) {
 
     node.on('close', (_removed: boolean, done: () => void) => {
       controller.abort();
-      for (const s of scans.values()) s.feed?.close();
+      for (const s of scans.values()) {
+        s.feed?.close();
+        pace.cancelled(s.id);
+      }
       status.cancel();
       const timer = setTimeout(done, CLOSE_WAIT_MS);
       Promise.all(inFlight).then(() => {

@@ -5,12 +5,19 @@ import { newScanId } from '../lib/scan';
 import { onInput } from './shared/handler';
 import { depositCredentials, takeCredentials } from './shared/secret-vault';
 import { scanRequestFrom } from './shared/scan-request';
+import { room } from './shared/scan-pace';
 import type { I18nVars } from './shared/types';
 
 // One sweep per scan reads every batch (the probe's TargetFeed), so the size no longer sets
 // concurrency. Measured on a /16 x 2 ports: 512 messages of 256 made the flow ~10% slower than
 // the engine (main-thread time while the sweep threads want the CPU); 32 of 4096 did not.
 const DEFAULT_BATCH_SIZE = 4096;
+/** Batches of a scan sent ahead of the probe's sweep (scan-pace.ts): 65,536 targets by default. */
+const AHEAD_BATCHES = 16;
+/** A probe that reports nothing for this long (every host filtered, a slow sweep) gets the next batch anyway. */
+const STALL_MS = 30_000;
+/** After the first batch: how long to wait for a probe to report, before going on unpaced. */
+const CONSUMER_WAIT_MS = 1000;
 
 interface ExpanderDef extends NodeDef {
   targets: string;
@@ -27,6 +34,10 @@ export = function (RED: NodeAPI) {
     const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-target-expander.${key}`, vars);
     const maxTargets = positiveInt(config.maxTargets, DEFAULT_MAX_TARGETS);
     const batchSize = positiveInt(config.batchSize, DEFAULT_BATCH_SIZE);
+    let closing = false;
+    node.on('close', () => {
+      closing = true;
+    });
 
     onInput(node, async (msg: NodeMessageInFlow, send) => {
       const request = scanRequestFrom(msg.payload, { targets: config.targets, ports: config.ports, maxTargets });
@@ -47,7 +58,20 @@ export = function (RED: NodeAPI) {
       if (credentials) depositCredentials(scanId, credentials);
       const batches = Math.ceil(plan.count / batchSize);
       const it = plan.batches(batchSize);
-      for (let index = 0, next = it.next(); !next.done; index++, next = it.next()) {
+      let sent = 0;
+      let paced = true;
+      let stopped = false;
+      for (let index = 0, next = it.next(); !next.done && !closing; index++, next = it.next()) {
+        if (index > 0 && paced) {
+          const r = await room(scanId, sent, { ahead: AHEAD_BATCHES * batchSize, stallMs: STALL_MS, consumerWaitMs: CONSUMER_WAIT_MS });
+          if (r === 'cancelled' || closing) {
+            stopped = true;
+            break;
+          }
+          if (r === 'no-consumer') paced = false;
+        }
+        // Unpaced, one batch per turn of the event loop: a big expansion never blocks the runtime.
+        if (!paced) await new Promise((resolve) => setImmediate(resolve));
         send({
           ...msg,
           topic: typeof msg.topic === 'string' && msg.topic ? msg.topic : `scan/${scanId}`,
@@ -55,8 +79,11 @@ export = function (RED: NodeAPI) {
           scanId,
           scan: { id: scanId, total: plan.count, batch: index, batches, specs: plan.specs, ports: plan.ports },
         });
+        sent += next.value.length;
+        if (index % 16 === 15) node.status({ fill: 'blue', shape: 'dot', text: t('status.sending', { batch: index + 1, batches }) });
       }
-      node.status({ fill: 'green', shape: 'dot', text: t('status.expanded', { count: plan.count, batches }) });
+      if (stopped) node.status({ fill: 'yellow', shape: 'ring', text: t('status.cancelled') });
+      else node.status({ fill: 'green', shape: 'dot', text: t('status.expanded', { count: plan.count, batches }) });
     });
   }
   RED.nodes.registerType('mqttsec-target-expander', TargetExpander);

@@ -74,6 +74,68 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
     assert.ok(found.some((r) => r.host === '127.0.0.1' && r.port === insecure.port && r.classification === 'open_or_auth_ok'), JSON.stringify(found.map((r) => `${r.host}:${r.port}`)));
   });
 
+  describe('the expander paces its batches on the probe\'s sweep', function () {
+    this.timeout(30_000);
+    // 1,024 loopback hosts x 32 closed ports = 32,768 targets in 128 batches of 256; at most 16
+    // batches (4,096 targets) are sent ahead of the sweep.
+    const big = { targets: '127.0.1.0/22', ports: '1-32', batchSize: 256 };
+    const tapped = (extra: Partial<FlowNode> = {}) => {
+      const flow = scanFlow({ ...big, wires: [['probe', 'tap']], ...extra }, { concurrency: 256 });
+      flow.push({ id: 'tap', type: 'helper', z: 'flow1' });
+      return flow;
+    };
+
+    it('batches go out as the sweep takes them, not all at once; every target is counted', async () => {
+      await load(ALL, tapped());
+      const arrivals: number[] = [];
+      helper.getNode('tap').on('input', () => arrivals.push(Date.now()));
+      const done = collect('out', isComplete);
+      helper.getNode('exp').receive({ payload: Date.now() });
+      const msgs = await done;
+      const finishedAt = Date.now();
+      const summary = msgs.at(-1)!.payload as { targets: number; reachability: Record<string, number> };
+      assert.equal(arrivals.length, 128);
+      assert.equal(summary.targets, 32_768);
+      assert.equal(Object.values(summary.reachability).reduce((a, b) => a + b, 0), 32_768);
+      // Sent at once, all 128 would arrive within a few ms of the first; paced, the last one
+      // waits until the sweep is most of the way through.
+      const spread = (arrivals.at(-1)! - arrivals[0]) / (finishedAt - arrivals[0]);
+      assert.ok(spread > 0.5, `batches arrived over ${Math.round(spread * 100)}% of the scan`);
+    });
+
+    it('stops sending when the probe cancels the scan', async () => {
+      await load(ALL, tapped());
+      let arrived = 0;
+      helper.getNode('tap').on('input', () => arrived++);
+      const done = collect('out', isComplete);
+      helper.getNode('exp').receive({ payload: Date.now() });
+      await new Promise((r) => setTimeout(r, 30));
+      helper.getNode('probe').receive({ cancel: true });
+      const msgs = await done;
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal((msgs.at(-1)!.payload as { cancelled?: boolean }).cancelled, true);
+      assert.ok(arrived < 128, `${arrived} of 128 batches were sent`);
+    });
+
+    it('with no probe downstream it sends everything, one batch per turn of the event loop', async () => {
+      await load(ALL, inTab([
+        { id: 'exp', type: 'mqttsec-target-expander', ...big, maxTargets: 65536, wires: [['tap']] },
+        { id: 'tap', type: 'helper' },
+      ]));
+      let maxGap = 0;
+      let last = Date.now();
+      const ticker = setInterval(() => {
+        maxGap = Math.max(maxGap, Date.now() - last);
+        last = Date.now();
+      }, 5);
+      const got = collect('tap', (m) => m.length === 128);
+      helper.getNode('exp').receive({ payload: Date.now() });
+      const batches = await got.finally(() => clearInterval(ticker));
+      assert.deepEqual(batches.map((b) => (b.scan as Msg).batch), Array.from({ length: 128 }, (_, i) => i));
+      assert.ok(maxGap < 200, `the event loop was blocked ${maxGap} ms`);
+    });
+  });
+
   it('splits a big range into batches that name their scan, total and index', async () => {
     await load(ALL, [
       { id: 'exp', type: 'mqttsec-target-expander', targets: '127.1.0.0/24', ports: '1883', maxTargets: 65536, batchSize: 100, wires: [['out']] },
