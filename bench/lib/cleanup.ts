@@ -54,21 +54,24 @@ export async function stopChild(child: ChildProcess, graceMs = 2000): Promise<vo
   const pid = child.pid;
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const within = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((res) => setTimeout(() => res(false), ms).unref())]);
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // gone
-      }
-    }
-  };
+  const signal = (sig: NodeJS.Signals) => signalGroup(pid, sig);
   signal('SIGTERM');
   if (!(await within(graceMs))) {
     signal('SIGKILL');
     await within(graceMs);
+  }
+}
+
+/** Signals a child's process group (it was started detached), or the child alone; gone is fine. */
+function signalGroup(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // already gone
+    }
   }
 }
 
@@ -78,17 +81,7 @@ function sleepSync(ms: number): void {
 
 /** Kills the process group of a child we started: SIGTERM, then SIGKILL after graceMs. */
 export function killGroupSync(pid: number, graceMs = 1000): void {
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // already gone
-      }
-    }
-  };
+  const signal = (sig: NodeJS.Signals) => signalGroup(pid, sig);
   if (!alive(pid)) return;
   signal('SIGTERM');
   const deadline = Date.now() + graceMs;
