@@ -2,6 +2,7 @@
 // them with lib/sweep, and sends the verdicts back in small typed batches; an open port at once.
 import { parentPort } from 'node:worker_threads';
 import { sweep } from './sweep';
+import { TargetFeed } from './target-feed';
 import type { Reachability, Target } from './types';
 import { REACHABILITY_CODES, type ToWorker, type FromWorker } from './sweep-protocol';
 
@@ -19,10 +20,8 @@ interface Tagged extends Target {
 
 const port = parentPort;
 if (port) {
-  const chunks: Tagged[][] = [];
-  let pos = 0;
-  let ended = false;
-  let wake: ((more: boolean) => void) | null = null;
+  // Chunks arrive as the main thread hands them out; 'end' closes the feed.
+  const feed = new TargetFeed(Infinity);
   const controller = new AbortController();
 
   // Verdicts waiting to be sent: chunk id, index in the chunk, reachability code.
@@ -58,47 +57,23 @@ if (port) {
     else timer ??= setTimeout(flush, FLUSH_MS);
   };
 
-  const iterator: Iterator<Target> = {
-    next: () => {
-      while (chunks.length) {
-        const c = chunks[0];
-        if (pos < c.length) return { value: c[pos++], done: false };
-        chunks.shift();
-        pos = 0;
-      }
-      return { value: undefined, done: true };
-    },
-  };
-  const more = (): Promise<boolean> => {
-    if (chunks.length) return Promise.resolve(true);
-    if (ended) return Promise.resolve(false);
-    return new Promise((resolve) => (wake = resolve));
-  };
-  const notify = (v: boolean) => {
-    const w = wake;
-    wake = null;
-    w?.(v);
-  };
-
   port.on('message', (m: ToWorker) => {
     switch (m.type) {
       case 'start':
-        sweep(iterator, { concurrency: m.concurrency, timeoutMs: m.timeoutMs, signal: controller.signal, more, onResult: record }).then((stats) => {
+        sweep(feed.iterator, { concurrency: m.concurrency, timeoutMs: m.timeoutMs, signal: controller.signal, more: feed.more, onResult: record }).then((stats) => {
           flush();
           const done: FromWorker = { type: 'done', cancelled: stats.cancelled, concurrency: stats.concurrency };
           port.postMessage(done);
         });
         return;
       case 'chunk':
-        chunks.push(m.hosts.map((host, index) => ({ host, port: m.ports[index], chunk: m.id, index })));
-        return notify(true);
+        feed.push(m.hosts.map((host, index): Tagged => ({ host, port: m.ports[index], chunk: m.id, index })));
+        return;
       case 'end':
-        ended = true;
-        return notify(false);
+        return feed.close();
       case 'cancel':
-        ended = true;
         controller.abort();
-        return notify(false);
+        return feed.close();
     }
   });
 }

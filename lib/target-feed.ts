@@ -12,7 +12,8 @@ export class TargetFeed {
   /** Batches taken so far. */
   received = 0;
 
-  /** @param idleMs how long the sweep waits for the next batch before it ends (the feed then closes). */
+  /** @param idleMs how long the sweep waits for the next batch before it ends (the feed then
+   *  closes); Infinity: until close(). */
   constructor(private readonly idleMs: number) {}
 
   /** False when the feed is closed: the batch needs a feed of its own. */
@@ -48,6 +49,7 @@ export class TargetFeed {
     if (this.closed) return Promise.resolve(false);
     return new Promise((resolve) => {
       this.wake = resolve;
+      if (!Number.isFinite(this.idleMs)) return;
       this.idle = setTimeout(() => {
         // Nothing came: end this sweep; a later batch starts a new one.
         this.close();
