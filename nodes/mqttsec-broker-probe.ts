@@ -153,10 +153,7 @@ export = function (RED: NodeAPI) {
     async function runFeed(s: ScanState, feed: TargetFeed, emitAll: boolean, credentials: Credentials | null, signal: AbortSignal, send: Send) {
       if (s.cancelled || signal.aborted) {
         feed.close();
-        s.batchesDone += feed.received;
-        if (!scans.has(s.id)) return;
-        if (s.batchesDone >= s.batches || s.cancelled) complete(s, send);
-        return;
+        return endRun(s, feed, send);
       }
       current = s;
       status.run();
@@ -193,9 +190,14 @@ export = function (RED: NodeAPI) {
       }
       for (const k of Object.keys(stats.reachability) as Reachability[]) s.reachability[k] += stats.reachability[k];
       for (const k of Object.keys(stats.classification) as Classification[]) s.classification[k] += stats.classification[k];
-      s.batchesDone += feed.received;
       if (stats.cancelled) s.cancelled = true;
-      if (s.batchesDone >= s.batches || s.cancelled) complete(s, send);
+      endRun(s, feed, send);
+    }
+
+    /** A run's batches are done: the scan is complete when they were its last, or it was cancelled. */
+    function endRun(s: ScanState, feed: TargetFeed, send: Send) {
+      s.batchesDone += feed.received;
+      if (scans.has(s.id) && (s.batchesDone >= s.batches || s.cancelled)) complete(s, send);
     }
 
     function resultMessage(s: ScanState, r: ScanResult) {
