@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { sniffBroker } from '../../lib/sniff';
+import { watchLoop } from '../support/loop-watch';
 
 const RATE = 100_000;
 const FLOOD_MS = 2500;
@@ -32,20 +33,13 @@ describe('hostile brokers: a flood of 100,000 messages a second', function () {
     const { port } = await next();
     const done = next();
 
-    let maxGap = 0;
-    let last = Date.now();
     const heapBefore = process.memoryUsage().heapUsed;
-    let peak = heapBefore;
-    const ticker = setInterval(() => {
-      const now = Date.now();
-      maxGap = Math.max(maxGap, now - last);
-      last = now;
-      peak = Math.max(peak, process.memoryUsage().heapUsed);
-    }, 20);
+    const loop = watchLoop();
     const started = Date.now();
     const limits = { maxTopics: 500, maxTotalBytes: 1024 * 1024 };
     const r = await sniffBroker({ host: '127.0.0.1', port }, { transport: 'tcp', version, listenMs: LISTEN_MS, connectTimeoutMs: 2000, subscriptions: ['#'], ...limits })
-      .finally(() => clearInterval(ticker));
+      .finally(() => loop.stop());
+    const { maxGap, peakHeap: peak } = loop;
     const elapsed = Date.now() - started;
     const flood = await done;
     const offered = Math.round(flood.sent / (flood.ms / 1000));

@@ -3,24 +3,19 @@
 import { strict as assert } from 'node:assert';
 import { sniffBroker } from '../../lib/sniff';
 import { rawPublish, startHostileBroker, type HostileBroker } from '../support/hostile-broker';
+import { watchLoop } from '../support/loop-watch';
 
 const LISTEN_MS = 600;
 
 async function sniffWith(attack: Parameters<typeof startHostileBroker>[0]) {
   const broker: HostileBroker = await startHostileBroker(attack);
-  let maxGap = 0;
-  let last = Date.now();
-  const tick = setInterval(() => {
-    const now = Date.now();
-    maxGap = Math.max(maxGap, now - last);
-    last = now;
-  }, 10);
+  const loop = watchLoop(10);
   try {
     const started = Date.now();
     const topics = await sniffBroker({ host: '127.0.0.1', port: broker.port }, { transport: 'tcp', version: '3.1.1', listenMs: LISTEN_MS, connectTimeoutMs: 2000 });
-    return { topics, elapsed: Date.now() - started, maxGap };
+    return { topics, elapsed: Date.now() - started, maxGap: loop.maxGap };
   } finally {
-    clearInterval(tick);
+    loop.stop();
     await broker.close();
   }
 }

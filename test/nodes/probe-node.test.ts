@@ -5,6 +5,7 @@ import { collect, helper, load, NODES, type FlowNode } from './node-red';
 import { requireTool } from '../support/tools';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { closedPort, startTarpit, type Fixture } from '../support/fixtures';
+import { watchLoop } from '../support/loop-watch';
 
 type Msg = Record<string, unknown>;
 const ALL = [NODES.credentials, NODES.expander, NODES.probe, NODES.catch, NODES.tls];
@@ -122,17 +123,12 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
         { id: 'exp', type: 'mqttsec-target-expander', ...big, maxTargets: 65536, wires: [['tap']] },
         { id: 'tap', type: 'helper' },
       ]));
-      let maxGap = 0;
-      let last = Date.now();
-      const ticker = setInterval(() => {
-        maxGap = Math.max(maxGap, Date.now() - last);
-        last = Date.now();
-      }, 5);
+      const loop = watchLoop(5);
       const got = collect('tap', (m) => m.length === 128);
       helper.getNode('exp').receive({ payload: Date.now() });
-      const batches = await got.finally(() => clearInterval(ticker));
+      const batches = await got.finally(() => loop.stop());
       assert.deepEqual(batches.map((b) => (b.scan as Msg).batch), Array.from({ length: 128 }, (_, i) => i));
-      assert.ok(maxGap < 200, `the event loop was blocked ${maxGap} ms`);
+      assert.ok(loop.maxGap < 200, `the event loop was blocked ${loop.maxGap} ms`);
     });
   });
 
