@@ -3,7 +3,7 @@
 // Each stage adds its part of the result contract; a stage that fails says so in its own field.
 import type * as TlsModule from './tls';
 import type * as SniffModule from './sniff';
-import type { Credentials } from './probe';
+import type { Credentials, CredentialSafety } from './credentials';
 import type { TlsClientOptions } from './mqtt-connect';
 import { classifyResult } from './risk';
 import type { Policy } from './risk';
@@ -11,7 +11,7 @@ import type { Established } from './probe';
 import type { SniffResult } from './sniff';
 import type { Target, TlsInfo, ScanResult } from './types';
 
-export interface DeepOptions {
+export interface DeepOptions extends CredentialSafety {
   /** Inspect certificates, versions and ciphers of TLS brokers (default true). */
   inspectTls?: boolean;
   /** Listen to '#' and '$SYS/#' on brokers we can log in to (default true). */
@@ -52,7 +52,10 @@ export function startDeep(target: Target, e: Established, opts: DeepOptions): De
   const window = new Promise<void>((resolve) => (listening = resolve));
   let listener = false;
   if (opts.sniff !== false) {
-    const credentials = e.anonymousAccepted ? null : opts.credentials?.username ? opts.credentials : undefined;
+    // Anonymous when the broker takes it; else the user's login, only when the credential policy
+    // let it go to this broker (the probe asked a made-up login first: Established.credentials).
+    const login = e.credentials?.send && opts.credentials?.username ? e.credentials : null;
+    const credentials = e.anonymousAccepted ? null : login ? opts.credentials : undefined;
     if (credentials !== undefined) {
       work.as = credentials ? 'given' : 'anonymous';
       work.sniff = sniffModule().sniffBroker(target, {
@@ -64,6 +67,7 @@ export function startDeep(target: Target, e: Established, opts: DeepOptions): De
         writeTest: opts.writeTest,
         signal: opts.signal,
         onListening: listening,
+        requireTrustedTls: !!credentials && !!login?.requireTrustedTls,
       });
       listener = true;
       work.window = window;
@@ -136,7 +140,7 @@ function inspect(target: Target, opts: DeepOptions) {
 
 async function sniff(result: ScanResult, opts: DeepOptions): Promise<{ topics: ScanResult['topics']; note?: string }> {
   const { sniffBroker, sniffPlanFor } = sniffModule();
-  const plan = sniffPlanFor(result, opts.credentials);
+  const plan = sniffPlanFor(result, opts.credentials, opts);
   if (!plan.options) return { topics: null, note: `topics not read: ${plan.reason}` };
   const topics = await sniffBroker(
     { host: result.host, port: result.port },

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './mqtt-wire';
+import { credentialContext, trustProblem } from './credentials';
 import type { MqttVersion } from './types';
 
 export interface TlsClientOptions {
@@ -29,6 +30,13 @@ export interface AttemptOptions {
   signal?: AbortSignal;
   /** Receives the TLS session (ticket) the broker issues, for later connections to resume. */
   onSession?: (session: Buffer) => void;
+  /**
+   * The CONNECT carries the user's real login and may only go over TLS that the credential policy
+   * trusts (lib/credentials): a full handshake (no resumed session) against the system's CAs plus
+   * tls.ca, and the certificate must name the host. Otherwise nothing is written and the result
+   * is { kind: 'untrusted' }. On plain TCP nothing is even connected.
+   */
+  requireTrustedTls?: boolean;
 }
 
 export type AttemptResult =
@@ -39,7 +47,9 @@ export type AttemptResult =
   | { kind: 'not-mqtt'; reason: string; bytes: Buffer; ms: number }
   /** TLS failed: `peerSpeaksTls` tells an alert from the server apart from a non-TLS peer. */
   | { kind: 'tls-error'; code: string; message: string; peerSpeaksTls: boolean; tlsEstablished: boolean; ms: number }
-  | { kind: 'error'; code: string; message: string; ms: number };
+  | { kind: 'error'; code: string; message: string; ms: number }
+  /** requireTrustedTls: the certificate failed the credential policy, so no CONNECT was sent. */
+  | { kind: 'untrusted'; problem: string; ms: number };
 
 /** How much of a non-MQTT answer we keep as evidence. */
 const EVIDENCE_BYTES = 64;
@@ -50,6 +60,9 @@ export function randomClientId(): string {
 }
 
 export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
+  if (o.requireTrustedTls && o.transport !== 'tls') {
+    return Promise.resolve({ kind: 'untrusted', problem: 'not TLS', ms: 0 });
+  }
   return new Promise((resolve) => {
     const started = Date.now();
     let buffered = Buffer.alloc(0);
@@ -86,6 +99,8 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       if (o.onSession) socket.on('session', o.onSession);
       socket.once('secureConnect', () => {
         tlsEstablished = true;
+        const problem = o.requireTrustedTls ? trustProblem(socket as tls.TLSSocket) : null;
+        if (problem !== null) return finish({ kind: 'untrusted', problem, ms: ms() });
         sendConnect();
       });
     } else {
@@ -133,6 +148,16 @@ function opensslReason(message: string): string {
 
 function openTls(o: AttemptOptions): tls.TLSSocket {
   const t = o.tls ?? {};
+  if (o.requireTrustedTls) {
+    return tls.connect({
+      host: o.host,
+      port: o.port,
+      // Trust is judged on this socket before the login is written (trustProblem).
+      rejectUnauthorized: false,
+      servername: t.servername ?? (net.isIP(o.host) ? undefined : o.host),
+      secureContext: credentialContext(t),
+    });
+  }
   return tls.connect({
     host: o.host,
     port: o.port,

@@ -3,7 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { attemptConnect, type AttemptResult, type TlsClientOptions } from './mqtt-connect';
 import { connackReason, connackVerdict, type Connack } from './mqtt-wire';
-import { DEFAULT_PAIRS, isDefaultPair } from './default-credentials';
+import {
+  DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
+  type CredentialPlan, type Credentials, type CredentialSafety,
+} from './credentials';
 import type {
   AuthAttempt,
   Classification,
@@ -19,12 +22,10 @@ export const DEFAULT_TIMEOUT_MS = 2000;
 export const DEFAULT_TLS_PORTS = [443, 8443, 8883, 8884, 8885, 8886, 8887];
 export const ALL_VERSIONS: MqttVersion[] = ['5.0', '3.1.1'];
 
-export interface Credentials {
-  username: string;
-  password?: string;
-}
+export type { Credentials } from './credentials';
 
-export interface ProbeOptions {
+/** How to probe one open port. The user's login is tried only where lib/credentials allows it. */
+export interface ProbeOptions extends CredentialSafety {
   timeoutMs?: number;
   credentials?: Credentials | null;
   tls?: TlsClientOptions;
@@ -47,6 +48,9 @@ export interface Established {
   anonymousAccepted: boolean;
   /** A TLS session later connections to this broker may resume (cheaper than a full handshake). */
   tlsSession?: Buffer;
+  /** When anonymous clients are refused and a login was given: whether the credential policy lets
+   *  the login go to this broker (decided on the answer to a made-up login, tried first). */
+  credentials?: CredentialPlan;
 }
 
 export interface ProbeOutcome {
@@ -78,7 +82,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   };
   const evidence: string[] = [];
   const versions = orderedVersions(opts.versions);
-  const connect = (transport: Wire, version: MqttVersion, username?: string, password?: string) =>
+  const connect = (transport: Wire, version: MqttVersion, username?: string, password?: string, requireTrustedTls = false) =>
     attemptConnect({
       host: target.host,
       port: target.port,
@@ -90,6 +94,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       tls: session.ticket ? { ...opts.tls, session: session.ticket } : opts.tls,
       signal: opts.signal,
       onSession,
+      requireTrustedTls,
     });
 
   // Round one: find the transport and a version that answers, one connection at a time.
@@ -107,20 +112,28 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   if (!trial?.established) return noMqtt(tlsProblem, evidence);
   const wire = trial.transport;
   const primary = trial.established;
+  const anonymousAccepted = trial.anonymous[primary]!.code === 0;
+  const given = opts.credentials?.username ? opts.credentials : null;
+  const wrongLogin = () => connect(wire, primary, `mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url'));
+  // The login may only go where a made-up one is refused (lib/credentials). When anonymous
+  // clients are refused, the early listener would log in with it: ask the made-up login first.
+  const wrongFirst = given && !anonymousAccepted ? await wrongLogin() : null;
+  let plan = wrongFirst ? planCredentials(wire, toAuthAttempt(wrongFirst, primary), given!, opts) : undefined;
   const hold = opts.onEstablished?.({
     transport: wire,
     version: primary,
-    anonymousAccepted: trial.anonymous[primary]!.code === 0,
+    anonymousAccepted,
     tlsSession: session.ticket,
+    ...(plan ? { credentials: plan } : {}),
   });
   if (hold) await bounded(hold, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
-  // Round two, all at once: the other versions anonymously, a wrong login and the user's.
+  // Round two, all at once: the other versions anonymously and the made-up login; then the
+  // user's login, if the credential policy lets it go.
   const others = versions.filter((v) => trial.versions[v] === undefined);
-  const [otherOutcomes, wrong, given] = await Promise.all([
+  const [otherOutcomes, wrong] = await Promise.all([
     Promise.all(others.map((v) => connect(wire, v))),
-    connect(wire, primary, `mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url')),
-    opts.credentials?.username ? connect(wire, primary, opts.credentials.username, opts.credentials.password) : null,
+    wrongFirst ?? wrongLogin(),
   ]);
   others.forEach((v, i) => record(trial, v, otherOutcomes[i], evidence));
   settleVersions(trial, versions);
@@ -129,9 +142,18 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   evidence.push(describe(wire, primary, 'wrong credentials', wrong));
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
   if (given) {
-    givenCredentials = { ...toAuthAttempt(given, primary), ...(isDefaultPair(opts.credentials) ? { defaultPair: true } : {}) };
-    // Never the username or password in evidence: only what the broker said.
-    evidence.push(describe(wire, primary, 'given credentials', given));
+    plan ??= planCredentials(wire, wrongCredentials, given, opts);
+    if (!plan.send) {
+      givenCredentials = withheldAttempt(plan);
+      evidence.push(`${wire} MQTT ${primary} given credentials: ${plan.detail}`);
+    } else {
+      const r = await connect(wire, primary, given.username, given.password, plan.requireTrustedTls);
+      givenCredentials = r.kind === 'untrusted'
+        ? untrustedAttempt(r.problem)
+        : { ...toAuthAttempt(r, primary), ...(isDefaultPair(given) ? { defaultPair: true } : {}) };
+      // Never the username or password in evidence: only what the broker said.
+      evidence.push(r.kind === 'untrusted' ? `${wire} MQTT ${primary} given credentials: ${givenCredentials.detail}` : describe(wire, primary, 'given credentials', r));
+    }
   }
 
   const weakest = [anonymous, wrongCredentials].some((a) => a.outcome === 'accepted');
@@ -279,6 +301,8 @@ export function summarize(r: AttemptResult): string {
       return `TLS ${r.tlsEstablished ? 'error after handshake' : 'handshake failed'}: ${r.code} ${r.message}`;
     case 'error':
       return `${r.code} ${r.message}`;
+    case 'untrusted':
+      return `certificate not trusted (${r.problem}): nothing sent`;
   }
 }
 

@@ -7,7 +7,7 @@
 // We subscribe at QoS 1, so an item's qos is min(published QoS, 1); `retained` means the broker
 // holds a retained message for the topic (a copy arrived with the retain flag); `rate` counts
 // only live messages, not that stored copy.
-import type { Credentials } from './probe';
+import { planCredentials, type Credentials, type CredentialSafety } from './credentials';
 import type { TlsClientOptions } from './mqtt-connect';
 import type { MqttVersion, ScanResult, Target, TopicsInfo } from './types';
 import { TopicCollector, type LiveMessage } from './sniff/collector';
@@ -40,6 +40,9 @@ export interface SniffOptions {
   onMessage?: (m: LiveMessage) => void;
   /** Called once: when the listen window opens, or when it never will (refused, failed). */
   onListening?: () => void;
+  /** The credentials may only travel over TLS the credential policy trusts (lib/credentials);
+   *  set by sniffPlanFor. Without it the login goes wherever the transport goes. */
+  requireTrustedTls?: boolean;
 }
 
 export const SNIFF_DEFAULTS = {
@@ -132,7 +135,7 @@ export type SniffPlan =
  * Whom to log in as, from the probe's result: anonymous when the broker took that, else the
  * given credentials when it accepted them; null (with why) when we cannot read this broker.
  */
-export function sniffPlanFor(result: ScanResult, credentials?: Credentials | null): SniffPlan {
+export function sniffPlanFor(result: ScanResult, credentials?: Credentials | null, safety: CredentialSafety = {}): SniffPlan {
   const target = { host: result.host, port: result.port };
   const no = (reason: string): SniffPlan => ({ target, options: null, reason });
   if (result.classification !== 'open_or_auth_ok' && result.classification !== 'not_authorized') {
@@ -148,8 +151,12 @@ export function sniffPlanFor(result: ScanResult, credentials?: Credentials | nul
   }
   if (givenCredentials.outcome === 'accepted') {
     if (!credentials?.username) return no('the given credentials were accepted, but they are no longer available');
-    return { target, options: { transport, version: givenCredentials.version ?? fallback, credentials } };
+    // The listener's CONNECT carries the login: the same rule as the probe's.
+    const plan = planCredentials(transport, result.auth.wrongCredentials, credentials, safety);
+    if (!plan.send) return no(plan.detail);
+    return { target, options: { transport, version: givenCredentials.version ?? fallback, credentials, requireTrustedTls: plan.requireTrustedTls } };
   }
+  if (givenCredentials.withheld) return no(`anonymous clients are refused and the given ${givenCredentials.detail}`);
   return no('not_authorized: the broker accepted neither an anonymous login nor the given credentials');
 }
 

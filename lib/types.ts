@@ -20,6 +20,19 @@ export interface Target {
   port: number;
 }
 
+/**
+ * Why the user's login was not sent to a broker (lib/credentials/policy.ts):
+ * accepts_any_login: the broker accepted a random made-up login, so the real one tells nothing;
+ * random_login_unanswered: no clear CONNACK to the made-up login, so it might accept anything;
+ * plaintext_transport: plain TCP or ws would carry the password in clear text;
+ * untrusted_certificate: the TLS certificate does not chain to a trusted CA or does not name the host.
+ */
+export type CredentialWithholding =
+  | 'accepts_any_login'
+  | 'random_login_unanswered'
+  | 'plaintext_transport'
+  | 'untrusted_certificate';
+
 export interface AuthAttempt {
   outcome: AuthOutcome;
   /** Raw CONNACK return code (3.1.1) or reason code (5.0); absent when no CONNACK came. */
@@ -28,8 +41,11 @@ export interface AuthAttempt {
   reason?: string;
   /** Protocol version the attempt was made with. */
   version?: MqttVersion;
-  /** What went wrong when outcome is error, e.g. "closed without CONNACK". */
+  /** What went wrong when outcome is error, e.g. "closed without CONNACK"; for a login that
+   *  was withheld (outcome not_tested), why. */
   detail?: string;
+  /** Given credentials only: the login was not sent, and why (outcome is then not_tested). */
+  withheld?: CredentialWithholding;
   /** Given credentials only: they are a well-known default pair. */
   defaultPair?: boolean;
   /** Default-login check only: the username of the default pair that got in (never the password). */

@@ -36,7 +36,7 @@ function versions(r: ScanResult): string {
 }
 
 function auth(a: AuthAttempt): string {
-  if (a.outcome === 'not_tested') return '-';
+  if (a.outcome === 'not_tested') return a.withheld ? `withheld: ${a.withheld}` : '-';
   return a.code === undefined ? a.outcome : `${a.outcome} (${a.code})`;
 }
 

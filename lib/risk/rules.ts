@@ -124,11 +124,11 @@ export const RULES: readonly Rule[] = [
     severity: 'high',
     title: 'Passwords sent in clear text',
     checks: 'A plain (non-TLS) port requires a login, so every client sends its password unencrypted.',
-    when: (r) => plainTransport(r) && (requiresAuth(r) || accepted(r.auth.givenCredentials)),
-    evidence: (r) => {
-      const why = requiresAuth(r) ? `anonymous clients are refused (${authLine(r.auth.anonymous)}), so clients log in` : 'our login was accepted';
-      return `On unencrypted ${where(r)} ${why}: usernames and passwords cross the network in clear text in the CONNECT packet.`;
-    },
+    // From what the broker demands, never from our own login having been sent (we withhold it
+    // on plain ports unless the user opted in: lib/credentials).
+    when: (r) => plainTransport(r) && requiresAuth(r),
+    evidence: (r) =>
+      `On unencrypted ${where(r)} anonymous clients are refused (${authLine(r.auth.anonymous)}) and a made-up login was not accepted, so every client must log in with a real one: usernames and passwords cross the network in clear text in the CONNECT packet.`,
     recommendation: lines('Move the login onto TLS:', ...TLS_LISTENER, 'then delete the plain listener so no password is ever sent in clear text.'),
     references: ['CWE-523', 'CWE-319', 'OWASP IoT I7'],
   },

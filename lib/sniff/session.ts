@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { TlsClientOptions } from '../mqtt-connect';
 import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack } from '../mqtt-wire';
 import type { MqttVersion, Target } from '../types';
+import { credentialContext, trustProblem } from '../credentials';
 import { PacketGuard } from './packet-guard';
 import { settle } from './wait';
 import { PINGREQ, decode, encodeAck, encodeDisconnect, encodePublish, encodeSubscribe, frame, type Incoming } from './wire';
@@ -23,6 +24,10 @@ export interface SessionOptions {
   onOversize: () => void;
   /** Seconds between PINGREQs (default 30); the broker hangs up after 1.5 times that in silence. */
   keepaliveS?: number;
+  /** The CONNECT carries the user's login: send it only over TLS the credential policy trusts
+   *  (lib/credentials: full handshake, system CAs plus tls.ca, name check); otherwise the session
+   *  ends with "login not sent: ..." before anything is written. */
+  requireTrustedTls?: boolean;
 }
 
 export interface Message {
@@ -63,15 +68,19 @@ export interface Session {
 export function openSession(target: Target, o: SessionOptions): Session {
   const v5 = o.version === '5.0';
   const keepaliveS = o.keepaliveS ?? DEFAULT_KEEPALIVE_S;
+  const servername = o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host);
+  const trustFirst = o.transport === 'tls' && !!o.requireTrustedTls;
   const raw: net.Socket = o.transport === 'tls'
     ? tls.connect({
         host: target.host,
         port: target.port,
-        // The TLS inspector judges trust; here we only need to read.
+        // The TLS inspector judges trust; here we only need to read, unless the CONNECT carries
+        // the user's login (trustFirst): then the credential policy judges this very socket.
         rejectUnauthorized: false,
-        servername: o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
-        ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase,
-        session: o.tls?.session,
+        servername,
+        ...(trustFirst
+          ? { secureContext: credentialContext(o.tls ?? {}) }
+          : { ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase, session: o.tls?.session }),
       })
     : net.connect({ host: target.host, port: target.port });
   raw.setNoDelay(true);
@@ -167,16 +176,29 @@ export function openSession(target: Target, o: SessionOptions): Session {
     }
   };
 
-  try {
-    guard.write(encodeConnect({
-      version: o.version,
-      clientId: `mqttsec-sniff-${randomBytes(6).toString('hex')}`,
-      keepalive: keepaliveS,
-      ...(o.credentials?.username ? { username: o.credentials.username, password: o.credentials.password } : {}),
-      ...(v5 ? { maximumPacketSize: o.maxPacketBytes } : {}),
-    }));
-  } catch (err) {
-    end((err as Error).message);
+  const sendConnect = () => {
+    try {
+      guard.write(encodeConnect({
+        version: o.version,
+        clientId: `mqttsec-sniff-${randomBytes(6).toString('hex')}`,
+        keepalive: keepaliveS,
+        ...(o.credentials?.username ? { username: o.credentials.username, password: o.credentials.password } : {}),
+        ...(v5 ? { maximumPacketSize: o.maxPacketBytes } : {}),
+      }));
+    } catch (err) {
+      end((err as Error).message);
+    }
+  };
+  if (o.requireTrustedTls && o.transport !== 'tls') {
+    queueMicrotask(() => end('login not sent: plain TCP would carry the password in clear text'));
+  } else if (trustFirst) {
+    raw.once('secureConnect', () => {
+      const problem = trustProblem(raw as tls.TLSSocket);
+      if (problem === null) sendConnect();
+      else end(`login not sent: the broker's certificate is not trusted (${problem})`);
+    });
+  } else {
+    sendConnect();
   }
 
   const session: Session = {
