@@ -7,7 +7,8 @@
 // anyway) they are silently skipped and not counted.
 
 import { promises as dns } from 'node:dns';
-import { formatIPv4, formatIPv6Groups, isV6Key, parseAddress, V6_BASE } from './targets/address';
+import { isIP } from 'node:net';
+import { formatIPv4, formatIPv6Groups, formatKey, isV6Key, parseAddress, V6_BASE } from './targets/address';
 import { formatCount, targetError } from './targets/errors';
 import { assignOwners, intervalsSize, mergeIntervals, subtractIntervals, type Interval } from './targets/intervals';
 import { MAX_INPUT_CHARS, parseSpec, tokenize, type ParsedSpec } from './targets/parse';
@@ -230,3 +231,32 @@ function* ipv6Hosts(start: bigint, end: bigint): Generator<string> {
   }
 }
 
+
+/** Where a node may connect for one host it was handed directly (not through planTargets). */
+export interface ScopedHost {
+  /** The address to connect to: the host itself when it is an address, else its first resolved one. */
+  address: string;
+  /** The host name when one was given: the TLS server name to ask for and to check. */
+  servername?: string;
+}
+
+/**
+ * The expander's scope policy for one host handed straight to a node (the probe, the TLS
+ * inspector, the sniffer): an address is checked as it is; a name is resolved first and every
+ * address it resolves to must be in scope. Connect to the returned address (never resolve the
+ * name again: DNS could answer differently the second time).
+ * Throws TargetError (code 'scope', 'resolve' or 'syntax') naming the host.
+ */
+export async function scopedHost(host: string, opts: Pick<TargetOptions, 'allowPublic' | 'resolve'> = {}): Promise<ScopedHost> {
+  if (isIP(host)) {
+    // The fast path for every target of an expander batch: one interval check, no planning.
+    const { key } = parseAddress(host, host);
+    checkScope(host, [{ start: key, end: key }], opts.allowPublic === true);
+    return { address: host };
+  }
+  const specs = parseInput(host);
+  if (specs.length !== 1 || specs[0].hostname === undefined) throw targetError('syntax', host, 'expected one address or host name');
+  await resolveHostnames(specs, opts.resolve ?? defaultResolve);
+  checkScope(host, specs[0].intervals, opts.allowPublic === true);
+  return { address: formatKey(specs[0].intervals[0].start), servername: host };
+}
