@@ -4,7 +4,8 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { assessTargets, emptyClassificationCounts } from '../lib/assess';
 import { newScanId } from '../lib/scan';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
-import { parsePorts } from '../lib/targets';
+import type { CredentialSafety } from '../lib/credentials';
+import { parsePorts, scopedHost } from '../lib/targets';
 import { TargetFeed } from '../lib/target-feed';
 import { sweepThreadsFor } from '../lib/sweep-shards';
 import * as pace from './shared/scan-pace';
@@ -12,7 +13,7 @@ import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary
 import { intIn, tlsOptions } from './shared/config';
 import { limiter } from './shared/limit';
 import { onInput, throttle, type Send } from './shared/handler';
-import { credentialsFor, depositCredentials, takeCredentials } from './shared/secret-vault';
+import { credentialsFor, depositLogin, safetyFor, type MessageLogin } from './shared/secret-vault';
 import { singleTarget } from './shared/single-target';
 import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
 
@@ -27,6 +28,18 @@ interface ProbeDef extends NodeDef {
   tlsPorts: string;
   emitUnreachable: boolean;
   tryDefaults?: boolean;
+  /** Also send the login over plain TCP or TLS whose certificate is not trusted (lib/credentials). */
+  sendCredentialsPlaintext?: boolean;
+  /** Connect to addresses outside loopback and the private ranges (the expander's scope policy). */
+  allowPublic?: boolean;
+}
+
+/** How one job logs in and where its single target really is. */
+interface JobLogin {
+  credentials: Credentials | null;
+  safety: CredentialSafety;
+  /** A single target given by name: the TLS server name, and the name to report. */
+  servername?: string;
 }
 
 interface ScanState {
@@ -73,6 +86,8 @@ export = function (RED: NodeAPI) {
       tlsPorts: config.tlsPorts ? parsePorts(config.tlsPorts) : DEFAULT_TLS_PORTS,
       tryDefaults: !!config.tryDefaults,
     };
+    const allowPublic = !!config.allowPublic;
+    const sendPlaintext = !!config.sendCredentialsPlaintext;
     const scans = new Map<string, ScanState>();
     let controller = new AbortController();
     const inFlight = new Set<Promise<void>>();
@@ -83,9 +98,10 @@ export = function (RED: NodeAPI) {
       if (current) node.status({ fill: 'blue', shape: 'dot', text: t('status.probing', { done: current.swept, total: current.total, open: current.open }) });
     });
 
-    onInput(node, async (msg, send) => {
+    // The login (msg.credentials, msg.sendCredentialsPlaintext) was taken out of msg before this runs.
+    onInput(node, async (msg, send, login) => {
       if (msg.cancel === true || msg.payload === 'cancel') return cancelAll(send);
-      const job = toJob(msg);
+      const job = await toJob(msg, login);
       const run = feedBatch(job, controller.signal, send);
       const tracked = run.catch(() => undefined);
       inFlight.add(tracked);
@@ -98,7 +114,7 @@ export = function (RED: NodeAPI) {
 
     /** The batch joins the scan's running sweep, so all batches of a scan are one continuous
      *  sweep (no draining at every batch boundary); or it starts the scan's next sweep. */
-    function feedBatch(job: ReturnType<typeof toJob>, signal: AbortSignal, send: Send): Promise<void> {
+    function feedBatch(job: Awaited<ReturnType<typeof toJob>>, signal: AbortSignal, send: Send): Promise<void> {
       const s = job.state;
       s.received++;
       const last = s.received >= s.batches;
@@ -110,28 +126,38 @@ export = function (RED: NodeAPI) {
       feed.push(job.targets);
       if (last) feed.close();
       s.feed = feed;
-      const run = s.runs.then(() => scanSlot(() => runFeed(s, feed, job.emitAll, job.credentials, signal, send)));
+      const run = s.runs.then(() => scanSlot(() => runFeed(s, feed, job.emitAll, job.login, signal, send)));
       s.runs = run.catch(() => undefined);
       return run;
     }
 
-    function toJob(msg: NodeMessageInFlow) {
-      const direct = takeCredentials(msg as Record<string, unknown>);
+    /** The targets of one message, in scope (lib/targets scopedHost), and how to log in. Throws
+     *  for a bad payload or a target outside the scope policy, naming it. */
+    async function toJob(msg: NodeMessageInFlow, login: MessageLogin) {
       const scanMeta = msg.scan as { id?: string; total?: number; batches?: number } | undefined;
+      const optIn = sendPlaintext || login.sendCredentialsPlaintext;
       if (scanMeta && typeof scanMeta.id === 'string' && Array.isArray(msg.payload)) {
         const targets = (msg.payload as unknown[]).map((x) => singleTarget(x));
         if (targets.some((x) => x === null)) throw new Error(BAD_BATCH);
+        const inScope = await Promise.all((targets as Target[]).map(async (x) => ({ host: (await scopedHost(x.host, { allowPublic })).address, port: x.port })));
         const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg);
-        // Nodes downstream (the sniffer) log in with the same credentials, found by scan id.
-        if (direct) depositCredentials(scanMeta.id, direct);
-        return { state, targets: targets as Target[], emitAll: !!config.emitUnreachable, credentials: direct ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null };
+        // Nodes downstream (the sniffer) log in with the same credentials and rule, found by scan id.
+        depositLogin(scanMeta.id, { credentials: login.credentials, sendCredentialsPlaintext: optIn });
+        const jobLogin: JobLogin = { credentials: login.credentials ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null, safety: safetyFor(scanMeta.id) };
+        return { state, targets: inScope, emitAll: !!config.emitUnreachable, login: jobLogin };
       }
       const single = singleTarget(msg.payload);
       if (!single) throw new Error(BAD_INPUT);
+      const scoped = await scopedHost(single.host, { allowPublic });
       const id = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
-      if (direct) depositCredentials(id, direct);
+      depositLogin(id, { credentials: login.credentials, sendCredentialsPlaintext: optIn });
+      const jobLogin: JobLogin = {
+        credentials: login.credentials ?? authNode?.toCredentials() ?? null,
+        safety: optIn ? { sendCredentialsPlaintext: true } : {},
+        ...(scoped.servername ? { servername: scoped.servername } : {}),
+      };
       // Asked about one target directly: answer for it even when it is closed.
-      return { state: scanFor(id, 1, 1, msg), targets: [single], emitAll: true, credentials: direct ?? authNode?.toCredentials() ?? null };
+      return { state: scanFor(id, 1, 1, msg), targets: [{ host: scoped.address, port: single.port }], emitAll: true, login: jobLogin };
     }
 
     function scanFor(id: string, total: number, batches: number, msg: NodeMessageInFlow): ScanState {
@@ -150,7 +176,7 @@ export = function (RED: NodeAPI) {
       return s;
     }
 
-    async function runFeed(s: ScanState, feed: TargetFeed, emitAll: boolean, credentials: Credentials | null, signal: AbortSignal, send: Send) {
+    async function runFeed(s: ScanState, feed: TargetFeed, emitAll: boolean, login: JobLogin, signal: AbortSignal, send: Send) {
       if (s.cancelled || signal.aborted) {
         feed.close();
         return endRun(s, feed, send);
@@ -169,11 +195,13 @@ export = function (RED: NodeAPI) {
           // A big scan sweeps on one thread per core, as the CLI does.
           sweepThreads: sweepThreadsFor(s.total),
           scanId: s.id,
-          credentials,
-          tls,
+          credentials: login.credentials,
+          ...login.safety,
+          // A target given by name is connected to by its checked address, with the name for TLS.
+          tls: login.servername ? { ...tls, servername: tls?.servername ?? login.servername } : tls,
           signal,
           includeUnreachable: emitAll,
-          onResult: (r: ScanResult) => send(resultMessage(s, r)),
+          onResult: (r: ScanResult) => send(resultMessage(s, login.servername ? { ...r, host: login.servername } : r)),
           onProgress: (p) => {
             if (p.swept > swept) pace.took(s.id, p.swept - swept);
             s.swept += p.swept - swept;

@@ -3,7 +3,7 @@ import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { planTargets, DEFAULT_MAX_TARGETS, TargetError } from '../lib/targets';
 import { newScanId } from '../lib/scan';
 import { onInput } from './shared/handler';
-import { depositCredentials, takeCredentials } from './shared/secret-vault';
+import { depositLogin } from './shared/secret-vault';
 import { scanRequestFrom } from './shared/scan-request';
 import { room } from './shared/scan-pace';
 import type { I18nVars } from './shared/types';
@@ -39,10 +39,10 @@ export = function (RED: NodeAPI) {
       closing = true;
     });
 
-    onInput(node, async (msg: NodeMessageInFlow, send) => {
+    // The login (msg.credentials, msg.sendCredentialsPlaintext) was taken out of msg before this runs.
+    onInput(node, async (msg: NodeMessageInFlow, send, login) => {
       const request = scanRequestFrom(msg.payload, { targets: config.targets, ports: config.ports, maxTargets });
       const scanId = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
-      const credentials = takeCredentials(msg);
       let plan;
       try {
         plan = await planTargets(request.targets, {
@@ -55,7 +55,7 @@ export = function (RED: NodeAPI) {
         node.status({ fill: 'red', shape: 'ring', text: t(err instanceof TargetError ? 'status.invalid' : 'status.failed') });
         throw err;
       }
-      if (credentials) depositCredentials(scanId, credentials);
+      depositLogin(scanId, login);
       const batches = Math.ceil(plan.count / batchSize);
       const it = plan.batches(batchSize);
       let sent = 0;

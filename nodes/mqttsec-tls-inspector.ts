@@ -4,6 +4,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { DEFAULT_TLS_TIMEOUT_MS, inspectTls, type InspectTlsOptions } from '../lib/tls';
 import type { ScanResult } from '../lib/types';
+import { scopedHost, type ScopedHost } from '../lib/targets';
 import { intIn, tlsOptions } from './shared/config';
 import { onInput } from './shared/handler';
 import type { I18nVars, TlsConfigNode } from './shared/types';
@@ -13,6 +14,8 @@ interface InspectorDef extends NodeDef {
   timeout: string | number;
   checkVersions: boolean;
   checkCiphers: boolean;
+  /** Connect to addresses outside loopback and the private ranges (the expander's scope policy). */
+  allowPublic?: boolean;
 }
 
 /** Inspections at once; each opens up to ten short connections to its broker. */
@@ -54,18 +57,21 @@ export = function (RED: NodeAPI) {
         node.status({ fill: 'grey', shape: 'ring', text: t('status.skipped', { target }) });
         return send(msg);
       }
-      const job = inspect(result, target, () => send(msg));
+      // The expander's scope policy, after name resolution; throws naming the host.
+      const scoped = await scopedHost(result.host, { allowPublic: !!config.allowPublic });
+      const job = inspect(result, scoped, target, () => send(msg));
       jobs.set(job, msg.scanId);
       await job.finally(() => jobs.delete(job));
     });
 
-    async function inspect(result: ScanResult, target: string, sendOn: () => void): Promise<void> {
+    async function inspect(result: ScanResult, scoped: ScopedHost, target: string, sendOn: () => void): Promise<void> {
       const signal = controller.signal;
       await acquire();
       try {
         if (signal.aborted) return;
         node.status({ fill: 'blue', shape: 'dot', text: t('status.inspecting', { target, count: running }) });
-        const info = await inspectTls({ host: result.host, port: result.port }, { ...settings, signal });
+        const servername = settings.servername ?? scoped.servername;
+        const info = await inspectTls({ host: scoped.address, port: result.port }, { ...settings, ...(servername ? { servername } : {}), signal });
         if (signal.aborted) return; // the flow is closing: nothing more is sent
         result.tls = info;
         node.status(info.error

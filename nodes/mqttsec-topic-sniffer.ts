@@ -4,10 +4,11 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
+import { scopedHost } from '../lib/targets';
 import { numberIn, tlsOptions } from './shared/config';
 import { limiter } from './shared/limit';
 import { onInput, type Send } from './shared/handler';
-import { credentialsFor, takeCredentials } from './shared/secret-vault';
+import { credentialsFor, safetyFor } from './shared/secret-vault';
 import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
 
 interface SnifferDef extends NodeDef {
@@ -20,6 +21,10 @@ interface SnifferDef extends NodeDef {
   concurrency: string | number;
   writeTest: boolean;
   live: boolean;
+  /** Also log in over plain TCP or TLS whose certificate is not trusted (lib/credentials). */
+  sendCredentialsPlaintext?: boolean;
+  /** Connect to addresses outside loopback and the private ranges (the expander's scope policy). */
+  allowPublic?: boolean;
 }
 
 interface Active {
@@ -41,6 +46,7 @@ export = function (RED: NodeAPI) {
     const authNode = config.auth ? (RED.nodes.getNode(config.auth) as CredentialsNode | null) : null;
     const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
     const live = !!config.live;
+    const sendPlaintext = !!config.sendCredentialsPlaintext;
     const settings: Partial<SniffOptions> = {
       listenMs: Math.round(numberIn(config.listen, 5, 0.1, 600) * 1000),
       subscriptions: parseSubscriptions(config.subscriptions),
@@ -55,7 +61,7 @@ export = function (RED: NodeAPI) {
     const byScan = new Map<string, Set<Promise<unknown>>>();
     let ticker: NodeJS.Timeout | null = null;
 
-    onInput(node, async (msg, send) => {
+    onInput(node, async (msg, send, login) => {
       const scanId = typeof msg.scanId === 'string' ? msg.scanId : undefined;
       if (msg.complete === true) {
         await Promise.allSettled([...(scanId ? byScan.get(scanId) ?? [] : running)]);
@@ -67,9 +73,10 @@ export = function (RED: NodeAPI) {
         controller = new AbortController();
         return;
       }
-      const direct = takeCredentials(msg as Record<string, unknown>); // never pass a password on
       const result = asScanResult(msg.payload);
-      const plan = sniffPlanFor(result, direct ?? credentialsFor(scanId) ?? authNode?.toCredentials() ?? null);
+      // The same credential rule as the probe's (lib/credentials), with the scan's opt-in.
+      const safety = { sendCredentialsPlaintext: sendPlaintext || login.sendCredentialsPlaintext || !!safetyFor(scanId).sendCredentialsPlaintext };
+      const plan = sniffPlanFor(result, login.credentials ?? credentialsFor(scanId) ?? authNode?.toCredentials() ?? null, safety);
       if (!plan.options) {
         msg.payload = { ...result, topics: null };
         msg.sniffer = { skipped: plan.reason };
@@ -77,8 +84,12 @@ export = function (RED: NodeAPI) {
         send(live ? [msg, null] : msg);
         return;
       }
+      // The expander's scope policy, after name resolution; throws naming the host.
+      const scoped = await scopedHost(plan.target.host, { allowPublic: !!config.allowPublic });
+      const target = { host: scoped.address, port: plan.target.port };
+      const tlsFor = scoped.servername && !tls?.servername ? { ...tls, servername: scoped.servername } : tls;
       const signal = controller.signal; // a cancel also stops results still waiting for a slot
-      const work = slot(() => sniff(result, plan.target, { ...settings, ...perMessage(msg.sniff), ...plan.options, tls: tls ?? plan.options.tls, signal }, send));
+      const work = slot(() => sniff(result, target, { ...settings, ...perMessage(msg.sniff), ...plan.options, tls: tlsFor ?? plan.options.tls, signal }, send));
       track(work, scanId);
       const topics = await work;
       msg.payload = withTopics(result, topics);
