@@ -34,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     versions: opts.versions,
     credentials,
     tryDefaults: opts.tryDefaults,
+    sendCredentialsPlaintext: opts.sendCredentialsPlaintext,
     tls,
     listenMs: opts.listenMs,
     sniff: opts.sniff,

@@ -14,6 +14,11 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
   --password-env VAR     read the password from environment variable VAR
   --password-stdin       read the password from the first line of standard input
   --try-defaults         also try well-known default logins (admin/admin, guest/guest, ...)
+  --send-credentials-plaintext
+                         also send your login over plain TCP and to TLS brokers whose
+                         certificate is not trusted (off: anyone on the path, or a rogue
+                         broker, could read the password). Your login never goes to a broker
+                         that accepts a made-up login.
   --timeout MS           connect and CONNACK timeout per attempt (default 2000)
   --concurrency N        parallel TCP connects while sweeping (default 1024)
   --probe-concurrency N  open ports set up at once, at most (default 64; starts at 4 and
@@ -48,6 +53,7 @@ export interface CliOptions {
   passwordEnv?: string;
   passwordStdin: boolean;
   tryDefaults: boolean;
+  sendCredentialsPlaintext: boolean;
   timeoutMs?: number;
   concurrency?: number;
   probeConcurrency?: number;
@@ -84,6 +90,7 @@ export function parseCli(argv: string[]): CliOptions {
         'password-env': { type: 'string' },
         'password-stdin': { type: 'boolean', default: false },
         'try-defaults': { type: 'boolean', default: false },
+        'send-credentials-plaintext': { type: 'boolean', default: false },
         timeout: { type: 'string' },
         concurrency: { type: 'string' },
         'probe-concurrency': { type: 'string' },
@@ -111,7 +118,7 @@ export function parseCli(argv: string[]): CliOptions {
   }
   const v = parsed.values;
   if (v.help) {
-    return { target: '', transport: 'auto', allowPublic: false, all: false, json: false, passwordStdin: false, tryDefaults: false, sniff: false, inspectTls: false, writeTest: false, help: true };
+    return { target: '', transport: 'auto', allowPublic: false, all: false, json: false, passwordStdin: false, tryDefaults: false, sendCredentialsPlaintext: false, sniff: false, inspectTls: false, writeTest: false, help: true };
   }
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('--target is required (e.g. --target 127.0.0.1)');
   const transport = v.transport as string;
@@ -126,6 +133,7 @@ export function parseCli(argv: string[]): CliOptions {
     passwordEnv: v['password-env'],
     passwordStdin: !!v['password-stdin'],
     tryDefaults: !!v['try-defaults'],
+    sendCredentialsPlaintext: !!v['send-credentials-plaintext'],
     timeoutMs: intOption('--timeout', v.timeout, 1, 600_000),
     concurrency: intOption('--concurrency', v.concurrency, 1, 65_536),
     probeConcurrency: intOption('--probe-concurrency', v['probe-concurrency'], 1, 4096),
