@@ -82,7 +82,7 @@ describe('cli: against real brokers', function () {
     const closed = await closedPort();
     const password = secure.users.scanner;
     const r = run(
-      ['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port},${closed}`, '--user', 'scanner', '--password-env', 'LAB_PASS', '--json', '--no-sniff', '--no-tls-inspect'],
+      ['--target', '127.0.0.1', '--ports', `${insecure.port},${secure.port},${closed}`, '--user', 'scanner', '--password-env', 'LAB_PASS', '--tls-ca', secure.caPath!, '--json', '--no-sniff', '--no-tls-inspect'],
       { LAB_PASS: password },
     );
     assert.equal(r.code, 0, r.stderr);
@@ -171,7 +171,7 @@ describe('cli: against real brokers', function () {
 
   it('reads the password from stdin with --password-stdin', () => {
     const password = secure.users.student;
-    const out = spawnSync(process.execPath, [CLI, '--target', '127.0.0.1', '--ports', String(secure.port), '--user', 'student', '--password-stdin', '--json', '--no-sniff'], {
+    const out = spawnSync(process.execPath, [CLI, '--target', '127.0.0.1', '--ports', String(secure.port), '--user', 'student', '--password-stdin', '--tls-ca', secure.caPath!, '--json', '--no-sniff'], {
       input: `${password}\n`,
       encoding: 'utf8',
       timeout: 60_000,

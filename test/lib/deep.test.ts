@@ -1,6 +1,7 @@
 // The stages after the probe, as runScan chains them: listening starts early (while the probe
 // still tries logins) and its outcome must agree with the probe's verdicts.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { runScan } from '../../lib/scan';
 import { requireTool } from '../support/tools';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
@@ -15,7 +16,8 @@ describe('deep stages through runScan', function () {
   after(async () => Promise.all([insecure?.stop(), secure?.stop()]));
 
   const scan = (port: number, credentials?: { username: string; password: string }) =>
-    runScan({ targets: '127.0.0.1', ports: [port], timeoutMs: 1500, listenMs: 300, credentials }).then((o) => o.results[0]);
+    // The broker's CA is given: its certificate is trusted, so the login may go (lib/credentials).
+    runScan({ targets: '127.0.0.1', ports: [port], timeoutMs: 1500, listenMs: 300, credentials, tls: { ca: readFileSync(secure.caPath!) } }).then((o) => o.results[0]);
 
   it('anonymous broker: topics read anonymously, findings added', async () => {
     const r = await scan(insecure.port);
@@ -56,6 +58,7 @@ describe('deep stages through runScan', function () {
       listenMs,
       probeConcurrency: 1,
       credentials: { username: 'scanner', password: secure.users.scanner },
+      tls: { ca: readFileSync(secure.caPath!) },
     });
     assert.deepEqual(out.results.map((r) => r.topics?.listenedMs !== undefined && r.topics.error === null), [true, true], JSON.stringify(out.results.map((r) => r.topics)));
     const wrong = (port: number) => out.results.find((r) => r.port === port)?.auth.wrongCredentials.outcome;

@@ -59,7 +59,8 @@ describe('probe: real Mosquitto brokers from brokers/', function () {
 
   it('secure broker with the right login: given credentials accepted, open_or_auth_ok', async () => {
     const password = secure.users.scanner;
-    const r = await scanOne(secure.port, { credentials: { username: 'scanner', password }, tlsPorts: [secure.port] });
+    // The broker's CA is given, so its certificate is trusted and the login may go (lib/credentials).
+    const r = await scanOne(secure.port, { credentials: { username: 'scanner', password }, tlsPorts: [secure.port], tls: { ca: readFileSync(secure.caPath!) } });
     assert.equal(r.transport, 'tls');
     assert.equal(r.auth.anonymous.outcome, 'rejected');
     assert.equal(r.auth.wrongCredentials.outcome, 'rejected');
@@ -71,7 +72,7 @@ describe('probe: real Mosquitto brokers from brokers/', function () {
   });
 
   it('secure broker with a wrong password: given credentials rejected', async () => {
-    const r = await scanOne(secure.port, { credentials: { username: 'scanner', password: 'not-the-password' } });
+    const r = await scanOne(secure.port, { credentials: { username: 'scanner', password: 'not-the-password' }, tls: { ca: readFileSync(secure.caPath!) } });
     assert.equal(r.auth.givenCredentials.outcome, 'rejected');
     assert.equal(r.classification, 'not_authorized');
   });
@@ -139,7 +140,8 @@ describe('probe: an MQTT 3.1.1-only broker (aedes) with an authenticate hook', (
   after(async () => broker?.stop());
 
   it('falls back from MQTT 5 and reports 3.1.1 codes: anonymous 5, wrong 4, given 0', async () => {
-    const r = await scanOne(broker.port, { credentials: { username: 'lab', password: 's3cret-lab' } });
+    // Plain TCP: the login goes only with the explicit opt-in (lib/credentials).
+    const r = await scanOne(broker.port, { credentials: { username: 'lab', password: 's3cret-lab' }, sendCredentialsPlaintext: true });
     assert.equal(r.transport, 'tcp');
     assert.equal(r.mqtt.versions['3.1.1'], 'supported');
     assert.notEqual(r.mqtt.versions['5.0'], 'supported');

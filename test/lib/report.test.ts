@@ -263,7 +263,7 @@ describe('report: no password, from a real scan', function () {
 
   it('the password given for the scan is in no report format', async () => {
     const password = secure.users.student;
-    const { results, summary } = await runScan({ targets: '127.0.0.1', ports: [secure.port], timeoutMs: 2000, credentials: { username: 'student', password } });
+    const { results, summary } = await runScan({ targets: '127.0.0.1', ports: [secure.port], timeoutMs: 2000, credentials: { username: 'student', password }, tls: { ca: readFileSync(secure.caPath!) } });
     assert.equal(results[0].auth.givenCredentials.outcome, 'accepted');
     // A sniffed payload that leaked a device password is withheld too.
     const leaked: ScanResult = { ...results[0], topics: topics({ items: [{ topic: 'dev/cfg', messages: 1, retained: false, sample: `{"pass":"${password}"}`, sensitive: ['credential'] }] }) };

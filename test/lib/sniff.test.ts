@@ -131,8 +131,18 @@ describe('sniff: samples, secrets and sensors', () => {
       ({ ...base, ...extra, auth: { ...base.auth, ...auth } });
     const anon = sniffPlanFor(base, creds);
     assert.deepEqual(anon.options, { transport: 'tcp', version: '5.0', credentials: null });
-    const given = sniffPlanFor(withAuth({ anonymous: rejected, givenCredentials: { outcome: 'accepted', version: '3.1.1' } }, { transport: 'tls' }), creds);
-    assert.deepEqual(given.options, { transport: 'tls', version: '3.1.1', credentials: creds });
+    const loginOnly = { anonymous: rejected, wrongCredentials: rejected, givenCredentials: { outcome: 'accepted' as const, version: '3.1.1' as const } };
+    const given = sniffPlanFor(withAuth(loginOnly, { transport: 'tls' }), creds);
+    // Over TLS the login goes only on a connection whose certificate the policy trusts.
+    assert.deepEqual(given.options, { transport: 'tls', version: '3.1.1', credentials: creds, requireTrustedTls: true });
+    // The credential rule (lib/credentials) holds for the sniffer too.
+    assert.match(sniffPlanFor(withAuth({ ...loginOnly, wrongCredentials: { outcome: 'accepted' } }, { transport: 'tls' }), creds).reason!, /accepted a random made-up login/);
+    assert.match(sniffPlanFor(withAuth({ ...loginOnly, wrongCredentials: { outcome: 'error' } }, { transport: 'tls' }), creds).reason!, /no clear answer/);
+    assert.match(sniffPlanFor(withAuth(loginOnly, { transport: 'tcp' }), creds).reason!, /clear text/);
+    assert.deepEqual(sniffPlanFor(withAuth(loginOnly, { transport: 'tcp' }), creds, { sendCredentialsPlaintext: true }).options,
+      { transport: 'tcp', version: '3.1.1', credentials: creds, requireTrustedTls: false });
+    assert.match(sniffPlanFor(withAuth({ anonymous: rejected, wrongCredentials: rejected, givenCredentials: { outcome: 'not_tested', withheld: 'plaintext_transport', detail: 'login not sent: plain TCP would carry the password in clear text' } }), creds).reason!,
+      /anonymous clients are refused and the given login not sent: plain TCP/);
     assert.match(sniffPlanFor(withAuth({ anonymous: rejected, givenCredentials: { outcome: 'accepted' } }), null).reason!, /no longer available/);
     assert.match(sniffPlanFor(withAuth({ anonymous: rejected, givenCredentials: rejected }, { classification: 'not_authorized' }), creds).reason!, /not_authorized/);
     assert.match(sniffPlanFor({ ...base, classification: 'not_mqtt', transport: null }, creds).reason!, /not_mqtt/);
@@ -303,11 +313,11 @@ describe('sniff: real brokers', function () {
   it('plans from real probe results: anonymous on the insecure broker, the given login on the secure one', async () => {
     const creds = { username: 'scanner', password: secure.users.scanner };
     const result = async (port: number, credentials: typeof creds | null): Promise<ScanResult> =>
-      ({ ...(await probeBroker({ host: LOCAL, port }, { credentials })), scanId: 'x', host: LOCAL, port, reachability: 'open', error: null });
+      ({ ...(await probeBroker({ host: LOCAL, port }, { credentials, tls: { ca: require('node:fs').readFileSync(secure.caPath!) } })), scanId: 'x', host: LOCAL, port, reachability: 'open', error: null });
     const a = sniffPlanFor(await result(insecure.port, null), null);
     assert.deepEqual(a.options, { transport: 'tcp', version: '5.0', credentials: null });
     const b = sniffPlanFor(await result(secure.port, creds), creds);
-    assert.deepEqual(b.options, { transport: 'tls', version: '5.0', credentials: creds });
+    assert.deepEqual(b.options, { transport: 'tls', version: '5.0', credentials: creds, requireTrustedTls: true });
     assert.equal(sniffPlanFor(await result(secure.port, null), null).options, null);
   });
 

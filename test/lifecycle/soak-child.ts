@@ -20,7 +20,7 @@ async function main() {
   const plain = await startAedes();
   const secure = await startAedes({ tls: { cert: cert.certPem, key: cert.keyPem }, authenticate: (u, p) => u === 'lab' && p === 'lab-pass' });
   const scan = (signal?: AbortSignal) =>
-    runScan({ targets: '127.0.0.1', ports: [plain.port, secure.port], timeoutMs: 1000, listenMs: 20, credentials: { username: 'lab', password: 'lab-pass' }, signal });
+    runScan({ targets: '127.0.0.1', ports: [plain.port, secure.port], timeoutMs: 1000, listenMs: 20, credentials: { username: 'lab', password: 'lab-pass' }, tls: { ca: ca.certPem }, signal });
 
   // Warm up: first scans load modules and fill caches that are not leaks.
   for (let i = 0; i < 5; i++) await scan();

@@ -29,6 +29,8 @@ function inTab(nodes: FlowNode[]): FlowNode[] {
 describe('nodes: target expander + broker probe in Node-RED', function () {
   let insecure: MosquittoBroker;
   let secure: MosquittoBroker;
+  /** Node-RED's own tls-config node holding the test broker's CA file. */
+  const labCa = (): FlowNode => ({ id: 'labca', type: 'tls-config', z: 'flow1', cert: '', key: '', ca: secure.caPath!, verifyservercert: false });
   const fixtures: Fixture[] = [];
 
   before(async function () {
@@ -168,8 +170,9 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
 
   it('tests the credentials of its config node; the password leaves in no message', async () => {
     const password = secure.users.student;
-    const flow = scanFlow({ ports: String(secure.port) }, { auth: 'creds' });
-    flow.push({ id: 'creds', type: 'mqttsec-credentials', name: 'lab', z: 'flow1' });
+    // A TLS config with the broker's CA: its certificate is trusted, so the login may go (lib/credentials).
+    const flow = scanFlow({ ports: String(secure.port) }, { auth: 'creds', tls: 'labca' });
+    flow.push({ id: 'creds', type: 'mqttsec-credentials', name: 'lab', z: 'flow1' }, labCa());
     await load(ALL, flow, { creds: { username: 'student', password } });
     const done = collect('out', isComplete);
     helper.getNode('exp').receive({ payload: Date.now() });
@@ -183,8 +186,9 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
   it('takes msg.credentials at the expander, out of every message, and still uses them', async () => {
     const password = secure.users.esp32;
     await load(ALL, [
-      ...scanFlow({ ports: String(secure.port), wires: [['probe', 'batches']] }),
+      ...scanFlow({ ports: String(secure.port), wires: [['probe', 'batches']] }, { tls: 'labca' }),
       { id: 'batches', type: 'helper', z: 'flow1' },
+      labCa(),
     ]);
     const batches = collect('batches', (m) => m.length === 1);
     const done = collect('out', isComplete);

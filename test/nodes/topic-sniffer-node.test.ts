@@ -162,8 +162,10 @@ describe('nodes: topic sniffer in Node-RED', function () {
     const password = secure.users.scanner;
     const all: Msg[] = [];
     // 1) a credentials config node on both probe and sniffer
-    const f = flow({ auth: 'creds', live: true }, { auth: 'creds' });
-    f.push({ id: 'creds', type: 'mqttsec-credentials', name: 'scanner', z: 'flow1' });
+    // A TLS config with the broker's CA on both nodes: the certificate is trusted, so the login may go.
+    const labCa: FlowNode = { id: 'labca', type: 'tls-config', z: 'flow1', cert: '', key: '', ca: secure.caPath!, verifyservercert: false };
+    const f = flow({ auth: 'creds', live: true, tls: 'labca' }, { auth: 'creds', tls: 'labca' });
+    f.push({ id: 'creds', type: 'mqttsec-credentials', name: 'scanner', z: 'flow1' }, labCa);
     await load(ALL, f, { creds: { username: 'scanner', password } });
     helper.getNode('live').on('input', (m: Msg) => all.push(m));
     let done = collect('out', isComplete);
@@ -176,8 +178,8 @@ describe('nodes: topic sniffer in Node-RED', function () {
     await helper.unload();
 
     // 2) no config node: the scan's credentials, kept in memory under its id
-    vault.depositCredentials('scan-with-login', { username: 'scanner', password });
-    await load(ALL, flow());
+    vault.depositLogin('scan-with-login', { credentials: { username: 'scanner', password }, sendCredentialsPlaintext: false });
+    await load(ALL, [...flow({ tls: 'labca' }, { tls: 'labca' }), labCa]);
     done = collect('out', isComplete);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${secure.port}`, scanId: 'scan-with-login', credentials: { username: 'scanner', password } });
     msgs = await done;
