@@ -17,9 +17,13 @@ export function reportBaseName(scanId: string | null | undefined, at: Date): str
   return `mqtt-scan-${id}-${time}`;
 }
 
-/** Writes every file or none; returns the final paths in the order given. */
+/**
+ * Writes every file or none; returns the final paths in the order given. Reports name brokers,
+ * topics and findings: the files are readable by their owner only (0600), and a directory this
+ * creates is 0700 (an existing one keeps its mode: it is the user's).
+ */
 export async function writeFilesAtomically(dir: string, files: ReportFile[]): Promise<string[]> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
   const temps: string[] = [];
   const done: string[] = [];
   try {
@@ -27,7 +31,7 @@ export async function writeFilesAtomically(dir: string, files: ReportFile[]): Pr
       if (f.name !== f.name.replace(/[/\\]/g, '') || f.name.startsWith('.')) throw new Error(`bad report file name "${f.name}"`);
       const temp = join(dir, `.${f.name}.${randomBytes(6).toString('hex')}.tmp`);
       temps.push(temp);
-      const handle = await open(temp, 'wx', 0o644);
+      const handle = await open(temp, 'wx', 0o600);
       try {
         await handle.writeFile(f.data);
         await handle.sync();

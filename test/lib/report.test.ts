@@ -2,7 +2,7 @@
 // hostile topic names, atomic writes, and no password anywhere.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -170,6 +170,13 @@ describe('report: files', () => {
     await assert.rejects(writeFilesAtomically(dir, [{ name: 'b.csv', data: 'csv' }, { name: 'b.json', data: '{}' }]), /EISDIR|ENOTEMPTY|EEXIST|ENOTDIR/);
     assert.deepEqual(readdirSync(dir), ['b.json'], 'no temp file, no b.csv');
     assert.deepEqual(readdirSync(join(dir, 'b.json')), ['keep']);
+  });
+
+  it('report files are readable by their owner only, in a 0700 directory it creates', async () => {
+    const sub = join(dir, 'fresh', 'reports');
+    const [path] = await writeFilesAtomically(sub, [{ name: 'c.json', data: '{}' }]);
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+    assert.equal(statSync(sub).mode & 0o777, 0o700);
   });
 
   it('formats are checked', () => {
