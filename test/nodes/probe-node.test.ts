@@ -168,6 +168,20 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
     assert.match((msg.error as { message: string }).message, /"8\.8\.8\.8".*allowPublic/);
   });
 
+  it('a message that fails (wrong payload type) reaches a Catch node without its login', async () => {
+    const password = 'catch-node-must-not-see-this';
+    await load(ALL, scanFlow());
+    const caught = collect('caught', (m) => m.length === 2);
+    helper.getNode('exp').receive({ payload: { targets: 42 }, credentials: { username: 'u', password }, sendCredentialsPlaintext: true });
+    helper.getNode('probe').receive({ payload: 12345, creds: { user: 'u', pass: password } });
+    const msgs = await caught;
+    const errors = msgs.map((m) => (m.error as { message: string }).message).join('\n');
+    assert.match(errors, /"targets": must be a string/);
+    assert.match(errors, /expected a batch from the target expander/);
+    assert.ok(!JSON.stringify(msgs).includes(password), 'the password reached a Catch node');
+    assert.ok(msgs.every((m) => m.credentials === undefined && m.creds === undefined && m.sendCredentialsPlaintext === undefined));
+  });
+
   it('tests the credentials of its config node; the password leaves in no message', async () => {
     const password = secure.users.student;
     // A TLS config with the broker's CA: its certificate is trusted, so the login may go (lib/credentials).
