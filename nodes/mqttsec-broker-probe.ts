@@ -5,7 +5,8 @@ import { assessTargets, emptyClassificationCounts } from '../lib/assess';
 import { newScanId } from '../lib/scan';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import type { CredentialSafety } from '../lib/credentials';
-import { parsePorts, scopedHost } from '../lib/targets';
+import { checkAddressScope, parsePorts, scopedHost } from '../lib/targets';
+import { isIP } from 'node:net';
 import { TargetFeed } from '../lib/target-feed';
 import { sweepThreadsFor } from '../lib/sweep-shards';
 import * as pace from './shared/scan-pace';
@@ -139,7 +140,16 @@ export = function (RED: NodeAPI) {
       if (scanMeta && typeof scanMeta.id === 'string' && Array.isArray(msg.payload)) {
         const targets = (msg.payload as unknown[]).map((x) => singleTarget(x));
         if (targets.some((x) => x === null)) throw new Error(BAD_BATCH);
-        const inScope = await Promise.all((targets as Target[]).map(async (x) => ({ host: (await scopedHost(x.host, { allowPublic })).address, port: x.port })));
+        // Addresses (all an expander sends) are checked on the spot; a name is resolved first.
+        // A batch is host-major (every port of a host in a row): a host is checked once.
+        const inScope: Target[] = [];
+        let last = null as { host: string; address: string } | null;
+        for (const x of targets as Target[]) {
+          if (last?.host !== x.host) {
+            last = { host: x.host, address: isIP(x.host) ? checkAddressScope(x.host, allowPublic) : (await scopedHost(x.host, { allowPublic })).address };
+          }
+          inScope.push(last.address === x.host ? x : { host: last.address, port: x.port });
+        }
         const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg);
         // Nodes downstream (the sniffer) log in with the same credentials and rule, found by scan id.
         depositLogin(scanMeta.id, { credentials: login.credentials, sendCredentialsPlaintext: optIn });

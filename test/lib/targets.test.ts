@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import {
   DEFAULT_MAX_TARGETS,
   DEFAULT_PORTS,
+  checkAddressScope,
   describeScope,
   parsePorts,
   planTargets,
+  scopedHost,
   TargetError,
   type TargetOptions,
   type TargetPlan,
@@ -605,5 +607,43 @@ describe('lib/targets', () => {
       assert.equal(plan.hostCount, 65_536);
       assert.deepEqual(plan.specs.length, 256);
     });
+  });
+});
+
+describe('targets: the scope check of one address (checkAddressScope, scopedHost) agrees with planTargets', () => {
+  // Every edge of every range in the scope tables, and a step inside each.
+  const edges = [
+    '0.0.0.0', '0.255.255.255', '1.0.0.0', '9.255.255.255', '10.0.0.0', '10.255.255.255', '11.0.0.0',
+    '100.63.255.255', '100.64.0.0', '100.127.255.255', '100.128.0.0', '126.255.255.255', '127.0.0.0', '127.255.255.255',
+    '128.0.0.0', '169.253.255.255', '169.254.0.0', '169.254.255.255', '169.255.0.0', '172.15.255.255', '172.16.0.0',
+    '172.31.255.255', '172.32.0.0', '192.167.255.255', '192.168.0.0', '192.168.255.255', '192.169.0.0',
+    '223.255.255.255', '224.0.0.0', '239.255.255.255', '240.0.0.0', '255.255.255.254', '255.255.255.255',
+    '::', '::1', '::2', 'fe80::', 'febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'fec0::', 'fc00::', 'fdff::1', 'fe00::',
+    'ff00::', '2001:db8::1', '::ffff:10.0.0.1', '::ffff:8.8.8.8',
+  ];
+  const verdict = async (f: () => unknown) => {
+    try {
+      await f();
+      return 'ok';
+    } catch (err) {
+      return (err as TargetError).code;
+    }
+  };
+  for (const allowPublic of [false, true]) {
+    it(`same verdict for ${edges.length} edge addresses${allowPublic ? ' with allowPublic' : ''}`, async () => {
+      for (const address of edges) {
+        const planned = await verdict(() => planTargets(address, { ports: '1883', allowPublic }));
+        assert.equal(await verdict(() => checkAddressScope(address, allowPublic)), planned, address);
+        assert.equal(await verdict(() => scopedHost(address, { allowPublic })), planned, address);
+      }
+    });
+  }
+
+  it('a host name is resolved first, every address it resolves to must be in scope, and the first is the one to connect to', async () => {
+    const resolve = async (name: string) => (name === 'lab.test' ? ['127.0.0.7', '::1'] : name === 'mixed.test' ? ['127.0.0.1', '8.8.8.8'] : []);
+    assert.deepEqual(await scopedHost('lab.test', { resolve }), { address: '127.0.0.7', servername: 'lab.test' });
+    await assert.rejects(scopedHost('mixed.test', { resolve }), /"mixed\.test".*8\.8\.8\.8.*allowPublic/);
+    await assert.rejects(scopedHost('nothing.test', { resolve }), /"nothing\.test".*no address/);
+    await assert.rejects(scopedHost('10.0.0.0/8', { resolve }), /"10\.0\.0\.0\/8".*one address or host name/);
   });
 });
