@@ -77,6 +77,13 @@ export async function deep(ctx: BenchContext): Promise<CaseResult> {
       args.push('--tls-ca', farm.caPath);
       used.push('--tls-ca');
     }
+    // The even brokers' plain 1883 listeners demand the login; the scanner withholds it on plain
+    // TCP unless told otherwise (lib/credentials). The farm is ours, on loopback: opt in, so the
+    // workload (a login and a listener on every port, as nmap's script does) stays the same.
+    if (has('--send-credentials-plaintext')) {
+      args.push('--send-credentials-plaintext');
+      used.push('--send-credentials-plaintext');
+    }
     if (inspectFlag) {
       args.push(inspectFlag.flag);
       used.push(inspectFlag.flag);
