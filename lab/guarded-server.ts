@@ -105,23 +105,33 @@ function dropCorsHeaders(res: ServerResponse): void {
   };
 }
 
-/** Counts the body as the parser delivers it; past `cap` bytes answers 413 (unless a response
- *  was already started), discards the rest and closes the connection. */
+/**
+ * Counts the body as the parser delivers it; past `cap` bytes answers 413 (unless a response was
+ * already started), discards the rest and closes the connection. The 413 is written to the socket
+ * itself, not through `res`: the app already has this request, and express answers an unread
+ * request (a 404, say) only once its body ends; had `res` sent the 413, that late answer would
+ * throw ERR_HTTP_HEADERS_SENT outside any handler and stop the lab. Through the socket, what the
+ * app writes later goes to a closed connection and is dropped.
+ */
 function limitBody(req: IncomingMessage, res: ServerResponse, cap: number): void {
   let seen = 0;
   let refused = false;
   const push = req.push.bind(req);
   req.push = (chunk: unknown, encoding?: BufferEncoding) => {
-    if (chunk === null || refused) return refused ? true : push(chunk, encoding);
+    if (refused) return true;
+    if (chunk === null) return push(chunk, encoding);
     seen += (chunk as Buffer).length;
     if (seen <= cap) return push(chunk, encoding);
     refused = true;
-    if (!res.headersSent) {
-      const text = JSON.stringify({ error: 'payload_too_large', message: `the body has more than ${cap} bytes; at most ${cap} are accepted here` });
-      res.writeHead(413, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-store', Connection: 'close' });
-      res.end(text);
+    const socket = req.socket;
+    socket.on('error', () => undefined);
+    if (res.headersSent) {
+      socket.destroy();
+      return true;
     }
-    closeSoon(req);
+    const text = JSON.stringify({ error: 'payload_too_large', message: `the body has more than ${cap} bytes; at most ${cap} are accepted here` });
+    socket.end(`HTTP/1.1 413 Payload Too Large\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`);
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
     return true;
   };
 }
