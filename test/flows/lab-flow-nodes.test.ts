@@ -15,7 +15,7 @@ const TLS = core('network/05-tls.js');
 
 /** One function node of a shipped flow, its outputs wired to helper nodes out0, out1, ... */
 function alone(flow: FlowNode[], id: string): FlowNode[] {
-  const n = { ...flow.find((x) => x.id === id)!, z: 't1' } as FlowNode & { wires: string[][] };
+  const n = { ...flow.find((x) => x.id === id)!, z: 't1' } as unknown as FlowNode & { wires: string[][] };
   const outs = n.wires.map((_, i) => ({ id: `out${i}`, type: 'helper', z: 't1' }));
   return [{ id: 't1', type: 'tab' }, { ...n, wires: outs.map((o) => [o.id]) }, ...outs];
 }
