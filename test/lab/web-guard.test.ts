@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LAB_START, apiKeyFromBanner, startLab, stopLab, type LabProcess } from '../support/lab-process';
 import { freePort } from '../support/ports';
+import { requireTool } from '../support/tools';
 
 interface Answer {
   status: number;
@@ -300,6 +301,46 @@ describe('lab launcher beyond loopback (MQTTSEC_BIND=0.0.0.0, in an empty networ
       });
       const got = JSON.parse(r.stdout.trim().split('\n').pop()!);
       assert.deepEqual(got, { ui: 401, uiWrong: 401, uiClass: 200, flows: 401, apiNoKey: 401, editor: 200, flowsWithToken: 200 }, r.stderr);
+    } finally {
+      await stopLab(lab, { keepUserDir: true });
+    }
+  });
+
+  it('in Chromium the dashboard works with the class login (page and socket) and is refused without it', async function () {
+    const chromium = requireTool(this, 'chromium');
+    const lab = await startLab({ env: { MQTTSEC_BIND: '0.0.0.0' }, userDir, prefix: NETNS });
+    try {
+      const klass = /Dashboard login: +class \/ (\S+)/.exec(lab.output())![1];
+      const script = `
+        const { chromium } = require(${JSON.stringify(require.resolve('playwright-core'))});
+        const { CHROMIUM_ARGS } = require(${JSON.stringify(require.resolve('../support/browser-chromium'))});
+        (async () => {
+          const b = await chromium.launch({ executablePath: ${JSON.stringify(chromium)}, args: CHROMIUM_ARGS, timeout: 30000 });
+          const url = 'http://127.0.0.1:${lab.ports.ui}/ui/';
+          const out = {};
+          try {
+            const page = await (await b.newContext({ httpCredentials: { username: 'class', password: process.env.CLASS_PW } })).newPage();
+            const sockets = [];
+            page.on('websocket', (w) => sockets.push(w.url()));
+            await page.goto(url, { waitUntil: 'networkidle' });
+            // The form is filled from the dashboard's socket: page and socket both got in.
+            await page.waitForFunction(() => Array.from(document.querySelectorAll('form input')).some((i) => i.value === '127.0.0.1'), undefined, { timeout: 20000 });
+            out.withLogin = 'form filled';
+            out.socket = sockets.some((u) => u.includes('/ui/socket.io/'));
+            const anon = await (await b.newContext()).newPage();
+            out.withoutLogin = await anon.goto(url).then((r) => String(r.status()), (e) => e.message.split('\\n')[0]);
+          } finally {
+            await b.close();
+          }
+          console.log(JSON.stringify(out));
+        })().catch((e) => { console.error(e); process.exit(1); });`;
+      const r = spawnSync('nsenter', ['-t', String(lab.child.pid), '-n', process.execPath, '-r', 'ts-node/register/transpile-only', '-e', script], {
+        env: { ...process.env, CLASS_PW: klass }, encoding: 'utf8', timeout: 60_000, cwd: join(__dirname, '../..'),
+      });
+      const got = JSON.parse(r.stdout.trim().split('\n').pop() || '{}');
+      assert.equal(got.withLogin, 'form filled', r.stderr);
+      assert.equal(got.socket, true);
+      assert.match(got.withoutLogin, /^401$|ERR_INVALID_AUTH_CREDENTIALS/);
     } finally {
       await stopLab(lab, { keepUserDir: true });
     }
