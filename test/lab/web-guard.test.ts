@@ -196,7 +196,9 @@ describe('lab web guard in a running lab', function () {
     }
     const after = rssMB(pid);
     console.log(`      RSS of the lab: ${before.toFixed(0)} MB before, ${after.toFixed(0)} MB after 12 chunked 100 MB bodies\n      ${seen.join('\n      ')}`);
-    assert.ok(after - before < 40, `RSS grew from ${before.toFixed(0)} to ${after.toFixed(0)} MB`);
+    // Measured here: +30 to +35 MB, and flat after that (discarded chunks wait for the GC). Without
+    // the cap Node-RED buffers each body whole: one alone is +100 MB.
+    assert.ok(after - before < 60, `RSS grew from ${before.toFixed(0)} to ${after.toFixed(0)} MB`);
     // A Content-Length over the cap is refused before a byte of the body is read.
     const big = await rawHttp(port, 'POST', '/API//scan', { ...own(), 'Content-Type': 'text/plain', 'Content-Length': String(65 * 1024) }, 'x'.repeat(65 * 1024));
     assert.equal(big.status, 413);
