@@ -1,9 +1,18 @@
 // Node-RED settings for the lab: loopback by default, its own user directory, no telemetry, no
 // palette installs from the internet, our nodes and the dashboard available.
 import type { LabConfig } from './lab-config';
+import { isLoopback } from './request-guard';
+import { TEACHER_USER } from './web-auth';
 
-export function nodeRedSettings(config: LabConfig, credentialSecret: string): Record<string, unknown> {
+/**
+ * The settings object for RED.init. `teacherHash` (bcrypt) turns on the editor's login (adminAuth,
+ * user "teacher", all permissions): the launcher passes it whenever the lab is exposed.
+ * No httpAdminCors / httpNodeCors: the lab's pages are its own origin and need no CORS (the
+ * launcher's server also drops the "*" Node-RED's admin API adds on its own).
+ */
+export function nodeRedSettings(config: LabConfig, credentialSecret: string, teacherHash?: string): Record<string, unknown> {
   return {
+    ...(teacherHash ? { adminAuth: { type: 'credentials', users: [{ username: TEACHER_USER, password: teacherHash, permissions: '*' }] } } : {}),
     uiHost: config.bind,
     uiPort: config.uiPort,
     userDir: config.userDir,
@@ -31,5 +40,5 @@ export function nodeRedSettings(config: LabConfig, credentialSecret: string): Re
 
 /** True when the editor or dashboard listens beyond this machine. */
 export function isExposed(bind: string): boolean {
-  return !/^(127\.|::1$|localhost$)/.test(bind);
+  return !isLoopback(bind);
 }

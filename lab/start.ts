@@ -2,24 +2,35 @@
 // `npm start`: Node-RED with our nodes and flows, two embedded lab brokers and a simulated ESP32.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { ENV, LabConfigError, labConfig, type LabConfig } from './lab-config';
 import { labSecrets } from './lab-secrets';
 import { startAedes } from './aedes-broker';
 import { startSimulatedEsp32, type Simulator } from './simulated-esp32';
-import { isExposed, nodeRedSettings } from './node-red-settings';
+import { nodeRedSettings } from './node-red-settings';
+import { BODY_CAP_BYTES, DEPLOY_BODY_CAP_BYTES, guardPolicy } from './request-guard';
+import { GuardedServer } from './guarded-server';
+import { CLASS_USER, TEACHER_USER, classPasswordChecker, exposureDecision, labWebAuth, type WebAuth } from './web-auth';
 
 const ROOT = resolve(__dirname, '../..');
 const PACKAGE_NAME: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).name;
-
-const MAX_API_BODY = 64 * 1024;
 
 export class PortInUseError extends Error {}
 
 async function main(): Promise<void> {
   const config = labConfig();
   mkdirSync(config.userDir, { recursive: true });
+  // Decided before anything listens: beyond loopback only with the editor and dashboard passwords.
+  let exposure: ReturnType<typeof exposureDecision>;
+  try {
+    exposure = exposureDecision(config.bind, () => labWebAuth(config.userDir));
+  } catch (err) {
+    console.error(`\n${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  const webAuth = exposure.exposed ? exposure.auth : null;
   const secrets = labSecrets(config.userDir);
   const stops: Array<() => Promise<void>> = [];
   let stopping = false;
@@ -53,9 +64,11 @@ async function main(): Promise<void> {
     });
     stops.push(() => sim.stop());
     const apiKey = ensureApiKey();
-    const red = await startNodeRed(config);
+    // The flows' TLS configuration trusts the lab CA through ${MQTTSEC_LAB_CA}.
+    process.env.MQTTSEC_LAB_CA = secrets.certs.ca;
+    const red = await startNodeRed(config, webAuth);
     stops.push(red.stop);
-    banner(config, secrets.users.student, secrets.fresh, sim.deviceId, apiKey);
+    banner(config, secrets.users.student, secrets.fresh, sim.deviceId, apiKey, webAuth);
   } catch (err) {
     if (err instanceof PortInUseError || err instanceof LabConfigError) console.error(`\n${err.message}\n`);
     else console.error(err);
@@ -74,7 +87,7 @@ async function listenOn<T>(what: string, port: number, envVar: string, start: ()
   }
 }
 
-async function startNodeRed(config: LabConfig): Promise<{ stop: () => Promise<void> }> {
+async function startNodeRed(config: LabConfig, webAuth: WebAuth | null): Promise<{ stop: () => Promise<void> }> {
   linkOurPackage(config.userDir);
   installFlows(config);
   // The shipped flows read these through ${...} in node properties.
@@ -83,21 +96,22 @@ async function startNodeRed(config: LabConfig): Promise<{ stop: () => Promise<vo
   const RED = require('node-red');
   const express = require('express');
   const app = express();
-  // Node-RED reads a raw request body whole before any flow (and the API key check) runs: refuse
-  // big API bodies at the door.
-  const server = createServer((req, res) => {
-    const length = Number(req.headers['content-length'] ?? NaN);
-    if (req.method === 'POST' && req.url?.startsWith('/api/') && !(length <= MAX_API_BODY)) {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ error: 'payload_too_large', message: `request body must have a Content-Length of at most ${MAX_API_BODY} bytes` }));
-      req.destroy();
-      return;
-    }
-    app(req, res);
+  // No stack traces in answers (express's default error page prints them outside production).
+  app.set('env', 'production');
+  app.disable('x-powered-by');
+  // Every request and websocket upgrade passes the guard first (lab/request-guard.ts): its Host and
+  // Origin must be the lab's own, its URL well formed, its body within the cap, and when the lab
+  // is exposed the dashboard needs the class password.
+  const policy = guardPolicy(config.bind, config.uiPort, {
+    interfaceAddresses: Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
+    hostNames: [hostname()],
+    classAuth: webAuth ? classPasswordChecker(webAuth.classHash) : undefined,
   });
-  RED.init(server, nodeRedSettings(config, credentialSecret(config.userDir)));
+  const server = new GuardedServer(policy, (req, res) => app(req, res));
+  RED.init(server, nodeRedSettings(config, credentialSecret(config.userDir), webAuth?.teacherHash));
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
+  app.use(jsonErrors);
   await listenOn('Node-RED editor and dashboard', config.uiPort, ENV.uiPort, () =>
     new Promise<void>((res, rej) => {
       server.once('error', rej);
@@ -115,6 +129,18 @@ async function startNodeRed(config: LabConfig): Promise<{ stop: () => Promise<vo
       });
     },
   };
+}
+
+/** The last error handler: a short JSON answer, never a stack trace or a path. */
+function jsonErrors(err: { status?: number; statusCode?: number; message?: string }, _req: IncomingMessage, res: ServerResponse, _next: unknown): void {
+  const status = Number(err?.status ?? err?.statusCode) || 500;
+  const client = status >= 400 && status < 500;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(client ? status : 500, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.end(JSON.stringify(client ? { error: 'bad_request', message: 'The request could not be read (malformed URL or body).' } : { error: 'internal_error', message: 'The lab could not answer this request.' }));
 }
 
 /** Node-RED finds node packages in <userDir>/node_modules: point one entry at this checkout. */
@@ -160,7 +186,7 @@ function ensureApiKey(): { key: string; generated: boolean } {
   return { key, generated: true };
 }
 
-function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string, api: { key: string; generated: boolean }): void {
+function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string, api: { key: string; generated: boolean }, webAuth: WebAuth | null): void {
   const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
   const lines = [
     '',
@@ -178,13 +204,24 @@ function banner(config: LabConfig, studentPassword: string, fresh: boolean, devi
     api.generated
       ? `  API key:          ${api.key}   (generated for this run; set MQTTSEC_API_KEY to choose your own)`
       : '  API key:          from MQTTSEC_API_KEY',
+    ...(webAuth
+      ? [
+          webAuth.fresh
+            ? `  Editor login:     ${TEACHER_USER} / ${webAuth.fresh.teacher}   (shown once; only its hash is kept in ${webAuth.file})`
+            : `  Editor login:     ${TEACHER_USER} / (as shown at the first exposed start; delete ${webAuth.file} for new passwords)`,
+          webAuth.fresh
+            ? `  Dashboard login:  ${CLASS_USER} / ${webAuth.fresh.class}   (shown once; give it to the class)`
+            : `  Dashboard login:  ${CLASS_USER} / (as shown at the first exposed start)`,
+        ]
+      : []),
     '',
+    `  Refused: pages of other sites, Host names that are not this lab's, bodies over ${BODY_CAP_BYTES / 1024} KB (deploys: ${DEPLOY_BODY_CAP_BYTES / 1024 / 1024} MB).`,
     '  Press Ctrl-C to stop.',
     '',
   ];
   console.log(lines.join('\n'));
-  if (isExposed(config.bind)) {
-    console.warn(`WARNING: ${ENV.bind}=${config.bind} exposes the editor and dashboard beyond this machine without a password.\n         Set adminAuth and httpNodeAuth in a settings file first (see the README).\n`);
+  if (webAuth) {
+    console.warn(`NOTE: ${ENV.bind}=${config.bind}: the editor, dashboard and API are reachable from other machines, behind the logins above\n      and the API key. Anyone with the teacher login can run code on this machine.\n`);
   }
 }
 

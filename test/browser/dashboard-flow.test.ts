@@ -76,6 +76,19 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     assert.ok(api.every((n) => !ids.has(n.id)), 'no id is shared, so both flows load together');
   });
 
+  it('each flow\'s probe, TLS inspector and sniffers trust the lab CA through their own tls-config (${MQTTSEC_LAB_CA})', () => {
+    for (const flow of [dashboard, api]) {
+      const tab = flow.find((n) => n.type === 'tab')!;
+      const confs = flow.filter((n) => n.type === 'tls-config');
+      assert.equal(confs.length, 1, tab.label);
+      assert.equal(confs[0].z, tab.id);
+      assert.equal(confs[0].ca, '${MQTTSEC_LAB_CA}');
+      for (const n of flow.filter((x) => ['mqttsec-broker-probe', 'mqttsec-tls-inspector', 'mqttsec-topic-sniffer'].includes(x.type))) {
+        assert.equal(n.tls, confs[0].id, `${tab.label}: ${n.type} ${n.id}`);
+      }
+    }
+  });
+
   it('the two flows use disjoint HTTP routes; the API reads its body raw (exact 400/413 answers)', () => {
     const routes = (flow: FlowNode[]) => flow.filter((n) => n.type === 'http in').map((n) => `${n.method} ${n.url}`);
     assert.deepEqual(routes(dashboard), ['get /lab/reports/:file']);

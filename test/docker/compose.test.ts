@@ -2,7 +2,8 @@
 // mounts or builds from exists (or is one the README tells you to generate), and every service has
 // the restart policy, healthcheck and resource limits the lab relies on.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 
@@ -71,6 +72,77 @@ describe('docker-compose.yml (static)', () => {
     assert.match(conf, /^allow_anonymous false/m);
   });
 
+  it('Node-RED is published on 127.0.0.1 only and reaches the brokers by service name on the compose network', () => {
+    const s = services['node-red'];
+    assert.equal(s.network_mode, undefined, 'no host network: the editor must not be open on every interface');
+    assert.deepEqual(s.ports, ['127.0.0.1:1880:1880']);
+    assert.ok(s.environment!.includes('MQTTSEC_LAB_TARGET=mosquitto-insecure,mosquitto-secure'));
+    assert.ok(s.environment!.includes('MQTTSEC_LAB_CA=/data/lab-ca.crt'));
+    assert.ok(s.volumes!.some((v) => v.endsWith(':/data/lab-ca.crt:ro')), 'the CA the flows trust is mounted');
+    assert.ok(s.environment!.includes('MQTTSEC_TEACHER_PASSWORD=${MQTTSEC_TEACHER_PASSWORD:-}'));
+    assert.match(text, /--host mosquitto-secure/, 'the secure broker\'s certificate names the service');
+    const dashboard = readFileSync(join(ROOT, 'flows/lab-dashboard.json'), 'utf8');
+    assert.match(dashboard, /env\.get\('MQTTSEC_LAB_TARGET'\)/, 'the dashboard form starts on the compose brokers');
+  });
+
+  it('the entrypoint installs docker/settings.js: the editor needs the teacher login, foreign Host/Origin get 403', () => {
+    const entry = readFileSync(join(ROOT, 'docker/entrypoint.sh'), 'utf8');
+    assert.match(entry, /^cp \/opt\/mqttsec\/docker\/settings\.js \/data\/settings\.js$/m);
+    const dir = mkdtempSync(join(tmpdir(), 'mqttsec-docker-'));
+    const env = { ...process.env };
+    const settingsPath = require.resolve(join(ROOT, 'docker/settings.js'));
+    const load = () => {
+      delete require.cache[settingsPath];
+      return require(settingsPath);
+    };
+    const bcrypt = require('bcryptjs');
+    try {
+      Object.assign(process.env, { MQTTSEC_HOME: ROOT, MQTTSEC_TEACHER_HASH_FILE: join(dir, 'hash'), MQTTSEC_TEACHER_PASSWORD: 'correct horse battery' });
+      const given = load();
+      assert.equal(given.adminAuth.type, 'credentials');
+      assert.equal(given.adminAuth.users[0].username, 'teacher');
+      assert.ok(bcrypt.compareSync('correct horse battery', given.adminAuth.users[0].password));
+      process.env.MQTTSEC_TEACHER_PASSWORD = 'short';
+      assert.throws(load, /at least 12 characters/);
+      // No password given: one is generated, printed once, and only its hash kept.
+      process.env.MQTTSEC_TEACHER_PASSWORD = '';
+      const logged: string[] = [];
+      const log = console.log;
+      console.log = (...a: unknown[]) => void logged.push(a.join(' '));
+      let generated;
+      try {
+        generated = load();
+      } finally {
+        console.log = log;
+      }
+      const password = /Editor login: teacher \/ (\S+)/.exec(logged.join('\n'))?.[1];
+      assert.ok(password && password.length >= 20, logged.join('\n'));
+      assert.ok(bcrypt.compareSync(password, generated.adminAuth.users[0].password));
+      assert.ok(!readFileSync(join(dir, 'hash'), 'utf8').includes(password));
+      assert.equal(load().adminAuth.users[0].password, generated.adminAuth.users[0].password, 'kept across restarts');
+      // The request checks, as Node-RED calls them.
+      const answer = (req: object) => {
+        const out: { status?: number; next?: boolean } = {};
+        const res = { status: (c: number) => ((out.status = c), res), set: () => res, send: () => res };
+        generated.httpNodeMiddleware(req, res, () => (out.next = true));
+        return out;
+      };
+      assert.deepEqual(answer({ method: 'POST', url: '/api/scan', headers: { host: 'evil.example:1880' } }), { status: 403 });
+      assert.deepEqual(answer({ method: 'POST', url: '/flow', headers: { host: '127.0.0.1:1880', origin: 'http://evil.example' } }), { status: 403 });
+      assert.deepEqual(answer({ method: 'GET', url: '/ui/', headers: { host: 'localhost:1880' } }), { next: true });
+      assert.equal(generated.httpAdminMiddleware, generated.httpNodeMiddleware);
+      let socketError: Error | undefined;
+      generated.ui.ioMiddleware({ request: { url: '/ui/socket.io/', headers: { host: '127.0.0.1:1880', origin: 'http://evil.example' } }, handshake: { xdomain: true } }, (e?: Error) => (socketError = e));
+      assert.match(String(socketError), /forbidden/);
+    } finally {
+      for (const k of ['MQTTSEC_HOME', 'MQTTSEC_TEACHER_HASH_FILE', 'MQTTSEC_TEACHER_PASSWORD']) {
+        if (env[k] === undefined) delete process.env[k];
+        else process.env[k] = env[k];
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('Node-RED is built from a Dockerfile whose sources exist, with the lab ports', () => {
     const s = services['node-red'];
     const dockerfile = join(ROOT, s.build!.context, s.build!.dockerfile);
@@ -82,7 +154,6 @@ describe('docker-compose.yml (static)', () => {
     }
     assert.match(lines.join('\n'), /^FROM nodered\/node-red:4/m);
     assert.ok(s.environment!.includes('MQTTSEC_LAB_PORTS=1883,8883'));
-    assert.equal(s.network_mode, 'host', 'so the flows\' 127.0.0.1 reaches the brokers');
     assert.ok(existsSync(join(ROOT, '.dockerignore')));
   });
 });

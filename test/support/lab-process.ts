@@ -32,13 +32,19 @@ export interface StartOptions {
   userDir?: string;
   ports?: LabPorts;
   timeoutMs?: number;
+  /** A command the launcher runs under, e.g. ['unshare', '-n', ...]: spawned as
+   *  prefix[0] with [...prefix.slice(1), node, start.js]. */
+  prefix?: string[];
+  /** What in the output means "started" (default: the banner and Node-RED's "Started flows"). */
+  waitFor?: RegExp;
 }
 
 export async function startLab(opts: StartOptions = {}): Promise<LabProcess> {
   if (!existsSync(LAB_START)) throw new Error(`${LAB_START} is missing: run npm run build first`);
   const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'mqttsec-lab-'));
   const ports = opts.ports ?? { ui: await freePort(), insecure: await freePort(), secure: await freePort() };
-  const child = spawn(process.execPath, [LAB_START], {
+  const argv = [...(opts.prefix ?? []), process.execPath, LAB_START];
+  const child = spawn(argv[0], argv.slice(1), {
     env: {
       ...process.env,
       MQTTSEC_API_KEY: '',
@@ -60,7 +66,7 @@ export async function startLab(opts: StartOptions = {}): Promise<LabProcess> {
       const timer = setTimeout(() => rej(new Error(`lab did not start in ${limit / 1000} s:\n${out}`)), limit);
       const check = () => {
         // The banner comes once Node-RED runs; the flows start right after it.
-        if (/Press Ctrl-C to stop/.test(out) && /Started flows/.test(out)) {
+        if (opts.waitFor ? opts.waitFor.test(out) : /Press Ctrl-C to stop/.test(out) && /Started flows/.test(out)) {
           clearTimeout(timer);
           res();
         }
