@@ -20,6 +20,10 @@ const PACKAGE_NAME: string = JSON.parse(readFileSync(join(ROOT, 'package.json'),
 export class PortInUseError extends Error {}
 
 async function main(): Promise<void> {
+  // Everything the lab writes (flows, context files with results, topic samples and the scan
+  // history, reports, secrets) is for its owner only: Node-RED's context store and our writers
+  // create files with the default mode, which this umask turns into 0600 (folders 0700).
+  process.umask(0o077);
   const config = labConfig();
   mkdirSync(config.userDir, { recursive: true });
   // Decided before anything listens: beyond loopback only with the editor and dashboard passwords.

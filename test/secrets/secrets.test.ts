@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { apiKeyFromBanner, labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
 import { requireTool } from '../support/tools';
 
@@ -33,7 +33,7 @@ describe('secrets: the password appears nowhere', function () {
     password = labUsers(lab.userDir).esp32;
   });
   after(async () => {
-    if (lab) await stopLab(lab);
+    if (lab) await stopLab(lab); // removes the user directory, also when the lab already stopped
   });
 
   const api = async (method: string, path: string, body?: unknown) => {
@@ -73,10 +73,12 @@ describe('secrets: the password appears nowhere', function () {
     const flow = [
       { id: 'sec-tab', type: 'tab', label: 'secrets' },
       { id: 'sec-creds', type: 'mqttsec-credentials', name: 'board', credentials: { username: 'esp32', password } },
+      // The lab CA (the launcher exports its path): the secure broker is trusted, so the login may go.
+      { id: 'sec-ca', type: 'tls-config', name: 'lab CA', cert: '', key: '', ca: '${MQTTSEC_LAB_CA}', verifyservercert: false },
       { id: 'sec-inject', type: 'inject', z: 'sec-tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', wires: [['sec-exp']] },
       { id: 'sec-exp', type: 'mqttsec-target-expander', z: 'sec-tab', targets: '127.0.0.1', ports: String(secure), maxTargets: 65536, batchSize: 256, allowPublic: false, wires: [['sec-probe', 'sec-log1']] },
-      { id: 'sec-probe', type: 'mqttsec-broker-probe', z: 'sec-tab', auth: 'sec-creds', timeout: 2000, concurrency: 64, probeConcurrency: 8, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires: [['sec-sniff', 'sec-log2']] },
-      { id: 'sec-sniff', type: 'mqttsec-topic-sniffer', z: 'sec-tab', auth: 'sec-creds', listen: 1, wires: [['sec-risk', 'sec-log3'], ['sec-log3']] },
+      { id: 'sec-probe', type: 'mqttsec-broker-probe', z: 'sec-tab', auth: 'sec-creds', tls: 'sec-ca', timeout: 2000, concurrency: 64, probeConcurrency: 8, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires: [['sec-sniff', 'sec-log2']] },
+      { id: 'sec-sniff', type: 'mqttsec-topic-sniffer', z: 'sec-tab', auth: 'sec-creds', tls: 'sec-ca', listen: 1, wires: [['sec-risk', 'sec-log3'], ['sec-log3']] },
       { id: 'sec-risk', type: 'mqttsec-risk-classifier', z: 'sec-tab', wires: [['sec-log4']] },
       logAll('sec-log1'), logAll('sec-log2'), logAll('sec-log3'), logAll('sec-log4'),
     ];
@@ -113,5 +115,16 @@ describe('secrets: the password appears nowhere', function () {
     assert.ok(all.some((f) => f.endsWith('flows_cred.json')), 'the credentials were stored (encrypted)');
     assert.ok(all.some((f) => /\.pdf$/.test(f)), 'reports were written');
     for (const f of all) assert.ok(!readFileSync(f).includes(password), `the password is in ${relative(lab.userDir, f)}`);
+  });
+
+  it('…and every file and folder the lab keeps (flows, context with results and history, reports) is its owner\'s only', async () => {
+    // Node-RED writes its context files (results, topic samples, history) at the latest when it stops.
+    await stopLab(lab, { keepUserDir: true });
+    const all = files(lab.userDir);
+    assert.ok(all.some((f) => /\.pdf$/.test(f)) && all.some((f) => f.endsWith('flows.json')) && all.some((f) => f.includes(`${sep}context${sep}`)), all.join(', '));
+    for (const f of all) {
+      assert.equal(statSync(f).mode & 0o077, 0, `${relative(lab.userDir, f)} is mode ${(statSync(f).mode & 0o777).toString(8)}`);
+      assert.equal(statSync(dirname(f)).mode & 0o077, 0, `${relative(lab.userDir, dirname(f))}/ is open to others`);
+    }
   });
 });
