@@ -350,6 +350,31 @@ describe('sniff: real brokers', function () {
     assert.match(r.writeTest!.evidence, /received it back/);
   });
 
+  it('broker-chosen names on aedes: escaped in items, live messages and value keys; names that show alike stay two topics', async () => {
+    const own = await startAedes();
+    try {
+      const pub = await publisher(own.port, { protocolVersion: 4 });
+      // Two 5,000-character names that differ only at the end: both show as the same bounded text.
+      const longA = `long/${'x'.repeat(4994)}a`;
+      const longB = `long/${'x'.repeat(4994)}b`;
+      for (const t of [longA, longB]) await pub.publishAsync(t, '1', { qos: 1, retain: true });
+      await pub.publishAsync('esc/\u001b[31mred', '{"temp\u202e": 21.5}', { qos: 1, retain: true });
+      const live: LiveMessage[] = [];
+      const r = await sniffBroker({ host: LOCAL, port: own.port }, { transport: 'tcp', version: '3.1.1', listenMs: 500, onMessage: (m) => live.push(m) });
+      assert.equal(r.error, null);
+      const shownLong = `long/${'x'.repeat(251)}…(+4744 chars)`;
+      assert.equal(r.items.filter((i) => i.topic === shownLong).length, 2, 'two raw names, two topics, though they show alike');
+      assert.equal(r.count, 3);
+      const esc = r.items.find((i) => i.topic.startsWith('esc/'))!;
+      assert.equal(esc.topic, 'esc/\\u{1B}[31mred');
+      assert.deepEqual(esc.values, { 'temp\\u{202E}': 21.5 }, 'a JSON key of the payload is broker text too');
+      assert.equal(esc.sensor, 'temperature', 'recognized on the key as sent');
+      assert.deepEqual(live.map((m) => m.topic).sort(), [...r.items.map((i) => i.topic)].sort(), 'live mode shows the same names');
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('never throws for a broker: closed port, a tarpit that never answers, a cancelled listen', async () => {
     const closed = await sniffBroker({ host: LOCAL, port: await closedPort() }, { transport: 'tcp', listenMs: 100 });
     assert.match(closed.error!, /ECONNREFUSED/);
