@@ -37,7 +37,7 @@ interface TopicState {
 const ITEM_OVERHEAD = 512; // the item object, its numbers, firstSeen, Map entry
 const VALUES_RESERVE = 16 * 64;
 /** Code points of a topic name we show (brokerText); longer names end in "…(+N chars)". */
-export const TOPIC_CHARS = 256;
+const TOPIC_CHARS = 256;
 /** A parsed value's key is at most two JSON keys of 48 characters (sensors.ts): escaped, it
  *  stays under this, so two different keys never show as one. */
 const VALUE_KEY_CHARS = 1024;

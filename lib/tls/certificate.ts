@@ -12,7 +12,7 @@ import type { CaInput } from './handshake';
 const DAY_MS = 86_400_000;
 const MAX_CHAIN = 10;
 /** Code points shown of a name the certificate's owner chose (subject, issuer, SAN, chain entry). */
-export const CERT_FIELD_CHARS = 512;
+const CERT_FIELD_CHARS = 512;
 
 export interface Trust {
   trusted: boolean;
