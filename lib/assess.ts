@@ -86,7 +86,7 @@ const PROPERTY_CHARS = 257 * 10;
  * §3.2.2.3) shown as brokerText: the broker chose them. Numbers pass unchanged, and so do the
  * binary properties' hex strings (nothing in them to escape).
  */
-export function shownMqtt(mqtt: MqttInfo): MqttInfo {
+function shownMqtt(mqtt: MqttInfo): MqttInfo {
   const props = mqtt.connackProperties;
   if (!props) return mqtt;
   const shown = (v: unknown): unknown =>

@@ -28,8 +28,9 @@ const RTL_TOPIC = 'rtl/\u202egnp.exe';
 const ESC_TOPIC = 'esc/\u001b[31mred';
 const NUL_TOPIC = 'nul/a\u0000b';
 const LONG_TOPIC = `long/${'x'.repeat(4995)}`;
-/** A $SYS version a broker may publish: a bidi override inside. */
-const SYS_VERSION = 'mosquitto version \u202e2.0.11';
+/** A $SYS version a broker may publish: a formula for spreadsheets, and a bidi override inside. */
+const SYS_VERSION = '=1+1 mosquitto version \u202e2.0.11';
+const SYS_VERSION_SHOWN = '=1+1 mosquitto version \\u{202E}2.0.11';
 /** The certificate's OU: starts with U+202E (reads "OU=exe.txt") and holds an ESC. */
 const OU = '\u202etxt.exe\u001b[31m';
 
@@ -144,7 +145,7 @@ describe('cli: what a broker names is shown escaped in every output', function (
 
   it('--json: a $SYS version with U+202E (fake broker) is escaped in topics.sys, mqtt.brokerVersion and the finding', () => {
     const r = byPort(fakeSys.port);
-    const shown = 'mosquitto version \\u{202E}2.0.11';
+    const shown = SYS_VERSION_SHOWN;
     assert.equal(r.topics!.sys!.version, shown);
     assert.equal(r.mqtt.brokerVersion, shown);
     const f = r.findings!.find((x) => x.id === 'BROKER_VERSION_DISCLOSED');
@@ -166,9 +167,8 @@ describe('cli: what a broker names is shown escaped in every output', function (
     assert.ok(report.includes('OU=\\\\u{202E}txt.exe'));
     const csv = readFileSync(join(reportDir, files.find((f) => f.endsWith('.csv'))!), 'utf8').replace(/^\uFEFF/, '');
     assertNoRawHidden('the CSV report', [csv.replace(/\r\n/g, '')]);
-    assert.ok(csv.includes('mosquitto version \\u{202E}2.0.11'), 'the broker_version column is escaped');
-    // Formula neutralisation still holds on escaped text: no cell starts with = + - @.
-    for (const line of csv.split('\r\n')) for (const cell of line.split(',')) assert.doesNotMatch(cell.replace(/^"/, ''), /^[=+\-@]/);
+    // The broker_version column: escaped, and still neutralised as a formula (a leading quote).
+    assert.ok(csv.includes(`"'${SYS_VERSION_SHOWN}"`), csv);
   });
 
   it("the PDF's text shows the escaped names and no raw hidden character", () => {
@@ -177,7 +177,7 @@ describe('cli: what a broker names is shown escaped in every output', function (
     assert.equal(out.status, 0, out.stderr);
     const text = out.stdout.replace(/\f/g, '');
     assertNoRawHidden('the PDF text', [text.replace(/[\n\r\t]/g, ' ')]);
-    for (const shown of ['rtl/\\u{202E}gnp.exe', 'esc/\\u{1B}[31mred', 'nul/a\\u{0}b', 'OU=\\u{202E}txt.exe', 'mosquitto version \\u{202E}2.0.11']) {
+    for (const shown of ['rtl/\\u{202E}gnp.exe', 'esc/\\u{1B}[31mred', 'nul/a\\u{0}b', 'OU=\\u{202E}txt.exe', SYS_VERSION_SHOWN]) {
       assert.ok(text.includes(shown), `the PDF shows ${shown}`);
     }
     assert.ok(!text.includes('x'.repeat(300)), 'the long topic is cut');
