@@ -33,10 +33,14 @@ export interface BrokerTextOptions {
 // U+061C, U+200E/F, U+202A-202E, U+2066-2069; zero-width U+200B-200D, U+2060, U+FEFF; soft hyphen,
 // tag characters U+E0000-E007F. Zl/Zp: U+2028/U+2029. Cs: a lone surrogate (a string built from
 // a JS decoder never has one, but nothing downstream should have to care).
-const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
+const HIDDEN_CLASS = '[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}\\p{Cs}]';
+const HIDDEN = new RegExp(HIDDEN_CLASS, 'u');
+/** Every character brokerText escapes (global, for replace()): text that drops them instead of
+ *  showing them, the one-line payload samples (sniff/payload.ts), uses the same set. */
+export const HIDDEN_CHARACTERS = new RegExp(HIDDEN_CLASS, 'gu');
 /** Printable ASCII without the backslash: nothing to escape. */
 const PLAIN_ASCII = /^[\x20-\x5b\x5d-\x7e]*$/;
-const BLANK = /^[\s\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]*$/u;
+const BLANK = new RegExp(`^(?:\\s|${HIDDEN_CLASS})*$`, 'u');
 
 /**
  * Broker text as it may be shown anywhere (table, JSON, CSV, PDF, dashboard): a string of at

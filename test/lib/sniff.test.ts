@@ -37,6 +37,7 @@ describe('sniff: samples, secrets and sensors', () => {
       ['line1\nline2\r\n\tx', 100, 'line1 line2 x'],
       ['bell\u0007 esc\u001b[31m red', 100, 'bell esc[31m red'],
       ['rtl\u202eevil\u202c ok', 100, 'rtlevil ok'],
+      ['alm\u061c wj\u2060 ls\u2028 tag\u{E0041} shy\u00ad', 100, 'alm wj ls tag shy'],
       ['abcdefghij', 4, 'abcd…'],
       ['😀😀😀', 3, '😀…'], // never half a surrogate pair
     ];
