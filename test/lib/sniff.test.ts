@@ -14,6 +14,8 @@ import { examinePayload, printable } from '../../lib/sniff/payload';
 import { screenSensitive } from '../../lib/sniff/sensitive';
 import { recognize, topicKinds } from '../../lib/sniff/sensors';
 import { DistinctCounter } from '../../lib/sniff/distinct';
+import { TopicCollector } from '../../lib/sniff/collector';
+import { classifyResult } from '../../lib/risk';
 import { PacketGuard } from '../../lib/sniff/packet-guard';
 import { openSession } from '../../lib/sniff/session';
 import { probeBroker } from '../../lib/probe';
@@ -107,6 +109,26 @@ describe('sniff: samples, secrets and sensors', () => {
       assert.equal(r.sensor, sensor, topic);
       assert.deepEqual(r.values, values, topic);
     }
+  });
+
+  it('$SYS: topic and value shown escaped; a version of nothing visible is no version, so no finding', () => {
+    const sys = (version: string) => {
+      const c = new TopicCollector({ sampleChars: 100, maxTopics: 10, maxSampleBytes: 1024, maxTotalBytes: 1 << 20 });
+      c.add('$SYS/broker/version', Buffer.from(version), true, 0, false);
+      c.add('$SYS/broker/\u202eclients', Buffer.from('3'), true, 0, false);
+      return c.result(1000).sys as Record<string, unknown> & { raw: Record<string, string> };
+    };
+    const shown = sys('mosquitto \u202e2.0.11');
+    assert.equal(shown.version, 'mosquitto \\u{202E}2.0.11');
+    assert.deepEqual(shown.raw, { '$SYS/broker/version': 'mosquitto \\u{202E}2.0.11', '$SYS/broker/\\u{202E}clients': '3' });
+    const blank = sys(' \u202e\u200b ');
+    assert.equal(blank.version, '');
+    assert.equal(blank.raw['$SYS/broker/version'], ' \\u{202E}\\u{200B} ', 'the raw copy still shows what came');
+    const result = { host: LOCAL, port: 1883, reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: { '3.1.1': 'supported' } },
+      auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } }, error: null } as unknown as ScanResult;
+    const ids = (s: ReturnType<typeof sys>) => classifyResult({ ...result, topics: { count: 0, items: [], sys: s, as: 'anonymous' } }).findings.map((f) => f.id);
+    assert.ok(ids(shown).includes('BROKER_VERSION_DISCLOSED'));
+    assert.ok(!ids(blank).includes('BROKER_VERSION_DISCLOSED'));
   });
 
   it('estimates distinct topics it does not keep within a few percent', () => {
