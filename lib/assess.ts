@@ -4,7 +4,8 @@ import { sweepSharded } from './sweep-shards';
 import { probeBroker, type Established, type ProbeOptions } from './probe';
 import { childSignal } from './signal';
 import { SetupGate, SetupWindow } from './setup-gate';
-import type { Classification, Reachability, ScanResult, Target } from './types';
+import { brokerText } from './text';
+import type { Classification, MqttInfo, Reachability, ScanResult, Target } from './types';
 
 /** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
@@ -73,6 +74,24 @@ export function unreachableResult(scanId: string, target: Target, reachability: 
     auth: { anonymous: untested, wrongCredentials: untested, givenCredentials: untested },
     error: errno && reachability === 'error' ? errno : null,
   };
+}
+
+/** The CONNACK decoder (mqtt-wire.ts) already keeps at most 256 UTF-16 units and a "…" of a
+ *  property: this bound, room for all of them escaped (`\u{10FFFF}` is 10), never cuts again. */
+const PROPERTY_CHARS = 257 * 10;
+
+/**
+ * The probe's MQTT facts with the MQTT 5 CONNACK's string properties (reason string, server
+ * reference, assigned client identifier, response information, user property pairs, MQTT 5.0
+ * §3.2.2.3) shown as brokerText: the broker chose them. Numbers pass unchanged, and so do the
+ * binary properties' hex strings (nothing in them to escape).
+ */
+function shownMqtt(mqtt: MqttInfo): MqttInfo {
+  const props = mqtt.connackProperties;
+  if (!props) return mqtt;
+  const shown = (v: unknown): unknown =>
+    typeof v === 'string' ? brokerText(v, { maxLength: PROPERTY_CHARS }) : Array.isArray(v) ? v.map(shown) : v;
+  return { ...mqtt, connackProperties: Object.fromEntries(Object.entries(props).map(([k, v]) => [k, shown(v)])) };
 }
 
 /** The sweep on the calling thread, or on worker threads. */
@@ -175,7 +194,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
           : undefined;
         probeBroker(target, { ...opts, signal, onEstablished })
           .then((o) => {
-            const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, error: null };
+            const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, mqtt: shownMqtt(o.mqtt), error: null };
             if (early) {
               deepOne(result, started, early.work);
             } else if (opts.deep) {

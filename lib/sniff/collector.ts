@@ -3,6 +3,7 @@
 // with the number of messages.
 import type { TopicItem } from '../types';
 import { binarySample, examinePayload, printable } from './payload';
+import { brokerText, isBlank } from '../text';
 import { screenSensitive } from './sensitive';
 import { recognize, topicKinds, type SensorValues } from './sensors';
 import { emptySys, recordSys, type SysInfo } from './sys';
@@ -35,6 +36,11 @@ interface TopicState {
 
 const ITEM_OVERHEAD = 512; // the item object, its numbers, firstSeen, Map entry
 const VALUES_RESERVE = 16 * 64;
+/** Code points of a topic name we show (brokerText); longer names end in "…(+N chars)". */
+const TOPIC_CHARS = 256;
+/** A parsed value's key is at most two JSON keys of 48 characters (sensors.ts): escaped, it
+ *  stays under this, so two different keys never show as one. */
+const VALUE_KEY_CHARS = 1024;
 
 export class TopicCollector {
   private readonly topics = new Map<string, TopicState>();
@@ -75,7 +81,9 @@ export class TopicCollector {
       else delete item.values;
       for (const k of seen.sensitive) if (!item.sensitive!.includes(k)) item.sensitive!.push(k);
     }
-    return wantLive ? { topic, payload: seen.sample, retained, qos, sensor: seen.sensor, ...(seen.values ? { values: seen.values } : {}) } : null;
+    if (!wantLive) return null;
+    const shownTopic = state?.item.topic ?? brokerText(topic, { maxLength: TOPIC_CHARS });
+    return { topic: shownTopic, payload: seen.sample, retained, qos, sensor: seen.sensor, ...(seen.values ? { values: seen.values } : {}) };
   }
 
   /** An oversize PUBLISH the packet guard dropped unread. */
@@ -107,8 +115,10 @@ export class TopicCollector {
     };
   }
 
+  /** `topic` is the name the broker sent: the key, so names that show alike stay apart. */
   private admit(topic: string): TopicState | undefined {
-    const cost = ITEM_OVERHEAD + VALUES_RESERVE + 2 * topic.length + 2 * (this.limits.sampleChars + 64);
+    const shown = brokerText(topic, { maxLength: TOPIC_CHARS });
+    const cost = ITEM_OVERHEAD + VALUES_RESERVE + 2 * topic.length + (shown === topic ? 0 : 2 * shown.length) + 2 * (this.limits.sampleChars + 64);
     const bound: Bound | null = this.topics.size >= this.limits.maxTopics ? 'topics'
       : this.bytes + cost > this.limits.maxTotalBytes ? 'bytes' : null;
     if (bound) {
@@ -120,7 +130,7 @@ export class TopicCollector {
     // Reserve the item's largest size now, so updating its sample never needs a check.
     this.bytes += cost;
     const state: TopicState = {
-      item: { topic, messages: 0, retained: false, qos: 0, firstSeen: new Date().toISOString(), sample: '', sensor: null, sensitive: [] },
+      item: { topic: shown, messages: 0, retained: false, qos: 0, firstSeen: new Date().toISOString(), sample: '', sensor: null, sensitive: [] },
       kinds: topicKinds(topic),
       live: 0,
     };
@@ -132,24 +142,34 @@ export class TopicCollector {
     const seen = examinePayload(payload, this.limits.maxSampleBytes);
     if (seen.partial) this.hit.add('sampleBytes');
     if (seen.text === null) {
-      return { sample: binarySample(payload), ...recognize(topic, null, kinds, false), sensitive: [] as string[] };
+      return { sample: binarySample(payload), ...shownKeys(recognize(topic, null, kinds, false)), sensitive: [] as string[] };
     }
     const screened = screenSensitive(seen.text);
     const sample = printable(screened.masked, this.limits.sampleChars, seen.partial);
-    return { sample, ...recognize(topic, seen.text, kinds, !seen.partial), sensitive: screened.kinds as string[] };
+    return { sample, ...shownKeys(recognize(topic, seen.text, kinds, !seen.partial)), sensitive: screened.kinds as string[] };
   }
 
   private addSys(topic: string, payload: Buffer): void {
     this.sysMessages++;
     const seen = examinePayload(payload, this.limits.maxSampleBytes);
-    const value = seen.text === null ? binarySample(payload) : printable(seen.text, this.limits.sampleChars, seen.partial);
-    const known = topic in this.sys.raw;
-    const cost = 2 * (topic.length + this.limits.sampleChars + 64);
+    const shownTopic = brokerText(topic, { maxLength: TOPIC_CHARS });
+    const value = seen.text === null ? binarySample(payload) : brokerText(seen.text, { maxLength: this.limits.sampleChars, incomplete: seen.partial });
+    const known = shownTopic in this.sys.raw;
+    const cost = 2 * (shownTopic.length + this.limits.sampleChars + 64);
     const room = this.bytes + cost <= this.limits.maxTotalBytes;
-    if (recordSys(this.sys, topic, value, room)) {
+    if (recordSys(this.sys, { topic, shownTopic, value, blank: seen.text !== null && isBlank(seen.text) }, room)) {
       if (!known) this.bytes += cost;
     } else this.hit.add(room ? 'sys' : 'bytes');
   }
+}
+
+/** Parsed values keyed by the payload's own JSON keys: shown like any broker text. The sensor
+ *  was recognized on the keys as sent. */
+function shownKeys<T extends { values?: Record<string, number | boolean> }>(r: T): T {
+  if (!r.values) return r;
+  const values: Record<string, number | boolean> = {};
+  for (const [k, v] of Object.entries(r.values)) values[brokerText(k, { maxLength: VALUE_KEY_CHARS })] = v;
+  return { ...r, values };
 }
 
 function round2(n: number): number {

@@ -1,5 +1,6 @@
 // Payload bytes -> a short printable sample. Only a bounded prefix is ever decoded, so a huge
 // payload costs no more than a small one.
+import { HIDDEN_CHARACTERS } from '../text';
 
 export interface Examined {
   /** Decoded text of the examined prefix, or null when the payload looks binary. */
@@ -10,9 +11,10 @@ export interface Examined {
   partial: boolean;
 }
 
-// C0/C1 controls (tab/newline/CR handled apart), zero-width and bidi-override characters:
-// none belongs in a one-line sample, and bidi overrides can disguise what a report shows.
-const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g;
+// C0/C1 controls (tab/newline/CR become spaces first), bidi, zero-width and other invisible
+// characters, line separators: none belongs in a one-line sample, and bidi overrides can disguise
+// what a report shows. The set brokerText escapes for names (lib/text); a sample drops them.
+const INVISIBLE = HIDDEN_CHARACTERS;
 const LINE_BREAKS = /[\t\n\r]+/g;
 const BINARY_HEX_BYTES = 16;
 

@@ -8,7 +8,7 @@ export interface SysInfo {
   clientsConnected?: number;
   /** Distinct $SYS topics kept in raw (all of them unless truncated lists "sys"). */
   topicCount: number;
-  /** $SYS topic -> value (printable, truncated), at most MAX_SYS_RAW entries. */
+  /** $SYS topic -> value, both as brokerText shows them (escaped, bounded), at most MAX_SYS_RAW entries. */
   raw: Record<string, string>;
   [key: string]: unknown;
 }
@@ -38,24 +38,36 @@ export function emptySys(): SysInfo {
   return { topicCount: 0, raw: {} };
 }
 
+export interface SysMessage {
+  /** The topic name as the broker sent it: recognized against the well-known names. */
+  topic: string;
+  /** The topic name and the value as shown (lib/text brokerText): what is kept. */
+  shownTopic: string;
+  value: string;
+  /** The value shows nothing (white space and hidden characters only): a version or uptime
+   *  made of that is recorded as '' (no version disclosed). */
+  blank: boolean;
+}
+
 /**
- * Records one $SYS message; `value` is already printable. A topic not yet in raw is added only
- * when `room` says so and raw has space; returns whether it is (now) in raw.
+ * Records one $SYS message. A topic not yet in raw is added only when `room` says so and raw
+ * has space; returns whether it is (now) in raw.
  */
-export function recordSys(sys: SysInfo, topic: string, value: string, room: boolean): boolean {
+export function recordSys(sys: SysInfo, m: SysMessage, room: boolean): boolean {
+  const { topic, value } = m;
   for (const [re, key] of KNOWN) {
     if (!re.test(topic)) continue;
-    sys[key] = key === 'version' || key === 'uptime' || !NUMERIC.test(value) ? value : Number(value);
+    sys[key] = key === 'version' || key === 'uptime' ? (m.blank ? '' : value) : NUMERIC.test(value) ? Number(value) : value;
     if (key === 'uptime') {
       const seconds = /^(\d+)\s*(?:s|sec|secs|seconds)?$/i.exec(value);
       if (seconds) sys.uptimeSeconds = Number(seconds[1]);
     }
     break;
   }
-  if (!(topic in sys.raw)) {
+  if (!(m.shownTopic in sys.raw)) {
     if (!room || sys.topicCount >= MAX_SYS_RAW) return false;
     sys.topicCount++;
   }
-  sys.raw[topic] = value;
+  sys.raw[m.shownTopic] = value;
   return true;
 }

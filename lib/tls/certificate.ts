@@ -5,11 +5,14 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { signatureAlgorithmOid } from './der';
+import { brokerText } from '../text';
 import type { TlsCertificateInfo } from '../types';
 import type { CaInput } from './handshake';
 
 const DAY_MS = 86_400_000;
 const MAX_CHAIN = 10;
+/** Code points shown of a name the certificate's owner chose (subject, issuer, SAN, chain entry). */
+const CERT_FIELD_CHARS = 512;
 
 export interface Trust {
   trusted: boolean;
@@ -38,7 +41,7 @@ export function describeCertificate(chain: X509Certificate[], name: string, trus
   return {
     subject: readableName(leaf.subject),
     issuer: readableName(leaf.issuer),
-    subjectAltName: leaf.subjectAltName ?? null,
+    subjectAltName: leaf.subjectAltName === undefined ? null : shownName(leaf.subjectAltName),
     serialNumber: leaf.serialNumber,
     validFrom: validFrom.toISOString(),
     validTo: validTo.toISOString(),
@@ -47,7 +50,7 @@ export function describeCertificate(chain: X509Certificate[], name: string, trus
     notYetValid: now < validFrom,
     selfSigned: selfSigned(leaf),
     trusted: trust.trusted,
-    trustError: trust.error,
+    trustError: trust.error === null ? null : brokerText(trust.error, { maxLength: CERT_FIELD_CHARS }),
     hostnameMatch: isIP(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined,
     keyType: key.type,
     ...(key.bits !== undefined ? { keyBits: key.bits } : {}),
@@ -57,9 +60,19 @@ export function describeCertificate(chain: X509Certificate[], name: string, trus
   };
 }
 
-/** "CN=x\nO=y" (Node's form) -> "CN=x, O=y". */
+/** "CN=x\nO=y" (Node's form) -> "CN=x, O=y", shown as brokerText. */
 function readableName(multiline: string): string {
-  return multiline.split('\n').filter(Boolean).join(', ');
+  return shownName(multiline.split('\n').filter(Boolean).join(', '));
+}
+
+/**
+ * A name from the certificate as shown: Node prints names the OpenSSL way (RFC 2253 escapes:
+ * a literal backslash is already `\\`, a comma in a value `\,`, ESC `\1B`) and quotes a SAN entry
+ * with a backslash in it, JSON-style. Those escapes stay; bidi overrides, zero-width characters
+ * and the rest brokerText escapes (OpenSSL prints them raw) become `\u{…}`.
+ */
+function shownName(name: string): string {
+  return brokerText(name, { maxLength: CERT_FIELD_CHARS, backslashes: 'kept' });
 }
 
 /** Issuer name matches and the signature verifies with the issuer's key. */

@@ -15,6 +15,12 @@ const OUT = join(ROOT, 'test-output');
 const XSS_TOPIC = 'lab/insecure/<img src=x onerror=alert(1)>';
 /** Angular must not evaluate broker data either: this stays literally {{7*7}}, never 49. */
 const NG_TOPIC = 'lab/insecure/{{7*7}}{{constructor.constructor("alert(3)")()}}';
+/** Raw, these read "lab/insecure/rtl/exe.png" and paint the row red: the scan result escapes them. */
+const RTL_TOPIC = 'lab/insecure/rtl/\u202egnp.exe';
+const ESC_TOPIC = 'lab/insecure/esc/\u001b[31mred';
+/** 5,000 characters: shown bounded, so it cannot overflow a card. */
+const LONG_TOPIC = `lab/insecure/long/${'x'.repeat(4982)}`;
+const RAW_HIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060\u2066-\u2069\ufeff]/;
 
 interface Row {
   ep: string;
@@ -48,6 +54,9 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     // A broker may name a topic anything: this one is markup, and must stay text.
     await publishRetained(insecure, XSS_TOPIC, '<script>alert(2)</script>');
     await publishRetained(insecure, NG_TOPIC, '{{7*7}}');
+    await publishRetained(insecure, RTL_TOPIC, '1');
+    await publishRetained(insecure, ESC_TOPIC, '1');
+    await publishRetained(insecure, LONG_TOPIC, '1');
     browser = await launchChromium(chromiumPath);
     page = await browser.newPage({ viewport: { width: 1600, height: 1200 }, acceptDownloads: true });
     blocked = await loopbackOnly(page);
@@ -137,6 +146,22 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.deepEqual(dialogs, []);
   });
 
+  it('shows topics named with U+202E and ESC escaped (\\u{202E}, \\u{1B}), and a 5,000-character one bounded, in the table and the detail view', async () => {
+    const rows = await tableRows();
+    const shown = rows.map((r) => r.topic);
+    assert.ok(shown.includes('lab/insecure/rtl/\\u{202E}gnp.exe'), JSON.stringify(shown));
+    assert.ok(shown.includes('lab/insecure/esc/\\u{1B}[31mred'), JSON.stringify(shown));
+    await clickRow(insecure);
+    await page.waitForFunction(() => (document.querySelector('[data-mqs="detail-topics"]')?.textContent ?? '').includes('rtl/\\u{202E}gnp.exe'));
+    const detail = (await page.textContent('[data-mqs="detail"]')) ?? '';
+    assert.ok(detail.includes('esc/\\u{1B}[31mred'), 'the detail view lists it escaped');
+    const long = `lab/insecure/long/${'x'.repeat(238)}…(+4744 chars)`;
+    assert.ok(shown.includes(long) && detail.includes(long), 'the 5,000-character topic is shown bounded');
+    const text = await page.evaluate(() => document.body.innerText);
+    assert.doesNotMatch(text, RAW_HIDDEN, 'no raw U+202E or ESC anywhere on the page');
+    assert.ok(!text.includes('x'.repeat(300)));
+  });
+
   it('the detail view of the secure broker: its findings with fixes and its TLS certificate', async () => {
     await clickRow(secure);
     await page.waitForFunction((ep) => document.querySelector('[data-mqs="detail-ep"]')?.textContent === ep, secure);
@@ -157,7 +182,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
   });
 
   it('with the student login the secure broker shows its DHT and LDR topics; the form forgets the password', async () => {
-    for (const t of [XSS_TOPIC, NG_TOPIC]) await publishRetained(insecure, t, ''); // an empty retained message deletes it
+    for (const t of [XSS_TOPIC, NG_TOPIC, RTL_TOPIC, ESC_TOPIC, LONG_TOPIC]) await publishRetained(insecure, t, ''); // an empty retained message deletes it
     await runScan({ username: 'student', password: studentPassword, listen: '3' }, async () => {
       // Right after the submit: the password field is empty, the rest refilled.
       await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === 'student'));

@@ -3,7 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { runScan } from '../../lib/scan';
 import { startAedes, type AedesBroker } from '../support/aedes';
-import { BEHAVIOURS, startHostile, type Hostile } from '../support/hostile';
+import { createServer } from 'node:net';
+import { BEHAVIOURS, connack5, startHostile, stringProperty, userProperty, type Hostile } from '../support/hostile';
 
 const TIMEOUT = 800;
 
@@ -62,5 +63,33 @@ describe('hostile brokers: the probe', function () {
     assert.equal((props.userProperties as unknown[]).length, 32, 'user properties are capped');
     assert.equal(props.serverReference, 'other.example');
     assert.equal(props.maximumPacketSize, 1024);
+  });
+
+  // A FAKE broker: no real broker lets its CONNACK strings be set (mosquitto 2.0.11 sends none of
+  // these; aedes has no MQTT 5), yet a hostile one chooses them freely.
+  it('CONNACK strings a broker chose (reason string, server reference, assigned id, user properties) are shown escaped', async () => {
+    const props = Buffer.concat([
+      stringProperty(0x1f, 'denied \u202eexe.txt\u001b[2J'),
+      stringProperty(0x1c, 'evil\u200b.example'),
+      stringProperty(0x12, 'id\u0000\u2066'),
+      userProperty('k\u202e', 'v\u001b\\'),
+    ]);
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(connack5(0x87, props)));
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const { results } = await runScan({ targets: '127.0.0.1', ports: [port], timeoutMs: TIMEOUT, versions: ['5.0'], sniff: false, inspectTls: false });
+      assert.equal(results[0].classification, 'not_authorized', 'the verdict is the code\'s, whatever the strings say');
+      const p = results[0].mqtt.connackProperties as Record<string, unknown>;
+      assert.equal(p.reasonString, 'denied \\u{202E}exe.txt\\u{1B}[2J');
+      assert.equal(p.serverReference, 'evil\\u{200B}.example');
+      assert.equal(p.assignedClientIdentifier, 'id\\u{0}\\u{2066}');
+      assert.deepEqual(p.userProperties, [['k\\u{202E}', 'v\\u{1B}\\\\']]);
+    } finally {
+      await new Promise<void>((res) => server.close(() => res()));
+    }
   });
 });

@@ -14,6 +14,8 @@ import { examinePayload, printable } from '../../lib/sniff/payload';
 import { screenSensitive } from '../../lib/sniff/sensitive';
 import { recognize, topicKinds } from '../../lib/sniff/sensors';
 import { DistinctCounter } from '../../lib/sniff/distinct';
+import { TopicCollector } from '../../lib/sniff/collector';
+import { classifyResult } from '../../lib/risk';
 import { PacketGuard } from '../../lib/sniff/packet-guard';
 import { openSession } from '../../lib/sniff/session';
 import { probeBroker } from '../../lib/probe';
@@ -37,6 +39,7 @@ describe('sniff: samples, secrets and sensors', () => {
       ['line1\nline2\r\n\tx', 100, 'line1 line2 x'],
       ['bell\u0007 esc\u001b[31m red', 100, 'bell esc[31m red'],
       ['rtl\u202eevil\u202c ok', 100, 'rtlevil ok'],
+      ['alm\u061c wj\u2060 ls\u2028 tag\u{E0041} shy\u00ad', 100, 'alm wj ls tag shy'],
       ['abcdefghij', 4, 'abcd…'],
       ['😀😀😀', 3, '😀…'], // never half a surrogate pair
     ];
@@ -106,6 +109,26 @@ describe('sniff: samples, secrets and sensors', () => {
       assert.equal(r.sensor, sensor, topic);
       assert.deepEqual(r.values, values, topic);
     }
+  });
+
+  it('$SYS: topic and value shown escaped; a version of nothing visible is no version, so no finding', () => {
+    const sys = (version: string) => {
+      const c = new TopicCollector({ sampleChars: 100, maxTopics: 10, maxSampleBytes: 1024, maxTotalBytes: 1 << 20 });
+      c.add('$SYS/broker/version', Buffer.from(version), true, 0, false);
+      c.add('$SYS/broker/\u202eclients', Buffer.from('3'), true, 0, false);
+      return c.result(1000).sys as Record<string, unknown> & { raw: Record<string, string> };
+    };
+    const shown = sys('mosquitto \u202e2.0.11');
+    assert.equal(shown.version, 'mosquitto \\u{202E}2.0.11');
+    assert.deepEqual(shown.raw, { '$SYS/broker/version': 'mosquitto \\u{202E}2.0.11', '$SYS/broker/\\u{202E}clients': '3' });
+    const blank = sys(' \u202e\u200b ');
+    assert.equal(blank.version, '');
+    assert.equal(blank.raw['$SYS/broker/version'], ' \\u{202E}\\u{200B} ', 'the raw copy still shows what came');
+    const result = { host: LOCAL, port: 1883, reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: { '3.1.1': 'supported' } },
+      auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } }, error: null } as unknown as ScanResult;
+    const ids = (s: ReturnType<typeof sys>) => classifyResult({ ...result, topics: { count: 0, items: [], sys: s, as: 'anonymous' } }).findings.map((f) => f.id);
+    assert.ok(ids(shown).includes('BROKER_VERSION_DISCLOSED'));
+    assert.ok(!ids(blank).includes('BROKER_VERSION_DISCLOSED'));
   });
 
   it('estimates distinct topics it does not keep within a few percent', () => {
@@ -358,6 +381,31 @@ describe('sniff: real brokers', function () {
     assert.equal(t.get('shop/fridge/temp')?.sensor, 'temperature');
     assert.equal(r.writeTest!.accepted, true, r.writeTest!.evidence);
     assert.match(r.writeTest!.evidence, /received it back/);
+  });
+
+  it('broker-chosen names on aedes: escaped in items, live messages and value keys; names that show alike stay two topics', async () => {
+    const own = await startAedes();
+    try {
+      const pub = await publisher(own.port, { protocolVersion: 4 });
+      // Two 5,000-character names that differ only at the end: both show as the same bounded text.
+      const longA = `long/${'x'.repeat(4994)}a`;
+      const longB = `long/${'x'.repeat(4994)}b`;
+      for (const t of [longA, longB]) await pub.publishAsync(t, '1', { qos: 1, retain: true });
+      await pub.publishAsync('esc/\u001b[31mred', '{"temp\u202e": 21.5}', { qos: 1, retain: true });
+      const live: LiveMessage[] = [];
+      const r = await sniffBroker({ host: LOCAL, port: own.port }, { transport: 'tcp', version: '3.1.1', listenMs: 500, onMessage: (m) => live.push(m) });
+      assert.equal(r.error, null);
+      const shownLong = `long/${'x'.repeat(251)}…(+4744 chars)`;
+      assert.equal(r.items.filter((i) => i.topic === shownLong).length, 2, 'two raw names, two topics, though they show alike');
+      assert.equal(r.count, 3);
+      const esc = r.items.find((i) => i.topic.startsWith('esc/'))!;
+      assert.equal(esc.topic, 'esc/\\u{1B}[31mred');
+      assert.deepEqual(esc.values, { 'temp\\u{202E}': 21.5 }, 'a JSON key of the payload is broker text too');
+      assert.equal(esc.sensor, 'temperature', 'recognized on the key as sent');
+      assert.deepEqual(live.map((m) => m.topic).sort(), [...r.items.map((i) => i.topic)].sort(), 'live mode shows the same names');
+    } finally {
+      await own.stop();
+    }
   });
 
   it('never throws for a broker: closed port, a tarpit that never answers, a cancelled listen', async () => {
