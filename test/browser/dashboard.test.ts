@@ -204,6 +204,12 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.match((await page.textContent('[data-tile="temperature"]')) ?? '', /°C$/);
     assert.match((await page.textContent('[data-tile="light"]')) ?? '', /%$/);
     assert.equal(await page.locator('img[src="x"]').count(), 0);
+    // The insecure broker accepts any login, so the student's was withheld there, and it says why;
+    // nor does it get PLAINTEXT_CREDENTIALS for a password the scanner would have sent itself.
+    await clickRow(insecure);
+    const detail = (await page.textContent('[data-mqs="detail"]')) ?? '';
+    assert.match(detail, /Your login\s*not sent: the broker accepted a random made-up login/);
+    assert.doesNotMatch(detail, /PLAINTEXT_CREDENTIALS|Passwords sent in clear text/);
     // Another browser opening the dashboard now gets the form as refilled: no password in it.
     const other = await browser!.newPage();
     await other.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
