@@ -38,7 +38,8 @@ export function outcomeText(r: ClassifiedResult): string {
 }
 
 export function authText(a: AuthAttempt): string {
-  if (a.outcome === 'not_tested') return a.detail ? `not tested: ${a.detail.replace(/^login not sent: /, 'not sent, ')}` : 'not tested';
+  // A login the scanner withheld says why (lib/credentials).
+  if (a.outcome === 'not_tested') return a.detail ? a.detail.replace(/^login not sent: /, 'not sent: ') : 'not tested';
   const code = a.code === undefined ? '' : ` (CONNACK ${a.code}${a.reason ? ` ${a.reason}` : ''})`;
   return `${a.outcome}${code}`;
 }
