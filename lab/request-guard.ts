@@ -8,8 +8,8 @@
 //   no-cors fetch, none of which carries an Origin) is refused too; a top-level navigation is not.
 // - URL: bad % escapes or an unreadable request target get 400 here, as JSON, never a stack trace.
 // - Body: at most BODY_CAP_BYTES, except the editor's deploy routes (DEPLOY_BODY_CAP_BYTES).
-// - Class password (when the lab is exposed): /ui and /lab, HTTP Basic, checked by the caller's
-//   verifier. /api keeps its own X-API-KEY; the editor has Node-RED's adminAuth.
+// - Class password (when the lab is exposed): /ui, /lab and /api, HTTP Basic, checked by the
+//   caller's verifier; /api also keeps its own X-API-KEY. The editor has Node-RED's adminAuth.
 import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 
@@ -24,7 +24,7 @@ export interface GuardPolicy {
   hosts: ReadonlySet<string>;
   /** Origins allowed to make requests: "http://" + each of hosts. */
   origins: ReadonlySet<string>;
-  /** When set, /ui and /lab need HTTP Basic credentials that this returns true for. */
+  /** When set, /ui, /lab and /api need HTTP Basic credentials that this returns true for. */
   classAuth?: (user: string, password: string) => boolean;
 }
 
@@ -115,9 +115,10 @@ export function bodyCapFor(method: string, path: string): number {
   return BODY_CAP_BYTES;
 }
 
-/** Routes behind the class password when the lab is exposed. */
+/** Routes behind the class password when the lab is exposed: the dashboard, its downloads and
+ *  the HTTP API (which also wants its X-API-KEY). */
 function needsClassAuth(path: string): boolean {
-  return /^\/(ui|lab)(\/|$)/.test(path);
+  return /^\/(ui|lab|api)(\/|$)/.test(path);
 }
 
 /**
@@ -149,7 +150,7 @@ export function checkRequest(req: GuardedRequest, policy: GuardPolicy): GuardVer
   if (policy.classAuth && needsClassAuth(path) && method !== 'OPTIONS') {
     const cred = basicCredentials(single(req.headers.authorization));
     if (!cred || !policy.classAuth(cred.user, cred.password)) {
-      return refuse(401, 'unauthorized', 'the dashboard needs the class login (user "class" and the password the teacher was given)', {
+      return refuse(401, 'unauthorized', 'the dashboard and the HTTP API need the class login (user "class" and the password the teacher was given)', {
         'WWW-Authenticate': 'Basic realm="MQTT security lab", charset="UTF-8"',
       });
     }

@@ -105,7 +105,7 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null): Promise
   app.disable('x-powered-by');
   // Every request and websocket upgrade passes the guard first (lab/request-guard.ts): its Host and
   // Origin must be the lab's own, its URL well formed, its body within the cap, and when the lab
-  // is exposed the dashboard needs the class password.
+  // is exposed the dashboard and the HTTP API need the class password.
   const policy = guardPolicy(config.bind, config.uiPort, {
     interfaceAddresses: Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address)),
     hostNames: [hostname()],
@@ -214,7 +214,7 @@ function banner(config: LabConfig, studentPassword: string, fresh: boolean, devi
             ? `  Editor login:     ${TEACHER_USER} / ${webAuth.fresh.teacher}   (shown once; only its hash is kept in ${webAuth.file})`
             : `  Editor login:     ${TEACHER_USER} / (as shown at the first exposed start; delete ${webAuth.file} for new passwords)`,
           webAuth.fresh
-            ? `  Dashboard login:  ${CLASS_USER} / ${webAuth.fresh.class}   (shown once; give it to the class)`
+            ? `  Dashboard login:  ${CLASS_USER} / ${webAuth.fresh.class}   (shown once; dashboard and HTTP API; give it to the class)`
             : `  Dashboard login:  ${CLASS_USER} / (as shown at the first exposed start)`,
         ]
       : []),

@@ -89,16 +89,16 @@ describe('request guard (lab/request-guard.ts)', () => {
     assert.doesNotMatch(bad.message, /node_modules|\/work|at /);
   });
 
-  it('with a class password, /ui and /lab need it (HTTP Basic); /api and the editor do not', () => {
+  it('with a class password, /ui, /lab and /api need it (HTTP Basic); the editor (adminAuth) does not', () => {
     const policy = guardPolicy('127.0.0.1', 1880, { classAuth: (u, p) => u === 'class' && p === 'pw' });
     const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
-    for (const path of ['/ui', '/ui/', '/UI/socket.io/?EIO=4', '/lab/reports/x.pdf']) {
+    for (const path of ['/ui', '/ui/', '/UI/socket.io/?EIO=4', '/lab/reports/x.pdf', '/api/scan', '//API/results']) {
       const v = checkRequest(req(path), policy);
       assert.ok(!v.ok && v.status === 401 && v.headers?.['WWW-Authenticate'], path);
       assert.equal(checkRequest(req(path, { authorization: basic('class', 'wrong') }), policy).ok, false);
       assert.equal(checkRequest(req(path, { authorization: basic('class', 'pw') }), policy).ok, true);
     }
-    for (const path of ['/api/scan', '/flows', '/', '/uix']) assert.equal(checkRequest(req(path), policy).ok, true, path);
+    for (const path of ['/flows', '/', '/uix', '/apix']) assert.equal(checkRequest(req(path), policy).ok, true, path);
     assert.deepEqual(basicCredentials(basic('a', 'b:c')), { user: 'a', password: 'b:c' });
     assert.equal(basicCredentials('Bearer x'), null);
   });

@@ -267,7 +267,7 @@ describe('lab launcher beyond loopback (MQTTSEC_BIND=0.0.0.0, in an empty networ
     assert.doesNotMatch(out, /Dashboard:|Started flows/, 'nothing listened');
   });
 
-  it('starts with an editor login (teacher) and a dashboard login (class), shown once; /api keeps its key', async () => {
+  it('starts with an editor login (teacher) and a dashboard and API login (class), shown once; /api also keeps its key', async () => {
     const lab = await startLab({ env: { MQTTSEC_BIND: '0.0.0.0' }, userDir, prefix: NETNS });
     try {
       const out = lab.output();
@@ -288,6 +288,7 @@ describe('lab launcher beyond loopback (MQTTSEC_BIND=0.0.0.0, in an empty networ
             uiClass: await get('/ui/', { authorization: basic('class', process.env.CLASS_PW) }),
             flows: await get('/flows', {}),
             apiNoKey: await get('/api/results', {}),
+            apiClassNoKey: await get('/api/results', { authorization: basic('class', process.env.CLASS_PW) }),
             editor: await get('/', {}),
           };
           const token = await new Promise((res) => {
@@ -302,7 +303,7 @@ describe('lab launcher beyond loopback (MQTTSEC_BIND=0.0.0.0, in an empty networ
         env: { ...process.env, CLASS_PW: klass!, TEACHER_PW: teacher! }, encoding: 'utf8', timeout: 30_000,
       });
       const got = JSON.parse(r.stdout.trim().split('\n').pop()!);
-      assert.deepEqual(got, { ui: 401, uiWrong: 401, uiClass: 200, flows: 401, apiNoKey: 401, editor: 200, flowsWithToken: 200 }, r.stderr);
+      assert.deepEqual(got, { ui: 401, uiWrong: 401, uiClass: 200, flows: 401, apiNoKey: 401, apiClassNoKey: 401, editor: 200, flowsWithToken: 200 }, r.stderr);
     } finally {
       await stopLab(lab, { keepUserDir: true });
     }
