@@ -41,6 +41,7 @@ export class GuardedServer extends Server {
         return true;
       }
       dropCorsHeaders(res);
+      forbidFraming(res);
       limitBody(req, res, verdict.bodyCap);
     } else if (event === 'upgrade') {
       const [req, socket] = args as [IncomingMessage, Duplex];
@@ -95,6 +96,17 @@ function closeSoon(req: IncomingMessage): void {
   };
   req.on('data', () => undefined); // discard (a no-op when the body is already being read)
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
+}
+
+/**
+ * No other site may show the lab's pages in a frame: a page that frames the editor (which has no
+ * login on loopback) could trick the user into clicks that deploy code (clickjacking). The
+ * guard lets cross-site navigations through, and a frame load is one. RFC 7034, CSP Level 2
+ * frame-ancestors.
+ */
+function forbidFraming(res: ServerResponse): void {
+  res.setHeader('X-Frame-Options', 'SAMEORIGIN');
+  res.setHeader('Content-Security-Policy', "frame-ancestors 'self'");
 }
 
 function dropCorsHeaders(res: ServerResponse): void {

@@ -100,6 +100,39 @@ describe('lab safety in Chromium: other pages get nothing; redeploys and long na
     assert.equal(results.scanId, null, 'no scan ran');
   });
 
+  it('a page from another origin cannot show the editor or the dashboard in a frame (clickjacking)', async () => {
+    await page.goto(`${evilOrigin}/`);
+    const framed = await page.evaluate(async (base) => {
+      const out: Record<string, string> = {};
+      for (const path of ['/', '/ui/']) {
+        out[path] = await new Promise<string>((res) => {
+          const frame = document.createElement('iframe');
+          frame.src = `${base}${path}`;
+          const timer = setTimeout(() => res('no load event'), 8000);
+          frame.onload = () => {
+            clearTimeout(timer);
+            // A frame the lab refused stays an opaque error page: a cross-origin frame hides its
+            // document either way, so ask the browser whether it rendered anything of the lab.
+            res('loaded');
+          };
+          document.body.appendChild(frame);
+        });
+      }
+      return out;
+    }, lab!.url(''));
+    assert.ok(Object.keys(framed).length === 2, JSON.stringify(framed));
+    // Chromium blocks the frames: their documents never reached the lab's scripts.
+    for (const frame of page.frames().slice(1)) {
+      const url = frame.url();
+      const title = await frame.title().catch(() => '(no document)');
+      assert.doesNotMatch(title, /Node-RED|MQTT security/, `the lab's page ${url} rendered in a frame of another site`);
+    }
+    // The same pages in a frame of the lab itself still load (the dashboard may frame its own pages).
+    const own = await fetch(lab!.url('/'));
+    assert.equal(own.headers.get('x-frame-options'), 'SAMEORIGIN');
+    assert.equal(own.headers.get('content-security-policy'), "frame-ancestors 'self'");
+  });
+
   it('the lab\'s own dashboard still works, and a scan running at a redeploy is marked interrupted', async () => {
     await page.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
     await page.getByLabel(/^Listen/).fill('30');
