@@ -67,13 +67,21 @@ async function main(argv: string[]): Promise<number> {
 
 async function readCredentials(opts: CliOptions): Promise<Credentials | null> {
   if (!opts.user) return null;
+  const login = await readLogin(opts, opts.user);
+  // MQTT strings and binary data carry at most 65535 bytes (OASIS MQTT 3.1.1 §1.5.3).
+  if (Buffer.byteLength(login.username) > 0xffff) throw new UsageError('--user: at most 65535 bytes');
+  if (login.password !== undefined && Buffer.byteLength(login.password) > 0xffff) throw new UsageError('the password has more than 65535 bytes, more than MQTT can carry');
+  return login;
+}
+
+async function readLogin(opts: CliOptions, user: string): Promise<Credentials> {
   if (opts.passwordEnv !== undefined) {
     const password = process.env[opts.passwordEnv];
     if (password === undefined) throw new UsageError(`--password-env ${opts.passwordEnv}: that environment variable is not set`);
-    return { username: opts.user, password };
+    return { username: user, password };
   }
-  if (opts.passwordStdin) return { username: opts.user, password: await firstLine() };
-  return { username: opts.user };
+  if (opts.passwordStdin) return { username: user, password: await firstLine() };
+  return { username: user };
 }
 
 function firstLine(): Promise<string> {

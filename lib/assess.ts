@@ -5,6 +5,7 @@ import { probeBroker, type Established, type ProbeOptions } from './probe';
 import { childSignal } from './signal';
 import { SetupGate, SetupWindow } from './setup-gate';
 import { brokerText } from './text';
+import { redactPassword } from './credentials';
 import type { Classification, MqttInfo, Reachability, ScanResult, Target } from './types';
 
 /** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
@@ -131,7 +132,9 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       });
     };
 
-    const emit = (r: ScanResult) => {
+    const emit = (found: ScanResult) => {
+      // A broker may echo our login back, or carry it in a topic: it never leaves in a result.
+      const r = redactPassword(found, opts.credentials?.password);
       classification[r.classification]++;
       opts.onResult?.(r);
     };

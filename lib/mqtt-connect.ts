@@ -91,9 +91,15 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
     o.signal?.addEventListener('abort', onAbort, { once: true });
 
     const sendConnect = () => {
-      socket.write(
-        encodeConnect({ version: o.version, clientId: randomClientId(), username: o.username, password: o.password }),
-      );
+      let packet: Buffer;
+      try {
+        packet = encodeConnect({ version: o.version, clientId: randomClientId(), username: o.username, password: o.password });
+      } catch (err) {
+        // A login MQTT cannot carry (over 65535 bytes, OASIS MQTT 3.1.1 §1.5.3): an error for this
+        // attempt, never a throw from a socket callback (that would end the process).
+        return finish({ kind: 'error', code: 'BAD_LOGIN', message: (err as Error).message, ms: ms() });
+      }
+      socket.write(packet);
     };
     if (o.transport === 'tls') {
       if (o.onSession) socket.on('session', o.onSession);

@@ -114,7 +114,10 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   const primary = trial.established;
   const anonymousAccepted = trial.anonymous[primary]!.code === 0;
   const given = opts.credentials?.username ? opts.credentials : null;
-  const wrongLogin = () => connect(wire, primary, `mqttsec-${randomBytes(4).toString('hex')}`, randomBytes(12).toString('base64url'));
+  const wrongLogin = () => {
+    const made = madeUpLogin();
+    return connect(wire, primary, made.username, made.password);
+  };
   // The login may only go where a made-up one is refused (lib/credentials). When anonymous
   // clients are refused, the early listener would log in with it: ask the made-up login first.
   const wrongFirst = given && !anonymousAccepted ? await wrongLogin() : null;
@@ -138,7 +141,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   others.forEach((v, i) => record(trial, v, otherOutcomes[i], evidence));
   settleVersions(trial, versions);
   const anonymous = anonymousAttempt(trial, versions);
-  const wrongCredentials = toAuthAttempt(wrong, primary);
+  let wrongCredentials = toAuthAttempt(wrong, primary);
   evidence.push(describe(wire, primary, 'wrong credentials', wrong));
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
   if (given) {
@@ -153,11 +156,21 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
         : { ...toAuthAttempt(r, primary), ...(isDefaultPair(given) ? { defaultPair: true } : {}) };
       // Never the username or password in evidence: only what the broker said.
       evidence.push(r.kind === 'untrusted' ? `${wire} MQTT ${primary} given credentials: ${givenCredentials.detail}` : describe(wire, primary, 'given credentials', r));
+      if (givenCredentials.outcome === 'accepted') {
+        // A broker that refused only the first login, or waited to see one, accepts a made-up
+        // login now: then it accepts any login, and the verdict must say so.
+        const after = await wrongLogin();
+        evidence.push(describe(wire, primary, 'wrong credentials again, after the given login', after));
+        if (after.kind === 'connack' && connackVerdict(after.connack) === 'accepted') {
+          wrongCredentials = { ...toAuthAttempt(after, primary), detail: 'a made-up login sent after the given one was accepted' };
+        }
+      }
     }
   }
 
-  const weakest = [anonymous, wrongCredentials].some((a) => a.outcome === 'accepted');
-  const defaultCredentials = opts.tryDefaults && !weakest
+  // Default pairs, like the user's login, only where a made-up login was clearly refused.
+  const defaultsTellSomething = anonymous.outcome !== 'accepted' && wrongCredentials.outcome === 'rejected';
+  const defaultCredentials = opts.tryDefaults && defaultsTellSomething
     ? await tryDefaults((u, p) => connect(wire, primary, u, p), primary, wire, evidence)
     : undefined;
   const accepted = [anonymous, wrongCredentials, givenCredentials, defaultCredentials].some((a) => a?.outcome === 'accepted');
@@ -173,6 +186,42 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     auth: { anonymous, wrongCredentials, givenCredentials, ...(defaultCredentials ? { defaultCredentials } : {}) },
     evidence,
   };
+}
+
+const LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const ALNUM = `${LOWER}0123456789`;
+
+/**
+ * A random login that exists nowhere, shaped like an ordinary one (a 6-12 character lower-case
+ * name, a 10-24 character password) with nothing a broker could recognise it by: a fixed prefix
+ * or length would let a rogue broker refuse only our made-up logins and collect the real one.
+ */
+export function madeUpLogin(): { username: string; password: string } {
+  const bytes = randomBytes(40);
+  const pick = (alphabet: string, i: number) => alphabet[bytes[i] % alphabet.length];
+  const nameLength = 6 + (bytes[0] % 7);
+  let username = pick(LOWER, 1);
+  for (let i = 1; i < nameLength; i++) username += pick(ALNUM, 1 + i);
+  const password = randomBytes(18).toString('base64url').slice(0, 10 + (bytes[39] % 15));
+  return { username, password };
+}
+
+/**
+ * One made-up login (madeUpLogin) to `target` over `transport` with `version`: what the broker
+ * answers, as an AuthAttempt (accepted, rejected with its CONNACK code, or error). For callers that
+ * hold a result they did not make themselves (a node's input message) and must not trust its
+ * auth.wrongCredentials before sending a real login (lib/credentials). Never throws.
+ */
+export async function tryMadeUpLogin(
+  target: Target,
+  o: { transport: Wire; version: MqttVersion; tls?: TlsClientOptions; timeoutMs?: number; signal?: AbortSignal },
+): Promise<AuthAttempt> {
+  const made = madeUpLogin();
+  const r = await attemptConnect({
+    host: target.host, port: target.port, transport: o.transport, version: o.version, username: made.username, password: made.password,
+    timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls: o.tls, signal: o.signal,
+  });
+  return toAuthAttempt(r, o.version);
 }
 
 /** Waits for p, but never longer than ms; never throws. */

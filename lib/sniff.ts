@@ -8,6 +8,7 @@
 // holds a retained message for the topic (a copy arrived with the retain flag); `rate` counts
 // only live messages, not that stored copy.
 import { planCredentials, type Credentials, type CredentialSafety } from './credentials';
+import type * as ProbeModule from './probe';
 import type { TlsClientOptions } from './mqtt-connect';
 import type { MqttVersion, ScanResult, Target, TopicsInfo } from './types';
 import { TopicCollector, type LiveMessage } from './sniff/collector';
@@ -158,6 +159,26 @@ export function sniffPlanFor(result: ScanResult, credentials?: Credentials | nul
   }
   if (givenCredentials.withheld) return no(`anonymous clients are refused and the given ${givenCredentials.detail}`);
   return no('not_authorized: the broker accepted neither an anonymous login nor the given credentials');
+}
+
+/**
+ * sniffPlanFor for a result that came from outside this process (a node's input message): when
+ * the plan would log in with the user's credentials, the broker is first asked a made-up login of
+ * its own (tryMadeUpLogin), and the credential rule (lib/credentials) is judged on that answer,
+ * never on the result's auth.wrongCredentials, which anyone could have written.
+ */
+export async function checkedSniffPlan(
+  result: ScanResult,
+  credentials: Credentials | null | undefined,
+  safety: CredentialSafety,
+  o: { tls?: TlsClientOptions; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<SniffPlan> {
+  const plan = sniffPlanFor(result, credentials, safety);
+  if (!plan.options?.credentials?.username) return plan;
+  const { tryMadeUpLogin }: typeof ProbeModule = require('./probe');
+  const version = plan.options.version ?? SNIFF_DEFAULTS.version;
+  const answer = await tryMadeUpLogin(plan.target, { transport: plan.options.transport, version, tls: o.tls, timeoutMs: o.timeoutMs, signal: o.signal });
+  return sniffPlanFor({ ...result, auth: { ...result.auth, wrongCredentials: answer } }, credentials, safety);
 }
 
 function resolveOptions(opts: SniffOptions) {

@@ -2,9 +2,10 @@
 // listens to '#' and '$SYS/#' for a while and adds payload.topics. Unreadable results and
 // msg.complete pass on; msg.complete waits for that scan's sniffs, so a join still ends last.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
+import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
 import { scopedHost } from '../lib/targets';
+import { redactPassword } from '../lib/credentials';
 import { numberIn, tlsOptions } from './shared/config';
 import { limiter } from './shared/limit';
 import { onInput, type Send } from './shared/handler';
@@ -76,23 +77,37 @@ export = function (RED: NodeAPI) {
       const result = asScanResult(msg.payload);
       // The same credential rule as the probe's (lib/credentials), with the scan's opt-in.
       const safety = { sendCredentialsPlaintext: sendPlaintext || login.sendCredentialsPlaintext || !!safetyFor(scanId).sendCredentialsPlaintext };
-      const plan = sniffPlanFor(result, login.credentials ?? credentialsFor(scanId) ?? authNode?.toCredentials() ?? null, safety);
-      if (!plan.options) {
-        msg.payload = { ...result, topics: null };
-        msg.sniffer = { skipped: plan.reason };
-        node.status({ fill: 'yellow', shape: 'ring', text: t('status.skipped', { host: result.host, port: result.port }) });
-        send(live ? [msg, null] : msg);
-        return;
+      const credentials = login.credentials ?? credentialsFor(scanId) ?? authNode?.toCredentials() ?? null;
+      // Nothing to do for this result: pass it on before any scope check or connection.
+      const unread = sniffPlanFor(result, credentials, safety);
+      let skipped = unread.reason;
+      if (unread.options) {
+        const signal = controller.signal; // a cancel also stops results still waiting for a slot
+        // Tracked from the start, so this scan's completion message waits for the checks too.
+        const work = (async () => {
+          // The expander's scope policy, after name resolution; throws naming the host.
+          const scoped = await scopedHost(result.host, { allowPublic: !!config.allowPublic });
+          const tlsFor = scoped.servername && !tls?.servername ? { ...tls, servername: scoped.servername } : tls;
+          // The result came in a message: the broker gets a made-up login of our own before the real one.
+          const plan = await checkedSniffPlan({ ...result, host: scoped.address }, credentials, safety, { tls: tlsFor, signal });
+          if (!plan.options) return { read: false as const, skipped: plan.reason };
+          const options = plan.options;
+          const topics = await slot(() => sniff(result, plan.target, { ...settings, ...perMessage(msg.sniff), ...options, tls: tlsFor ?? options.tls, signal }, send));
+          return { read: true as const, topics, password: options.credentials?.password };
+        })();
+        track(work, scanId);
+        const done = await work;
+        if (done.read) {
+          // A topic or a sample may carry the password itself: it never leaves in a message.
+          msg.payload = redactPassword(withTopics(result, done.topics), done.password);
+          send(live ? [msg, null] : msg);
+          return;
+        }
+        skipped = done.skipped;
       }
-      // The expander's scope policy, after name resolution; throws naming the host.
-      const scoped = await scopedHost(plan.target.host, { allowPublic: !!config.allowPublic });
-      const target = { host: scoped.address, port: plan.target.port };
-      const tlsFor = scoped.servername && !tls?.servername ? { ...tls, servername: scoped.servername } : tls;
-      const signal = controller.signal; // a cancel also stops results still waiting for a slot
-      const work = slot(() => sniff(result, target, { ...settings, ...perMessage(msg.sniff), ...plan.options, tls: tlsFor ?? plan.options.tls, signal }, send));
-      track(work, scanId);
-      const topics = await work;
-      msg.payload = withTopics(result, topics);
+      msg.payload = { ...result, topics: null };
+      msg.sniffer = { skipped };
+      node.status({ fill: 'yellow', shape: 'ring', text: t('status.skipped', { host: result.host, port: result.port }) });
       send(live ? [msg, null] : msg);
     });
 
@@ -100,7 +115,7 @@ export = function (RED: NodeAPI) {
       const entry: Active = { target, started: Date.now(), listenMs: options.listenMs ?? SNIFF_DEFAULTS.listenMs };
       active.add(entry);
       showProgress();
-      const gate = live ? liveGate(result, send) : null;
+      const gate = live ? liveGate(result, send, options.credentials?.password) : null;
       try {
         const topics = await sniffBroker(target, { ...options, onMessage: gate?.offer });
         if (gate?.dropped()) topics.liveDropped = gate.dropped();
@@ -112,7 +127,7 @@ export = function (RED: NodeAPI) {
     }
 
     /** Live messages for a dashboard: at most LIVE_PER_SECOND per broker, extras only counted. */
-    function liveGate(result: ScanResult, send: Send) {
+    function liveGate(result: ScanResult, send: Send, password: string | undefined) {
       let windowStart = 0;
       let inWindow = 0;
       let dropped = 0;
@@ -128,8 +143,8 @@ export = function (RED: NodeAPI) {
             return;
           }
           inWindow++;
-          const payload = { host: result.host, port: result.port, topic: m.topic, sample: m.payload, sensor: m.sensor, values: m.values ?? null, retained: m.retained };
-          send([null, { topic: m.topic, scanId: result.scanId, payload }]);
+          const payload = redactPassword({ host: result.host, port: result.port, topic: m.topic, sample: m.payload, sensor: m.sensor, values: m.values ?? null, retained: m.retained }, password);
+          send([null, { topic: payload.topic, scanId: result.scanId, payload }]);
         },
         dropped: () => dropped,
       };

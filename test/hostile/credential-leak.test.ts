@@ -10,6 +10,7 @@ import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { generateCa, generateServerCert, type CertPair } from '../../lab/certs';
@@ -241,5 +242,151 @@ describe('hostile: a plain port that demands a login is reported without our pas
     assert.equal(r.auth.givenCredentials.withheld, 'plaintext_transport');
     assert.ok(finding(r));
     assert.doesNotMatch(finding(r)!.evidence, /our login/);
+  });
+});
+
+describe('hostile: brokers that try to outwit the made-up login, echo the login back, or carry it in a topic', function () {
+  this.timeout(120_000);
+  const brokers: RecordingBroker[] = [];
+  let ca: CertPair;
+  let caPem: string;
+  before(() => {
+    ca = generateCa({ commonName: 'rogue-test CA 2' });
+    caPem = ca.certPem;
+  });
+  after(async () => Promise.all(brokers.map((b) => b.stop())));
+  const start = async (o: Parameters<typeof startRecordingBroker>[0]) => {
+    const b = await startRecordingBroker(o);
+    brokers.push(b);
+    return b;
+  };
+  const scanWith = (port: number, extra: Partial<Parameters<typeof runScan>[0]> = {}) =>
+    runScan({ targets: '127.0.0.1', ports: [port], timeoutMs: 800, listenMs: 200, credentials: { username: USER, password: PASSWORD }, ...extra }).then((o) => o.results[0]);
+
+  it('the made-up login has nothing to recognise it by (no fixed prefix or length)', async () => {
+    const names = new Set<string>();
+    const b = await start({ decide: (u) => { if (u !== undefined) names.add(u); return 'refuse'; } });
+    for (let i = 0; i < 5; i++) await scanWith(b.port, { credentials: null, sniff: false, inspectTls: false });
+    assert.equal(names.size, 5, 'a new made-up name every time');
+    for (const n of names) assert.match(n, /^[a-z][a-z0-9]{5,11}$/, `${n} looks like an ordinary user name`);
+    assert.ok(![...names].some((n) => n.startsWith('mqttsec')), 'no name our brokers could single out');
+  });
+
+  it('a broker that refuses only the first login with a username, then takes any: the verdict says it accepts any login', async () => {
+    // With the opt-in the login does go (the rule cannot know the future); the result must still
+    // not call this broker one that checks passwords.
+    let seen = 0;
+    const b = await start({ decide: (u) => (u === undefined ? 'refuse' : ++seen === 1 ? 'refuse' : 'accept') });
+    const r = await scanWith(b.port, { sendCredentialsPlaintext: true, sniff: false, inspectTls: false });
+    assert.equal(r.auth.givenCredentials.outcome, 'accepted');
+    assert.equal(r.auth.wrongCredentials.outcome, 'accepted', JSON.stringify(r.auth));
+    assert.ok(r.findings?.some((f) => f.id === 'WRONG_CREDENTIALS_ACCEPTED'), JSON.stringify(r.findings?.map((f) => f.id)));
+  });
+
+  it('--try-defaults sends no default pair to a broker that gave the made-up login no answer', async () => {
+    const b = await start({ decide: (u, p) => (u === undefined ? 'refuse' : u === 'admin' && p === 'admin' ? 'accept' : 'silent') });
+    const r = await scanWith(b.port, { credentials: null, tryDefaults: true, sniff: false, inspectTls: false });
+    assert.equal(r.auth.wrongCredentials.outcome, 'error');
+    assert.equal(r.auth.defaultCredentials, undefined);
+    assert.ok(!b.connects.some((c) => c.username === 'admin'), JSON.stringify(b.connects.map((c) => c.username)));
+  });
+
+  it('a topic and a payload that carry the password: the result shows [withheld: password] (CLI engine and the sniffer node)', async () => {
+    const cert = generateServerCert(ca, { hosts: ['127.0.0.1'] });
+    const b = await start({ decide: (u, p) => (u === USER && p === PASSWORD ? 'accept' : 'refuse'), tls: { cert: cert.certPem, key: cert.keyPem } });
+    const mqtt = await import('mqtt');
+    const pub = await mqtt.connectAsync(`mqtts://127.0.0.1:${b.port}`, { username: USER, password: PASSWORD, ca: caPem, reconnectPeriod: 0 }, false);
+    await pub.publishAsync(`leak/${PASSWORD}`, `the pw is ${PASSWORD}`, { retain: true, qos: 1 });
+    await pub.endAsync();
+    const r = await scanWith(b.port, { tls: { ca: caPem }, listenMs: 500 });
+    assert.equal(r.auth.givenCredentials.outcome, 'accepted');
+    assert.ok(r.topics?.items.some((i) => i.topic === 'leak/[withheld: password]'), JSON.stringify(r.topics?.items));
+    assert.ok(!JSON.stringify(r).includes(PASSWORD), 'the password is in the result');
+  });
+
+  it('a broker that echoes our login back in its answer: the evidence shows [withheld: password] (a fake broker: no real one echoes)', async () => {
+    // FAKE BROKER, on purpose: it answers CONNACKs like a broker that checks passwords, and answers
+    // the real login with bytes that repeat the password, which no real broker does.
+    const server = createNetServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', (b: Buffer) => {
+        let i = 1;
+        while (b[i] & 0x80) i++;
+        const level = b[i + 7];
+        const hasUser = (b[i + 8] & 0x80) !== 0;
+        if (b.includes(Buffer.from(PASSWORD))) {
+          socket.end(Buffer.concat([Buffer.from(`PW=${PASSWORD} `), b]));
+        } else if (level === 5) {
+          socket.end(Buffer.from([0x20, 0x03, 0x00, hasUser ? 0x86 : 0x87, 0x00]));
+        } else {
+          socket.end(Buffer.from([0x20, 0x02, 0x00, hasUser ? 4 : 5]));
+        }
+      });
+    });
+    await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = await scanWith(port, { sendCredentialsPlaintext: true, sniff: false, inspectTls: false });
+      assert.equal(r.auth.wrongCredentials.outcome, 'rejected');
+      assert.ok(JSON.stringify(r).includes('[withheld: password]'), JSON.stringify(r.evidence));
+      assert.ok(!JSON.stringify(r).includes(PASSWORD), 'the echoed password is in the result');
+    } finally {
+      await new Promise((res) => server.close(res));
+    }
+  });
+
+  it('an oversized password (70,000 bytes) is an error of that attempt, never a crash', async () => {
+    const b = await start({ decide: (u) => (u === undefined ? 'refuse' : 'refuse') });
+    const huge = 'x'.repeat(70_000);
+    const r = await runScan({ targets: '127.0.0.1', ports: [b.port], timeoutMs: 800, sniff: false, inspectTls: false, credentials: { username: USER, password: huge }, sendCredentialsPlaintext: true }).then((o) => o.results[0]);
+    assert.equal(r.auth.givenCredentials.outcome, 'error');
+    assert.match(r.auth.givenCredentials.detail ?? '', /65535/);
+  });
+});
+
+describe('hostile: the sniffer node on its own does not trust the result it is handed', function () {
+  this.timeout(60_000);
+  let broker: RecordingBroker;
+  let ca: CertPair;
+  let caPath: string;
+  let dir: string;
+  const SNIFFER = require('../../dist/nodes/mqttsec-topic-sniffer.js');
+  before(async () => {
+    ca = generateCa({ commonName: 'rogue-test CA 3' });
+    const cert = generateServerCert(ca, { hosts: ['127.0.0.1'] });
+    dir = mkdtempSync(join(tmpdir(), 'mqttsec-rogue3-'));
+    caPath = join(dir, 'ca.crt');
+    writeFileSync(caPath, ca.certPem);
+    // Accepts anything but anonymous, over TLS that chains to the given CA.
+    broker = await startRecordingBroker({ decide: (u) => (u === undefined ? 'refuse' : 'accept'), tls: { cert: cert.certPem, key: cert.keyPem } });
+  });
+  after(async () => {
+    await broker?.stop();
+    await helper.unload();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a hand-made result claiming the made-up login was refused: the sniffer asks its own, and withholds the login', async () => {
+    const flow: FlowNode[] = [
+      { id: 'flow1', type: 'tab', label: 'alone' },
+      { id: 'creds', type: 'mqttsec-credentials', name: 'login', z: 'flow1' },
+      { id: 'ca', type: 'tls-config', z: 'flow1', cert: '', key: '', ca: caPath, verifyservercert: false },
+      { id: 'sniffer', type: 'mqttsec-topic-sniffer', z: 'flow1', auth: 'creds', tls: 'ca', listen: 0.3, sendCredentialsPlaintext: true, wires: [['out']] },
+      { id: 'out', type: 'helper', z: 'flow1' },
+    ];
+    await load([NODES.credentials, NODES.tls, SNIFFER], flow, { creds: { username: USER, password: PASSWORD } });
+    const done = collect('out', (m) => m.length === 1);
+    helper.getNode('sniffer').receive({
+      payload: {
+        scanId: 'forged', host: '127.0.0.1', port: broker.port, reachability: 'open', transport: 'tls', classification: 'open_or_auth_ok',
+        mqtt: { versions: { '3.1.1': 'supported' } },
+        auth: { anonymous: { outcome: 'rejected', code: 5 }, wrongCredentials: { outcome: 'rejected', code: 4 }, givenCredentials: { outcome: 'accepted', version: '3.1.1' } },
+        error: null,
+      },
+    });
+    const [msg] = await done;
+    assert.ok(!broker.passwords().includes(PASSWORD), 'the broker got the password');
+    assert.ok(broker.connects.some((c) => c.username !== undefined && c.username !== USER), 'the sniffer tried a made-up login of its own');
+    assert.match(String((msg.sniffer as { skipped?: string }).skipped), /accepted a random made-up login/);
   });
 });

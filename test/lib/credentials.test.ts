@@ -1,7 +1,7 @@
 // The credential rule as a pure function (lib/credentials/policy.ts); the rogue-broker tests in
 // test/hostile/credential-leak.test.ts check the same rule end to end against real brokers.
 import { strict as assert } from 'node:assert';
-import { planCredentials } from '../../lib/credentials';
+import { MIN_REDACTED_CHARS, planCredentials, redactPassword } from '../../lib/credentials';
 import type { AuthAttempt, Transport } from '../../lib/types';
 
 const LOGIN = { username: 'scanner', password: 'secret' };
@@ -44,5 +44,26 @@ describe('credentials: where the given login may go', () => {
         assert.ok(!JSON.stringify(plan).includes('secret') && !JSON.stringify(plan).includes('scanner'));
       }
     }
+  });
+});
+
+describe('credentials: the password is kept out of every result (redactPassword)', () => {
+  it('replaces it in every string, keys included, and leaves everything else as it was', () => {
+    const value = { evidence: ['first bytes "PW=hunter22 "'], topics: { items: [{ topic: 'leak/hunter22', n: 3 }] }, ['k-hunter22']: true, when: null };
+    assert.deepEqual(redactPassword(value, 'hunter22'), {
+      evidence: ['first bytes "PW=[withheld: password] "'],
+      topics: { items: [{ topic: 'leak/[withheld: password]', n: 3 }] },
+      'k-[withheld: password]': true,
+      when: null,
+    });
+  });
+  it('returns the very same object when the password is not in it, absent, or too short to search for', () => {
+    const value = { a: 'nothing here', b: ['ab'] };
+    assert.equal(redactPassword(value, 'hunter22'), value);
+    assert.equal(redactPassword(value, undefined), value);
+    assert.equal(redactPassword(value, 'ab'), value, `shorter than ${MIN_REDACTED_CHARS} characters`);
+  });
+  it('finds a password with characters JSON escapes', () => {
+    assert.deepEqual(redactPassword({ s: 'x "q\\uo"te\\ y' }, '"q\\uo"te\\'), { s: 'x [withheld: password] y' });
   });
 });
