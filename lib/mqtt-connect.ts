@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './mqtt-wire';
-import { credentialContext, trustProblem } from './credentials';
+import { connectForLogin, trustProblem } from './credentials';
 import type { MqttVersion } from './types';
 
 export interface TlsClientOptions {
@@ -154,16 +154,7 @@ function opensslReason(message: string): string {
 
 function openTls(o: AttemptOptions): tls.TLSSocket {
   const t = o.tls ?? {};
-  if (o.requireTrustedTls) {
-    return tls.connect({
-      host: o.host,
-      port: o.port,
-      // Trust is judged on this socket before the login is written (trustProblem).
-      rejectUnauthorized: false,
-      servername: t.servername ?? (net.isIP(o.host) ? undefined : o.host),
-      secureContext: credentialContext(t),
-    });
-  }
+  if (o.requireTrustedTls) return connectForLogin(o.host, o.port, t);
   return tls.connect({
     host: o.host,
     port: o.port,

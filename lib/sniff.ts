@@ -8,7 +8,7 @@
 // holds a retained message for the topic (a copy arrived with the retain flag); `rate` counts
 // only live messages, not that stored copy.
 import { planCredentials, type Credentials, type CredentialSafety } from './credentials';
-import type * as ProbeModule from './probe';
+import { tryMadeUpLogin } from './probe';
 import type { TlsClientOptions } from './mqtt-connect';
 import type { MqttVersion, ScanResult, Target, TopicsInfo } from './types';
 import { TopicCollector, type LiveMessage } from './sniff/collector';
@@ -175,7 +175,6 @@ export async function checkedSniffPlan(
 ): Promise<SniffPlan> {
   const plan = sniffPlanFor(result, credentials, safety);
   if (!plan.options?.credentials?.username) return plan;
-  const { tryMadeUpLogin }: typeof ProbeModule = require('./probe');
   const version = plan.options.version ?? SNIFF_DEFAULTS.version;
   const answer = await tryMadeUpLogin(plan.target, { transport: plan.options.transport, version, tls: o.tls, timeoutMs: o.timeoutMs, signal: o.signal });
   return sniffPlanFor({ ...result, auth: { ...result.auth, wrongCredentials: answer } }, credentials, safety);

@@ -13,7 +13,8 @@
 // knowledge and may go anywhere in scope; rule 1 still applies to them.
 // Every entry point (CLI, nodes, HTTP API, dashboard) reaches a broker through probeBroker and the
 // sniffer, which both ask this module; nothing else sends a login.
-import type * as tls from 'node:tls';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { sharedContext } from '../tls/context-cache';
 import type { AuthAttempt, CredentialWithholding, Transport } from '../types';
 import { isDefaultPair } from './defaults';
@@ -104,6 +105,24 @@ export function credentialContext(o: TrustInputs): tls.SecureContext {
     minVersion: 'TLSv1',
     maxVersion: 'TLSv1.3',
     ciphers: 'DEFAULT@SECLEVEL=0',
+  });
+}
+
+/**
+ * A TLS connection that may carry the user's login once trustProblem() says null on its
+ * 'secureConnect': credentialContext() for `o` (system CAs plus the user's), a full handshake (no
+ * session), and the host name (or o.servername) as the name to check. The one opener for logins,
+ * used by the probe (mqtt-connect.ts) and the sniffer (sniff/session.ts).
+ * Throws what credentialContext throws.
+ */
+export function connectForLogin(host: string, port: number, o: TrustInputs & { servername?: string } = {}): tls.TLSSocket {
+  return tls.connect({
+    host,
+    port,
+    // Trust is judged on this socket, by trustProblem(), before the login is written.
+    rejectUnauthorized: false,
+    servername: o.servername ?? (net.isIP(host) ? undefined : host),
+    secureContext: credentialContext(o),
   });
 }
 

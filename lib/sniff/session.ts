@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { TlsClientOptions } from '../mqtt-connect';
 import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack } from '../mqtt-wire';
 import type { MqttVersion, Target } from '../types';
-import { credentialContext, trustProblem } from '../credentials';
+import { connectForLogin, trustProblem } from '../credentials';
 import { PacketGuard } from './packet-guard';
 import { settle } from './wait';
 import { PINGREQ, decode, encodeAck, encodeDisconnect, encodePublish, encodeSubscribe, frame, type Incoming } from './wire';
@@ -68,21 +68,21 @@ export interface Session {
 export function openSession(target: Target, o: SessionOptions): Session {
   const v5 = o.version === '5.0';
   const keepaliveS = o.keepaliveS ?? DEFAULT_KEEPALIVE_S;
-  const servername = o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host);
+  // The CONNECT carries the user's login (trustFirst): the credential policy judges this very socket.
   const trustFirst = o.transport === 'tls' && !!o.requireTrustedTls;
-  const raw: net.Socket = o.transport === 'tls'
-    ? tls.connect({
-        host: target.host,
-        port: target.port,
-        // The TLS inspector judges trust; here we only need to read, unless the CONNECT carries
-        // the user's login (trustFirst): then the credential policy judges this very socket.
-        rejectUnauthorized: false,
-        servername,
-        ...(trustFirst
-          ? { secureContext: credentialContext(o.tls ?? {}) }
-          : { ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase, session: o.tls?.session }),
-      })
-    : net.connect({ host: target.host, port: target.port });
+  const raw: net.Socket = o.transport !== 'tls'
+    ? net.connect({ host: target.host, port: target.port })
+    : trustFirst
+      ? connectForLogin(target.host, target.port, o.tls)
+      : tls.connect({
+          host: target.host,
+          port: target.port,
+          // The TLS inspector judges trust; here we only need to read.
+          rejectUnauthorized: false,
+          servername: o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
+          ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase,
+          session: o.tls?.session,
+        });
   raw.setNoDelay(true);
   raw.on('error', () => undefined); // the guard reports it
   const guard = new PacketGuard(raw, o.maxPacketBytes, { oversize: o.onOversize });
