@@ -145,7 +145,7 @@ async function main(): Promise<number> {
   const runLimitMs = Math.max(10, Math.min(600, Number(values['run-limit']) || 120)) * 1000;
   const cli = join(ROOT, 'dist', 'cli.js');
   if (!existsSync(cli)) {
-    console.error('bench: dist/cli.js is missing; run npm run build first');
+    console.error('bench: dist/cli/index.js is missing; run npm run build first');
     return 2;
   }
   const resultsDir = join(ROOT, 'bench', 'results');

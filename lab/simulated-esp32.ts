@@ -1,5 +1,5 @@
 // A simulated ESP32 for when no board is at hand: the same topics, payloads, cadence, retain flags
-// and last wills as firmware/, all taken from lib/lab-device.ts so the two cannot drift.
+// and last wills as firmware/, all taken from lib/sniff/lab-device.ts so the two cannot drift.
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   PUBLISH_INTERVAL_MS,
@@ -11,7 +11,7 @@ import {
   type LabMessage,
   type SensorKind,
   type SensorReading,
-} from '../lib/lab-device';
+} from '../lib/sniff/lab-device';
 
 export interface SimulatorOptions {
   deviceId?: string;

@@ -185,3 +185,33 @@ export interface ScanSummary {
   classification: Record<Classification, number>;
   cancelled?: boolean;
 }
+
+/** A login to try: from the CLI, a credentials config node, the dashboard form or the HTTP API. */
+export interface Credentials {
+  username: string;
+  password?: string;
+}
+
+/** The user's explicit choices about where their login may go. */
+export interface CredentialSafety {
+  /**
+   * Also send the login over plain TCP/ws and over TLS whose certificate is not trusted
+   * (CLI --send-credentials-plaintext; off by default). Anyone on the path, or a rogue broker,
+   * can then read the password.
+   */
+  sendCredentialsPlaintext?: boolean;
+}
+
+/** TLS client settings a scan is given (CLI --tls-*, a Node-RED tls-config node). */
+export interface TlsClientOptions {
+  /** The user's CA (PEM), trusted as well as the system's CAs where trust is judged. */
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Client certificate and key (PEM) for brokers that require one. */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** The name to send (SNI) and check; default: the target's host when it is a name. */
+  servername?: string;
+  /** A TLS session from an earlier connection to the same broker, resumed to skip the full handshake. */
+  session?: Buffer;
+}

@@ -1,14 +1,12 @@
 // Broker probe: sweeps each batch from the target expander, probes every open port, emits one
 // message per broker found and one completion message (msg.complete) per scan.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { assessTargets, emptyClassificationCounts } from '../lib/assess';
-import { newScanId } from '../lib/scan';
+import { assessTargets, emptyClassificationCounts, newScanId } from '../lib/pipeline';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import type { CredentialSafety } from '../lib/credentials';
 import { checkAddressScope, parsePorts, scopedHost } from '../lib/targets';
 import { isIP } from 'node:net';
-import { TargetFeed } from '../lib/target-feed';
-import { sweepThreadsFor } from '../lib/sweep-shards';
+import { TargetFeed, sweepThreadsFor } from '../lib/sweep';
 import * as pace from './shared/scan-pace';
 import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';

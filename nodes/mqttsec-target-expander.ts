@@ -1,7 +1,7 @@
 // Target expander: target specs -> batches of host:port for the broker probe.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { planTargets, DEFAULT_MAX_TARGETS, TargetError } from '../lib/targets';
-import { newScanId } from '../lib/scan';
+import { newScanId } from '../lib/pipeline';
 import { onInput } from './shared/handler';
 import { depositLogin } from './shared/secret-vault';
 import { scanRequestFrom } from './shared/scan-request';

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('run with --expose-gc');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { planTargets } = require(resolve(ROOT, 'dist/lib/targets.js')) as typeof import('../../lib/targets');
+  const { planTargets } = require(resolve(ROOT, 'dist/lib/targets/index.js')) as typeof import('../../lib/targets');
   const heap = () => {
     gc();
     gc();

@@ -1,4 +1,4 @@
-// The CLI's engine in-process: dist/lib/scan.js runScan with the options cli.ts passes, timed
+// The CLI's engine in-process: dist/lib/pipeline/index.js runScan with the options cli.ts passes, timed
 // from the call to its return (no process start-up), so it compares like for like with the flow
 // driver, which is timed from inject to msg.complete. Prints one JSON line.
 // Usage: node -r ts-node/register/transpile-only bench/drivers/scan.ts '<json options>'
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     process.exit(3);
   }, opts.limitMs);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runScan } = require(resolve(process.env.BENCH_ROOT ?? resolve(__dirname, '../..'), 'dist/lib/scan.js')) as typeof import('../../lib/scan');
+  const { runScan } = require(resolve(process.env.BENCH_ROOT ?? resolve(__dirname, '../..'), 'dist/lib/pipeline/index.js')) as typeof import('../../lib/pipeline');
   const t0 = process.hrtime.bigint();
   const { results, summary } = await runScan({
     targets: opts.targets,

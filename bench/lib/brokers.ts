@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCa, generateServerCert } from '../../lab/certs';
 import { randomPassword, writePasswordFile } from '../../lab/passwords';
-import { buildDhtPayload, buildLightPayload, buildMotionPayload, buildStatusPayload, deviceTopics } from '../../lib/lab-device';
+import { buildDhtPayload, buildLightPayload, buildMotionPayload, buildStatusPayload, deviceTopics } from '../../lib/sniff/lab-device';
 import { killGroupSync, onCleanup, stopChild, trackChild } from './cleanup';
 
 export interface BrokerFarm {

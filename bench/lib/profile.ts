@@ -27,7 +27,7 @@ function area(url: string, fn: string): string {
   if (fn === '(program)') return 'V8/native (program)';
   if (url.includes('/dist/lib/targets')) return 'our engine: targets';
   if (url.includes('/dist/lib/sweep')) return 'our engine: sweep';
-  if (url.includes('/dist/')) return 'our code: other (cli, scan, assess, probe)';
+  if (url.includes('/dist/')) return 'our code: other (cli, pipeline, probe)';
   if (url.startsWith('node:net') || url.includes('internal/net') || url.includes('stream_base_commons') || url.startsWith('node:internal/dns')) return 'node net/socket';
   if (url.startsWith('node:') ) return `node other (${url.replace('node:', '').split('/').slice(0, 2).join('/')})`;
   if (url === '') return `native: ${fn || '(anonymous)'}`;

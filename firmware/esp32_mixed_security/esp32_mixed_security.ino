@@ -1,7 +1,7 @@
 // The lab's real device, both sides of the lesson on one board:
 //   DHT11 + LDR  -> secure broker (8883, TLS with the lab CA pinned, username/password)
 //   PIR          -> insecure broker (1883, plain text, anonymous): what the scanner can see
-// Topics and payload bytes come from lab_payloads.h (the same as lib/lab-device.ts).
+// Topics and payload bytes come from lab_payloads.h (the same as lib/sniff/lab-device.ts).
 // Configuration: copy secrets.example.h to secrets.h (git-ignored). See ../README.md.
 
 #include <DHT.h>

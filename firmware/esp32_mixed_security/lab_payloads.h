@@ -1,5 +1,5 @@
 // Topics and payload bytes of the lab device, with no Arduino dependency so the host can
-// test them (firmware/test). lib/lab-device.ts is the same description in TypeScript;
+// test them (firmware/test). lib/sniff/lab-device.ts is the same description in TypeScript;
 // test/firmware/firmware.test.ts checks that both produce identical bytes.
 //
 // Every builder writes a NUL-terminated string into buf (size n) and returns its length,

@@ -1,6 +1,6 @@
 // Well-known default logins of MQTT brokers and the products around them. With --try-defaults the
 // probe tries these (a handful, in one parallel round) when nothing weaker let it in.
-import type { Credentials } from './policy';
+import type { Credentials } from '../types';
 
 export const DEFAULT_PAIRS: readonly Credentials[] = [
   { username: 'admin', password: 'admin' },

@@ -7,7 +7,7 @@
 import { Parser } from '@json2csv/plainjs';
 import type { ClassifiedResult } from '../risk';
 import type { ReportInput } from './model';
-import { outcomeText } from './format';
+import { outcomeText } from './wording';
 
 type Getter = (r: ClassifiedResult) => string | number | boolean | null | undefined;
 

@@ -12,8 +12,8 @@ export { renderJson, JSON_REPORT_FORMAT } from './json';
 export { renderPdf, type PdfOptions } from './pdf';
 export { reportBaseName, writeFilesAtomically, type ReportFile } from './files';
 
-import { FORMATS, type ReportFormat } from './formats';
-export { FORMATS, parseFormats, type ReportFormat } from './formats';
+import { FORMATS, type ReportFormat } from '../options';
+export { FORMATS, parseFormats, type ReportFormat } from '../options';
 
 export interface BuiltReport {
   input: ReportInput;

@@ -1,7 +1,7 @@
 // What every report format is built from: classified results in address order, the scan
 // summary, and metadata for the cover. Built once, so PDF, CSV and JSON always agree.
 import { classifyResult, isClassified, summarizeScan, type ClassifiedResult, type Policy, type RiskSummary } from '../risk';
-import { compareResults } from '../scan';
+import { compareResults } from '../targets';
 import type { ScanResult, ScanSummary } from '../types';
 
 export interface ReportMeta {

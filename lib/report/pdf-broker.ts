@@ -1,7 +1,7 @@
 // One section per rated broker: facts, findings with evidence and fix, TLS details, topics.
 import type { ClassifiedResult } from '../risk';
 import type { Finding } from '../types';
-import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './format';
+import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './wording';
 import { endpoint } from './model';
 import { facts, factsSpec, MARGIN, table, tableHeight, type Pen } from './pdf-layout';
 import { COLOR, LEVEL_COLOR, SEVERITY_COLOR } from './pdf-theme';

@@ -2,7 +2,7 @@
 // table of all brokers.
 import { RULES, type ClassifiedResult } from '../risk';
 import type { RiskLevel } from '../types';
-import { CONFIG_LINE, outcomeText, plural } from './format';
+import { CONFIG_LINE, outcomeText, plural } from './wording';
 import { endpoint, type ReportInput } from './model';
 import { bars, donut, tiles, type Segment } from './pdf-chart';
 import { table, type Cell, type Pen } from './pdf-layout';

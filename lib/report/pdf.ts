@@ -3,7 +3,7 @@
 // chart, the broker table, one section per rated broker, appendices. Header line and page
 // numbers are added at the end over the buffered pages.
 import PDFDocument from 'pdfkit';
-import { formatDuration, formatTime, plural } from './format';
+import { formatDuration, formatTime, plural } from './wording';
 import { DEFAULT_TITLE, endpoint, type ReportInput } from './model';
 import { brokerSection, MAX_TOPICS_PER_BROKER } from './pdf-broker';
 import { methodology, references, ruleCatalogue } from './pdf-appendix';

@@ -3,7 +3,7 @@
 // with the number of messages.
 import type { TopicItem } from '../types';
 import { binarySample, examinePayload, printable } from './payload';
-import { brokerText, isBlank } from '../text';
+import { brokerText, isBlank } from '../common';
 import { screenSensitive } from './sensitive';
 import { recognize, topicKinds, type SensorValues } from './sensors';
 import { emptySys, recordSys, type SysInfo } from './sys';

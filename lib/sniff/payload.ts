@@ -1,6 +1,6 @@
 // Payload bytes -> a short printable sample. Only a bounded prefix is ever decoded, so a huge
 // payload costs no more than a small one.
-import { HIDDEN_CHARACTERS } from '../text';
+import { HIDDEN_CHARACTERS } from '../common';
 
 export interface Examined {
   /** Decoded text of the examined prefix, or null when the payload looks binary. */

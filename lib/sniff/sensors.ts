@@ -1,6 +1,6 @@
-// Which sensor a topic's data comes from: the lab's own devices (lib/lab-device.ts) first, then
+// Which sensor a topic's data comes from: the lab's own devices (lib/sniff/lab-device.ts) first, then
 // words in the topic and JSON keys of other devices, then "a series of numbers".
-import { parseLabTopic, recognizeSensor, SENSOR_KINDS } from '../lab-device';
+import { parseLabTopic, recognizeSensor, SENSOR_KINDS } from './lab-device';
 import { SENSITIVE_KEY } from './sensitive';
 
 export type SensorValues = Record<string, number | boolean>;

@@ -1,15 +1,15 @@
 // The sniffer's one MQTT connection: our own socket behind PacketGuard (which sees every byte
-// first), our own packets (sniff/wire.ts), never reconnecting, and always closed within a bound.
+// first), our own packets (lib/mqtt/codec.ts), never reconnecting, and always closed within a bound.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import type { TlsClientOptions } from '../mqtt-connect';
-import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack } from '../mqtt-wire';
+import type { TlsClientOptions } from '../types';
+import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack } from '../mqtt';
 import type { MqttVersion, Target } from '../types';
-import { connectForLogin, trustProblem } from '../credentials';
-import { PacketGuard } from './packet-guard';
+import { openSocket, trustProblem } from '../mqtt';
+import { PacketGuard } from '../mqtt';
 import { settle } from './wait';
-import { PINGREQ, decode, encodeAck, encodeDisconnect, encodePublish, encodeSubscribe, frame, type Incoming } from './wire';
+import { PINGREQ, DISCONNECT, decode, encodeAck, encodePublish, encodeSubscribe, frame, type Incoming } from '../mqtt';
 
 const SOCKET_CLOSE_WAIT_MS = 500;
 const DEFAULT_KEEPALIVE_S = 30;
@@ -70,19 +70,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
   const keepaliveS = o.keepaliveS ?? DEFAULT_KEEPALIVE_S;
   // The CONNECT carries the user's login (trustFirst): the credential policy judges this very socket.
   const trustFirst = o.transport === 'tls' && !!o.requireTrustedTls;
-  const raw: net.Socket = o.transport !== 'tls'
-    ? net.connect({ host: target.host, port: target.port })
-    : trustFirst
-      ? connectForLogin(target.host, target.port, o.tls)
-      : tls.connect({
-          host: target.host,
-          port: target.port,
-          // The TLS inspector judges trust; here we only need to read.
-          rejectUnauthorized: false,
-          servername: o.tls?.servername ?? (net.isIP(target.host) ? undefined : target.host),
-          ca: o.tls?.ca, cert: o.tls?.cert, key: o.tls?.key, passphrase: o.tls?.passphrase,
-          session: o.tls?.session,
-        });
+  const raw: net.Socket = openSocket(target.host, target.port, o.transport === 'tls' ? 'tls' : 'tcp', { tls: o.tls, forLogin: trustFirst });
   raw.setNoDelay(true);
   raw.on('error', () => undefined); // the guard reports it
   const guard = new PacketGuard(raw, o.maxPacketBytes, { oversize: o.onOversize });
@@ -255,7 +243,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
     close: (graceMs) => {
       closing ??= (async () => {
         if (endReason === null && connackResult?.ok) {
-          send(encodeDisconnect());
+          send(DISCONNECT);
           guard.end();
           await settle(graceMs, undefined, undefined, (done) => session.onEnd(() => done(undefined)));
         }

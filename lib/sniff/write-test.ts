@@ -2,7 +2,7 @@
 // in the PUBACK whether it was accepted; a 3.1.1 broker acknowledges even what it drops, so
 // there only our own subscription receiving it back proves it.
 import { randomBytes } from 'node:crypto';
-import { v5ReasonName } from '../mqtt-wire';
+import { v5ReasonName } from '../mqtt';
 import type { MqttVersion } from '../types';
 import type { Session } from './session';
 import { settle } from './wait';

@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 import { signatureAlgorithmOid } from './der';
-import { brokerText } from '../text';
+import { brokerText } from '../common';
 import type { TlsCertificateInfo } from '../types';
 import type { CaInput } from './handshake';
 

@@ -3,7 +3,7 @@
 // reports what the server did, and the peer certificate even when the handshake fails later.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { sharedContext } from './context-cache';
+import { sharedContext } from '../mqtt';
 
 export type CaInput = string | Buffer | Array<string | Buffer>;
 
@@ -87,7 +87,7 @@ export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
     const maxVersion = o.maxVersion ?? 'TLSv1.3';
     // SECLEVEL=0: legacy versions, small keys and weak ciphers must be seen, not refused by us.
     const ciphers = o.ciphers ?? 'DEFAULT@SECLEVEL=0';
-    // CAs and client certificates go into a context shared between brokers (context-cache.ts).
+    // CAs and client certificates go into a context shared between brokers (lib/mqtt/tls-context.ts).
     const shared = o.systemCa || o.ca !== undefined || o.cert !== undefined;
     socket = tls.connect({
       host: o.host,

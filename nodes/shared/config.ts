@@ -1,5 +1,5 @@
 // Reading a node's editor settings: numbers within bounds, and the core tls-config node's files.
-import type { TlsClientOptions } from '../../lib/mqtt-connect';
+import type { TlsClientOptions } from '../../lib/types';
 import type { TlsConfigNode } from './types';
 
 /** A number from the editor, clamped to [min, max]; the fallback when empty or not a number. */

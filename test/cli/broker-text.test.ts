@@ -21,7 +21,7 @@ import { startAedes, type AedesBroker } from '../support/aedes';
 import { rawPublish, startHostileBroker, type HostileBroker } from '../support/hostile-broker';
 import type { ScanResult } from '../../lib/types';
 
-const CLI = resolve(__dirname, '../../dist/cli.js');
+const CLI = resolve(__dirname, '../../dist/cli/index.js');
 const execFileAsync = promisify(execFile);
 
 const RTL_TOPIC = 'rtl/\u202egnp.exe';

@@ -10,7 +10,7 @@ import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { closedPort } from '../support/fixtures';
 import type { ScanResult } from '../../lib/types';
 
-const CLI = resolve(__dirname, '../../dist/cli.js');
+const CLI = resolve(__dirname, '../../dist/cli/index.js');
 
 function run(args: string[], env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });

@@ -1,11 +1,11 @@
 // The ESP32 firmware on the host: its C++ payload unit and tests built with g++ -Werror,
-// its bytes compared with lib/lab-device.ts, and the sketch itself run against fakes.
+// its bytes compared with lib/sniff/lab-device.ts, and the sketch itself run against fakes.
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as lab from '../../lib/lab-device';
+import * as lab from '../../lib/sniff/lab-device';
 import { PLACEHOLDER, scanText, scanTree } from './secret-scan';
 
 const FW = resolve(__dirname, '../../firmware');
@@ -119,7 +119,7 @@ describe('firmware: C++ payload unit (g++ host build)', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Runs the C++ builders for each case and lists every byte difference from lib/lab-device. */
+  /** Runs the C++ builders for each case and lists every byte difference from lib/sniff/lab-device. */
   async function compare(cases: { cmd: string; want: string | null }[]): Promise<DumpLine[]> {
     const r = await run(dumpBin, [], cases.map((c) => c.cmd).join('\n') + '\n');
     assert.equal(r.code, 0, r.stderr);
@@ -142,7 +142,7 @@ describe('firmware: C++ payload unit (g++ host build)', function () {
     assert.match(r.stdout, /lab_payloads: [1-9]\d* passed, 0 failed/);
   });
 
-  it('has the same constants as lib/lab-device', async () => {
+  it('has the same constants as lib/sniff/lab-device', async () => {
     const r = await run(dumpBin, [], 'consts\n');
     assert.deepEqual(JSON.parse(r.stdout), {
       interval_ms: lab.PUBLISH_INTERVAL_MS,
@@ -195,7 +195,7 @@ describe('firmware: C++ payload unit (g++ host build)', function () {
     await compare(raws.map((r) => ({ cmd: `ldr ${r}`, want: lab.buildLightPayload(r) })));
   });
 
-  it('builds motion and status payloads like lib/lab-device', async () => {
+  it('builds motion and status payloads like lib/sniff/lab-device', async () => {
     await compare([
       { cmd: 'pir 1', want: lab.buildMotionPayload(true) },
       { cmd: 'pir 0', want: lab.buildMotionPayload(false) },
@@ -223,7 +223,7 @@ describe('firmware: C++ payload unit (g++ host build)', function () {
     await compare(cases);
   });
 
-  it('builds device ids, client ids and topics like lib/lab-device', async () => {
+  it('builds device ids, client ids and topics like lib/sniff/lab-device', async () => {
     const macs = [0n, 1n, 0xf0e1d2c3b4a5n, 0xffffffffffffn, 0xabcd00000000beefn];
     const ids = ['esp32-a5b4c3d2e1f0', 'lab01', 'a', 'x'.repeat(21), 'x'.repeat(22), 'a/b', '+', '#', 'é', 'bad$'];
     const cases: { cmd: string; want: string | null }[] = macs.map((m) => ({

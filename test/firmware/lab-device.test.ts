@@ -1,7 +1,7 @@
-// lib/lab-device.ts on its own: the description the simulator and the sniffer import.
+// lib/sniff/lab-device.ts on its own: the description the simulator and the sniffer import.
 // (Byte equality with the C++ firmware is in firmware.test.ts.)
 import { strict as assert } from 'node:assert';
-import * as lab from '../../lib/lab-device';
+import * as lab from '../../lib/sniff/lab-device';
 
 const ID = 'esp32-a5b4c3d2e1f0';
 
@@ -10,7 +10,7 @@ function counter(values: number[]): lab.Rng {
   return () => values[i++ % values.length];
 }
 
-describe('lib/lab-device', () => {
+describe('lib/sniff/lab-device', () => {
   describe('topics', () => {
     it('lists every topic of a device with its broker, QoS and retain flag', () => {
       assert.deepEqual(lab.deviceTopics(ID).map((t) => [t.broker, t.kind, t.topic, t.qos, t.retain]), [

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { BAD_CLI_OPTIONS, BAD_PORTS, BAD_TARGETS, BAD_TYPES, type BadInput } from '../support/bad-inputs';
 import { collect, helper, load, NODES } from '../nodes/node-red';
 
-const CLI = resolve(__dirname, '../../dist/cli.js');
+const CLI = resolve(__dirname, '../../dist/cli/index.js');
 const matches = (text: string, want: string | RegExp) => (typeof want === 'string' ? text.includes(want) : want.test(text));
 
 function cliArgs(row: BadInput): string[] {

@@ -14,14 +14,14 @@ import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import helper from 'node-red-node-test-helper';
 import { generateCa, generateServerCert, type CertPair } from '../../lab/certs';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import type { ScanResult } from '../../lib/types';
 import { startRecordingBroker, type RecordingBroker } from '../support/recording-broker';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
 import { collect, load, NODES, type FlowNode } from '../nodes/node-red';
 
-const CLI = resolve(__dirname, '../../dist/cli.js');
+const CLI = resolve(__dirname, '../../dist/cli/index.js');
 const USER = 'scanner';
 const PASSWORD = 'the-real-password-9f3k2';
 

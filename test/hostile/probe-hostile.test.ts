@@ -1,7 +1,7 @@
 // Hostile and broken "brokers": every probe ends within its timeouts with a verdict and evidence,
 // memory stays bounded, and the rest of the scan goes on.
 import { strict as assert } from 'node:assert';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import { startAedes, type AedesBroker } from '../support/aedes';
 import { createServer } from 'node:net';
 import { BEHAVIOURS, connack5, startHostile, stringProperty, userProperty, type Hostile } from '../support/hostile';

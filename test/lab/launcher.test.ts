@@ -7,9 +7,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import { freePort } from '../support/ports';
-import { SENSOR_KINDS } from '../../lib/lab-device';
+import { SENSOR_KINDS } from '../../lib/sniff/lab-device';
 
 const START = resolve(__dirname, '../../dist/lab/start.js');
 

@@ -1,7 +1,7 @@
 // brokerText (lib/text): each class of hidden character is escaped visibly, a literal backslash
 // stays distinguishable, the bound counts code points, ordinary text of any script is untouched.
 import { strict as assert } from 'node:assert';
-import { brokerText, isBlank } from '../../lib/text';
+import { brokerText, isBlank } from '../../lib/common/text';
 
 const show = (s: string, maxLength = 256) => brokerText(s, { maxLength });
 

@@ -2,7 +2,7 @@
 // still tries logins) and its outcome must agree with the probe's verdicts.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import { requireTool } from '../support/tools';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 

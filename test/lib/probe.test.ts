@@ -2,7 +2,7 @@
 // configuration of the broker under test.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import { probeBroker } from '../../lib/probe';
 import type { ScanResult } from '../../lib/types';
 import { requireTool } from '../support/tools';

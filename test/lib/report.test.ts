@@ -10,7 +10,7 @@ import {
   writeFilesAtomically, writeReport,
 } from '../../lib/report';
 import { classifyResult } from '../../lib/risk';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import type { ScanResult, ScanSummary } from '../../lib/types';
 import {
   anonymousPlain, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics,

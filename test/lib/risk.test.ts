@@ -8,7 +8,7 @@ import {
   classifyResult, effectiveRules, LEVEL_CEILING, policyFromList, RULE_IDS, RULES, REFERENCE_TITLES, scoreFor,
   levelFor, SEVERITY_WEIGHT, summarizeScan, type RuleId,
 } from '../../lib/risk';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import type { Finding, ScanResult, Severity, TlsInfo } from '../../lib/types';
 import { anonymousPlain, hardened, manyResults, sample, SAMPLES, SCAN_ID, tlsPasswordSelfSignedCa } from '../support/sample-results';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';

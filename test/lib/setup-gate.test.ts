@@ -1,6 +1,6 @@
 // SetupGate: deferred work waits while brokers are set up, never longer than its bound.
 import { strict as assert } from 'node:assert';
-import { SetupGate, SetupWindow, loopLoad } from '../../lib/setup-gate';
+import { SetupGate, SetupWindow, loopLoad } from '../../lib/pipeline/setup-gate';
 
 const state = async (p: Promise<void>) => {
   let settled = false;

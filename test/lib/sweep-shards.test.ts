@@ -4,9 +4,9 @@ import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { sweep } from '../../lib/sweep';
-import { sweepSharded, sweepThreadsFor, THREADS_FROM_TARGETS } from '../../lib/sweep-shards';
-import { TargetFeed } from '../../lib/target-feed';
+import { sweep } from '../../lib/sweep/sweep';
+import { sweepSharded, sweepThreadsFor, THREADS_FROM_TARGETS } from '../../lib/sweep/shards';
+import { TargetFeed } from '../../lib/sweep/feed';
 import type { Reachability, Target } from '../../lib/types';
 
 function listen(): Promise<net.Server> {
@@ -15,7 +15,7 @@ function listen(): Promise<net.Server> {
 }
 const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
 
-describe('lib/sweep-shards: the sweep on worker threads', function () {
+describe('lib/sweep: the sweep on worker threads', function () {
   this.timeout(30_000);
   const servers: net.Server[] = [];
   let targets: Target[] = [];
@@ -113,7 +113,7 @@ describe('lib/sweep-shards: the sweep on worker threads', function () {
   it('with a tiny open-file limit shared by the threads, every verdict is still right and EMFILE is never closed', function () {
     const script = `
       const net = require('net');
-      const { sweepSharded } = require(${JSON.stringify(require.resolve('../../dist/lib/sweep-shards.js'))});
+      const { sweepSharded } = require(${JSON.stringify(require.resolve('../../dist/lib/sweep/index.js'))});
       const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1', async () => {
         const open = server.address().port;
         const targets = [];

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { sweep, effectiveConcurrency, openFileLimit } from '../../lib/sweep';
-import { TargetFeed } from '../../lib/target-feed';
+import { sweep, effectiveConcurrency, openFileLimit } from '../../lib/sweep/sweep';
+import { TargetFeed } from '../../lib/sweep/feed';
 import type { Reachability, Target } from '../../lib/types';
 
 function listen(): Promise<net.Server> {
@@ -109,7 +109,7 @@ describe('sweep: TCP reachability on loopback', () => {
     // A child with `ulimit -n 64` sweeps 2,000 ports at a requested concurrency of 1,000.
     const script = `
       const net = require('net');
-      const { sweep } = require(${JSON.stringify(require.resolve('../../dist/lib/sweep.js'))});
+      const { sweep } = require(${JSON.stringify(require.resolve('../../dist/lib/sweep/index.js'))});
       const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1', async () => {
         const open = server.address().port;
         const targets = [];

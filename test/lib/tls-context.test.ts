@@ -1,14 +1,14 @@
-// The shared trust contexts of lib/tls/context-cache.ts: one per CA/client-certificate set,
+// The shared trust contexts of lib/mqtt/tls-context.ts: one per CA/client-certificate set,
 // and the CAs they carry really decide the handshake's trust verdict.
 import { strict as assert } from 'node:assert';
 import { generateCa, generateServerCert, type CertPair } from '../../lab/certs';
-import { cachedContexts, sharedContext, type ContextOptions } from '../../lib/tls/context-cache';
+import { cachedContexts, sharedContext, type ContextOptions } from '../../lib/mqtt/tls-context';
 import { handshake } from '../../lib/tls/handshake';
 import { startTlsServer, type TlsServerFixture } from '../support/tls-fixtures';
 
 const base: ContextOptions = { systemCa: true, minVersion: 'TLSv1', maxVersion: 'TLSv1.3', ciphers: 'DEFAULT@SECLEVEL=0' };
 
-describe('lib/tls/context-cache: shared trust contexts', function () {
+describe('lib/mqtt/tls-context: shared trust contexts', function () {
   let ca: CertPair;
   let otherCa: CertPair;
   let server: TlsServerFixture;

@@ -1,7 +1,7 @@
 // Child process for the soak test: N whole scans in a row against an embedded plain broker and a
 // TLS one, then prints open file descriptors and heap, measured after a forced GC.
 import { readdirSync } from 'node:fs';
-import { runScan } from '../../lib/scan';
+import { runScan } from '../../lib/pipeline';
 import { startAedes } from '../../lab/aedes-broker';
 import { generateCa, generateServerCert } from '../../lab/certs';
 

@@ -10,7 +10,7 @@ import { collect, helper, load, NODES, type FlowNode } from './node-red';
 import { requireTool } from '../support/tools';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { closedPort, type Fixture } from '../support/fixtures';
-import { readingMessage } from '../../lib/lab-device';
+import { readingMessage } from '../../lib/sniff/lab-device';
 import type { ScanResult, TopicsInfo } from '../../lib/types';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports

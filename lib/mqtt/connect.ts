@@ -1,22 +1,11 @@
 // One MQTT connection attempt over TCP or TLS: send CONNECT, read at most one CONNACK, hang up.
 // Every path ends within timeoutMs and destroys the socket; nothing the peer sends is buffered
 // beyond a few kilobytes.
-import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './mqtt-wire';
-import { connectForLogin, trustProblem } from './credentials';
-import type { MqttVersion } from './types';
-
-export interface TlsClientOptions {
-  ca?: string | Buffer | Array<string | Buffer>;
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  passphrase?: string;
-  servername?: string;
-  /** A TLS session from an earlier connection to the same broker, resumed to skip the full handshake. */
-  session?: Buffer;
-}
+import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './codec';
+import { openSocket, trustProblem } from './socket';
+import type { MqttVersion, TlsClientOptions } from '../types';
 
 export interface AttemptOptions {
   host: string;
@@ -68,7 +57,7 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
     let buffered = Buffer.alloc(0);
     let finished = false;
     let tlsEstablished = false;
-    const socket = o.transport === 'tls' ? openTls(o) : net.connect({ host: o.host, port: o.port });
+    const socket = openSocket(o.host, o.port, o.transport, { tls: o.tls, forLogin: o.requireTrustedTls });
 
     const finish = (r: AttemptResult) => {
       if (finished) return;
@@ -150,26 +139,6 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
 function opensslReason(message: string): string {
   const m = /routines:[^:]*:([^:]+)/.exec(message);
   return (m ? m[1] : message).trim();
-}
-
-function openTls(o: AttemptOptions): tls.TLSSocket {
-  const t = o.tls ?? {};
-  if (o.requireTrustedTls) return connectForLogin(o.host, o.port, t);
-  return tls.connect({
-    host: o.host,
-    port: o.port,
-    // A scanner must talk to brokers whose certificates are broken; trust is judged separately.
-    rejectUnauthorized: false,
-    servername: t.servername ?? (net.isIP(o.host) ? undefined : o.host),
-    // Legacy-only brokers must still answer, or they would look like non-TLS ports.
-    minVersion: 'TLSv1',
-    ciphers: 'DEFAULT@SECLEVEL=0',
-    ca: t.ca,
-    cert: t.cert,
-    key: t.key,
-    passphrase: t.passphrase,
-    session: t.session,
-  });
 }
 
 function isTlsFailure(err: NodeJS.ErrnoException, established: boolean): boolean {

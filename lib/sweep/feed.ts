@@ -1,7 +1,7 @@
 // Batches of targets that arrive one by one (messages from the target expander) as one stream
 // for a single sweep: the sweep keeps its whole concurrency across batch boundaries instead of
 // draining and refilling for every batch.
-import type { Target } from './types';
+import type { Target } from '../types';
 
 export class TargetFeed {
   private batches: Target[][] = [];

@@ -1,5 +1,5 @@
-// Messages between the main thread and its sweep threads (sweep-shards.ts, sweep-worker.ts).
-import type { Reachability } from './types';
+// Messages between the main thread and its sweep threads (shards.ts, worker.ts).
+import type { Reachability } from '../types';
 
 export type ToWorker =
   | { type: 'start'; concurrency: number; timeoutMs: number }

@@ -7,8 +7,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { askMore, effectiveConcurrency, sweep, DEFAULT_SWEEP_TIMEOUT_MS, type SweepOptions, type SweepStats } from './sweep';
-import { REACHABILITY_BY_CODE, type FromWorker, type ToWorker } from './sweep-protocol';
-import type { Reachability, Target } from './types';
+import { REACHABILITY_BY_CODE, type FromWorker, type ToWorker } from './protocol';
+import type { Reachability, Target } from '../types';
 
 /** Below this many targets a thread costs more to start (~30 ms) than it saves. */
 export const THREADS_FROM_TARGETS = 16_384;
@@ -168,10 +168,10 @@ export function sweepSharded(targets: Iterator<Target>, opts: ShardedSweepOption
 
 /** dist/ runs the compiled worker; under ts-node (tests, bench tools) the .ts source. */
 function spawnSweepThread(): Worker {
-  const js = join(__dirname, 'sweep-worker.js');
+  const js = join(__dirname, 'worker.js');
   // A smaller young generation than the default keeps each thread's heap, and the RSS, down.
   const resourceLimits = { maxYoungGenerationSizeMb: 8 };
   if (existsSync(js)) return new Worker(js, { resourceLimits });
-  const ts = join(__dirname, 'sweep-worker.ts');
+  const ts = join(__dirname, 'worker.ts');
   return new Worker(`require('ts-node/register/transpile-only'); require(${JSON.stringify(ts)});`, { eval: true, resourceLimits });
 }

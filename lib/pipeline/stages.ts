@@ -1,15 +1,15 @@
 // The stages after the probe for one broker: TLS inspection, listening to its topics, then the
 // risk rules.
 // Each stage adds its part of the result contract; a stage that fails says so in its own field.
-import type * as TlsModule from './tls';
-import type * as SniffModule from './sniff';
-import type { Credentials, CredentialSafety } from './credentials';
-import type { TlsClientOptions } from './mqtt-connect';
-import { classifyResult } from './risk';
-import type { Policy } from './risk';
-import type { Established } from './probe';
-import type { SniffResult } from './sniff';
-import type { Target, TlsInfo, ScanResult } from './types';
+import type * as TlsModule from '../tls';
+import type * as SniffModule from '../sniff';
+import type { Credentials, CredentialSafety } from '../credentials';
+import type { TlsClientOptions } from '../types';
+import { classifyResult } from '../risk';
+import type { Policy } from '../risk';
+import type { Established } from '../probe';
+import type { SniffResult } from '../sniff';
+import type { Target, TlsInfo, ScanResult } from '../types';
 
 export interface DeepOptions extends CredentialSafety {
   /** Inspect certificates, versions and ciphers of TLS brokers (default true). */
@@ -120,8 +120,8 @@ export function preloadDeep(opts: DeepOptions): void {
 }
 
 // Loaded on first use: a sweep that finds no broker never pays for node-forge and mqtt.js.
-const tlsModule = (): typeof TlsModule => require('./tls');
-const sniffModule = (): typeof SniffModule => require('./sniff');
+const tlsModule = (): typeof TlsModule => require('../tls');
+const sniffModule = (): typeof SniffModule => require('../sniff');
 
 function inspect(target: Target, opts: DeepOptions) {
   return tlsModule().inspectTls(

@@ -2,7 +2,7 @@
 // and share one timeout, so the oldest is always the next to expire): no timer per probe.
 import * as net from 'node:net';
 import { readFileSync } from 'node:fs';
-import type { Reachability, Target } from './types';
+import type { Reachability, Target } from '../types';
 
 /** Enough that a /24 x 2 ports of silent hosts is one timeout round, not two; capped by the fd limit. */
 export const DEFAULT_SWEEP_CONCURRENCY = 1024;

@@ -1,7 +1,7 @@
 // Command-line options of mqtt-scan, checked strictly: every error names the bad option and value.
 import { parseArgs } from 'node:util';
-import { parseFormats, type ReportFormat } from '../report/formats';
-import type { MqttVersion } from '../types';
+import { parseFormats, type ReportFormat } from '../lib/options';
+import type { MqttVersion } from '../lib/types';
 
 export class UsageError extends Error {}
 

@@ -8,17 +8,18 @@
 
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import { formatIPv4, formatIPv6Groups, formatKey, isV6Key, parseAddress, V6_BASE } from './targets/address';
-import { formatCount, targetError } from './targets/errors';
-import { assignOwners, intervalsSize, mergeIntervals, subtractIntervals, type Interval } from './targets/intervals';
-import { MAX_INPUT_CHARS, parseSpec, tokenize, type ParsedSpec } from './targets/parse';
-import { parsePorts } from './targets/ports';
-import { checkScope, scopeOfIPv4, scopeOfKey, unscannableReason, UNSCANNABLE_SET, type Scope } from './targets/scope';
-import type { Target } from './types';
+import { formatIPv4, formatIPv6Groups, formatKey, isV6Key, parseAddress, V6_BASE } from './address';
+import { formatCount, targetError } from './errors';
+import { assignOwners, intervalsSize, mergeIntervals, subtractIntervals, type Interval } from './intervals';
+import { MAX_INPUT_CHARS, parseSpec, tokenize, type ParsedSpec } from './parse';
+import { parsePorts } from './ports';
+import { checkScope, scopeOfIPv4, scopeOfKey, unscannableReason, UNSCANNABLE_SET, type Scope } from './scope';
+import type { Target } from '../types';
 
-export { TargetError, type TargetErrorCode } from './targets/errors';
-export { DEFAULT_PORTS, parsePorts } from './targets/ports';
-export { describeScope, type Scope } from './targets/scope';
+export { TargetError, type TargetErrorCode } from './errors';
+export { DEFAULT_PORTS, parsePorts } from './ports';
+export { describeScope, type Scope } from './scope';
+export { compareResults } from './order';
 
 export const DEFAULT_MAX_TARGETS = 65536;
 

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { generate, parser } from 'mqtt-packet';
-import { connackReason, connackVerdict, encodeConnect, parseConnack } from '../../lib/mqtt-wire';
+import { connackReason, connackVerdict, encodeConnect, parseConnack } from '../../lib/mqtt';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-describe('mqtt-wire: CONNECT encoding', () => {
+describe('lib/mqtt codec: CONNECT encoding', () => {
   for (const version of ['5.0', '3.1.1'] as const) {
     it(`encodes a CONNECT that a standard parser reads back (MQTT ${version})`, () => {
       const buf = encodeConnect({ version, clientId: 'c1', username: 'u', password: 'p' });
@@ -65,7 +65,7 @@ describe('mqtt-wire: CONNECT encoding', () => {
   });
 });
 
-describe('mqtt-wire: CONNACK parsing', () => {
+describe('lib/mqtt codec: CONNACK parsing', () => {
   const ok: Array<[string, string, { format: string; code: number; props?: Record<string, unknown> }]> = [
     ['3.1.1 accepted', '20 02 00 00', { format: '3.1.1', code: 0 }],
     ['3.1.1 not authorized', '20 02 00 05', { format: '3.1.1', code: 5 }],
@@ -134,7 +134,7 @@ describe('mqtt-wire: CONNACK parsing', () => {
   });
 });
 
-describe('mqtt-wire: what a CONNACK code means', () => {
+describe('lib/mqtt codec: what a CONNACK code means', () => {
   const table: Array<['3.1.1' | '5.0', number, string, RegExp]> = [
     ['3.1.1', 0, 'accepted', /accepted/],
     ['3.1.1', 1, 'version-unsupported', /protocol version/],

@@ -1,13 +1,13 @@
-// lib/sniff/wire.ts: our packets are byte for byte what mqtt-packet generates, and we decode what
+// lib/mqtt/codec.ts: our packets are byte for byte what mqtt-packet generates, and we decode what
 // mqtt-packet generates (properties included); malformed packets decode to null, never a throw.
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { generate, type Packet } from 'mqtt-packet';
-import { decode, encodeAck, encodePublish, encodeSubscribe, frame } from '../../lib/sniff/wire';
+import { decode, encodeAck, encodePublish, encodeSubscribe, frame } from '../../lib/mqtt';
 
 const gen = (p: Record<string, unknown>, v5: boolean) => generate(p as unknown as Packet, { protocolVersion: v5 ? 5 : 4 });
 
-describe('lib/sniff/wire', function () {
+describe('lib/mqtt codec: the listener packets', function () {
   for (const v5 of [true, false]) {
     const v = v5 ? 'MQTT 5' : 'MQTT 3.1.1';
 

@@ -2,15 +2,15 @@
 // versions and weak cipher families the server accepts, and whether it demands a client
 // certificate. Every probe is a bounded handshake of its own (see tls/handshake.ts); the
 // broker's behaviour never makes this throw, it ends up in the result.
-import { CLIENT_CERT_ALERTS, handshake, type CaInput, type HandshakeOptions, type HandshakeOutcome } from './tls/handshake';
-import { chainTrust, describeCertificate, peerChain, trustAnchors, type Trust } from './tls/certificate';
-import { probeClientCert } from './tls/probe-cert';
-import { scoreTls } from './tls/score';
-import { childSignal } from './signal';
-import type { Target, TlsInfo } from './types';
+import { CLIENT_CERT_ALERTS, handshake, type CaInput, type HandshakeOptions, type HandshakeOutcome } from './handshake';
+import { chainTrust, describeCertificate, peerChain, trustAnchors, type Trust } from './certificate';
+import { probeClientCert } from './probe-cert';
+import { scoreTls } from './score';
+import { childSignal } from '../common';
+import type { Target, TlsInfo } from '../types';
 
-export { scoreTls, TLS_SCORE_RULES, type ScoreRule } from './tls/score';
-export type { CaInput } from './tls/handshake';
+export { scoreTls, TLS_SCORE_RULES, type ScoreRule } from './score';
+export type { CaInput } from './handshake';
 
 export const DEFAULT_TLS_TIMEOUT_MS = 2000;
 export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;

@@ -1,10 +1,11 @@
 // One whole scan: target spec in, results and a summary out. Used by the CLI, the HTTP flow and tests.
 import { randomUUID } from 'node:crypto';
-import { planTargets, type TargetOptions, type TargetPlan } from './targets';
+import { planTargets, type TargetOptions, type TargetPlan } from '../targets';
 import { assessTargets, type AssessOptions, type AssessProgress } from './assess';
-import { sweepThreadsFor } from './sweep-shards';
-import { finishDeep, preloadDeep, startDeep, type DeepOptions, type DeepWork } from './deep';
-import type { ScanResult, ScanSummary } from './types';
+import { sweepThreadsFor } from '../sweep';
+import { finishDeep, preloadDeep, startDeep, type DeepOptions, type DeepWork } from './stages';
+import { compareResults } from '../targets';
+import type { ScanResult, ScanSummary } from '../types';
 
 /** Below this many targets, closed and filtered ports are listed too; above, only counted. */
 export const LIST_UNREACHABLE_UP_TO = 1024;
@@ -68,17 +69,4 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       ...(stats.cancelled ? { cancelled: true } : {}),
     },
   };
-}
-
-/** Address order (numeric for IPv4), then port. */
-export function compareResults(a: { host: string; port: number }, b: { host: string; port: number }): number {
-  return hostKey(a.host).localeCompare(hostKey(b.host)) || a.port - b.port;
-}
-
-function hostKey(host: string): string {
-  const parts = host.split('.');
-  if (parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p))) {
-    return parts.map((p) => p.padStart(3, '0')).join('.');
-  }
-  return host;
 }

@@ -1,9 +1,10 @@
-// Sits between the socket and mqtt.js. A PUBLISH bigger than the limit is skipped as it streams
+// Sits between the socket and the listener's session (lib/sniff/session.ts). A PUBLISH bigger than the limit is skipped as it streams
 // past (never buffered whole) and acknowledged, so the broker's in-flight window stays open;
 // any other oversize packet ends the connection. MQTT 5 brokers are also told the limit
 // (Maximum Packet Size), but 3.1.1 cannot say it and a broker may ignore it.
 import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
+import { readVarint } from './codec';
 
 const PUBLISH = 3;
 const PUBACK = 0x40;
@@ -71,9 +72,10 @@ export class PacketGuard extends Duplex {
       if (s.k === 'header') {
         if (s.bytes.length === 0) headerAt = i;
         s.bytes.push(chunk[i++]);
-        const len = remainingLength(s.bytes);
-        if (len === null) continue;
-        if (len < 0) return this.fail('malformed packet length');
+        const length = readVarint(s.bytes, 1);
+        if (length === 'need-more') continue;
+        if (length === 'invalid') return this.fail('malformed packet length');
+        const len = length.value;
         const total = s.bytes.length + len;
         if (total <= this.maxPacketBytes) {
           if (headerAt < 0) {
@@ -121,7 +123,7 @@ export class PacketGuard extends Duplex {
     }
     s.left -= n;
     if (s.head.length === 4) {
-      // Through the writable side, so the ack never lands inside a packet mqtt.js is writing.
+      // Through the writable side, so the ack never lands inside a packet the session is writing.
       if (!this.writableEnded) this.write(Buffer.from([s.qos === 1 ? PUBACK : PUBREC, 2, s.head[2], s.head[3]]));
       this.state = s.left > 0 ? { k: 'skip', left: s.left } : { k: 'header', bytes: [] };
     }
@@ -132,16 +134,4 @@ export class PacketGuard extends Duplex {
     this.destroy(Object.assign(new Error(`broker sent a ${reason}`), { code: 'MQTTSEC_PACKET' }));
     return false;
   }
-}
-
-/** The MQTT variable-length Remaining Length after the first header byte: null = need more, -1 = malformed. */
-function remainingLength(b: number[]): number | null {
-  let value = 0;
-  let multiplier = 1;
-  for (let i = 1; i < b.length; i++) {
-    value += (b[i] & 0x7f) * multiplier;
-    if ((b[i] & 0x80) === 0) return value;
-    multiplier *= 128;
-  }
-  return b.length >= 5 ? -1 : null;
 }

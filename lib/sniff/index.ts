@@ -7,17 +7,17 @@
 // We subscribe at QoS 1, so an item's qos is min(published QoS, 1); `retained` means the broker
 // holds a retained message for the topic (a copy arrived with the retain flag); `rate` counts
 // only live messages, not that stored copy.
-import { planCredentials, type Credentials, type CredentialSafety } from './credentials';
-import { tryMadeUpLogin } from './probe';
-import type { TlsClientOptions } from './mqtt-connect';
-import type { MqttVersion, ScanResult, Target, TopicsInfo } from './types';
-import { TopicCollector, type LiveMessage } from './sniff/collector';
-import { openSession, type SubscriptionOutcome } from './sniff/session';
-import { Canary, type WriteTestResult } from './sniff/write-test';
-import { settle } from './sniff/wait';
+import { planCredentials, type Credentials, type CredentialSafety } from '../credentials';
+import { tryMadeUpLogin } from '../probe';
+import type { TlsClientOptions } from '../types';
+import type { MqttVersion, ScanResult, Target, TopicsInfo } from '../types';
+import { TopicCollector, type LiveMessage } from './collector';
+import { openSession, type SubscriptionOutcome } from './session';
+import { Canary, type WriteTestResult } from './write-test';
+import { settle } from './wait';
 
-export type { LiveMessage } from './sniff/collector';
-export { CANARY_PREFIX } from './sniff/write-test';
+export type { LiveMessage } from './collector';
+export { CANARY_PREFIX } from './write-test';
 
 export interface SniffOptions {
   transport: 'tcp' | 'tls';

@@ -1,10 +1,10 @@
-// One sweep thread (see sweep-shards.ts): takes chunks of targets from the main thread, sweeps
+// One sweep thread (see shards.ts): takes chunks of targets from the main thread, sweeps
 // them with lib/sweep, and sends the verdicts back in small typed batches; an open port at once.
 import { parentPort } from 'node:worker_threads';
 import { sweep } from './sweep';
-import { TargetFeed } from './target-feed';
-import type { Reachability, Target } from './types';
-import { REACHABILITY_CODES, type ToWorker, type FromWorker } from './sweep-protocol';
+import { TargetFeed } from './feed';
+import type { Reachability, Target } from '../types';
+import { REACHABILITY_CODES, type ToWorker, type FromWorker } from './protocol';
 
 // A refused connect builds an Error; its stack trace was ~8% of a /16 sweep's CPU. Nothing in
 // this thread ever shows a stack.

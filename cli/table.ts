@@ -1,5 +1,5 @@
 // Plain-text results table for terminals, in the seed dashboard's spirit: one row per broker.
-import type { AuthAttempt, ScanResult, ScanSummary } from '../types';
+import type { AuthAttempt, ScanResult, ScanSummary } from '../lib/types';
 
 const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
   ['TARGET', (r) => (r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`)],

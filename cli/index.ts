@@ -2,13 +2,13 @@
 // mqtt-scan: the scanner engine on the command line.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { runScan } from './lib/scan';
-import { TargetError } from './lib/targets';
-import { parseCli, UsageError, USAGE, type CliOptions } from './lib/cli/args';
-import { formatSummary, formatTable } from './lib/cli/table';
-import type * as ReportModule from './lib/report';
-import type { Credentials } from './lib/probe';
-import type { TlsClientOptions } from './lib/mqtt-connect';
+import { runScan } from '../lib/pipeline';
+import { TargetError } from '../lib/targets';
+import { parseCli, UsageError, USAGE, type CliOptions } from './args';
+import { formatSummary, formatTable } from './table';
+import type * as ReportModule from '../lib/report';
+import type { Credentials } from '../lib/types';
+import type { TlsClientOptions } from '../lib/types';
 
 async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   });
   if (progress) process.stderr.write('\n');
   if (opts.reportDir) {
-    const { buildReport, writeReport }: typeof ReportModule = require('./lib/report');
+    const { buildReport, writeReport }: typeof ReportModule = require('../lib/report');
     const built = await buildReport(results, {
       formats: opts.formats,
       scan: summary,

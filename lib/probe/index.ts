@@ -1,12 +1,13 @@
 // The MQTT auth grid for one open port: find the transport that speaks MQTT, then try an
 // anonymous connect, a deliberately wrong login and the user's own login.
 import { randomBytes } from 'node:crypto';
-import { attemptConnect, type AttemptResult, type TlsClientOptions } from './mqtt-connect';
-import { connackReason, connackVerdict, type Connack } from './mqtt-wire';
+import { attemptConnect, type AttemptResult } from '../mqtt';
+import type { TlsClientOptions } from '../types';
+import { connackReason, connackVerdict, type Connack } from '../mqtt';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
   type CredentialPlan, type Credentials, type CredentialSafety,
-} from './credentials';
+} from '../credentials';
 import type {
   AuthAttempt,
   Classification,
@@ -15,14 +16,14 @@ import type {
   Target,
   Transport,
   VersionSupport,
-} from './types';
+} from '../types';
 
 export const DEFAULT_TIMEOUT_MS = 2000;
 /** Ports where a TLS handshake is the better first guess. */
 export const DEFAULT_TLS_PORTS = [443, 8443, 8883, 8884, 8885, 8886, 8887];
 export const ALL_VERSIONS: MqttVersion[] = ['5.0', '3.1.1'];
 
-export type { Credentials } from './credentials';
+export type { Credentials } from '../credentials';
 
 /** How to probe one open port. The user's login is tried only where lib/credentials allows it. */
 export interface ProbeOptions extends CredentialSafety {

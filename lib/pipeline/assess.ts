@@ -1,12 +1,12 @@
 // Sweep a set of targets and run the MQTT probe on every open port as soon as it is found.
-import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from './sweep';
-import { sweepSharded } from './sweep-shards';
-import { probeBroker, type Established, type ProbeOptions } from './probe';
-import { childSignal } from './signal';
+import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from '../sweep';
+import { sweepSharded } from '../sweep';
+import { probeBroker, type Established, type ProbeOptions } from '../probe';
+import { childSignal } from '../common';
 import { SetupGate, SetupWindow } from './setup-gate';
-import { brokerText } from './text';
-import { redactPassword } from './credentials';
-import type { Classification, MqttInfo, Reachability, ScanResult, Target } from './types';
+import { brokerText } from '../common';
+import { redactPassword } from '../credentials';
+import type { Classification, MqttInfo, Reachability, ScanResult, Target } from '../types';
 
 /** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
@@ -36,7 +36,7 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   /** Called once, when the first open port is found and before its probe starts: loads what
    *  the later stages need, so no broker's own time includes it. */
   prepare?: () => void;
-  /** Threads that sweep (1: the calling thread itself; more: worker threads, sweep-shards.ts). */
+  /** Threads that sweep (1: the calling thread itself; more: worker threads, lib/sweep/shards.ts). */
   sweepThreads?: number;
   /** More targets may come after the iterator runs dry (see SweepOptions.more). */
   more?: () => Promise<boolean>;
@@ -77,7 +77,7 @@ export function unreachableResult(scanId: string, target: Target, reachability: 
   };
 }
 
-/** The CONNACK decoder (mqtt-wire.ts) already keeps at most 256 UTF-16 units and a "…" of a
+/** The CONNACK decoder (lib/mqtt/codec.ts) already keeps at most 256 UTF-16 units and a "…" of a
  *  property: this bound, room for all of them escaped (`\u{10FFFF}` is 10), never cuts again. */
 const PROPERTY_CHARS = 257 * 10;
 

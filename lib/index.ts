@@ -1,0 +1,15 @@
+// The package's public API: `require('@mqttsec/node-red-mqtt-security-scanner')`.
+// A scan in one call (runScan), or its stages one by one (planTargets, probeBroker, inspectTls,
+// sniffBroker, classifyResult), then reports (buildReport, writeReport). The result contract is
+// lib/types.ts (ScanResult, ScanSummary); docs/ARCHITECTURE.md describes the layers.
+// Loading this module loads every stage and the PDF renderer (pdfkit); the CLI and the nodes
+// import only the layers they use.
+export * from './types';
+export { runScan, newScanId, type ScanOptions, type ScanOutput } from './pipeline';
+export { planTargets, parsePorts, scopedHost, compareResults, TargetError, DEFAULT_PORTS, DEFAULT_MAX_TARGETS, type TargetOptions, type TargetPlan, type TargetErrorCode } from './targets';
+export { probeBroker, DEFAULT_TLS_PORTS, type ProbeOptions, type ProbeOutcome } from './probe';
+export { inspectTls, scoreTls, type InspectTlsOptions } from './tls';
+export { sniffBroker, SNIFF_DEFAULTS, type SniffOptions, type SniffResult } from './sniff';
+export { classifyResult, summarizeScan, policyFromList, RULES, RULE_IDS, type ClassifiedResult, type Policy, type RiskSummary, type Rule, type RuleId } from './risk';
+export { buildReport, writeReport, renderCsv, renderJson, renderPdf, FORMATS, parseFormats, type BuiltReport, type ReportFormat } from './report';
+export { redactPassword, planCredentials } from './credentials';

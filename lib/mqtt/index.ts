@@ -1,0 +1,8 @@
+// The MQTT layer: one codec (codec.ts), the packet guard that bounds what a broker can make us
+// read (packet-guard.ts), the one socket opener for tcp and tls (socket.ts, with the trust check
+// for sockets that carry a login), and a single CONNECT/CONNACK attempt (connect.ts).
+export * from './codec';
+export { PacketGuard, type GuardEvents } from './packet-guard';
+export { openSocket, connectForLogin, credentialContext, trustProblem, type TrustInputs } from './socket';
+export { sharedContext, cachedContexts, type ContextOptions } from './tls-context';
+export { attemptConnect, randomClientId, type AttemptOptions, type AttemptResult } from './connect';
