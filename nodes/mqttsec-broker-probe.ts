@@ -1,14 +1,14 @@
 // Broker probe: sweeps each batch from the target expander, probes every open port, emits one
 // message per broker found and one completion message (msg.complete) per scan.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { assessTargets, emptyClassificationCounts, newScanId } from '../lib/pipeline';
+import { assessTargets, newScanId, ScanTally } from '../lib/pipeline';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import type { CredentialSafety } from '../lib/credentials';
 import { checkAddressScope, parsePorts, scopedHost } from '../lib/targets';
 import { isIP } from 'node:net';
 import { TargetFeed, sweepThreadsFor } from '../lib/sweep';
-import * as pace from './shared/scan-pace';
-import type { Classification, MqttVersion, Reachability, ScanResult, ScanSummary, Target } from '../lib/types';
+import { paceOf, type ScanPace } from './shared/scan-pace';
+import type { MqttVersion, ScanResult, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
 import { limiter } from './shared/limit';
 import { onInput, throttle, type Send } from './shared/handler';
@@ -48,10 +48,10 @@ interface ScanState {
   batchesDone: number;
   swept: number;
   open: number;
-  startedAt: number;
-  reachability: Record<Reachability, number>;
-  classification: Record<Classification, number>;
-  cancelled: boolean;
+  /** The scan's counts and its summary (lib/pipeline, as runScan builds it). */
+  tally: ScanTally;
+  /** The expander's pace handle (msg.scan.pace), if the batches carry one. */
+  pace?: ScanPace;
   base: NodeMessageInFlow;
   /** Batches received so far. */
   received: number;
@@ -148,7 +148,7 @@ export = function (RED: NodeAPI) {
           }
           inScope.push(last.address === x.host ? x : { host: last.address, port: x.port });
         }
-        const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg);
+        const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg, paceOf(scanMeta));
         // Nodes downstream (the sniffer) log in with the same credentials and rule, found by scan id.
         depositLogin(scanMeta.id, { credentials: login.credentials, sendCredentialsPlaintext: optIn });
         const jobLogin: JobLogin = { credentials: login.credentials ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null, safety: safetyFor(scanMeta.id) };
@@ -168,24 +168,23 @@ export = function (RED: NodeAPI) {
       return { state: scanFor(id, 1, 1, msg), targets: [{ host: scoped.address, port: single.port }], emitAll: true, login: jobLogin };
     }
 
-    function scanFor(id: string, total: number, batches: number, msg: NodeMessageInFlow): ScanState {
+    function scanFor(id: string, total: number, batches: number, msg: NodeMessageInFlow, pace?: ScanPace): ScanState {
       let s = scans.get(id);
       if (!s) {
         const base = { ...msg };
         delete base.payload;
-        s = {
-          id, total, batches, batchesDone: 0, swept: 0, open: 0, startedAt: Date.now(), reachability: { open: 0, closed: 0, filtered: 0, error: 0 },
-          classification: emptyClassificationCounts(), cancelled: false, base, received: 0, feed: null, runs: Promise.resolve(),
-        };
+        // The pace handle is between the expander and us: results do not carry it on.
+        if (pace) base.scan = { ...(base.scan as object), pace: undefined };
+        s = { id, total, batches, batchesDone: 0, swept: 0, open: 0, tally: new ScanTally(id, total), pace, base, received: 0, feed: null, runs: Promise.resolve() };
         scans.set(id, s);
-        // The expander paces its batches on our progress (scan-pace.ts).
-        pace.took(id, 0);
+        // The expander paces its batches on our progress (msg.scan.pace).
+        s.pace?.took(0);
       }
       return s;
     }
 
     async function runFeed(s: ScanState, feed: TargetFeed, emitAll: boolean, login: JobLogin, signal: AbortSignal, send: Send) {
-      if (s.cancelled || signal.aborted) {
+      if (s.tally.cancelled || signal.aborted) {
         feed.close();
         return endRun(s, feed, send);
       }
@@ -211,7 +210,7 @@ export = function (RED: NodeAPI) {
           includeUnreachable: emitAll,
           onResult: (r: ScanResult) => send(resultMessage(s, login.servername ? { ...r, host: login.servername } : r)),
           onProgress: (p) => {
-            if (p.swept > swept) pace.took(s.id, p.swept - swept);
+            if (p.swept > swept) s.pace?.took(p.swept - swept);
             s.swept += p.swept - swept;
             s.open += p.open - open;
             swept = p.swept;
@@ -224,16 +223,14 @@ export = function (RED: NodeAPI) {
         feed.close();
         if (s.feed === feed) s.feed = null;
       }
-      for (const k of Object.keys(stats.reachability) as Reachability[]) s.reachability[k] += stats.reachability[k];
-      for (const k of Object.keys(stats.classification) as Classification[]) s.classification[k] += stats.classification[k];
-      if (stats.cancelled) s.cancelled = true;
+      s.tally.add(stats);
       endRun(s, feed, send);
     }
 
     /** A run's batches are done: the scan is complete when they were its last, or it was cancelled. */
     function endRun(s: ScanState, feed: TargetFeed, send: Send) {
       s.batchesDone += feed.received;
-      if (scans.has(s.id) && (s.batchesDone >= s.batches || s.cancelled)) complete(s, send);
+      if (scans.has(s.id) && (s.batchesDone >= s.batches || s.tally.cancelled)) complete(s, send);
     }
 
     function resultMessage(s: ScanState, r: ScanResult) {
@@ -242,36 +239,24 @@ export = function (RED: NodeAPI) {
 
     function complete(s: ScanState, send: Send) {
       scans.delete(s.id);
-      if (s.cancelled) pace.cancelled(s.id);
-      pace.finished(s.id);
+      if (s.tally.cancelled) s.pace?.cancelled();
+      s.pace?.finished();
       // The scan's credentials stay in the vault (until it expires them) for the sniffer downstream.
       if (current === s) current = null;
       status.cancel();
-      const finished = Date.now();
-      const summary: ScanSummary = {
-        scanId: s.id,
-        startedAt: new Date(s.startedAt).toISOString(),
-        finishedAt: new Date(finished).toISOString(),
-        durationMs: finished - s.startedAt,
-        targets: s.total,
-        reachability: s.reachability,
-        classification: s.classification,
-        ...(s.cancelled ? { cancelled: true } : {}),
-      };
-      send({ ...s.base, topic: `scan/${s.id}`, scanId: s.id, complete: true, payload: summary });
-      const found = s.classification.open_or_auth_ok + s.classification.not_authorized;
-      node.status(s.cancelled
+      send({ ...s.base, topic: `scan/${s.id}`, scanId: s.id, complete: true, payload: s.tally.summary() });
+      node.status(s.tally.cancelled
         ? { fill: 'yellow', shape: 'ring', text: t('status.cancelled') }
-        : { fill: 'green', shape: 'dot', text: t('status.done', { brokers: found, total: s.total }) });
+        : { fill: 'green', shape: 'dot', text: t('status.done', { brokers: s.tally.brokers, total: s.total }) });
     }
 
     async function cancelAll(send: Send) {
       controller.abort();
       controller = new AbortController();
       for (const s of scans.values()) {
-        s.cancelled = true;
+        s.tally.cancelled = true;
         s.feed?.close();
-        pace.cancelled(s.id);
+        s.pace?.cancelled();
       }
       await Promise.all(inFlight);
       for (const s of [...scans.values()]) complete(s, send);
@@ -281,7 +266,7 @@ export = function (RED: NodeAPI) {
       controller.abort();
       for (const s of scans.values()) {
         s.feed?.close();
-        pace.cancelled(s.id);
+        s.pace?.cancelled();
       }
       status.cancel();
       const timer = setTimeout(done, CLOSE_WAIT_MS);

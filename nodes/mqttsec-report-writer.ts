@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { buildReport, parseFormats, writeReport, type ReportFormat, type ReportMeta } from '../lib/report';
-import { isScanResult, isScanSummary, scanIdOf } from '../lib/risk';
+import { isScanResult, isScanSummary, scanIdOf } from '../lib/common';
 import type { ScanResult, ScanSummary } from '../lib/types';
 import { onInput } from './shared/handler';
 import type { I18nVars } from './shared/types';

@@ -2,7 +2,8 @@
 // risk summary to the completion message (payload.riskSummary). A lab policy from the editor
 // raises, lowers or switches off rules.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { classifyResult, effectiveRules, isPlainObject, isScanResult, isScanSummary, policyFromList, RiskTally, scanIdOf, type Policy, type RiskSummary } from '../lib/risk';
+import { classifyResult, effectiveRules, policyFromList, RiskTally, type Policy, type RiskSummary } from '../lib/risk';
+import { isPlainObject, isScanResult, isScanSummary, scanIdOf } from '../lib/common';
 import type { ScanResult } from '../lib/types';
 import { onInput } from './shared/handler';
 import type { I18nVars } from './shared/types';

@@ -5,14 +5,14 @@ import { newScanId } from '../lib/pipeline';
 import { onInput } from './shared/handler';
 import { depositLogin } from './shared/secret-vault';
 import { scanRequestFrom } from './shared/scan-request';
-import { room } from './shared/scan-pace';
+import { createPaceGate } from './shared/scan-pace';
 import type { I18nVars } from './shared/types';
 
 // One sweep per scan reads every batch (the probe's TargetFeed), so the size no longer sets
 // concurrency. Measured on a /16 x 2 ports: 512 messages of 256 made the flow ~10% slower than
 // the engine (main-thread time while the sweep threads want the CPU); 32 of 4096 did not.
 const DEFAULT_BATCH_SIZE = 4096;
-/** Batches of a scan sent ahead of the probe's sweep (scan-pace.ts): 65,536 targets by default. */
+/** Batches of a scan sent ahead of the probe's sweep (msg.scan.pace, shared/scan-pace.ts): 65,536 targets by default. */
 const AHEAD_BATCHES = 16;
 /** A probe that reports nothing for this long (every host filtered, a slow sweep) gets the next batch anyway. */
 const STALL_MS = 30_000;
@@ -58,12 +58,14 @@ export = function (RED: NodeAPI) {
       depositLogin(scanId, login);
       const batches = Math.ceil(plan.count / batchSize);
       const it = plan.batches(batchSize);
+      // The probe reports its progress on msg.scan.pace; we wait for room on it.
+      const gate = createPaceGate();
       let sent = 0;
       let paced = true;
       let stopped = false;
       for (let index = 0, next = it.next(); !next.done && !closing; index++, next = it.next()) {
         if (index > 0 && paced) {
-          const r = await room(scanId, sent, { ahead: AHEAD_BATCHES * batchSize, stallMs: STALL_MS, consumerWaitMs: CONSUMER_WAIT_MS });
+          const r = await gate.room(sent, { ahead: AHEAD_BATCHES * batchSize, stallMs: STALL_MS, consumerWaitMs: CONSUMER_WAIT_MS });
           if (r === 'cancelled' || closing) {
             stopped = true;
             break;
@@ -77,7 +79,7 @@ export = function (RED: NodeAPI) {
           topic: typeof msg.topic === 'string' && msg.topic ? msg.topic : `scan/${scanId}`,
           payload: next.value,
           scanId,
-          scan: { id: scanId, total: plan.count, batch: index, batches, specs: plan.specs, ports: plan.ports },
+          scan: { id: scanId, total: plan.count, batch: index, batches, specs: plan.specs, ports: plan.ports, pace: gate.pace },
         });
         sent += next.value.length;
         if (index % 16 === 15) node.status({ fill: 'blue', shape: 'dot', text: t('status.sending', { batch: index + 1, batches }) });

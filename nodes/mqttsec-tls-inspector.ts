@@ -4,9 +4,11 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { DEFAULT_TLS_TIMEOUT_MS, inspectTls, type InspectTlsOptions } from '../lib/tls';
 import type { ScanResult } from '../lib/types';
+import { hasBrokerAddress, isTlsTransport } from '../lib/common';
 import { scopedHost, type ScopedHost } from '../lib/targets';
 import { intIn, tlsOptions } from './shared/config';
 import { onInput } from './shared/handler';
+import { limiter } from './shared/limit';
 import type { I18nVars, TlsConfigNode } from './shared/types';
 
 interface InspectorDef extends NodeDef {
@@ -21,7 +23,6 @@ interface InspectorDef extends NodeDef {
 /** Inspections at once; each opens up to ten short connections to its broker. */
 const MAX_PARALLEL = 8;
 const CLOSE_WAIT_MS = 10_000;
-const TLS_TRANSPORTS = new Set(['tls', 'wss']);
 const BAD_INPUT = 'msg.payload: expected a scan result from the broker probe ({host, port, transport, ...})';
 
 export = function (RED: NodeAPI) {
@@ -39,8 +40,8 @@ export = function (RED: NodeAPI) {
     let controller = new AbortController();
     /** Every inspection not yet sent, with the scan it belongs to. */
     const jobs = new Map<Promise<void>, unknown>();
+    const slot = limiter(MAX_PARALLEL);
     let running = 0;
-    const waiting: Array<() => void> = [];
 
     onInput(node, async (msg, send) => {
       if (msg.complete === true) {
@@ -51,7 +52,7 @@ export = function (RED: NodeAPI) {
       }
       const result = scanResultOf(msg);
       const target = `${result.host}:${result.port}`;
-      if (!result.transport || !TLS_TRANSPORTS.has(result.transport)) {
+      if (!isTlsTransport(result.transport)) {
         result.tls ??= null;
         msg.note = t('note.notTls', { target, transport: result.transport ?? 'none' });
         node.status({ fill: 'grey', shape: 'ring', text: t('status.skipped', { target }) });
@@ -64,47 +65,31 @@ export = function (RED: NodeAPI) {
       await job.finally(() => jobs.delete(job));
     });
 
-    async function inspect(result: ScanResult, scoped: ScopedHost, target: string, sendOn: () => void): Promise<void> {
+    function inspect(result: ScanResult, scoped: ScopedHost, target: string, sendOn: () => void): Promise<void> {
       const signal = controller.signal;
-      await acquire();
-      try {
-        if (signal.aborted) return;
-        node.status({ fill: 'blue', shape: 'dot', text: t('status.inspecting', { target, count: running }) });
-        const servername = settings.servername ?? scoped.servername;
-        const info = await inspectTls({ host: scoped.address, port: result.port }, { ...settings, ...(servername ? { servername } : {}), signal });
-        if (signal.aborted) return; // the flow is closing: nothing more is sent
-        result.tls = info;
-        node.status(info.error
-          ? { fill: 'red', shape: 'ring', text: t('status.error', { target }) }
-          : { fill: 'green', shape: 'dot', text: t('status.done', { target, protocol: info.protocol ?? '?', score: info.score ?? '?' }) });
-        sendOn();
-      } finally {
-        release();
-      }
-    }
-
-    function acquire(): Promise<void> {
-      if (running < MAX_PARALLEL) {
+      return slot(async () => {
+        if (signal.aborted) return; // closing or cancelled while it waited for a slot
         running++;
-        return Promise.resolve();
-      }
-      return new Promise((resolve) => waiting.push(resolve));
-    }
-    /** Hands the slot to the next waiting message, or frees it. */
-    function release(): void {
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
+        try {
+          node.status({ fill: 'blue', shape: 'dot', text: t('status.inspecting', { target, count: running }) });
+          const servername = settings.servername ?? scoped.servername;
+          const info = await inspectTls({ host: scoped.address, port: result.port }, { ...settings, ...(servername ? { servername } : {}), signal });
+          if (signal.aborted) return; // the flow is closing: nothing more is sent
+          result.tls = info;
+          node.status(info.error
+            ? { fill: 'red', shape: 'ring', text: t('status.error', { target }) }
+            : { fill: 'green', shape: 'dot', text: t('status.done', { target, protocol: info.protocol ?? '?', score: info.score ?? '?' }) });
+          sendOn();
+        } finally {
+          running--;
+        }
+      });
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
       controller.abort();
       controller = new AbortController();
-      // Queued messages get a slot, see the abort and end at once.
-      for (const wake of waiting.splice(0)) {
-        running++;
-        wake();
-      }
+      // Queued messages still get a slot in turn, see the abort and end at once.
       const timer = setTimeout(done, CLOSE_WAIT_MS);
       Promise.allSettled([...jobs.keys()]).then(() => {
         clearTimeout(timer);
@@ -118,9 +103,6 @@ export = function (RED: NodeAPI) {
 };
 
 function scanResultOf(msg: NodeMessageInFlow): ScanResult {
-  const p = msg.payload as Partial<ScanResult> | null;
-  if (!p || typeof p !== 'object' || Array.isArray(p) || typeof p.host !== 'string' || !Number.isInteger(p.port)) {
-    throw new Error(BAD_INPUT);
-  }
-  return p as ScanResult;
+  if (!hasBrokerAddress(msg.payload)) throw new Error(BAD_INPUT);
+  return msg.payload as ScanResult;
 }

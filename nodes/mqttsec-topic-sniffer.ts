@@ -4,6 +4,8 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
+import { withTopics } from '../lib/pipeline';
+import { isScanResult } from '../lib/common';
 import { scopedHost } from '../lib/targets';
 import { redactPassword } from '../lib/credentials';
 import { numberIn, tlsOptions } from './shared/config';
@@ -99,7 +101,7 @@ export = function (RED: NodeAPI) {
         const done = await work;
         if (done.read) {
           // A topic or a sample may carry the password itself: it never leaves in a message.
-          msg.payload = redactPassword(withTopics(result, done.topics), done.password);
+          msg.payload = redactPassword(withTopics(result, { topics: done.topics }), done.password);
           send(live ? [msg, null] : msg);
           return;
         }
@@ -203,18 +205,8 @@ export = function (RED: NodeAPI) {
 };
 
 function asScanResult(payload: unknown): ScanResult {
-  const p = payload as Partial<ScanResult> | null;
-  const ok = !!p && typeof p === 'object' && typeof p.host === 'string' && typeof p.port === 'number' &&
-    typeof p.classification === 'string' && !!p.auth && typeof p.auth === 'object';
-  if (!ok) throw new Error(BAD_INPUT);
-  return p as ScanResult;
-}
-
-/** Adds the topics; $SYS's broker version fills mqtt.brokerVersion when the probe had none. */
-function withTopics(result: ScanResult, topics: TopicsInfo): ScanResult {
-  const version = topics.sys?.version;
-  const mqtt = !result.mqtt?.brokerVersion && typeof version === 'string' ? { ...result.mqtt, brokerVersion: version } : result.mqtt;
-  return { ...result, mqtt, topics };
+  if (!isScanResult(payload)) throw new Error(BAD_INPUT);
+  return payload;
 }
 
 function parseSubscriptions(raw: unknown): string[] {

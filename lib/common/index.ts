@@ -2,3 +2,5 @@
 // safe to show (text.ts).
 export { childSignal } from './signal';
 export { brokerText, isBlank, HIDDEN_CHARACTERS, type BrokerTextOptions } from './text';
+export { isTlsTransport } from './transport';
+export { isPlainObject, isScanResult, isScanSummary, hasBrokerAddress, scanIdOf } from './result-guards';

@@ -6,12 +6,14 @@ import { childSignal } from '../common';
 import { SetupGate, SetupWindow } from './setup-gate';
 import { brokerText } from '../common';
 import { redactPassword } from '../credentials';
+import { emptyClassificationCounts } from './summary';
+import type { StageHooks, StageWork } from './stages';
 import type { Classification, MqttInfo, Reachability, ScanResult, Target } from '../types';
 
 /** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
 export const DEFAULT_PROBE_CONCURRENCY = 64;
 /** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
-export const DEFAULT_DEEP_CONCURRENCY = 64;
+export const DEFAULT_STAGE_CONCURRENCY = 64;
 /** Set-ups a burst of open ports starts with; more as the CPU allows (SetupWindow). */
 const FIRST_SETUPS = 4;
 /** Deferred work waits at most this long for the other brokers' set-up. */
@@ -21,18 +23,15 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   scanId: string;
   sweepConcurrency?: number;
   probeConcurrency?: number;
-  deepConcurrency?: number;
+  /** Brokers in the stages after the probe (TLS inspection, listening, risk) at once. */
+  stageConcurrency?: number;
   /** Also report targets that were not open (closed, filtered, error). */
   includeUnreachable?: boolean;
   signal?: AbortSignal;
   onResult?: (result: ScanResult) => void;
-  /** Further stages for each broker found (TLS inspection, sniffing, risk), with their own concurrency. */
-  deep?: (result: ScanResult, signal: AbortSignal, early?: unknown) => Promise<ScanResult>;
-  /** Starts some of those stages as soon as the probe knows the transport; `work` is handed to
-   *  `deep`. The broker's set-up lasts until `hold` settles (its listener is in); then its other
-   *  logins wait for `quiet`, as the stages started here should for work that can wait. Only
-   *  when a deep slot is free, so the deep concurrency bound holds. */
-  deepStart?: (target: Target, e: Established, signal: AbortSignal, quiet: () => Promise<void>) => { work: unknown; hold?: Promise<void> };
+  /** The stages after the probe for each broker found (stages.ts), run `stageConcurrency` brokers
+   *  at a time; without them a result is emitted as the probe left it. */
+  stages?: StageHooks;
   /** Called once, when the first open port is found and before its probe starts: loads what
    *  the later stages need, so no broker's own time includes it. */
   prepare?: () => void;
@@ -55,10 +54,6 @@ export interface AssessStats {
   reachability: Record<Reachability, number>;
   classification: Record<Classification, number>;
   cancelled: boolean;
-}
-
-export function emptyClassificationCounts(): Record<Classification, number> {
-  return { open_or_auth_ok: 0, not_authorized: 0, unreachable_or_firewalled: 0, tls_or_ssl_error: 0, not_mqtt: 0 };
 }
 
 export function unreachableResult(scanId: string, target: Target, reachability: Reachability, errno?: string): ScanResult {
@@ -103,13 +98,13 @@ function sweepOn(threads: number): typeof sweep {
 export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): Promise<AssessStats> {
   const classification = emptyClassificationCounts();
   const probeLimit = Math.max(1, opts.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY);
-  const deepLimit = Math.max(1, opts.deepConcurrency ?? DEFAULT_DEEP_CONCURRENCY);
+  const stageLimit = Math.max(1, opts.stageConcurrency ?? DEFAULT_STAGE_CONCURRENCY);
   const { signal, dispose } = childSignal(opts.signal);
   const pending: Target[] = [];
-  const deepQueue: Array<{ result: ScanResult; started: number }> = [];
+  const stageQueue: Array<{ result: ScanResult; started: number }> = [];
   const progress: AssessProgress = { swept: 0, open: 0, probed: 0 };
   let probing = 0;
-  let deepening = 0;
+  let inStages = 0;
   let sweepDone = false;
   const gate = new SetupGate();
   const setups = new SetupWindow(FIRST_SETUPS, probeLimit);
@@ -119,10 +114,10 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
     let sweepStats: Awaited<ReturnType<typeof sweep>> | null = null;
 
     const maybeFinish = () => {
-      if (!sweepDone || probing > 0 || deepening > 0) return;
-      if (!signal.aborted && (pending.length > 0 || deepQueue.length > 0)) return;
+      if (!sweepDone || probing > 0 || inStages > 0) return;
+      if (!signal.aborted && (pending.length > 0 || stageQueue.length > 0)) return;
       // Cancelled: brokers already probed are still reported, without the later stages.
-      for (const d of deepQueue.splice(0)) emit({ ...d.result, durationMs: Date.now() - d.started });
+      for (const d of stageQueue.splice(0)) emit({ ...d.result, durationMs: Date.now() - d.started });
       dispose();
       resolve({
         swept: sweepStats!.probed,
@@ -144,23 +139,23 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       opts.onProgress?.({ ...progress });
     };
 
-    const deepOne = (result: ScanResult, started: number, early?: unknown) => {
-      opts.deep!(result, signal, early)
+    const finishStages = (result: ScanResult, started: number, work?: StageWork) => {
+      opts.stages!.finish(result, signal, work)
         .catch((err: Error) => ({ ...result, error: `assessment failed: ${err.message}` }))
         .then((full) => emit({ ...full, durationMs: Date.now() - started }))
         .finally(() => {
-          deepening--;
+          inStages--;
           finished();
-          runDeep();
+          runStages();
           maybeFinish();
         });
     };
 
-    const runDeep = () => {
-      while (deepening < deepLimit && deepQueue.length > 0 && !signal.aborted) {
-        const { result, started } = deepQueue.shift()!;
-        deepening++;
-        deepOne(result, started);
+    const runStages = () => {
+      while (inStages < stageLimit && stageQueue.length > 0 && !signal.aborted) {
+        const { result, started } = stageQueue.shift()!;
+        inStages++;
+        finishStages(result, started);
       }
     };
 
@@ -173,7 +168,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         const started = Date.now();
         const endSetup = gate.begin();
         // The probe slot is given back when the broker's set-up ends: when its listener is in
-        // (the other logins then run under the deep slot), else when the probe is done.
+        // (the other logins then run under the stage slot), else when the probe is done.
         let released = false;
         const release = () => {
           if (released) return;
@@ -182,14 +177,14 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
           probing--;
           runProbes();
         };
-        // Early stages hold a deep slot from the moment they start.
-        let early: { work: unknown; hold?: Promise<void> } | null = null;
-        const onEstablished = opts.deep && opts.deepStart
+        // Stages started during the probe hold a stage slot from the moment they start.
+        let begun: { work: StageWork; hold?: Promise<void> } | null = null;
+        const onEstablished = opts.stages
           ? (e: Established) => {
-              if (deepening >= deepLimit || signal.aborted) return;
-              deepening++;
-              early = opts.deepStart!(target, e, signal, quiet);
-              return early.hold?.then(() => {
+              if (inStages >= stageLimit || signal.aborted) return;
+              inStages++;
+              begun = opts.stages!.start(target, e, signal, quiet);
+              return begun.hold?.then(() => {
                 release();
                 return quiet();
               });
@@ -198,11 +193,11 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         probeBroker(target, { ...opts, signal, onEstablished })
           .then((o) => {
             const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, mqtt: shownMqtt(o.mqtt), error: null };
-            if (early) {
-              deepOne(result, started, early.work);
-            } else if (opts.deep) {
-              deepQueue.push({ result, started });
-              runDeep();
+            if (begun) {
+              finishStages(result, started, begun.work);
+            } else if (opts.stages) {
+              stageQueue.push({ result, started });
+              runStages();
             } else {
               emit({ ...result, durationMs: Date.now() - started });
               finished();
@@ -213,7 +208,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
             const r = unreachableResult(opts.scanId, target, 'open');
             emit({ ...r, classification: 'not_mqtt', error: `probe failed: ${err.message}` });
             finished();
-            if (early) deepening--;
+            if (begun) inStages--;
           })
           .finally(() => {
             release();

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { planTargets, type TargetOptions, type TargetPlan } from '../targets';
 import { assessTargets, type AssessOptions, type AssessProgress } from './assess';
 import { sweepThreadsFor } from '../sweep';
-import { finishDeep, preloadDeep, startDeep, type DeepOptions, type DeepWork } from './stages';
+import { stagesAfterProbe, type StageOptions } from './stages';
+import { ScanTally } from './summary';
 import { compareResults } from '../targets';
 import type { ScanResult, ScanSummary } from '../types';
 
@@ -11,9 +12,9 @@ import type { ScanResult, ScanSummary } from '../types';
 export const LIST_UNREACHABLE_UP_TO = 1024;
 
 export interface ScanOptions
-  extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable' | 'deep'>,
+  extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable' | 'stages' | 'prepare'>,
     TargetOptions,
-    Pick<DeepOptions, 'inspectTls' | 'sniff' | 'listenMs' | 'writeTest' | 'classify' | 'policy'> {
+    Pick<StageOptions, 'inspectTls' | 'sniff' | 'listenMs' | 'writeTest' | 'classify' | 'policy'> {
   targets: string | string[];
   scanId?: string;
   includeUnreachable?: boolean | 'auto';
@@ -30,11 +31,18 @@ export function newScanId(): string {
   return randomUUID();
 }
 
+/**
+ * One whole scan: plans the targets (throws TargetError for a bad spec or one out of scope), then
+ * sweeps, probes and runs the later stages (stages.ts) on every broker found, `stageConcurrency`
+ * brokers at a time. Resolves with every result in address order and the summary; a cancelled
+ * scan (opts.signal) resolves with what was done and `summary.cancelled`.
+ */
 export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
   const scanId = opts.scanId ?? newScanId();
-  const started = new Date();
+  const started = Date.now();
   const plan = await planTargets(opts.targets, opts);
   opts.onPlan?.(plan);
+  const tally = new ScanTally(scanId, plan.count, started);
   const results: ScanResult[] = [];
   const include = opts.includeUnreachable ?? 'auto';
   const stats = await assessTargets(plan[Symbol.iterator](), {
@@ -47,26 +55,9 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
       opts.onResult?.(r);
     },
     onProgress: (p) => opts.onProgress?.({ ...p, total: plan.count }),
-    prepare: () => preloadDeep(opts),
-    deepStart: (target, e, signal, quiet) => {
-      const work = startDeep(target, e, { ...opts, signal, quiet });
-      return { work, hold: work.window };
-    },
-    deep: (r, signal, early) => finishDeep(r, early as DeepWork | undefined, { ...opts, signal }),
+    ...stagesAfterProbe(opts),
   });
+  tally.add(stats);
   results.sort(compareResults);
-  const finished = new Date();
-  return {
-    results,
-    summary: {
-      scanId,
-      startedAt: started.toISOString(),
-      finishedAt: finished.toISOString(),
-      durationMs: finished.getTime() - started.getTime(),
-      targets: plan.count,
-      reachability: stats.reachability,
-      classification: stats.classification,
-      ...(stats.cancelled ? { cancelled: true } : {}),
-    },
-  };
+  return { results, summary: tally.summary() };
 }

@@ -1,25 +1,29 @@
 // The stages after the probe for one broker: TLS inspection, listening to its topics, then the
-// risk rules.
-// Each stage adds its part of the result contract; a stage that fails says so in its own field.
+// risk rules. Each stage adds its part of the result contract; a stage that fails says so in its
+// own field. runScan runs them through assess.ts (started as soon as the probe knows the
+// transport, so the listen window covers the rest of the probe); the nodes run the same stage
+// functions one node each (inspectStage in the TLS inspector's place, withTopics after the
+// sniffer, classifyResult in the risk classifier).
 import type * as TlsModule from '../tls';
 import type * as SniffModule from '../sniff';
-import type { Credentials, CredentialSafety } from '../credentials';
-import type { TlsClientOptions } from '../types';
-import { classifyResult } from '../risk';
-import type { Policy } from '../risk';
+import { classifyResult, type Policy } from '../risk';
+import { isTlsTransport } from '../common';
 import type { Established } from '../probe';
 import type { SniffResult } from '../sniff';
-import type { Target, TlsInfo, ScanResult } from '../types';
+import type { CredentialSafety, Credentials, Target, TlsClientOptions, TlsInfo, ScanResult, TopicsInfo } from '../types';
 
-export interface DeepOptions extends CredentialSafety {
+export interface StageOptions extends CredentialSafety {
   /** Inspect certificates, versions and ciphers of TLS brokers (default true). */
   inspectTls?: boolean;
   /** Listen to '#' and '$SYS/#' on brokers we can log in to (default true). */
   sniff?: boolean;
+  /** How long to listen, in ms (default: lib/sniff SNIFF_DEFAULTS.listenMs). */
   listenMs?: number;
+  /** Publish once to our own canary topic to see whether anyone may write. */
   writeTest?: boolean;
   credentials?: Credentials | null;
   tls?: TlsClientOptions;
+  /** Per connection attempt and TLS handshake, in ms. */
   timeoutMs?: number;
   signal?: AbortSignal;
   /** Add findings and a risk level (default true), with the lab's own policy if given. */
@@ -29,23 +33,30 @@ export interface DeepOptions extends CredentialSafety {
   quiet?: () => Promise<void>;
 }
 
-/** Stages started early, while the probe still tries the other logins. */
-export interface DeepWork {
+/** Stages started while the probe still tries the other logins (startStages). */
+export interface StageWork {
   tls?: Promise<TlsInfo>;
   sniff?: Promise<SniffResult>;
-  /** Whom the early listener logged in as. */
+  /** Whom the listener logged in as. */
   as?: 'anonymous' | 'given';
   /** Settles when the listener's window opened (or never will). */
   window?: Promise<void>;
 }
 
+/** A listener's topics, or why there are none, as the result will show them. */
+export interface ListenOutcome {
+  topics: ScanResult['topics'];
+  /** Why the topics were not read, for the result's evidence. */
+  note?: string;
+}
+
 /**
  * Starts TLS inspection and listening as soon as the probe knows the transport and whether
  * anonymous clients get in: the listen window then covers the rest of the probe. With only the
- * user's login to go on, the listener's own CONNECT tries it; finishDeep checks the probe agreed.
+ * user's login to go on, the listener's own CONNECT tries it; finishStages checks the probe agreed.
  */
-export function startDeep(target: Target, e: Established, opts: DeepOptions): DeepWork {
-  const work: DeepWork = {};
+export function startStages(target: Target, e: Established, opts: StageOptions): StageWork {
+  const work: StageWork = {};
   // The listener connects first: TLS inspection's dozen handshakes then run inside the listen
   // window instead of delaying its start.
   let listening: () => void = () => undefined;
@@ -73,38 +84,41 @@ export function startDeep(target: Target, e: Established, opts: DeepOptions): De
       work.window = window;
     }
   }
-  if (opts.inspectTls !== false && e.transport === 'tls') {
-    work.tls = (listener ? window : Promise.resolve()).then(() => opts.quiet?.()).then(() => inspect(target, opts));
+  if (opts.inspectTls !== false && isTlsTransport(e.transport)) {
+    work.tls = (listener ? window : Promise.resolve()).then(() => opts.quiet?.()).then(() => inspectStage(target, opts));
   }
   return work;
 }
 
-/** The whole result: early stages awaited, missing ones run now, then the risk rules. */
-export async function finishDeep(result: ScanResult, work: DeepWork | undefined, opts: DeepOptions): Promise<ScanResult> {
+/** The whole result: started stages awaited, missing ones run now, then the risk rules. */
+export async function finishStages(result: ScanResult, work: StageWork | undefined, opts: StageOptions): Promise<ScanResult> {
   const target = { host: result.host, port: result.port };
-  const [tls, sniffed] = await Promise.all([
-    work?.tls ?? (opts.inspectTls !== false && result.transport === 'tls' ? inspect(target, opts) : undefined),
-    work?.sniff ? early(work, result) : opts.sniff !== false ? sniff(result, opts) : undefined,
+  const [tls, listened] = await Promise.all([
+    work?.tls ?? (opts.inspectTls !== false && isTlsTransport(result.transport) ? inspectStage(target, opts) : undefined),
+    work?.sniff ? startedListener(work, result) : opts.sniff !== false ? listenStage(result, opts) : undefined,
   ]);
   let out: ScanResult = tls === undefined ? result : { ...result, tls };
-  if (sniffed) {
-    const sysVersion = sniffed.topics?.sys?.version;
-    out = {
-      ...out,
-      topics: sniffed.topics,
-      mqtt: !out.mqtt.brokerVersion && typeof sysVersion === 'string' ? { ...out.mqtt, brokerVersion: sysVersion } : out.mqtt,
-      ...(sniffed.note ? { evidence: [...(out.evidence ?? []), sniffed.note] } : {}),
-    };
-  }
+  if (listened) out = withTopics(out, listened);
   return opts.classify === false ? out : classifyResult(out, opts.policy);
 }
 
-/** The stages one after the other for a finished probe result (the nodes' and simple callers' way). */
-export function deepAssess(result: ScanResult, opts: DeepOptions): Promise<ScanResult> {
-  return finishDeep(result, undefined, opts);
+/**
+ * Adds a listener's topics to a result (the CLI's stages and the topic sniffer node): $SYS's broker
+ * version fills mqtt.brokerVersion when the probe had none, and a note on why topics were not
+ * read joins the evidence.
+ */
+export function withTopics(result: ScanResult, listened: ListenOutcome): ScanResult {
+  const version = (listened.topics as TopicsInfo | null)?.sys?.version;
+  const mqtt = !result.mqtt?.brokerVersion && typeof version === 'string' ? { ...result.mqtt, brokerVersion: version } : result.mqtt;
+  return {
+    ...result,
+    mqtt,
+    topics: listened.topics,
+    ...(listened.note ? { evidence: [...(result.evidence ?? []), listened.note] } : {}),
+  };
 }
 
-async function early(work: DeepWork, result: ScanResult): Promise<{ topics: ScanResult['topics']; note?: string }> {
+async function startedListener(work: StageWork, result: ScanResult): Promise<ListenOutcome> {
   const topics = await work.sniff!;
   // The listener tried the user's login on its own; report topics only if the probe agrees it works.
   if (work.as === 'given' && result.auth.givenCredentials.outcome !== 'accepted') {
@@ -114,31 +128,31 @@ async function early(work: DeepWork, result: ScanResult): Promise<{ topics: Scan
 }
 
 /** Loads the modules the enabled stages use (the first use would otherwise pay it, ~60 ms). */
-export function preloadDeep(opts: DeepOptions): void {
+export function preloadStages(opts: StageOptions): void {
   if (opts.sniff !== false) sniffModule();
   if (opts.inspectTls !== false) tlsModule();
 }
 
-// Loaded on first use: a sweep that finds no broker never pays for node-forge and mqtt.js.
+// Loaded on first use: a sweep that finds no broker never pays for the TLS inspector (its
+// certificate parsing) and the listener.
 const tlsModule = (): typeof TlsModule => require('../tls');
 const sniffModule = (): typeof SniffModule => require('../sniff');
 
-function inspect(target: Target, opts: DeepOptions) {
-  return tlsModule().inspectTls(
-    target,
-    {
-      timeoutMs: opts.timeoutMs,
-      ca: opts.tls?.ca,
-      cert: opts.tls?.cert,
-      key: opts.tls?.key,
-      passphrase: opts.tls?.passphrase,
-      servername: opts.tls?.servername,
-      signal: opts.signal,
-    },
-  );
+/** TLS inspection of one broker with the scan's TLS settings (CA, client certificate, name). */
+export function inspectStage(target: Target, opts: Pick<StageOptions, 'timeoutMs' | 'tls' | 'signal'>): Promise<TlsInfo> {
+  return tlsModule().inspectTls(target, {
+    timeoutMs: opts.timeoutMs,
+    ca: opts.tls?.ca,
+    cert: opts.tls?.cert,
+    key: opts.tls?.key,
+    passphrase: opts.tls?.passphrase,
+    servername: opts.tls?.servername,
+    signal: opts.signal,
+  });
 }
 
-async function sniff(result: ScanResult, opts: DeepOptions): Promise<{ topics: ScanResult['topics']; note?: string }> {
+/** Listening on a finished probe result, with the credential rule applied (sniffPlanFor). */
+async function listenStage(result: ScanResult, opts: StageOptions): Promise<ListenOutcome> {
   const { sniffBroker, sniffPlanFor } = sniffModule();
   const plan = sniffPlanFor(result, opts.credentials, opts);
   if (!plan.options) return { topics: null, note: `topics not read: ${plan.reason}` };
@@ -147,4 +161,26 @@ async function sniff(result: ScanResult, opts: DeepOptions): Promise<{ topics: S
     { ...plan.options, tls: opts.tls, listenMs: opts.listenMs, writeTest: opts.writeTest, signal: opts.signal },
   );
   return { topics };
+}
+
+/** How assessTargets (assess.ts) runs the stages after each broker's probe. */
+export interface StageHooks {
+  /** When the probe knows the transport: starts stages; the broker's set-up lasts until `hold`. */
+  start(target: Target, e: Established, signal: AbortSignal, quiet: () => Promise<void>): { work: StageWork; hold?: Promise<void> };
+  /** With the probe's result (and what start began, if it ran): the whole result. */
+  finish(result: ScanResult, signal: AbortSignal, work?: StageWork): Promise<ScanResult>;
+}
+
+/** The stage hooks for runScan: `prepare` once at the first open port, then StageHooks. */
+export function stagesAfterProbe(opts: StageOptions): { prepare: () => void; stages: StageHooks } {
+  return {
+    prepare: () => preloadStages(opts),
+    stages: {
+      start: (target, e, signal, quiet) => {
+        const work = startStages(target, e, { ...opts, signal, quiet });
+        return { work, hold: work.window };
+      },
+      finish: (r, signal, work) => finishStages(r, work, { ...opts, signal }),
+    },
+  };
 }

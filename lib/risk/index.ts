@@ -7,7 +7,6 @@
 export { classifyResult, isClassified, type ClassifiedResult, type SecurityAssessment, type SecuritySummary } from './classify';
 export { RULES, RULE_IDS, REFERENCE_TITLES, type Rule, type RuleId } from './rules';
 export { effectiveRules, policyFromList, type Policy, type RuleOverride } from './policy';
-export { LEVELS, SEVERITIES, SEVERITY_WEIGHT, LEVEL_CEILING, levelFor, scoreFor, riskFor, severityRank, levelRank } from './scoring';
+export { LEVELS, SEVERITIES, SEVERITY_WEIGHT, LEVEL_CEILING, levelFor, scoreFor, riskFor, severityRank } from './scoring';
 export { summarizeScan, RiskTally, type RiskSummary, type FindingCount, type WorstFinding, type SummaryOptions } from './summary';
 export { EXPIRY_WARNING_DAYS, MIN_RSA_BITS, MIN_EC_BITS, NO_ACL_MIN_ROOTS } from './facts';
-export { isPlainObject, isScanResult, isScanSummary, scanIdOf } from './guards';

@@ -17,10 +17,6 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.indexOf(s);
 }
 
-export function levelRank(l: RiskLevel): number {
-  return LEVELS.indexOf(l);
-}
-
 export function levelFor(findings: readonly Finding[]): RiskLevel {
   let worst: Severity = 'info';
   for (const f of findings) if (severityRank(f.severity) < severityRank(worst)) worst = f.severity;

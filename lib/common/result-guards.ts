@@ -1,4 +1,5 @@
-// Shape checks for what arrives in a message: a scan result or a scan summary.
+// Shape checks for what arrives in a message (a node's input, an API request): a scan result or a
+// scan summary of lib/types.ts.
 import type { ScanResult, ScanSummary } from '../types';
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -18,4 +19,12 @@ export function scanIdOf(msg: { payload?: unknown; scanId?: unknown }): string {
   const p = msg.payload;
   if (isPlainObject(p) && typeof p.scanId === 'string' && p.scanId) return p.scanId;
   return typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : '';
+}
+
+/**
+ * The least a stage that connects needs: `host` (string) and an integer `port`. The TLS inspector
+ * takes such a partial result too ({host, port, transport}), as its help says.
+ */
+export function hasBrokerAddress(v: unknown): v is Partial<ScanResult> & Pick<ScanResult, 'host' | 'port'> {
+  return isPlainObject(v) && typeof v.host === 'string' && Number.isInteger(v.port);
 }
