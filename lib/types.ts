@@ -1,5 +1,5 @@
 // The result contract shared by the CLI (--json), the HTTP API and msg.payload of every node.
-// Extend freely; never rename a field (see ../shared/DESIGN.md).
+// Extend freely; never rename a field (docs/ARCHITECTURE.md, "The result contract").
 
 export type Reachability = 'open' | 'closed' | 'filtered' | 'error';
 export type Transport = 'tcp' | 'tls' | 'ws' | 'wss';

@@ -1,7 +1,7 @@
 // The rule table, policy, level and score, the seed's fields and the scan summary; then the
 // acceptance check against two real mosquitto brokers.
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import {
@@ -18,29 +18,15 @@ const ids = (r: ScanResult) => classifyResult(r).findings.map((f) => f.id).sort(
 const finding = (severity: Severity): Finding => ({ id: 'X', severity, title: '', evidence: '', recommendation: '', references: [] });
 
 describe('risk: the rule table', () => {
-  // The ids automation relies on, as ../shared/DESIGN.md lists them (checked against it when present).
-  const DOCUMENTED = [
-    'ANONYMOUS_ACCESS', 'WRONG_CREDENTIALS_ACCEPTED', 'PLAINTEXT_TRANSPORT', 'PLAINTEXT_CREDENTIALS', 'TLS_SELF_SIGNED',
-    'TLS_UNTRUSTED', 'TLS_EXPIRED', 'TLS_NOT_YET_VALID', 'TLS_EXPIRES_SOON', 'TLS_HOSTNAME_MISMATCH', 'TLS_LEGACY_PROTOCOL',
-    'TLS_WEAK_CIPHER', 'TLS_WEAK_KEY', 'CLIENT_CERT_REQUIRED', 'SYS_TOPICS_EXPOSED', 'BROKER_VERSION_DISCLOSED', 'NO_TOPIC_ACL',
-    'ANONYMOUS_PUBLISH', 'DEFAULT_CREDENTIALS', 'SENSITIVE_PAYLOAD', 'RETAINED_DATA_EXPOSED',
-  ].sort();
+  // The ids automation relies on, as docs/ARCHITECTURE.md lists them.
+  const design = readFileSync(join(__dirname, '../../docs/ARCHITECTURE.md'), 'utf8');
+  const section = design.slice(design.indexOf('Finding ids that automation can rely on'));
+  const DOCUMENTED = [...section.slice(0, section.indexOf('\n## ')).matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]).sort();
 
-  it('has exactly the finding ids of DESIGN.md, once each', () => {
+  it('has exactly the finding ids of docs/ARCHITECTURE.md, once each', () => {
+    assert.ok(DOCUMENTED.length >= 21, `found ${DOCUMENTED.length} ids in docs/ARCHITECTURE.md`);
     assert.deepEqual(RULES.map((r) => r.id).sort(), DOCUMENTED);
     assert.deepEqual([...RULE_IDS].sort(), DOCUMENTED);
-  });
-
-  it('that list is still the one in ../shared/DESIGN.md', function () {
-    const path = join(__dirname, '../../../shared/DESIGN.md');
-    if (!existsSync(path)) {
-      console.warn(`  (shared/DESIGN.md is not beside this checkout: compared with the list in this test only)`);
-      return this.skip();
-    }
-    const design = readFileSync(path, 'utf8');
-    const section = design.slice(design.indexOf('Finding ids that automation can rely on'));
-    const documented = [...section.slice(0, section.indexOf('## ')).matchAll(/`([A-Z_]+)`/g)].map((m) => m[1]).sort();
-    assert.deepEqual(documented, DOCUMENTED);
   });
 
   it('every rule has a title, a fix and references that the appendix can name', () => {
