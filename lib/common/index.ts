@@ -4,3 +4,4 @@ export { childSignal } from './signal';
 export { brokerText, isBlank, HIDDEN_CHARACTERS, type BrokerTextOptions } from './text';
 export { isTlsTransport } from './transport';
 export { isPlainObject, isScanResult, isScanSummary, hasBrokerAddress, scanIdOf } from './result-guards';
+export { settle, type WaitEnd } from './wait';

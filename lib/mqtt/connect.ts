@@ -4,7 +4,8 @@
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './codec';
-import { openSocket, trustProblem } from './socket';
+import { openSocket, opensslReason, trustProblem } from './socket';
+import { settle } from '../common';
 import type { MqttVersion, TlsClientOptions } from '../types';
 
 export interface AttemptOptions {
@@ -48,97 +49,90 @@ export function randomClientId(): string {
   return `mqttsec-${randomBytes(6).toString('hex')}`;
 }
 
+/**
+ * One CONNECT (OASIS MQTT 3.1.1 §3.1 / 5.0 §3.1) and at most one CONNACK (§3.2): resolves with
+ * what the broker answered, within o.timeoutMs, and hangs up (DISCONNECT after an accepted
+ * CONNACK). Never rejects for anything the peer does; throws only for a bad PEM or passphrase in
+ * o.tls when the socket must carry a login (requireTrustedTls).
+ */
 export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
   if (o.requireTrustedTls && o.transport !== 'tls') {
     return Promise.resolve({ kind: 'untrusted', problem: 'not TLS', ms: 0 });
   }
-  return new Promise((resolve) => {
-    const started = Date.now();
-    let buffered = Buffer.alloc(0);
-    let finished = false;
-    let tlsEstablished = false;
-    const socket = openSocket(o.host, o.port, o.transport, { tls: o.tls, forLogin: o.requireTrustedTls });
+  const started = Date.now();
+  let buffered = Buffer.alloc(0);
+  let tlsEstablished = false;
+  const ms = () => Date.now() - started;
+  const evidence = () => buffered.subarray(0, EVIDENCE_BYTES);
+  return settle<AttemptResult>(
+    o.timeoutMs,
+    o.signal,
+    (why) => (why === 'abort'
+      ? { kind: 'error', code: 'ABORTED', message: 'scan cancelled', ms: ms() }
+      : { kind: 'timeout', bytes: evidence(), tlsEstablished, ms: ms() }),
+    (finish) => {
+      const socket = openSocket(o.host, o.port, o.transport, { tls: o.tls, forLogin: o.requireTrustedTls });
 
-    const finish = (r: AttemptResult) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('data');
-      socket.on('error', () => undefined); // late errors after we hang up are not ours to report
-      socket.destroy();
-      resolve(r);
-    };
-    const ms = () => Date.now() - started;
-    const evidence = () => buffered.subarray(0, EVIDENCE_BYTES);
-    const onAbort = () => finish({ kind: 'error', code: 'ABORTED', message: 'scan cancelled', ms: ms() });
-    const timer = setTimeout(
-      () => finish({ kind: 'timeout', bytes: evidence(), tlsEstablished, ms: ms() }),
-      o.timeoutMs,
-    );
-    if (o.signal?.aborted) return onAbort();
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const sendConnect = () => {
-      let packet: Buffer;
-      try {
-        packet = encodeConnect({ version: o.version, clientId: randomClientId(), username: o.username, password: o.password });
-      } catch (err) {
-        // A login MQTT cannot carry (over 65535 bytes, OASIS MQTT 3.1.1 §1.5.3): an error for this
-        // attempt, never a throw from a socket callback (that would end the process).
-        return finish({ kind: 'error', code: 'BAD_LOGIN', message: (err as Error).message, ms: ms() });
-      }
-      socket.write(packet);
-    };
-    if (o.transport === 'tls') {
-      if (o.onSession) socket.on('session', o.onSession);
-      socket.once('secureConnect', () => {
-        tlsEstablished = true;
-        const problem = o.requireTrustedTls ? trustProblem(socket as tls.TLSSocket) : null;
-        if (problem !== null) return finish({ kind: 'untrusted', problem, ms: ms() });
-        sendConnect();
-      });
-    } else {
-      socket.once('connect', sendConnect);
-    }
-
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk.subarray(0, MAX_BUFFERED - buffered.length)]);
-      const parsed = parseConnack(buffered);
-      if (parsed.state === 'ok') {
-        if (parsed.connack.code === 0) socket.write(DISCONNECT);
-        finish({ kind: 'connack', connack: parsed.connack, ms: ms() });
-      } else if (parsed.state === 'invalid') {
-        finish({ kind: 'not-mqtt', reason: parsed.reason, bytes: evidence(), ms: ms() });
-      } else if (buffered.length >= MAX_BUFFERED) {
-        finish({ kind: 'not-mqtt', reason: 'more data than any CONNACK', bytes: evidence(), ms: ms() });
-      }
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? 'ERROR';
-      if (o.transport === 'tls' && isTlsFailure(err, tlsEstablished)) {
-        finish({
-          kind: 'tls-error',
-          code,
-          message: opensslReason(err.message),
-          peerSpeaksTls: peerSpeaksTls(code, tlsEstablished),
-          tlsEstablished,
-          ms: ms(),
+      const sendConnect = () => {
+        let packet: Buffer;
+        try {
+          packet = encodeConnect({ version: o.version, clientId: randomClientId(), username: o.username, password: o.password });
+        } catch (err) {
+          // A login MQTT cannot carry (over 65535 bytes, OASIS MQTT 3.1.1 §1.5.3): an error for this
+          // attempt, never a throw from a socket callback (that would end the process).
+          return finish({ kind: 'error', code: 'BAD_LOGIN', message: (err as Error).message, ms: ms() });
+        }
+        socket.write(packet);
+      };
+      if (o.transport === 'tls') {
+        if (o.onSession) socket.on('session', o.onSession);
+        socket.once('secureConnect', () => {
+          tlsEstablished = true;
+          const problem = o.requireTrustedTls ? trustProblem(socket as tls.TLSSocket) : null;
+          if (problem !== null) return finish({ kind: 'untrusted', problem, ms: ms() });
+          sendConnect();
         });
-      } else if (code === 'ECONNRESET' || code === 'EPIPE') {
-        finish({ kind: 'closed', reset: true, bytes: evidence(), tlsEstablished, ms: ms() });
       } else {
-        finish({ kind: 'error', code, message: err.message, ms: ms() });
+        socket.once('connect', sendConnect);
       }
-    });
-    socket.on('close', () => finish({ kind: 'closed', reset: false, bytes: evidence(), tlsEstablished, ms: ms() }));
-  });
-}
 
-/** OpenSSL messages carry a file path and line; keep only the reason ("wrong version number"). */
-function opensslReason(message: string): string {
-  const m = /routines:[^:]*:([^:]+)/.exec(message);
-  return (m ? m[1] : message).trim();
+      socket.on('data', (chunk: Buffer) => {
+        buffered = Buffer.concat([buffered, chunk.subarray(0, MAX_BUFFERED - buffered.length)]);
+        const parsed = parseConnack(buffered);
+        if (parsed.state === 'ok') {
+          if (parsed.connack.code === 0) socket.write(DISCONNECT);
+          finish({ kind: 'connack', connack: parsed.connack, ms: ms() });
+        } else if (parsed.state === 'invalid') {
+          finish({ kind: 'not-mqtt', reason: parsed.reason, bytes: evidence(), ms: ms() });
+        } else if (buffered.length >= MAX_BUFFERED) {
+          finish({ kind: 'not-mqtt', reason: 'more data than any CONNACK', bytes: evidence(), ms: ms() });
+        }
+      });
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        const code = err.code ?? 'ERROR';
+        if (o.transport === 'tls' && isTlsFailure(err, tlsEstablished)) {
+          finish({
+            kind: 'tls-error',
+            code,
+            message: opensslReason(err.message),
+            peerSpeaksTls: peerSpeaksTls(code, tlsEstablished),
+            tlsEstablished,
+            ms: ms(),
+          });
+        } else if (code === 'ECONNRESET' || code === 'EPIPE') {
+          finish({ kind: 'closed', reset: true, bytes: evidence(), tlsEstablished, ms: ms() });
+        } else {
+          finish({ kind: 'error', code, message: err.message, ms: ms() });
+        }
+      });
+      socket.on('close', () => finish({ kind: 'closed', reset: false, bytes: evidence(), tlsEstablished, ms: ms() }));
+      return () => {
+        socket.removeAllListeners('data');
+        socket.on('error', () => undefined); // late errors after we hang up are not ours to report
+        socket.destroy();
+      };
+    },
+  );
 }
 
 function isTlsFailure(err: NodeJS.ErrnoException, established: boolean): boolean {

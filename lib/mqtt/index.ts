@@ -3,6 +3,6 @@
 // for sockets that carry a login), and a single CONNECT/CONNACK attempt (connect.ts).
 export * from './codec';
 export { PacketGuard, type GuardEvents } from './packet-guard';
-export { openSocket, connectForLogin, credentialContext, trustProblem, type TrustInputs } from './socket';
+export { openSocket, connectForLogin, credentialContext, trustProblem, opensslReason, type TrustInputs } from './socket';
 export { sharedContext, cachedContexts, type ContextOptions } from './tls-context';
 export { attemptConnect, randomClientId, type AttemptOptions, type AttemptResult } from './connect';

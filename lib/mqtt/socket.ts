@@ -96,3 +96,9 @@ export function trustProblem(socket: tls.TLSSocket): string | null {
   return error instanceof Error ? (error as NodeJS.ErrnoException).code ?? error.message : String(error ?? 'not authorized');
 }
 
+
+/** OpenSSL messages carry a file path and line; keeps only the reason ("wrong version number"). */
+export function opensslReason(message: string): string {
+  const m = /routines:[^:]*:([^:]+)/.exec(message);
+  return (m ? m[1] : message).trim();
+}

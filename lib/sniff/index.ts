@@ -14,7 +14,7 @@ import type { MqttVersion, ScanResult, Target, TopicsInfo } from '../types';
 import { TopicCollector, type LiveMessage } from './collector';
 import { openSession, type SubscriptionOutcome } from './session';
 import { Canary, type WriteTestResult } from './write-test';
-import { settle } from './wait';
+import { settle } from '../common';
 
 export type { LiveMessage } from './collector';
 export { CANARY_PREFIX } from './write-test';

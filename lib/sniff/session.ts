@@ -8,7 +8,7 @@ import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack 
 import type { MqttVersion, Target } from '../types';
 import { openSocket, trustProblem } from '../mqtt';
 import { PacketGuard } from '../mqtt';
-import { settle } from './wait';
+import { settle } from '../common';
 import { PINGREQ, DISCONNECT, decode, encodeAck, encodePublish, encodeSubscribe, frame, type Incoming } from '../mqtt';
 
 const SOCKET_CLOSE_WAIT_MS = 500;

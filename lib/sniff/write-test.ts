@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { v5ReasonName } from '../mqtt';
 import type { MqttVersion } from '../types';
 import type { Session } from './session';
-import { settle } from './wait';
+import { settle } from '../common';
 
 export interface WriteTestResult {
   topic: string;

@@ -3,7 +3,8 @@
 // reports what the server did, and the peer certificate even when the handshake fails later.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { sharedContext } from '../mqtt';
+import { opensslReason, sharedContext } from '../mqtt';
+import { settle } from '../common';
 
 export type CaInput = string | Buffer | Array<string | Buffer>;
 
@@ -78,9 +79,17 @@ const SESSION_GRACE_MS = 25;
 /** Errors our own OpenSSL raises before sending a ClientHello. */
 const LOCAL_CODES = new Set(['ERR_SSL_NO_CIPHER_MATCH', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE', 'ERR_SSL_NO_CIPHERS_AVAILABLE']);
 
+/**
+ * One TLS handshake with the given versions, ciphers and certificates (RFC 8446 / RFC 5246):
+ * resolves with what was negotiated and seen (the peer chain when o.capture), or why it failed,
+ * within o.timeoutMs; never rejects. The socket is always destroyed when it resolves.
+ */
 export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
   const started = Date.now();
   const ms = () => Date.now() - started;
+  if (o.signal?.aborted) {
+    return Promise.resolve({ ok: false, code: 'ABORTED', message: 'cancelled', local: false, negotiated: false, protocol: null, cipher: null, peer: null, ms: 0 });
+  }
   let socket: tls.TLSSocket;
   try {
     const minVersion = o.minVersion ?? 'TLSv1';
@@ -106,71 +115,60 @@ export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
     return Promise.resolve({ ok: false, code, message: opensslReason(e.message), local: true, negotiated: false, protocol: null, cipher: null, peer: null, ms: 0 });
   }
 
-  return new Promise((resolve) => {
-    const seen: Negotiated = { negotiated: false, protocol: null, cipher: null, peer: null, ms: 0 };
-    let secure: { authorized: boolean; authorizationError: string | null } | null = null;
-    let finished = false;
-    let settleTimer: NodeJS.Timeout | undefined;
+  const seen: Negotiated = { negotiated: false, protocol: null, cipher: null, peer: null, ms: 0 };
+  let secure: { authorized: boolean; authorizationError: string | null } | null = null;
+  const succeeded = (lateAlert: string | null): HandshakeOutcome => ({ ok: true, ...secure!, lateAlert, ...seen, ms: ms() });
+  // A failure after the handshake completed is a late alert on a handshake that succeeded.
+  const failed = (code: string, message: string): HandshakeOutcome =>
+    secure ? succeeded(code.startsWith('ERR_SSL') || code === 'ECONNRESET' ? code : null) : { ok: false, code, message, local: false, ...seen, ms: ms() };
+  return settle<HandshakeOutcome>(
+    o.timeoutMs,
+    o.signal,
+    (why) => (why === 'abort' ? failed('ABORTED', 'cancelled') : failed('ETIMEDOUT', `no TLS handshake within ${o.timeoutMs} ms`)),
+    (finish) => {
+      let settleTimer: NodeJS.Timeout | undefined;
+      const succeed = (lateAlert: string | null) => finish(succeeded(lateAlert));
+      const fail = (code: string, message: string) => finish(failed(code, message));
 
-    const finish = (r: HandshakeOutcome) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      clearTimeout(settleTimer);
-      o.signal?.removeEventListener('abort', onAbort);
-      socket.removeAllListeners('keylog');
-      socket.on('error', () => undefined); // late errors after we hang up are not ours to report
-      socket.destroy();
-      resolve(r);
-    };
-    const succeed = (lateAlert: string | null) => finish({ ok: true, ...secure!, lateAlert, ...seen, ms: ms() });
-    const fail = (code: string, message: string) => {
-      if (secure) return succeed(code.startsWith('ERR_SSL') || code === 'ECONNRESET' ? code : null);
-      finish({ ok: false, code, message, local: false, ...seen, ms: ms() });
-    };
-    const onAbort = () => fail('ABORTED', 'cancelled');
-    const timer = setTimeout(() => fail('ETIMEDOUT', `no TLS handshake within ${o.timeoutMs} ms`), o.timeoutMs);
-    if (o.signal?.aborted) return onAbort();
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-
-    const note = () => {
-      seen.negotiated = true;
-      seen.protocol = socket.getProtocol() ?? seen.protocol;
-      seen.cipher = socket.getCipher()?.name ?? seen.cipher;
-      // keylog fires several times per handshake; the chain is read once it has arrived.
-      if (!o.capture || seen.peer) return;
-      const peer = socket.getPeerCertificate(true);
-      if (peer && peer.raw) seen.peer = peer;
-    };
-    // keylog fires inside the handshake once keys exist, i.e. after the server's Certificate:
-    // the one moment we can read it when the server then aborts (TLS 1.2 client-cert refusal).
-    socket.on('keylog', note);
-    socket.once('secureConnect', () => {
-      note();
-      secure = { authorized: socket.authorized, authorizationError: socket.authorizationError ? String(socket.authorizationError) : null };
-      if (!o.settleMs || socket.getProtocol() !== 'TLSv1.3') return succeed(null);
-      // A ticket: the server accepted our Finished. A short grace lets an alert or close that
-      // came in the same flight win (Node servers send tickets, then drop a refused client).
-      settleTimer = setTimeout(() => succeed(null), o.settleMs);
-      socket.once('session', () => {
-        clearTimeout(settleTimer);
-        settleTimer = setTimeout(() => succeed(null), SESSION_GRACE_MS);
+      const note = () => {
+        seen.negotiated = true;
+        seen.protocol = socket.getProtocol() ?? seen.protocol;
+        seen.cipher = socket.getCipher()?.name ?? seen.cipher;
+        // keylog fires several times per handshake; the chain is read once it has arrived.
+        if (!o.capture || seen.peer) return;
+        const peer = socket.getPeerCertificate(true);
+        if (peer && peer.raw) seen.peer = peer;
+      };
+      // keylog fires inside the handshake once keys exist, i.e. after the server's Certificate:
+      // the one moment we can read it when the server then aborts (TLS 1.2 client-cert refusal).
+      socket.on('keylog', note);
+      socket.once('secureConnect', () => {
+        note();
+        secure = { authorized: socket.authorized, authorizationError: socket.authorizationError ? String(socket.authorizationError) : null };
+        if (!o.settleMs || socket.getProtocol() !== 'TLSv1.3') return succeed(null);
+        // A ticket: the server accepted our Finished. A short grace lets an alert or close that
+        // came in the same flight win (Node servers send tickets, then drop a refused client).
+        settleTimer = setTimeout(() => succeed(null), o.settleMs);
+        socket.once('session', () => {
+          clearTimeout(settleTimer);
+          settleTimer = setTimeout(() => succeed(null), SESSION_GRACE_MS);
+        });
       });
-    });
-    if (o.settleMs) socket.on('session', () => undefined); // enables session callbacks before the handshake
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      const code = err.code ?? 'ERROR';
-      if (LOCAL_CODES.has(code) && !secure) {
-        return finish({ ok: false, code, message: opensslReason(err.message), local: true, ...seen, ms: ms() });
-      }
-      fail(code, opensslReason(err.message));
-    });
-    socket.on('close', () => fail('ECONNRESET', 'connection closed during the TLS handshake'));
-  });
-}
-
-/** OpenSSL messages carry a file path and line; keep only the reason ("wrong version number"). */
-export function opensslReason(message: string): string {
-  const m = /routines:[^:]*:([^:]+)/.exec(message);
-  return (m ? m[1] : message).trim();
+      if (o.settleMs) socket.on('session', () => undefined); // enables session callbacks before the handshake
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        const code = err.code ?? 'ERROR';
+        if (LOCAL_CODES.has(code) && !secure) {
+          return finish({ ok: false, code, message: opensslReason(err.message), local: true, ...seen, ms: ms() });
+        }
+        fail(code, opensslReason(err.message));
+      });
+      socket.on('close', () => fail('ECONNRESET', 'connection closed during the TLS handshake'));
+      return () => {
+        clearTimeout(settleTimer);
+        socket.removeAllListeners('keylog');
+        socket.on('error', () => undefined); // late errors after we hang up are not ours to report
+        socket.destroy();
+      };
+    },
+  );
 }
