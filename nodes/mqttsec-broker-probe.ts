@@ -1,12 +1,12 @@
 // Broker probe: sweeps each batch from the target expander, probes every open port, emits one
 // message per broker found and one completion message (msg.complete) per scan.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { assessTargets, newScanId, ScanTally } from '../lib/pipeline';
+import { BatchedScan, newScanId } from '../lib/pipeline';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import type { CredentialSafety } from '../lib/credentials';
 import { checkAddressScope, parsePorts, scopedHost } from '../lib/targets';
 import { isIP } from 'node:net';
-import { TargetFeed, sweepThreadsFor } from '../lib/sweep';
+import { sweepThreadsFor, type TargetFeed } from '../lib/sweep';
 import { paceOf, type ScanPace } from './shared/scan-pace';
 import type { MqttVersion, ScanResult, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
@@ -42,30 +42,17 @@ interface JobLogin {
 }
 
 interface ScanState {
-  id: string;
-  total: number;
-  batches: number;
-  batchesDone: number;
-  swept: number;
-  open: number;
-  /** The scan's counts and its summary (lib/pipeline, as runScan builds it). */
-  tally: ScanTally;
+  /** The scan's batches, sweeps and counts (lib/pipeline). */
+  scan: BatchedScan;
   /** The expander's pace handle (msg.scan.pace), if the batches carry one. */
   pace?: ScanPace;
+  /** The scan's first message without its payload: what every message of the scan carries on. */
   base: NodeMessageInFlow;
-  /** Batches received so far. */
-  received: number;
-  /** The feed the scan's current sweep reads, while it still takes batches. */
-  feed: TargetFeed | null;
-  /** Settles when the scan's last sweep so far has ended (sweeps of one scan run one at a time). */
-  runs: Promise<void>;
 }
 
 const CLOSE_WAIT_MS = 10_000;
 /** Scans swept side by side; each gets its share of the sweep concurrency. */
 const SCANS_IN_PARALLEL = 4;
-/** A sweep waits this long for the scan's next batch before it ends (a later batch starts another). */
-const FEED_IDLE_MS = 5000;
 const BAD_INPUT = 'msg.payload: expected a batch from the target expander, {host, port} or "host:port"';
 const BAD_BATCH = 'msg.payload: every entry of a batch must be {host, port}';
 
@@ -94,7 +81,7 @@ export = function (RED: NodeAPI) {
     let sweeping = 0;
     let current: ScanState | null = null;
     const status = throttle(250, () => {
-      if (current) node.status({ fill: 'blue', shape: 'dot', text: t('status.probing', { done: current.swept, total: current.total, open: current.open }) });
+      if (current) node.status({ fill: 'blue', shape: 'dot', text: t('status.probing', { done: current.scan.swept, total: current.scan.total, open: current.scan.open }) });
     });
 
     // The login (msg.credentials, msg.sendCredentialsPlaintext) was taken out of msg before this runs.
@@ -111,23 +98,10 @@ export = function (RED: NodeAPI) {
       }
     });
 
-    /** The batch joins the scan's running sweep, so all batches of a scan are one continuous
-     *  sweep (no draining at every batch boundary); or it starts the scan's next sweep. */
+    /** The batch joins the scan's running sweep, or starts the scan's next one (lib/pipeline BatchedScan). */
     function feedBatch(job: Awaited<ReturnType<typeof toJob>>, signal: AbortSignal, send: Send): Promise<void> {
       const s = job.state;
-      s.received++;
-      const last = s.received >= s.batches;
-      if (s.feed?.push(job.targets)) {
-        if (last) s.feed.close();
-        return s.runs;
-      }
-      const feed = new TargetFeed(FEED_IDLE_MS);
-      feed.push(job.targets);
-      if (last) feed.close();
-      s.feed = feed;
-      const run = s.runs.then(() => scanSlot(() => runFeed(s, feed, job.emitAll, job.login, signal, send)));
-      s.runs = run.catch(() => undefined);
-      return run;
+      return s.scan.add(job.targets, (feed) => scanSlot(() => runFeed(s, feed, job.emitAll, job.login, signal, send)));
     }
 
     /** The targets of one message, in scope (lib/targets scopedHost), and how to log in. Throws
@@ -175,7 +149,7 @@ export = function (RED: NodeAPI) {
         delete base.payload;
         // The pace handle is between the expander and us: results do not carry it on.
         if (pace) base.scan = { ...(base.scan as object), pace: undefined };
-        s = { id, total, batches, batchesDone: 0, swept: 0, open: 0, tally: new ScanTally(id, total), pace, base, received: 0, feed: null, runs: Promise.resolve() };
+        s = { scan: new BatchedScan(id, total, batches), pace, base };
         scans.set(id, s);
         // The expander paces its batches on our progress (msg.scan.pace).
         s.pace?.took(0);
@@ -184,24 +158,15 @@ export = function (RED: NodeAPI) {
     }
 
     async function runFeed(s: ScanState, feed: TargetFeed, emitAll: boolean, login: JobLogin, signal: AbortSignal, send: Send) {
-      if (s.tally.cancelled || signal.aborted) {
-        feed.close();
-        return endRun(s, feed, send);
-      }
       current = s;
       status.run();
-      let swept = 0;
-      let open = 0;
       sweeping++;
-      let stats: Awaited<ReturnType<typeof assessTargets>>;
       try {
-        stats = await assessTargets(feed.iterator, {
+        await s.scan.sweep(feed, {
           ...settings,
           sweepConcurrency: Math.max(1, Math.ceil(settings.sweepConcurrency / sweeping)),
-          more: feed.more,
           // A big scan sweeps on one thread per core, as the CLI does.
-          sweepThreads: sweepThreadsFor(s.total),
-          scanId: s.id,
+          sweepThreads: sweepThreadsFor(s.scan.total),
           credentials: login.credentials,
           ...login.safety,
           // A target given by name is connected to by its checked address, with the name for TLS.
@@ -209,53 +174,41 @@ export = function (RED: NodeAPI) {
           signal,
           includeUnreachable: emitAll,
           onResult: (r: ScanResult) => send(resultMessage(s, login.servername ? { ...r, host: login.servername } : r)),
-          onProgress: (p) => {
-            if (p.swept > swept) s.pace?.took(p.swept - swept);
-            s.swept += p.swept - swept;
-            s.open += p.open - open;
-            swept = p.swept;
-            open = p.open;
+          onProgress: (newlySwept) => {
+            if (newlySwept > 0) s.pace?.took(newlySwept);
             status.run();
           },
         });
       } finally {
         sweeping--;
-        feed.close();
-        if (s.feed === feed) s.feed = null;
       }
-      s.tally.add(stats);
-      endRun(s, feed, send);
-    }
-
-    /** A run's batches are done: the scan is complete when they were its last, or it was cancelled. */
-    function endRun(s: ScanState, feed: TargetFeed, send: Send) {
-      s.batchesDone += feed.received;
-      if (scans.has(s.id) && (s.batchesDone >= s.batches || s.tally.cancelled)) complete(s, send);
+      // The scan is complete when this sweep's batches were its last, or it was cancelled.
+      if (scans.get(s.scan.id) === s && s.scan.complete) complete(s, send);
     }
 
     function resultMessage(s: ScanState, r: ScanResult) {
-      return { ...s.base, topic: `${r.host}:${r.port}`, scanId: s.id, payload: r };
+      return { ...s.base, topic: `${r.host}:${r.port}`, scanId: s.scan.id, payload: r };
     }
 
     function complete(s: ScanState, send: Send) {
-      scans.delete(s.id);
-      if (s.tally.cancelled) s.pace?.cancelled();
+      const { scan } = s;
+      scans.delete(scan.id);
+      if (scan.tally.cancelled) s.pace?.cancelled();
       s.pace?.finished();
       // The scan's credentials stay in the vault (until it expires them) for the sniffer downstream.
       if (current === s) current = null;
       status.cancel();
-      send({ ...s.base, topic: `scan/${s.id}`, scanId: s.id, complete: true, payload: s.tally.summary() });
-      node.status(s.tally.cancelled
+      send({ ...s.base, topic: `scan/${scan.id}`, scanId: scan.id, complete: true, payload: scan.tally.summary() });
+      node.status(scan.tally.cancelled
         ? { fill: 'yellow', shape: 'ring', text: t('status.cancelled') }
-        : { fill: 'green', shape: 'dot', text: t('status.done', { brokers: s.tally.brokers, total: s.total }) });
+        : { fill: 'green', shape: 'dot', text: t('status.done', { brokers: scan.tally.brokers, total: scan.total }) });
     }
 
     async function cancelAll(send: Send) {
       controller.abort();
       controller = new AbortController();
       for (const s of scans.values()) {
-        s.tally.cancelled = true;
-        s.feed?.close();
+        s.scan.cancel();
         s.pace?.cancelled();
       }
       await Promise.all(inFlight);
@@ -265,7 +218,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       controller.abort();
       for (const s of scans.values()) {
-        s.feed?.close();
+        s.scan.close();
         s.pace?.cancelled();
       }
       status.cancel();

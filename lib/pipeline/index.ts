@@ -12,3 +12,4 @@ export {
   type StageOptions, type StageWork, type StageHooks, type ListenOutcome,
 } from './stages';
 export { ScanTally, emptyClassificationCounts, emptyReachabilityCounts, type StageCounts } from './summary';
+export { BatchedScan, FEED_IDLE_MS, type BatchSweepOptions } from './batched-scan';
