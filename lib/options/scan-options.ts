@@ -91,16 +91,17 @@ export const OPTIONS = {
     integer: true,
     help: 'open ports set up at once, at most; starts at 4 and grows while the CPU has room',
   },
-  /** Brokers in TLS inspection and listening at once (library only: those stages mostly wait). */
-  deepConcurrency: {
-    name: 'deepConcurrency',
+  /** Brokers in the stages after the probe (TLS inspection, listening, risk) at once; library
+   *  only. Those stages mostly wait, so many brokers can be in them at once. */
+  stageConcurrency: {
+    name: 'stageConcurrency',
     nodes: {},
     unit: 'count',
     default: 64,
     min: 1,
     max: 4096,
     integer: true,
-    help: 'brokers in TLS inspection and listening at once',
+    help: 'brokers in TLS inspection and listening at once, after their probe',
   },
   /** Threads that sweep (lib's sweepThreads); by default lib/sweep sweepThreadsFor(targets). */
   sweepThreads: {

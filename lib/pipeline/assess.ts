@@ -1,4 +1,5 @@
 // Sweep a set of targets and run the MQTT probe on every open port as soon as it is found.
+import { OPTIONS } from '../options';
 import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from '../sweep';
 import { sweepSharded } from '../sweep';
 import { probeBroker, type Established, type ProbeOptions } from '../probe';
@@ -6,15 +7,12 @@ import { childSignal } from '../common';
 import { SetupGate, SetupWindow } from './setup-gate';
 import { brokerText } from '../common';
 import { redactPassword } from '../credentials';
-import { OPTIONS } from '../options';
 import type { Classification, MqttInfo, Reachability, ScanResult, Target } from '../types';
 
-/** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows
- *  (lib/options OPTIONS.probeConcurrency). */
+/** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
 export const DEFAULT_PROBE_CONCURRENCY: number = OPTIONS.probeConcurrency.default;
-/** TLS inspection and listening mostly wait: many brokers can be in those stages at once
- *  (lib/options OPTIONS.deepConcurrency). */
-export const DEFAULT_DEEP_CONCURRENCY: number = OPTIONS.deepConcurrency.default;
+/** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
+export const DEFAULT_DEEP_CONCURRENCY: number = OPTIONS.stageConcurrency.default;
 /** Set-ups a burst of open ports starts with; more as the CPU allows (SetupWindow). */
 const FIRST_SETUPS = 4;
 /** Deferred work waits at most this long for the other brokers' set-up. */

@@ -9,7 +9,7 @@ import { CLI_OPTIONS, parseCli, USAGE, UsageError } from '../../cli/args';
 import { intIn, numberIn } from '../../nodes/shared/config';
 import { DEFAULT_TIMEOUT_MS } from '../../lib/probe';
 import { DEFAULT_SWEEP_CONCURRENCY, DEFAULT_SWEEP_TIMEOUT_MS } from '../../lib/sweep';
-import { DEFAULT_DEEP_CONCURRENCY, DEFAULT_PROBE_CONCURRENCY } from '../../lib/pipeline';
+import { DEFAULT_PROBE_CONCURRENCY } from '../../lib/pipeline';
 import { DEFAULT_TLS_TIMEOUT_MS } from '../../lib/tls';
 import { SNIFF_DEFAULTS } from '../../lib/sniff';
 import { DEFAULT_MAX_TARGETS } from '../../lib/targets';
@@ -85,14 +85,13 @@ describe('options: the table itself', () => {
     assert.equal(DEFAULT_TLS_TIMEOUT_MS, OPTIONS.timeoutMs.default);
     assert.equal(DEFAULT_SWEEP_CONCURRENCY, OPTIONS.sweepConcurrency.default);
     assert.equal(DEFAULT_PROBE_CONCURRENCY, OPTIONS.probeConcurrency.default);
-    assert.equal(DEFAULT_DEEP_CONCURRENCY, OPTIONS.deepConcurrency.default);
     assert.equal(DEFAULT_MAX_TARGETS, OPTIONS.maxTargets.default);
     assert.equal(SNIFF_DEFAULTS.listenMs, OPTIONS.listenSeconds.default * 1000);
     assert.equal(SNIFF_DEFAULTS.sampleChars, OPTIONS.sampleChars.default);
     assert.equal(SNIFF_DEFAULTS.maxTopics, OPTIONS.maxTopics.default);
     // The values the tests and the bench were written against.
     assert.deepEqual(
-      [DEFAULT_TIMEOUT_MS, DEFAULT_SWEEP_CONCURRENCY, DEFAULT_PROBE_CONCURRENCY, DEFAULT_DEEP_CONCURRENCY, DEFAULT_MAX_TARGETS, SNIFF_DEFAULTS.listenMs],
+      [DEFAULT_TIMEOUT_MS, DEFAULT_SWEEP_CONCURRENCY, DEFAULT_PROBE_CONCURRENCY, OPTIONS.stageConcurrency.default, DEFAULT_MAX_TARGETS, SNIFF_DEFAULTS.listenMs],
       [2000, 1024, 64, 64, 65536, 5000],
     );
   });
