@@ -1,9 +1,56 @@
 // Command-line options of mqtt-scan, checked strictly: every error names the bad option and value.
 import { parseArgs } from 'node:util';
-import { parseFormats, type ReportFormat } from '../lib/options';
+import { checkOption, describeBounds, formatDefault, OPTION_LIST, OPTIONS, parseFormats, type ReportFormat, type ScanOption } from '../lib/options';
 import type { MqttVersion } from '../lib/types';
 
 export class UsageError extends Error {}
+
+/**
+ * mqtt-scan's exit codes, the one list that cli/index.ts returns, --help prints and the README's
+ * command-line section repeats (test/options checks both).
+ */
+export const EXIT_CODES = {
+  /** The scan ran to its end, whatever it found. */
+  done: { code: 0, meaning: 'the scan ran to its end, whatever it found' },
+  /** An unexpected error; its message (and stack) on stderr. */
+  failure: { code: 1, meaning: 'failure: an unexpected error, described on stderr' },
+  /** An option, target or file was refused before anything was scanned; the message names it. */
+  badInput: { code: 2, meaning: 'bad input: an option, target or file was refused, nothing was scanned' },
+  /** Ctrl-C (SIGINT): the scan stopped early; the results so far are printed (128 + SIGINT's 2). */
+  cancelled: { code: 130, meaning: 'cancelled by Ctrl-C (SIGINT): the results so far are printed' },
+} as const;
+
+/** Column of the option descriptions in --help, and the width lines wrap at. */
+const HELP_COLUMN = 25;
+const HELP_WIDTH = 96;
+
+/** One option of --help: the flag (with its value) and the words, wrapped under the column. A
+ *  word may hold spaces ("50 to 600000)"): it is never split. */
+function helpLine(flag: string, words: string[]): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    if (line && HELP_COLUMN + line.length + 1 + w.length > HELP_WIDTH) {
+      lines.push(line);
+      line = w;
+    } else line = line ? `${line} ${w}` : w;
+  }
+  lines.push(line);
+  const head = `  ${flag}`;
+  const first = head.length < HELP_COLUMN - 1 ? `${head.padEnd(HELP_COLUMN)}${lines[0]}` : `${head}\n${' '.repeat(HELP_COLUMN)}${lines[0]}`;
+  return [first, ...lines.slice(1).map((l) => `${' '.repeat(HELP_COLUMN)}${l}`)].join('\n');
+}
+
+/** A table option's --help entry: its help, default and bounds from lib/options. */
+function optionHelp(o: ScanOption): string {
+  // "(default 2000 ms; 50 to 600000)", as describeDefault says it; a number stays with its unit
+  // and the bounds stay on one line.
+  const value = o.default === null ? ['(default', ...`${formatDefault(o)};`.split(' ')] : [`(default ${formatDefault(o)};`];
+  return helpLine(`${o.flag} ${o.flagValue}`, [...o.help.split(' '), ...value, `${o.min} to ${o.max})`]);
+}
+
+/** The options of the table that mqtt-scan takes, in table order. */
+export const CLI_OPTIONS: readonly ScanOption[] = OPTION_LIST.filter((o) => o.flag);
 
 export const USAGE = `Usage: mqtt-scan --target SPEC [options]
 
@@ -19,32 +66,31 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
                          certificate is not trusted (off: anyone on the path, or a rogue
                          broker, could read the password). Your login never goes to a broker
                          that accepts a made-up login.
-  --timeout MS           connect and CONNACK timeout per attempt (default 2000)
-  --concurrency N        parallel TCP connects while sweeping (default 1024)
-  --probe-concurrency N  open ports set up at once, at most (default 64; starts at 4 and
-                         grows while the CPU has room)
-  --threads N            threads that sweep (default: one per core, up to 4, from 16,384
-                         targets; 1 = sweep in the main thread only)
+${optionHelp(OPTIONS.timeoutMs)}
+${optionHelp(OPTIONS.sweepConcurrency)}
+${optionHelp(OPTIONS.probeConcurrency)}
+${optionHelp(OPTIONS.sweepThreads)}
   --transport MODE       auto (default), tcp or tls
   --mqtt-version LIST    5.0,3.1.1 (default both)
   --tls-ca FILE          CA certificate (PEM): brokers' certificates are judged trusted
                          when they chain to it (as well as to the system's CAs)
   --tls-cert FILE        client certificate (PEM), with --tls-key
   --tls-key FILE         client private key (PEM)
-  --listen SECONDS       how long to listen to '#' and '$SYS/#' on readable brokers (default 5)
+${optionHelp(OPTIONS.listenSeconds)}
   --no-sniff             do not subscribe to any broker's topics
   --no-tls-inspect       do not inspect certificates, TLS versions and ciphers
   --write-test           publish one non-retained message to mqttsec/canary/<random> to learn
                          whether the broker lets us write (off by default)
   --report DIR           write the report (PDF, CSV, JSON) into DIR
   --format LIST          report formats: pdf,csv,json (default all three)
-  --max-targets N        refuse scans larger than N host:port pairs (default 65536)
+${optionHelp(OPTIONS.maxTargets)}
   --allow-public         allow addresses outside loopback and private ranges
   --all                  list closed and filtered ports too, whatever the scan size
   --json                 print the results as a JSON array
   -h, --help             show this help
 
-Exit codes: 0 done, 1 failure, 2 bad input.`;
+Exit codes:
+${Object.values(EXIT_CODES).map((e) => `  ${String(e.code).padEnd(5)}${e.meaning}`).join('\n')}`;
 
 export interface CliOptions {
   target: string;
@@ -134,17 +180,17 @@ export function parseCli(argv: string[]): CliOptions {
     passwordStdin: !!v['password-stdin'],
     tryDefaults: !!v['try-defaults'],
     sendCredentialsPlaintext: !!v['send-credentials-plaintext'],
-    timeoutMs: intOption('--timeout', v.timeout, 1, 600_000),
-    concurrency: intOption('--concurrency', v.concurrency, 1, 65_536),
-    probeConcurrency: intOption('--probe-concurrency', v['probe-concurrency'], 1, 4096),
-    threads: intOption('--threads', v.threads, 1, 64),
+    timeoutMs: numberOption(OPTIONS.timeoutMs, v.timeout),
+    concurrency: numberOption(OPTIONS.sweepConcurrency, v.concurrency),
+    probeConcurrency: numberOption(OPTIONS.probeConcurrency, v['probe-concurrency']),
+    threads: numberOption(OPTIONS.sweepThreads, v.threads),
     transport: transport as CliOptions['transport'],
     versions: versionList(v['mqtt-version']),
     tlsCa: v['tls-ca'],
     tlsCert: v['tls-cert'],
     tlsKey: v['tls-key'],
-    maxTargets: intOption('--max-targets', v['max-targets'], 1, 2 ** 32),
-    listenMs: secondsOption('--listen', v.listen, 600),
+    maxTargets: numberOption(OPTIONS.maxTargets, v['max-targets']),
+    listenMs: seconds(numberOption(OPTIONS.listenSeconds, v.listen)),
     sniff: !v['no-sniff'],
     inspectTls: !v['no-tls-inspect'],
     writeTest: !!v['write-test'],
@@ -157,20 +203,22 @@ export function parseCli(argv: string[]): CliOptions {
   };
 }
 
-export function intOption(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+/**
+ * The value of a table option's flag (lib/options), or undefined when the flag was not given.
+ * Plain digits only (no sign, exponent or thousands separator), a decimal point where the option
+ * is not whole-numbered. Throws UsageError naming the flag, the value and the bounds.
+ */
+export function numberOption(o: ScanOption, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const text = raw.trim();
-  if (!/^\d+$/.test(text)) throw new UsageError(`${name} "${clip(raw)}": must be a whole number from ${min} to ${max}`);
-  const n = Number(text);
-  if (n < min || n > max) throw new UsageError(`${name} "${clip(raw)}": must be from ${min} to ${max}`);
-  return n;
+  const pattern = o.integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  const problem = pattern.test(text) ? checkOption(o, Number(text)) : `must be ${describeBounds(o)}`;
+  if (problem) throw new UsageError(`${o.flag} "${clip(raw)}": ${problem}`);
+  return Number(text);
 }
 
-function secondsOption(name: string, raw: string | undefined, max: number): number | undefined {
-  if (raw === undefined) return undefined;
-  const text = raw.trim();
-  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) > max) throw new UsageError(`${name} "${clip(raw)}": must be a number of seconds from 0 to ${max}`);
-  return Math.round(Number(text) * 1000);
+function seconds(s: number | undefined): number | undefined {
+  return s === undefined ? undefined : Math.round(s * 1000);
 }
 
 function formatList(raw: string | undefined, dir: string | undefined): ReportFormat[] | undefined {

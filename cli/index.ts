@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { runScan } from '../lib/pipeline';
 import { TargetError } from '../lib/targets';
-import { parseCli, UsageError, USAGE, type CliOptions } from './args';
+import { EXIT_CODES, parseCli, UsageError, USAGE, type CliOptions } from './args';
 import { formatSummary, formatTable } from './table';
 import type * as ReportModule from '../lib/report';
 import type { Credentials } from '../lib/types';
@@ -14,11 +14,13 @@ async function main(argv: string[]): Promise<number> {
   const opts = parseCli(argv);
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return EXIT_CODES.done.code;
   }
   const credentials = await readCredentials(opts);
   const tls = readTls(opts);
   const controller = new AbortController();
+  // The first Ctrl-C stops the scan and prints what it found (exit 130); a second one ends the
+  // process at once (Node's default for SIGINT, also 130 in a shell).
   process.once('SIGINT', () => controller.abort());
   const progress = process.stderr.isTTY && !opts.json;
   const { results, summary } = await runScan({
@@ -62,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   } else {
     process.stdout.write(`${results.length ? formatTable(results) : 'No MQTT port found open.'}\n\n${formatSummary(summary)}\n`);
   }
-  return summary.cancelled ? 130 : 0;
+  return summary.cancelled ? EXIT_CODES.cancelled.code : EXIT_CODES.done.code;
 }
 
 async function readCredentials(opts: CliOptions): Promise<Credentials | null> {
@@ -120,10 +122,10 @@ main(process.argv.slice(2)).then(
     if (err instanceof UsageError || err instanceof TargetError) {
       process.stderr.write(`mqtt-scan: ${err.message}\n`);
       if (err instanceof UsageError) process.stderr.write('Run mqtt-scan --help for the options.\n');
-      process.exitCode = 2;
+      process.exitCode = EXIT_CODES.badInput.code;
     } else {
       process.stderr.write(`mqtt-scan: ${err.stack ?? err.message}\n`);
-      process.exitCode = 1;
+      process.exitCode = EXIT_CODES.failure.code;
     }
   },
 );

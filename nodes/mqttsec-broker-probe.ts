@@ -10,6 +10,7 @@ import { sweepThreadsFor, type TargetFeed } from '../lib/sweep';
 import { paceOf, type ScanPace } from './shared/scan-pace';
 import type { MqttVersion, ScanResult, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
+import { OPTIONS } from '../lib/options';
 import { limiter } from './shared/limit';
 import { onInput, throttle, type Send } from './shared/handler';
 import { credentialsFor, depositLogin, safetyFor, type MessageLogin } from './shared/secret-vault';
@@ -64,9 +65,9 @@ export = function (RED: NodeAPI) {
     const authNode = config.auth ? (RED.nodes.getNode(config.auth) as CredentialsNode | null) : null;
     const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
     const settings = {
-      timeoutMs: intIn(config.timeout, 2000, 50, 600_000),
-      sweepConcurrency: intIn(config.concurrency, 1024, 1, 65_536),
-      probeConcurrency: intIn(config.probeConcurrency, 64, 1, 4096),
+      timeoutMs: intIn(config.timeout, OPTIONS.timeoutMs),
+      sweepConcurrency: intIn(config.concurrency, OPTIONS.sweepConcurrency),
+      probeConcurrency: intIn(config.probeConcurrency, OPTIONS.probeConcurrency),
       transport: config.transport || 'auto',
       versions: (config.versions && config.versions !== 'both' ? [config.versions] : undefined) as MqttVersion[] | undefined,
       tlsPorts: config.tlsPorts ? parsePorts(config.tlsPorts) : DEFAULT_TLS_PORTS,

@@ -1,17 +1,15 @@
 // Target expander: target specs -> batches of host:port for the broker probe.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { planTargets, DEFAULT_MAX_TARGETS, TargetError } from '../lib/targets';
+import { planTargets, TargetError } from '../lib/targets';
+import { OPTIONS } from '../lib/options';
 import { newScanId } from '../lib/pipeline';
+import { intIn } from './shared/config';
 import { onInput } from './shared/handler';
 import { depositLogin } from './shared/secret-vault';
 import { scanRequestFrom } from './shared/scan-request';
 import { createPaceGate } from './shared/scan-pace';
 import type { I18nVars } from './shared/types';
 
-// One sweep per scan reads every batch (the probe's TargetFeed), so the size no longer sets
-// concurrency. Measured on a /16 x 2 ports: 512 messages of 256 made the flow ~10% slower than
-// the engine (main-thread time while the sweep threads want the CPU); 32 of 4096 did not.
-const DEFAULT_BATCH_SIZE = 4096;
 /** Batches of a scan sent ahead of the probe's sweep (msg.scan.pace, shared/scan-pace.ts): 65,536 targets by default. */
 const AHEAD_BATCHES = 16;
 /** A probe that reports nothing for this long (every host filtered, a slow sweep) gets the next batch anyway. */
@@ -32,8 +30,9 @@ export = function (RED: NodeAPI) {
     RED.nodes.createNode(this, config);
     const node = this;
     const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-target-expander.${key}`, vars);
-    const maxTargets = positiveInt(config.maxTargets, DEFAULT_MAX_TARGETS);
-    const batchSize = positiveInt(config.batchSize, DEFAULT_BATCH_SIZE);
+    // Defaults and bounds: lib/options OPTIONS (the batch size's reasons are there too).
+    const maxTargets = intIn(config.maxTargets, OPTIONS.maxTargets);
+    const batchSize = intIn(config.batchSize, OPTIONS.batchSize);
     let closing = false;
     node.on('close', () => {
       closing = true;
@@ -90,8 +89,3 @@ export = function (RED: NodeAPI) {
   }
   RED.nodes.registerType('mqttsec-target-expander', TargetExpander);
 };
-
-function positiveInt(raw: unknown, fallback: number): number {
-  const n = Number(raw);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}

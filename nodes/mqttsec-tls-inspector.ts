@@ -2,11 +2,12 @@
 // requirement, score) to each TLS broker result from the broker probe and passes it on.
 // Plain-TCP results and completion messages pass through.
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { DEFAULT_TLS_TIMEOUT_MS, inspectTls, type InspectTlsOptions } from '../lib/tls';
+import { inspectTls, type InspectTlsOptions } from '../lib/tls';
 import type { ScanResult } from '../lib/types';
 import { hasBrokerAddress, isTlsTransport } from '../lib/common';
 import { scopedHost, type ScopedHost } from '../lib/targets';
 import { intIn, tlsOptions } from './shared/config';
+import { OPTIONS } from '../lib/options';
 import { onInput } from './shared/handler';
 import { limiter } from './shared/limit';
 import type { I18nVars, TlsConfigNode } from './shared/types';
@@ -33,7 +34,7 @@ export = function (RED: NodeAPI) {
     const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null;
     const settings: InspectTlsOptions = {
       ...tlsOptions(tlsNode),
-      timeoutMs: intIn(config.timeout, DEFAULT_TLS_TIMEOUT_MS, 50, 600_000),
+      timeoutMs: intIn(config.timeout, OPTIONS.timeoutMs),
       checkVersions: config.checkVersions !== false,
       checkCiphers: config.checkCiphers !== false,
     };

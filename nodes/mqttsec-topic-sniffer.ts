@@ -8,7 +8,8 @@ import { withTopics } from '../lib/pipeline';
 import { isScanResult } from '../lib/common';
 import { scopedHost } from '../lib/targets';
 import { redactPassword } from '../lib/credentials';
-import { numberIn, tlsOptions } from './shared/config';
+import { intIn, numberIn, tlsOptions } from './shared/config';
+import { OPTIONS } from '../lib/options';
 import { limiter } from './shared/limit';
 import { onInput, type Send } from './shared/handler';
 import { credentialsFor, safetyFor } from './shared/secret-vault';
@@ -51,13 +52,13 @@ export = function (RED: NodeAPI) {
     const live = !!config.live;
     const sendPlaintext = !!config.sendCredentialsPlaintext;
     const settings: Partial<SniffOptions> = {
-      listenMs: Math.round(numberIn(config.listen, 5, 0.1, 600) * 1000),
+      listenMs: Math.round(numberIn(config.listen, OPTIONS.listenSeconds) * 1000),
       subscriptions: parseSubscriptions(config.subscriptions),
-      sampleChars: numberIn(config.sampleChars, SNIFF_DEFAULTS.sampleChars, 8, 4096),
-      maxTopics: numberIn(config.maxTopics, SNIFF_DEFAULTS.maxTopics, 1, 100_000),
+      sampleChars: intIn(config.sampleChars, OPTIONS.sampleChars),
+      maxTopics: intIn(config.maxTopics, OPTIONS.maxTopics),
       writeTest: !!config.writeTest,
     };
-    const slot = limiter(Math.floor(numberIn(config.concurrency, 8, 1, 64)));
+    const slot = limiter(intIn(config.concurrency, OPTIONS.sniffConcurrency));
     let controller = new AbortController();
     const active = new Set<Active>();
     const running = new Set<Promise<unknown>>();

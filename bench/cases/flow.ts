@@ -8,7 +8,7 @@ import { fmtMb, fmtRatio, fmtS, median, round } from '../lib/stats';
 import type { BenchContext, CaseResult, Row } from '../lib/types';
 import { SWEEP_COUNT, SWEEP_PORTS, SWEEP_TARGET } from './sweep16';
 
-const DEFAULT_BATCH = 4096; // nodes/mqttsec-target-expander.ts DEFAULT_BATCH_SIZE
+const DEFAULT_BATCH = 4096; // lib/options OPTIONS.batchSize.default
 
 interface DriverOut {
   ms: number;

@@ -1,4 +1,5 @@
 // Sweep a set of targets and run the MQTT probe on every open port as soon as it is found.
+import { OPTIONS } from '../options';
 import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from '../sweep';
 import { sweepSharded } from '../sweep';
 import { probeBroker, type Established, type ProbeOptions } from '../probe';
@@ -11,9 +12,9 @@ import type { StageHooks, StageWork } from './stages';
 import type { Classification, MqttInfo, Reachability, ScanResult, Target } from '../types';
 
 /** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
-export const DEFAULT_PROBE_CONCURRENCY = 64;
+export const DEFAULT_PROBE_CONCURRENCY: number = OPTIONS.probeConcurrency.default;
 /** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
-export const DEFAULT_STAGE_CONCURRENCY = 64;
+export const DEFAULT_STAGE_CONCURRENCY: number = OPTIONS.stageConcurrency.default;
 /** Set-ups a burst of open ports starts with; more as the CPU allows (SetupWindow). */
 const FIRST_SETUPS = 4;
 /** Deferred work waits at most this long for the other brokers' set-up. */

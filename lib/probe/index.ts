@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { attemptConnect, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
+import { OPTIONS } from '../options';
 import { connackReason, connackVerdict, type Connack } from '../mqtt';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
@@ -18,7 +19,8 @@ import type {
   VersionSupport,
 } from '../types';
 
-export const DEFAULT_TIMEOUT_MS = 2000;
+/** Connect and CONNACK timeout per attempt (lib/options OPTIONS.timeoutMs). */
+export const DEFAULT_TIMEOUT_MS: number = OPTIONS.timeoutMs.default;
 /** Ports where a TLS handshake is the better first guess. */
 export const DEFAULT_TLS_PORTS = [443, 8443, 8883, 8884, 8885, 8886, 8887];
 export const ALL_VERSIONS: MqttVersion[] = ['5.0', '3.1.1'];

@@ -9,6 +9,7 @@
 // only live messages, not that stored copy.
 import { planCredentials, type Credentials, type CredentialSafety } from '../credentials';
 import { tryMadeUpLogin } from '../probe';
+import { OPTIONS } from '../options';
 import type { TlsClientOptions } from '../types';
 import type { MqttVersion, ScanResult, Target, TopicsInfo } from '../types';
 import { TopicCollector, type LiveMessage } from './collector';
@@ -46,12 +47,13 @@ export interface SniffOptions {
   requireTrustedTls?: boolean;
 }
 
+/** Defaults of SniffOptions; listen time, sample and topic bounds from lib/options OPTIONS. */
 export const SNIFF_DEFAULTS = {
   version: '5.0' as MqttVersion,
-  listenMs: 5000,
+  listenMs: OPTIONS.listenSeconds.default * 1000,
   subscriptions: ['#', '$SYS/#'],
-  sampleChars: 100,
-  maxTopics: 500,
+  sampleChars: OPTIONS.sampleChars.default as number,
+  maxTopics: OPTIONS.maxTopics.default as number,
   maxSampleBytes: 1024,
   maxTotalBytes: 4 * 1024 * 1024,
   maxPacketBytes: 64 * 1024,
@@ -186,10 +188,10 @@ function resolveOptions(opts: SniffOptions) {
   return {
     ...opts,
     version: opts.version ?? d.version,
-    listenMs: clamp(opts.listenMs, d.listenMs, 0, 600_000),
+    listenMs: clamp(opts.listenMs, d.listenMs, OPTIONS.listenSeconds.min * 1000, OPTIONS.listenSeconds.max * 1000),
     subscriptions: subs.length ? subs : d.subscriptions,
-    sampleChars: clamp(opts.sampleChars, d.sampleChars, 8, 4096),
-    maxTopics: clamp(opts.maxTopics, d.maxTopics, 1, 100_000),
+    sampleChars: clamp(opts.sampleChars, d.sampleChars, OPTIONS.sampleChars.min, OPTIONS.sampleChars.max),
+    maxTopics: clamp(opts.maxTopics, d.maxTopics, OPTIONS.maxTopics.min, OPTIONS.maxTopics.max),
     maxSampleBytes: clamp(opts.maxSampleBytes, d.maxSampleBytes, 16, 1024 * 1024),
     maxTotalBytes: clamp(opts.maxTotalBytes, d.maxTotalBytes, 16 * 1024, 1024 * 1024 * 1024),
     maxPacketBytes: clamp(opts.maxPacketBytes, d.maxPacketBytes, 1024, 256 * 1024 * 1024),

@@ -3,10 +3,13 @@
 import * as net from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { Reachability, Target } from '../types';
+import { OPTIONS } from '../options';
 
-/** Enough that a /24 x 2 ports of silent hosts is one timeout round, not two; capped by the fd limit. */
-export const DEFAULT_SWEEP_CONCURRENCY = 1024;
-export const DEFAULT_SWEEP_TIMEOUT_MS = 2000;
+/** Enough that a /24 x 2 ports of silent hosts is one timeout round, not two; capped by the fd limit
+ *  (lib/options OPTIONS.sweepConcurrency). */
+export const DEFAULT_SWEEP_CONCURRENCY: number = OPTIONS.sweepConcurrency.default;
+/** The connect timeout (lib/options OPTIONS.timeoutMs, the same as the probe's). */
+export const DEFAULT_SWEEP_TIMEOUT_MS: number = OPTIONS.timeoutMs.default;
 /** Descriptors kept free for everything else the process does (Node-RED, probes, files). */
 const FD_MARGIN = 128;
 const EMFILE_RETRIES = 3;

@@ -14,6 +14,7 @@ import { assignOwners, intervalsSize, mergeIntervals, subtractIntervals, type In
 import { MAX_INPUT_CHARS, parseSpec, tokenize, type ParsedSpec } from './parse';
 import { parsePorts } from './ports';
 import { checkScope, scopeOfIPv4, scopeOfKey, unscannableReason, UNSCANNABLE_SET, type Scope } from './scope';
+import { OPTIONS } from '../options';
 import type { Target } from '../types';
 
 export { TargetError, type TargetErrorCode } from './errors';
@@ -21,7 +22,8 @@ export { DEFAULT_PORTS, parsePorts } from './ports';
 export { describeScope, type Scope } from './scope';
 export { compareResults } from './order';
 
-export const DEFAULT_MAX_TARGETS = 65536;
+/** Largest scan in host:port pairs (lib/options OPTIONS.maxTargets). */
+export const DEFAULT_MAX_TARGETS: number = OPTIONS.maxTargets.default;
 
 export interface TargetOptions {
   /** Default DEFAULT_PORTS. */

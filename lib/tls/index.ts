@@ -7,12 +7,14 @@ import { chainTrust, describeCertificate, peerChain, trustAnchors, type Trust } 
 import { probeClientCert } from './probe-cert';
 import { scoreTls } from './score';
 import { childSignal } from '../common';
+import { OPTIONS } from '../options';
 import type { Target, TlsInfo } from '../types';
 
 export { scoreTls, TLS_SCORE_RULES, type ScoreRule } from './score';
 export type { CaInput } from './handshake';
 
-export const DEFAULT_TLS_TIMEOUT_MS = 2000;
+/** Timeout of each handshake: the scan's connect timeout (lib/options OPTIONS.timeoutMs). */
+export const DEFAULT_TLS_TIMEOUT_MS: number = OPTIONS.timeoutMs.default;
 export const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 /** Weak families tried one by one, as OpenSSL cipher strings. */
 export const WEAK_CIPHER_FAMILIES: ReadonlyArray<{ name: string; ciphers: string }> = [
