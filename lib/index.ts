@@ -13,3 +13,4 @@ export { sniffBroker, SNIFF_DEFAULTS, type SniffOptions, type SniffResult } from
 export { classifyResult, summarizeScan, policyFromList, RULES, RULE_IDS, type ClassifiedResult, type Policy, type RiskSummary, type Rule, type RuleId } from './risk';
 export { buildReport, writeReport, renderCsv, renderJson, renderPdf, FORMATS, parseFormats, type BuiltReport, type ReportFormat } from './report';
 export { redactPassword, planCredentials } from './credentials';
+export { OPTIONS, OPTION_LIST, type ScanOption } from './options';

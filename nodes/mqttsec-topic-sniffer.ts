@@ -9,7 +9,7 @@ import { isScanResult } from '../lib/common';
 import { scopedHost } from '../lib/targets';
 import { redactPassword } from '../lib/credentials';
 import { intIn, numberIn, tlsOptions } from './shared/config';
-import { OPTIONS } from '../lib/options';
+import { OPTIONS, clampOption } from '../lib/options';
 import { limiter } from './shared/limit';
 import { onInput, type Send } from './shared/handler';
 import { credentialsFor, safetyFor } from './shared/secret-vault';
@@ -218,5 +218,5 @@ function parseSubscriptions(raw: unknown): string[] {
 /** msg.sniff = {listen: seconds} overrides the listen time for one scan (the dashboard's form, the API). */
 function perMessage(raw: unknown): Partial<SniffOptions> {
   const listen = (raw as { listen?: unknown } | null)?.listen;
-  return typeof listen === 'number' && Number.isFinite(listen) && listen >= 0 ? { listenMs: Math.round(Math.min(listen, 600) * 1000) } : {};
+  return typeof listen === 'number' && Number.isFinite(listen) && listen >= 0 ? { listenMs: Math.round(clampOption(OPTIONS.listenSeconds, listen) * 1000) } : {};
 }
