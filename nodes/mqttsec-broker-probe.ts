@@ -1,6 +1,6 @@
 // Broker probe: sweeps each batch from the target expander, probes every open port, emits one
 // message per broker found and one completion message (msg.complete) per scan.
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { BatchedScan, newScanId } from '../lib/pipeline';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import type { CredentialSafety } from '../lib/credentials';
@@ -12,10 +12,11 @@ import type { MqttVersion, ScanResult, Target } from '../lib/types';
 import { intIn, tlsOptions } from './shared/config';
 import { OPTIONS } from '../lib/options';
 import { limiter } from './shared/limit';
+import { defineNode } from './shared/define';
 import { onInput, throttle, type Send } from './shared/handler';
 import { credentialsFor, depositLogin, safetyFor, type MessageLogin } from './shared/secret-vault';
 import { singleTarget } from './shared/single-target';
-import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
+import type { CredentialsNode, TlsConfigNode } from './shared/types';
 
 interface ProbeDef extends NodeDef {
   auth?: string;
@@ -57,11 +58,8 @@ const SCANS_IN_PARALLEL = 4;
 const BAD_INPUT = 'msg.payload: expected a batch from the target expander, {host, port} or "host:port"';
 const BAD_BATCH = 'msg.payload: every entry of a batch must be {host, port}';
 
-export = function (RED: NodeAPI) {
-  function BrokerProbe(this: Node, config: ProbeDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-broker-probe.${key}`, vars);
+export = (RED: NodeAPI) =>
+  defineNode<ProbeDef>(RED, 'mqttsec-broker-probe', (node, config, t) => {
     const authNode = config.auth ? (RED.nodes.getNode(config.auth) as CredentialsNode | null) : null;
     const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
     const settings = {
@@ -231,7 +229,4 @@ export = function (RED: NodeAPI) {
         done();
       });
     });
-  }
-
-  RED.nodes.registerType('mqttsec-broker-probe', BrokerProbe);
-};
+  });

@@ -3,12 +3,12 @@
 // the paths, the summary and the reports themselves on (for an HTTP response).
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { buildReport, parseFormats, writeReport, type ReportFormat, type ReportMeta } from '../lib/report';
 import { isScanResult, isScanSummary, scanIdOf } from '../lib/common';
 import type { ScanResult, ScanSummary } from '../lib/types';
+import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
-import type { I18nVars } from './shared/types';
 
 interface WriterDef extends NodeDef {
   directory?: string;
@@ -29,11 +29,8 @@ interface Collected {
 const MAX_SCANS = 16;
 const BAD_INPUT = 'msg.payload: expected a scan result, an array of scan results or a completion message (msg.complete)';
 
-export = function (RED: NodeAPI) {
-  function ReportWriter(this: Node, config: WriterDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-report-writer.${key}`, vars);
+export = (RED: NodeAPI) =>
+  defineNode<WriterDef>(RED, 'mqttsec-report-writer', (node, config, t) => {
     const userDir = (RED.settings as { userDir?: string }).userDir;
     const directory = config.directory?.trim() || process.env.MQTTSEC_REPORTS_DIR || join(userDir ?? tmpdir(), 'mqttsec-reports');
     const chosen = (['pdf', 'csv', 'json'] as const).filter((f) => config[f] !== false);
@@ -90,10 +87,7 @@ export = function (RED: NodeAPI) {
       node.status({});
       done();
     });
-  }
-
-  RED.nodes.registerType('mqttsec-report-writer', ReportWriter);
-};
+  });
 
 /** Target specs and ports as the target expander put them in msg.scan. */
 function metaOf(msg: NodeMessageInFlow): Pick<ReportMeta, 'targets' | 'ports'> {

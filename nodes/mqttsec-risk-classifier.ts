@@ -1,12 +1,12 @@
 // Risk classifier: adds findings, risk level and score to each scan result, and the scan-level
 // risk summary to the completion message (payload.riskSummary). A lab policy from the editor
 // raises, lowers or switches off rules.
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { classifyResult, effectiveRules, policyFromList, RiskTally, type Policy, type RiskSummary } from '../lib/risk';
 import { isPlainObject, isScanResult, isScanSummary, scanIdOf } from '../lib/common';
 import type { ScanResult } from '../lib/types';
+import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
-import type { I18nVars } from './shared/types';
 
 interface ClassifierDef extends NodeDef {
   /** Editable list: [{id, severity: critical|high|medium|low|info|off}]. */
@@ -17,11 +17,8 @@ interface ClassifierDef extends NodeDef {
 const MAX_SCANS = 64;
 const BAD_INPUT = 'msg.payload: expected a scan result, an array of scan results or a completion message (msg.complete)';
 
-export = function (RED: NodeAPI) {
-  function RiskClassifier(this: Node, config: ClassifierDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-risk-classifier.${key}`, vars);
+export = (RED: NodeAPI) =>
+  defineNode<ClassifierDef>(RED, 'mqttsec-risk-classifier', (node, config, t) => {
     let policy: Policy = {};
     let policyError: Error | null = null;
     try {
@@ -87,8 +84,5 @@ export = function (RED: NodeAPI) {
       node.status({});
       done();
     });
-  }
-
-  RED.nodes.registerType('mqttsec-risk-classifier', RiskClassifier);
-};
+  });
 

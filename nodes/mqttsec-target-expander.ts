@@ -1,14 +1,14 @@
 // Target expander: target specs -> batches of host:port for the broker probe.
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { planTargets, TargetError } from '../lib/targets';
 import { OPTIONS } from '../lib/options';
 import { newScanId } from '../lib/pipeline';
 import { intIn } from './shared/config';
+import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
 import { depositLogin } from './shared/secret-vault';
 import { scanRequestFrom } from './shared/scan-request';
 import { createPaceGate } from './shared/scan-pace';
-import type { I18nVars } from './shared/types';
 
 /** Batches of a scan sent ahead of the probe's sweep (msg.scan.pace, shared/scan-pace.ts): 65,536 targets by default. */
 const AHEAD_BATCHES = 16;
@@ -25,11 +25,8 @@ interface ExpanderDef extends NodeDef {
   batchSize: string | number;
 }
 
-export = function (RED: NodeAPI) {
-  function TargetExpander(this: Node, config: ExpanderDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-target-expander.${key}`, vars);
+export = (RED: NodeAPI) =>
+  defineNode<ExpanderDef>(RED, 'mqttsec-target-expander', (node, config, t) => {
     // Defaults and bounds: lib/options OPTIONS (the batch size's reasons are there too).
     const maxTargets = intIn(config.maxTargets, OPTIONS.maxTargets);
     const batchSize = intIn(config.batchSize, OPTIONS.batchSize);
@@ -86,6 +83,4 @@ export = function (RED: NodeAPI) {
       if (stopped) node.status({ fill: 'yellow', shape: 'ring', text: t('status.cancelled') });
       else node.status({ fill: 'green', shape: 'dot', text: t('status.expanded', { count: plan.count, batches }) });
     });
-  }
-  RED.nodes.registerType('mqttsec-target-expander', TargetExpander);
-};
+  });

@@ -1,16 +1,17 @@
 // TLS inspector: adds payload.tls (certificate, trust, versions, weak ciphers, client-cert
 // requirement, score) to each TLS broker result from the broker probe and passes it on.
 // Plain-TCP results and completion messages pass through.
-import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { inspectTls, type InspectTlsOptions } from '../lib/tls';
 import type { ScanResult } from '../lib/types';
 import { hasBrokerAddress, isTlsTransport } from '../lib/common';
 import { scopedHost, type ScopedHost } from '../lib/targets';
 import { intIn, tlsOptions } from './shared/config';
 import { OPTIONS } from '../lib/options';
+import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
 import { limiter } from './shared/limit';
-import type { I18nVars, TlsConfigNode } from './shared/types';
+import type { TlsConfigNode } from './shared/types';
 
 interface InspectorDef extends NodeDef {
   tls?: string;
@@ -26,11 +27,8 @@ const MAX_PARALLEL = 8;
 const CLOSE_WAIT_MS = 10_000;
 const BAD_INPUT = 'msg.payload: expected a scan result from the broker probe ({host, port, transport, ...})';
 
-export = function (RED: NodeAPI) {
-  function TlsInspector(this: Node, config: InspectorDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-tls-inspector.${key}`, vars);
+export = (RED: NodeAPI) =>
+  defineNode<InspectorDef>(RED, 'mqttsec-tls-inspector', (node, config, t) => {
     const tlsNode = config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null;
     const settings: InspectTlsOptions = {
       ...tlsOptions(tlsNode),
@@ -98,10 +96,7 @@ export = function (RED: NodeAPI) {
         done();
       });
     });
-  }
-
-  RED.nodes.registerType('mqttsec-tls-inspector', TlsInspector);
-};
+  });
 
 function scanResultOf(msg: NodeMessageInFlow): ScanResult {
   if (!hasBrokerAddress(msg.payload)) throw new Error(BAD_INPUT);

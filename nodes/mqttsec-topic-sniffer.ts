@@ -1,7 +1,7 @@
 // Topic sniffer: for each broker result from the probe (or TLS inspector) that we can log in to,
 // listens to '#' and '$SYS/#' for a while and adds payload.topics. Unreadable results and
 // msg.complete pass on; msg.complete waits for that scan's sniffs, so a join still ends last.
-import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { NodeAPI, NodeDef } from 'node-red';
 import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
 import { withTopics } from '../lib/pipeline';
@@ -11,9 +11,10 @@ import { redactPassword } from '../lib/credentials';
 import { intIn, numberIn, tlsOptions } from './shared/config';
 import { OPTIONS, clampOption } from '../lib/options';
 import { limiter } from './shared/limit';
+import { defineNode } from './shared/define';
 import { onInput, type Send } from './shared/handler';
 import { credentialsFor, safetyFor } from './shared/secret-vault';
-import type { CredentialsNode, I18nVars, TlsConfigNode } from './shared/types';
+import type { CredentialsNode, TlsConfigNode } from './shared/types';
 
 interface SnifferDef extends NodeDef {
   auth?: string;
@@ -42,11 +43,8 @@ const CLOSE_WAIT_MS = 5000;
 const LIVE_PER_SECOND = 20;
 const BAD_INPUT = 'msg.payload: expected a scan result from the broker probe or TLS inspector ({host, port, classification, auth})';
 
-export = function (RED: NodeAPI) {
-  function TopicSniffer(this: Node, config: SnifferDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-topic-sniffer.${key}`, vars);
+export = (RED: NodeAPI) =>
+  defineNode<SnifferDef>(RED, 'mqttsec-topic-sniffer', (node, config, t) => {
     const authNode = config.auth ? (RED.nodes.getNode(config.auth) as CredentialsNode | null) : null;
     const tls = tlsOptions(config.tls ? (RED.nodes.getNode(config.tls) as TlsConfigNode | null) : null);
     const live = !!config.live;
@@ -200,10 +198,7 @@ export = function (RED: NodeAPI) {
         done();
       }
     });
-  }
-
-  RED.nodes.registerType('mqttsec-topic-sniffer', TopicSniffer);
-};
+  });
 
 function asScanResult(payload: unknown): ScanResult {
   if (!isScanResult(payload)) throw new Error(BAD_INPUT);

@@ -1,6 +1,6 @@
 // Shapes of the config nodes our nodes read through RED.nodes.getNode.
 import type { Node } from 'node-red';
-import type { Credentials } from '../../lib/probe';
+import type { Credentials } from '../../lib/types';
 
 export interface CredentialsNode extends Node<{ username?: string; password?: string }> {
   toCredentials(): Credentials | null;
