@@ -3,13 +3,15 @@
 // The logic is lib/dashboard's (VIEWS); this node gives it the flow context, the environment and
 // Node-RED's ids, timers and HTTP responses.
 //
-// Why a node of ours and not function nodes calling lib/dashboard: a function node can reach our
-// code only through `libs` (functionExternalModules) or through functionGlobalContext. The lab
-// turns functionExternalModules off, and elsewhere Node-RED would look for the package among the
-// user directory's dependencies and, not finding it there (the lab links it in), npm-install it
-// at deploy time; functionGlobalContext is a setting of the lab only, so an imported flow would
-// break in anyone else's Node-RED. This node ships in the package like the scanner's nodes, so
-// the flows work wherever the package is installed, with no network and no settings.
+// Why a node of ours and not function nodes calling lib/dashboard: a function node reaches our
+// code only through `libs` (functionExternalModules) or through functionGlobalContext. The lab and
+// the Docker image set functionExternalModules to false, so such a function node fails to start;
+// where it is on, Node-RED looks for the module among the user directory's package.json
+// dependencies and npm-installs it at deploy time when it is not listed (the lab links the package
+// in without listing it): a network install at run time. functionGlobalContext would come from the
+// lab's settings alone, so an imported flow would break in anyone else's Node-RED. This node ships in the
+// package like the scanner's nodes: the flows work wherever the package is installed, offline,
+// with no setting.
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { isViewName, VIEWS, type View, type ViewContext, type ViewMessage, type ViewOutputs } from '../lib/dashboard';
 import { onInput } from './shared/handler';
