@@ -1,9 +1,11 @@
 // The shipped dashboard and API flows as files: what the browser and HTTP tests cannot see at a
 // glance. The example is the same flow; broker data can only ever reach the page as text; each
-// flow has its own copy of the scanner's six nodes; function nodes stay small and need no modules.
+// flow has its own copy of the scanner's six nodes; every step between them is a dashboard view
+// of our package (lib/dashboard), not a function node.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { VIEWS, isViewName } from '../../lib/dashboard';
 
 const ROOT = resolve(__dirname, '../..');
 type FlowNode = Record<string, any> & { id: string; type: string };
@@ -33,8 +35,9 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     for (const n of dashboard.filter((x) => x.type === 'ui_template')) {
       assert.doesNotMatch(n.format, /ng-bind-html|innerHTML|outerHTML|\$sce|trustAs|insertAdjacentHTML|document\.write|<script/i, n.name);
     }
-    for (const n of dashboard.filter((x) => x.type === 'function')) {
-      assert.doesNotMatch(n.func, /innerHTML|\.template\s*=|template:/, n.name);
+    // The views build data, never markup: no template and no HTML in lib/dashboard.
+    for (const f of readdirSync(join(ROOT, 'lib/dashboard'))) {
+      assert.doesNotMatch(readFileSync(join(ROOT, 'lib/dashboard', f), 'utf8'), /innerHTML|\.template\s*=|template:/, f);
     }
     assert.deepEqual(dashboard.filter((n) => n.type === 'ui_text' || n.type === 'ui_toast').map((n) => n.id), []);
   });
@@ -44,11 +47,13 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     assert.equal(form.formValue.target, '127.0.0.1');
     assert.equal(form.formValue.password, '');
     assert.ok(form.options.some((o: { value: string; type: string }) => o.value === 'password' && o.type === 'password'));
+    // "check the form" (lib/dashboard scan-form; its unit tests: the password only in
+    // msg.credentials, the refill without it) sends the scan to the target expander and the
+    // refill back to the form.
     const start = dashboard.find((n) => n.id === form.wires[0][0])!;
-    assert.match(start.func, /scan\.credentials = \{ username: username, password: password \}/);
-    assert.match(start.func, /f\.password = ''/);
-    // Nothing the form sends back to itself carries the password.
-    assert.match(start.func, /const refill = \{ payload: \{[^}]*password: ''/);
+    assert.deepEqual([start.type, start.view], ['mqttsec-dashboard-view', 'scan-form']);
+    assert.equal(dashboard.find((n) => n.id === start.wires[0][0])!.type, 'mqttsec-target-expander');
+    assert.deepEqual(start.wires[1], [form.id]);
   });
 
   it('each flow has its own copy of the six scan nodes, wired in order, and no links between tabs', () => {
@@ -96,22 +101,38 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     assert.equal(api.find((n) => n.type === 'http in' && n.method === 'post')!.skipBodyParsing, true);
   });
 
-  it('function nodes are short, commented and need no modules', () => {
-    for (const n of [...dashboard, ...api].filter((x) => x.type === 'function')) {
-      const lines = n.func.trimEnd().split('\n');
-      assert.ok(lines.length <= 60, `${n.name}: ${lines.length} lines`);
-      assert.match(lines[0], /^\/\/ /, `${n.name} starts with a comment saying what it does`);
-      assert.deepEqual(n.libs, [], n.name);
-      assert.doesNotMatch(n.func, /\brequire\s*\(|\bimport\s*\(/, n.name);
+  it('no function nodes: each step is a named dashboard view, with as many outputs as the view has, all wired', () => {
+    const expected: Record<string, string> = {
+      'lab-start': 'scan-form', 'lab-route': 'scan-route', 'lab-live': 'live-values', 'lab-results': 'scan-results',
+      'lab-table-fn': 'results-table', 'lab-detail-fn': 'broker-detail', 'lab-cards-fn': 'summary-cards', 'lab-riskchart-fn': 'risk-chart',
+      'lab-reports': 'scan-history', 'lab-error': 'scan-error', 'lab-progress-fn': 'scan-progress', 'lab-cancel': 'scan-cancel',
+      'lab-restore': 'dashboard-restore', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
+      'api-key': 'api-key', 'api-scan': 'api-scan', 'api-route': 'scan-route', 'api-answer': 'api-answer', 'api-results-fn': 'api-results',
+      'api-dl-find': 'report-file', 'api-dl-headers': 'report-download', 'api-dl-missing': 'report-missing', 'api-failed': 'api-failed',
+    };
+    const all = [...dashboard, ...api];
+    assert.deepEqual(all.filter((n) => n.type === 'function').map((n) => n.id), []);
+    const views = all.filter((n) => n.type === 'mqttsec-dashboard-view');
+    assert.deepEqual(Object.fromEntries(views.map((n) => [n.id, n.view])), expected);
+    for (const n of views) {
+      assert.ok(isViewName(n.view), n.id);
+      assert.equal(n.outputs, VIEWS[n.view as keyof typeof VIEWS].outputs, n.id);
+      assert.equal(n.wires.length, n.outputs, n.id);
+      assert.ok(n.wires.every((w: string[]) => w.length > 0), `${n.id}: every output is wired`);
+      assert.ok(n.name, `${n.id} has a name saying what it does`);
     }
   });
 
-  it('the API compares keys in constant time and never stores one', () => {
-    const gate = api.find((n) => n.type === 'function' && /X-API-KEY/.test(n.func))!;
-    assert.match(gate.func, /function sameSecret\(a, b\)/);
-    assert.doesNotMatch(gate.func, /(?<!typeof )given\s*[!=]==|[!=]==\s*given\b|\.indexOf\(given\)|includes\(given\)/);
-    for (const n of api.filter((x) => x.type === 'function')) {
-      assert.doesNotMatch(n.func, /(context|flow|global)\.set\([^)]*(given|keys|KEY)/, n.name);
+  it('every API request passes the key check first; the key is compared in constant time and never stored', () => {
+    const gate = api.find((n) => n.view === 'api-key')!;
+    for (const n of api.filter((x) => x.type === 'http in')) assert.deepEqual(n.wires, [[gate.id]], n.name);
+    const byId = new Map(api.map((n) => [n.id, n]));
+    assert.deepEqual(gate.wires.map((w: string[]) => byId.get(w[0])!.view ?? byId.get(w[0])!.type), ['api-scan', 'api-results', 'report-file', 'http response']);
+    const source = readFileSync(join(ROOT, 'lib/dashboard/api.ts'), 'utf8');
+    assert.match(source, /timingSafeEqual\(digest\(a\), digest\(b\)\)/);
+    assert.doesNotMatch(source, /(?<!typeof )given\s*[!=]==|[!=]==\s*given\b|\.indexOf\(given\)|includes\(given\)/);
+    for (const f of readdirSync(join(ROOT, 'lib/dashboard'))) {
+      assert.doesNotMatch(readFileSync(join(ROOT, 'lib/dashboard', f), 'utf8'), /(context|flow|global)\.set\([^)]*(given|keys|KEY)/, f);
     }
   });
 });

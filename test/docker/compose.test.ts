@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
+import { VIEWS } from '../../lib/dashboard';
 
 const ROOT = resolve(__dirname, '../..');
 /** Made by `generate-broker-files` before `docker compose up`, as the compose file's header says. */
@@ -81,8 +82,15 @@ describe('docker-compose.yml (static)', () => {
     assert.ok(s.volumes!.some((v) => v.endsWith(':/data/lab-ca.crt:ro')), 'the CA the flows trust is mounted');
     assert.ok(s.environment!.includes('MQTTSEC_TEACHER_PASSWORD=${MQTTSEC_TEACHER_PASSWORD:-}'));
     assert.match(text, /--host mosquitto-secure/, 'the secure broker\'s certificate names the service');
-    const dashboard = readFileSync(join(ROOT, 'flows/lab-dashboard.json'), 'utf8');
-    assert.match(dashboard, /env\.get\('MQTTSEC_LAB_TARGET'\)/, 'the dashboard form starts on the compose brokers');
+    // The dashboard form starts on the compose brokers: the flow's restore step reads MQTTSEC_LAB_TARGET.
+    const dashboard = JSON.parse(readFileSync(join(ROOT, 'flows/lab-dashboard.json'), 'utf8')) as Array<Record<string, unknown>>;
+    const restore = dashboard.find((n) => n.type === 'mqttsec-dashboard-view' && n.view === 'dashboard-restore');
+    assert.ok(restore, 'the dashboard flow restores the form on start');
+    const env: Record<string, string> = { MQTTSEC_LAB_TARGET: 'mosquitto-insecure,mosquitto-secure' };
+    const store = new Map<string, unknown>();
+    const ctx = { flow: { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, v) }, env: (n: string) => env[n], now: () => 0, newId: () => 'x', later: () => undefined, send: () => undefined, memory: new Map(), respond: () => undefined };
+    const form = VIEWS['dashboard-restore'].input({}, ctx)![2] as { payload: { target: string } };
+    assert.equal(form.payload.target, 'mosquitto-insecure,mosquitto-secure');
   });
 
   it('the entrypoint installs docker/settings.js: the editor needs the teacher login, foreign Host/Origin get 403', () => {

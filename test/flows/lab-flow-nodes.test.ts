@@ -1,6 +1,7 @@
 // Single nodes of the shipped lab flows run in a real Node-RED runtime: the credentials opt-in
 // (msg.sendCredentialsPlaintext) that the dashboard form and the API body set next to
-// msg.credentials, and the TLS configuration that reads the lab CA through ${MQTTSEC_LAB_CA}.
+// msg.credentials (dashboard view nodes), and the TLS configuration that reads the lab CA through
+// ${MQTTSEC_LAB_CA}.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +11,10 @@ import { collect, core, helper, load, type FlowNode } from '../nodes/node-red';
 
 const ROOT = resolve(__dirname, '../..');
 const flowOf = (file: string): FlowNode[] => JSON.parse(readFileSync(join(ROOT, 'flows', file), 'utf8'));
-const FUNCTION = core('function/10-function.js');
+const VIEW = require('../../dist/nodes/mqttsec-dashboard-view.js');
 const TLS = core('network/05-tls.js');
 
-/** One function node of a shipped flow, its outputs wired to helper nodes out0, out1, ... */
+/** One node of a shipped flow, its outputs wired to helper nodes out0, out1, ... */
 function alone(flow: FlowNode[], id: string): FlowNode[] {
   const n = { ...flow.find((x) => x.id === id)!, z: 't1' } as unknown as FlowNode & { wires: string[][] };
   const outs = n.wires.map((_, i) => ({ id: `out${i}`, type: 'helper', z: 't1' }));
@@ -26,10 +27,10 @@ describe('lab flows: single nodes in Node-RED', function () {
     await helper.unload();
   });
 
-  it('API body check: send_credentials_plaintext true sets msg.sendCredentialsPlaintext next to msg.credentials; otherwise it is absent', async () => {
-    await load([FUNCTION], alone(flowOf('http-api.json'), 'api-body'));
+  it('API request check: send_credentials_plaintext true sets msg.sendCredentialsPlaintext next to msg.credentials; otherwise it is absent', async () => {
+    await load([VIEW], alone(flowOf('http-api.json'), 'api-scan'));
     const got = collect('out0', (m) => m.length === 3);
-    const send = (extra: object) => helper.getNode('api-body').receive({ payload: Buffer.from(JSON.stringify({ target: '127.0.0.1', creds: { user: 'u', pass: 'p' }, ...extra })), req: {}, res: {} });
+    const send = (extra: object) => helper.getNode('api-scan').receive({ payload: Buffer.from(JSON.stringify({ target: '127.0.0.1', creds: { user: 'u', pass: 'p' }, ...extra })), req: {}, res: {}, apiKeyId: 'key0' } as never);
     send({ send_credentials_plaintext: true });
     send({ send_credentials_plaintext: false });
     send({});
@@ -41,7 +42,7 @@ describe('lab flows: single nodes in Node-RED', function () {
   });
 
   it('dashboard form: the checkbox sets msg.sendCredentialsPlaintext on the scan message, only with a login', async () => {
-    await load([FUNCTION], alone(flowOf('lab-dashboard.json'), 'lab-start'));
+    await load([VIEW], alone(flowOf('lab-dashboard.json'), 'lab-start'));
     const scans = collect('out0', (m) => m.length === 3);
     const refills = collect('out1', (m) => m.length === 3);
     const form = (extra: object) => ({ target: '127.0.0.1', ports: '1883', username: 'student', password: 'pw', listen: 0, writeTest: false, ...extra });

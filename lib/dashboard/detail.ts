@@ -1,0 +1,126 @@
+// The broker detail panel: everything known about one broker of the current scan, as text and
+// label/value pairs (the template binds it with {{ }} only, so nothing in it is ever HTML).
+import type { AuthAttempt, Severity } from '../types';
+import type { KeptResult, KeptTopic } from './types';
+
+/** One finding as the panel lists it. */
+export interface DetailFinding {
+  id: string;
+  severity: Severity;
+  title: string;
+  evidence: string;
+  /** The finding's recommendation: the exact fix. */
+  fix: string;
+  /** Its references, comma-separated. */
+  refs: string;
+}
+
+/** The detail panel's model. Pairs are [label, value]. */
+export interface BrokerDetail {
+  ep: string;
+  /** CRITICAL ... LOW, or NOT RATED. */
+  level: string;
+  /** CSS suffix of the badge: critical, high, medium, low, none. */
+  levelClass: string;
+  score: number | null;
+  /** "MQTT over TLS", "MQTT over plain TCP", or the transport. */
+  transport: string;
+  /** Supported MQTT versions ("3.1.1, 5.0") or "—". */
+  versions: string;
+  brokerVersion: string | null;
+  classification: string;
+  /** Anonymous, wrong login, your login: each outcome, or why it was not sent. */
+  auth: Array<[string, string]>;
+  /** Worst severity first. */
+  findings: DetailFinding[];
+  tls: Array<[string, string]>;
+  cert: Array<[string, string]>;
+  /** At most 50. */
+  topics: KeptTopic[];
+  topicCount: number | null;
+  /** "3.0 s as anonymous", or null when it did not listen. */
+  listened: string | null;
+  writeTest: string | null;
+  skipped: string | null;
+}
+
+const LEVEL_CLASS: Record<string, string> = { CRITICAL: 'critical', HIGH: 'high', MEDIUM: 'medium', LOW: 'low' };
+const SEVERITY_ORDER: Record<string, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+const DETAIL_TOPICS = 50;
+
+/**
+ * One login attempt in words: "accepted", "rejected (Not authorized)", "rejected (code 5)"; a login
+ * the scanner withheld says why ("not sent: the broker accepted a random made-up login"); else "not tested".
+ */
+export function authText(a: AuthAttempt | undefined): string {
+  if (a && a.outcome !== 'not_tested') return a.outcome + (a.code !== undefined ? ` (${a.reason || `code ${a.code}`})` : '');
+  if (a && a.detail) return `not sent: ${String(a.detail).replace(/^login not sent: /, '')}`;
+  return 'not tested';
+}
+
+/** The certificate as label/value pairs (subject, issuer, names, validity, trust, host name, key, SHA-256); [] without one. */
+export function certificateRows(r: Pick<KeptResult, 'tls'>): Array<[string, string]> {
+  const c = r.tls && r.tls.certificate;
+  if (!c) return [];
+  return [
+    ['Subject', c.subject],
+    ['Issuer', c.issuer],
+    ['Names', c.subjectAltName || '—'],
+    ['Valid', `${String(c.validFrom).slice(0, 10)} to ${String(c.validTo).slice(0, 10)} (${c.daysLeft} days left)`],
+    ['Trust', c.trusted ? 'trusted' : `not trusted${c.trustError ? `: ${c.trustError}` : ''}${c.selfSigned ? ', self-signed' : ''}`],
+    ['Host name', c.hostnameMatch === false ? 'does not match' : 'matches'],
+    ['Key', `${c.keyType || '?'} ${c.keyBits || '?'} bit, ${c.signatureAlgorithm || ''}`],
+    ['SHA-256', c.fingerprint256],
+  ];
+}
+
+/** TLS as label/value pairs (protocol and cipher, versions, client certificate, score, error); [] without TLS. */
+export function tlsRows(r: Pick<KeptResult, 'tls'>): Array<[string, string]> {
+  const t = r.tls;
+  if (!t) return [];
+  const versions = t.versions || {};
+  const rows: Array<[string, string]> = [
+    ['Protocol', (t.protocol || '—') + (t.cipher ? `, ${t.cipher}` : '')],
+    ['Versions', Object.keys(versions).map((v) => v + (versions[v] ? ' yes' : ' no')).join(' · ') || '—'],
+    ['Client certificate', t.clientCertRequired ? 'required' : 'not required'],
+    ['TLS score', t.score !== undefined ? `${t.score}/100` : '—'],
+  ];
+  if (t.error) rows.push(['Error', t.error]);
+  return rows;
+}
+
+/** The detail panel for one kept result. */
+export function brokerDetail(r: KeptResult): BrokerDetail {
+  const mqttVersions = (r.mqtt && r.mqtt.versions) || {};
+  const versions =
+    Object.keys(mqttVersions)
+      .filter((v) => mqttVersions[v as keyof typeof mqttVersions] === 'supported')
+      .join(', ') || '—';
+  const topics = r.topics;
+  return {
+    ep: r.ep,
+    level: r.risk ? r.risk.level : 'NOT RATED',
+    levelClass: r.risk ? LEVEL_CLASS[r.risk.level] || 'none' : 'none',
+    score: r.risk ? r.risk.score : null,
+    transport: r.transport === 'tls' ? 'MQTT over TLS' : r.transport === 'tcp' ? 'MQTT over plain TCP' : String(r.transport || '—'),
+    versions,
+    brokerVersion: (r.mqtt && r.mqtt.brokerVersion) || null,
+    classification: r.classification,
+    auth: [
+      ['Anonymous', authText(r.auth.anonymous)],
+      ['Wrong login', authText(r.auth.wrongCredentials)],
+      ['Your login', authText(r.auth.givenCredentials)],
+    ],
+    findings: (r.findings || [])
+      .slice()
+      .sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity])
+      .map((f) => ({ id: f.id, severity: f.severity, title: f.title, evidence: f.evidence, fix: f.recommendation, refs: (f.references || []).join(', ') })),
+    tls: tlsRows(r),
+    cert: certificateRows(r),
+    topics: topics ? topics.items.slice(0, DETAIL_TOPICS) : [],
+    topicCount: topics ? topics.count : null,
+    listened: topics && topics.listenedMs ? `${(topics.listenedMs / 1000).toFixed(topics.listenedMs < 10000 ? 1 : 0)} s as ${topics.as || '?'}` : null,
+    writeTest: topics && topics.writeTest ? (topics.writeTest.accepted ? 'accepted: anyone logged in like us can publish' : 'refused') : null,
+    skipped: r.skipped,
+  };
+}

@@ -1,0 +1,101 @@
+// The scan form: what the user typed -> a scan request, or the message that says what to fix; the
+// form's values sent back to it (never the password); the scan message for the target expander.
+import { fieldText, record } from './read';
+import type { CurrentScan, RunningScan, ViewMessage } from './types';
+
+/** Ports when neither the form nor MQTTSEC_LAB_PORTS gives any. */
+export const FALLBACK_PORTS = '1883,8883';
+/** The target the form starts with when MQTTSEC_LAB_TARGET is not set. */
+export const FALLBACK_TARGET = '127.0.0.1';
+/** Seconds the sniffer listens when the form leaves the field empty. */
+export const DEFAULT_LISTEN_S = 10;
+/** Longest the form believes a scan still runs (ms): after this a lost scan no longer blocks it. */
+export const RUNNING_LOCK_MS = 15 * 60 * 1000;
+
+/** The form's fields as the ui_form node takes and gives them. */
+export interface ScanFormValues {
+  target: string;
+  ports: string;
+  username: string;
+  /** Always '' in what the dashboard sends to the form. */
+  password: string;
+  /** Seconds, as typed (a number, or text the check refused). */
+  listen: number | string;
+  writeTest: boolean;
+  sendCredentialsPlaintext: boolean;
+}
+
+/** A checked form: what the scan needs. */
+export interface FormScanRequest {
+  target: string;
+  ports: string;
+  username: string;
+  password: string;
+  /** Seconds the sniffer listens, 0-60 (0: no sniffing). */
+  listen: number;
+  writeTest: boolean;
+  sendCredentialsPlaintext: boolean;
+}
+
+/** The outcome of checkScanForm: the request, or the refusal; either way the values to refill the form with. */
+export type FormCheck = { ok: true; request: FormScanRequest; refill: ScanFormValues } | { ok: false; message: string; refill: ScanFormValues };
+
+/**
+ * Checks a submitted form (msg.payload of the ui_form). Refuses, with a message naming the field
+ * and an example, while another scan started less than RUNNING_LOCK_MS before `now`, an empty or
+ * over-long target, ports other than digits, commas, spaces and dashes, a listen time outside 0-60
+ * s, and a password without a username. Ports default to `defaultPorts`, listen to 10 s.
+ */
+export function checkScanForm(form: unknown, opts: { defaultPorts: string; running?: unknown; now: number }): FormCheck {
+  const f = record(form);
+  const target = fieldText(f.target);
+  const ports = fieldText(f.ports) || opts.defaultPorts || FALLBACK_PORTS;
+  const username = fieldText(f.username);
+  const password = typeof f.password === 'string' ? f.password : '';
+  const listenEmpty = fieldText(f.listen) === '';
+  const listen = listenEmpty ? DEFAULT_LISTEN_S : Number(f.listen);
+  const writeTest = f.writeTest === true;
+  const sendCredentialsPlaintext = f.sendCredentialsPlaintext === true;
+  const typedListen = typeof f.listen === 'number' || typeof f.listen === 'string' ? f.listen : fieldText(f.listen);
+  const refill: ScanFormValues = { target, ports, username, password: '', listen: listenEmpty ? DEFAULT_LISTEN_S : typedListen, writeTest, sendCredentialsPlaintext };
+  const refuse = (message: string): FormCheck => ({ ok: false, message, refill });
+  const running = record(opts.running);
+  if (opts.running && typeof running.at === 'number' && opts.now - running.at < RUNNING_LOCK_MS) return refuse('A scan is running: wait for it or cancel it first.');
+  if (!target || target.length > 200) return refuse('Target: enter an address, a range or a network, e.g. 127.0.0.1 or 127.0.0.0/29.');
+  if (!/^[0-9,\s-]{1,200}$/.test(ports)) return refuse('Ports: numbers and ranges only, e.g. 1883,8883 or 8000-8010.');
+  if (!Number.isFinite(listen) || listen < 0 || listen > 60) return refuse('Listen for: 0 to 60 seconds (0 = do not listen to topics).');
+  if (!username && password) return refuse('Password given without a username: enter both, or neither.');
+  return { ok: true, request: { target, ports, username, password, listen, writeTest, sendCredentialsPlaintext }, refill };
+}
+
+/** The form as the dashboard (re)starts: the lab's target and ports, no login, listen 10 s. */
+export function initialForm(env: { target?: string; ports?: string }): ScanFormValues {
+  return { target: env.target || FALLBACK_TARGET, ports: env.ports || FALLBACK_PORTS, username: '', password: '', listen: DEFAULT_LISTEN_S, writeTest: false, sendCredentialsPlaintext: false };
+}
+
+/** What a checked request starts: the current scan, the form's lock, and the three messages. */
+export interface StartedScan {
+  current: CurrentScan;
+  running: RunningScan;
+  /**
+   * For the target expander: topic scan/<id>, payload {targets, ports}, sniff {listen, writeTest};
+   * with a username also msg.credentials (the only place the password goes: the expander takes it
+   * out of the message at once) and, when the box is ticked, msg.sendCredentialsPlaintext.
+   */
+  scan: ViewMessage;
+  /** For the progress panel: topic 'start'. */
+  started: ViewMessage;
+}
+
+/** Starts a scan of a checked request under `scanId` at `now` (ms). */
+export function startScan(request: FormScanRequest, scanId: string, now: number): StartedScan {
+  const { target, ports, username, password, listen, writeTest } = request;
+  const withLogin = !!username;
+  const current: CurrentScan = { scanId, target, ports, startedAt: new Date(now).toISOString(), withLogin, results: {}, total: null, complete: false };
+  const scan: ViewMessage = { topic: `scan/${scanId}`, scanId, payload: { targets: target, ports }, sniff: { listen, writeTest } };
+  if (withLogin) scan.credentials = { username, password };
+  // The opt-in travels with msg.credentials into the target expander, which takes both out.
+  if (withLogin && request.sendCredentialsPlaintext) scan.sendCredentialsPlaintext = true;
+  const started: ViewMessage = { topic: 'start', payload: { scanId, target, ports, listen, writeTest, withLogin } };
+  return { current, running: { scanId, at: now }, scan, started };
+}

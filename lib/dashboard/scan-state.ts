@@ -1,0 +1,119 @@
+// The current scan as the dashboard keeps it: each rated result trimmed and stored by endpoint,
+// the completion, and the interruption of a scan the flows stopped under.
+import type { RiskLevel, ScanResult } from '../types';
+import type { RiskSummary } from '../risk';
+import { record } from './read';
+import type { CurrentScan, HistoryEntry, KeptResult } from './types';
+
+/** Risk levels, worst first. */
+export const RISK_LEVELS: readonly RiskLevel[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
+/** Topics kept per broker in the flow context. */
+export const KEPT_TOPICS = 100;
+
+/** "host:port", with an IPv6 host in brackets: "[::1]:1883". */
+export function endpointOf(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Sort key: 0 CRITICAL ... 3 LOW; 9 for a result without a risk level. */
+export function riskRank(r: { risk?: { level: string } | null }): number {
+  return r.risk ? RISK_LEVELS.indexOf(r.risk.level as RiskLevel) : 9;
+}
+
+/** The scan's worst broker (the first to arrive among equals), or undefined when it has none. */
+export function worstResult(scan: Pick<CurrentScan, 'results'>): KeptResult | undefined {
+  return Object.values(scan.results || {}).sort((a, b) => riskRank(a) - riskRank(b))[0];
+}
+
+/**
+ * A rated scan result trimmed for the flow context: what the dashboard shows, with at most
+ * KEPT_TOPICS topics. `skipped` is why the sniffer did not read the broker (msg.sniffer.skipped).
+ */
+export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
+  const ep = endpointOf(r.host, r.port);
+  const t = r.topics;
+  const tls = r.tls;
+  const mqtt = record(r.mqtt);
+  return {
+    ep,
+    host: r.host,
+    port: r.port,
+    transport: r.transport,
+    classification: r.classification,
+    mqtt: { versions: (mqtt.versions as KeptResult['mqtt']['versions']) || {}, brokerVersion: (mqtt.brokerVersion as string) || null },
+    auth: r.auth,
+    findings: r.findings || [],
+    risk: r.risk || null,
+    skipped: skipped ? String(skipped) : null,
+    tls: tls
+      ? { protocol: tls.protocol, cipher: tls.cipher, versions: tls.versions, certificate: tls.certificate || null, clientCertRequired: tls.clientCertRequired, weakCiphers: tls.weakCiphers, score: tls.score, error: tls.error || null }
+      : null,
+    topics: t
+      ? {
+          count: t.count,
+          as: t.as,
+          listenedMs: t.listenedMs,
+          error: t.error || null,
+          writeTest: t.writeTest || null,
+          items: (t.items || []).slice(0, KEPT_TOPICS).map((i) => ({ topic: i.topic, messages: i.messages, retained: i.retained, sensor: i.sensor || null, sample: i.sample, values: i.values || null, sensitive: i.sensitive || null })),
+        }
+      : null,
+  };
+}
+
+/** The completion message for the progress panel (topic 'complete'). */
+export interface CompletionEvent {
+  topic: 'complete';
+  payload: { scanId: string; cancelled: boolean; brokers: number | null; worst: RiskLevel | null };
+}
+
+/**
+ * Marks `scan` complete (in place) from the risk classifier's completion payload: cancelled when
+ * the payload or the user said so, the number of targets, the duration up to `now` and the risk
+ * summary. Returns the event for the progress panel.
+ */
+export function completeScan(scan: CurrentScan, payload: unknown, now: number): CompletionEvent {
+  const p = record(payload);
+  const s = (p.riskSummary as RiskSummary | undefined) || null;
+  Object.assign(scan, {
+    complete: true,
+    cancelled: p.cancelled === true || scan.cancelled === true,
+    total: (p.targets as number | undefined) ?? scan.total,
+    durationMs: now - Date.parse(scan.startedAt),
+    summary: s,
+  });
+  return { topic: 'complete', payload: { scanId: scan.scanId, cancelled: scan.cancelled === true, brokers: s ? s.brokers : null, worst: s ? s.worstLevel : null } };
+}
+
+/**
+ * A scan the flows stopped under (a redeploy, a restart) never finishes: marks it complete and
+ * interrupted (in place), with its duration up to `now`, and returns its history entry, counted
+ * from the results it had.
+ */
+export function interruptScan(scan: CurrentScan, now: number): HistoryEntry {
+  const rs = Object.values(scan.results || {});
+  const accepted = (a: { outcome?: string } | undefined) => !!a && a.outcome === 'accepted';
+  const byLevel: Partial<Record<RiskLevel, number>> = {};
+  for (const l of RISK_LEVELS) byLevel[l] = rs.filter((r) => r.risk && r.risk.level === l).length;
+  Object.assign(scan, { complete: true, interrupted: true, durationMs: now - Date.parse(scan.startedAt) });
+  return {
+    scanId: scan.scanId,
+    at: new Date(now).toISOString(),
+    target: scan.target,
+    ports: scan.ports,
+    scanned: scan.total ?? rs.length,
+    brokers: rs.filter((r) => r.classification === 'open_or_auth_ok' || r.classification === 'not_authorized').length,
+    open: rs.filter((r) => r.auth && (accepted(r.auth.anonymous) || accepted(r.auth.wrongCredentials))).length,
+    authFailures: rs.filter((r) => r.classification === 'not_authorized').length,
+    worst: RISK_LEVELS.find((l) => (byLevel[l] ?? 0) > 0) || null,
+    byLevel,
+    cancelled: false,
+    interrupted: true,
+    formats: [],
+  };
+}
+
+/** Seconds as the panels show them: one decimal ("3.2"). */
+export function secondsText(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}

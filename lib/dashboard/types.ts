@@ -1,0 +1,168 @@
+// The shapes the lab dashboard and the HTTP API keep between messages (in the flow context, so a
+// page reload, a redeploy or a restart finds them again) and the contract of a view: a message in,
+// messages out on numbered outputs, with the flow context and a few runtime services at hand.
+import type { AuthAttempt, Classification, Finding, MqttVersion, RiskInfo, RiskLevel, TlsCertificateInfo, Transport, VersionSupport } from '../types';
+import type { RiskSummary } from '../risk';
+
+/** One topic of a kept result: what the table and the detail view show. */
+export interface KeptTopic {
+  topic: string;
+  messages: number;
+  retained: boolean;
+  sensor: string | null;
+  sample: string | undefined;
+  values: Record<string, number | boolean> | null;
+  sensitive: string[] | null;
+}
+
+/**
+ * One broker of the current scan, trimmed for the flow context (flow key `current`): the fields the
+ * table, cards and detail view read, and at most 100 topics. `ep` is "host:port" ("[v6]:port").
+ */
+export interface KeptResult {
+  ep: string;
+  host: string;
+  port: number;
+  transport: Transport | null;
+  classification: Classification;
+  mqtt: { versions: Partial<Record<MqttVersion, VersionSupport>>; brokerVersion: string | null };
+  auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt; [other: string]: AuthAttempt | undefined };
+  findings: Finding[];
+  risk: RiskInfo | null;
+  /** Why the sniffer did not read this broker (msg.sniffer.skipped), or null. */
+  skipped: string | null;
+  tls: {
+    protocol?: string | null;
+    cipher?: string | null;
+    versions?: Record<string, boolean>;
+    certificate: TlsCertificateInfo | null;
+    clientCertRequired?: boolean;
+    weakCiphers?: string[];
+    score?: number;
+    error: string | null;
+  } | null;
+  topics: {
+    count: number;
+    as?: string;
+    listenedMs?: number;
+    error: string | null;
+    writeTest: { topic: string; accepted: boolean; evidence: string } | null;
+    items: KeptTopic[];
+  } | null;
+}
+
+/** The dashboard's current (or last) scan: flow key `current`. */
+export interface CurrentScan {
+  scanId: string;
+  target: string;
+  ports: string;
+  /** ISO time the form started it. */
+  startedAt: string;
+  withLogin: boolean;
+  /** By endpoint ("127.0.0.1:1883"), in the order they arrived. */
+  results: Record<string, KeptResult>;
+  /** Targets (host:port pairs) the scan covers, once the probe said so; else null. */
+  total: number | null;
+  complete: boolean;
+  cancelled?: boolean;
+  /** The flows stopped while it ran (redeploy, restart): it never finished. */
+  interrupted?: boolean;
+  durationMs?: number;
+  /** The risk classifier's scan summary, at the end. */
+  summary?: RiskSummary | null;
+}
+
+/** Flow key `running`: the scan that holds the form, and when it started (ms since the epoch). */
+export interface RunningScan {
+  scanId: string;
+  at: number;
+}
+
+/** One scan of the history (flow key `history`, newest first, at most HISTORY_LENGTH). */
+export interface HistoryEntry {
+  scanId: string;
+  /** ISO time the reports were written (or the scan was found interrupted). */
+  at: string;
+  target: string;
+  ports: string;
+  scanned: number | undefined;
+  brokers: number | undefined;
+  open: number | undefined;
+  authFailures: number | undefined;
+  worst: RiskLevel | null;
+  byLevel: Partial<Record<RiskLevel, number>>;
+  cancelled: boolean;
+  interrupted?: boolean;
+  /** The report formats written for it, downloadable by scan id. */
+  formats: Array<'pdf' | 'csv' | 'json'>;
+}
+
+/** Flow key `reports`: by scan id, the files the report writer wrote (API: also when, ms). */
+export type ReportFiles = Record<string, { pdf?: string; csv?: string; json?: string; at?: number }>;
+
+/** The progress panel (flow key `progress`). */
+export interface Progress {
+  state: 'idle' | 'running' | 'done' | 'cancelled' | 'error' | 'interrupted';
+  /** 0 targets, 1 probe, 2 TLS, 3 topics, 4 risk, 5 report, 6 finished. */
+  phase?: number;
+  text?: string;
+  scanId?: string;
+  target?: string;
+  ports?: string;
+  listen?: number;
+  writeTest?: boolean;
+  withLogin?: boolean;
+  /** ms since the epoch. */
+  startedAt?: number;
+  cancelled?: boolean;
+  cancelRequested?: boolean;
+  brokers?: number | null;
+  worst?: RiskLevel | null;
+  /** Seconds the scan took, one decimal, as text ("3.2"). */
+  seconds?: string;
+  error?: string;
+  warning?: string;
+  /** A message about the form (refused input, nothing to cancel), shown once. */
+  notice?: string;
+}
+
+/** A message as a view sees it: any properties. */
+export type ViewMessage = Record<string, unknown>;
+
+/** What a view sends: one entry per output, each a message, several messages, or nothing. */
+export type ViewOutputs = Array<ViewMessage | ViewMessage[] | null>;
+
+/** A key-value store: the flow context of the node that runs the view. */
+export interface ContextStore {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+}
+
+/** What a view may use besides its message. The node (nodes/mqttsec-dashboard-view.ts) provides it. */
+export interface ViewContext {
+  /** The flow context: shared by every view of the same flow (tab), saved with it. */
+  flow: ContextStore;
+  /** An environment variable as Node-RED resolves it for the node (flow, group, global, process). */
+  env(name: string): string | undefined;
+  /** ms since the epoch. */
+  now(): number;
+  /** A new scan id (Node-RED's: 16 hex digits). */
+  newId(): string;
+  /** Calls fn after ms, unless the node closes first. */
+  later(ms: number, fn: () => void): void;
+  /** Sends outputs later (from a timer). */
+  send(outputs: ViewOutputs): void;
+  /** This node's memory: never saved, emptied when the node closes (e.g. HTTP responses waiting). */
+  memory: Map<string, unknown>;
+  /** Answers an HTTP request (msg.res of an "http in" node) at once, outside the flow. */
+  respond(res: unknown, status: number, headers: Record<string, string>, body: unknown): void;
+}
+
+/** One view: how many outputs it has, what it does with a message, and what it does on close. */
+export interface View {
+  outputs: number;
+  /** The outputs to send, or null to send nothing. May change `msg` and return it. */
+  input(msg: ViewMessage, ctx: ViewContext): ViewOutputs | null;
+  /** The flows stop (redeploy, shutdown): settle what cannot wait. */
+  close?(ctx: ViewContext): void;
+}

@@ -1,0 +1,439 @@
+// The views of the shipped flows (flows/lab-dashboard.json, flows/http-api.json): each takes the
+// message a node of the flow receives, reads and writes the flow context where the flow keeps its
+// state, and returns what goes out on each output. The node mqttsec-dashboard-view runs one of
+// them; everything here is plain data in, plain data out, so it is tested without Node-RED.
+//
+// Flow context keys (unchanged from the function nodes these views replace, so a lab user dir
+// from before keeps its history): dashboard: current, running, history, reports, progress, live;
+// HTTP API: rate, pending, latest, reports.
+import { isScanResult } from '../risk';
+import {
+  API_PENDING_MAX_MS,
+  API_REPORTS_KEPT,
+  apiEndpoint,
+  apiKeysFrom,
+  checkApiKey,
+  checkScanRequest,
+  forgetRefusedScan,
+  interruptedAnswer,
+  latestResults,
+  noResults,
+  rateCheck,
+  rateLimitedAnswer,
+  reportLinks,
+  scanFailureAnswer,
+  scanTimeoutSeconds,
+  timeoutAnswer,
+  type RateEntry,
+} from './api';
+import { summaryCards, scanLine, riskChart } from './cards';
+import { brokerDetail } from './detail';
+import { downloadHeaders, findReport, JSON_HEADERS, missingReportAnswer, type HttpAnswer, type DownloadFormat } from './downloads';
+import { checkScanForm, FALLBACK_PORTS, initialForm, startScan } from './form';
+import { addToHistory, keepNewestReports, keepReportsOf, reportFilesOf, reportHistoryEntry } from './history';
+import { liveSeriesReset, liveValues, type LiveTiles } from './live';
+import { nextProgress, scanError } from './progress';
+import { record } from './read';
+import { completeScan, interruptScan, keepResult, secondsText, worstResult } from './scan-state';
+import { tableMessage } from './table';
+import type { CurrentScan, HistoryEntry, KeptResult, Progress, ReportFiles, View, ViewContext, ViewMessage, ViewOutputs } from './types';
+
+/** Puts an HTTP answer on msg (statusCode, headers, payload) for an "http response" node; returns msg. */
+export function answerOn(msg: ViewMessage, a: HttpAnswer): ViewMessage {
+  msg.statusCode = a.status;
+  msg.headers = a.headers;
+  msg.payload = a.body;
+  return msg;
+}
+
+/**
+ * Which sniffer a scan's messages take, from msg.sniff: 0 none (listen 0: straight to the risk
+ * classifier), 1 the read-only sniffer, 2 the one with the write test. Every message of one scan
+ * (its results and its completion) takes the same way, so the completion still comes last.
+ */
+export function sniffOutput(sniff: unknown): 0 | 1 | 2 {
+  const s = record(sniff);
+  if (s.listen === 0) return 0;
+  return s.writeTest === true ? 2 : 1;
+}
+
+/** Sends msg on output `index` of `count`. */
+function on(index: number, count: number, msg: ViewMessage): ViewOutputs {
+  return Array.from({ length: count }, (_, i) => (i === index ? msg : null));
+}
+
+const history = (ctx: ViewContext): HistoryEntry[] => {
+  const h = ctx.flow.get('history');
+  return Array.isArray(h) ? (h as HistoryEntry[]) : [];
+};
+const current = (ctx: ViewContext): CurrentScan | undefined => {
+  const c = ctx.flow.get('current');
+  return c && typeof c === 'object' && record(c).results ? (c as CurrentScan) : undefined;
+};
+const labPorts = (ctx: ViewContext) => ctx.env('MQTTSEC_LAB_PORTS') || FALLBACK_PORTS;
+
+/** The HTTP responses waiting for their scan, in the api-scan node's own memory (scan id -> msg.res). */
+function waitingRequests(ctx: ViewContext): Map<string, unknown> {
+  let waiting = ctx.memory.get('waiting') as Map<string, unknown> | undefined;
+  if (!waiting) ctx.memory.set('waiting', (waiting = new Map()));
+  return waiting;
+}
+
+/** The views by name. Output order is the order of the wires in the shipped flows. */
+export const VIEWS = {
+  /**
+   * The scan form -> a scan. Outputs: 1 the scan (target expander), 2 the form refilled without the
+   * password, 3 'start' or a refusal for the progress panel, 4 'show' (the results redraw).
+   */
+  'scan-form': {
+    outputs: 4,
+    input(msg, ctx) {
+      const form = record(msg.payload);
+      const check = checkScanForm(form, { defaultPorts: labPorts(ctx), running: ctx.flow.get('running'), now: ctx.now() });
+      if ('password' in form) form.password = '';
+      delete msg.payload;
+      const refill = { payload: check.refill };
+      if (!check.ok) return [null, refill, { topic: 'error', payload: { message: check.message, form: true } }, null];
+      const started = startScan(check.request, ctx.newId(), ctx.now());
+      ctx.flow.set('running', started.running);
+      ctx.flow.set('current', started.current);
+      return [started.scan, refill, started.started, { topic: 'show' }];
+    },
+  },
+  /** Listen? Write test? Outputs: 1 no sniffing (risk classifier), 2 the sniffer, 3 the sniffer with the write test. */
+  'scan-route': {
+    outputs: 3,
+    input(msg) {
+      return on(sniffOutput(msg.sniff), 3, msg);
+    },
+  },
+  /** The sniffers' live messages. Outputs: 1 chart points (several messages), 2 the tiles. */
+  'live-values': {
+    outputs: 2,
+    input(msg, ctx) {
+      const got = liveValues(msg.payload, ctx.flow.get('live') as LiveTiles | undefined, ctx.now());
+      if (!got) return null;
+      ctx.flow.set('live', got.tiles);
+      return [got.points, { payload: got.tiles }];
+    },
+  },
+  /**
+   * Keeps the current scan's rated results and passes the whole scan on. In: rated results, the
+   * completion (msg.complete), or topic 'show' (redraw). Outputs: 1 the scan (table, cards, chart),
+   * 2 'complete' for the progress panel, 3 the broker to select in the detail view.
+   */
+  'scan-results': {
+    outputs: 3,
+    input(msg, ctx) {
+      const cur = current(ctx);
+      if (msg.topic === 'show') {
+        const c = cur || { results: {} };
+        const first = cur && cur.complete ? worstResult(cur) : null;
+        return [{ topic: 'scan', payload: c }, null, { payload: first ? { ep: first.ep } : null }];
+      }
+      if (!cur || msg.scanId !== cur.scanId) return null; // from an older scan
+      if (msg.complete === true) {
+        const done = completeScan(cur, msg.payload, ctx.now());
+        ctx.flow.set('current', cur);
+        const worst = worstResult(cur);
+        return [{ topic: 'scan', payload: cur }, { ...done }, worst ? { payload: { ep: worst.ep } } : null];
+      }
+      if (!isScanResult(msg.payload)) return null;
+      const total = record(msg.scan).total;
+      if (total) cur.total = total as number;
+      const kept = keepResult(msg.payload, record(msg.sniffer).skipped);
+      cur.results[kept.ep] = kept;
+      ctx.flow.set('current', cur);
+      return [{ topic: 'scan', payload: cur }, null, null];
+    },
+  },
+  /** The scan -> the results table's rows and options. */
+  'results-table': {
+    outputs: 1,
+    input(msg) {
+      return [tableMessage(record(msg.payload) as Partial<CurrentScan>)];
+    },
+  },
+  /** A selected broker (payload.ep: a table row, or the worst at the end of a scan) -> the detail panel (payload null: none). */
+  'broker-detail': {
+    outputs: 1,
+    input(msg, ctx) {
+      const ep = record(msg.payload).ep;
+      const results = record(record(ctx.flow.get('current')).results);
+      const r = typeof ep === 'string' && Object.prototype.hasOwnProperty.call(results, ep) ? (results[ep] as KeptResult) : null;
+      return [{ payload: r ? brokerDetail(r) : null }];
+    },
+  },
+  /** The scan -> the summary cards and the scan line. */
+  'summary-cards': {
+    outputs: 1,
+    input(msg) {
+      const scan = record(msg.payload) as Partial<CurrentScan>;
+      return [{ payload: { cards: summaryCards(scan), scan: scanLine(scan) } }];
+    },
+  },
+  /** The scan -> brokers by risk level for the doughnut chart. */
+  'risk-chart': {
+    outputs: 1,
+    input(msg) {
+      return [{ payload: riskChart(record(msg.payload) as Partial<CurrentScan>) }];
+    },
+  },
+  /**
+   * The report writer's message -> the history (last 20, with the report files by scan id for
+   * the downloads); frees the form. Outputs: 1 the history, 2 'reports' for the progress panel.
+   */
+  'scan-history': {
+    outputs: 2,
+    input(msg, ctx) {
+      const entry = reportHistoryEntry(msg, record(ctx.flow.get('current')) as Partial<CurrentScan>, ctx.now());
+      if (!entry) return null;
+      const list = addToHistory(history(ctx), entry);
+      const reports = { ...(record(ctx.flow.get('reports')) as ReportFiles), [entry.scanId]: reportFilesOf(msg.payload) };
+      ctx.flow.set('reports', keepReportsOf(reports, list));
+      ctx.flow.set('history', list);
+      if (record(ctx.flow.get('running')).scanId === entry.scanId) ctx.flow.set('running', null);
+      return [{ payload: list }, { topic: 'reports', payload: { scanId: entry.scanId } }];
+    },
+  },
+  /**
+   * A scan node failed (from a Catch node) -> 'error' for the progress panel. The target expander
+   * refusing the input, or the report writer failing, ends the scan: the form is free again.
+   */
+  'scan-error': {
+    outputs: 1,
+    input(msg, ctx) {
+      const { message, fatal } = scanError(msg.error);
+      const running = ctx.flow.get('running');
+      if (fatal && running && (!msg.scanId || msg.scanId === record(running).scanId)) ctx.flow.set('running', null);
+      return [{ topic: 'error', payload: { scanId: msg.scanId, message, fatal } }];
+    },
+  },
+  /** Events (start, status, complete, reports, cancel, error, interrupted, idle) -> the progress panel. */
+  'scan-progress': {
+    outputs: 1,
+    input(msg, ctx) {
+      const p = nextProgress(ctx.flow.get('progress') as Progress | undefined, msg, ctx.now());
+      if (!p) return null;
+      ctx.flow.set('progress', p);
+      return [{ payload: p }];
+    },
+  },
+  /**
+   * The Cancel button. Outputs: 1 {cancel: true} for the probe and the sniffers, 2 'cancel' (or
+   * "No scan is running.") for the progress panel.
+   */
+  'scan-cancel': {
+    outputs: 2,
+    input(_msg, ctx) {
+      if (!ctx.flow.get('running')) return [null, { topic: 'error', payload: { message: 'No scan is running.', form: true } }];
+      const cur = current(ctx);
+      if (cur) {
+        cur.cancelled = true;
+        ctx.flow.set('current', cur);
+      }
+      return [{ cancel: true }, { topic: 'cancel' }];
+    },
+  },
+  /**
+   * On deploy and start: marks a scan that was running when the flows stopped interrupted (its
+   * results, the history, the progress panel), frees the form and shows everything again.
+   * Outputs: 1 'show' (results), 2 the history, 3 the form (MQTTSEC_LAB_TARGET, MQTTSEC_LAB_PORTS),
+   * 4 'idle' or 'interrupted' (progress), 5 the tiles, 6 the live chart's series reset.
+   */
+  'dashboard-restore': {
+    outputs: 6,
+    input(_msg, ctx) {
+      const running = ctx.flow.get('running');
+      const cur = current(ctx);
+      let progress: ViewMessage = { topic: 'idle' };
+      if (running && cur && cur.scanId === record(running).scanId && !cur.complete) {
+        const entry = interruptScan(cur, ctx.now());
+        ctx.flow.set('current', cur);
+        ctx.flow.set('history', addToHistory(history(ctx), entry));
+        progress = { topic: 'interrupted', payload: { scanId: cur.scanId, seconds: secondsText(cur.durationMs ?? 0) } };
+      }
+      ctx.flow.set('running', null);
+      const form = { payload: initialForm({ target: ctx.env('MQTTSEC_LAB_TARGET'), ports: ctx.env('MQTTSEC_LAB_PORTS') }) };
+      return [{ topic: 'show' }, { payload: history(ctx) }, form, progress, { payload: ctx.flow.get('live') || {} }, liveSeriesReset()];
+    },
+  },
+  /**
+   * GET .../reports/:file -> the file the report writer reported for that scan. Outputs: 1 msg.filename
+   * and msg.report for a "file in" node, 2 a 404 answer.
+   */
+  'report-file': {
+    outputs: 2,
+    input(msg, ctx) {
+      const found = findReport(record(record(msg.req).params).file, ctx.flow.get('reports') as ReportFiles | undefined);
+      if (!found.ok) return [null, answerOn(msg, found)];
+      msg.filename = found.path;
+      msg.report = { scanId: found.scanId, format: found.format };
+      delete msg.payload;
+      return [msg, null];
+    },
+  },
+  /** The file read -> the download answer: its type, as an attachment, never sniffed or cached. */
+  'report-download': {
+    outputs: 1,
+    input(msg) {
+      const r = record(msg.report);
+      delete msg.filename;
+      delete msg.report;
+      if (typeof r.scanId !== 'string' || !['pdf', 'csv', 'json'].includes(r.format as string)) return [answerOn(msg, missingReportAnswer())];
+      msg.statusCode = 200;
+      msg.headers = downloadHeaders({ scanId: r.scanId, format: r.format as DownloadFormat });
+      return [msg];
+    },
+  },
+  /** The report file is gone from disk (a Catch on the "file in" node) -> 404, not a hanging request. */
+  'report-missing': {
+    outputs: 1,
+    input(msg) {
+      if (!msg.res) return null;
+      answerOn(msg, missingReportAnswer());
+      delete msg.filename;
+      delete msg.report;
+      return [msg];
+    },
+  },
+  /**
+   * Every API request: X-API-KEY against MQTTSEC_API_KEY. Outputs: 1 POST /api/scan, 2 GET
+   * /api/results, 3 GET /api/reports/..., 4 the refusal (401, 503).
+   */
+  'api-key': {
+    outputs: 4,
+    input(msg, ctx) {
+      const headers = record(record(msg.req).headers);
+      const check = checkApiKey(apiKeysFrom(ctx.env('MQTTSEC_API_KEY')), headers['x-api-key']);
+      if (!check.ok) return on(3, 4, answerOn(msg, check));
+      msg.apiKeyId = check.keyId; // the rate limit counts per key without storing the key itself
+      delete headers['x-api-key']; // the request travels with the scan: not the key
+      const endpoint = apiEndpoint(record(record(msg.req).route).path);
+      return on(endpoint === 'scan' ? 0 : endpoint === 'results' ? 1 : 2, 4, msg);
+    },
+  },
+  /**
+   * POST /api/scan: checks the body, applies the rate limit (10 accepted scans a minute per key)
+   * and starts the scan; the request then waits for its scan (api-answer), at most
+   * MQTTSEC_API_SCAN_TIMEOUT s (default 90 + listen_duration: then 504, and the scan goes on), and
+   * is answered 503 "interrupted" if the flows stop first. Outputs: 1 the scan (target expander,
+   * with msg.credentials), 2 an answer (400, 413, 429, 504).
+   */
+  'api-scan': {
+    outputs: 2,
+    input(msg, ctx) {
+      const check = checkScanRequest(msg.payload, labPorts(ctx));
+      const req = msg.req;
+      if (req && typeof req === 'object') (req as Record<string, unknown>).body = null; // the body may hold a password: keep it nowhere else
+      if (!check.ok) return [null, answerOn(msg, check)];
+      const now = ctx.now();
+      const keyId = String(msg.apiKeyId);
+      const rate = record(ctx.flow.get('rate')) as Record<string, RateEntry[]>;
+      const limit = rateCheck(rate[keyId], now);
+      if (!limit.allowed) return [null, answerOn(msg, rateLimitedAnswer(limit.retryAfter))];
+      const scanId = ctx.newId();
+      rate[keyId] = [...limit.recent, { at: now, scanId }];
+      ctx.flow.set('rate', rate);
+      const pending = record(ctx.flow.get('pending')) as Record<string, number>;
+      for (const id of Object.keys(pending)) if (now - pending[id] > API_PENDING_MAX_MS) delete pending[id];
+      pending[scanId] = now;
+      ctx.flow.set('pending', pending);
+      // The response itself stays in this node's memory: a response cannot go into the context
+      // store, which is saved to disk. close() answers the ones still pending.
+      const waiting = waitingRequests(ctx);
+      for (const id of waiting.keys()) if (!pending[id]) waiting.delete(id);
+      waiting.set(scanId, msg.res);
+      const timeoutS = scanTimeoutSeconds(ctx.env('MQTTSEC_API_SCAN_TIMEOUT'), check.request.listen_duration);
+      const res = msg.res;
+      ctx.later(timeoutS * 1000, () => {
+        const p = record(ctx.flow.get('pending'));
+        waiting.delete(scanId);
+        if (!p[scanId]) return;
+        delete p[scanId];
+        ctx.flow.set('pending', p);
+        ctx.send([null, answerOn({ req, res }, timeoutAnswer(scanId, timeoutS))]);
+      });
+      const a = check.request;
+      Object.assign(msg, { apiRequest: a, scanId, topic: `scan/${scanId}`, payload: { targets: a.target, ports: a.ports }, sniff: { listen: a.listen_duration, writeTest: a.write_test } });
+      if (check.credentials) msg.credentials = check.credentials;
+      // The opt-in travels next to msg.credentials into the target expander, which takes both out.
+      if (check.sendCredentialsPlaintext) msg.sendCredentialsPlaintext = true;
+      return [msg, null];
+    },
+    close(ctx) {
+      // The scan nodes stop too, so a request still waiting would never be answered: 503 now,
+      // straight through the HTTP response (the "http response" node may be closed already).
+      const pending = record(ctx.flow.get('pending'));
+      const waiting = waitingRequests(ctx);
+      for (const [scanId, res] of waiting) {
+        if (!pending[scanId]) continue; // answered already (results, 400/500, 504)
+        delete pending[scanId];
+        const a = interruptedAnswer(scanId);
+        ctx.respond(res, a.status, a.headers, a.body);
+      }
+      waiting.clear();
+      ctx.flow.set('pending', pending);
+    },
+  },
+  /**
+   * The report is written: keeps the scan as the latest (GET /api/results) and its report files
+   * (the newest 50), then answers the POST that started it (200 with results, summary and report
+   * links), unless that already got its answer.
+   */
+  'api-answer': {
+    outputs: 1,
+    input(msg, ctx) {
+      const id = msg.scanId;
+      if (typeof id !== 'string' || !id) return null;
+      const now = ctx.now();
+      const latest = latestResults(id, record(msg.report).json, msg.payload, msg.apiRequest, now);
+      delete msg.report;
+      ctx.flow.set('latest', latest);
+      const files = record(record(msg.payload).files);
+      const reports = record(ctx.flow.get('reports')) as ReportFiles;
+      reports[id] = { ...reportFilesOf(msg.payload), at: now };
+      ctx.flow.set('reports', keepNewestReports(reports, API_REPORTS_KEPT));
+      const pending = record(ctx.flow.get('pending'));
+      if (!msg.res || !pending[id]) return null; // timed out: the 504 has been sent
+      delete pending[id];
+      ctx.flow.set('pending', pending);
+      return [answerOn(msg, { status: 200, headers: { ...JSON_HEADERS }, body: { ...latest, reports: reportLinks(id, files) } })];
+    },
+  },
+  /** GET /api/results: the latest finished API scan (none yet: scanId null, no results). */
+  'api-results': {
+    outputs: 1,
+    input(msg, ctx) {
+      return [answerOn(msg, { status: 200, headers: { ...JSON_HEADERS }, body: record(ctx.flow.get('latest') || noResults()) })];
+    },
+  },
+  /**
+   * A scan node failed (from a Catch node) -> the waiting POST's answer: 400 naming the field when
+   * the target expander refused the target (that scan no longer counts towards the rate limit),
+   * else 500.
+   */
+  'api-failed': {
+    outputs: 1,
+    input(msg, ctx) {
+      const id = msg.scanId;
+      const pending = record(ctx.flow.get('pending'));
+      if (!msg.res || typeof id !== 'string' || !id || !pending[id]) return null; // answered already (or not an API request)
+      delete pending[id];
+      ctx.flow.set('pending', pending);
+      const a = scanFailureAnswer(msg.error, id);
+      if (a.refused) ctx.flow.set('rate', forgetRefusedScan(record(ctx.flow.get('rate')) as Record<string, RateEntry[]>, id));
+      answerOn(msg, a);
+      delete msg.report;
+      return [msg];
+    },
+  },
+} satisfies Record<string, View>;
+
+/** A view's name, e.g. 'scan-form', 'api-key'. */
+export type ViewName = keyof typeof VIEWS;
+
+/** Whether `name` names a view. */
+export function isViewName(name: unknown): name is ViewName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(VIEWS, name);
+}

@@ -1,0 +1,91 @@
+// Dashboard view: one step of the shipped lab dashboard or HTTP API flow (check the form, collect
+// the results, table rows, broker detail, progress, history, API key, ...), chosen in the editor.
+// The logic is lib/dashboard's (VIEWS); this node gives it the flow context, the environment and
+// Node-RED's ids, timers and HTTP responses.
+//
+// Why a node of ours and not function nodes calling lib/dashboard: a function node reaches our
+// code only through `libs` (functionExternalModules) or through functionGlobalContext. The lab and
+// the Docker image set functionExternalModules to false, so such a function node fails to start;
+// where it is on, Node-RED looks for the module among the user directory's package.json
+// dependencies and npm-installs it at deploy time when it is not listed (the lab links the package
+// in without listing it): a network install at run time. functionGlobalContext would come from the
+// lab's settings alone, so an imported flow would break in anyone else's Node-RED. This node ships in the
+// package like the scanner's nodes: the flows work wherever the package is installed, offline,
+// with no setting.
+import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import { isViewName, VIEWS, type View, type ViewContext, type ViewMessage, type ViewOutputs } from '../lib/dashboard';
+import { onInput } from './shared/handler';
+import type { I18nVars } from './shared/types';
+
+interface ViewDef extends NodeDef {
+  /** A key of lib/dashboard VIEWS, e.g. 'scan-form'. */
+  view?: string;
+}
+
+/** msg.res of an "http in" node: Node-RED's wrapper around the express response. */
+interface HttpResponseWrapper {
+  _res?: { headersSent?: boolean; status(code: number): { set(h: Record<string, string>): { send(body: string): void } } };
+}
+
+export = function (RED: NodeAPI) {
+  function DashboardView(this: Node, config: ViewDef) {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-dashboard-view.${key}`, vars);
+    const view: View | null = isViewName(config.view) ? VIEWS[config.view] : null;
+    const timers = new Set<NodeJS.Timeout>();
+    const flow = node.context().flow;
+    const ctx: ViewContext = {
+      flow: { get: (key) => flow.get(key), set: (key, value) => flow.set(key, value) },
+      env: (name) => {
+        const v: unknown = RED.util.getSetting(node, name);
+        return v === undefined || v === null ? undefined : String(v);
+      },
+      now: () => Date.now(),
+      newId: () => RED.util.generateId(),
+      later: (ms, fn) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          fn();
+        }, ms);
+        timers.add(timer);
+      },
+      send: (outputs) => {
+        if (hasMessage(outputs)) node.send(outputs as unknown as NodeMessage[]);
+      },
+      memory: new Map(),
+      respond: (res, status, headers, body) => {
+        const r = (res as HttpResponseWrapper | null)?._res;
+        try {
+          if (r && !r.headersSent) r.status(status).set(headers).send(JSON.stringify(body));
+        } catch (err) {
+          node.warn(t('warn.notAnswered', { message: (err as Error).message }));
+        }
+      },
+    };
+    if (!view) node.status({ fill: 'red', shape: 'ring', text: t('status.unknownView', { view: String(config.view ?? '') }) });
+
+    onInput(node, async (msg, send) => {
+      if (!view) throw new Error(t('errors.unknownView', { view: String(config.view ?? '') }));
+      const outputs = view.input(msg as unknown as ViewMessage, ctx);
+      if (outputs && hasMessage(outputs)) send(outputs as unknown as NodeMessage[]);
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      try {
+        view?.close?.(ctx);
+      } finally {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
+        ctx.memory.clear();
+        done();
+      }
+    });
+  }
+
+  RED.nodes.registerType('mqttsec-dashboard-view', DashboardView);
+};
+
+function hasMessage(outputs: ViewOutputs): boolean {
+  return outputs.some((m) => m !== null && m !== undefined);
+}

@@ -1,0 +1,199 @@
+// The dashboard's view models one by one (lib/dashboard): table rows and their texts, the broker
+// detail, the cards, the kept result, the history entry, the progress panel and the live values.
+import { strict as assert } from 'node:assert';
+import { classifyResult } from '../../lib/risk';
+import {
+  addToHistory,
+  authText,
+  brokerDetail,
+  checkScanForm,
+  endpointOf,
+  keepResult,
+  liveValues,
+  nextProgress,
+  noTopicsText,
+  portList,
+  reportHistoryEntry,
+  riskChart,
+  scanLine,
+  securityText,
+  summaryCards,
+  tableMessage,
+  tablePlaceholder,
+  tableRows,
+  topicDataText,
+  type CurrentScan,
+  type HistoryEntry,
+  type KeptResult,
+} from '../../lib/dashboard';
+import { anonymousPlain, hardened, result, topics } from '../support/sample-results';
+import { T0 } from './context';
+
+const kept = (r = classifyResult(anonymousPlain())): KeptResult => keepResult(r);
+const scanOf = (results: KeptResult[], patch: Partial<CurrentScan> = {}): CurrentScan => ({
+  scanId: 'scan-0001', target: '127.0.0.1', ports: '1883', startedAt: '2026-11-30T10:00:00.000Z', withLogin: false, total: null, complete: false,
+  results: Object.fromEntries(results.map((r) => [r.ep, r])), ...patch,
+});
+
+describe('dashboard models: the kept result', () => {
+  it('names endpoints as the table does, IPv6 in brackets', () => {
+    assert.equal(endpointOf('127.0.0.1', 1883), '127.0.0.1:1883');
+    assert.equal(endpointOf('::1', 8883), '[::1]:8883');
+  });
+
+  it('keeps the fields the dashboard shows and at most 100 topics', () => {
+    const items = Array.from({ length: 150 }, (_, i) => ({ topic: `t/${i}`, messages: 1, retained: false, sample: 'x', qos: 0, firstSeen: 'x', rate: 1 }));
+    const r = keepResult(classifyResult(anonymousPlain({ topics: topics({ items, count: 150 }) })), 'no login for this broker');
+    assert.equal(r.ep, '127.0.0.1:1883');
+    assert.equal(r.topics!.items.length, 100);
+    assert.equal(r.topics!.count, 150);
+    assert.deepEqual(r.topics!.items[0], { topic: 't/0', messages: 1, retained: false, sensor: null, sample: 'x', values: null, sensitive: null });
+    assert.equal(r.skipped, 'no login for this broker');
+    assert.equal(r.risk!.level, 'CRITICAL');
+    assert.equal(r.tls, null);
+    assert.equal('evidence' in r || 'durationMs' in r || 'security_summary' in r, false, 'not the whole result');
+  });
+});
+
+describe('dashboard models: the results table', () => {
+  it('says how a broker is secured', () => {
+    const cases: Array<[Partial<KeptResult>, string]> = [
+      [kept(), 'plain TCP · anonymous'],
+      [kept(classifyResult(hardened())), 'TLS · login accepted'],
+      [kept(classifyResult(result())), 'plain TCP · login required'],
+      [kept(classifyResult(result({ transport: 'wss', auth: { wrongCredentials: { outcome: 'accepted' } }, classification: 'open_or_auth_ok' }))), 'TLS · any login'],
+      [{ transport: null, auth: kept().auth && { anonymous: { outcome: 'error' }, wrongCredentials: { outcome: 'error' }, givenCredentials: { outcome: 'not_tested' } }, classification: 'not_mqtt' }, '— · not_mqtt'],
+    ];
+    for (const [r, text] of cases) assert.equal(securityText(r as KeptResult), text);
+  });
+
+  it('says why a broker has no topic rows', () => {
+    assert.equal(noTopicsText({ classification: 'not_authorized', topics: null, skipped: null }), '(not readable: login required)');
+    assert.equal(noTopicsText({ classification: 'open_or_auth_ok', topics: null, skipped: 'x' }), '(not read)');
+    assert.equal(noTopicsText({ classification: 'open_or_auth_ok', topics: null, skipped: null }), '(not listened)');
+    const t = (error: string | null) => ({ count: 0, error, writeTest: null, items: [] });
+    assert.equal(noTopicsText({ classification: 'open_or_auth_ok', topics: t(`boom ${'e'.repeat(200)}`), skipped: null }), `(error: boom ${'e'.repeat(75)})`);
+    assert.equal(noTopicsText({ classification: 'open_or_auth_ok', topics: t(null), skipped: null }), '(no messages heard)');
+  });
+
+  it('shows sensor values with units, else the sample cut at 60 characters', () => {
+    assert.equal(topicDataText({ values: { temperature: 21.5, humidity: 40 }, sample: '' }), 'temperature 21.5 °C · humidity 40 %');
+    assert.equal(topicDataText({ values: { raw: 812, percent: 40 }, sample: '' }), 'light 40 %');
+    assert.equal(topicDataText({ values: { motion: false }, sample: '' }), 'motion no');
+    assert.equal(topicDataText({ values: null, sample: 'y'.repeat(61) }), `${'y'.repeat(60)}…`);
+    assert.equal(topicDataText({ values: null, sample: '{{7*7}}' }), '{{7*7}}');
+    assert.equal(topicDataText({ values: null, sample: undefined }), '—');
+  });
+
+  it('sorts worst risk first, then endpoints in numeric order, then topics; unrated last', () => {
+    const low = keepResult({ ...classifyResult(hardened({ host: '127.0.0.10', topics: null })), risk: { level: 'LOW', score: 96 } });
+    const crit2 = kept(classifyResult(anonymousPlain({ host: '127.0.0.2', topics: null })));
+    const crit10 = kept(classifyResult(anonymousPlain({ host: '127.0.0.10', topics: null })));
+    const unrated = keepResult({ ...result({ host: '127.0.0.3', classification: 'not_mqtt' }), risk: null });
+    const rows = tableRows(scanOf([low, unrated, crit10, crit2]));
+    assert.deepEqual(rows.map((r) => `${r.ep} ${r.risk}`), ['127.0.0.2:1883 CRITICAL', '127.0.0.10:1883 CRITICAL', '127.0.0.10:8883 LOW', '127.0.0.3:1883 not rated']);
+    assert.deepEqual(rows.map((r) => r.messages), ['', '', '', '']);
+  });
+
+  it('tells an empty table apart: no scan yet, nothing answered, still scanning; colours only from its own table', () => {
+    assert.equal(tablePlaceholder(undefined), 'No scan yet: press Start scan.');
+    assert.equal(tablePlaceholder({ scanId: 'x', complete: true }), 'No MQTT broker answered on these targets and ports.');
+    assert.equal(tablePlaceholder({ scanId: 'x', complete: false }), 'Scanning…');
+    const msg = tableMessage({ scanId: 'x', results: {} }) as { payload: unknown[]; ui_control: { tabulator: Record<string, string> } };
+    assert.deepEqual(msg.payload, []);
+    assert.equal(msg.ui_control.tabulator.layout, 'fitColumns');
+    assert.match(msg.ui_control.tabulator.rowFormatter, /^function\(row\)\{var c=\{CRITICAL:\['#c62828','#fff'\]/);
+    assert.doesNotMatch(msg.ui_control.tabulator.rowFormatter, /innerHTML|getData\(\)\.(topic|data)/);
+  });
+});
+
+describe('dashboard models: broker detail', () => {
+  it('words each login attempt', () => {
+    assert.equal(authText({ outcome: 'rejected', code: 135, reason: 'Not authorized' }), 'rejected (Not authorized)');
+    assert.equal(authText({ outcome: 'rejected', code: 5 }), 'rejected (code 5)');
+    assert.equal(authText({ outcome: 'error', detail: 'closed without CONNACK' }), 'error');
+    assert.equal(authText({ outcome: 'not_tested', withheld: 'plaintext_transport', detail: 'login not sent: plain TCP would carry the password in clear text' }), 'not sent: plain TCP would carry the password in clear text');
+    assert.equal(authText({ outcome: 'not_tested' }), 'not tested');
+    assert.equal(authText(undefined), 'not tested');
+  });
+
+  it('a broker that was not rated, read or listened to', () => {
+    const r = keepResult({ ...result({ classification: 'not_authorized', mqtt: { versions: { '3.1.1': 'supported', '5.0': 'unsupported' }, brokerVersion: 'mosquitto 2.0.18' } }), risk: null }, 'login required');
+    const d = brokerDetail(r);
+    assert.deepEqual([d.level, d.levelClass, d.score], ['NOT RATED', 'none', null]);
+    assert.equal(d.versions, '3.1.1');
+    assert.equal(d.brokerVersion, 'mosquitto 2.0.18');
+    assert.deepEqual([d.topics, d.topicCount, d.listened, d.writeTest, d.skipped], [[], null, null, null, 'login required']);
+    assert.deepEqual(d.findings, []);
+  });
+
+  it('lists at most 50 topics and rounds long listening to whole seconds', () => {
+    const items = Array.from({ length: 80 }, (_, i) => ({ topic: `t/${i}`, messages: 1, retained: false }));
+    const d = brokerDetail(keepResult(classifyResult(anonymousPlain({ topics: topics({ items, count: 80, listenedMs: 12_400, as: 'anonymous', writeTest: { topic: 'c', accepted: false, evidence: '' } }) }))));
+    assert.equal(d.topics.length, 50);
+    assert.equal(d.listened, '12 s as anonymous');
+    assert.equal(d.writeTest, 'refused');
+  });
+});
+
+describe('dashboard models: cards and chart', () => {
+  it('at the end the classifier\'s summary gives brokers, open, refused and levels; TLS issues and plain text are counted', () => {
+    const scan = scanOf([kept()], {
+      total: 5, complete: true, cancelled: true, durationMs: 2345,
+      summary: { brokers: 3, openBrokers: 2, authFailures: 1, byLevel: { CRITICAL: 2, HIGH: 1, MEDIUM: 0, LOW: 0 } } as unknown as CurrentScan['summary'],
+    });
+    assert.deepEqual(summaryCards(scan), { scanned: 5, brokers: 3, open: 2, authFailures: 1, tlsIssues: 0, plaintext: 1, critical: 2, high: 1, critHigh: 3 });
+    assert.deepEqual(scanLine(scan), { target: '127.0.0.1', ports: '1883', startedAt: '2026-11-30T10:00:00.000Z', complete: true, cancelled: true, interrupted: false, seconds: '2.3', withLogin: false });
+    assert.equal(scanLine({}), null);
+    assert.deepEqual(summaryCards({}), { scanned: 0, brokers: 0, open: 0, authFailures: 0, tlsIssues: 0, plaintext: 0, critical: 0, high: 0, critHigh: 0 });
+  });
+
+  it('the chart is empty until a broker is rated', () => {
+    assert.deepEqual(riskChart({ results: {} }), []);
+    const unrated = keepResult({ ...result(), risk: null });
+    assert.deepEqual(riskChart(scanOf([unrated])), []);
+  });
+});
+
+describe('dashboard models: history, form, progress, live', () => {
+  it('a history entry from the report writer, filled in from the current scan; long port lists shortened', () => {
+    assert.equal(portList([1, 2, 3, 4, 5, 6]), '1,2,3,4,5,6');
+    assert.equal(portList([1, 2, 3, 4, 5, 6, 7, 8, 9]), '1,2,3,4,5,6,… (9)');
+    const e = reportHistoryEntry({ scanId: 'scan-0001', payload: { files: { csv: '/r/a.csv', pdf: 7 }, summary: { results: 4, worstLevel: 'HIGH' } } }, { scanId: 'scan-0001', target: '127.0.0.0/30', ports: '1883', cancelled: true }, T0)!;
+    assert.deepEqual(e, { scanId: 'scan-0001', at: '2026-11-30T10:00:00.000Z', target: '127.0.0.0/30', ports: '1883', scanned: 4, brokers: undefined, open: undefined, authFailures: undefined, worst: 'HIGH', byLevel: {}, cancelled: true, formats: ['csv'] });
+    assert.equal(reportHistoryEntry({ scanId: 'short' }, {}, T0), null);
+    const h = addToHistory([e], { ...e, scanId: 'scan-0002' }, 1);
+    assert.deepEqual(h.map((x: HistoryEntry) => x.scanId), ['scan-0002']);
+  });
+
+  it('the form check takes numbers as text and trims; a stale lock does not block', () => {
+    const c = checkScanForm({ target: 127, ports: ' 1883 ', listen: '0', username: ' u ', password: ' p ' }, { defaultPorts: '', running: { scanId: 'old', at: T0 - 20 * 60 * 1000 }, now: T0 });
+    assert.ok(c.ok);
+    if (c.ok) assert.deepEqual(c.request, { target: '127', ports: '1883', username: 'u', password: ' p ', listen: 0, writeTest: false, sendCredentialsPlaintext: false });
+    const none = checkScanForm(null, { defaultPorts: '', now: T0 });
+    assert.deepEqual(none, { ok: false, message: 'Target: enter an address, a range or a network, e.g. 127.0.0.1 or 127.0.0.0/29.', refill: { target: '', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false } });
+  });
+
+  it('progress: start, complete and reports of the running scan only; never changes the stored state it was given', () => {
+    const start = nextProgress(undefined, { topic: 'start', payload: { scanId: 'a', target: 't', ports: 'p', listen: 3, writeTest: true, withLogin: false } }, T0)!;
+    assert.deepEqual(start, { state: 'running', phase: 0, text: 'Expanding targets…', scanId: 'a', target: 't', ports: 'p', listen: 3, writeTest: true, withLogin: false, startedAt: T0 });
+    const frozen = Object.freeze({ ...start, notice: 'old' });
+    const other = nextProgress(frozen, { topic: 'complete', payload: { scanId: 'b' } }, T0);
+    assert.equal(other, null, 'another scan\'s completion is not an event of this panel');
+    assert.equal(frozen.notice, 'old');
+    const complete = nextProgress(start, { topic: 'complete', payload: { scanId: 'a', cancelled: false, brokers: 0, worst: null } }, T0)!;
+    assert.deepEqual([complete.phase, complete.text, complete.brokers, complete.worst], [5, 'Writing the reports…', 0, null]);
+    const done = nextProgress(complete, { topic: 'reports', payload: { scanId: 'a' } }, T0 + 61_060)!;
+    assert.deepEqual([done.state, done.seconds], ['done', '61.1']);
+    assert.equal(nextProgress(done, { topic: 'cancel' }, T0), null, 'no cancel after the end');
+  });
+
+  it('live values: an LDR\'s percent is its light; other sensors\' percent is not', () => {
+    const other = liveValues({ topic: 'x', sensor: 'numeric', values: { percent: 12 } }, {}, T0);
+    assert.equal(other, null);
+    const prev = { humidity: { value: '40 %', topic: 'h', at: 'then' } };
+    const got = liveValues({ topic: 'l', sensor: 'x', values: { light: 7 } }, prev, T0)!;
+    assert.deepEqual(Object.keys(got.tiles), ['humidity', 'light']);
+    assert.deepEqual(Object.keys(prev), ['humidity'], 'the tiles given are not changed');
+  });
+});
