@@ -12,10 +12,10 @@
 // lab's settings alone, so an imported flow would break in anyone else's Node-RED. This node ships in the
 // package like the scanner's nodes: the flows work wherever the package is installed, offline,
 // with no setting.
-import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { isViewName, VIEWS, type View, type ViewContext, type ViewMessage, type ViewOutputs } from '../lib/dashboard';
+import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
-import type { I18nVars } from './shared/types';
 
 interface ViewDef extends NodeDef {
   /** A key of lib/dashboard VIEWS, e.g. 'scan-form'. */
@@ -27,11 +27,8 @@ interface HttpResponseWrapper {
   _res?: { headersSent?: boolean; status(code: number): { set(h: Record<string, string>): { send(body: string): void } } };
 }
 
-export = function (RED: NodeAPI) {
-  function DashboardView(this: Node, config: ViewDef) {
-    RED.nodes.createNode(this, config);
-    const node = this;
-    const t = (key: string, vars?: I18nVars) => RED._(`mqttsec-dashboard-view.${key}`, vars);
+export = (RED: NodeAPI) =>
+  defineNode<ViewDef>(RED, 'mqttsec-dashboard-view', (node, config, t) => {
     const view: View | null = isViewName(config.view) ? VIEWS[config.view] : null;
     const timers = new Set<NodeJS.Timeout>();
     const flow = node.context().flow;
@@ -81,10 +78,7 @@ export = function (RED: NodeAPI) {
         done();
       }
     });
-  }
-
-  RED.nodes.registerType('mqttsec-dashboard-view', DashboardView);
-};
+  });
 
 function hasMessage(outputs: ViewOutputs): boolean {
   return outputs.some((m) => m !== null && m !== undefined);

@@ -6,7 +6,7 @@
 // Flow context keys (unchanged from the function nodes these views replace, so a lab user dir
 // from before keeps its history): dashboard: current, running, history, reports, progress, live;
 // HTTP API: rate, pending, latest, reports.
-import { isScanResult } from '../risk';
+import { isScanResult } from '../common';
 import {
   API_PENDING_MAX_MS,
   API_REPORTS_KEPT,
