@@ -1,7 +1,9 @@
 // A package-lock.json for a temporary project, cut out of the repository's own lockfile, so that
-// `npm ci --prefer-offline` installs it from the npm cache that the repository's `npm ci` filled:
-// every tarball is named by its `integrity`, so npm needs no registry metadata (a plain
-// `npm install --offline` would: it resolves ranges from metadata that `npm ci` never caches).
+// `npm ci --offline` installs it from the npm cache that the repository's `npm ci` filled: the
+// same versions with the same integrity, so exactly the tarballs that install cached, and when
+// the lockfile has no "resolved" URLs (npm's omit-lockfile-registry-resolved) the metadata npm
+// fetched to find them, cached as well. A plain `npm install --offline` would resolve version
+// ranges afresh and could pick a version the cache does not hold.
 // The temporary tree is a subset of the repository's tree, so its layout is the repository's.
 
 /** One entry of a lockfile (v2/v3) `packages` map; only the fields used here are typed. */

@@ -7,11 +7,11 @@
 // would still be found in the repository's node_modules and this test could not see it.
 //
 // The install runs without the network: the repository's lockfile, cut down to our dependencies
-// and node-red (./lockfile.ts), lets `npm ci` take every tarball from the npm cache by its
-// integrity, and the cache holds them all because the repository's own `npm ci` put them there.
+// and node-red (./lockfile.ts), lets `npm ci` take every package from the npm cache, which holds
+// them all because the repository's own `npm ci` put them there.
 // Under CI that is required (--offline); on a developer machine whose cache misses something, npm
-// may fetch it (--prefer-offline). Install scripts are not run (nothing of ours has one; Node-RED
-// only has optional native builds with pure-JS fallbacks).
+// may fetch it (--prefer-offline). Install scripts run as for a user (none of these packages has
+// one today; `prepare` is not run for a package installed from a tarball).
 //
 // Node-RED is started from the temporary install with that folder as its userDir, the layout of
 // `npm install <package>` in ~/.node-red: it finds our package in userDir/node_modules and loads the
@@ -116,7 +116,7 @@ describe('package: the npm tarball, installed next to a fresh Node-RED', functio
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'mqttsec-pack-test', version: '1.0.0', private: true, dependencies: deps }, null, 2));
     writeFileSync(join(app, 'package-lock.json'), JSON.stringify(subsetLockfile(lock, 'mqttsec-pack-test', deps, { [`node_modules/${PKG.name}`]: ours }), null, 2));
     const offline = process.env.CI === 'true' ? '--offline' : '--prefer-offline';
-    await npm(['ci', offline, '--ignore-scripts', '--no-update-notifier', '--no-audit', '--no-fund', '--loglevel=error'], app, 120_000);
+    await npm(['ci', offline, '--no-update-notifier', '--no-audit', '--no-fund', '--loglevel=error'], app, 120_000);
 
     [open, locked] = await brokers;
   });
