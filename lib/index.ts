@@ -11,6 +11,6 @@ export { probeBroker, DEFAULT_TLS_PORTS, type ProbeOptions, type ProbeOutcome } 
 export { inspectTls, scoreTls, type InspectTlsOptions } from './tls';
 export { sniffBroker, SNIFF_DEFAULTS, type SniffOptions, type SniffResult } from './sniff';
 export { classifyResult, summarizeScan, policyFromList, RULES, RULE_IDS, type ClassifiedResult, type Policy, type RiskSummary, type Rule, type RuleId } from './risk';
-export { buildReport, writeReport, renderCsv, renderJson, renderPdf, FORMATS, parseFormats, type BuiltReport, type ReportFormat } from './report';
+export { buildReport, writeReport, renderCsv, renderJson, renderPdf, FORMATS, parseFormats, type BuildOptions, type BuiltReport, type ReportFormat } from './report';
 export { redactPassword, planCredentials } from './credentials';
 export { OPTIONS, OPTION_LIST, type ScanOption } from './options';
