@@ -12,7 +12,7 @@ import type { ScanResult, ScanSummary } from '../types';
 export const LIST_UNREACHABLE_UP_TO = 1024;
 
 export interface ScanOptions
-  extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable' | 'stages' | 'prepare'>,
+  extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable' | 'stages' | 'prepare' | 'more'>,
     TargetOptions,
     Pick<StageOptions, 'inspectTls' | 'sniff' | 'listenMs' | 'writeTest' | 'classify' | 'policy'> {
   targets: string | string[];
