@@ -45,9 +45,17 @@ export type AttemptResult =
 const EVIDENCE_BYTES = 64;
 const MAX_BUFFERED = 8192;
 
-export function randomClientId(): string {
-  return `mqttsec-${randomBytes(6).toString('hex')}`;
+/**
+ * The client identifier of one of the scanner's own connections: "mqttsec-" (the listener:
+ * "mqttsec-sniff-") and 12 random hex digits. Brokers that announce connections under $SYS
+ * (aedes: $SYS/<id>/new/clients) name it; OWN_CLIENT_ID recognizes it there.
+ */
+export function randomClientId(role: 'probe' | 'sniff' = 'probe'): string {
+  return `mqttsec-${role === 'sniff' ? 'sniff-' : ''}${randomBytes(6).toString('hex')}`;
 }
+
+/** Matches a client identifier made by randomClientId anywhere in a text. */
+export const OWN_CLIENT_ID = /\bmqttsec-(?:sniff-)?[0-9a-f]{12}\b/;
 
 /**
  * One CONNECT (OASIS MQTT 3.1.1 §3.1 / 5.0 §3.1) and at most one CONNACK (§3.2): resolves with

@@ -141,7 +141,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
     };
 
     const finishStages = (result: ScanResult, started: number, work?: StageWork) => {
-      opts.stages!.finish(result, signal, work)
+      opts.stages!.finish(result, signal, work, quiet)
         .catch((err: Error) => ({ ...result, error: `assessment failed: ${err.message}` }))
         .then((full) => emit({ ...full, durationMs: Date.now() - started }))
         .finally(() => {

@@ -6,6 +6,7 @@ import { sweepThreadsFor } from '../sweep';
 import { stagesAfterProbe, type StageOptions } from './stages';
 import { ScanTally } from './summary';
 import { compareResults } from '../targets';
+import { classifyResult, isClassified } from '../risk';
 import type { ScanResult, ScanSummary } from '../types';
 
 /** Below this many targets, closed and filtered ports are listed too; above, only counted. */
@@ -50,7 +51,10 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     sweepThreads: opts.sweepThreads ?? sweepThreadsFor(plan.count),
     scanId,
     includeUnreachable: include === 'auto' ? plan.count <= LIST_UNREACHABLE_UP_TO : include,
-    onResult: (r) => {
+    onResult: (found) => {
+      // Results that never reach the stages (closed, filtered, a probe that failed) get the risk
+      // rules too, as the risk classifier node gives them in a flow.
+      const r = opts.classify !== false && !isClassified(found) ? classifyResult(found, opts.policy) : found;
       results.push(r);
       opts.onResult?.(r);
     },

@@ -35,7 +35,6 @@ export interface StageOptions extends CredentialSafety {
 
 /** Stages started while the probe still tries the other logins (startStages). */
 export interface StageWork {
-  tls?: Promise<TlsInfo>;
   sniff?: Promise<SniffResult>;
   /** Whom the listener logged in as. */
   as?: 'anonymous' | 'given';
@@ -51,17 +50,17 @@ export interface ListenOutcome {
 }
 
 /**
- * Starts TLS inspection and listening as soon as the probe knows the transport and whether
- * anonymous clients get in: the listen window then covers the rest of the probe. With only the
- * user's login to go on, the listener's own CONNECT tries it; finishStages checks the probe agreed.
+ * Starts listening as soon as the probe knows the transport and whether anonymous clients get in:
+ * the listen window then covers the rest of the probe. With only the user's login to go on, the
+ * listener's own CONNECT tries it; finishStages checks the probe agreed. TLS inspection waits for
+ * the probe's end (finishStages): its dozen handshakes next to the probe's own connections made a
+ * broker with a connection limit (mosquitto max_connections 3) refuse a probe attempt, and the
+ * verdict then differed from a flow's, where the TLS inspector comes after the probe.
  */
 export function startStages(target: Target, e: Established, opts: StageOptions): StageWork {
   const work: StageWork = {};
-  // The listener connects first: TLS inspection's dozen handshakes then run inside the listen
-  // window instead of delaying its start.
   let listening: () => void = () => undefined;
   const window = new Promise<void>((resolve) => (listening = resolve));
-  let listener = false;
   if (opts.sniff !== false) {
     // Anonymous when the broker takes it; else the user's login, only when the credential policy
     // let it go to this broker (the probe asked a made-up login first: Established.credentials).
@@ -80,12 +79,8 @@ export function startStages(target: Target, e: Established, opts: StageOptions):
         onListening: listening,
         requireTrustedTls: !!credentials && !!login?.requireTrustedTls,
       });
-      listener = true;
       work.window = window;
     }
-  }
-  if (opts.inspectTls !== false && isTlsTransport(e.transport)) {
-    work.tls = (listener ? window : Promise.resolve()).then(() => opts.quiet?.()).then(() => inspectStage(target, opts));
   }
   return work;
 }
@@ -94,7 +89,8 @@ export function startStages(target: Target, e: Established, opts: StageOptions):
 export async function finishStages(result: ScanResult, work: StageWork | undefined, opts: StageOptions): Promise<ScanResult> {
   const target = { host: result.host, port: result.port };
   const [tls, listened] = await Promise.all([
-    work?.tls ?? (opts.inspectTls !== false && isTlsTransport(result.transport) ? inspectStage(target, opts) : undefined),
+    // Work that can wait (quiet): other brokers may be in their set-up.
+    opts.inspectTls !== false && isTlsTransport(result.transport) ? (opts.quiet?.() ?? Promise.resolve()).then(() => inspectStage(target, opts)) : undefined,
     work?.sniff ? startedListener(work, result) : opts.sniff !== false ? listenStage(result, opts) : undefined,
   ]);
   let out: ScanResult = tls === undefined ? result : { ...result, tls };
@@ -167,8 +163,9 @@ async function listenStage(result: ScanResult, opts: StageOptions): Promise<List
 export interface StageHooks {
   /** When the probe knows the transport: starts stages; the broker's set-up lasts until `hold`. */
   start(target: Target, e: Established, signal: AbortSignal, quiet: () => Promise<void>): { work: StageWork; hold?: Promise<void> };
-  /** With the probe's result (and what start began, if it ran): the whole result. */
-  finish(result: ScanResult, signal: AbortSignal, work?: StageWork): Promise<ScanResult>;
+  /** With the probe's result (and what start began, if it ran): the whole result. Work that can
+   *  wait waits for `quiet` (other brokers' set-up). */
+  finish(result: ScanResult, signal: AbortSignal, work: StageWork | undefined, quiet: () => Promise<void>): Promise<ScanResult>;
 }
 
 /** The stage hooks for runScan: `prepare` once at the first open port, then StageHooks. */
@@ -180,7 +177,7 @@ export function stagesAfterProbe(opts: StageOptions): { prepare: () => void; sta
         const work = startStages(target, e, { ...opts, signal, quiet });
         return { work, hold: work.window };
       },
-      finish: (r, signal, work) => finishStages(r, work, { ...opts, signal }),
+      finish: (r, signal, work, quiet) => finishStages(r, work, { ...opts, signal, quiet }),
     },
   };
 }

@@ -4,6 +4,7 @@
 import type { TopicItem } from '../types';
 import { binarySample, examinePayload, printable } from './payload';
 import { brokerText, isBlank } from '../common';
+import { OWN_CLIENT_ID } from '../mqtt';
 import { screenSensitive } from './sensitive';
 import { recognize, topicKinds, type SensorValues } from './sensors';
 import { emptySys, recordSys, type SysInfo } from './sys';
@@ -106,7 +107,7 @@ export class TopicCollector {
       count: items.length + extra,
       ...(extra ? { countEstimated: true } : {}),
       items,
-      sys: this.sys.topicCount ? this.sys : {},
+      sys: this.sys.topicCount || this.sys.ownConnectionEvents ? this.sys : {},
       messages: this.messages,
       sysMessages: this.sysMessages,
       dropped: { messages: this.droppedMessages, oversize: this.oversize },
@@ -152,6 +153,14 @@ export class TopicCollector {
   private addSys(topic: string, payload: Buffer): void {
     this.sysMessages++;
     const seen = examinePayload(payload, this.limits.maxSampleBytes);
+    // An announcement of one of our own connections (aedes: $SYS/<id>/new/clients naming the
+    // probe's or this listener's client id) shows that $SYS is readable, not what the broker's
+    // clients do: counted, not listed, so a listener that overlaps the probe (the CLI) and one
+    // that comes after it (a flow) list the same topics.
+    if (seen.text !== null && OWN_CLIENT_ID.test(seen.text)) {
+      this.sys.ownConnectionEvents = (this.sys.ownConnectionEvents ?? 0) + 1;
+      return;
+    }
     const shownTopic = brokerText(topic, { maxLength: TOPIC_CHARS });
     const value = seen.text === null ? binarySample(payload) : brokerText(seen.text, { maxLength: this.limits.sampleChars, incomplete: seen.partial });
     const known = shownTopic in this.sys.raw;

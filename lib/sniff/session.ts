@@ -2,9 +2,8 @@
 // first), our own packets (lib/mqtt/codec.ts), never reconnecting, and always closed within a bound.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { randomBytes } from 'node:crypto';
 import type { TlsClientOptions } from '../types';
-import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack } from '../mqtt';
+import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack, randomClientId } from '../mqtt';
 import type { MqttVersion, Target } from '../types';
 import { openSocket, trustProblem } from '../mqtt';
 import { PacketGuard } from '../mqtt';
@@ -168,7 +167,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
     try {
       guard.write(encodeConnect({
         version: o.version,
-        clientId: `mqttsec-sniff-${randomBytes(6).toString('hex')}`,
+        clientId: randomClientId('sniff'),
         keepalive: keepaliveS,
         ...(o.credentials?.username ? { username: o.credentials.username, password: o.credentials.password } : {}),
         ...(v5 ? { maximumPacketSize: o.maxPacketBytes } : {}),

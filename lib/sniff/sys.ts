@@ -10,6 +10,8 @@ export interface SysInfo {
   topicCount: number;
   /** $SYS topic -> value, both as brokerText shows them (escaped, bounded), at most MAX_SYS_RAW entries. */
   raw: Record<string, string>;
+  /** $SYS messages about the scanner's own connections (lib/mqtt OWN_CLIENT_ID), not kept in raw. */
+  ownConnectionEvents?: number;
   [key: string]: unknown;
 }
 
