@@ -1,5 +1,6 @@
 // The topic sniffer: its pure parts table-driven, then against real brokers (mosquitto insecure
 // and secure, aedes for 3.1.1) and a real flooding publisher.
+import { randomClientId } from '../../lib/mqtt';
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -129,6 +130,28 @@ describe('sniff: samples, secrets and sensors', () => {
     const ids = (s: ReturnType<typeof sys>) => classifyResult({ ...result, topics: { count: 0, items: [], sys: s, as: 'anonymous' } }).findings.map((f) => f.id);
     assert.ok(ids(shown).includes('BROKER_VERSION_DISCLOSED'));
     assert.ok(!ids(blank).includes('BROKER_VERSION_DISCLOSED'));
+  });
+
+  it('$SYS announcements of our own connections are counted, not listed; the broker\'s other clients are listed', () => {
+    const c = new TopicCollector({ sampleChars: 100, maxTopics: 10, maxSampleBytes: 1024, maxTotalBytes: 1 << 20 });
+    const probeId = randomClientId();
+    const listenerId = randomClientId('sniff');
+    assert.match(probeId, /^mqttsec-[0-9a-f]{12}$/);
+    assert.match(listenerId, /^mqttsec-sniff-[0-9a-f]{12}$/);
+    // What aedes publishes when a client connects, subscribes and leaves.
+    c.add('$SYS/abc/new/clients', Buffer.from(probeId), false, 0, false);
+    c.add('$SYS/abc/disconnect/clients', Buffer.from(probeId), false, 0, false);
+    c.add('$SYS/abc/new/subscribes', Buffer.from(JSON.stringify({ clientId: listenerId, subs: [{ topic: '#', qos: 0 }] })), false, 0, false);
+    const ours = c.result(1000).sys as Record<string, unknown> & { raw: Record<string, string> };
+    assert.deepEqual(ours.raw, {}, 'nothing of ours is listed');
+    assert.equal(ours.ownConnectionEvents, 3);
+    const result = { host: LOCAL, port: 1883, reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: { '3.1.1': 'supported' } },
+      auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } }, error: null } as unknown as ScanResult;
+    const ids = classifyResult({ ...result, topics: { count: 0, items: [], sys: ours, as: 'anonymous' } }).findings.map((f) => f.id);
+    assert.ok(ids.includes('SYS_TOPICS_EXPOSED'), 'readable $SYS is still a finding');
+    c.add('$SYS/abc/new/clients', Buffer.from('kitchen-sensor-7'), false, 0, false);
+    c.add('$SYS/abc/new/clients', Buffer.from('mqttsec-notours'), false, 0, false);
+    assert.deepEqual((c.result(1000).sys as { raw: Record<string, string> }).raw, { '$SYS/abc/new/clients': 'mqttsec-notours' }, 'other clients are listed (the last value wins)');
   });
 
   it('estimates distinct topics it does not keep within a few percent', () => {
