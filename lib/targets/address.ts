@@ -10,11 +10,12 @@
 //   ipv4Problem/ipv6Problem say what is wrong in the user's terms (they run on refusal only);
 // - zone ids: ip-num accepts 'fe80::1%eth0', we refuse them;
 // - the CIDR block of a token (cidrInterval): ip-num's IPv4CidrRange/IPv6CidrRange build the
-//   mask as a string of '1's and parse it back for getFirst()/getLast(), 27 us per IPv4 block and
-//   69 us per IPv6 block against well under 1 us for a bigint shift. A 100,000-character list of
-//   IPv6 /128s (the input limit) then plans in 616 ms (median of 9, 518-874) instead of
-//   146 ms (122-436), and planning blocks the event loop (the nodes' budget: 200 ms).
-//   test/lib/targets.test.ts checks the shift against ip-num's blocks;
+//   mask as a string of '1's and parse it back for getFirst()/getLast(): 15-25 us per IPv4 block
+//   and 50-60 us per IPv6 block, against under 0.2 us for a bigint shift. With them, a
+//   100,000-character list of IPv6 /128s (the input limit) planned in 528 ms (median of 11 runs,
+//   494-571) instead of 156 ms (118-207), all of it blocking the event loop (a node test,
+//   test/nodes/probe-node.test.ts, allows a 200 ms stall). test/lib/targets.test.ts checks the
+//   shift against ip-num's blocks;
 // - formatting (formatKey, formatIPv4): see there.
 
 import { IPv4, IPv4Mask, IPv6, type AbstractIPNum, type IPv4CidrRange } from 'ip-num';
@@ -155,8 +156,8 @@ export function mappedInterval(block: IPv4CidrRange): Interval {
 }
 
 // Formatting stays ours: every streamed target is formatted once, and through ip-num that costs
-// 40x more for IPv4 (IPv4.fromNumber(n).toString(): 1.7-2.0 s per million addresses against
-// 44 ms) and 6-9x more for IPv6 (collapseIPv6Number(IPv6.fromBigInt(v).toString())), whose text
+// 37x more for IPv4 (IPv4.fromNumber(n).toString(): 1.5-1.7 s per million addresses against
+// 41-45 ms) and 6x more for IPv6 (collapseIPv6Number(IPv6.fromBigInt(v).toString())), whose text
 // is not RFC 5952 for IPv4-mapped addresses either (::ffff:7f00:1, not ::ffff:127.0.0.1).
 
 export function formatIPv4(value: number): string {

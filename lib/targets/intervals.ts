@@ -9,7 +9,9 @@
 //   and given a list, puts the removed range into the pool;
 // - RangedSet.difference() takes only a range inside this one, and has no intersection;
 // - nothing gives each address to the first of several lists (assignOwners).
-// Its objects are big too: a RangedSet of two IPv4s holds ~700 bytes, {start, end} ~100.
+// Where it does work it is slower and bigger: 10.0.0.0/8 minus 5,000 addresses, chaining
+// RangedSet.difference over the sorted exclusions, takes 26-32 ms against 1-2 ms here, and a
+// RangedSet of two IPv4s holds 695 bytes of heap against 90-104 for {start, end}.
 
 export interface Interval {
   start: bigint;
