@@ -45,7 +45,7 @@ export function toInterval(range: { getFirst(): AbstractIPNum; getLast(): Abstra
 }
 
 /** Strict dotted quad: no leading zeros. */
-export function parseIPv4(text: string, token: string): IPv4 {
+function parseIPv4(text: string, token: string): IPv4 {
   try {
     return new IPv4(text);
   } catch {
@@ -71,7 +71,7 @@ function ipv4Problem(text: string, token: string): TargetError {
 }
 
 /** RFC 4291 text form, including '::' and a trailing dotted quad; no zone ids. */
-export function parseIPv6(text: string, token: string): IPv6 {
+function parseIPv6(text: string, token: string): IPv6 {
   if (text.includes('%')) throw targetError('syntax', token, 'not a valid IPv6 address: zone ids (%...) are not supported');
   try {
     return new IPv6(text);
