@@ -143,7 +143,7 @@ async function main(): Promise<number> {
   }
   const repeat = Math.max(1, Math.min(20, Number(values.repeat) || 3));
   const runLimitMs = Math.max(10, Math.min(600, Number(values['run-limit']) || 120)) * 1000;
-  const cli = join(ROOT, 'dist', 'cli.js');
+  const cli = join(ROOT, 'dist', 'cli', 'index.js');
   if (!existsSync(cli)) {
     console.error('bench: dist/cli/index.js is missing; run npm run build first');
     return 2;

@@ -5,13 +5,13 @@ import {
   addressBits,
   cidrInterval,
   formatKey,
+  maskPrefix,
   parseAddress,
-  parseIPv4,
   unbracket,
   type Address,
 } from './address';
 import { formatCount, targetError } from './errors';
-import { intervalsSize, type Interval } from './intervals';
+import type { Interval } from './intervals';
 
 export const MAX_INPUT_CHARS = 100_000;
 export const MAX_TOKEN_CHARS = 253; // the longest DNS name
@@ -91,8 +91,8 @@ function parseCidr(body: string, raw: string, exclude: boolean): Body {
   const address = parseAddress(addressText, raw);
   const bits = addressBits(address.v6);
   const prefix = !address.v6 && prefixText.includes('.') ? maskPrefix(prefixText, raw) : parsePrefix(prefixText, bits, raw);
-  const interval = cidrInterval(address.key, address.v6, prefix);
-  checkV6Size(address.v6, [interval], raw, exclude, `/${prefix}`);
+  const interval = cidrInterval(address, prefix);
+  checkV6Size(address.v6, interval, raw, exclude, `/${prefix}`);
   return { normalized: `${formatKey(interval.start)}/${prefix}`, intervals: [interval] };
 }
 
@@ -101,16 +101,6 @@ function parsePrefix(text: string, bits: number, raw: string): number {
   if (n >= 0 && n <= bits) return n;
   const code = /^-?\d+$/.test(text) ? 'range' : 'syntax';
   throw targetError(code, raw, `prefix must be 0-${bits}`);
-}
-
-function maskPrefix(text: string, raw: string): number {
-  const mask = parseIPv4(text, raw);
-  const hostPart = ~mask >>> 0;
-  // A contiguous mask is ones then zeros: its host part plus one is a power of two.
-  if ((hostPart & (hostPart + 1)) !== 0) {
-    throw targetError('syntax', raw, `mask ${text} is not contiguous (ones then zeros)`);
-  }
-  return 32 - Math.log2(hostPart + 1);
 }
 
 function parseRange(body: string, raw: string, exclude: boolean): Body {
@@ -122,15 +112,15 @@ function parseRange(body: string, raw: string, exclude: boolean): Body {
   const end = parseRangeEnd(start, unbracket(endText, raw), raw);
   if (start.key > end.key) throw targetError('range', raw, 'range start is after its end');
   const interval = { start: start.key, end: end.key };
-  checkV6Size(start.v6, [interval], raw, exclude, 'range');
+  checkV6Size(start.v6, interval, raw, exclude, 'range');
   return { normalized: `${formatKey(start.key)}-${formatKey(end.key)}`, intervals: [interval] };
 }
 
 /** Full address, or for IPv4 just the last octet ('10.0.0.1-254'). */
 function parseRangeEnd(start: Address, text: string, raw: string): Address {
   if (!start.v6 && /^\d+$/.test(text)) {
-    const last = parseIPv4(`0.0.0.${text}`, raw);
-    return { key: (start.key & ~0xffn) | BigInt(last), v6: false };
+    // The start's first three octets and this one: '10.0.0.1-254' ends at 10.0.0.254.
+    return parseAddress(formatKey(start.key).replace(/\d+$/, text), raw);
   }
   if (!start.v6 && !text.includes(':') && !/^(\d+\.){3}\d+$/.test(text)) {
     throw targetError('syntax', raw, 'a range ends with a full IPv4 address or a last octet (10.0.0.1-254)');
@@ -141,8 +131,8 @@ function parseRangeEnd(start: Address, text: string, raw: string): Address {
 }
 
 // Exclusions may be any size: removing addresses costs nothing.
-function checkV6Size(v6: boolean, intervals: Interval[], raw: string, exclude: boolean, what: string): void {
-  if (!v6 || exclude || intervalsSize(intervals) <= BigInt(MAX_V6_BLOCK)) return;
+function checkV6Size(v6: boolean, { start, end }: Interval, raw: string, exclude: boolean, what: string): void {
+  if (!v6 || exclude || end - start + 1n <= BigInt(MAX_V6_BLOCK)) return;
   const hint = what === 'range' ? 'this range' : `prefix ${what}`;
   throw targetError(
     'limit',

@@ -14,7 +14,9 @@ import {
   type TargetOptions,
   type TargetPlan,
 } from '../../lib/targets';
+import { cidrInterval, formatKey, parseAddress, V6_BASE } from '../../lib/targets/address';
 import type { Target } from '../../lib/types';
+import { collapseIPv6Number, IPv4, IPv4CidrRange, IPv4Prefix, IPv6, IPv6CidrRange, IPv6Prefix, Validator } from 'ip-num';
 
 const fmt = (t: Target): string => (t.host.includes(':') ? `[${t.host}]:${t.port}` : `${t.host}:${t.port}`);
 
@@ -178,6 +180,40 @@ describe('lib/targets', () => {
         count: 2 ** 25,
         first: ['10.0.0.0:1883', '10.0.0.0:8883', '10.0.0.1:1883'],
       },
+      // Edges of the parser (ip-num) and of the block and interval arithmetic (ours).
+      { spec: '::1/128', opts: P1, count: 1, first: ['[::1]:1883'], last: '[::1]:1883', specs: ['::1/128'] },
+      { spec: '127.0.0.9/32', opts: P1, count: 1, first: ['127.0.0.9:1883'], specs: ['127.0.0.9/32'] },
+      {
+        spec: '10.0.0.0/0.0.0.0',
+        opts: { ports: 1883, allowPublic: true, maxTargets: Infinity },
+        count: 2 ** 32 - 2 ** 24 - 2 ** 28 - 2 ** 28,
+        first: ['1.0.0.0:1883'],
+        specs: ['0.0.0.0/0'],
+      },
+      {
+        spec: '::ffff:127.0.0.0/120',
+        opts: P1,
+        count: 256,
+        first: ['[::ffff:127.0.0.0]:1883', '[::ffff:127.0.0.1]:1883'],
+        last: '[::ffff:127.0.0.255]:1883',
+        specs: ['::ffff:127.0.0.0/120'],
+      },
+      { spec: '::ffff:7f00:2', opts: P1, count: 1, first: ['[::ffff:127.0.0.2]:1883'], specs: ['::ffff:127.0.0.2'] },
+      { spec: 'fd00::0001', opts: P1, count: 1, first: ['[fd00::1]:1883'], specs: ['fd00::1'] },
+      { spec: '10.0.255.255-10.1.0.1', opts: P1, count: 3, first: ['10.0.255.255:1883', '10.1.0.0:1883'], last: '10.1.0.1:1883' },
+      { spec: '10.0.0.0/23 !10.0.0.255-10.0.1.0', opts: P1, count: 510, first: ['10.0.0.0:1883'], last: '10.0.1.255:1883' },
+      {
+        spec: '223.255.255.250-255.255.255.255',
+        opts: { ports: 1883, allowPublic: true },
+        count: 6,
+        first: ['223.255.255.250:1883'],
+        last: '223.255.255.255:1883',
+      },
+      { spec: 'fd00::-fd00::ffff', opts: P1, count: 65_536, first: ['[fd00::]:1883'], last: '[fd00::ffff]:1883' },
+      { spec: 'fd00::/112 !fd00::8000/113', opts: P1, count: 32_768, first: ['[fd00::]:1883'], last: '[fd00::7fff]:1883' },
+      // Exclusions may be any size, up to all of IPv6.
+      { spec: '127.0.0.1 fd00::/120 !fd00::/8', opts: P1, count: 1, first: ['127.0.0.1:1883'], last: '127.0.0.1:1883' },
+      { spec: '127.0.0.1 ::1 !::/0', opts: P1, count: 1, first: ['127.0.0.1:1883'], last: '127.0.0.1:1883' },
     ];
 
     for (const c of cases) {
@@ -285,6 +321,25 @@ describe('lib/targets', () => {
       { spec: '!10.0.0.0/33, 127.0.0.1', code: 'range', token: '!10.0.0.0/33' },
       { spec: longInput, code: 'limit', token: longInput },
       { spec: '10.0.0.0/8', code: 'limit', token: '10.0.0.0/8' },
+      { spec: '10.0.0.01', code: 'syntax', token: '10.0.0.01' },
+      { spec: '::ffff:127.0.0.01', code: 'syntax', token: '::ffff:127.0.0.01' },
+      { spec: '::ffff:1.2.3.256', code: 'range', token: '::ffff:1.2.3.256' },
+      { spec: '10.0.0.1-010', code: 'syntax', token: '10.0.0.1-010' },
+      { spec: '10.0.0.0/255.255.255.1', code: 'syntax', token: '10.0.0.0/255.255.255.1' },
+      { spec: '10.0.0.0/0.255.255.255', code: 'syntax', token: '10.0.0.0/0.255.255.255' },
+      { spec: '10.0.0.0/255.255.255.0.0', code: 'syntax', token: '10.0.0.0/255.255.255.0.0' },
+      { spec: '10.0.0.0/255.255.255.01', code: 'syntax', token: '10.0.0.0/255.255.255.01' },
+      { spec: '256.0.0.0/8', code: 'range', token: '256.0.0.0/8' },
+      { spec: '[fe80::1]/129', code: 'range', token: '[fe80::1]/129' },
+      { spec: 'fd00::/111', code: 'limit', token: 'fd00::/111' },
+      { spec: 'fd00::-fd00::1:0', code: 'limit', token: 'fd00::-fd00::1:0' },
+      { spec: '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', code: 'limit', token: '::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff' },
+      { spec: '::/0', code: 'limit', token: '::/0' },
+      { spec: '255.255.255.0/24', code: 'scope', token: '255.255.255.0/24', opts: { allowPublic: true } },
+      { spec: ':::', code: 'syntax', token: ':::' },
+      { spec: '1.2.3.4::', code: 'syntax', token: '1.2.3.4::' },
+      { spec: '1:2:3:4:5:6:7:8::', code: 'syntax', token: '1:2:3:4:5:6:7:8::' },
+      { spec: '1:2:3:4:5:6:7:1.2.3.4', code: 'syntax', token: '1:2:3:4:5:6:7:1.2.3.4' },
       { spec: '127.0.0.1', code: 'limit', token: '0', opts: { maxTargets: 0 } },
       { spec: '127.0.0.0/24', code: 'limit', token: '127.0.0.0/24', opts: { maxTargets: 511 } },
       { spec: '127.0.0.1', code: 'range', token: '70000', opts: { ports: '70000' } },
@@ -327,6 +382,46 @@ describe('lib/targets', () => {
         '"10.0.0.0/8": 16,777,216 hosts x 2 ports = 33,554,432 targets, more than maxTargets (65,536); ' +
           'raise maxTargets (--max-targets) to scan it',
       );
+    });
+
+    it('says why ip-num refused an address, in our words (ip-num only says "not a valid IPv6")', async () => {
+      const why: [string, TargetError['code'], string][] = [
+        ['1::2::3', 'syntax', 'not a valid IPv6 address: "::" may appear only once'],
+        ['1:2:3:4:5:6:7', 'syntax', 'not a valid IPv6 address: 8 groups expected, found 7'],
+        ['fd00::12345', 'syntax', 'not a valid IPv6 address: group "12345" is not 1-4 hex digits'],
+        ['1:2:3:4:5:6:7:8::', 'syntax', 'not a valid IPv6 address: "::" must stand for at least one group'],
+        ['fd00::1:2:3:4:5:6:7', 'syntax', 'not a valid IPv6 address: "::" must stand for at least one group'],
+        ['::ffff:1.2.3.4:5', 'syntax', 'not a valid IPv6 address: an embedded IPv4 address must come last'],
+        ['1.2.3.4::', 'syntax', 'not a valid IPv6 address: an embedded IPv4 address must come last'],
+        [':1::', 'syntax', 'not a valid IPv6 address: empty group'],
+        [':::', 'syntax', 'not a valid IPv6 address: empty group'],
+        ['gggg::1', 'syntax', 'not a valid IPv6 address: unexpected character in "gggg::1"'],
+        ['::ffff:1.2.3.256', 'range', 'octet 256 out of 0-255'],
+        ['::ffff:127.0.0.01', 'syntax', 'octet 01 has a leading zero (octal or decimal?); write it without'],
+        ['1.2.3', 'syntax', 'an IPv4 address has 4 octets, "1.2.3" has 3'],
+        ['1..2.3', 'syntax', 'empty octet in "1..2.3"'],
+        ['10.0.0.01', 'syntax', 'octet 01 has a leading zero (octal or decimal?); write it without'],
+        ['10.0.0.1-010', 'syntax', 'octet 010 has a leading zero (octal or decimal?); write it without'],
+        ['10.0.0.1-999', 'range', 'octet 999 out of 0-255'],
+        ['10.0.0.0/255.255.256.0', 'range', 'octet 256 out of 0-255'],
+        ['10.0.0.0/255.255.255.1', 'syntax', 'mask 255.255.255.1 is not contiguous (ones then zeros)'],
+        ['10.0.0.0/0.255.255.255', 'syntax', 'mask 0.255.255.255 is not contiguous (ones then zeros)'],
+        ['10.0.0.0/255.255.255.0.0', 'syntax', 'an IPv4 address has 4 octets, "255.255.255.0.0" has 5'],
+        ['fd00::/111', 'limit', 'prefix /111 is too large for IPv6: at most 65,536 addresses (/112 or longer)'],
+        ['fd00::-fd00::1:0', 'limit', 'this range is too large for IPv6: at most 65,536 addresses (/112 or longer)'],
+      ];
+      for (const [spec, code, detail] of why) {
+        const err = await rejection(planTargets(spec));
+        assert.deepEqual([err.code, err.message], [code, `"${spec}": ${detail}`], spec);
+      }
+    });
+
+    it('refuses IPv6 zone ids, which ip-num would take', async () => {
+      const zoned = 'fe80::1%eth0'; // node:net's isIP() takes it too, so scopedHost gets this far
+      const detail = `"${zoned}": not a valid IPv6 address: zone ids (%...) are not supported`;
+      assert.equal(sync(() => checkAddressScope(zoned, true)).message, detail);
+      assert.equal((await rejection(scopedHost(zoned, { allowPublic: true }))).message, detail);
+      assert.equal(sync(() => describeScope(zoned)).code, 'syntax');
     });
 
     it('names the spec that crosses the limit', async () => {
@@ -645,5 +740,73 @@ describe('targets: the scope check of one address (checkAddressScope, scopedHost
     await assert.rejects(scopedHost('mixed.test', { resolve }), /"mixed\.test".*8\.8\.8\.8.*allowPublic/);
     await assert.rejects(scopedHost('nothing.test', { resolve }), /"nothing\.test".*no address/);
     await assert.rejects(scopedHost('10.0.0.0/8', { resolve }), /"10\.0\.0\.0\/8".*one address or host name/);
+  });
+});
+
+describe('targets: the hand-written paths agree with ip-num', () => {
+  // ip-num parses; these parts stay ours for speed (see the comments in lib/targets), so ip-num
+  // is the reference they are checked against.
+  let seed = 4242;
+  const random = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return Math.floor((seed / 2 ** 31) * n);
+  };
+  const pick = <T>(list: readonly T[]): T => list[random(list.length)];
+
+  it("the block of a CIDR token is ip-num's, at every prefix length from /0 to /32 and /128", () => {
+    for (const text of ['0.0.0.0', '255.255.255.255', '10.1.2.3', '127.0.0.1', '192.168.77.200']) {
+      for (let prefix = 0; prefix <= 32; prefix++) {
+        const block = new IPv4CidrRange(new IPv4(text), new IPv4Prefix(BigInt(prefix)));
+        const ours = cidrInterval(parseAddress(text, text), prefix);
+        assert.deepEqual([ours.start, ours.end], [block.getFirst().getValue(), block.getLast().getValue()], `${text}/${prefix}`);
+      }
+    }
+    for (const text of ['::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 'fd00:1234:5678:9abc:def0:1:2:3', '::ffff:10.1.2.3', 'fe80::1']) {
+      for (let prefix = 0; prefix <= 128; prefix++) {
+        const block = new IPv6CidrRange(new IPv6(text), new IPv6Prefix(BigInt(prefix)));
+        const ours = cidrInterval(parseAddress(text, text), prefix);
+        const theirs = [V6_BASE + block.getFirst().getValue(), V6_BASE + block.getLast().getValue()];
+        assert.deepEqual([ours.start, ours.end], theirs, `${text}/${prefix}`);
+      }
+    }
+  });
+
+  it("formats IPv6 as ip-num's collapsed form, except IPv4-mapped addresses (::ffff:a.b.c.d), and parses it back", () => {
+    const values: bigint[] = [0n, 1n, 0xffffn << 32n, (0xffffn << 32n) | 0x7f000001n, (1n << 128n) - 1n];
+    for (let i = 0; i < 3000; i++) {
+      // Mostly zero groups, so that runs of zeros (and ties between runs) are common.
+      const groups = Array.from({ length: 8 }, () => (random(3) === 0 ? pick([1, 0xffff, random(65536)]) : 0));
+      if (random(10) === 0) groups.splice(0, 6, 0, 0, 0, 0, 0, 0xffff);
+      values.push(groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n));
+    }
+    for (const value of values) {
+      const mapped = value >> 32n === 0xffffn;
+      const expected = mapped ? `::ffff:${IPv4.fromNumber(value & 0xffffffffn).toString()}` : collapseIPv6Number(IPv6.fromBigInt(value).toString());
+      const text = formatKey(V6_BASE + value);
+      assert.equal(text, expected, value.toString(16));
+      assert.equal(parseAddress(text, text).key, V6_BASE + value, text);
+    }
+  });
+
+  it("the dotted-quad fast path of checkAddressScope takes exactly what ip-num takes, with the same verdict as planTargets", async () => {
+    const octets = ['0', '1', '9', '10', '99', '100', '126', '127', '128', '169', '172', '192', '223', '224', '239', '240', '254', '255', '256', '999', '1000', '00', '01', '010', '', '+1'];
+    const verdict = async (f: () => unknown): Promise<string> => {
+      try {
+        await f();
+        return 'ok';
+      } catch (err) {
+        return (err as TargetError).code;
+      }
+    };
+    for (let i = 0; i < 3000; i++) {
+      const count = pick([4, 4, 4, 4, 3, 5]);
+      const text = Array.from({ length: count }, () => (random(4) === 0 ? String(random(256)) : pick(octets))).join('.');
+      if (!/^[\d.]+$/.test(text)) continue; // '+' is refused earlier, by the character check
+      const fast = await verdict(() => checkAddressScope(text, true));
+      if (Validator.isValidIPv4String(text)[0]) assert.ok(fast === 'ok' || fast === 'scope', `${text}: ${fast}`);
+      else assert.ok(fast === 'syntax' || fast === 'range', `${text}: ${fast}`);
+      const planned = await verdict(() => planTargets(text, { ports: '1883' }));
+      assert.equal(await verdict(() => checkAddressScope(text, false)), planned, text);
+    }
   });
 });
