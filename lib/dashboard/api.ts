@@ -4,6 +4,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { errorSource, errorText, record } from './read';
 import { JSON_HEADERS, type HttpAnswer } from './downloads';
+import { OPTIONS } from '../options';
 
 /** A key shorter than this keeps the API closed: guessing must not be practical. */
 export const API_KEY_MIN_LENGTH = 16;
@@ -17,7 +18,10 @@ export const API_RATE_WINDOW_MS = 60 * 1000;
 /** A request waits at most this long in the flow context for its scan (ms). */
 export const API_PENDING_MAX_MS = 3600 * 1000;
 /** Listen time when the body gives none (s). */
-export const API_DEFAULT_LISTEN_S = 5;
+/** listen_duration when the request has none: the options table's listen time (lib/options). */
+export const API_DEFAULT_LISTEN_S: number = OPTIONS.listenSeconds.default;
+/** The API allows at most this listen time (its answer waits for the scan), less than the table's maximum. */
+export const API_MAX_LISTEN_S = 60;
 /** The report files kept for GET /api/reports. */
 export const API_REPORTS_KEPT = 50;
 const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext'];
@@ -103,7 +107,7 @@ function quote(s: string): string {
  * Checks a POST /api/scan body (the raw Buffer an "http in" node hands over with body parsing off,
  * or a string or value). Over API_BODY_MAX_BYTES: 413. Not JSON: 400 invalid_json. Not an
  * object: 400 invalid_request. A field unknown or wrong: 400 invalid_field naming it (field) and
- * quoting the bad part. Ports default to `defaultPorts`, listen_duration to 5 s.
+ * quoting the bad part. Ports default to `defaultPorts`, listen_duration to API_DEFAULT_LISTEN_S.
  */
 export function checkScanRequest(payload: unknown, defaultPorts: string): ApiScanCheck | ({ ok: false } & HttpAnswer) {
   const raw = Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload === undefined ? '' : payload));
@@ -152,7 +156,7 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
     if (creds.pass !== undefined && (typeof creds.pass !== 'string' || creds.pass.length > 1024)) return bad('creds.pass: a string of at most 1024 characters', 'creds.pass');
   }
   const listen = b.listen_duration === undefined || b.listen_duration === null ? API_DEFAULT_LISTEN_S : b.listen_duration;
-  if (typeof listen !== 'number' || !Number.isFinite(listen) || listen < 0 || listen > 60) return bad('listen_duration: seconds, 0 to 60 (0 = do not listen to topics)', 'listen_duration');
+  if (typeof listen !== 'number' || !Number.isFinite(listen) || listen < OPTIONS.listenSeconds.min || listen > API_MAX_LISTEN_S) return bad(`listen_duration: seconds, ${OPTIONS.listenSeconds.min} to ${API_MAX_LISTEN_S} (0 = do not listen to topics)`, 'listen_duration');
   if (b.write_test !== undefined && typeof b.write_test !== 'boolean') return bad('write_test: true or false', 'write_test');
   if (b.send_credentials_plaintext !== undefined && typeof b.send_credentials_plaintext !== 'boolean') {
     return bad('send_credentials_plaintext: true or false (true lets the scanner send creds over plain TCP or untrusted TLS)', 'send_credentials_plaintext');

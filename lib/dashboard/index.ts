@@ -19,6 +19,8 @@ export {
   checkApiKey,
   apiEndpoint,
   checkScanRequest,
+  API_DEFAULT_LISTEN_S,
+  API_MAX_LISTEN_S,
   rateCheck,
   rateLimitedAnswer,
   forgetRefusedScan,

@@ -13,6 +13,7 @@ import { DEFAULT_PROBE_CONCURRENCY } from '../../lib/pipeline';
 import { DEFAULT_TLS_TIMEOUT_MS } from '../../lib/tls';
 import { SNIFF_DEFAULTS } from '../../lib/sniff';
 import { DEFAULT_MAX_TARGETS } from '../../lib/targets';
+import { API_DEFAULT_LISTEN_S, API_MAX_LISTEN_S, checkScanRequest } from '../../lib/dashboard';
 
 const ROOT = resolve(__dirname, '../..');
 const NODES_DIR = join(ROOT, 'nodes');
@@ -241,15 +242,16 @@ describe('options: the shipped flows and examples', () => {
   });
 
   it('the HTTP API: listen_duration defaults to the table\'s listen time, within its bounds', () => {
-    const flow = JSON.parse(read(join(ROOT, 'flows/http-api.json'))) as Array<{ type: string; name?: string; func?: string }>;
-    const check = flow.find((n) => n.type === 'function' && /listen_duration/.test(n.func ?? ''));
-    assert.ok(check?.func, 'no function node checks listen_duration');
-    const def = /const listen = [^;]*\? (\d+(?:\.\d+)?) : b\.listen_duration/.exec(check.func);
-    const range = /listen < (\d+(?:\.\d+)?) \|\| listen > (\d+(?:\.\d+)?)/.exec(check.func);
-    assert.ok(def && range, 'the listen_duration check changed shape: update this test');
+    // The API's request checks are lib/dashboard/api.ts (run by the flow's dashboard view nodes).
     const o = OPTIONS.listenSeconds;
-    assert.equal(Number(def[1]), o.default);
+    assert.equal(API_DEFAULT_LISTEN_S, o.default);
     // The API allows less (its answer waits for the scan), never more.
-    assert.ok(Number(range[1]) >= o.min && Number(range[2]) <= o.max, `listen_duration ${range[1]}..${range[2]} outside ${o.min}..${o.max}`);
+    assert.ok(API_MAX_LISTEN_S <= o.max && API_MAX_LISTEN_S > o.min, `listen_duration up to ${API_MAX_LISTEN_S} outside ${o.min}..${o.max}`);
+    const ok = checkScanRequest({ target: '127.0.0.1' }, '1883');
+    assert.ok(!('ok' in ok && ok.ok === false), JSON.stringify(ok));
+    assert.equal((ok as { request: { listen_duration: number } }).request.listen_duration, o.default);
+    const over = checkScanRequest({ target: '127.0.0.1', listen_duration: API_MAX_LISTEN_S + 1 }, '1883') as { ok: boolean; body: { field?: string } };
+    assert.equal(over.ok, false);
+    assert.equal(over.body.field, 'listen_duration');
   });
 });
