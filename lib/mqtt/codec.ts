@@ -2,6 +2,8 @@
 // hostile or non-MQTT peer can never make us buffer more than a few bytes or misread garbage;
 // we encode CONNECT ourselves so a sweep never loads mqtt-packet and its streams (~20 ms).
 import type { MqttVersion } from '../types';
+import { codeMeaning } from './reason-codes';
+export { v5ReasonName } from './reason-codes';
 
 export interface ConnectRequest {
   version: MqttVersion;
@@ -232,76 +234,21 @@ function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
 }
 
-const V3_CODES: Record<number, string> = {
-  0: 'Connection accepted',
-  1: 'Unacceptable protocol version',
-  2: 'Identifier rejected',
-  3: 'Server unavailable',
-  4: 'Bad user name or password',
-  5: 'Not authorized',
-};
-
-const V5_CODES: Record<number, string> = {
-  0x00: 'Success',
-  0x10: 'No matching subscribers',
-  0x80: 'Unspecified error',
-  0x81: 'Malformed packet',
-  0x82: 'Protocol error',
-  0x83: 'Implementation specific error',
-  0x84: 'Unsupported protocol version',
-  0x85: 'Client identifier not valid',
-  0x86: 'Bad user name or password',
-  0x87: 'Not authorized',
-  0x88: 'Server unavailable',
-  0x89: 'Server busy',
-  0x8a: 'Banned',
-  0x8b: 'Server shutting down',
-  0x8c: 'Bad authentication method',
-  0x8d: 'Keep alive timeout',
-  0x8e: 'Session taken over',
-  0x8f: 'Topic filter invalid',
-  0x90: 'Topic name invalid',
-  0x91: 'Packet identifier in use',
-  0x93: 'Receive maximum exceeded',
-  0x94: 'Topic alias invalid',
-  0x95: 'Packet too large',
-  0x96: 'Message rate too high',
-  0x97: 'Quota exceeded',
-  0x98: 'Administrative action',
-  0x99: 'Payload format invalid',
-  0x9a: 'Retain not supported',
-  0x9b: 'QoS not supported',
-  0x9c: 'Use another server',
-  0x9d: 'Server moved',
-  0x9e: 'Shared subscriptions not supported',
-  0x9f: 'Connection rate exceeded',
-  0xa1: 'Subscription identifiers not supported',
-  0xa2: 'Wildcard subscriptions not supported',
-};
-
-/** The name of an MQTT 5 reason code (CONNACK, PUBACK, SUBACK, DISCONNECT share one table). */
-export function v5ReasonName(code: number): string {
-  return V5_CODES[code] ?? `Unknown code ${code}`;
-}
-
+/** The specification's name of a CONNACK's code ("Not authorized"), from lib/mqtt/reason-codes.ts. */
 export function connackReason(c: Connack): string {
-  const table = c.format === '5.0' ? V5_CODES : V3_CODES;
-  return table[c.code] ?? `Unknown code ${c.code}`;
+  return codeMeaning(c.format, c.code).name;
 }
 
 export type ConnackVerdict = 'accepted' | 'rejected' | 'version-unsupported' | 'error';
 
-/** What a CONNACK code says about the credentials we sent. */
+/**
+ * What a CONNACK code says about the login we sent (lib/mqtt/reason-codes.ts): 'rejected' only
+ * for a refusal of the login itself (3.1.1: 4, 5; 5.0: 0x86, 0x87, 0x8C); every other refusal is
+ * 'error' (the server, the connection or the client; see codeMeaning for which).
+ */
 export function connackVerdict(c: Connack): ConnackVerdict {
-  if (c.code === 0) return 'accepted';
-  if (c.format === '3.1.1') {
-    if (c.code === 1) return 'version-unsupported';
-    if (c.code === 4 || c.code === 5) return 'rejected';
-    return 'error';
-  }
-  if (c.code === 0x84) return 'version-unsupported';
-  if ([0x86, 0x87, 0x8a, 0x8c].includes(c.code)) return 'rejected';
-  return 'error';
+  const { category } = codeMeaning(c.format, c.code);
+  return category === 'accepted' ? 'accepted' : category === 'login-refused' ? 'rejected' : category === 'version-unsupported' ? 'version-unsupported' : 'error';
 }
 
 // ---- After CONNECT: the packets a listener needs ----

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { attemptConnect, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
-import { connackReason, connackVerdict, type Connack } from '../mqtt';
+import { codeMeaning, connackReason, connackVerdict, type Connack } from '../mqtt';
+import { brokerText, settle } from '../common';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
   type CredentialPlan, type Credentials, type CredentialSafety,
@@ -174,7 +175,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   // Default pairs, like the user's login, only where a made-up login was clearly refused.
   const defaultsTellSomething = anonymous.outcome !== 'accepted' && wrongCredentials.outcome === 'rejected';
   const defaultCredentials = opts.tryDefaults && defaultsTellSomething
-    ? await tryDefaults((u, p) => connect(wire, primary, u, p), primary, wire, evidence)
+    ? await tryDefaults((u, p) => connect(wire, primary, u, p), primary, wire, evidence, opts.signal)
     : undefined;
   const accepted = [anonymous, wrongCredentials, givenCredentials, defaultCredentials].some((a) => a?.outcome === 'accepted');
   const connackProperties = trial.anonymous['5.0']?.properties;
@@ -233,23 +234,54 @@ function bounded(p: Promise<void>, ms: number): Promise<void> {
   return Promise.race([p.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer));
 }
 
-/** Every default pair at once; reports the first (in list order) that got in, by username only. */
+/** Pause between two default logins: a burst looks like an attack and trips lockouts. */
+export const DEFAULT_LOGIN_GAP_MS = 200;
+
+/**
+ * The well-known default pairs one at a time, DEFAULT_LOGIN_GAP_MS apart; reports the first that
+ * got in, by username only. Stops at the first answer that is neither "accepted" nor a refusal of
+ * the login (a throttle, ban, busy broker, redirect, unknown code, or no CONNACK): more attempts
+ * would only lock the account or tell nothing, and the result says the test was cut short.
+ */
 async function tryDefaults(
   attempt: (username: string, password: string | undefined) => Promise<AttemptResult>,
   version: MqttVersion,
   transport: Wire,
   evidence: string[],
+  signal?: AbortSignal,
 ): Promise<AuthAttempt> {
-  const outcomes = await Promise.all(DEFAULT_PAIRS.map((p) => attempt(p.username, p.password)));
-  const hit = outcomes.findIndex((r) => r.kind === 'connack' && connackVerdict(r.connack) === 'accepted');
-  if (hit >= 0) {
-    const r = outcomes[hit];
-    evidence.push(describe(transport, version, `default login for user "${DEFAULT_PAIRS[hit].username}"`, r));
-    return { ...toAuthAttempt(r, version), username: DEFAULT_PAIRS[hit].username };
+  let refused = 0;
+  for (const [i, pair] of DEFAULT_PAIRS.entries()) {
+    if (i > 0) await pause(DEFAULT_LOGIN_GAP_MS, signal);
+    if (signal?.aborted) break;
+    const r = await attempt(pair.username, pair.password);
+    const verdict = r.kind === 'connack' ? connackVerdict(r.connack) : null;
+    if (verdict === 'accepted') {
+      evidence.push(describe(transport, version, `default login for user "${pair.username}"`, r));
+      return { ...toAuthAttempt(r, version), username: pair.username };
+    }
+    if (verdict === 'rejected') {
+      refused++;
+      continue;
+    }
+    // A throttle, a ban, a busy broker, no CONNACK: stop here.
+    evidence.push(describe(transport, version, `default login ${i + 1} of ${DEFAULT_PAIRS.length}`, r));
+    evidence.push(`${transport} MQTT ${version} default logins: cut short after ${i + 1} of ${DEFAULT_PAIRS.length} pairs (${refused} refused); the rest were not tried`);
+    return {
+      outcome: 'error',
+      version,
+      ...(r.kind === 'connack' ? { code: r.connack.code, reason: connackReason(r.connack) } : {}),
+      detail: `default-login test cut short after ${i + 1} of ${DEFAULT_PAIRS.length} pairs: ${r.kind === 'connack' ? codeDetail(r.connack) : summarize(r)}`,
+    };
   }
-  const refused = outcomes.filter((r) => r.kind === 'connack').length;
+  if (refused < DEFAULT_PAIRS.length) return { outcome: 'error', version, detail: `default-login test cancelled after ${refused} of ${DEFAULT_PAIRS.length} pairs` };
   evidence.push(`${transport} MQTT ${version} default logins: ${refused} of ${DEFAULT_PAIRS.length} well-known pairs refused`);
-  return refused === outcomes.length ? { outcome: 'rejected', version } : { outcome: 'error', version, detail: `${outcomes.length - refused} attempts got no CONNACK` };
+  return { outcome: 'rejected', version };
+}
+
+/** Waits ms, or less when the signal aborts; never throws. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return settle<void>(ms, signal, undefined, () => undefined);
 }
 
 function orderedVersions(requested?: MqttVersion[]): MqttVersion[] {
@@ -312,10 +344,24 @@ function anonymousAttempt(trial: TransportTrial, versions: MqttVersion[]): AuthA
   return fromConnack(trial.anonymous[v]!, v);
 }
 
+/**
+ * The attempt as the contract shows it (lib/mqtt/reason-codes.ts): accepted, rejected (only a
+ * refusal of the login itself), else error with what the code means ("the broker is busy, not a
+ * refusal of the login").
+ */
 function fromConnack(c: Connack, version: MqttVersion): AuthAttempt {
   const verdict = connackVerdict(c);
   const outcome = verdict === 'accepted' || verdict === 'rejected' ? verdict : 'error';
-  return { outcome, code: c.code, reason: connackReason(c), version };
+  const attempt: AuthAttempt = { outcome, code: c.code, reason: connackReason(c), version };
+  return outcome === 'error' ? { ...attempt, detail: codeDetail(c) } : attempt;
+}
+
+/** What a refusal that is not about the login means, with an MQTT 5 redirect's target. */
+function codeDetail(c: Connack): string {
+  const m = codeMeaning(c.format, c.code);
+  const reference = typeof c.properties.serverReference === 'string' ? c.properties.serverReference : null;
+  // Never followed: the scope the user allowed is the address they gave.
+  return m.category === 'redirect' && reference ? `${m.meaning}; redirects to ${brokerText(reference, { maxLength: 256 })}, not followed` : m.meaning;
 }
 
 function toAuthAttempt(r: AttemptResult, version: MqttVersion): AuthAttempt {
@@ -341,8 +387,11 @@ function describe(transport: Wire, version: MqttVersion, what: string, r: Attemp
 /** One line about an attempt, safe to show: never contains what we sent, only what we saw. */
 export function summarize(r: AttemptResult): string {
   switch (r.kind) {
-    case 'connack':
-      return `CONNACK ${r.connack.code} (${connackReason(r.connack)})`;
+    case 'connack': {
+      const text = `CONNACK ${r.connack.code} (${connackReason(r.connack)})`;
+      const reference = r.connack.properties.serverReference;
+      return typeof reference === 'string' ? `${text}; Server Reference ${brokerText(reference, { maxLength: 256 })}, not followed` : text;
+    }
     case 'closed':
       return `${r.reset ? 'connection reset' : 'connection closed'} without CONNACK${bytesNote(r.bytes)}`;
     case 'timeout':
