@@ -2,6 +2,7 @@
 // mapped to what it says about the login; only the three "bad credentials" codes refuse it.
 import { strict as assert } from 'node:assert';
 import { allCodes, codeMeaning, connackVerdict, v5ReasonName } from '../../lib/mqtt';
+import { summarize } from '../../lib/probe';
 
 describe('lib/mqtt reason codes: what a CONNACK says about the login', () => {
   const LOGIN_REFUSED = new Set(['3.1.1:4', '3.1.1:5', '5.0:134', '5.0:135', '5.0:140']);
@@ -41,8 +42,7 @@ describe('lib/mqtt reason codes: what a CONNACK says about the login', () => {
 });
 
 describe('lib/probe evidence for refusals that are not about the login', () => {
-  it('an MQTT 5 redirect shows its Server Reference, not followed', async () => {
-    const { summarize } = await import('../../lib/probe');
+  it('an MQTT 5 redirect shows its Server Reference, not followed', () => {
     const line = summarize({ kind: 'connack', connack: { format: '5.0', code: 0x9c, sessionPresent: false, properties: { serverReference: 'mqtt.example:8883' } }, ms: 3 });
     assert.match(line, /CONNACK 156 \(Use another server\); Server Reference mqtt\.example:8883, not followed/);
     const hidden = summarize({ kind: 'connack', connack: { format: '5.0', code: 0x9d, sessionPresent: false, properties: { serverReference: 'evil\u202eexample' } }, ms: 3 });
