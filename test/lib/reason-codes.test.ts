@@ -1,6 +1,8 @@
 // lib/mqtt/reason-codes.ts: every CONNACK code of OASIS MQTT 3.1.1 §3.2.2.3 and MQTT 5.0 §3.2.2.2
 // mapped to what it says about the login; only the three "bad credentials" codes refuse it.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { allCodes, codeMeaning, connackVerdict, v5ReasonName } from '../../lib/mqtt';
 import { summarize } from '../../lib/probe';
 
@@ -47,5 +49,16 @@ describe('lib/probe evidence for refusals that are not about the login', () => {
     assert.match(line, /CONNACK 156 \(Use another server\); Server Reference mqtt\.example:8883, not followed/);
     const hidden = summarize({ kind: 'connack', connack: { format: '5.0', code: 0x9d, sessionPresent: false, properties: { serverReference: 'evil\u202eexample' } }, ms: 3 });
     assert.match(hidden, /evil\\u\{202E\}example/, 'the broker chose the text: shown escaped');
+  });
+});
+
+describe('docs/verdicts.md', () => {
+  it('lists every code of the table with its category', () => {
+    const doc = readFileSync(join(__dirname, '../../docs/verdicts.md'), 'utf8');
+    for (const { format, meaning } of allCodes()) {
+      const code = format === '5.0' ? `0x${meaning.code.toString(16).padStart(2, '0').toUpperCase()} (${meaning.code})` : String(meaning.code);
+      const row = `| ${format} | ${code} | ${meaning.name} | \`${meaning.category}\` |`;
+      assert.ok(doc.includes(row), `docs/verdicts.md lacks the row ${row}`);
+    }
   });
 });
