@@ -27,7 +27,19 @@ export interface AttemptOptions {
    * is { kind: 'untrusted' }. On plain TCP nothing is even connected.
    */
   requireTrustedTls?: boolean;
+  /** Keep Alive of the CONNECT in seconds (default 30); SHORT_KEEPALIVE_S after a refused limit. */
+  keepalive?: number;
+  /** Client identifier of the CONNECT (default randomClientId()). */
+  clientId?: string;
 }
+
+/**
+ * The keepalive (seconds) of a CONNECT retried after a refusal that names a limit on the CONNECT
+ * itself: aedes' keepaliveLimit answers a larger one with return code 6, Mosquitto 2.0.12+
+ * max_keepalive answers a 3.1.1 CONNECT above it with code 2 "identifier rejected" (its issues
+ * #2309, #2361). Our connections last one CONNACK, so a short keepalive costs nothing.
+ */
+export const SHORT_KEEPALIVE_S = 5;
 
 export type AttemptResult =
   | { kind: 'connack'; connack: Connack; ms: number }
@@ -54,8 +66,17 @@ export function randomClientId(role: 'probe' | 'sniff' = 'probe'): string {
   return `mqttsec-${role === 'sniff' ? 'sniff-' : ''}${randomBytes(6).toString('hex')}`;
 }
 
-/** Matches a client identifier made by randomClientId anywhere in a text. */
-export const OWN_CLIENT_ID = /\bmqttsec-(?:sniff-)?[0-9a-f]{12}\b/;
+/**
+ * A client identifier every MQTT 3.1.1 server must allow (§3.1.3.1, MQTT-3.1.3-5: 1 to 23 of
+ * 0-9a-zA-Z): "mqttsec" and 12 random hex digits, for a CONNECT retried after "identifier
+ * rejected". OWN_CLIENT_ID recognizes it too.
+ */
+export function strictClientId(): string {
+  return `mqttsec${randomBytes(6).toString('hex')}`;
+}
+
+/** Matches a client identifier made by randomClientId or strictClientId anywhere in a text. */
+export const OWN_CLIENT_ID = /\bmqttsec-?(?:sniff-)?[0-9a-f]{12}\b/;
 
 /**
  * One CONNECT (OASIS MQTT 3.1.1 §3.1 / 5.0 §3.1) and at most one CONNACK (§3.2): resolves with
@@ -84,7 +105,7 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       const sendConnect = () => {
         let packet: Buffer;
         try {
-          packet = encodeConnect({ version: o.version, clientId: randomClientId(), username: o.username, password: o.password });
+          packet = encodeConnect({ version: o.version, clientId: o.clientId ?? randomClientId(), username: o.username, password: o.password, keepalive: o.keepalive });
         } catch (err) {
           // A login MQTT cannot carry (over 65535 bytes, OASIS MQTT 3.1.1 §1.5.3): an error for this
           // attempt, never a throw from a socket callback (that would end the process).
@@ -141,6 +162,35 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       };
     },
   );
+}
+
+/**
+ * Whether a plain TCP peer keeps a connection on which nothing was sent open for `waitMs`
+ * ('stays-open'), or closes it first ('closed'); 'error' when the connection fails (refused,
+ * reset before it opened, aborted). An MQTT broker waits for the CONNECT (OASIS MQTT 3.1.1 §3.1.4
+ * and §4.4: it may close a connection that sends nothing "within a reasonable amount of time",
+ * aedes after 30 s, Mosquitto after its keepalive), so a broker that hung up on every CONNECT
+ * but keeps an idle connection open hung up in answer to the CONNECT. Never rejects; the socket
+ * is destroyed when it settles, within waitMs plus the connect time (at most 2 x waitMs).
+ */
+export function idleStaysOpen(host: string, port: number, waitMs: number, signal?: AbortSignal): Promise<'stays-open' | 'closed' | 'error'> {
+  return settle<'stays-open' | 'closed' | 'error'>(2 * waitMs, signal, 'error', (finish) => {
+    const socket = openSocket(host, port, 'tcp');
+    let timer: NodeJS.Timeout | undefined;
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      timer = setTimeout(() => finish('stays-open'), waitMs);
+    });
+    socket.on('data', () => undefined); // an unasked greeting does not decide it
+    socket.on('error', () => finish(connected ? 'closed' : 'error'));
+    socket.on('close', () => finish(connected ? 'closed' : 'error'));
+    return () => {
+      clearTimeout(timer);
+      socket.on('error', () => undefined);
+      socket.destroy();
+    };
+  });
 }
 
 function isTlsFailure(err: NodeJS.ErrnoException, established: boolean): boolean {
