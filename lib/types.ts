@@ -17,8 +17,8 @@ export type Classification =
  * Mosquitto over websockets, aedes' preConnect). What proves it: the transport was up (TCP
  * connected, or the TLS handshake done), the CONNECT was written, and the peer closed or reset the
  * connection without sending one byte; and the port is known to speak MQTT (another attempt got a
- * CONNACK) or keeps a connection on which nothing was sent open (so the close answered the
- * CONNECT). It counts as a refusal of that login; it is never an acceptance.
+ * CONNACK) or keeps a connection open after only the first bytes of a CONNECT (so the close
+ * answered a whole CONNECT it read). It counts as a refusal of that login; it is never an acceptance.
  */
 export type AuthOutcome = 'accepted' | 'rejected' | 'closed_without_connack' | 'error' | 'not_tested';
 export type MqttVersion = '3.1.1' | '5.0';

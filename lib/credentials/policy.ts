@@ -47,7 +47,8 @@ export function planCredentials(
   // real one; hanging up gains such a broker nothing a refusing CONNACK would not already gain;
   // and rules 2 and 3 below still decide where the login may travel (trusted TLS or the opt-in).
   // The guard is the proof itself: a close with bytes, a close before the transport was up, or a
-  // wait counts as no answer, and a login accepted after it is followed by a second made-up login.
+  // wait counts as no answer, a port that never sent a CONNACK must also wait after half a CONNECT (lib/probe
+  // hangsUpOnConnect), and a login accepted after it is followed by a second made-up login.
   if (wrongLogin.outcome !== 'rejected' && wrongLogin.outcome !== 'closed_without_connack') {
     return withhold('random_login_unanswered', 'login not sent: the broker gave no clear answer to a random made-up login, so it might accept any login and only collect the real one');
   }

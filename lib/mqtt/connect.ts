@@ -164,25 +164,29 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
   );
 }
 
+/** How many bytes of a CONNECT waitsForWholeConnect sends: the fixed header and half the protocol name. */
+const CONNECT_PREFIX_BYTES = 6;
+
 /**
- * Whether a plain TCP peer keeps a connection on which nothing was sent open for `waitMs`
- * ('stays-open'), or closes it first ('closed'); 'error' when the connection fails (refused,
- * reset before it opened, aborted). An MQTT broker waits for the CONNECT (OASIS MQTT 3.1.1 §3.1.4
- * and §4.4: it may close a connection that sends nothing "within a reasonable amount of time",
- * aedes after 30 s, Mosquitto after its keepalive), so a broker that hung up on every CONNECT
- * but keeps an idle connection open hung up in answer to the CONNECT. Never rejects; the socket
- * is destroyed when it settles, within waitMs plus the connect time (at most 2 x waitMs).
+ * Whether a plain TCP peer keeps a connection open for `waitMs` after only the first bytes of a
+ * CONNECT ('waits'), or closes or resets it first ('closed'); 'error' when the connection fails
+ * (refused, aborted). An MQTT broker waits for the rest of a packet (and for a CONNECT at all:
+ * OASIS MQTT 3.1.1 §3.1.4 and §4.4, aedes 30 s, Mosquitto its keepalive), so a port that hung up
+ * on every whole CONNECT but waits after a part of one hung up in answer to the CONNECT it read;
+ * a service that drops every connection, or resets on any bytes, does not wait. Never rejects;
+ * the socket is destroyed when it settles, within waitMs plus the connect time (at most 2 x waitMs).
  */
-export function idleStaysOpen(host: string, port: number, waitMs: number, signal?: AbortSignal): Promise<'stays-open' | 'closed' | 'error'> {
-  return settle<'stays-open' | 'closed' | 'error'>(2 * waitMs, signal, 'error', (finish) => {
+export function waitsForWholeConnect(host: string, port: number, waitMs: number, signal?: AbortSignal): Promise<'waits' | 'closed' | 'error'> {
+  return settle<'waits' | 'closed' | 'error'>(2 * waitMs, signal, 'error', (finish) => {
     const socket = openSocket(host, port, 'tcp');
     let timer: NodeJS.Timeout | undefined;
     let connected = false;
     socket.once('connect', () => {
       connected = true;
-      timer = setTimeout(() => finish('stays-open'), waitMs);
+      socket.write(encodeConnect({ version: '3.1.1', clientId: randomClientId() }).subarray(0, CONNECT_PREFIX_BYTES));
+      timer = setTimeout(() => finish('waits'), waitMs);
     });
-    socket.on('data', () => undefined); // an unasked greeting does not decide it
+    socket.on('data', () => undefined); // an answer to half a packet does not decide it
     socket.on('error', () => finish(connected ? 'closed' : 'error'));
     socket.on('close', () => finish(connected ? 'closed' : 'error'));
     return () => {

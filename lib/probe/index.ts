@@ -1,7 +1,7 @@
 // The MQTT auth grid for one open port: find the transport that speaks MQTT, then try an
 // anonymous connect, a deliberately wrong login and the user's own login.
 import { randomBytes } from 'node:crypto';
-import { attemptConnect, idleStaysOpen, strictClientId, SHORT_KEEPALIVE_S, type AttemptResult } from '../mqtt';
+import { attemptConnect, waitsForWholeConnect, strictClientId, SHORT_KEEPALIVE_S, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
 import { connackReason, connackVerdict, type Connack } from '../mqtt';
@@ -370,24 +370,26 @@ export function limitRefusal(c: Connack): boolean {
   return c.format === '3.1.1' ? c.code === 2 || c.code === 6 : c.code === 0x85;
 }
 
-/** How long an idle connection must stay open for a port that hung up on every CONNECT (ms). */
-const IDLE_PROOF_MS = 1000;
+/** How long a port that hung up on every CONNECT must wait after part of one (ms). */
+const PARTIAL_CONNECT_WAIT_MS = 1000;
 
 /**
  * Whether the port hung up on every CONNECT, in answer to the CONNECT: on plain TCP every
  * version closed without a byte, no transport showed anything else (TLS, when tried, met a peer
- * that does not speak TLS), and a connection on which nothing is sent stays open for a while
- * (an MQTT broker waits for the CONNECT; a service that drops every connection does not).
+ * that does not speak TLS), and a connection that got only the first bytes of a CONNECT stays
+ * open for a while (an MQTT broker waits for the rest; a service that drops every connection,
+ * or resets on any bytes, does not).
  */
 async function hangsUpOnConnect(target: Target, trials: TransportTrial[], versions: MqttVersion[], opts: ProbeOptions, evidence: string[]): Promise<boolean> {
   const tcp = trials.find((t) => t.transport === 'tcp');
   if (!tcp || tcp.attempts.length !== versions.length || !tcp.attempts.every((r) => hungUp(r, 'tcp'))) return false;
   const others = trials.filter((t) => t !== tcp).flatMap((t) => t.attempts);
   if (!others.every((r) => r.kind === 'tls-error' && !r.peerSpeaksTls)) return false;
-  const waitMs = Math.min(IDLE_PROOF_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const idle = await idleStaysOpen(target.host, target.port, waitMs, opts.signal);
-  evidence.push(`tcp: a connection on which nothing was sent ${idle === 'stays-open' ? `stayed open ${waitMs} ms` : idle === 'closed' ? `was closed within ${waitMs} ms` : 'failed'}`);
-  return idle === 'stays-open';
+  const waitMs = Math.min(PARTIAL_CONNECT_WAIT_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const partial = await waitsForWholeConnect(target.host, target.port, waitMs, opts.signal);
+  const what = partial === 'waits' ? `stayed open ${waitMs} ms: the hang-ups answered whole CONNECTs` : partial === 'closed' ? `was closed within ${waitMs} ms: the hang-ups need not be about MQTT` : 'failed';
+  evidence.push(`tcp: a connection given only the first bytes of a CONNECT ${what}`);
+  return partial === 'waits';
 }
 
 /**
