@@ -9,7 +9,18 @@ export type Classification =
   | 'unreachable_or_firewalled'
   | 'tls_or_ssl_error'
   | 'not_mqtt';
-export type AuthOutcome = 'accepted' | 'rejected' | 'error' | 'not_tested';
+/**
+ * What one login attempt got. accepted / rejected: a CONNACK said so; error: no verdict (no
+ * CONNACK, or a code that is not about the login); not_tested: not sent.
+ * closed_without_connack: the broker hung up on a well-formed CONNECT without any CONNACK, which
+ * OASIS MQTT 3.1.1 §3.1.4 allows for a refused connection (amqtt's auth plugins before its fix,
+ * Mosquitto over websockets, aedes' preConnect). What proves it: the transport was up (TCP
+ * connected, or the TLS handshake done), the CONNECT was written, and the peer closed or reset the
+ * connection without sending one byte; and the port is known to speak MQTT (another attempt got a
+ * CONNACK) or keeps a connection open after only the first bytes of a CONNECT (so the close
+ * answered a whole CONNECT it read). It counts as a refusal of that login; it is never an acceptance.
+ */
+export type AuthOutcome = 'accepted' | 'rejected' | 'closed_without_connack' | 'error' | 'not_tested';
 export type MqttVersion = '3.1.1' | '5.0';
 export type VersionSupport = 'supported' | 'unsupported' | 'unknown';
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';

@@ -39,7 +39,17 @@ export function planCredentials(
   if (wrongLogin.outcome === 'accepted') {
     return withhold('accepts_any_login', 'login not sent: the broker accepted a random made-up login, so it accepts any login and the real one would tell nothing');
   }
-  if (wrongLogin.outcome !== 'rejected') {
+  // A hang-up on the made-up login (closed_without_connack: the transport was up, the CONNECT was
+  // written, the broker closed without a byte) is a refusal as clear as code 5: MQTT 3.1.1 §3.1.4
+  // lets a server refuse that way, and it is not "no answer" (a timeout stays one). Is it safe,
+  // seen from a rogue broker that wants the real login? The made-up login looks like a real one
+  // (lib/probe madeUpLogin), so a broker that hangs up on it cannot have told it apart from the
+  // real one; hanging up gains such a broker nothing a refusing CONNACK would not already gain;
+  // and rules 2 and 3 below still decide where the login may travel (trusted TLS or the opt-in).
+  // The guard is the proof itself: a close with bytes, a close before the transport was up, or a
+  // wait counts as no answer, a port that never sent a CONNACK must also wait after half a CONNECT (lib/probe
+  // hangsUpOnConnect), and a login accepted after it is followed by a second made-up login.
+  if (wrongLogin.outcome !== 'rejected' && wrongLogin.outcome !== 'closed_without_connack') {
     return withhold('random_login_unanswered', 'login not sent: the broker gave no clear answer to a random made-up login, so it might accept any login and only collect the real one');
   }
   const optIn = safety.sendCredentialsPlaintext === true;

@@ -53,6 +53,7 @@ const DETAIL_TOPICS = 50;
  * the scanner withheld says why ("not sent: the broker accepted a random made-up login"); else "not tested".
  */
 export function authText(a: AuthAttempt | undefined): string {
+  if (a?.outcome === 'closed_without_connack') return 'hung up without a CONNACK';
   if (a && a.outcome !== 'not_tested') return a.outcome + (a.code !== undefined ? ` (${a.reason || `code ${a.code}`})` : '');
   if (a && a.detail) return `not sent: ${String(a.detail).replace(/^login not sent: /, '')}`;
   return 'not tested';

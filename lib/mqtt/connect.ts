@@ -27,7 +27,19 @@ export interface AttemptOptions {
    * is { kind: 'untrusted' }. On plain TCP nothing is even connected.
    */
   requireTrustedTls?: boolean;
+  /** Keep Alive of the CONNECT in seconds (default 30); SHORT_KEEPALIVE_S after a refused limit. */
+  keepalive?: number;
+  /** Client identifier of the CONNECT (default randomClientId()). */
+  clientId?: string;
 }
+
+/**
+ * The keepalive (seconds) of a CONNECT retried after a refusal that names a limit on the CONNECT
+ * itself: aedes' keepaliveLimit answers a larger one with return code 6, Mosquitto 2.0.12+
+ * max_keepalive answers a 3.1.1 CONNECT above it with code 2 "identifier rejected" (its issues
+ * #2309, #2361). Our connections last one CONNACK, so a short keepalive costs nothing.
+ */
+export const SHORT_KEEPALIVE_S = 5;
 
 export type AttemptResult =
   | { kind: 'connack'; connack: Connack; ms: number }
@@ -54,8 +66,17 @@ export function randomClientId(role: 'probe' | 'sniff' = 'probe'): string {
   return `mqttsec-${role === 'sniff' ? 'sniff-' : ''}${randomBytes(6).toString('hex')}`;
 }
 
-/** Matches a client identifier made by randomClientId anywhere in a text. */
-export const OWN_CLIENT_ID = /\bmqttsec-(?:sniff-)?[0-9a-f]{12}\b/;
+/**
+ * A client identifier every MQTT 3.1.1 server must allow (§3.1.3.1, MQTT-3.1.3-5: 1 to 23 of
+ * 0-9a-zA-Z): "mqttsec" and 12 random hex digits, for a CONNECT retried after "identifier
+ * rejected". OWN_CLIENT_ID recognizes it too.
+ */
+export function strictClientId(): string {
+  return `mqttsec${randomBytes(6).toString('hex')}`;
+}
+
+/** Matches a client identifier made by randomClientId or strictClientId anywhere in a text. */
+export const OWN_CLIENT_ID = /\bmqttsec-?(?:sniff-)?[0-9a-f]{12}\b/;
 
 /**
  * One CONNECT (OASIS MQTT 3.1.1 §3.1 / 5.0 §3.1) and at most one CONNACK (§3.2): resolves with
@@ -84,7 +105,7 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       const sendConnect = () => {
         let packet: Buffer;
         try {
-          packet = encodeConnect({ version: o.version, clientId: randomClientId(), username: o.username, password: o.password });
+          packet = encodeConnect({ version: o.version, clientId: o.clientId ?? randomClientId(), username: o.username, password: o.password, keepalive: o.keepalive });
         } catch (err) {
           // A login MQTT cannot carry (over 65535 bytes, OASIS MQTT 3.1.1 §1.5.3): an error for this
           // attempt, never a throw from a socket callback (that would end the process).
@@ -141,6 +162,39 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       };
     },
   );
+}
+
+/** How many bytes of a CONNECT waitsForWholeConnect sends: the fixed header and half the protocol name. */
+const CONNECT_PREFIX_BYTES = 6;
+
+/**
+ * Whether a plain TCP peer keeps a connection open for `waitMs` after only the first bytes of a
+ * CONNECT ('waits'), or closes or resets it first ('closed'); 'error' when the connection fails
+ * (refused, aborted). An MQTT broker waits for the rest of a packet (and for a CONNECT at all:
+ * OASIS MQTT 3.1.1 §3.1.4 and §4.4, aedes 30 s, Mosquitto its keepalive), so a port that hung up
+ * on every whole CONNECT but waits after a part of one hung up in answer to the CONNECT it read;
+ * a service that drops every connection, or resets on any bytes, does not wait. Never rejects;
+ * the socket is destroyed when it settles, within waitMs plus the connect time (at most 2 x waitMs).
+ */
+export function waitsForWholeConnect(host: string, port: number, waitMs: number, signal?: AbortSignal): Promise<'waits' | 'closed' | 'error'> {
+  return settle<'waits' | 'closed' | 'error'>(2 * waitMs, signal, 'error', (finish) => {
+    const socket = openSocket(host, port, 'tcp');
+    let timer: NodeJS.Timeout | undefined;
+    let connected = false;
+    socket.once('connect', () => {
+      connected = true;
+      socket.write(encodeConnect({ version: '3.1.1', clientId: randomClientId() }).subarray(0, CONNECT_PREFIX_BYTES));
+      timer = setTimeout(() => finish('waits'), waitMs);
+    });
+    socket.on('data', () => undefined); // an answer to half a packet does not decide it
+    socket.on('error', () => finish(connected ? 'closed' : 'error'));
+    socket.on('close', () => finish(connected ? 'closed' : 'error'));
+    return () => {
+      clearTimeout(timer);
+      socket.on('error', () => undefined);
+      socket.destroy();
+    };
+  });
 }
 
 function isTlsFailure(err: NodeJS.ErrnoException, established: boolean): boolean {

@@ -6,4 +6,4 @@ export { codeMeaning, allCodes, STOP_CATEGORIES, type CodeCategory, type CodeMea
 export { PacketGuard, type GuardEvents } from './packet-guard';
 export { openSocket, connectForLogin, credentialContext, trustProblem, opensslReason, type TrustInputs } from './socket';
 export { sharedContext, cachedContexts, type ContextOptions } from './tls-context';
-export { attemptConnect, randomClientId, OWN_CLIENT_ID, type AttemptOptions, type AttemptResult } from './connect';
+export { attemptConnect, waitsForWholeConnect, randomClientId, strictClientId, OWN_CLIENT_ID, SHORT_KEEPALIVE_S, type AttemptOptions, type AttemptResult } from './connect';

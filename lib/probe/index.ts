@@ -1,7 +1,7 @@
 // The MQTT auth grid for one open port: find the transport that speaks MQTT, then try an
 // anonymous connect, a deliberately wrong login and the user's own login.
 import { randomBytes } from 'node:crypto';
-import { attemptConnect, type AttemptResult } from '../mqtt';
+import { attemptConnect, waitsForWholeConnect, strictClientId, SHORT_KEEPALIVE_S, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
 import { codeMeaning, connackReason, connackVerdict, type Connack } from '../mqtt';
@@ -76,6 +76,8 @@ interface TransportTrial {
   tlsProblem: boolean;
   /** The first version that answered with a CONNACK on this transport. */
   established?: MqttVersion;
+  /** The anonymous attempts that got no CONNACK, in order. */
+  attempts: AttemptResult[];
 }
 
 export async function probeBroker(target: Target, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
@@ -86,7 +88,10 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   };
   const evidence: string[] = [];
   const versions = orderedVersions(opts.versions);
-  const connect = (transport: Wire, version: MqttVersion, username?: string, password?: string, requireTrustedTls = false) =>
+  // After a refusal that names a limit on the CONNECT itself (limitRefusal), every later CONNECT
+  // has a short keepalive and a strict client id, and the refused one is tried once more.
+  let shortConnect = false;
+  const once = (transport: Wire, version: MqttVersion, username: string | undefined, password: string | undefined, requireTrustedTls: boolean, short: boolean) =>
     attemptConnect({
       host: target.host,
       port: target.port,
@@ -99,11 +104,21 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       signal: opts.signal,
       onSession,
       requireTrustedTls,
+      ...(short ? { keepalive: SHORT_KEEPALIVE_S, clientId: strictClientId() } : {}),
     });
+  const connect = async (transport: Wire, version: MqttVersion, username?: string, password?: string, requireTrustedTls = false): Promise<AttemptResult> => {
+    const short = shortConnect;
+    const r = await once(transport, version, username, password, requireTrustedTls, short);
+    if (short || r.kind !== 'connack' || !limitRefusal(r.connack)) return r;
+    shortConnect = true;
+    evidence.push(`${transport} MQTT ${version}: ${summarize(r)} refuses the CONNECT's keepalive or client id, not the client: tried again with a ${SHORT_KEEPALIVE_S} s keepalive and a client id of letters and digits (${r.ms} ms)`);
+    return once(transport, version, username, password, requireTrustedTls, true);
+  };
 
   // Round one: find the transport and a version that answers, one connection at a time.
   let trial: TransportTrial | null = null;
   let tlsProblem = false;
+  const failed: TransportTrial[] = [];
   for (const transport of transportOrder(target.port, opts)) {
     const t = await findVersion(transport, versions, connect, evidence);
     tlsProblem ||= t.tlsProblem;
@@ -111,9 +126,13 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       trial = t;
       break;
     }
+    failed.push(t);
     if (opts.signal?.aborted) break;
   }
-  if (!trial?.established) return noMqtt(tlsProblem, evidence);
+  if (!trial?.established) {
+    const hungUp = !tlsProblem && !opts.signal?.aborted && (await hangsUpOnConnect(target, failed, versions, opts, evidence));
+    return hungUp ? probeHungUp(connect, versions, opts, evidence) : noMqtt(tlsProblem, evidence);
+  }
   const wire = trial.transport;
   const primary = trial.established;
   const anonymousAccepted = trial.anonymous[primary]!.code === 0;
@@ -125,7 +144,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   // The login may only go where a made-up one is refused (lib/credentials). When anonymous
   // clients are refused, the early listener would log in with it: ask the made-up login first.
   const wrongFirst = given && !anonymousAccepted ? await wrongLogin() : null;
-  let plan = wrongFirst ? planCredentials(wire, toAuthAttempt(wrongFirst, primary), given!, opts) : undefined;
+  let plan = wrongFirst ? planCredentials(wire, toAuthAttempt(wrongFirst, primary, wire), given!, opts) : undefined;
   const hold = opts.onEstablished?.({
     transport: wire,
     version: primary,
@@ -145,7 +164,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   others.forEach((v, i) => record(trial, v, otherOutcomes[i], evidence));
   settleVersions(trial, versions);
   const anonymous = anonymousAttempt(trial, versions);
-  let wrongCredentials = toAuthAttempt(wrong, primary);
+  let wrongCredentials = toAuthAttempt(wrong, primary, wire);
   evidence.push(describe(wire, primary, 'wrong credentials', wrong));
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
   if (given) {
@@ -157,7 +176,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       const r = await connect(wire, primary, given.username, given.password, plan.requireTrustedTls);
       givenCredentials = r.kind === 'untrusted'
         ? untrustedAttempt(r.problem)
-        : { ...toAuthAttempt(r, primary), ...(isDefaultPair(given) ? { defaultPair: true } : {}) };
+        : { ...toAuthAttempt(r, primary, wire), ...(isDefaultPair(given) ? { defaultPair: true } : {}) };
       // Never the username or password in evidence: only what the broker said.
       evidence.push(r.kind === 'untrusted' ? `${wire} MQTT ${primary} given credentials: ${givenCredentials.detail}` : describe(wire, primary, 'given credentials', r));
       if (givenCredentials.outcome === 'accepted') {
@@ -166,14 +185,14 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
         const after = await wrongLogin();
         evidence.push(describe(wire, primary, 'wrong credentials again, after the given login', after));
         if (after.kind === 'connack' && connackVerdict(after.connack) === 'accepted') {
-          wrongCredentials = { ...toAuthAttempt(after, primary), detail: 'a made-up login sent after the given one was accepted' };
+          wrongCredentials = { ...toAuthAttempt(after, primary, wire), detail: 'a made-up login sent after the given one was accepted' };
         }
       }
     }
   }
 
   // Default pairs, like the user's login, only where a made-up login was clearly refused.
-  const defaultsTellSomething = anonymous.outcome !== 'accepted' && wrongCredentials.outcome === 'rejected';
+  const defaultsTellSomething = anonymous.outcome !== 'accepted' && (wrongCredentials.outcome === 'rejected' || wrongCredentials.outcome === 'closed_without_connack');
   const defaultCredentials = opts.tryDefaults && defaultsTellSomething
     ? await tryDefaults((u, p) => connect(wire, primary, u, p), primary, wire, evidence, opts.signal)
     : undefined;
@@ -225,7 +244,7 @@ export async function tryMadeUpLogin(
     host: target.host, port: target.port, transport: o.transport, version: o.version, username: made.username, password: made.password,
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls: o.tls, signal: o.signal,
   });
-  return toAuthAttempt(r, o.version);
+  return toAuthAttempt(r, o.version, o.transport);
 }
 
 /** Waits for p, but never longer than ms; never throws. */
@@ -258,7 +277,7 @@ async function tryDefaults(
     const verdict = r.kind === 'connack' ? connackVerdict(r.connack) : null;
     if (verdict === 'accepted') {
       evidence.push(describe(transport, version, `default login for user "${pair.username}"`, r));
-      return { ...toAuthAttempt(r, version), username: pair.username };
+      return { ...toAuthAttempt(r, version, transport), username: pair.username };
     }
     if (verdict === 'rejected') {
       refused++;
@@ -295,7 +314,7 @@ function transportOrder(port: number, opts: ProbeOptions): Wire[] {
   return tlsFirst ? ['tls', 'tcp'] : ['tcp', 'tls'];
 }
 
-type Connect = (transport: Wire, version: MqttVersion, username?: string, password?: string) => Promise<AttemptResult>;
+type Connect = (transport: Wire, version: MqttVersion, username?: string, password?: string, requireTrustedTls?: boolean) => Promise<AttemptResult>;
 
 /**
  * The preferred version first; the next only when the broker refused that version (a code, or a
@@ -303,7 +322,7 @@ type Connect = (transport: Wire, version: MqttVersion, username?: string, passwo
  * version, so the next transport is tried instead: a silent port costs one timeout per transport.
  */
 async function findVersion(transport: Wire, versions: MqttVersion[], connect: Connect, evidence: string[]): Promise<TransportTrial> {
-  const trial: TransportTrial = { transport, anonymous: {}, versions: {}, tlsProblem: false };
+  const trial: TransportTrial = { transport, anonymous: {}, versions: {}, tlsProblem: false, attempts: [] };
   for (const version of versions) {
     const r = await connect(transport, version);
     record(trial, version, r, evidence);
@@ -320,11 +339,19 @@ async function findVersion(transport: Wire, versions: MqttVersion[], connect: Co
 function record(trial: TransportTrial, version: MqttVersion, r: AttemptResult, evidence: string[]): void {
   evidence.push(describe(trial.transport, version, 'anonymous', r));
   if (r.kind === 'connack') {
-    const unsupported = connackVerdict(r.connack) === 'version-unsupported';
+    // MQTT 5 support is a well-formed MQTT 5 CONNACK (5.0 §3.2: a property length always follows
+    // the reason code); a 2-byte 3.1.1-shaped answer to an MQTT 5 CONNECT is a 3.1.1 broker
+    // talking, whatever its code (aedes answers its keepalive limit with 6 before the version).
+    const v311Shaped = version === '5.0' && r.connack.format === '3.1.1';
+    if (v311Shaped && connackVerdict(r.connack) !== 'version-unsupported') {
+      evidence.push(`${trial.transport} MQTT 5.0: the CONNACK has the 2-byte MQTT 3.1.1 layout, so it is not an MQTT 5 answer`);
+    }
+    const unsupported = v311Shaped || connackVerdict(r.connack) === 'version-unsupported';
     trial.versions[version] = unsupported ? 'unsupported' : 'supported';
     if (!unsupported) trial.anonymous[version] = r.connack;
     return;
   }
+  trial.attempts.push(r);
   if (r.kind === 'tls-error' && r.peerSpeaksTls) trial.tlsProblem = true;
   if ((r.kind === 'closed' || r.kind === 'timeout') && r.tlsEstablished) trial.tlsProblem = true;
   // A silent close after a working transport may mean "not this version".
@@ -364,9 +391,116 @@ function codeDetail(c: Connack): string {
   return m.category === 'redirect' && reference ? `${m.meaning}; redirects to ${brokerText(reference, { maxLength: 256 })}, not followed` : m.meaning;
 }
 
-function toAuthAttempt(r: AttemptResult, version: MqttVersion): AuthAttempt {
+function toAuthAttempt(r: AttemptResult, version: MqttVersion, transport: Wire): AuthAttempt {
   if (r.kind === 'connack') return fromConnack(r.connack, version);
+  if (hungUp(r, transport)) return { outcome: 'closed_without_connack', version, detail: `hung up on the CONNECT: ${summarize(r)}` };
   return { outcome: 'error', version, detail: summarize(r) };
+}
+
+/**
+ * The peer closed (or reset) a working transport after our CONNECT without sending a byte: on
+ * TCP, or after a finished TLS handshake. Whether that answered the CONNECT is for the caller to
+ * know (the port spoke MQTT elsewhere, or hangsUpOnConnect).
+ */
+function hungUp(r: AttemptResult, transport: Wire): boolean {
+  return r.kind === 'closed' && r.bytes.length === 0 && (transport === 'tcp' || r.tlsEstablished);
+}
+
+/**
+ * A refusal that names a limit on the CONNECT rather than the client: 3.1.1 code 2 "identifier
+ * rejected" (also Mosquitto 2.0.12+ for a keepalive above max_keepalive), aedes' own code 6
+ * "keep alive limit exceeded", MQTT 5 0x85 "client identifier not valid". Worth one more try with
+ * a short keepalive and a strict client id (SHORT_KEEPALIVE_S, strictClientId).
+ */
+export function limitRefusal(c: Connack): boolean {
+  return c.format === '3.1.1' ? c.code === 2 || c.code === 6 : c.code === 0x85;
+}
+
+/** How long a port that hung up on every CONNECT must wait after part of one (ms). */
+const PARTIAL_CONNECT_WAIT_MS = 1000;
+
+/**
+ * Whether the port hung up on every CONNECT, in answer to the CONNECT: on plain TCP every
+ * version closed without a byte, no transport showed anything else (TLS, when tried, met a peer
+ * that does not speak TLS), and a connection that got only the first bytes of a CONNECT stays
+ * open for a while (an MQTT broker waits for the rest; a service that drops every connection,
+ * or resets on any bytes, does not).
+ */
+async function hangsUpOnConnect(target: Target, trials: TransportTrial[], versions: MqttVersion[], opts: ProbeOptions, evidence: string[]): Promise<boolean> {
+  const tcp = trials.find((t) => t.transport === 'tcp');
+  if (!tcp || tcp.attempts.length !== versions.length || !tcp.attempts.every((r) => hungUp(r, 'tcp'))) return false;
+  const others = trials.filter((t) => t !== tcp).flatMap((t) => t.attempts);
+  if (!others.every((r) => r.kind === 'tls-error' && !r.peerSpeaksTls)) return false;
+  const waitMs = Math.min(PARTIAL_CONNECT_WAIT_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const partial = await waitsForWholeConnect(target.host, target.port, waitMs, opts.signal);
+  const what = partial === 'waits' ? `stayed open ${waitMs} ms: the hang-ups answered whole CONNECTs` : partial === 'closed' ? `was closed within ${waitMs} ms: the hang-ups need not be about MQTT` : 'failed';
+  evidence.push(`tcp: a connection given only the first bytes of a CONNECT ${what}`);
+  return partial === 'waits';
+}
+
+/**
+ * The auth grid of a port that hung up on every anonymous CONNECT (hangsUpOnConnect): the made-up
+ * login, then the given one where lib/credentials lets it go, each in the first version that does
+ * not refuse the version. Classified by what was accepted; with nothing accepted not_authorized:
+ * the broker read a well-formed CONNECT and refused the session (by hanging up), which is what
+ * not_authorized tells the earlier system's users; not_mqtt would hide a broker that a right
+ * login opens, and the other labels are about the network or TLS.
+ */
+async function probeHungUp(connect: Connect, versions: MqttVersion[], opts: ProbeOptions, evidence: string[]): Promise<ProbeOutcome> {
+  const wire: Wire = 'tcp';
+  const seen: Partial<Record<MqttVersion, VersionSupport>> = Object.fromEntries(versions.map((v) => [v, 'unknown']));
+  evidence.push(`${wire}: hung up on every CONNECT, no CONNACK (anonymous, MQTT ${versions.join(' and ')})`);
+  /** One login, version by version until one is not refused for its version. */
+  const login = async (what: string, username: string, password: string | undefined, requireTrustedTls = false) => {
+    let last: { r: AttemptResult; version: MqttVersion } | undefined;
+    for (const version of versions) {
+      const r = await connect(wire, version, username, password, requireTrustedTls);
+      evidence.push(r.kind === 'untrusted' ? `${wire} MQTT ${version} ${what}: ${summarize(r)}` : describe(wire, version, what, r));
+      last = { r, version };
+      if (r.kind !== 'connack') {
+        if (r.kind === 'untrusted' || !hungUp(r, wire)) break;
+        continue;
+      }
+      const unsupported = (version === '5.0' && r.connack.format === '3.1.1') || connackVerdict(r.connack) === 'version-unsupported';
+      seen[version] = unsupported ? 'unsupported' : 'supported';
+      if (!unsupported) break;
+    }
+    return last!;
+  };
+  const anonymous: AuthAttempt = { outcome: 'closed_without_connack', version: versions[0], detail: 'hung up on every CONNECT, no CONNACK' };
+  const made = madeUpLogin();
+  const wrong = await login('wrong credentials', made.username, made.password);
+  let wrongCredentials = toAuthAttempt(wrong.r, wrong.version, wire);
+  let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
+  const given = opts.credentials?.username ? opts.credentials : null;
+  if (given) {
+    const plan = planCredentials(wire, wrongCredentials, given, opts);
+    if (!plan.send) {
+      givenCredentials = withheldAttempt(plan);
+      evidence.push(`${wire} given credentials: ${plan.detail}`);
+    } else {
+      const g = await login('given credentials', given.username, given.password, plan.requireTrustedTls);
+      givenCredentials = g.r.kind === 'untrusted'
+        ? untrustedAttempt(g.r.problem)
+        : { ...toAuthAttempt(g.r, g.version, wire), ...(isDefaultPair(given) ? { defaultPair: true } : {}) };
+      if (givenCredentials.outcome === 'accepted') {
+        const again = madeUpLogin();
+        const after = await connect(wire, g.version, again.username, again.password);
+        evidence.push(describe(wire, g.version, 'wrong credentials again, after the given login', after));
+        if (after.kind === 'connack' && connackVerdict(after.connack) === 'accepted') {
+          wrongCredentials = { ...toAuthAttempt(after, g.version, wire), detail: 'a made-up login sent after the given one was accepted' };
+        }
+      }
+    }
+  }
+  const accepted = [wrongCredentials, givenCredentials].some((a) => a.outcome === 'accepted');
+  return {
+    transport: wire,
+    classification: accepted ? 'open_or_auth_ok' : 'not_authorized',
+    mqtt: { versions: seen, brokerVersion: null },
+    auth: { anonymous, wrongCredentials, givenCredentials },
+    evidence,
+  };
 }
 
 function noMqtt(tlsProblem: boolean, evidence: string[]): ProbeOutcome {

@@ -27,6 +27,7 @@ export function outcomeText(r: ClassifiedResult): string {
         : r.auth.wrongCredentials.outcome === 'accepted' ? 'connected with any login'
         : 'connected with the given login';
     case 'not_authorized':
+      if (r.auth.anonymous.outcome === 'closed_without_connack') return 'refused: hung up on every CONNECT, no CONNACK';
       return `refused: ${r.auth.anonymous.reason ?? 'not authorized'}`;
     case 'tls_or_ssl_error':
       return 'TLS handshake failed';
@@ -40,6 +41,7 @@ export function outcomeText(r: ClassifiedResult): string {
 export function authText(a: AuthAttempt): string {
   // A login the scanner withheld says why (lib/credentials).
   if (a.outcome === 'not_tested') return a.detail ? a.detail.replace(/^login not sent: /, 'not sent: ') : 'not tested';
+  if (a.outcome === 'closed_without_connack') return 'hung up without a CONNACK';
   const code = a.code === undefined ? '' : ` (CONNACK ${a.code}${a.reason ? ` ${a.reason}` : ''})`;
   return `${a.outcome}${code}`;
 }
