@@ -2,7 +2,7 @@
 // read (packet-guard.ts), the one socket opener for tcp and tls (socket.ts, with the trust check
 // for sockets that carry a login), and a single CONNECT/CONNACK attempt (connect.ts).
 export * from './codec';
-export { codeMeaning, allCodes, STOP_CATEGORIES, type CodeCategory, type CodeMeaning } from './reason-codes';
+export { codeMeaning, allCodes, isLimitRefusal, STOP_CATEGORIES, type CodeCategory, type CodeMeaning } from './reason-codes';
 export { PacketGuard, type GuardEvents } from './packet-guard';
 export { openSocket, connectForLogin, credentialContext, trustProblem, opensslReason, type TrustInputs } from './socket';
 export { sharedContext, cachedContexts, type ContextOptions } from './tls-context';

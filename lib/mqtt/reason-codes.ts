@@ -140,3 +140,13 @@ export function allCodes(): Array<{ format: '3.1.1' | '5.0'; meaning: CodeMeanin
 
 /** Categories after which more login attempts are pointless or harmful (default-login pacing stops). */
 export const STOP_CATEGORIES: ReadonlySet<CodeCategory> = new Set(['unavailable', 'throttled', 'redirect', 'unknown', 'protocol', 'connection-refused']);
+
+/**
+ * A refusal that names a limit of the CONNECT itself, not the login: 3.1.1 code 2 (Identifier
+ * rejected; also Mosquitto 2.0.12+ max_keepalive), aedes' code 6 (keepalive over its
+ * keepaliveLimit), MQTT 5 0x85 (Client identifier not valid). Worth one retry with a short
+ * keepalive and a plain client identifier.
+ */
+export function isLimitRefusal(format: '3.1.1' | '5.0', code: number): boolean {
+  return format === '3.1.1' ? code === 2 || code === 6 : code === 0x85;
+}

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { attemptConnect, waitsForWholeConnect, strictClientId, SHORT_KEEPALIVE_S, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
-import { codeMeaning, connackReason, connackVerdict, type Connack } from '../mqtt';
+import { codeMeaning, connackReason, connackVerdict, isLimitRefusal, type Connack } from '../mqtt';
 import { brokerText, settle } from '../common';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
@@ -406,14 +406,9 @@ function hungUp(r: AttemptResult, transport: Wire): boolean {
   return r.kind === 'closed' && r.bytes.length === 0 && (transport === 'tcp' || r.tlsEstablished);
 }
 
-/**
- * A refusal that names a limit on the CONNECT rather than the client: 3.1.1 code 2 "identifier
- * rejected" (also Mosquitto 2.0.12+ for a keepalive above max_keepalive), aedes' own code 6
- * "keep alive limit exceeded", MQTT 5 0x85 "client identifier not valid". Worth one more try with
- * a short keepalive and a strict client id (SHORT_KEEPALIVE_S, strictClientId).
- */
+/** A refusal that names a limit of the CONNECT (lib/mqtt isLimitRefusal). */
 export function limitRefusal(c: Connack): boolean {
-  return c.format === '3.1.1' ? c.code === 2 || c.code === 6 : c.code === 0x85;
+  return isLimitRefusal(c.format, c.code);
 }
 
 /** How long a port that hung up on every CONNECT must wait after part of one (ms). */

@@ -16,6 +16,7 @@ import { TopicCollector, type LiveMessage } from './collector';
 import { openSession, type SubscriptionOutcome } from './session';
 import { Canary, type WriteTestResult } from './write-test';
 import { settle } from '../common';
+import { isLimitRefusal, SHORT_KEEPALIVE_S, strictClientId } from '../mqtt';
 
 export type { LiveMessage } from './collector';
 export { CANARY_PREFIX } from './write-test';
@@ -91,9 +92,17 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
 
   const collector = new TopicCollector(o);
   const canary = o.writeTest ? new Canary() : null;
-  const session = openSession(target, { ...o, onOversize: () => collector.dropOversize() });
+  let session = openSession(target, { ...o, onOversize: () => collector.dropOversize() });
   try {
-    const connected = await session.connected(o.signal);
+    let connected = await session.connected(o.signal);
+    // A refusal that names a limit of the CONNECT (keepalive, client identifier; lib/mqtt
+    // isLimitRefusal) is tried once more with a short keepalive and a plain client id, as the
+    // probe does: otherwise the probe finds an open broker and the listener reads nothing.
+    if (!connected.ok && connected.connack && isLimitRefusal(connected.connack.format, connected.connack.code) && !o.signal?.aborted) {
+      await session.close(0);
+      session = openSession(target, { ...o, keepaliveS: SHORT_KEEPALIVE_S, clientId: strictClientId(), onOversize: () => collector.dropOversize() });
+      connected = await session.connected(o.signal);
+    }
     if (!connected.ok) return failed(as, version, connected.error);
 
     session.onMessage = (m) => {

@@ -23,6 +23,8 @@ export interface SessionOptions {
   onOversize: () => void;
   /** Seconds between PINGREQs (default 30); the broker hangs up after 1.5 times that in silence. */
   keepaliveS?: number;
+  /** The CONNECT's client identifier (default: randomClientId('sniff')). */
+  clientId?: string;
   /** The CONNECT carries the user's login: send it only over TLS the credential policy trusts
    *  (lib/credentials: full handshake, system CAs plus tls.ca, name check); otherwise the session
    *  ends with "login not sent: ..." before anything is written. */
@@ -46,7 +48,8 @@ export interface SubscriptionOutcome {
 /** The PUBACK's reason code (0 for 3.1.1), or why none came. */
 export type PublishOutcome = { code: number } | { error: string };
 
-export type ConnectOutcome = { ok: true; connack: Connack } | { ok: false; error: string };
+/** A refusing CONNACK comes with the failure, so a caller can tell a limit from a refused login. */
+export type ConnectOutcome = { ok: true; connack: Connack } | { ok: false; error: string; connack?: Connack };
 
 export interface Session {
   /** Resolves when the broker accepted us, or with why not. */
@@ -128,7 +131,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
       const c = parseConnack(p);
       if (c.state !== 'ok') return end(`not a CONNACK: ${c.state === 'invalid' ? c.reason : 'truncated'}`);
       if (c.connack.code !== 0) {
-        answer({ ok: false, error: `the broker refused the login: CONNACK ${c.connack.code} (${connackReason(c.connack)})` });
+        answer({ ok: false, error: `the broker refused the login: CONNACK ${c.connack.code} (${connackReason(c.connack)})`, connack: c.connack });
         return end('refused');
       }
       answer({ ok: true, connack: c.connack });
@@ -167,7 +170,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
     try {
       guard.write(encodeConnect({
         version: o.version,
-        clientId: randomClientId('sniff'),
+        clientId: o.clientId ?? randomClientId('sniff'),
         keepalive: keepaliveS,
         ...(o.credentials?.username ? { username: o.credentials.username, password: o.credentials.password } : {}),
         ...(v5 ? { maximumPacketSize: o.maxPacketBytes } : {}),

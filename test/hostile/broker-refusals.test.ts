@@ -3,6 +3,7 @@
 // CONNECT rather than the client. Each case is scanned by the library, by the CLI (mqtt-scan
 // --json) and by a Node-RED flow (target expander -> broker probe); all three must agree.
 import { strict as assert } from 'node:assert';
+import mqtt from 'mqtt';
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { resolve } from 'node:path';
@@ -161,6 +162,21 @@ describe('hostile: brokers that hang up, and limits on the CONNECT (issue 14, ki
       assert.equal(r.auth.anonymous.version, '3.1.1');
       assert.deepEqual(r.mqtt.versions, { '5.0': 'unsupported', '3.1.1': 'supported' });
       assert.ok(r.evidence!.some((e) => /keepalive or client id, not the client: tried again/.test(e)), r.evidence!.join('\n'));
+    });
+
+    it('aedes keepaliveLimit 20: the listener is retried with a short keepalive too, and reads the retained topic', async () => {
+      // A retained message on the broker, published with a keepalive it accepts.
+      const pub = mqtt.connect(`mqtt://${HOST}:${keepalive.port}`, { keepalive: 10, protocolVersion: 4, reconnectPeriod: 0 });
+      await new Promise<void>((res, rej) => {
+        pub.once('error', rej);
+        pub.once('connect', () => pub.publish('plant/line1/temp', '21.5', { retain: true, qos: 1 }, (e) => (e ? rej(e) : res())));
+      });
+      await new Promise<void>((res) => pub.end(false, {}, () => res()));
+      const { results } = await runScan({ targets: HOST, ports: [keepalive.port], timeoutMs: TIMEOUT_MS, inspectTls: false, listenMs: 800 });
+      const r = results[0];
+      assert.equal(r.classification, 'open_or_auth_ok', r.evidence!.join('\n'));
+      assert.equal(r.topics?.error ?? null, null, JSON.stringify(r.topics));
+      assert.ok(r.topics?.items.some((t) => t.topic === 'plant/line1/temp' && t.retained), JSON.stringify(r.topics));
     });
 
     it('aedes keepaliveLimit 20 with a password check: the refusal is about the login (code 5), the login gets in', async () => {
