@@ -54,7 +54,7 @@ const DETAIL_TOPICS = 50;
  */
 export function authText(a: AuthAttempt | undefined): string {
   if (a && a.outcome !== 'not_tested') {
-    const said = a.code !== undefined ? ` (${a.reason || `code ${a.code}`})` : a.outcome === 'error' && a.detail ? ` (${a.detail})` : '';
+    const said = a.code !== undefined ? ` (${a.reason || `code ${a.code}`})` : '';
     return a.outcome + said + (a.clientCertificate ? ', with the client certificate' : '');
   }
   if (a && a.detail) return `not sent: ${String(a.detail).replace(/^login not sent: /, '')}`;
