@@ -61,6 +61,20 @@ export interface AuthAttempt {
   defaultPair?: boolean;
   /** Default-login check only: the username of the default pair that got in (never the password). */
   username?: string;
+  /**
+   * Whether this attempt presented a client certificate in its TLS handshake (the scan's
+   * --tls-cert / the tls-config node's certificate): true or false on every attempt the probe made
+   * over TLS, false over plain TCP; absent on attempts not made (not_tested) and on results from
+   * before this field. A login accepted with the certificate tells what its holder gets, not what
+   * anyone gets (auth.withoutCertificate says that).
+   */
+  clientCertificate?: boolean;
+  /**
+   * auth.withoutCertificate only: the broker ended the TLS session of this certificate-less attempt
+   * (an alert such as certificate_required or handshake_failure) while the same CONNECT with the
+   * certificate got a CONNACK: the missing certificate was the reason (outcome is then error).
+   */
+  certificateRequired?: boolean;
 }
 
 export interface MqttInfo {
@@ -174,6 +188,13 @@ export interface ScanResult {
     givenCredentials: AuthAttempt;
     /** With tryDefaults: whether a well-known default login (admin/admin, ...) got in. */
     defaultCredentials?: AuthAttempt;
+    /**
+     * Only when the scan was given a client certificate and the broker speaks MQTT over TLS: an
+     * anonymous CONNECT over a fresh TLS connection (no resumed session) without the certificate,
+     * i.e. what a client that lacks it gets. The other attempts were made with the certificate
+     * (their clientCertificate is true).
+     */
+    withoutCertificate?: AuthAttempt;
   };
   tls?: TlsInfo | null;
   topics?: TopicsInfo | null;

@@ -1,6 +1,7 @@
 // The overview: summary cards and the risk doughnut. While a scan runs they count the results so
 // far; at the end the risk classifier's scan summary (the same numbers as the reports) takes over.
-import type { RiskLevel } from '../types';
+import type { RiskLevel, ScanResult } from '../types';
+import { openToAnyone } from '../risk';
 import { RISK_LEVELS, secondsText } from './scan-state';
 import type { CurrentScan, KeptResult } from './types';
 
@@ -36,7 +37,6 @@ export interface ScanLine {
   withLogin: boolean;
 }
 
-const accepted = (a: { outcome?: string } | undefined) => !!a && a.outcome === 'accepted';
 const isTlsIssue = (r: KeptResult) => (r.findings || []).some((f) => /^TLS_/.test(f.id) && f.severity !== 'info');
 
 /** The cards for a scan (an empty object: all zero). */
@@ -47,7 +47,7 @@ export function summaryCards(scan: Partial<CurrentScan>): SummaryCards {
   const cards = {
     scanned: scan.total ?? rs.length,
     brokers: s ? s.brokers : rs.filter((r) => r.classification === 'open_or_auth_ok' || r.classification === 'not_authorized').length,
-    open: s ? s.openBrokers : rs.filter((r) => accepted(r.auth.anonymous) || accepted(r.auth.wrongCredentials)).length,
+    open: s ? s.openBrokers : rs.filter((r) => openToAnyone(r as unknown as ScanResult)).length,
     authFailures: s ? s.authFailures : rs.filter((r) => r.classification === 'not_authorized').length,
     tlsIssues: rs.filter(isTlsIssue).length,
     plaintext: rs.filter((r) => r.transport === 'tcp' || r.transport === 'ws').length,

@@ -53,8 +53,11 @@ const DETAIL_TOPICS = 50;
  * the scanner withheld says why ("not sent: the broker accepted a random made-up login"); else "not tested".
  */
 export function authText(a: AuthAttempt | undefined): string {
-  if (a?.outcome === 'closed_without_connack') return 'hung up without a CONNACK';
-  if (a && a.outcome !== 'not_tested') return a.outcome + (a.code !== undefined ? ` (${a.reason || `code ${a.code}`})` : '');
+  if (a?.outcome === 'closed_without_connack') return `hung up without a CONNACK${a.clientCertificate ? ', with the client certificate' : ''}`;
+  if (a && a.outcome !== 'not_tested') {
+    const said = a.code !== undefined ? ` (${a.reason || `code ${a.code}`})` : '';
+    return a.outcome + said + (a.clientCertificate ? ', with the client certificate' : '');
+  }
   if (a && a.detail) return `not sent: ${String(a.detail).replace(/^login not sent: /, '')}`;
   return 'not tested';
 }
@@ -111,6 +114,8 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
       ['Anonymous', authText(r.auth.anonymous)],
       ['Wrong login', authText(r.auth.wrongCredentials)],
       ['Your login', authText(r.auth.givenCredentials)],
+      ...(r.auth.defaultCredentials ? [['Default logins', authText(r.auth.defaultCredentials)] as [string, string]] : []),
+      ...(r.auth.withoutCertificate ? [['Without the client certificate', authText(r.auth.withoutCertificate)] as [string, string]] : []),
     ],
     findings: (r.findings || [])
       .slice()

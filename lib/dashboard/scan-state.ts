@@ -1,7 +1,7 @@
 // The current scan as the dashboard keeps it: each rated result trimmed and stored by endpoint,
 // the completion, and the interruption of a scan the flows stopped under.
 import type { RiskLevel, ScanResult } from '../types';
-import type { RiskSummary } from '../risk';
+import { openToAnyone, type RiskSummary } from '../risk';
 import { record } from './read';
 import type { CurrentScan, HistoryEntry, KeptResult } from './types';
 
@@ -92,7 +92,6 @@ export function completeScan(scan: CurrentScan, payload: unknown, now: number): 
  */
 export function interruptScan(scan: CurrentScan, now: number): HistoryEntry {
   const rs = Object.values(scan.results || {});
-  const accepted = (a: { outcome?: string } | undefined) => !!a && a.outcome === 'accepted';
   const byLevel: Partial<Record<RiskLevel, number>> = {};
   for (const l of RISK_LEVELS) byLevel[l] = rs.filter((r) => r.risk && r.risk.level === l).length;
   Object.assign(scan, { complete: true, interrupted: true, durationMs: now - Date.parse(scan.startedAt) });
@@ -103,7 +102,7 @@ export function interruptScan(scan: CurrentScan, now: number): HistoryEntry {
     ports: scan.ports,
     scanned: scan.total ?? rs.length,
     brokers: rs.filter((r) => r.classification === 'open_or_auth_ok' || r.classification === 'not_authorized').length,
-    open: rs.filter((r) => r.auth && (accepted(r.auth.anonymous) || accepted(r.auth.wrongCredentials))).length,
+    open: rs.filter((r) => r.auth && openToAnyone(r as unknown as ScanResult)).length,
     authFailures: rs.filter((r) => r.classification === 'not_authorized').length,
     worst: RISK_LEVELS.find((l) => (byLevel[l] ?? 0) > 0) || null,
     byLevel,

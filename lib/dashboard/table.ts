@@ -1,6 +1,8 @@
 // The results table (node-red-node-ui-table): one row per topic, a broker with no readable topic
 // as one row, worst risk first. Every cell is text; the table shows it with Tabulator's
 // "plaintext" formatter, so a topic named like markup stays text.
+import type { ScanResult } from '../types';
+import { certificateIsIdentity } from '../risk';
 import type { CurrentScan, KeptResult, KeptTopic, ViewMessage } from './types';
 
 /** One row of the table. `rank` sorts (0 CRITICAL ... 3 LOW, 5 not rated); `id` is the row's position. */
@@ -39,12 +41,16 @@ export function securityText(r: Pick<KeptResult, 'transport' | 'auth' | 'classif
   const transport = r.transport === 'tls' || r.transport === 'wss' ? 'TLS' : r.transport ? 'plain TCP' : '—';
   const accepted = (a: { outcome?: string } | undefined) => !!a && a.outcome === 'accepted';
   const auth = r.auth || ({} as KeptResult['auth']);
-  const who = accepted(auth.anonymous)
+  const who = certificateIsIdentity(r as unknown as ScanResult)
+    ? 'client certificate'
+    : accepted(auth.anonymous)
     ? 'anonymous'
     : accepted(auth.wrongCredentials)
       ? 'any login'
       : accepted(auth.givenCredentials)
         ? 'login accepted'
+        : accepted(auth.defaultCredentials)
+        ? 'default login'
         : r.classification === 'not_authorized'
           ? 'login required'
           : r.classification;

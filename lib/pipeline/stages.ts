@@ -118,7 +118,7 @@ async function startedListener(work: StageWork, result: ScanResult): Promise<Lis
   const topics = await work.sniff!;
   // The listener tried the user's login on its own; report topics only if the probe agrees it works.
   if (work.as === 'given' && result.auth.givenCredentials.outcome !== 'accepted') {
-    return { topics: null, note: 'topics not read: not_authorized: the broker accepted neither an anonymous login nor the given credentials' };
+    return { topics: null, note: `topics not read: ${sniffModule().loginsNotUsable(result)}` };
   }
   return { topics };
 }

@@ -61,7 +61,14 @@ export interface ProbeOutcome {
   transport: Transport | null;
   classification: Classification;
   mqtt: MqttInfo;
-  auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt; defaultCredentials?: AuthAttempt };
+  auth: {
+    anonymous: AuthAttempt;
+    wrongCredentials: AuthAttempt;
+    givenCredentials: AuthAttempt;
+    defaultCredentials?: AuthAttempt;
+    /** With a client certificate on TLS: the anonymous CONNECT made without it (ScanResult.auth). */
+    withoutCertificate?: AuthAttempt;
+  };
   evidence: string[];
 }
 
@@ -157,15 +164,20 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   // Round two, all at once: the other versions anonymously and the made-up login; then the
   // user's login, if the credential policy lets it go.
   const others = versions.filter((v) => trial.versions[v] === undefined);
-  const [otherOutcomes, wrong] = await Promise.all([
+  // With a client certificate on TLS, every attempt above presents it: one more anonymous
+  // CONNECT without it says what a client that lacks the certificate gets.
+  const presented = wire === 'tls' && hasClientCertificate(opts.tls);
+  const [otherOutcomes, wrong, certless] = await Promise.all([
     Promise.all(others.map((v) => connect(wire, v))),
     wrongFirst ?? wrongLogin(),
+    presented ? withoutCertificate(target, primary, opts) : undefined,
   ]);
   others.forEach((v, i) => record(trial, v, otherOutcomes[i], evidence));
   settleVersions(trial, versions);
   const anonymous = anonymousAttempt(trial, versions);
   let wrongCredentials = toAuthAttempt(wrong, primary, wire);
   evidence.push(describe(wire, primary, 'wrong credentials', wrong));
+  if (certless) evidence.push(describe(wire, primary, 'anonymous without the client certificate', certless));
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
   if (given) {
     plan ??= planCredentials(wire, wrongCredentials, given, opts);
@@ -198,6 +210,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     : undefined;
   const accepted = [anonymous, wrongCredentials, givenCredentials, defaultCredentials].some((a) => a?.outcome === 'accepted');
   const connackProperties = trial.anonymous['5.0']?.properties;
+  const made = (a: AuthAttempt): AuthAttempt => (a.outcome === 'not_tested' ? a : { ...a, clientCertificate: presented });
   return {
     transport: wire,
     classification: accepted ? 'open_or_auth_ok' : 'not_authorized',
@@ -206,9 +219,46 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       brokerVersion: null,
       ...(connackProperties && Object.keys(connackProperties).length ? { connackProperties } : {}),
     },
-    auth: { anonymous, wrongCredentials, givenCredentials, ...(defaultCredentials ? { defaultCredentials } : {}) },
+    auth: {
+      anonymous: made(anonymous),
+      wrongCredentials: made(wrongCredentials),
+      givenCredentials: made(givenCredentials),
+      ...(defaultCredentials ? { defaultCredentials: made(defaultCredentials) } : {}),
+      ...(certless ? { withoutCertificate: certlessAttempt(certless, primary) } : {}),
+    },
     evidence,
   };
+}
+
+/** The scan has a client certificate and its key to present. */
+function hasClientCertificate(tls: TlsClientOptions | undefined): boolean {
+  return !!tls?.cert && !!tls.key;
+}
+
+/**
+ * An anonymous CONNECT over TLS without the client certificate, on a fresh handshake: a session
+ * resumed from a connection that presented the certificate would carry it (RFC 8446 2.2).
+ */
+function withoutCertificate(target: Target, version: MqttVersion, opts: ProbeOptions): Promise<AttemptResult> {
+  const tls: TlsClientOptions = { ...opts.tls };
+  delete tls.cert;
+  delete tls.key;
+  delete tls.passphrase;
+  delete tls.session;
+  return attemptConnect({
+    host: target.host, port: target.port, transport: 'tls', version, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls, signal: opts.signal,
+  });
+}
+
+/** The certificate-less attempt as an AuthAttempt: a TLS alert (the same CONNECT with the
+ *  certificate got a CONNACK) means the broker requires the certificate. */
+function certlessAttempt(r: AttemptResult, version: MqttVersion): AuthAttempt {
+  const a: AuthAttempt = { ...toAuthAttempt(r, version, 'tls'), clientCertificate: false };
+  if (r.kind === 'tls-error' && r.peerSpeaksTls) {
+    a.certificateRequired = true;
+    a.detail = `the broker ended the TLS session without the client certificate: ${a.detail}`;
+  }
+  return a;
 }
 
 const LOWER = 'abcdefghijklmnopqrstuvwxyz';
@@ -244,7 +294,7 @@ export async function tryMadeUpLogin(
     host: target.host, port: target.port, transport: o.transport, version: o.version, username: made.username, password: made.password,
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls: o.tls, signal: o.signal,
   });
-  return toAuthAttempt(r, o.version, o.transport);
+  return { ...toAuthAttempt(r, o.version, o.transport), clientCertificate: o.transport === 'tls' && hasClientCertificate(o.tls) };
 }
 
 /** Waits for p, but never longer than ms; never throws. */

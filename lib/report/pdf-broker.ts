@@ -22,6 +22,8 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
     ['Anonymous connect', authText(r.auth.anonymous)],
     ['Random login', authText(r.auth.wrongCredentials)],
     ['Given login', authText(r.auth.givenCredentials)],
+    ...(r.auth.defaultCredentials ? [['Default logins', authText(r.auth.defaultCredentials)] as [string, string]] : []),
+    ...(r.auth.withoutCertificate ? [['Without the client certificate', authText(r.auth.withoutCertificate)] as [string, string]] : []),
   ];
   // Heading, facts and the first finding start on the same page.
   const first = r.findings[0] ? findingHeight(pen, r.findings[0]) : 30;
@@ -183,10 +185,15 @@ function topicsTable(pen: Pen, r: ClassifiedResult, maxTopics: number): void {
     });
     if (items.length > maxTopics) pen.use('body', 8, COLOR.muted).para(`… and ${items.length - maxTopics} more topic(s) in the JSON report.`).gap(6);
   }
-  const sys = t.sys && typeof t.sys === 'object' ? Object.entries(t.sys).slice(0, 12) : [];
-  if (sys.length) {
-    subheading(pen, '$SYS (broker statistics)');
-    facts(pen, sys.map(([k, v]) => [k, clip(typeof v === 'string' ? v : JSON.stringify(v), 200)]), ['$SYS topic', 'Value']);
+  // The $SYS topics the broker sent (sys.raw), never the listener's own field names; announcements
+  // of the scanner's own connections are only counted.
+  const raw = t.sys && typeof t.sys.raw === 'object' && t.sys.raw ? Object.entries(t.sys.raw as Record<string, unknown>) : [];
+  const own = typeof t.sys?.ownConnectionEvents === 'number' ? t.sys.ownConnectionEvents : 0;
+  if (raw.length || own) {
+    subheading(pen, '$SYS topics the broker sent');
+    if (raw.length) facts(pen, raw.slice(0, 12).map(([k, v]) => [k, clip(typeof v === 'string' ? v : JSON.stringify(v), 200)]), ['$SYS topic', 'Value']);
+    if (raw.length > 12) pen.use('body', 8, COLOR.muted).para(`… and ${raw.length - 12} more in the JSON report.`).gap(6);
+    if (own) pen.use('body', 8, COLOR.muted).para(`${own} $SYS message(s) announced the scanner's own connections and subscriptions; they are not listed${raw.length ? '' : ', and the broker sent no statistics while we listened'}.`).gap(6);
   }
 }
 

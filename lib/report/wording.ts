@@ -1,5 +1,5 @@
 // Wording shared by the report formats, so the PDF, CSV and node status say the same thing.
-import type { ClassifiedResult } from '../risk';
+import { certificateIsIdentity, type ClassifiedResult } from '../risk';
 import type { AuthAttempt } from '../types';
 
 /** "2026-11-27 10:00:05 UTC": the same in every time zone the report is opened in. */
@@ -23,9 +23,12 @@ export function outcomeText(r: ClassifiedResult): string {
   if (r.reachability !== 'open') return r.errno ? `${r.reachability} (${r.errno})` : r.reachability;
   switch (r.classification) {
     case 'open_or_auth_ok':
-      return r.auth.anonymous.outcome === 'accepted' ? 'connected anonymously'
+      return certificateIsIdentity(r) ? 'connected with the client certificate'
+        : r.auth.anonymous.outcome === 'accepted' ? 'connected anonymously'
         : r.auth.wrongCredentials.outcome === 'accepted' ? 'connected with any login'
-        : 'connected with the given login';
+        : r.auth.givenCredentials.outcome === 'accepted' ? 'connected with the given login'
+        : r.auth.defaultCredentials?.outcome === 'accepted' ? 'connected with a well-known default login'
+        : 'connected';
     case 'not_authorized':
       if (r.auth.anonymous.outcome === 'closed_without_connack') return 'refused: hung up on every CONNECT, no CONNACK';
       return `refused: ${r.auth.anonymous.reason ?? 'not authorized'}`;
@@ -43,7 +46,9 @@ export function authText(a: AuthAttempt): string {
   if (a.outcome === 'not_tested') return a.detail ? a.detail.replace(/^login not sent: /, 'not sent: ') : 'not tested';
   if (a.outcome === 'closed_without_connack') return 'hung up without a CONNACK';
   const code = a.code === undefined ? '' : ` (CONNACK ${a.code}${a.reason ? ` ${a.reason}` : ''})`;
-  return `${a.outcome}${code}`;
+  // Without a CONNACK: what happened (a TLS session ended for want of a client certificate...).
+  const detail = a.code === undefined && a.detail && a.outcome === 'error' ? `: ${a.detail}` : '';
+  return `${a.outcome}${code}${detail}${a.clientCertificate ? ', with the client certificate' : ''}`;
 }
 
 export function mqttVersions(r: ClassifiedResult): string {
@@ -56,4 +61,4 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /** A line of a fix that is configuration or a command (shown in a monospace font), not prose. */
-export const CONFIG_LINE = /^(#|allow_anonymous|password_file|listener|cafile|certfile|keyfile|tls_version|acl_file|ciphers|sys_interval|require_certificate|crlfile|per_listener_settings|user|topic|pattern|mosquitto_passwd|mosquitto_pub|openssl|systemctl) /;
+export const CONFIG_LINE = /^(#|allow_anonymous|password_file|listener|cafile|certfile|keyfile|tls_version|acl_file|ciphers|sys_interval|require_certificate|use_identity_as_username|crlfile|per_listener_settings|user|topic|pattern|mosquitto_passwd|mosquitto_pub|openssl|systemctl) /;

@@ -1,6 +1,6 @@
 // classifyResult: the rule table applied to one result.
 import type { Finding, RiskInfo, RiskLevel, ScanResult } from '../types';
-import { assessable, plainTransport } from './facts';
+import { anonymousOpen, assessable, identityRequired, plainTransport } from './facts';
 import { effectiveRules, type Policy } from './policy';
 import { bySeverity, riskFor } from './scoring';
 
@@ -70,8 +70,9 @@ function assessmentOf(r: ScanResult): SecurityAssessment {
   const tls = r.transport === 'tls' || r.transport === 'wss';
   const portType = !answered || !r.transport ? null : ({ tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' } as const)[r.transport];
   return {
-    anonymous_allowed: answered && r.auth.anonymous.outcome !== 'not_tested' ? r.auth.anonymous.outcome === 'accepted' : null,
-    requires_auth: answered && r.auth.anonymous.outcome !== 'not_tested' ? r.auth.anonymous.outcome === 'rejected' : null,
+    // A CONNECT the scan's client certificate got in is not anonymous (facts.certificateGuards).
+    anonymous_allowed: answered && r.auth.anonymous.outcome !== 'not_tested' ? anonymousOpen(r) : null,
+    requires_auth: answered && r.auth.anonymous.outcome !== 'not_tested' ? identityRequired(r) : null,
     port_type: portType,
     encryption: tls ? (r.tls?.protocol ?? 'TLS') : plainTransport(r) ? 'none' : answered ? 'unknown' : 'none',
   };

@@ -26,6 +26,46 @@ export function assessable(r: ScanResult): boolean {
 
 export const accepted = (a: AuthAttempt | undefined): boolean => a?.outcome === 'accepted';
 
+/**
+ * A client without the scan's client certificate cannot connect the way `a` (an attempt that
+ * presented it) did: the certificate-less anonymous attempt (auth.withoutCertificate) ended in the
+ * TLS handshake for want of it, or (for the anonymous attempt) was refused by CONNACK; a result
+ * without that attempt relies on the TLS inspector's clientCertRequired. False for attempts that
+ * presented no certificate. What such an attempt got is what the certificate's holder gets, so the
+ * rules judge the broker by auth.withoutCertificate instead.
+ */
+export function certificateGuards(r: ScanResult, a: AuthAttempt | undefined): boolean {
+  if (a?.clientCertificate !== true) return false;
+  const without = r.auth.withoutCertificate;
+  if (without?.certificateRequired === true) return true;
+  if (without?.outcome === 'accepted') return false;
+  if (without?.outcome === 'rejected' && a === r.auth.anonymous) return true;
+  return r.tls?.clientCertRequired === true;
+}
+
+/** Anonymous clients get in, without any certificate the scan presented. */
+export function anonymousOpen(r: ScanResult): boolean {
+  return accepted(r.auth.anonymous) && !certificateGuards(r, r.auth.anonymous);
+}
+
+/** Any made-up login gets in, without any certificate the scan presented. */
+export function anyLoginOpen(r: ScanResult): boolean {
+  return accepted(r.auth.wrongCredentials) && !certificateGuards(r, r.auth.wrongCredentials);
+}
+
+/** Anyone who can reach the port gets in: anonymously or with any made-up login, without a
+ *  client certificate the scan presented (the "open brokers" of summaries and the dashboard). */
+export function openToAnyone(r: Pick<ScanResult, 'auth' | 'tls'>): boolean {
+  return anonymousOpen(r as ScanResult) || anyLoginOpen(r as ScanResult);
+}
+
+/** Logins made with the scan's client certificate got in whatever (or without) the username,
+ *  and a client without the certificate does not: the certificate is the identity. */
+export function certificateIsIdentity(r: ScanResult): boolean {
+  const { anonymous, wrongCredentials } = r.auth;
+  return (accepted(anonymous) && certificateGuards(r, anonymous)) || (accepted(wrongCredentials) && certificateGuards(r, wrongCredentials));
+}
+
 export function plainTransport(r: ScanResult): boolean {
   return spokeMqtt(r) && (r.transport === 'tcp' || r.transport === 'ws');
 }
@@ -33,6 +73,11 @@ export function plainTransport(r: ScanResult): boolean {
 /** Anonymous clients are refused, so every client on this port sends a username and password. */
 export function requiresAuth(r: ScanResult): boolean {
   return r.auth.anonymous.outcome === 'rejected' && !accepted(r.auth.wrongCredentials);
+}
+
+/** Clients must prove who they are: anonymous clients are refused, or only a client certificate gets them in. */
+export function identityRequired(r: ScanResult): boolean {
+  return r.auth.anonymous.outcome === 'rejected' || (accepted(r.auth.anonymous) && certificateGuards(r, r.auth.anonymous));
 }
 
 export function certOf(r: ScanResult): TlsCertificateInfo | null {
@@ -68,10 +113,31 @@ export function items(r: ScanResult): TopicItem[] {
   return Array.isArray(r.topics?.items) ? r.topics!.items : [];
 }
 
-/** Who the sniffer listened as; an older sniffer that does not say listened anonymously when it could. */
+/** Who the sniffer listened as; an older sniffer that does not say listened anonymously when it
+ *  could. A listener that presented a client certificate the broker requires was not anonymous. */
 export function listenedAnonymously(r: ScanResult): boolean {
   const as = r.topics?.as;
-  return as === 'anonymous' || (as === undefined && accepted(r.auth.anonymous));
+  return (as === 'anonymous' || (as === undefined && accepted(r.auth.anonymous))) && !certificateGuards(r, r.auth.anonymous);
+}
+
+/** "anonymously", "with the given login", "with the scan's client certificate (no username)". */
+export function listenedAs(r: ScanResult): string {
+  if (listenedAnonymously(r)) return 'anonymously';
+  if (r.topics?.as === 'given credentials') return 'with the given login';
+  return certificateGuards(r, r.auth.anonymous) ? "with the scan's client certificate (no username)" : 'with the given login';
+}
+
+/** The $SYS topic names the broker sent (topics.sys.raw's keys), sorted; never the scanner's own field names. */
+export function sysTopics(r: ScanResult): string[] {
+  const raw = sysInfo(r)?.raw;
+  if (!raw || typeof raw !== 'object') return [];
+  return Object.keys(raw).filter((t) => t.startsWith('$')).sort();
+}
+
+/** $SYS messages that announced the scanner's own connections (counted by the listener, not listed). */
+export function ownSysEvents(r: ScanResult): number {
+  const n = sysInfo(r)?.ownConnectionEvents;
+  return typeof n === 'number' && n > 0 ? n : 0;
 }
 
 export function sysInfo(r: ScanResult): Record<string, unknown> | null {

@@ -9,4 +9,4 @@ export { RULES, RULE_IDS, REFERENCE_TITLES, type Rule, type RuleId } from './rul
 export { effectiveRules, policyFromList, type Policy, type RuleOverride } from './policy';
 export { LEVELS, SEVERITIES, SEVERITY_WEIGHT, LEVEL_CEILING, levelFor, scoreFor, riskFor, severityRank } from './scoring';
 export { summarizeScan, RiskTally, type RiskSummary, type FindingCount, type WorstFinding, type SummaryOptions } from './summary';
-export { EXPIRY_WARNING_DAYS, MIN_RSA_BITS, MIN_EC_BITS, NO_ACL_MIN_ROOTS } from './facts';
+export { EXPIRY_WARNING_DAYS, MIN_RSA_BITS, MIN_EC_BITS, NO_ACL_MIN_ROOTS, certificateIsIdentity, openToAnyone } from './facts';

@@ -2,9 +2,10 @@
 // how to word the evidence from the result, the exact fix and the references.
 import type { ScanResult, Severity } from '../types';
 import {
-  accepted, authLine, brokerVersion, certOf, day, EXPIRY_WARNING_DAYS, isExpired, isNotYetValid, isSelfSigned,
-  isWeakKey, legacyVersions, listenedAnonymously, listSome, MIN_EC_BITS, MIN_RSA_BITS, NO_ACL_MIN_ROOTS,
-  plainTransport, requiresAuth, retainedItems, sensitiveItems, spokeMqtt, sysInfo, topicRoots, where,
+  accepted, anonymousOpen, anyLoginOpen, authLine, brokerVersion, certificateIsIdentity, certOf, day, EXPIRY_WARNING_DAYS,
+  isExpired, isNotYetValid, isSelfSigned, isWeakKey, legacyVersions, listenedAnonymously, listenedAs, listSome, MIN_EC_BITS,
+  MIN_RSA_BITS, NO_ACL_MIN_ROOTS, ownSysEvents, plainTransport, requiresAuth, retainedItems, sensitiveItems, spokeMqtt, sysInfo,
+  sysTopics, topicRoots, where,
 } from './facts';
 
 export const RULE_IDS = [
@@ -12,7 +13,7 @@ export const RULE_IDS = [
   'PLAINTEXT_TRANSPORT', 'PLAINTEXT_CREDENTIALS', 'SENSITIVE_PAYLOAD', 'TLS_EXPIRED', 'NO_TOPIC_ACL',
   'RETAINED_DATA_EXPOSED', 'TLS_SELF_SIGNED', 'TLS_UNTRUSTED', 'TLS_NOT_YET_VALID', 'TLS_HOSTNAME_MISMATCH',
   'TLS_LEGACY_PROTOCOL', 'TLS_WEAK_CIPHER', 'TLS_WEAK_KEY', 'TLS_EXPIRES_SOON', 'SYS_TOPICS_EXPOSED',
-  'BROKER_VERSION_DISCLOSED', 'CLIENT_CERT_REQUIRED',
+  'BROKER_VERSION_DISCLOSED', 'CLIENT_CERT_REQUIRED', 'CLIENT_CERT_IDENTITY',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -45,7 +46,9 @@ export const RULES: readonly Rule[] = [
     severity: 'critical',
     title: 'Anonymous clients are accepted',
     checks: 'A CONNECT without username and password is accepted.',
-    when: (r) => spokeMqtt(r) && accepted(r.auth.anonymous),
+    // Not when the scan's client certificate got the CONNECT in and a client without it does not
+    // get that far (CLIENT_CERT_IDENTITY): the certificate is then the login.
+    when: (r) => spokeMqtt(r) && anonymousOpen(r),
     evidence: (r) => `A CONNECT without username was accepted: ${authLine(r.auth.anonymous)} on ${where(r)}. Anyone who can reach the port can read and publish.`,
     recommendation: lines(
       'In mosquitto.conf (in each listener block when per_listener_settings is true):',
@@ -60,7 +63,7 @@ export const RULES: readonly Rule[] = [
     severity: 'critical',
     title: 'Any username and password are accepted',
     checks: 'A random username with a random password is accepted: passwords are not checked.',
-    when: (r) => spokeMqtt(r) && accepted(r.auth.wrongCredentials),
+    when: (r) => spokeMqtt(r) && anyLoginOpen(r),
     evidence: (r) => `A random username and password that exist nowhere were accepted: ${authLine(r.auth.wrongCredentials)}. The broker checks no password.`,
     recommendation: lines(
       'Give the broker a password file and refuse everyone else:',
@@ -328,11 +331,22 @@ export const RULES: readonly Rule[] = [
     id: 'SYS_TOPICS_EXPOSED',
     severity: 'low',
     title: '$SYS broker statistics readable',
-    checks: 'A $SYS/# subscription received broker statistics.',
+    checks: "A $SYS/# subscription received $SYS messages (broker statistics, or announcements of clients' connections).",
     when: (r) => sysInfo(r) !== null,
     evidence: (r) => {
-      const keys = Object.keys(sysInfo(r)!);
-      return `$SYS/# was readable${listenedAnonymously(r) ? ' anonymously' : ' with the given login'}: ${listSome(keys, 6)}. It tells an attacker the broker version, client counts and load.`;
+      // The topics the broker sent (topics.sys.raw), never the listener's own field names;
+      // announcements of the scanner's own connections are counted there, not listed.
+      const topics = sysTopics(r);
+      const own = ownSysEvents(r);
+      const ownNote = `${own} announcement(s) of the scanner's own connections and subscriptions (not listed)`;
+      const head = `$SYS/# was readable ${listenedAs(r)}`;
+      if (topics.length) {
+        return `${head}: the broker sent ${topics.length} $SYS topic(s), ${listSome(topics, 6)}${own ? `, and ${ownNote}` : ''}. They tell an attacker the broker version, client counts and load.`;
+      }
+      if (own) {
+        return `${head}, but while we listened the broker sent only ${ownNote}, no statistics. A broker that announces connections under $SYS names every client that connects (its client id).`;
+      }
+      return `${head}: the broker sent $SYS values. They tell an attacker the broker version, client counts and load.`;
     },
     recommendation: lines(
       'Allow $SYS to an admin account only, in acl_file (no $SYS line for other users):',
@@ -361,6 +375,35 @@ export const RULES: readonly Rule[] = [
     when: (r) => r.tls?.clientCertRequired === true,
     evidence: () => 'The TLS handshake requires a client certificate (require_certificate true): only devices with a certificate from the broker CA can connect.',
     recommendation: lines('No change needed. Keep one certificate per device and revoke lost ones:', 'require_certificate true', 'crlfile /etc/mosquitto/certs/revoked.crl'),
+    references: ['CWE-295'],
+  },
+  {
+    id: 'CLIENT_CERT_IDENTITY',
+    severity: 'info',
+    title: 'The client certificate is the identity',
+    checks: "With the scan's client certificate, a CONNECT without username (or with a made-up one) is accepted, and a client without the certificate is refused: the certificate, not the username, is the login (mosquitto use_identity_as_username, or require_certificate with anonymous clients allowed).",
+    when: (r) => spokeMqtt(r) && certificateIsIdentity(r),
+    evidence: (r) => {
+      const { anonymous, wrongCredentials, withoutCertificate } = r.auth;
+      const got = [
+        accepted(anonymous) ? `a CONNECT without username (${authLine(anonymous)})` : null,
+        accepted(wrongCredentials) ? `a made-up username and password (${authLine(wrongCredentials)})` : null,
+      ].filter(Boolean).join(' and ');
+      const without = withoutCertificate
+        ? withoutCertificate.certificateRequired ? 'the broker ended the TLS session'
+          : withoutCertificate.outcome === 'rejected' ? `the broker refused the CONNECT (${authLine(withoutCertificate)})`
+          : `the CONNECT got no answer (${withoutCertificate.detail ?? withoutCertificate.outcome})`
+        : 'the TLS handshake is refused (the TLS inspection found a client certificate required)';
+      const ignored = accepted(wrongCredentials) ? 'the username is ignored; the certificate is the identity' : 'the certificate is the identity; no MQTT login is asked for';
+      return `With the scan's client certificate, ${got} ${accepted(anonymous) && accepted(wrongCredentials) ? 'were' : 'was'} accepted on ${where(r)}: ${ignored}. Without the certificate, ${without}. The broker is rated by what a client without the certificate gets.`;
+    },
+    recommendation: lines(
+      'No change needed while every device has its own certificate. Keep access per certificate and revoke lost ones:',
+      'require_certificate true',
+      'use_identity_as_username true',
+      'acl_file /etc/mosquitto/acl',
+      'crlfile /etc/mosquitto/certs/revoked.crl',
+    ),
     references: ['CWE-295'],
   },
 ];

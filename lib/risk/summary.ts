@@ -5,7 +5,7 @@ import type { ScanResult, ScanSummary, RiskLevel, Severity } from '../types';
 import { classifyResult, isClassified } from './classify';
 import type { Policy } from './policy';
 import { RULES } from './rules';
-import { accepted, spokeMqtt } from './facts';
+import { openToAnyone, spokeMqtt } from './facts';
 import { LEVELS, severityRank, SEVERITIES } from './scoring';
 
 export interface FindingCount {
@@ -34,7 +34,7 @@ export interface RiskSummary {
   assessed: number;
   /** Ports that answered MQTT. */
   brokers: number;
-  /** Brokers that let anyone in: anonymous clients or any login accepted. */
+  /** Brokers that let anyone in: anonymous clients or any login accepted (a client certificate the scan presented does not count: facts.openToAnyone). */
   openBrokers: number;
   /** Brokers that refused every login we tried (classification not_authorized). */
   authFailures: number;
@@ -86,7 +86,7 @@ export class RiskTally {
     if (r.reachability !== 'open') this.unreachable++;
     if (spokeMqtt(r)) {
       this.brokers++;
-      if (accepted(r.auth.anonymous) || accepted(r.auth.wrongCredentials)) this.openBrokers++;
+      if (openToAnyone(r)) this.openBrokers++;
     }
     if (r.classification === 'not_authorized') this.authFailures++;
     if (r.risk) {

@@ -169,7 +169,27 @@ export function sniffPlanFor(result: ScanResult, credentials?: Credentials | nul
     return { target, options: { transport, version: givenCredentials.version ?? fallback, credentials, requireTrustedTls: plan.requireTrustedTls } };
   }
   if (givenCredentials.withheld) return no(`anonymous clients are refused and the given ${givenCredentials.detail}`);
-  return no('not_authorized: the broker accepted neither an anonymous login nor the given credentials');
+  return no(loginsNotUsable(result));
+}
+
+/**
+ * Why the listener has no login to read a broker with, from what the probe saw: which logins were
+ * refused, and a login that did get in but that the listener does not use (a well-known default
+ * pair, a made-up login). Never a username of the user's login; a default pair's username only.
+ */
+export function loginsNotUsable(result: ScanResult): string {
+  const { anonymous, wrongCredentials, givenCredentials, defaultCredentials } = result.auth;
+  const anon = anonymous.outcome === 'rejected' ? 'anonymous clients are refused'
+    : anonymous.outcome === 'accepted' ? 'the anonymous login was accepted' : `the anonymous login got no answer (${anonymous.detail ?? anonymous.outcome})`;
+  const given = givenCredentials.outcome === 'not_tested' ? (givenCredentials.detail ? `the given login was not sent (${givenCredentials.detail})` : 'no login was given')
+    : givenCredentials.outcome === 'rejected' ? 'the given credentials were refused'
+    : givenCredentials.outcome === 'accepted' ? 'the given credentials were accepted' : `the given credentials got no answer (${givenCredentials.detail ?? 'error'})`;
+  const head = `${result.classification}: ${anon} and ${given}`;
+  if (defaultCredentials?.outcome === 'accepted') {
+    return `${head}; the well-known default login of user "${defaultCredentials.username ?? '?'}" got in, but the listener never logs in with a default login`;
+  }
+  if (wrongCredentials.outcome === 'accepted') return `${head}; a made-up login got in (the broker checks no password), but the listener logs in only anonymously or with the given login`;
+  return head;
 }
 
 /**

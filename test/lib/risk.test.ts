@@ -71,6 +71,16 @@ describe('risk: the rule table', () => {
     }
   });
 
+  it('SYS_TOPICS_EXPOSED names the $SYS topics the broker sent, never the listener\'s field names; our own announcements only counted', () => {
+    const sysEvidence = (sys: Record<string, unknown>) => classifyResult(hardened({ topics: { count: 0, items: [], as: 'given credentials', sys } })).findings.find((f) => f.id === 'SYS_TOPICS_EXPOSED')!.evidence;
+    const listed = sysEvidence({ version: 'mosquitto version 2.0.11', topicCount: 2, raw: { '$SYS/broker/version': 'mosquitto version 2.0.11', '$SYS/broker/uptime': '5 seconds' }, ownConnectionEvents: 3 });
+    assert.match(listed, /2 \$SYS topic\(s\), "\$SYS\/broker\/uptime", "\$SYS\/broker\/version", and 3 announcement\(s\) of the scanner's own connections/);
+    assert.doesNotMatch(listed, /topicCount|"raw"|"version"|ownConnectionEvents/);
+    const ours = sysEvidence({ topicCount: 0, raw: {}, ownConnectionEvents: 2 });
+    assert.match(ours, /sent only 2 announcement\(s\) of the scanner's own connections and subscriptions \(not listed\), no statistics/);
+    assert.doesNotMatch(ours, /topicCount|"raw"|ownConnectionEvents|broker version, client counts/);
+  });
+
   it('evidence never carries a sniffed payload (samples may hold secrets)', () => {
     const r = classifyResult(sample('sensitive payload'));
     assert.ok(!JSON.stringify(r.findings).includes('hunter2'));

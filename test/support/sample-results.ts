@@ -170,6 +170,25 @@ export const SAMPLES: Sample[] = [
   { name: 'write test accepted with a login', result: hardened({ topics: topics({ writeTest: { topic: 'mqttsec/canary/x', accepted: true, evidence: 'PUBACK 0' } }) }), expect: [] },
   { name: 'write test refused anonymously', result: anonymousPlain({ topics: topics({ as: 'anonymous', items: [], writeTest: { topic: 'mqttsec/canary/x', accepted: false, evidence: 'PUBACK 135' } }) }), expect: ['ANONYMOUS_ACCESS', 'WRONG_CREDENTIALS_ACCEPTED', 'PLAINTEXT_TRANSPORT'] },
   { name: 'version in CONNACK only', result: hardened({ mqtt: { versions: { '5.0': 'supported' }, brokerVersion: 'EMQX 5.3.0' } }), expect: ['BROKER_VERSION_DISCLOSED'] },
+  // mosquitto require_certificate + use_identity_as_username, scanned with a client certificate:
+  // what the certificate gets is its holder's, not anyone's (issue 14, kind 2).
+  { name: 'client certificate is the identity', result: hardened({
+    auth: {
+      anonymous: { ...accepted(), clientCertificate: true }, wrongCredentials: { ...accepted(), clientCertificate: true }, givenCredentials: untested,
+      withoutCertificate: { outcome: 'error', version: '5.0', clientCertificate: false, certificateRequired: true, detail: 'the broker ended the TLS session without the client certificate' },
+    },
+    tls: tls({ clientCertRequired: true }),
+    topics: topics({ as: 'anonymous', items: [{ topic: 'lab/state', messages: 1, retained: true }], writeTest: { topic: 'mqttsec/canary/x', accepted: true, evidence: 'PUBACK 0' } }),
+  }), expect: ['CLIENT_CERT_REQUIRED', 'CLIENT_CERT_IDENTITY'] },
+  // The same from a result without the certificate-less attempt: the TLS inspector's verdict decides.
+  { name: 'client certificate is the identity (TLS inspection only)', result: hardened({
+    auth: { anonymous: { ...accepted(), clientCertificate: true }, givenCredentials: untested },
+    tls: tls({ clientCertRequired: true }),
+  }), expect: ['CLIENT_CERT_REQUIRED', 'CLIENT_CERT_IDENTITY'] },
+  // A certificate presented to a broker that lets anyone in without one: still anonymous access.
+  { name: 'client certificate presented, not required', result: hardened({
+    auth: { anonymous: { ...accepted(), clientCertificate: true }, withoutCertificate: { ...accepted(), clientCertificate: false } },
+  }), expect: ['ANONYMOUS_ACCESS'] },
   { name: '$SYS without a version', result: hardened({ topics: topics({ sys: { 'clients/connected': 2 } }) }), expect: ['SYS_TOPICS_EXPOSED'] },
   { name: 'closed port', result: result({ reachability: 'closed', transport: null, classification: 'unreachable_or_firewalled', auth: { anonymous: untested, wrongCredentials: untested } }), expect: [] },
   { name: 'not MQTT', result: result({ port: 8080, transport: null, classification: 'not_mqtt', auth: { anonymous: untested, wrongCredentials: untested } }), expect: [] },

@@ -4,7 +4,8 @@
 //
 // Compared (verdictOf): reachability, errno, transport, classification, error; MQTT versions,
 // broker version, CONNACK properties; every auth attempt's outcome, code, reason, version,
-// withheld, defaultPair, username, detail; TLS protocol, cipher, versions accepted, weak ciphers,
+// withheld, defaultPair, username, detail, clientCertificate, certificateRequired (and the
+// certificate-less attempt auth.withoutCertificate); TLS protocol, cipher, versions accepted, weak ciphers,
 // client certificate required, score and its reasons, error, and the certificate's trust, trust
 // error, self-signed, host name match, subject, issuer, fingerprint (which stands for the rest of
 // it), expired; topics: as whom, MQTT version, count, sorted names, per topic the message count,
@@ -49,7 +50,7 @@ export type Verdict = Record<string, unknown>;
 /** $SYS topics whose existence depends on the broker's history, not on how it was scanned (above). */
 const LAZY_SYS = new Set(['$SYS/broker/clients/maximum']);
 
-const AUTH_FIELDS: Array<keyof AuthAttempt> = ['outcome', 'code', 'reason', 'version', 'withheld', 'defaultPair', 'username', 'detail'];
+const AUTH_FIELDS: Array<keyof AuthAttempt> = ['outcome', 'code', 'reason', 'version', 'withheld', 'defaultPair', 'username', 'detail', 'clientCertificate', 'certificateRequired'];
 
 export function verdictOf(r: ScanResult & Record<string, unknown>): Verdict {
   const v: Verdict = {
@@ -62,7 +63,7 @@ export function verdictOf(r: ScanResult & Record<string, unknown>): Verdict {
     'mqtt.brokerVersion': r.mqtt?.brokerVersion ?? null,
     'mqtt.connackProperties': connackProperties(r.mqtt?.connackProperties),
   };
-  for (const kind of ['anonymous', 'wrongCredentials', 'givenCredentials', 'defaultCredentials'] as const) {
+  for (const kind of ['anonymous', 'wrongCredentials', 'givenCredentials', 'defaultCredentials', 'withoutCertificate'] as const) {
     const a = r.auth?.[kind];
     if (!a) {
       v[`auth.${kind}`] = null;
