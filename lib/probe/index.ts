@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { attemptConnect, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
-import { connackReason, connackVerdict, type Connack } from '../mqtt';
+import { connackReason, connackVerdict, describePsk, offerPsk, type Connack } from '../mqtt';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
   type CredentialPlan, type Credentials, type CredentialSafety,
@@ -15,6 +15,7 @@ import type {
   MqttInfo,
   MqttVersion,
   Target,
+  TlsInfo,
   Transport,
   VersionSupport,
 } from '../types';
@@ -62,6 +63,9 @@ export interface ProbeOutcome {
   mqtt: MqttInfo;
   auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt; defaultCredentials?: AuthAttempt };
   evidence: string[];
+  /** tls_or_ssl_error on a listener that takes only pre-shared keys: { psk, notRated } (the TLS
+   *  inspector, when it runs, replaces it with its own fuller view). Absent otherwise. */
+  tls?: TlsInfo;
 }
 
 type Wire = 'tcp' | 'tls';
@@ -112,7 +116,14 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     }
     if (opts.signal?.aborted) break;
   }
-  if (!trial?.established) return noMqtt(tlsProblem, evidence);
+  if (!trial?.established) {
+    // A refused handshake may be a listener that takes only pre-shared keys: say so.
+    const psk = tlsProblem && !opts.signal?.aborted ? await offerPsk(target.host, target.port, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal) : null;
+    if (!psk) return noMqtt(tlsProblem, evidence);
+    const only = { ...psk, only: true };
+    evidence.push(`tls: ${describePsk(only)}`);
+    return { ...noMqtt(true, evidence), tls: { protocol: only.protocol, cipher: only.cipher, certificate: null, psk: only, notRated: `TLS not rated: ${describePsk(only)}`, error: null } };
+  }
   const wire = trial.transport;
   const primary = trial.established;
   const anonymousAccepted = trial.anonymous[primary]!.code === 0;
