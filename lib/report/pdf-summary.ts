@@ -104,7 +104,7 @@ export function brokerTable(pen: Pen, results: ClassifiedResult[]): void {
       outcomeText(r),
       r.risk ? { text: r.risk.level, badge: LEVEL_COLOR[r.risk.level] } : { text: 'not rated', color: COLOR.muted },
       r.risk ? String(r.risk.score) : '-',
-      r.findings.length ? `${r.findings[0].title}${r.findings.length > 1 ? ` (+${r.findings.length - 1} more)` : ''}` : r.risk ? 'none' : '',
+      r.findings.length ? `${r.findings[0].title}${r.findings.length > 1 ? ` (+${r.findings.length - 1} more)` : ''}` : r.risk ? 'none' : r.riskNotRated ? clip(r.riskNotRated, 160) : '',
     ]),
     size: 7.5,
   });
