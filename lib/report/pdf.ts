@@ -114,7 +114,9 @@ function cover(pen: Pen, input: ReportInput, title: string): void {
   else pen.badge('NOT RATED', MARGIN.left, y + 16, COLOR.unrated, 16);
   const figures = s.assessed
     ? `${plural(s.assessed, 'broker')} rated · average score ${s.averageScore}/100 · ${s.openBrokers} open to anyone`
-    : 'No MQTT broker answered.';
+    : input.results.some((r) => r.riskNotRated)
+      ? `${plural(input.results.filter((r) => r.riskNotRated).length, 'TLS port')} answered but could not be assessed (chapter 3 says why).`
+      : 'No MQTT broker answered.';
   pen.use('body', 10, COLOR.text).at(figures, MARGIN.left + 160, y + 22, { width: pen.width - 160 });
 
   doc.y = y + 70;
