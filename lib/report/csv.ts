@@ -28,11 +28,11 @@ export const CSV_COLUMNS: Array<[string, Getter]> = [
   ['transport', (r) => r.transport ?? ''],
   ['anonymous_allowed', (r) => r.security_assessment.anonymous_allowed ?? ''],
   ['requires_auth', (r) => r.security_assessment.requires_auth ?? ''],
+  ['broker_version', (r) => r.mqtt?.brokerVersion ?? (typeof r.topics?.sys?.version === 'string' ? r.topics.sys.version : '')],
   /** Why a port that answered is not rated (risk_level "not rated"); empty when rated. */
   ['risk_not_rated', (r) => r.riskNotRated ?? ''],
   ['tls_score', (r) => r.tls?.score ?? (r.tls?.notRated ? 'not rated' : '')],
   ['tls_psk_hint', (r) => (r.tls?.psk ? (r.tls.psk.hint ?? '(none)') : '')],
-  ['broker_version', (r) => r.mqtt?.brokerVersion ?? (typeof r.topics?.sys?.version === 'string' ? r.topics.sys.version : '')],
 ];
 
 export function renderCsv(input: ReportInput): string {
