@@ -13,12 +13,13 @@ const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
   ['TLS', (r) => tlsCell(r)],
   ['TOPICS', (r) => (r.topics ? String(r.topics.count) : '-')],
   ['SENSORS', (r) => sensors(r)],
-  ['RISK', (r) => (r.risk ? `${r.risk.level} ${r.risk.score}` : '-')],
+  ['RISK', (r) => (r.risk ? `${r.risk.level} ${r.risk.score}` : r.riskNotRated ? 'not rated' : '-')],
 ];
 
 function tlsCell(r: ScanResult): string {
   const t = r.tls;
   if (!t) return '-';
+  if (t.psk?.only) return `${t.protocol ?? 'TLS'} PSK only`;
   if (t.error) return 'error';
   const c = t.certificate;
   const state = !c ? '' : c.expired ? 'expired' : c.notYetValid ? 'not yet valid' : c.selfSigned ? 'self-signed' : c.trusted ? 'trusted' : 'untrusted';
@@ -45,7 +46,18 @@ export function formatTable(results: ScanResult[]): string {
   const header = COLUMNS.map(([h]) => h);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  return [...table, ...notRatedLines(results)].join('\n');
+}
+
+/** Below the table: why each port that answered was not rated ("not rated" in RISK or TLS). */
+function notRatedLines(results: ScanResult[]): string[] {
+  const lines = results.flatMap((r) => {
+    const where = COLUMNS[0][1](r);
+    if (r.riskNotRated) return [`${where} not rated: ${r.riskNotRated}`];
+    return r.risk && r.tls?.notRated ? [`${where} ${r.tls.notRated}`] : [];
+  });
+  return lines.length ? ['', ...lines] : [];
 }
 
 export function formatSummary(s: ScanSummary): string {

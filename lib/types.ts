@@ -110,6 +110,22 @@ export interface TlsCertificateInfo {
   [extra: string]: unknown;
 }
 
+/**
+ * A TLS listener that takes pre-shared keys (RFC 4279, e.g. mosquitto psk_hint/psk_file): offered
+ * only PSK cipher suites with a throwaway identity, it chose one (lib/mqtt offerPsk).
+ */
+export interface TlsPskInfo {
+  /** The PSK identity hint the server sent (mosquitto's psk_hint), control characters as '?'; null when it sent none. */
+  hint: string | null;
+  /** The PSK suite the server chose, OpenSSL's name (e.g. "DHE-PSK-AES256-GCM-SHA384"). */
+  cipher: string | null;
+  /** The TLS version of that handshake (TLS 1.2 or older: TLS 1.3 sends no hint). */
+  protocol: string | null;
+  /** No certificate handshake worked: the listener takes only pre-shared keys, so neither its
+   *  certificate nor its MQTT logins can be tested without the key. */
+  only: boolean;
+}
+
 export interface TlsInfo {
   protocol?: string | null;
   cipher?: string | null;
@@ -119,9 +135,14 @@ export interface TlsInfo {
   /** Weak cipher families the broker accepted (NULL, aNULL, EXPORT, RC4, 3DES, CBC with TLS 1.0). */
   weakCiphers?: string[];
   clientCertRequired?: boolean;
-  /** 0-100, 100 = best, with the reasons that lowered it. */
+  /** 0-100, 100 = best, with the reasons that lowered it. Absent when notRated says why. */
   score?: number;
   scoreReasons?: string[];
+  /** The listener chose a pre-shared-key suite when offered only those (see TlsPskInfo). */
+  psk?: TlsPskInfo | null;
+  /** Why there is no score: what could not be tested (a PSK-only listener, a refused handshake).
+   *  Shown as "not rated" with this reason; scoreReasons then list only what was seen. */
+  notRated?: string;
   error?: string | null;
   [extra: string]: unknown;
 }
@@ -199,7 +220,14 @@ export interface ScanResult {
   tls?: TlsInfo | null;
   topics?: TopicsInfo | null;
   findings?: Finding[];
+  /** null (or absent) when the port could not be rated; riskNotRated then says why if the port answered. */
   risk?: RiskInfo | null;
+  /**
+   * Why a port that answered has no risk rating (risk null, shown as "not rated"): what could not
+   * be tested, e.g. a TLS listener that takes only pre-shared keys or demands a client certificate,
+   * so no MQTT login could be tried (lib/risk classifyResult). Absent when risk is rated.
+   */
+  riskNotRated?: string;
   /** What we saw that led to the classification (first bytes of a non-MQTT answer, TLS error...). */
   evidence?: string[];
   /** Milliseconds spent on this target (reachability + probe). */

@@ -77,7 +77,7 @@ export = (RED: NodeAPI) =>
           result.tls = info;
           node.status(info.error
             ? { fill: 'red', shape: 'ring', text: t('status.error', { target }) }
-            : { fill: 'green', shape: 'dot', text: t('status.done', { target, protocol: info.protocol ?? '?', score: info.score ?? '?' }) });
+            : { fill: 'green', shape: 'dot', text: t('status.done', { target, protocol: info.protocol ?? '?', score: info.score ?? 'not rated' }) });
           sendOn();
         } finally {
           running--;

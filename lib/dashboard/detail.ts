@@ -23,6 +23,8 @@ export interface BrokerDetail {
   /** CSS suffix of the badge: critical, high, medium, low, none. */
   levelClass: string;
   score: number | null;
+  /** Why it is NOT RATED although it answered (a PSK-only or refused TLS listener), or null. */
+  notRated: string | null;
   /** "MQTT over TLS", "MQTT over plain TCP", or the transport. */
   transport: string;
   /** Supported MQTT versions ("3.1.1, 5.0") or "—". */
@@ -87,8 +89,9 @@ export function tlsRows(r: Pick<KeptResult, 'tls'>): Array<[string, string]> {
     ['Protocol', (t.protocol || '—') + (t.cipher ? `, ${t.cipher}` : '')],
     ['Versions', Object.keys(versions).map((v) => v + (versions[v] ? ' yes' : ' no')).join(' · ') || '—'],
     ['Client certificate', t.clientCertRequired ? 'required' : 'not required'],
-    ['TLS score', t.score !== undefined ? `${t.score}/100` : '—'],
+    ['TLS score', t.score !== undefined ? `${t.score}/100` : t.notRated ? `not rated: ${t.notRated.replace(/^TLS not rated: /, '')}` : '—'],
   ];
+  if (t.psk) rows.splice(1, 0, ['Pre-shared keys', `${t.psk.only ? 'only pre-shared keys (TLS-PSK)' : 'also pre-shared keys (TLS-PSK)'}, identity hint: ${t.psk.hint ?? 'none'}`]);
   if (t.error) rows.push(['Error', t.error]);
   return rows;
 }
@@ -106,6 +109,7 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
     level: r.risk ? r.risk.level : 'NOT RATED',
     levelClass: r.risk ? LEVEL_CLASS[r.risk.level] || 'none' : 'none',
     score: r.risk ? r.risk.score : null,
+    notRated: r.risk ? null : r.riskNotRated || null,
     transport: r.transport === 'tls' ? 'MQTT over TLS' : r.transport === 'tcp' ? 'MQTT over plain TCP' : String(r.transport || '—'),
     versions,
     brokerVersion: (r.mqtt && r.mqtt.brokerVersion) || null,

@@ -44,9 +44,10 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
     auth: r.auth,
     findings: r.findings || [],
     risk: r.risk || null,
+    ...(r.riskNotRated ? { riskNotRated: r.riskNotRated } : {}),
     skipped: skipped ? String(skipped) : null,
     tls: tls
-      ? { protocol: tls.protocol, cipher: tls.cipher, versions: tls.versions, certificate: tls.certificate || null, clientCertRequired: tls.clientCertRequired, weakCiphers: tls.weakCiphers, score: tls.score, error: tls.error || null }
+      ? { protocol: tls.protocol, cipher: tls.cipher, versions: tls.versions, certificate: tls.certificate || null, clientCertRequired: tls.clientCertRequired, weakCiphers: tls.weakCiphers, score: tls.score, ...(tls.notRated ? { notRated: tls.notRated } : {}), ...(tls.psk ? { psk: tls.psk } : {}), error: tls.error || null }
       : null,
     topics: t
       ? {

@@ -58,7 +58,8 @@ export function securityText(r: Pick<KeptResult, 'transport' | 'auth' | 'classif
 }
 
 /** The topic cell of a broker without topics: why there are none. */
-export function noTopicsText(r: Pick<KeptResult, 'classification' | 'topics' | 'skipped'>): string {
+export function noTopicsText(r: Pick<KeptResult, 'classification' | 'topics' | 'skipped'> & Partial<Pick<KeptResult, 'riskNotRated'>>): string {
+  if (r.riskNotRated) return `(not rated: ${r.riskNotRated.length > 120 ? `${r.riskNotRated.slice(0, 119)}…` : r.riskNotRated})`;
   if (r.classification === 'not_authorized') return '(not readable: login required)';
   if (!r.topics) return r.skipped ? '(not read)' : '(not listened)';
   return r.topics.error ? `(error: ${String(r.topics.error).slice(0, 80)})` : '(no messages heard)';

@@ -1,7 +1,7 @@
 // The shapes the lab dashboard and the HTTP API keep between messages (in the flow context, so a
 // page reload, a redeploy or a restart finds them again) and the contract of a view: a message in,
 // messages out on numbered outputs, with the flow context and a few runtime services at hand.
-import type { AuthAttempt, Classification, Finding, MqttVersion, RiskInfo, RiskLevel, TlsCertificateInfo, Transport, VersionSupport } from '../types';
+import type { AuthAttempt, Classification, Finding, MqttVersion, RiskInfo, RiskLevel, TlsCertificateInfo, TlsPskInfo, Transport, VersionSupport } from '../types';
 import type { RiskSummary } from '../risk';
 
 /** One topic of a kept result: what the table and the detail view show. */
@@ -29,6 +29,8 @@ export interface KeptResult {
   auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt; [other: string]: AuthAttempt | undefined };
   findings: Finding[];
   risk: RiskInfo | null;
+  /** Why a port that answered is not rated (ScanResult.riskNotRated); absent when rated. */
+  riskNotRated?: string;
   /** Why the sniffer did not read this broker (msg.sniffer.skipped), or null. */
   skipped: string | null;
   tls: {
@@ -39,6 +41,10 @@ export interface KeptResult {
     clientCertRequired?: boolean;
     weakCiphers?: string[];
     score?: number;
+    /** Why there is no TLS score (TlsInfo.notRated). */
+    notRated?: string;
+    /** The listener takes pre-shared keys (TlsInfo.psk). */
+    psk?: TlsPskInfo | null;
     error: string | null;
   } | null;
   topics: {

@@ -7,3 +7,4 @@ export { PacketGuard, type GuardEvents } from './packet-guard';
 export { openSocket, connectForLogin, credentialContext, trustProblem, opensslReason, type TrustInputs } from './socket';
 export { sharedContext, cachedContexts, type ContextOptions } from './tls-context';
 export { attemptConnect, waitsForWholeConnect, randomClientId, strictClientId, OWN_CLIENT_ID, SHORT_KEEPALIVE_S, type AttemptOptions, type AttemptResult } from './connect';
+export { offerPsk, describePsk, PSK_CIPHERS, PSK_PROBE_IDENTITY } from './psk';

@@ -87,10 +87,13 @@ export function connectForLogin(host: string, port: number, o: TrustInputs & { s
  * against credentialContext()'s CAs and the certificate must name the host (Node's
  * checkServerIdentity, RFC 6125; IP addresses against IP SANs). Call it on 'secureConnect' of a
  * socket made with credentialContext() and without a resumed session: on a resumed session Node
- * skips the name check.
+ * skips the name check. A handshake without a server certificate (TLS-PSK, which Node counts as
+ * verified) is never trusted.
  */
 export function trustProblem(socket: tls.TLSSocket): string | null {
   if (socket.isSessionReused()) return 'resumed session: the name was not checked';
+  // A pre-shared-key suite has no certificate: nothing proves who holds the other end.
+  if (!socket.getPeerCertificate()?.raw) return 'no server certificate (a pre-shared-key suite): nothing proves who the broker is';
   if (socket.authorized) return null;
   const error = socket.authorizationError as unknown;
   return error instanceof Error ? (error as NodeJS.ErrnoException).code ?? error.message : String(error ?? 'not authorized');

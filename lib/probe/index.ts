@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { attemptConnect, waitsForWholeConnect, strictClientId, SHORT_KEEPALIVE_S, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
-import { codeMeaning, connackReason, connackVerdict, isLimitRefusal, type Connack } from '../mqtt';
+import { codeMeaning, connackReason, connackVerdict, describePsk, isLimitRefusal, offerPsk, type Connack } from '../mqtt';
 import { brokerText, settle } from '../common';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
@@ -16,6 +16,7 @@ import type {
   MqttInfo,
   MqttVersion,
   Target,
+  TlsInfo,
   Transport,
   VersionSupport,
 } from '../types';
@@ -70,6 +71,9 @@ export interface ProbeOutcome {
     withoutCertificate?: AuthAttempt;
   };
   evidence: string[];
+  /** tls_or_ssl_error on a listener that takes only pre-shared keys: { psk, notRated } (the TLS
+   *  inspector, when it runs, replaces it with its own fuller view). Absent otherwise. */
+  tls?: TlsInfo;
 }
 
 type Wire = 'tcp' | 'tls';
@@ -138,7 +142,13 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   }
   if (!trial?.established) {
     const hungUp = !tlsProblem && !opts.signal?.aborted && (await hangsUpOnConnect(target, failed, versions, opts, evidence));
-    return hungUp ? probeHungUp(connect, versions, opts, evidence) : noMqtt(tlsProblem, evidence);
+    if (hungUp) return probeHungUp(connect, versions, opts, evidence);
+    // A refused handshake may be a listener that takes only pre-shared keys: say so.
+    const psk = tlsProblem && !opts.signal?.aborted ? await offerPsk(target.host, target.port, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal) : null;
+    if (!psk) return noMqtt(tlsProblem, evidence);
+    const only = { ...psk, only: true };
+    evidence.push(`tls: ${describePsk(only)}`);
+    return { ...noMqtt(true, evidence), tls: { protocol: only.protocol, cipher: only.cipher, certificate: null, psk: only, notRated: `TLS not rated: ${describePsk(only)}`, error: null } };
   }
   const wire = trial.transport;
   const primary = trial.established;

@@ -19,7 +19,7 @@ export const CSV_COLUMNS: Array<[string, Getter]> = [
   ['security', (r) => (r.transport === 'tls' || r.transport === 'wss' ? 'TLS' : r.transport ? 'plaintext' : '')],
   ['topics_count', (r) => r.topics?.count ?? ''],
   ['publishers_count', (r) => publishers(r)],
-  ['risk_level', (r) => r.risk?.level ?? ''],
+  ['risk_level', (r) => r.risk?.level ?? (r.riskNotRated ? 'not rated' : '')],
   ['risk_score', (r) => r.risk?.score ?? ''],
   ['finding_ids', (r) => r.findings.map((f) => f.id).join(';')],
   ['tls_version', (r) => r.tls?.protocol ?? ''],
@@ -29,6 +29,10 @@ export const CSV_COLUMNS: Array<[string, Getter]> = [
   ['anonymous_allowed', (r) => r.security_assessment.anonymous_allowed ?? ''],
   ['requires_auth', (r) => r.security_assessment.requires_auth ?? ''],
   ['broker_version', (r) => r.mqtt?.brokerVersion ?? (typeof r.topics?.sys?.version === 'string' ? r.topics.sys.version : '')],
+  /** Why a port that answered is not rated (risk_level "not rated"); empty when rated. */
+  ['risk_not_rated', (r) => r.riskNotRated ?? ''],
+  ['tls_score', (r) => r.tls?.score ?? (r.tls?.notRated ? 'not rated' : '')],
+  ['tls_psk_hint', (r) => (r.tls?.psk ? (r.tls.psk.hint ?? '(none)') : '')],
 ];
 
 export function renderCsv(input: ReportInput): string {

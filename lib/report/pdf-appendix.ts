@@ -24,7 +24,7 @@ export function methodology(pen: Pen): void {
   heading3(pen, 'What was tested');
   p('For every open port the scanner connects as an MQTT client (MQTT 5.0, then 3.1.1; plain TCP or TLS): once without a username, once with a random username and password that exist nowhere, and once with the login supplied for the scan, if any. The login itself is never recorded: no report, message or log contains a password. Where enabled, the TLS inspector records the certificate, the protocol versions and ciphers the broker accepts, and the topic sniffer subscribes to "#" and "$SYS/#" for a short, bounded time and tries one publish to its own canary topic.');
   heading3(pen, 'Risk level and score');
-  p('The risk level is the worst severity among a broker\'s findings: critical gives CRITICAL, high gives HIGH, medium gives MEDIUM; low, info or no finding give LOW. Ports that did not answer MQTT are not rated (risk null), since nothing could be checked.');
+  p('The risk level is the worst severity among a broker\'s findings: critical gives CRITICAL, high gives HIGH, medium gives MEDIUM; low, info or no finding give LOW. Ports that did not answer MQTT are not rated (risk null), since nothing could be checked. A TLS port whose handshake failed (one that takes only pre-shared keys, or demands a client certificate) is not rated either, with the reason, unless a finding of medium or worse (an expired certificate, say) already sets a floor for its level: no MQTT login could be tried there, so "nothing found" is not a low risk.');
   table(pen, {
     columns: [
       { header: 'Severity', width: 0.25 },

@@ -16,6 +16,7 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
   const broker = r.mqtt?.brokerVersion ?? (typeof r.topics?.sys?.version === 'string' ? r.topics.sys.version : null);
   const rows: Array<[string, string]> = [
     ['Result', `${outcomeText(r)} (${r.classification})`],
+    ...(r.riskNotRated ? [['Risk', `not rated: ${r.riskNotRated}`] as [string, string]] : []),
     ['Transport', `${a.port_type ?? r.transport ?? '-'}, encryption: ${a.encryption}`],
     ['MQTT versions', mqttVersions(r)],
     ...(broker ? [['Broker software', broker] as [string, string]] : []),
@@ -36,12 +37,16 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
   if (r.risk) {
     pen.use('body', 9, COLOR.muted).at(`score ${r.risk.score}/100`, pen.left + pen.width - 72, y + 8.5, { width: 66, align: 'right', lineBreak: false });
     pen.badge(r.risk.level, pen.left + pen.width - 142, y + 6.5, LEVEL_COLOR[r.risk.level], 8.5);
+  } else {
+    pen.use('body', 9, COLOR.muted).at('not rated', pen.left + pen.width - 72, y + 8.5, { width: 66, align: 'right', lineBreak: false });
   }
   doc.y = y + 34;
   facts(pen, rows, ['Broker', 'Observed']);
 
   subheading(pen, r.findings.length ? `Findings (${r.findings.length})` : 'Findings', 24 + first);
-  if (!r.findings.length) pen.use('body', 9, COLOR.muted).para('No finding: nothing this scan checks for was wrong on this broker.').gap(8);
+  if (!r.findings.length) {
+    pen.use('body', 9, COLOR.muted).para(r.risk ? 'No finding: nothing this scan checks for was wrong on this broker.' : 'No finding, but most checks could not run (see "Risk" above).').gap(8);
+  }
   for (const f of r.findings) findingBlock(pen, f);
 
   if (r.tls) tlsDetails(pen, r);
@@ -142,6 +147,8 @@ function tlsDetails(pen: Pen, r: ClassifiedResult): void {
     rows.push(['Versions', `accepted: ${yes.join(', ') || 'none'}${no.length ? `; refused: ${no.join(', ')}` : ''}`]);
   }
   if (t.weakCiphers) rows.push(['Weak ciphers', t.weakCiphers.length ? t.weakCiphers.join(', ') : 'none accepted']);
+  if (t.psk) rows.push(['Pre-shared keys', `${t.psk.only ? 'only pre-shared keys (TLS-PSK)' : 'also pre-shared keys (TLS-PSK)'}; identity hint: ${t.psk.hint ?? 'none'}`]);
+  rows.push(['TLS score', t.score !== undefined ? `${t.score}/100` : t.notRated ?? '-']);
   if (t.clientCertRequired !== undefined) rows.push(['Client certificate', t.clientCertRequired ? 'required' : 'not required']);
   if (c) {
     rows.push(['Subject', c.subject], ['Issuer', c.issuer]);

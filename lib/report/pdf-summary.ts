@@ -38,7 +38,7 @@ export function executiveSummary(pen: Pen, input: ReportInput): void {
   bars(pen, pen.left, top, chartW, segments);
   donut(pen, pen.left + chartW + (pen.width - chartW) / 2, top + 54, 50, segments.slice(0, 4), 'brokers rated');
   doc.y = top + 5 * 22 + 8;
-  pen.use('body', 7.5, COLOR.muted).para('Not rated: closed, filtered or non-MQTT ports. Level = the worst finding on the broker; score = 100 minus a weight per finding (Appendix B).');
+  pen.use('body', 7.5, COLOR.muted).para('Not rated: closed, filtered or non-MQTT ports, and TLS ports that could not be assessed (chapter 3 says why). Level = the worst finding on the broker; score = 100 minus a weight per finding (Appendix B).');
   pen.gap(12);
 
   if (s.byFinding.length) {
@@ -104,7 +104,7 @@ export function brokerTable(pen: Pen, results: ClassifiedResult[]): void {
       outcomeText(r),
       r.risk ? { text: r.risk.level, badge: LEVEL_COLOR[r.risk.level] } : { text: 'not rated', color: COLOR.muted },
       r.risk ? String(r.risk.score) : '-',
-      r.findings.length ? `${r.findings[0].title}${r.findings.length > 1 ? ` (+${r.findings.length - 1} more)` : ''}` : r.risk ? 'none' : '',
+      r.findings.length ? `${r.findings[0].title}${r.findings.length > 1 ? ` (+${r.findings.length - 1} more)` : ''}` : r.risk ? 'none' : r.riskNotRated ? clip(r.riskNotRated, 160) : '',
     ]),
     size: 7.5,
   });
@@ -121,10 +121,13 @@ function narrative(input: ReportInput): string {
   const targets = input.scan?.targets ?? s.results;
   const specs = input.meta.targets?.length ? ` (${input.meta.targets.slice(0, 6).join(', ')}${input.meta.targets.length > 6 ? ', …' : ''})` : '';
   const parts = [`This scan checked ${plural(targets, 'target')}${specs} for MQTT brokers and tested how each one authenticates clients, protects its traffic and what it exposes.`];
+  const unrated = input.results.filter((r) => r.riskNotRated).length;
+  const unratedText = `${plural(unrated, 'TLS port')} answered but could not be assessed, so ${unrated === 1 ? 'it is' : 'they are'} not rated (chapter 3 says why).`;
   if (!s.brokers && !s.assessed) {
-    parts.push('No MQTT broker answered, so nothing was rated.');
+    parts.push(unrated ? unratedText : 'No MQTT broker answered, so nothing was rated.');
     return parts.join(' ');
   }
+  if (unrated) parts.push(unratedText);
   parts.push(`${plural(s.brokers, 'broker')} answered and ${s.assessed} ${s.assessed === 1 ? 'was' : 'were'} rated.`);
   if (s.openBrokers) parts.push(`${plural(s.openBrokers, 'broker')} let anyone connect without a valid password: whoever can reach ${s.openBrokers === 1 ? 'it' : 'them'} can read every message and send commands to the devices behind ${s.openBrokers === 1 ? 'it' : 'them'}.`);
   const bad = LEVELS.filter((l) => l !== 'LOW' && s.byLevel[l]).map((l) => `${s.byLevel[l]} ${LEVEL_LABEL[l].toLowerCase()}`);

@@ -70,7 +70,8 @@ export async function renderPdf(input: ReportInput, opts: PdfOptions = {}): Prom
   pen.use('body', 9, COLOR.text).para(`All ${plural(input.results.length, 'result')} of the scan in address order. Each rated broker has its own section in chapter 3.`).gap(8);
   brokerTable(pen, input.results);
 
-  const rated = input.results.filter((r) => r.risk);
+  // Rated brokers, and ports that answered but could not be rated (with why).
+  const rated = input.results.filter((r) => r.risk || r.riskNotRated);
   chapter('3', 'Broker details');
   const details = doc.outline.children.at(-1)!;
   if (!rated.length) pen.use('body', 9, COLOR.muted).para('No broker was rated.');
@@ -78,7 +79,7 @@ export async function renderPdf(input: ReportInput, opts: PdfOptions = {}): Prom
     const r = rated[i];
     // A bookmark points at the current page: add it once the section has its page.
     brokerSection(pen, r, `3.${i + 1}`, opts.maxTopicsPerBroker ?? MAX_TOPICS_PER_BROKER, () => {
-      details.addItem(clean(`3.${i + 1} ${endpoint(r)} (${r.risk!.level})`));
+      details.addItem(clean(`3.${i + 1} ${endpoint(r)} (${r.risk ? r.risk.level : 'not rated'})`));
     });
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
   }
@@ -113,7 +114,9 @@ function cover(pen: Pen, input: ReportInput, title: string): void {
   else pen.badge('NOT RATED', MARGIN.left, y + 16, COLOR.unrated, 16);
   const figures = s.assessed
     ? `${plural(s.assessed, 'broker')} rated · average score ${s.averageScore}/100 · ${s.openBrokers} open to anyone`
-    : 'No MQTT broker answered.';
+    : input.results.some((r) => r.riskNotRated)
+      ? `${plural(input.results.filter((r) => r.riskNotRated).length, 'TLS port')} answered but could not be assessed (chapter 3 says why).`
+      : 'No MQTT broker answered.';
   pen.use('body', 10, COLOR.text).at(figures, MARGIN.left + 160, y + 22, { width: pen.width - 160 });
 
   doc.y = y + 70;

@@ -1,6 +1,6 @@
 // classifyResult: the rule table applied to one result.
 import type { Finding, RiskInfo, RiskLevel, ScanResult } from '../types';
-import { anonymousOpen, assessable, identityRequired, plainTransport } from './facts';
+import { anonymousOpen, assessable, identityRequired, plainTransport, spokeMqtt } from './facts';
 import { effectiveRules, type Policy } from './policy';
 import { bySeverity, riskFor } from './scoring';
 
@@ -46,11 +46,14 @@ export function classifyResult(result: ScanResult, policy?: Policy): ClassifiedR
     }
     findings.sort(bySeverity);
   }
-  const risk = assessable(result) ? riskFor(findings) : null;
+  const notRated = assessable(result) ? notRatedReason(result, findings) : null;
+  const risk = assessable(result) && !notRated ? riskFor(findings) : null;
+  const { riskNotRated: _stale, ...rest } = result;
   return {
-    ...result,
+    ...rest,
     findings,
     risk,
+    ...(notRated ? { riskNotRated: notRated } : {}),
     security_assessment: assessmentOf(result),
     security_summary: {
       risk_level: risk?.level ?? null,
@@ -58,6 +61,27 @@ export function classifyResult(result: ScanResult, policy?: Policy): ClassifiedR
       recommendations: [...new Set(findings.filter((f) => f.severity !== 'info').map((f) => f.recommendation))],
     },
   };
+}
+
+/** Severities that rate a port even when its MQTT side could not be tested: the level is then a floor. */
+const PROVEN = new Set(['critical', 'high', 'medium']);
+
+/**
+ * Why a TLS port whose handshake failed (tls_or_ssl_error) gets no risk rating, or null when it is
+ * rated. Its MQTT logins could not be tried, so "nothing found" is not LOW/100: it is "not rated"
+ * with this reason, unless a proven finding (medium or worse, e.g. an expired certificate) already
+ * sets a floor for the level.
+ */
+export function notRatedReason(r: ScanResult, findings: readonly Finding[]): string | null {
+  if (spokeMqtt(r) || findings.some((f) => PROVEN.has(f.severity))) return null;
+  const t = r.tls;
+  if (t?.psk?.only) {
+    const hint = t.psk.hint === null ? 'no identity hint' : `identity hint "${t.psk.hint}"`;
+    return `TLS listener takes only pre-shared keys (TLS-PSK, ${hint}): without the key no MQTT login could be tried and there is no certificate to judge`;
+  }
+  if (t?.clientCertRequired) return 'the listener demands a client certificate: without one no MQTT login could be tried (scan with a client certificate to rate it)';
+  const why = t?.error ?? r.evidence?.find((e) => /TLS/.test(e)) ?? 'the TLS handshake failed';
+  return `TLS handshake failed, so no MQTT login could be tried: ${why}`;
 }
 
 /** Already carries findings and risk (from classifyResult or a classifier node upstream). */

@@ -7,8 +7,9 @@ import { chainTrust, describeCertificate, peerChain, trustAnchors, type Trust } 
 import { probeClientCert } from './probe-cert';
 import { scoreTls } from './score';
 import { childSignal } from '../common';
+import { describePsk, offerPsk } from '../mqtt';
 import { OPTIONS } from '../options';
-import type { Target, TlsInfo } from '../types';
+import type { Target, TlsInfo, TlsPskInfo } from '../types';
 
 export { scoreTls, TLS_SCORE_RULES, type ScoreRule } from './score';
 export type { CaInput } from './handshake';
@@ -70,7 +71,8 @@ async function inspect(target: Target, opts: InspectTlsOptions): Promise<TlsInfo
   };
   // Only the main handshake judges trust (system CAs plus the user's, in a shared context).
   const userCert: ClientCert | null = opts.cert && opts.key ? { cert: opts.cert, key: opts.key, passphrase: opts.passphrase } : null;
-  const failure = (error: string): TlsInfo => ({ protocol: null, cipher: null, certificate: null, error, durationMs: Date.now() - started });
+  // No handshake: nothing to score. Not a perfect score either: "not rated", with why.
+  const failure = (error: string): TlsInfo => ({ protocol: null, cipher: null, certificate: null, error, notRated: `TLS not rated: ${error}`, durationMs: Date.now() - started });
   const checks = (creds: ClientCert | null) =>
     Promise.all([
       opts.checkVersions !== false || opts.checkCiphers !== false ? probeVersions(base, creds, opts.checkVersions !== false) : null,
@@ -88,6 +90,10 @@ async function inspect(target: Target, opts: InspectTlsOptions): Promise<TlsInfo
   // No certificate seen and no handshake: unreachable, not TLS, or refused outright.
   if (!main.ok && !main.peer) {
     await early;
+    // A refused certificate handshake may be a listener that takes only pre-shared keys.
+    const psk = refusedByServer(main) ? await offerPsk(target.host, target.port, base.timeoutMs, opts.signal) : null;
+    if (opts.signal?.aborted) return failure('cancelled');
+    if (psk) return pskOnly({ ...psk, only: true }, Date.now() - started);
     return failure(explain(main, target, base.timeoutMs));
   }
 
@@ -116,7 +122,30 @@ async function inspect(target: Target, opts: InspectTlsOptions): Promise<TlsInfo
   // The server refused us after its certificate for a reason that is not a client certificate.
   if (!main.ok && clientCertRequired !== true && !certRefused(main.code, main.negotiated)) info.error = explain(main, target, base.timeoutMs);
   Object.assign(info, scoreTls(info), { durationMs: Date.now() - started });
+  if (info.error) {
+    // What the handshake would have shown is unknown: the reasons seen stay, the score does not.
+    delete info.score;
+    info.notRated = `TLS not rated: the handshake was refused after the certificate (${info.error})`;
+  }
   return info;
+}
+
+/** The server itself refused the handshake (an alert, or a close), not our settings or the network. */
+function refusedByServer(o: Failed): boolean {
+  return !o.local && (/^ERR_SSL_.*ALERT/.test(o.code) || o.code === 'ECONNRESET');
+}
+
+/** The inspection of a listener that takes only pre-shared keys: no certificate, no score. */
+export function pskOnly(psk: TlsPskInfo, durationMs: number): TlsInfo {
+  return {
+    protocol: psk.protocol,
+    cipher: psk.cipher,
+    certificate: null,
+    psk,
+    notRated: `TLS not rated: ${describePsk(psk)}`,
+    error: null,
+    durationMs,
+  };
 }
 
 /** The server picked this version and cipher, even if it then refused us (e.g. our certificate). */

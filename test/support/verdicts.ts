@@ -6,12 +6,12 @@
 // broker version, CONNACK properties; every auth attempt's outcome, code, reason, version,
 // withheld, defaultPair, username, detail, clientCertificate, certificateRequired (and the
 // certificate-less attempt auth.withoutCertificate); TLS protocol, cipher, versions accepted, weak ciphers,
-// client certificate required, score and its reasons, error, and the certificate's trust, trust
+// client certificate required, score and its reasons, why it is not rated, pre-shared keys, error, and the certificate's trust, trust
 // error, self-signed, host name match, subject, issuer, fingerprint (which stands for the rest of
 // it), expired; topics: as whom, MQTT version, count, sorted names, per topic the message count,
 // retained, QoS, sensor, values and sensitive kinds, truncation, $SYS version and topic names,
 // subscription outcomes, write test verdict and evidence, error; findings (rule id and severity),
-// risk level and score, security_assessment.
+// risk level and score, why the risk is not rated, security_assessment.
 //
 // Left out on purpose, and why:
 //   scanId                       a new id per scan, by design
@@ -76,6 +76,7 @@ export function verdictOf(r: ScanResult & Record<string, unknown>): Verdict {
   v.findings = findings.map((f) => `${f.id}:${f.severity}`).sort();
   v['risk.level'] = r.risk?.level ?? null;
   v['risk.score'] = r.risk?.score ?? null;
+  v.riskNotRated = r.riskNotRated ?? null;
   const sa = r.security_assessment as Record<string, unknown> | undefined;
   for (const k of ['anonymous_allowed', 'requires_auth', 'port_type', 'encryption']) v[`security_assessment.${k}`] = sa?.[k] ?? null;
   return v;
@@ -94,6 +95,8 @@ function tlsVerdict(t: TlsInfo | null): Verdict {
     'tls.score': t.score ?? null,
     'tls.scoreReasons': [...(t.scoreReasons ?? [])].sort(),
     'tls.error': t.error ?? null,
+    'tls.notRated': t.notRated ?? null,
+    'tls.psk': t.psk ? `${t.psk.only ? 'only' : 'also'} hint=${t.psk.hint} ${t.psk.protocol} ${t.psk.cipher}` : null,
     'tls.certificate': c ? 'present' : null,
     ...(c
       ? {
