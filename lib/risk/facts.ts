@@ -72,12 +72,17 @@ export function plainTransport(r: ScanResult): boolean {
 
 /** Anonymous clients are refused, so every client on this port sends a username and password. */
 export function requiresAuth(r: ScanResult): boolean {
-  return r.auth.anonymous.outcome === 'rejected' && !accepted(r.auth.wrongCredentials);
+  return refused(r.auth.anonymous) && !accepted(r.auth.wrongCredentials);
+}
+
+/** The broker refused the attempt: a refusing CONNACK, or a hang-up on the CONNECT (docs/verdicts.md). */
+export function refused(a: AuthAttempt | undefined): boolean {
+  return a?.outcome === 'rejected' || a?.outcome === 'closed_without_connack';
 }
 
 /** Clients must prove who they are: anonymous clients are refused, or only a client certificate gets them in. */
 export function identityRequired(r: ScanResult): boolean {
-  return r.auth.anonymous.outcome === 'rejected' || (accepted(r.auth.anonymous) && certificateGuards(r, r.auth.anonymous));
+  return refused(r.auth.anonymous) || (accepted(r.auth.anonymous) && certificateGuards(r, r.auth.anonymous));
 }
 
 export function certOf(r: ScanResult): TlsCertificateInfo | null {

@@ -195,10 +195,12 @@ describe('pipeline: a client certificate as identity, and evidence that says wha
     assert.equal((withCert as ScanResult & { security_assessment?: { anonymous_allowed: boolean | null; requires_auth: boolean | null } }).security_assessment?.anonymous_allowed, false);
     assert.equal((withCert as ScanResult & { security_assessment?: { anonymous_allowed: boolean | null; requires_auth: boolean | null } }).security_assessment?.requires_auth, true);
 
-    // Judged by what a client without the certificate gets.
+    // Judged by what a client without the certificate gets: nothing critical. Without the
+    // certificate the scan cannot get past TLS, so it is not rated (issue 14, kind 5), never LOW/100.
     assert.equal(without.classification, 'tls_or_ssl_error');
-    assert.equal(withCert.risk?.level, without.risk?.level, `risk with the certificate ${JSON.stringify(withCert.risk)}, without ${JSON.stringify(without.risk)}`);
-    assert.equal(withCert.risk?.level, 'LOW');
+    assert.equal(without.risk ?? null, null, `without the certificate: ${JSON.stringify(without.risk)}`);
+    assert.match(String((without as ScanResult & { riskNotRated?: string }).riskNotRated), /certificate/i);
+    assert.equal(withCert.risk?.level, 'LOW', `risk with the certificate ${JSON.stringify(withCert.risk)}`);
   });
 
   it('kind 2: require_certificate with a password file: the certificate alone gets nobody in; the given login does; nothing critical', async () => {
@@ -212,7 +214,10 @@ describe('pipeline: a client certificate as identity, and evidence that says wha
     assert.equal(r.auth.withoutCertificate?.certificateRequired, true);
     assert.ok(!ids(r).includes('CLIENT_CERT_IDENTITY'), 'the username and password matter here');
     assert.ok(!(r.findings ?? []).some((f) => f.severity === 'critical'), `${ids(r)}`);
-    assert.equal(r.risk?.level, without.risk?.level);
+    assert.equal(r.risk?.level, 'LOW', JSON.stringify(r.risk));
+    // Without the certificate: not rated (the handshake needs it), never a score.
+    assert.equal(without.risk ?? null, null, JSON.stringify(without.risk));
+    assert.match(String((without as ScanResult & { riskNotRated?: string }).riskNotRated), /certificate/i);
   });
 
   it('kind 6: a default login that got in is named; no "accepted neither an anonymous login nor the given credentials"', async () => {

@@ -130,6 +130,7 @@ export const SAMPLES: Sample[] = [
   { name: 'anonymous but checks passwords', result: result({ classification: 'open_or_auth_ok', auth: { anonymous: accepted() } }), expect: ['ANONYMOUS_ACCESS', 'PLAINTEXT_TRANSPORT'] },
   { name: 'plain port requiring a login', result: result(), expect: ['PLAINTEXT_TRANSPORT', 'PLAINTEXT_CREDENTIALS'] },
   { name: 'plain port, anonymous 3.1.1 refused, our login ok', result: result({ classification: 'open_or_auth_ok', auth: { anonymous: rejected('3.1.1'), givenCredentials: accepted('3.1.1') } }), expect: ['PLAINTEXT_TRANSPORT', 'PLAINTEXT_CREDENTIALS'] },
+  { name: 'plain port that hangs up on anonymous and made-up logins, our login ok', result: result({ classification: 'open_or_auth_ok', auth: { anonymous: { outcome: 'closed_without_connack', version: '3.1.1' } as AuthAttempt, wrongCredentials: { outcome: 'closed_without_connack', version: '3.1.1' } as AuthAttempt, givenCredentials: accepted('3.1.1') } }), expect: ['PLAINTEXT_TRANSPORT', 'PLAINTEXT_CREDENTIALS'] },
   { name: 'plain WebSocket requiring a login', result: result({ transport: 'ws', port: 9001 }), expect: ['PLAINTEXT_TRANSPORT', 'PLAINTEXT_CREDENTIALS'] },
   { name: 'TLS broker refusing every login', result: hardened({ classification: 'not_authorized', auth: { givenCredentials: rejected() }, topics: null }), expect: [] },
   { name: 'default credentials accepted', result: hardened({ auth: { givenCredentials: { ...accepted(), defaultPair: true } as AuthAttempt } }), expect: ['DEFAULT_CREDENTIALS'] },
