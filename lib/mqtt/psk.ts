@@ -6,7 +6,7 @@
 // learned about the real key, and no MQTT byte is sent.
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { settle } from '../common';
+import { brokerText, settle } from '../common';
 import type { TlsPskInfo } from '../types';
 
 /** The PSK suites offered: plain, (EC)DHE and RSA key exchange; SECLEVEL=0 so none is refused by us. */
@@ -76,8 +76,8 @@ export function describePsk(psk: TlsPskInfo): string {
     : `the listener also takes pre-shared keys ${what}`;
 }
 
-/** Control characters shown as '?', clipped: the hint is the broker's text, not ours. */
+/** The hint is the broker's text: shown as brokerText shows it (hidden and bidirectional
+ *  characters escaped, bounded), like every other text a broker chose. */
 function cleanHint(h: string): string {
-  const clean = h.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > MAX_HINT_CHARS ? `${clean.slice(0, MAX_HINT_CHARS - 1)}…` : clean;
+  return brokerText(h, { maxLength: MAX_HINT_CHARS });
 }
