@@ -1,25 +1,18 @@
 // The MQTT auth grid for one open port: find the transport that speaks MQTT, then try an
 // anonymous connect, a deliberately wrong login and the user's own login.
 import { randomBytes } from 'node:crypto';
-import { attemptConnect, waitsForWholeConnect, strictClientId, SHORT_KEEPALIVE_S, type AttemptResult } from '../mqtt';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
-import { codeMeaning, connackReason, connackVerdict, describePsk, isLimitRefusal, offerPsk, type Connack } from '../mqtt';
+import {
+  attemptConnect, codeMeaning, connackReason, connackVerdict, describePsk, isLimitRefusal, offerPsk, SHORT_KEEPALIVE_S, strictClientId,
+  waitsForWholeConnect, type AttemptResult, type Connack,
+} from '../mqtt';
 import { brokerText, settle } from '../common';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
   type CredentialPlan, type Credentials, type CredentialSafety,
 } from '../credentials';
-import type {
-  AuthAttempt,
-  Classification,
-  MqttInfo,
-  MqttVersion,
-  Target,
-  TlsInfo,
-  Transport,
-  VersionSupport,
-} from '../types';
+import type { AuthAttempt, MqttVersion, ScanResult, Target, TlsInfo, VersionSupport } from '../types';
 
 /** Connect and CONNACK timeout per attempt (lib/options OPTIONS.timeoutMs). */
 export const DEFAULT_TIMEOUT_MS: number = OPTIONS.timeoutMs.default;
@@ -58,18 +51,8 @@ export interface Established {
   credentials?: CredentialPlan;
 }
 
-export interface ProbeOutcome {
-  transport: Transport | null;
-  classification: Classification;
-  mqtt: MqttInfo;
-  auth: {
-    anonymous: AuthAttempt;
-    wrongCredentials: AuthAttempt;
-    givenCredentials: AuthAttempt;
-    defaultCredentials?: AuthAttempt;
-    /** With a client certificate on TLS: the anonymous CONNECT made without it (ScanResult.auth). */
-    withoutCertificate?: AuthAttempt;
-  };
+/** What the probe adds to a ScanResult: the same fields (lib/types.ts), plus its evidence. */
+export interface ProbeOutcome extends Pick<ScanResult, 'transport' | 'classification' | 'mqtt' | 'auth'> {
   evidence: string[];
   /** tls_or_ssl_error on a listener that takes only pre-shared keys: { psk, notRated } (the TLS
    *  inspector, when it runs, replaces it with its own fuller view). Absent otherwise. */

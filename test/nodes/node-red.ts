@@ -12,7 +12,13 @@ export const NODES = {
   probe: require('../../dist/nodes/mqttsec-broker-probe.js'),
   catch: core('common/25-catch.js'),
   tls: core('network/05-tls.js'),
+  tlsInspector: require('../../dist/nodes/mqttsec-tls-inspector.js'),
+  sniffer: require('../../dist/nodes/mqttsec-topic-sniffer.js'),
+  classifier: require('../../dist/nodes/mqttsec-risk-classifier.js'),
 };
+
+/** The scan chain's node modules, expander to risk classifier, with credentials, tls-config and catch. */
+export const SCAN_CHAIN = [NODES.credentials, NODES.expander, NODES.probe, NODES.tlsInspector, NODES.sniffer, NODES.classifier, NODES.tls, NODES.catch];
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
 

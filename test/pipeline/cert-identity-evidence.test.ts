@@ -24,22 +24,11 @@ import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { writeCertFiles, type CertFiles } from '../support/tls-fixtures';
 import { requireTool } from '../support/tools';
 import { diffVerdicts, formatDiffs } from '../support/verdicts';
-import { collect, core, helper, load, NODES, type FlowNode } from '../nodes/node-red';
+import { collect, helper, load, type FlowNode, SCAN_CHAIN } from '../nodes/node-red';
 import type { ScanResult } from '../../lib/types';
 
 const CLI = resolve(__dirname, '../../dist/cli/index.js');
-/* eslint-disable @typescript-eslint/no-require-imports */
-const CHAIN = [
-  NODES.credentials,
-  NODES.expander,
-  NODES.probe,
-  require('../../dist/nodes/mqttsec-tls-inspector.js'),
-  require('../../dist/nodes/mqttsec-topic-sniffer.js'),
-  require('../../dist/nodes/mqttsec-risk-classifier.js'),
-  core('network/05-tls.js'),
-  NODES.catch,
-];
-/* eslint-enable @typescript-eslint/no-require-imports */
+const CHAIN = SCAN_CHAIN;
 
 const HOST = '127.0.0.1';
 const USER = 'scanner';

@@ -12,19 +12,11 @@ import { join, resolve } from 'node:path';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
 import { diffVerdicts, formatDiffs } from '../support/verdicts';
-import { collect, helper, load, NODES, type FlowNode } from '../nodes/node-red';
+import { collect, helper, load, type FlowNode, SCAN_CHAIN } from '../nodes/node-red';
 import type { ScanResult } from '../../lib/types';
 
 const CLI = resolve(__dirname, '../../dist/cli/index.js');
-/* eslint-disable @typescript-eslint/no-require-imports */
-const CHAIN = [
-  NODES.expander,
-  NODES.probe,
-  require('../../dist/nodes/mqttsec-tls-inspector.js'),
-  require('../../dist/nodes/mqttsec-risk-classifier.js'),
-  NODES.catch,
-];
-/* eslint-enable @typescript-eslint/no-require-imports */
+const CHAIN = SCAN_CHAIN;
 const HOST = '127.0.0.1';
 const HINT = 'meter-fleet-7';
 const TIMEOUT_MS = 2000;
