@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './ports';
+import { freePorts } from './ports';
 
 export const LAB_START = resolve(__dirname, '../../dist/lab/start.js');
 
@@ -42,7 +42,8 @@ export interface StartOptions {
 export async function startLab(opts: StartOptions = {}): Promise<LabProcess> {
   if (!existsSync(LAB_START)) throw new Error(`${LAB_START} is missing: run npm run build first`);
   const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'mqttsec-lab-'));
-  const ports = opts.ports ?? { ui: await freePort(), insecure: await freePort(), secure: await freePort() };
+  const [ui, insecure, secure] = opts.ports ? [] : await freePorts(3);
+  const ports = opts.ports ?? { ui, insecure, secure };
   const argv = [...(opts.prefix ?? []), process.execPath, LAB_START];
   const child = spawn(argv[0], argv.slice(1), {
     env: {

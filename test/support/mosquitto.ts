@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CertPair, generateCa, generateServerCert } from '../../lab/certs';
 import { randomPassword, writePasswordFile } from '../../lab/passwords';
-import { freePort } from './ports';
+import { freePorts } from './ports';
 import { findTool } from './tools';
 
 export type MosquittoKind = 'insecure' | 'secure' | { conf: string };
@@ -147,7 +147,8 @@ async function listenerPorts(text: string, fixed?: number): Promise<number[]> {
   const count = directives(text).filter((d) => d[0] === 'listener' || d[0] === 'port').length;
   if (count === 0) throw new Error('mosquitto config has no listener line');
   const ports: number[] = [];
-  for (let i = 0; i < count; i++) ports.push(i === 0 && fixed !== undefined ? fixed : await freePort());
+  const fresh = await freePorts(count);
+  for (let i = 0; i < count; i++) ports.push(i === 0 && fixed !== undefined ? fixed : fresh[i]);
   return ports;
 }
 

@@ -14,3 +14,24 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/**
+ * `count` ports that were free a moment ago and differ from each other: all are bound at once
+ * before any is closed (freePort one after the other may hand out the same port twice, as the
+ * kernel reuses a port just released).
+ */
+export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
+  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, host, () => resolve(server));
+  })));
+  const ports = servers.map((s) => {
+    const address = s.address();
+    return typeof address === 'object' && address ? address.port : 0;
+  });
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  if (ports.some((p) => !p)) throw new Error('could not read a bound port');
+  return ports;
+}
