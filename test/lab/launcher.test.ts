@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { runScan } from '../../lib/pipeline';
-import { freePort } from '../support/ports';
+import { freePort, freePorts } from '../support/ports';
 import { SENSOR_KINDS } from '../../lib/sniff/lab-device';
 
 const START = resolve(__dirname, '../../dist/lab/start.js');
@@ -22,7 +22,8 @@ interface Lab {
 
 async function startLab(env: Record<string, string> = {}, waitFor = /Press Ctrl-C to stop/): Promise<Lab> {
   const userDir = mkdtempSync(join(tmpdir(), 'mqttsec-lab-'));
-  const ports = { ui: await freePort(), insecure: await freePort(), secure: await freePort() };
+  const [ui, insecure, secure] = await freePorts(3);
+  const ports = { ui, insecure, secure };
   const child = spawn(process.execPath, [START], {
     env: { ...process.env, MQTTSEC_USERDIR: userDir, MQTTSEC_UI_PORT: String(ports.ui), LAB_INSECURE_PORT: String(ports.insecure), LAB_SECURE_PORT: String(ports.secure), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
