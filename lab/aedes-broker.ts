@@ -1,7 +1,12 @@
-// An in-process aedes broker (MQTT 3.1.1; aedes has no MQTT 5) over plain TCP or TLS, used by the
-// lab launcher and by tests. aedes 1.x is ESM-only, hence the dynamic import.
+// An in-process aedes broker (MQTT 3.1.1; aedes has no MQTT 5) over plain TCP or TLS, and
+// optionally over WebSockets too (ws, or wss with the same certificate), used by the lab launcher
+// and by tests. aedes 1.x is ESM-only, hence the dynamic import.
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 
 export interface AedesOptions {
   host?: string;
@@ -12,13 +17,24 @@ export interface AedesOptions {
   authenticate?: (username: string, password: string) => boolean;
   /** Clients without a username. Default: true without `authenticate`, false with it. */
   allowAnonymous?: boolean;
+  /**
+   * A second listener of the same broker for MQTT over WebSockets (OASIS MQTT 3.1.1 §6): ws, or
+   * wss when `tls` is set. `port` 0 picks a free one; `path` (e.g. '/mqtt') is the only path that
+   * upgrades (others get 400), omitted: every path. The "mqtt" subprotocol is chosen when offered.
+   */
+  websocket?: { port?: number; path?: string };
 }
 
 export interface AedesBroker {
   host: string;
   port: number;
+  /** The WebSocket listener's port, with `websocket`. */
+  websocketPort?: number;
   stop(): Promise<void>;
 }
+
+/** The largest WebSocket message the lab broker reads, in bytes (ws's default is 100 MiB). */
+const MAX_WEBSOCKET_MESSAGE_BYTES = 1024 * 1024;
 
 // CONNACK return codes (MQTT 3.1.1): 4 bad username or password, 5 not authorized.
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -41,36 +57,65 @@ export async function startAedes(opts: AedesOptions = {}): Promise<AedesBroker> 
     },
   });
 
-  const sockets = new Set<Socket>();
-  const onConnection = (socket: Socket) => {
+  const sockets = new Set<Duplex>();
+  const onConnection = (socket: Duplex) => {
     sockets.add(socket);
     socket.on('error', () => undefined); // a client that vanishes is not the broker's failure
     socket.once('close', () => sockets.delete(socket));
     broker.handle(socket);
   };
-  const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, onConnection) : createNetServer(onConnection);
+  const servers: Server[] = [];
   const host = opts.host ?? '127.0.0.1';
+  const closeAll = () => Promise.all(servers.map((server) => new Promise<void>((res) => (server.listening ? server.close(() => res()) : res()))));
+  let port = 0;
+  let websocketPort: number | undefined;
   try {
-    await new Promise<void>((res, rej) => {
-      server.once('error', rej);
-      server.listen(opts.port ?? 0, host, () => res());
-    });
+    const server: Server = opts.tls ? createTlsServer({ cert: opts.tls.cert, key: opts.tls.key }, (s: Socket) => onConnection(s)) : createNetServer((s: Socket) => onConnection(s));
+    servers.push(server);
+    port = await listen(server, opts.port ?? 0, host);
+    if (opts.websocket) {
+      const web = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }) : createHttpServer();
+      servers.push(web);
+      const wss = new WebSocketServer({
+        server: web,
+        ...(opts.websocket.path ? { path: opts.websocket.path } : {}),
+        maxPayload: MAX_WEBSOCKET_MESSAGE_BYTES,
+        handleProtocols: (offered) => (offered.has('mqtt') ? 'mqtt' : offered.has('mqttv3.1') ? 'mqttv3.1' : false),
+      });
+      wss.on('connection', (ws) => onConnection(createWebSocketStream(ws)));
+      web.on('connection', (s: Socket) => {
+        sockets.add(s);
+        s.once('close', () => sockets.delete(s));
+      });
+      websocketPort = await listen(web, opts.websocket.port ?? 0, host);
+    }
   } catch (err) {
+    await closeAll();
     await new Promise<void>((res) => broker.close(() => res()));
     throw err;
   }
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= new Promise<void>((res) => {
       broker.close(() => {
         for (const s of sockets) s.destroy();
-        server.close(() => res());
+        void closeAll().then(() => res());
       });
     });
     return stopping;
   };
-  return { host, port, stop };
+  return { host, port, ...(websocketPort !== undefined ? { websocketPort } : {}), stop };
+}
+
+/** Listens on host:port and resolves with the bound port; rejects with the listen error (EADDRINUSE). */
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((res, rej) => {
+    server.once('error', rej);
+    server.listen(port, host, () => {
+      server.off('error', rej);
+      const address = server.address();
+      res(typeof address === 'object' && address ? address.port : 0);
+    });
+  });
 }

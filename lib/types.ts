@@ -201,6 +201,11 @@ export interface ScanResult {
   /** errno for reachability 'error' (EMFILE, EHOSTUNREACH, ...). */
   errno?: string;
   transport: Transport | null;
+  /**
+   * ws and wss only: the HTTP path the broker upgraded to MQTT over WebSockets ('/mqtt'), so the
+   * broker's address is ws://host:port/path (lib/mqtt webSocketUrl). Absent on tcp and tls.
+   */
+  websocketPath?: string;
   classification: Classification;
   mqtt: MqttInfo;
   auth: {

@@ -1,17 +1,23 @@
-// One MQTT connection attempt over TCP or TLS: send CONNECT, read at most one CONNACK, hang up.
-// Every path ends within timeoutMs and destroys the socket; nothing the peer sends is buffered
-// beyond a few kilobytes.
+// One MQTT connection attempt over TCP, TLS, ws or wss: send CONNECT, read at most one CONNACK,
+// hang up. Every path ends within timeoutMs and destroys the socket; nothing the peer sends is
+// buffered beyond a few kilobytes.
+import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './codec';
 import { openSocket, opensslReason, trustProblem } from './socket';
-import { settle } from '../common';
-import type { MqttVersion, TlsClientOptions } from '../types';
+import { DEFAULT_WEBSOCKET_PATHS, WEBSOCKET_ERRORS, WebSocketStream, type HttpAnswer } from './websocket';
+import { isTlsTransport, settle } from '../common';
+import type { MqttVersion, TlsClientOptions, Transport } from '../types';
 
 export interface AttemptOptions {
   host: string;
   port: number;
-  transport: 'tcp' | 'tls';
+  transport: Transport;
+  /** ws and wss: the HTTP path of the upgrade (default '/mqtt'). */
+  path?: string;
+  /** ws and wss: the subprotocols to offer (default lib/mqtt MQTT_SUBPROTOCOLS; [] for none). */
+  subprotocols?: readonly string[];
   version: MqttVersion;
   username?: string;
   password?: string;
@@ -24,7 +30,7 @@ export interface AttemptOptions {
    * The CONNECT carries the user's real login and may only go over TLS that the credential policy
    * trusts (lib/credentials): a full handshake (no resumed session) against the system's CAs plus
    * tls.ca, and the certificate must name the host. Otherwise nothing is written and the result
-   * is { kind: 'untrusted' }. On plain TCP nothing is even connected.
+   * is { kind: 'untrusted' }. On plain TCP or ws nothing is even connected.
    */
   requireTrustedTls?: boolean;
   /** Keep Alive of the CONNECT in seconds (default 30); SHORT_KEEPALIVE_S after a refused limit. */
@@ -41,7 +47,11 @@ export interface AttemptOptions {
  */
 export const SHORT_KEEPALIVE_S = 5;
 
-export type AttemptResult =
+/** What one attempt saw. On ws and wss, `http` is the server's answer to the upgrade when one
+ *  came (status 101 when the WebSocket opened). */
+export type AttemptResult = AttemptOutcome & { http?: HttpAnswer };
+
+type AttemptOutcome =
   | { kind: 'connack'; connack: Connack; ms: number }
   /** Peer closed (or reset) before a CONNACK; `bytes` is whatever it sent first. */
   | { kind: 'closed'; reset: boolean; bytes: Buffer; tlsEstablished: boolean; ms: number }
@@ -51,7 +61,9 @@ export type AttemptResult =
   | { kind: 'tls-error'; code: string; message: string; peerSpeaksTls: boolean; tlsEstablished: boolean; ms: number }
   | { kind: 'error'; code: string; message: string; ms: number }
   /** requireTrustedTls: the certificate failed the credential policy, so no CONNECT was sent. */
-  | { kind: 'untrusted'; problem: string; ms: number };
+  | { kind: 'untrusted'; problem: string; ms: number }
+  /** ws and wss: the server answered the upgrade with another status than 101 (`http` says which). */
+  | { kind: 'upgrade-refused'; http: HttpAnswer; ms: number };
 
 /** How much of a non-MQTT answer we keep as evidence. */
 const EVIDENCE_BYTES = 64;
@@ -85,22 +97,29 @@ export const OWN_CLIENT_ID = /\bmqttsec-?(?:sniff-)?[0-9a-f]{12}\b/;
  * o.tls when the socket must carry a login (requireTrustedTls).
  */
 export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
-  if (o.requireTrustedTls && o.transport !== 'tls') {
-    return Promise.resolve({ kind: 'untrusted', problem: 'not TLS', ms: 0 });
+  if (o.requireTrustedTls && !isTlsTransport(o.transport)) {
+    return Promise.resolve({ kind: 'untrusted', problem: `not TLS (${o.transport})`, ms: 0 });
   }
   const started = Date.now();
   let buffered = Buffer.alloc(0);
   let tlsEstablished = false;
+  let stream: Connection | undefined;
   const ms = () => Date.now() - started;
   const evidence = () => buffered.subarray(0, EVIDENCE_BYTES);
+  // The HTTP answer of a WebSocket upgrade goes with every result of a ws or wss attempt.
+  const withHttp = (r: AttemptResult): AttemptResult => (stream instanceof WebSocketStream && stream.http && !r.http ? { ...r, http: stream.http } : r);
   return settle<AttemptResult>(
     o.timeoutMs,
     o.signal,
-    (why) => (why === 'abort'
+    (why) => withHttp(why === 'abort'
       ? { kind: 'error', code: 'ABORTED', message: 'scan cancelled', ms: ms() }
       : { kind: 'timeout', bytes: evidence(), tlsEstablished, ms: ms() }),
-    (finish) => {
-      const socket = openSocket(o.host, o.port, o.transport, { tls: o.tls, forLogin: o.requireTrustedTls });
+    (settled) => {
+      const finish = (r: AttemptResult) => settled(withHttp(r));
+      const socket = openConnection(o);
+      stream = socket;
+      // The TLS socket: the connection itself (tls), or the one under the WebSocket (wss).
+      const tlsSocket = o.transport === 'tls' ? (socket as tls.TLSSocket) : socket instanceof WebSocketStream && o.transport === 'wss' ? (socket.raw as tls.TLSSocket) : null;
 
       const sendConnect = () => {
         let packet: Buffer;
@@ -113,17 +132,18 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
         }
         socket.write(packet);
       };
-      if (o.transport === 'tls') {
-        if (o.onSession) socket.on('session', o.onSession);
-        socket.once('secureConnect', () => {
+      if (tlsSocket) {
+        if (o.onSession) tlsSocket.on('session', o.onSession);
+        tlsSocket.once('secureConnect', () => {
           tlsEstablished = true;
-          const problem = o.requireTrustedTls ? trustProblem(socket as tls.TLSSocket) : null;
-          if (problem !== null) return finish({ kind: 'untrusted', problem, ms: ms() });
-          sendConnect();
         });
-      } else {
-        socket.once('connect', sendConnect);
       }
+      // The CONNECT goes once the transport is up: TCP connected, TLS handshake done, or 101.
+      socket.once(o.transport === 'tls' ? 'secureConnect' : 'connect', () => {
+        const problem = o.requireTrustedTls && tlsSocket ? trustProblem(tlsSocket) : null;
+        if (problem !== null) return finish({ kind: 'untrusted', problem, ms: ms() });
+        sendConnect();
+      });
 
       socket.on('data', (chunk: Buffer) => {
         buffered = Buffer.concat([buffered, chunk.subarray(0, MAX_BUFFERED - buffered.length)]);
@@ -139,7 +159,7 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       });
       socket.on('error', (err: NodeJS.ErrnoException) => {
         const code = err.code ?? 'ERROR';
-        if (o.transport === 'tls' && isTlsFailure(err, tlsEstablished)) {
+        if (tlsSocket && isTlsFailure(err, tlsEstablished)) {
           finish({
             kind: 'tls-error',
             code,
@@ -148,6 +168,10 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
             tlsEstablished,
             ms: ms(),
           });
+        } else if (code === WEBSOCKET_ERRORS.upgradeRefused && socket instanceof WebSocketStream && socket.http) {
+          finish({ kind: 'upgrade-refused', http: socket.http, ms: ms() });
+        } else if (code === WEBSOCKET_ERRORS.textFrame || code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+          finish({ kind: 'not-mqtt', reason: err.message, bytes: evidence(), ms: ms() });
         } else if (code === 'ECONNRESET' || code === 'EPIPE') {
           finish({ kind: 'closed', reset: true, bytes: evidence(), tlsEstablished, ms: ms() });
         } else {
@@ -162,6 +186,22 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
       };
     },
   );
+}
+
+/** A connection an attempt reads and writes: a TCP or TLS socket, or a WebSocket stream. */
+type Connection = net.Socket | tls.TLSSocket | WebSocketStream;
+
+/** Opens the connection of one attempt (openSocket or a WebSocketStream). Throws what openSocket throws. */
+function openConnection(o: AttemptOptions): Connection {
+  if (o.transport === 'tcp' || o.transport === 'tls') return openSocket(o.host, o.port, o.transport, { tls: o.tls, forLogin: o.requireTrustedTls });
+  return new WebSocketStream(o.host, o.port, {
+    secure: o.transport === 'wss',
+    path: o.path ?? DEFAULT_WEBSOCKET_PATHS[0],
+    tls: o.tls,
+    forLogin: o.requireTrustedTls,
+    subprotocols: o.subprotocols,
+    maxMessageBytes: MAX_BUFFERED,
+  });
 }
 
 /** How many bytes of a CONNECT waitsForWholeConnect sends: the fixed header and half the protocol name. */

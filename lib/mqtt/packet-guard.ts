@@ -3,7 +3,6 @@
 // any other oversize packet ends the connection. MQTT 5 brokers are also told the limit
 // (Maximum Packet Size), but 3.1.1 cannot say it and a broker may ignore it.
 import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
 import { readVarint } from './codec';
 
 const PUBLISH = 3;
@@ -26,7 +25,8 @@ export class PacketGuard extends Duplex {
   private state: State = { k: 'header', bytes: [] };
 
   constructor(
-    private readonly raw: Socket,
+    /** The connection: a TCP or TLS socket, or a WebSocketStream (websocket.ts). */
+    private readonly raw: Duplex,
     private readonly maxPacketBytes: number,
     private readonly events: GuardEvents,
   ) {

@@ -70,6 +70,7 @@ export function startStages(target: Target, e: Established, opts: StageOptions):
       work.as = credentials ? 'given' : 'anonymous';
       work.sniff = sniffModule().sniffBroker(target, {
         transport: e.transport,
+        ...(e.websocketPath !== undefined ? { websocketPath: e.websocketPath } : {}),
         version: e.version,
         credentials,
         tls: e.tlsSession ? { ...opts.tls, session: e.tlsSession } : opts.tls,

@@ -1,23 +1,24 @@
-// The MQTT auth grid for one open port: find the transport that speaks MQTT, then try an
+// The MQTT auth grid for one open port: find the transport that speaks MQTT (TCP or TLS; a port
+// that answers HTTP is then tried for MQTT over WebSockets, ws or wss, path by path), then try an
 // anonymous connect, a deliberately wrong login and the user's own login.
 import { randomBytes } from 'node:crypto';
 import type { TlsClientOptions } from '../types';
 import { OPTIONS } from '../options';
 import {
   attemptConnect, codeMeaning, connackReason, connackVerdict, describePsk, isLimitRefusal, offerPsk, SHORT_KEEPALIVE_S, strictClientId,
-  waitsForWholeConnect, type AttemptResult, type Connack,
+  waitsForWholeConnect, DEFAULT_WEBSOCKET_PATHS, WEBSOCKET_ERRORS, type AttemptResult, type Connack,
 } from '../mqtt';
-import { brokerText, settle } from '../common';
+import { brokerText, isTlsTransport, settle } from '../common';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
   type CredentialPlan, type Credentials, type CredentialSafety,
 } from '../credentials';
-import type { AuthAttempt, MqttVersion, ScanResult, Target, TlsInfo, VersionSupport } from '../types';
+import type { AuthAttempt, MqttVersion, ScanResult, Target, TlsInfo, Transport, VersionSupport } from '../types';
 
 /** Connect and CONNACK timeout per attempt (lib/options OPTIONS.timeoutMs). */
 export const DEFAULT_TIMEOUT_MS: number = OPTIONS.timeoutMs.default;
-/** Ports where a TLS handshake is the better first guess. */
-export const DEFAULT_TLS_PORTS = [443, 8443, 8883, 8884, 8885, 8886, 8887];
+/** Ports where a TLS handshake is the better first guess (8081, 8084: wss on test.mosquitto.org, EMQX). */
+export const DEFAULT_TLS_PORTS = [443, 8081, 8084, 8443, 8883, 8884, 8885, 8886, 8887];
 export const ALL_VERSIONS: MqttVersion[] = ['5.0', '3.1.1'];
 
 export type { Credentials } from '../credentials';
@@ -28,7 +29,10 @@ export interface ProbeOptions extends CredentialSafety {
   credentials?: Credentials | null;
   tls?: TlsClientOptions;
   tlsPorts?: number[];
-  transport?: 'auto' | 'tcp' | 'tls';
+  /** 'auto' finds it: TCP and TLS, then ws or wss on a port that answered HTTP. */
+  transport?: 'auto' | Transport;
+  /** HTTP paths tried for MQTT over WebSockets, in order (default lib/mqtt DEFAULT_WEBSOCKET_PATHS). */
+  websocketPaths?: readonly string[];
   versions?: MqttVersion[];
   signal?: AbortSignal;
   /** Also try a few well-known default logins when nothing weaker got in (off by default). */
@@ -41,7 +45,9 @@ export interface ProbeOptions extends CredentialSafety {
 }
 
 export interface Established {
-  transport: 'tcp' | 'tls';
+  transport: Transport;
+  /** ws and wss: the HTTP path the broker upgraded. */
+  websocketPath?: string;
   version: MqttVersion;
   anonymousAccepted: boolean;
   /** A TLS session later connections to this broker may resume (cheaper than a full handshake). */
@@ -52,17 +58,19 @@ export interface Established {
 }
 
 /** What the probe adds to a ScanResult: the same fields (lib/types.ts), plus its evidence. */
-export interface ProbeOutcome extends Pick<ScanResult, 'transport' | 'classification' | 'mqtt' | 'auth'> {
+export interface ProbeOutcome extends Pick<ScanResult, 'transport' | 'websocketPath' | 'classification' | 'mqtt' | 'auth'> {
   evidence: string[];
   /** tls_or_ssl_error on a listener that takes only pre-shared keys: { psk, notRated } (the TLS
    *  inspector, when it runs, replaces it with its own fuller view). Absent otherwise. */
   tls?: TlsInfo;
 }
 
-type Wire = 'tcp' | 'tls';
+type Wire = Transport;
 
 interface TransportTrial {
   transport: Wire;
+  /** ws and wss: the path of these attempts. */
+  path?: string;
   /** Anonymous CONNACK per version that answered with one. */
   anonymous: Partial<Record<MqttVersion, Connack>>;
   versions: Partial<Record<MqttVersion, VersionSupport>>;
@@ -85,11 +93,14 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   // After a refusal that names a limit on the CONNECT itself (limitRefusal), every later CONNECT
   // has a short keepalive and a strict client id, and the refused one is tried once more.
   let shortConnect = false;
+  // ws and wss: the path being tried, then the one that upgraded; the subprotocols to offer.
+  const route: Route = { path: undefined, subprotocols: undefined };
   const once = (transport: Wire, version: MqttVersion, username: string | undefined, password: string | undefined, requireTrustedTls: boolean, short: boolean) =>
     attemptConnect({
       host: target.host,
       port: target.port,
       transport,
+      ...(isWebSocket(transport) ? { path: route.path, subprotocols: route.subprotocols } : {}),
       version,
       username,
       password,
@@ -105,11 +116,12 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     const r = await once(transport, version, username, password, requireTrustedTls, short);
     if (short || r.kind !== 'connack' || !limitRefusal(r.connack)) return r;
     shortConnect = true;
-    evidence.push(`${transport} MQTT ${version}: ${summarize(r)} refuses the CONNECT's keepalive or client id, not the client: tried again with a ${SHORT_KEEPALIVE_S} s keepalive and a client id of letters and digits (${r.ms} ms)`);
+    evidence.push(`${where(transport, route.path)} MQTT ${version}: ${summarize(r)} refuses the CONNECT's keepalive or client id, not the client: tried again with a ${SHORT_KEEPALIVE_S} s keepalive and a client id of letters and digits (${r.ms} ms)`);
     return once(transport, version, username, password, requireTrustedTls, true);
   };
 
-  // Round one: find the transport and a version that answers, one connection at a time.
+  // Round one: find the transport and a version that answers, one connection at a time; then, on
+  // a port that answered HTTP, MQTT over WebSockets.
   let trial: TransportTrial | null = null;
   let tlsProblem = false;
   const failed: TransportTrial[] = [];
@@ -123,17 +135,27 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     failed.push(t);
     if (opts.signal?.aborted) break;
   }
+  let answeredHttp = false;
+  if (!trial?.established && !opts.signal?.aborted) {
+    const web = await findWebSocket(webSocketCandidates(failed, opts), opts.websocketPaths ?? DEFAULT_WEBSOCKET_PATHS, versions, connect, route, evidence, opts.signal);
+    answeredHttp = web.answeredHttp;
+    if (web.trial?.established) {
+      trial = web.trial;
+      tlsProblem = false;
+    }
+  }
   if (!trial?.established) {
-    const hungUp = !tlsProblem && !opts.signal?.aborted && (await hangsUpOnConnect(target, failed, versions, opts, evidence));
+    const hungUp = !tlsProblem && !answeredHttp && !opts.signal?.aborted && (await hangsUpOnConnect(target, failed, versions, opts, evidence));
     if (hungUp) return probeHungUp(connect, versions, opts, evidence);
     // A refused handshake may be a listener that takes only pre-shared keys: say so.
     const psk = tlsProblem && !opts.signal?.aborted ? await offerPsk(target.host, target.port, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal) : null;
-    if (!psk) return noMqtt(tlsProblem, evidence);
+    if (!psk) return noMqtt(tlsProblem && !answeredHttp, evidence);
     const only = { ...psk, only: true };
     evidence.push(`tls: ${describePsk(only)}`);
     return { ...noMqtt(true, evidence), tls: { protocol: only.protocol, cipher: only.cipher, certificate: null, psk: only, notRated: `TLS not rated: ${describePsk(only)}`, error: null } };
   }
   const wire = trial.transport;
+  const site = where(wire, trial.path);
   const primary = trial.established;
   const anonymousAccepted = trial.anonymous[primary]!.code === 0;
   const given = opts.credentials?.username ? opts.credentials : null;
@@ -147,6 +169,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   let plan = wrongFirst ? planCredentials(wire, toAuthAttempt(wrongFirst, primary, wire), given!, opts) : undefined;
   const hold = opts.onEstablished?.({
     transport: wire,
+    ...(trial.path !== undefined ? { websocketPath: trial.path } : {}),
     version: primary,
     anonymousAccepted,
     tlsSession: session.ticket,
@@ -159,36 +182,36 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   const others = versions.filter((v) => trial.versions[v] === undefined);
   // With a client certificate on TLS, every attempt above presents it: one more anonymous
   // CONNECT without it says what a client that lacks the certificate gets.
-  const presented = wire === 'tls' && hasClientCertificate(opts.tls);
+  const presented = isTlsTransport(wire) && hasClientCertificate(opts.tls);
   const [otherOutcomes, wrong, certless] = await Promise.all([
     Promise.all(others.map((v) => connect(wire, v))),
     wrongFirst ?? wrongLogin(),
-    presented ? withoutCertificate(target, primary, opts) : undefined,
+    presented ? withoutCertificate(target, wire, route, primary, opts) : undefined,
   ]);
   others.forEach((v, i) => record(trial, v, otherOutcomes[i], evidence));
   settleVersions(trial, versions);
   const anonymous = anonymousAttempt(trial, versions);
   let wrongCredentials = toAuthAttempt(wrong, primary, wire);
-  evidence.push(describe(wire, primary, 'wrong credentials', wrong));
-  if (certless) evidence.push(describe(wire, primary, 'anonymous without the client certificate', certless));
+  evidence.push(describe(site, primary, 'wrong credentials', wrong));
+  if (certless) evidence.push(describe(site, primary, 'anonymous without the client certificate', certless));
   let givenCredentials: AuthAttempt = { outcome: 'not_tested' };
   if (given) {
     plan ??= planCredentials(wire, wrongCredentials, given, opts);
     if (!plan.send) {
       givenCredentials = withheldAttempt(plan);
-      evidence.push(`${wire} MQTT ${primary} given credentials: ${plan.detail}`);
+      evidence.push(`${site} MQTT ${primary} given credentials: ${plan.detail}`);
     } else {
       const r = await connect(wire, primary, given.username, given.password, plan.requireTrustedTls);
       givenCredentials = r.kind === 'untrusted'
         ? untrustedAttempt(r.problem)
         : { ...toAuthAttempt(r, primary, wire), ...(isDefaultPair(given) ? { defaultPair: true } : {}) };
       // Never the username or password in evidence: only what the broker said.
-      evidence.push(r.kind === 'untrusted' ? `${wire} MQTT ${primary} given credentials: ${givenCredentials.detail}` : describe(wire, primary, 'given credentials', r));
+      evidence.push(r.kind === 'untrusted' ? `${site} MQTT ${primary} given credentials: ${givenCredentials.detail}` : describe(site, primary, 'given credentials', r));
       if (givenCredentials.outcome === 'accepted') {
         // A broker that refused only the first login, or waited to see one, accepts a made-up
         // login now: then it accepts any login, and the verdict must say so.
         const after = await wrongLogin();
-        evidence.push(describe(wire, primary, 'wrong credentials again, after the given login', after));
+        evidence.push(describe(site, primary, 'wrong credentials again, after the given login', after));
         if (after.kind === 'connack' && connackVerdict(after.connack) === 'accepted') {
           wrongCredentials = { ...toAuthAttempt(after, primary, wire), detail: 'a made-up login sent after the given one was accepted' };
         }
@@ -199,13 +222,14 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   // Default pairs, like the user's login, only where a made-up login was clearly refused.
   const defaultsTellSomething = anonymous.outcome !== 'accepted' && (wrongCredentials.outcome === 'rejected' || wrongCredentials.outcome === 'closed_without_connack');
   const defaultCredentials = opts.tryDefaults && defaultsTellSomething
-    ? await tryDefaults((u, p) => connect(wire, primary, u, p), primary, wire, evidence, opts.signal)
+    ? await tryDefaults((u, p) => connect(wire, primary, u, p), primary, wire, site, evidence, opts.signal)
     : undefined;
   const accepted = [anonymous, wrongCredentials, givenCredentials, defaultCredentials].some((a) => a?.outcome === 'accepted');
   const connackProperties = trial.anonymous['5.0']?.properties;
   const made = (a: AuthAttempt): AuthAttempt => (a.outcome === 'not_tested' ? a : { ...a, clientCertificate: presented });
   return {
     transport: wire,
+    ...(trial.path !== undefined ? { websocketPath: trial.path } : {}),
     classification: accepted ? 'open_or_auth_ok' : 'not_authorized',
     mqtt: {
       versions: trial.versions,
@@ -217,7 +241,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       wrongCredentials: made(wrongCredentials),
       givenCredentials: made(givenCredentials),
       ...(defaultCredentials ? { defaultCredentials: made(defaultCredentials) } : {}),
-      ...(certless ? { withoutCertificate: certlessAttempt(certless, primary) } : {}),
+      ...(certless ? { withoutCertificate: certlessAttempt(certless, primary, wire) } : {}),
     },
     evidence,
   };
@@ -232,21 +256,22 @@ function hasClientCertificate(tls: TlsClientOptions | undefined): boolean {
  * An anonymous CONNECT over TLS without the client certificate, on a fresh handshake: a session
  * resumed from a connection that presented the certificate would carry it (RFC 8446 2.2).
  */
-function withoutCertificate(target: Target, version: MqttVersion, opts: ProbeOptions): Promise<AttemptResult> {
+function withoutCertificate(target: Target, transport: Wire, route: Route, version: MqttVersion, opts: ProbeOptions): Promise<AttemptResult> {
   const tls: TlsClientOptions = { ...opts.tls };
   delete tls.cert;
   delete tls.key;
   delete tls.passphrase;
   delete tls.session;
   return attemptConnect({
-    host: target.host, port: target.port, transport: 'tls', version, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls, signal: opts.signal,
+    host: target.host, port: target.port, transport, version, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls, signal: opts.signal,
+    ...(isWebSocket(transport) ? { path: route.path, subprotocols: route.subprotocols } : {}),
   });
 }
 
 /** The certificate-less attempt as an AuthAttempt: a TLS alert (the same CONNECT with the
  *  certificate got a CONNACK) means the broker requires the certificate. */
-function certlessAttempt(r: AttemptResult, version: MqttVersion): AuthAttempt {
-  const a: AuthAttempt = { ...toAuthAttempt(r, version, 'tls'), clientCertificate: false };
+function certlessAttempt(r: AttemptResult, version: MqttVersion, transport: Wire): AuthAttempt {
+  const a: AuthAttempt = { ...toAuthAttempt(r, version, transport), clientCertificate: false };
   if (r.kind === 'tls-error' && r.peerSpeaksTls) {
     a.certificateRequired = true;
     a.detail = `the broker ended the TLS session without the client certificate: ${a.detail}`;
@@ -280,14 +305,15 @@ export function madeUpLogin(): { username: string; password: string } {
  */
 export async function tryMadeUpLogin(
   target: Target,
-  o: { transport: Wire; version: MqttVersion; tls?: TlsClientOptions; timeoutMs?: number; signal?: AbortSignal },
+  o: { transport: Wire; websocketPath?: string; version: MqttVersion; tls?: TlsClientOptions; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<AuthAttempt> {
   const made = madeUpLogin();
   const r = await attemptConnect({
     host: target.host, port: target.port, transport: o.transport, version: o.version, username: made.username, password: made.password,
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls: o.tls, signal: o.signal,
+    ...(isWebSocket(o.transport) ? { path: o.websocketPath } : {}),
   });
-  return { ...toAuthAttempt(r, o.version, o.transport), clientCertificate: o.transport === 'tls' && hasClientCertificate(o.tls) };
+  return { ...toAuthAttempt(r, o.version, o.transport), clientCertificate: isTlsTransport(o.transport) && hasClientCertificate(o.tls) };
 }
 
 /** Waits for p, but never longer than ms; never throws. */
@@ -309,6 +335,7 @@ async function tryDefaults(
   attempt: (username: string, password: string | undefined) => Promise<AttemptResult>,
   version: MqttVersion,
   transport: Wire,
+  site: string,
   evidence: string[],
   signal?: AbortSignal,
 ): Promise<AuthAttempt> {
@@ -319,7 +346,7 @@ async function tryDefaults(
     const r = await attempt(pair.username, pair.password);
     const verdict = r.kind === 'connack' ? connackVerdict(r.connack) : null;
     if (verdict === 'accepted') {
-      evidence.push(describe(transport, version, `default login for user "${pair.username}"`, r));
+      evidence.push(describe(site, version, `default login for user "${pair.username}"`, r));
       return { ...toAuthAttempt(r, version, transport), username: pair.username };
     }
     if (verdict === 'rejected') {
@@ -327,8 +354,8 @@ async function tryDefaults(
       continue;
     }
     // A throttle, a ban, a busy broker, no CONNACK: stop here.
-    evidence.push(describe(transport, version, `default login ${i + 1} of ${DEFAULT_PAIRS.length}`, r));
-    evidence.push(`${transport} MQTT ${version} default logins: cut short after ${i + 1} of ${DEFAULT_PAIRS.length} pairs (${refused} refused); the rest were not tried`);
+    evidence.push(describe(site, version, `default login ${i + 1} of ${DEFAULT_PAIRS.length}`, r));
+    evidence.push(`${site} MQTT ${version} default logins: cut short after ${i + 1} of ${DEFAULT_PAIRS.length} pairs (${refused} refused); the rest were not tried`);
     return {
       outcome: 'error',
       version,
@@ -337,7 +364,7 @@ async function tryDefaults(
     };
   }
   if (refused < DEFAULT_PAIRS.length) return { outcome: 'error', version, detail: `default-login test cancelled after ${refused} of ${DEFAULT_PAIRS.length} pairs` };
-  evidence.push(`${transport} MQTT ${version} default logins: ${refused} of ${DEFAULT_PAIRS.length} well-known pairs refused`);
+  evidence.push(`${site} MQTT ${version} default logins: ${refused} of ${DEFAULT_PAIRS.length} well-known pairs refused`);
   return { outcome: 'rejected', version };
 }
 
@@ -351,10 +378,98 @@ function orderedVersions(requested?: MqttVersion[]): MqttVersion[] {
   return list.length ? list : ALL_VERSIONS;
 }
 
+/** The transports of round one: TCP and TLS (TLS first on DEFAULT_TLS_PORTS), the one the user
+ *  chose, or none when the user chose ws or wss (then only webSocketCandidates). */
 function transportOrder(port: number, opts: ProbeOptions): Wire[] {
   if (opts.transport === 'tcp' || opts.transport === 'tls') return [opts.transport];
+  if (opts.transport === 'ws' || opts.transport === 'wss') return [];
   const tlsFirst = (opts.tlsPorts ?? DEFAULT_TLS_PORTS).includes(port);
   return tlsFirst ? ['tls', 'tcp'] : ['tcp', 'tls'];
+}
+
+/** ws or wss: MQTT inside a WebSocket. */
+function isWebSocket(t: Wire): t is 'ws' | 'wss' {
+  return t === 'ws' || t === 'wss';
+}
+
+/** The path being tried on ws and wss, and the subprotocols to offer there (undefined: the default). */
+interface Route {
+  path: string | undefined;
+  subprotocols: readonly string[] | undefined;
+}
+
+/** How evidence names where an attempt went: "tcp", "tls", "ws /mqtt", "wss /ws". */
+function where(transport: Wire, path: string | undefined): string {
+  return path === undefined ? transport : `${transport} ${path}`;
+}
+
+/**
+ * Where round one saw a web server, in round one's order: ws on a TCP port that answered a
+ * CONNECT with an HTTP status line (Node, nginx, Cowboy answer 400) or hung up on every CONNECT
+ * without a byte (a web server may close on a request line it cannot read); wss where the TLS
+ * handshake worked and the same happened inside it. The transport the user chose, when it is ws
+ * or wss; none when it is tcp or tls. A port that stayed silent is not tried: a web server
+ * answers a CONNECT at once, and a silent port would cost one more timeout per path.
+ */
+function webSocketCandidates(trials: TransportTrial[], opts: ProbeOptions): Wire[] {
+  if (opts.transport && opts.transport !== 'auto') return isWebSocket(opts.transport) ? [opts.transport] : [];
+  return trials.flatMap((t): Wire[] => {
+    const http = t.attempts.some(answersHttp);
+    const silent = t.attempts.length > 0 && t.attempts.every((r) => hungUp(r, t.transport));
+    return http || silent ? [t.transport === 'tls' ? 'wss' : 'ws'] : [];
+  });
+}
+
+/** The first bytes the peer sent are an HTTP status line ("HTTP/1.1 400 Bad Request"). */
+function answersHttp(r: AttemptResult): boolean {
+  return (r.kind === 'closed' || r.kind === 'not-mqtt' || r.kind === 'timeout') && r.bytes.subarray(0, 5).toString('latin1') === 'HTTP/';
+}
+
+/**
+ * MQTT over WebSockets on the candidates (webSocketCandidates), path by path: a status other than
+ * 101 moves on to the next path; the first path that upgrades decides (its trial, established
+ * when a CONNACK came inside the WebSocket); an attempt that got no HTTP answer at all ends the
+ * search on that transport (not a web server). A 101 that chose none of the offered subprotocols
+ * is tried once more offering none (route.subprotocols = []). At most paths.length attempts per
+ * candidate, plus the versions of the path that upgraded. `answeredHttp`: some attempt got an
+ * HTTP answer, so the port is a web server whatever it speaks.
+ */
+async function findWebSocket(
+  candidates: Wire[],
+  paths: readonly string[],
+  versions: MqttVersion[],
+  connect: Connect,
+  route: Route,
+  evidence: string[],
+  signal?: AbortSignal,
+): Promise<{ trial?: TransportTrial; answeredHttp: boolean }> {
+  let answeredHttp = false;
+  for (const transport of candidates) {
+    for (const path of paths) {
+      if (signal?.aborted) return { answeredHttp };
+      route.path = path;
+      let first = await connect(transport, versions[0]);
+      if (first.kind === 'error' && first.code === WEBSOCKET_ERRORS.noSubprotocol && route.subprotocols === undefined) {
+        evidence.push(`${where(transport, path)}: the server upgraded without choosing the "mqtt" subprotocol; tried again offering none (${first.ms} ms)`);
+        route.subprotocols = [];
+        first = await connect(transport, versions[0]);
+      }
+      if (!first.http) {
+        evidence.push(describe(where(transport, path), versions[0], 'anonymous', first));
+        break;
+      }
+      answeredHttp = true;
+      if (first.http.status !== 101) {
+        evidence.push(describe(where(transport, path), versions[0], 'anonymous', first));
+        continue;
+      }
+      const { subprotocol, server } = first.http;
+      evidence.push(`${where(transport, path)}: WebSocket upgrade accepted (101${subprotocol ? `, subprotocol "${subprotocol}"` : ', no subprotocol'}${server ? `, Server: ${server}` : ''})`);
+      return { trial: await findVersion(transport, versions, connect, evidence, { path, first }), answeredHttp };
+    }
+  }
+  route.path = undefined;
+  return { answeredHttp };
 }
 
 type Connect = (transport: Wire, version: MqttVersion, username?: string, password?: string, requireTrustedTls?: boolean) => Promise<AttemptResult>;
@@ -364,10 +479,17 @@ type Connect = (transport: Wire, version: MqttVersion, username?: string, passwo
  * silent close). Anything else (silence, garbage, a failed handshake) will not change with the
  * version, so the next transport is tried instead: a silent port costs one timeout per transport.
  */
-async function findVersion(transport: Wire, versions: MqttVersion[], connect: Connect, evidence: string[]): Promise<TransportTrial> {
-  const trial: TransportTrial = { transport, anonymous: {}, versions: {}, tlsProblem: false, attempts: [] };
-  for (const version of versions) {
-    const r = await connect(transport, version);
+async function findVersion(
+  transport: Wire,
+  versions: MqttVersion[],
+  connect: Connect,
+  evidence: string[],
+  websocket?: { path: string; first: AttemptResult },
+): Promise<TransportTrial> {
+  const trial: TransportTrial = { transport, ...(websocket ? { path: websocket.path } : {}), anonymous: {}, versions: {}, tlsProblem: false, attempts: [] };
+  for (const [i, version] of versions.entries()) {
+    // On ws and wss the first version's attempt was the one that found the path.
+    const r = i === 0 && websocket ? websocket.first : await connect(transport, version);
     record(trial, version, r, evidence);
     if (trial.versions[version] === 'supported') {
       trial.established = version;
@@ -380,14 +502,14 @@ async function findVersion(transport: Wire, versions: MqttVersion[], connect: Co
 
 /** Notes what one anonymous attempt says about the transport and the version. */
 function record(trial: TransportTrial, version: MqttVersion, r: AttemptResult, evidence: string[]): void {
-  evidence.push(describe(trial.transport, version, 'anonymous', r));
+  evidence.push(describe(where(trial.transport, trial.path), version, 'anonymous', r));
   if (r.kind === 'connack') {
     // MQTT 5 support is a well-formed MQTT 5 CONNACK (5.0 §3.2: a property length always follows
     // the reason code); a 2-byte 3.1.1-shaped answer to an MQTT 5 CONNECT is a 3.1.1 broker
     // talking, whatever its code (aedes answers its keepalive limit with 6 before the version).
     const v311Shaped = version === '5.0' && r.connack.format === '3.1.1';
     if (v311Shaped && connackVerdict(r.connack) !== 'version-unsupported') {
-      evidence.push(`${trial.transport} MQTT 5.0: the CONNACK has the 2-byte MQTT 3.1.1 layout, so it is not an MQTT 5 answer`);
+      evidence.push(`${where(trial.transport, trial.path)} MQTT 5.0: the CONNACK has the 2-byte MQTT 3.1.1 layout, so it is not an MQTT 5 answer`);
     }
     const unsupported = v311Shaped || connackVerdict(r.connack) === 'version-unsupported';
     trial.versions[version] = unsupported ? 'unsupported' : 'supported';
@@ -396,10 +518,10 @@ function record(trial: TransportTrial, version: MqttVersion, r: AttemptResult, e
   }
   trial.attempts.push(r);
   if (r.kind === 'tls-error' && r.peerSpeaksTls) trial.tlsProblem = true;
-  if ((r.kind === 'closed' || r.kind === 'timeout') && r.tlsEstablished) trial.tlsProblem = true;
+  // TLS worked and MQTT did not answer inside it (a WebSocket server may be inside: findWebSocket).
+  if (trial.transport === 'tls' && (r.kind === 'closed' || r.kind === 'timeout') && r.tlsEstablished && !answersHttp(r)) trial.tlsProblem = true;
   // A silent close after a working transport may mean "not this version".
-  const silentClose = r.kind === 'closed' && r.bytes.length === 0 && (trial.transport === 'tcp' || r.tlsEstablished);
-  if (silentClose) trial.versions[version] = 'unknown';
+  if (hungUp(r, trial.transport)) trial.versions[version] = 'unknown';
 }
 
 /** A version closed silently while another got a CONNACK is unsupported. */
@@ -442,11 +564,13 @@ function toAuthAttempt(r: AttemptResult, version: MqttVersion, transport: Wire):
 
 /**
  * The peer closed (or reset) a working transport after our CONNECT without sending a byte: on
- * TCP, or after a finished TLS handshake. Whether that answered the CONNECT is for the caller to
- * know (the port spoke MQTT elsewhere, or hangsUpOnConnect).
+ * TCP, after a finished TLS handshake, or inside an open WebSocket (101). Whether that answered
+ * the CONNECT is for the caller to know (the port spoke MQTT elsewhere, or hangsUpOnConnect).
  */
 function hungUp(r: AttemptResult, transport: Wire): boolean {
-  return r.kind === 'closed' && r.bytes.length === 0 && (transport === 'tcp' || r.tlsEstablished);
+  if (r.kind !== 'closed' || r.bytes.length > 0) return false;
+  if (isWebSocket(transport)) return r.http?.status === 101;
+  return transport === 'tcp' || r.tlsEstablished;
 }
 
 /** A refusal that names a limit of the CONNECT (lib/mqtt isLimitRefusal). */
@@ -552,8 +676,9 @@ function noMqtt(tlsProblem: boolean, evidence: string[]): ProbeOutcome {
   };
 }
 
-function describe(transport: Wire, version: MqttVersion, what: string, r: AttemptResult): string {
-  return `${transport} MQTT ${version} ${what}: ${summarize(r)} (${r.ms} ms)`;
+/** One evidence line: where (lib/probe where()), the version, which login, what came back. */
+function describe(site: string, version: MqttVersion, what: string, r: AttemptResult): string {
+  return `${site} MQTT ${version} ${what}: ${summarize(r)} (${r.ms} ms)`;
 }
 
 /** One line about an attempt, safe to show: never contains what we sent, only what we saw. */
@@ -576,6 +701,8 @@ export function summarize(r: AttemptResult): string {
       return `${r.code} ${r.message}`;
     case 'untrusted':
       return `certificate not trusted (${r.problem}): nothing sent`;
+    case 'upgrade-refused':
+      return `HTTP ${r.http.status} ${r.http.statusText}${r.http.server ? ` (Server: ${r.http.server})` : ''}: no WebSocket upgrade`;
   }
 }
 

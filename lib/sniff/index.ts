@@ -11,18 +11,20 @@ import { planCredentials, type Credentials, type CredentialSafety } from '../cre
 import { tryMadeUpLogin } from '../probe';
 import { OPTIONS } from '../options';
 import type { TlsClientOptions } from '../types';
-import type { MqttVersion, ScanResult, Target, TopicsInfo } from '../types';
+import type { MqttVersion, ScanResult, Target, TopicsInfo, Transport } from '../types';
 import { TopicCollector, type LiveMessage } from './collector';
 import { openSession, type SubscriptionOutcome } from './session';
 import { Canary, type WriteTestResult } from './write-test';
 import { settle } from '../common';
-import { isLimitRefusal, SHORT_KEEPALIVE_S, strictClientId } from '../mqtt';
+import { isLimitRefusal, isWebSocketPath, SHORT_KEEPALIVE_S, strictClientId } from '../mqtt';
 
 export type { LiveMessage } from './collector';
 export { CANARY_PREFIX } from './write-test';
 
 export interface SniffOptions {
-  transport: 'tcp' | 'tls';
+  transport: Transport;
+  /** ws and wss: the HTTP path of the WebSocket upgrade (the probe's ScanResult.websocketPath). */
+  websocketPath?: string;
   version?: MqttVersion;
   credentials?: Credentials | null;
   tls?: TlsClientOptions;
@@ -154,19 +156,22 @@ export function sniffPlanFor(result: ScanResult, credentials?: Credentials | nul
     return no(`${result.classification}: no MQTT session possible`);
   }
   const transport = result.transport;
-  if (transport !== 'tcp' && transport !== 'tls') return no(`transport ${transport ?? 'unknown'} is not supported by the sniffer`);
+  if (!transport) return no('no transport: the probe found none that speaks MQTT');
+  const isWebSocket = transport === 'ws' || transport === 'wss';
+  if (isWebSocket && !isWebSocketPath(result.websocketPath)) return no(`transport ${transport} without a valid WebSocket path (websocketPath)`);
+  const route = isWebSocket ? { transport, websocketPath: result.websocketPath } : { transport };
   const { anonymous, givenCredentials } = result.auth;
   const supported = result.mqtt?.versions ?? {};
   const fallback: MqttVersion = supported['5.0'] === 'supported' || supported['3.1.1'] !== 'supported' ? '5.0' : '3.1.1';
   if (anonymous.outcome === 'accepted') {
-    return { target, options: { transport, version: anonymous.version ?? fallback, credentials: null } };
+    return { target, options: { ...route, version: anonymous.version ?? fallback, credentials: null } };
   }
   if (givenCredentials.outcome === 'accepted') {
     if (!credentials?.username) return no('the given credentials were accepted, but they are no longer available');
     // The listener's CONNECT carries the login: the same rule as the probe's.
     const plan = planCredentials(transport, result.auth.wrongCredentials, credentials, safety);
     if (!plan.send) return no(plan.detail);
-    return { target, options: { transport, version: givenCredentials.version ?? fallback, credentials, requireTrustedTls: plan.requireTrustedTls } };
+    return { target, options: { ...route, version: givenCredentials.version ?? fallback, credentials, requireTrustedTls: plan.requireTrustedTls } };
   }
   if (givenCredentials.withheld) return no(`anonymous clients are refused and the given ${givenCredentials.detail}`);
   return no(loginsNotUsable(result));
@@ -207,7 +212,7 @@ export async function checkedSniffPlan(
   const plan = sniffPlanFor(result, credentials, safety);
   if (!plan.options?.credentials?.username) return plan;
   const version = plan.options.version ?? SNIFF_DEFAULTS.version;
-  const answer = await tryMadeUpLogin(plan.target, { transport: plan.options.transport, version, tls: o.tls, timeoutMs: o.timeoutMs, signal: o.signal });
+  const answer = await tryMadeUpLogin(plan.target, { transport: plan.options.transport, websocketPath: plan.options.websocketPath, version, tls: o.tls, timeoutMs: o.timeoutMs, signal: o.signal });
   return sniffPlanFor({ ...result, auth: { ...result.auth, wrongCredentials: answer } }, credentials, safety);
 }
 

@@ -1,20 +1,29 @@
 // The sniffer's one MQTT connection: our own socket behind PacketGuard (which sees every byte
 // first), our own packets (lib/mqtt/codec.ts), never reconnecting, and always closed within a bound.
-import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import type { TlsClientOptions } from '../types';
+import type { TlsClientOptions, Transport } from '../types';
 import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack, randomClientId } from '../mqtt';
 import type { MqttVersion, Target } from '../types';
-import { openSocket, trustProblem } from '../mqtt';
+import { DEFAULT_WEBSOCKET_PATHS, openSocket, trustProblem, WebSocketStream } from '../mqtt';
 import { PacketGuard } from '../mqtt';
 import { settle } from '../common';
 import { PINGREQ, DISCONNECT, decode, encodeAck, encodePublish, encodeSubscribe, frame, type Incoming } from '../mqtt';
 
 const SOCKET_CLOSE_WAIT_MS = 500;
 const DEFAULT_KEEPALIVE_S = 30;
+/**
+ * The largest WebSocket message the listener reads, in bytes: ws holds a message whole before it
+ * hands it on, so this bounds what one message can make us buffer. PacketGuard then drops an
+ * oversize PUBLISH inside it as on TCP; a bigger message ends the session with ws's
+ * "Max payload size exceeded" (close 1009). MQTT 5 brokers are told maxPacketBytes anyway.
+ */
+const MIN_WEBSOCKET_MESSAGE_BYTES = 1024 * 1024;
 
 export interface SessionOptions {
-  transport: 'tcp' | 'tls';
+  transport: Transport;
+  /** ws and wss: the HTTP path of the upgrade (default '/mqtt'). */
+  websocketPath?: string;
   version: MqttVersion;
   credentials?: { username: string; password?: string } | null;
   tls?: TlsClientOptions;
@@ -71,9 +80,8 @@ export function openSession(target: Target, o: SessionOptions): Session {
   const v5 = o.version === '5.0';
   const keepaliveS = o.keepaliveS ?? DEFAULT_KEEPALIVE_S;
   // The CONNECT carries the user's login (trustFirst): the credential policy judges this very socket.
-  const trustFirst = o.transport === 'tls' && !!o.requireTrustedTls;
-  const raw: net.Socket = openSocket(target.host, target.port, o.transport === 'tls' ? 'tls' : 'tcp', { tls: o.tls, forLogin: trustFirst });
-  raw.setNoDelay(true);
+  const trustFirst = (o.transport === 'tls' || o.transport === 'wss') && !!o.requireTrustedTls;
+  const raw = openStream(target, o, trustFirst);
   raw.on('error', () => undefined); // the guard reports it
   const guard = new PacketGuard(raw, o.maxPacketBytes, { oversize: o.onOversize });
 
@@ -179,14 +187,20 @@ export function openSession(target: Target, o: SessionOptions): Session {
       end((err as Error).message);
     }
   };
-  if (o.requireTrustedTls && o.transport !== 'tls') {
-    queueMicrotask(() => end('login not sent: plain TCP would carry the password in clear text'));
+  // The CONNECT goes once the transport is up: at once on TCP and TLS (the socket queues it),
+  // after the 101 on ws and wss, after the trust check when it carries the login.
+  const ready = raw instanceof WebSocketStream ? 'connect' : 'secureConnect';
+  const tlsSocket = raw instanceof WebSocketStream ? raw.raw : raw;
+  if (o.requireTrustedTls && !trustFirst) {
+    queueMicrotask(() => end(`login not sent: ${o.transport === 'ws' ? 'ws' : 'plain TCP'} would carry the password in clear text`));
   } else if (trustFirst) {
-    raw.once('secureConnect', () => {
-      const problem = trustProblem(raw as tls.TLSSocket);
+    raw.once(ready, () => {
+      const problem = trustProblem(tlsSocket as tls.TLSSocket);
       if (problem === null) sendConnect();
       else end(`login not sent: the broker's certificate is not trusted (${problem})`);
     });
+  } else if (raw instanceof WebSocketStream) {
+    raw.once('connect', sendConnect);
   } else {
     sendConnect();
   }
@@ -261,6 +275,22 @@ export function openSession(target: Target, o: SessionOptions): Session {
     },
   };
   return session;
+}
+
+/** The listener's connection: a TCP or TLS socket (no Nagle delay), or a WebSocket stream on one. */
+function openStream(target: Target, o: SessionOptions, forLogin: boolean): Duplex & { closed: boolean } {
+  if (o.transport === 'tcp' || o.transport === 'tls') {
+    const socket = openSocket(target.host, target.port, o.transport, { tls: o.tls, forLogin });
+    socket.setNoDelay(true);
+    return socket;
+  }
+  return new WebSocketStream(target.host, target.port, {
+    secure: o.transport === 'wss',
+    path: o.websocketPath ?? DEFAULT_WEBSOCKET_PATHS[0],
+    tls: o.tls,
+    forLogin,
+    maxMessageBytes: Math.max(MIN_WEBSOCKET_MESSAGE_BYTES, o.maxPacketBytes),
+  });
 }
 
 function describeError(err: Error & { code?: unknown }): string {
