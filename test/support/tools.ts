@@ -16,6 +16,7 @@ const APT_PACKAGE: Record<string, string> = {
   pdftoppm: 'poppler-utils',
   nmap: 'nmap',
   chromium: 'chromium',
+  'rabbitmq-server': 'rabbitmq-server',
 };
 
 /** Absolute path of an executable found on PATH (or in the sbin dirs), else null. */
