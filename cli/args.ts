@@ -1,7 +1,9 @@
 // Command-line options of mqtt-scan, checked strictly: every error names the bad option and value.
 import { parseArgs } from 'node:util';
 import { checkOption, describeBounds, formatDefault, OPTION_LIST, OPTIONS, parseFormats, type ReportFormat, type ScanOption } from '../lib/options';
-import type { MqttVersion } from '../lib/types';
+import { DEFAULT_WEBSOCKET_PATHS, parseWebSocketPaths } from '../lib/mqtt';
+import { PORT_PRESETS } from '../lib/targets';
+import type { MqttVersion, Transport } from '../lib/types';
 
 export class UsageError extends Error {}
 
@@ -56,7 +58,7 @@ export const USAGE = `Usage: mqtt-scan --target SPEC [options]
 
   --target SPEC          addresses to scan: 127.0.0.1, 10.0.0.0/24, 10.0.0.0/255.255.255.0,
                          10.0.0.1-20, hostnames, IPv6; lists by comma or space; !SPEC excludes
-  --ports LIST           ports and ranges (default 1883,8883), e.g. 1883,8883,8000-8010
+${helpLine('--ports LIST', [...'ports and ranges (default 1883,8883), e.g. 1883,8883,8000-8010, or a preset:'.split(' '), ...Object.entries(PORT_PRESETS).map(([name, ports]) => `${name} (${ports.join(',')})`)])}
   --user NAME            username to test (with --password-env or --password-stdin)
   --password-env VAR     read the password from environment variable VAR
   --password-stdin       read the password from the first line of standard input
@@ -70,7 +72,10 @@ ${optionHelp(OPTIONS.timeoutMs)}
 ${optionHelp(OPTIONS.sweepConcurrency)}
 ${optionHelp(OPTIONS.probeConcurrency)}
 ${optionHelp(OPTIONS.sweepThreads)}
-  --transport MODE       auto (default), tcp or tls
+  --transport MODE       auto (default: TCP and TLS, then MQTT over WebSockets on ports that
+                         answer HTTP), tcp, tls, ws or wss
+  --ws-paths LIST        HTTP paths tried for MQTT over WebSockets, in order
+                         (default ${DEFAULT_WEBSOCKET_PATHS.join(',')})
   --mqtt-version LIST    5.0,3.1.1 (default both)
   --tls-ca FILE          CA certificate (PEM): brokers' certificates are judged trusted
                          when they chain to it (as well as to the system's CAs)
@@ -104,7 +109,8 @@ export interface CliOptions {
   concurrency?: number;
   probeConcurrency?: number;
   threads?: number;
-  transport: 'auto' | 'tcp' | 'tls';
+  transport: 'auto' | Transport;
+  websocketPaths?: string[];
   versions?: MqttVersion[];
   tlsCa?: string;
   tlsCert?: string;
@@ -142,6 +148,7 @@ export function parseCli(argv: string[]): CliOptions {
         'probe-concurrency': { type: 'string' },
         threads: { type: 'string' },
         transport: { type: 'string', default: 'auto' },
+        'ws-paths': { type: 'string' },
         'mqtt-version': { type: 'string' },
         'tls-ca': { type: 'string' },
         'tls-cert': { type: 'string' },
@@ -168,7 +175,7 @@ export function parseCli(argv: string[]): CliOptions {
   }
   if (v.target === undefined || v.target.trim() === '') throw new UsageError('--target is required (e.g. --target 127.0.0.1)');
   const transport = v.transport as string;
-  if (!['auto', 'tcp', 'tls'].includes(transport)) throw new UsageError(`--transport "${transport}": must be auto, tcp or tls`);
+  if (!['auto', 'tcp', 'tls', 'ws', 'wss'].includes(transport)) throw new UsageError(`--transport "${clip(transport)}": must be auto, tcp, tls, ws or wss`);
   if (v['password-env'] !== undefined && !v.user) throw new UsageError('--password-env needs --user');
   if (v['password-stdin'] && !v.user) throw new UsageError('--password-stdin needs --user');
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
@@ -185,6 +192,7 @@ export function parseCli(argv: string[]): CliOptions {
     probeConcurrency: numberOption(OPTIONS.probeConcurrency, v['probe-concurrency']),
     threads: numberOption(OPTIONS.sweepThreads, v.threads),
     transport: transport as CliOptions['transport'],
+    websocketPaths: websocketPathList(v['ws-paths']),
     versions: versionList(v['mqtt-version']),
     tlsCa: v['tls-ca'],
     tlsCert: v['tls-cert'],
@@ -228,6 +236,15 @@ function formatList(raw: string | undefined, dir: string | undefined): ReportFor
     return parseFormats(raw);
   } catch (err) {
     throw new UsageError(`--format: ${(err as Error).message}`);
+  }
+}
+
+function websocketPathList(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return parseWebSocketPaths(raw);
+  } catch (err) {
+    throw new UsageError(`--ws-paths: ${(err as Error).message}`);
   }
 }
 

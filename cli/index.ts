@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     probeConcurrency: opts.probeConcurrency,
     sweepThreads: opts.threads,
     transport: opts.transport,
+    websocketPaths: opts.websocketPaths,
     versions: opts.versions,
     credentials,
     tryDefaults: opts.tryDefaults,

@@ -1,10 +1,11 @@
 // Plain-text results table for terminals, in the seed dashboard's spirit: one row per broker.
+import { transportLabel } from '../lib/common';
 import type { AuthAttempt, ScanResult, ScanSummary } from '../lib/types';
 
 const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
   ['TARGET', (r) => (r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`)],
   ['REACH', (r) => r.reachability + (r.errno && r.reachability !== 'filtered' ? ` (${r.errno})` : '')],
-  ['TRANSPORT', (r) => r.transport ?? '-'],
+  ['TRANSPORT', (r) => transportLabel(r) || '-'],
   ['CLASSIFICATION', (r) => r.classification],
   ['MQTT', (r) => versions(r)],
   ['ANONYMOUS', (r) => auth(r.auth.anonymous)],

@@ -7,6 +7,10 @@ export interface LabConfig {
   uiPort: number;
   insecurePort: number;
   securePort: number;
+  /** The insecure broker over WebSockets (ws, path /mqtt, anonymous). */
+  websocketPort: number;
+  /** The secure broker over WebSockets with TLS (wss, path /mqtt, passwords). */
+  secureWebsocketPort: number;
   userDir: string;
 }
 
@@ -15,8 +19,13 @@ export const ENV = {
   uiPort: 'MQTTSEC_UI_PORT',
   insecurePort: 'LAB_INSECURE_PORT',
   securePort: 'LAB_SECURE_PORT',
+  websocketPort: 'LAB_WS_PORT',
+  secureWebsocketPort: 'LAB_WSS_PORT',
   userDir: 'MQTTSEC_USERDIR',
 } as const;
+
+/** The fields of LabConfig that hold a port. */
+export type PortKey = 'uiPort' | 'insecurePort' | 'securePort' | 'websocketPort' | 'secureWebsocketPort';
 
 export class LabConfigError extends Error {}
 
@@ -26,16 +35,25 @@ export function labConfig(env: NodeJS.ProcessEnv = process.env): LabConfig {
     uiPort: port(env, 'uiPort', 1880),
     insecurePort: port(env, 'insecurePort', 1883),
     securePort: port(env, 'securePort', 8883),
+    websocketPort: port(env, 'websocketPort', 9001),
+    secureWebsocketPort: port(env, 'secureWebsocketPort', 8884),
     userDir: resolve(env[ENV.userDir] || resolve(__dirname, '../../lab/.userdir')),
   };
-  const ports = [config.uiPort, config.insecurePort, config.securePort];
+  const keys: PortKey[] = ['uiPort', 'insecurePort', 'securePort', 'websocketPort', 'secureWebsocketPort'];
+  const ports = keys.map((k) => config[k]);
   if (new Set(ports).size !== ports.length) {
-    throw new LabConfigError(`${ENV.uiPort}, ${ENV.insecurePort} and ${ENV.securePort} must be three different ports (got ${ports.join(', ')})`);
+    throw new LabConfigError(`${keys.slice(0, -1).map((k) => ENV[k]).join(', ')} and ${ENV.secureWebsocketPort} must be ${keys.length} different ports (got ${ports.join(', ')})`);
   }
   return config;
 }
 
-function port(env: NodeJS.ProcessEnv, key: 'uiPort' | 'insecurePort' | 'securePort', fallback: number): number {
+/** The field of `config` that holds `port`, or undefined when no lab port is `port`. */
+export function portKeyOf(config: LabConfig, port: unknown): PortKey | undefined {
+  const keys: PortKey[] = ['uiPort', 'insecurePort', 'securePort', 'websocketPort', 'secureWebsocketPort'];
+  return keys.find((k) => config[k] === port);
+}
+
+function port(env: NodeJS.ProcessEnv, key: PortKey, fallback: number): number {
   const raw = env[ENV[key]];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname, networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { ENV, LabConfigError, labConfig, type LabConfig } from './lab-config';
+import { ENV, LabConfigError, labConfig, portKeyOf, type LabConfig, type PortKey } from './lab-config';
 import { labSecrets } from './lab-secrets';
 import { startAedes } from './aedes-broker';
 import { startSimulatedEsp32, type Simulator } from './simulated-esp32';
@@ -49,16 +49,18 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
 
   try {
-    const insecure = await listenOn('insecure lab broker', config.insecurePort, ENV.insecurePort, () =>
-      startAedes({ host: config.bind, port: config.insecurePort }),
+    // Each broker also speaks MQTT over WebSockets (path /mqtt, as MQTT.js and browsers use).
+    const insecure = await listenOn('insecure lab broker', config, 'insecurePort', () =>
+      startAedes({ host: config.bind, port: config.insecurePort, websocket: { port: config.websocketPort, path: '/mqtt' } }),
     );
     stops.push(() => insecure.stop());
-    const secure = await listenOn('secure lab broker', config.securePort, ENV.securePort, () =>
+    const secure = await listenOn('secure lab broker', config, 'securePort', () =>
       startAedes({
         host: config.bind,
         port: config.securePort,
         tls: { cert: readFileSync(secrets.certs.cert), key: readFileSync(secrets.certs.key) },
         authenticate: (user, pass) => (secrets.users as Record<string, string>)[user] === pass,
+        websocket: { port: config.secureWebsocketPort, path: '/mqtt' },
       }),
     );
     stops.push(() => secure.stop());
@@ -80,11 +82,15 @@ async function main(): Promise<void> {
   }
 }
 
-async function listenOn<T>(what: string, port: number, envVar: string, start: () => Promise<T>): Promise<T> {
+/** Runs `start`; a port in use or not allowed becomes a PortInUseError naming the port (the one in
+ *  the error: a broker listens on two) and the variable that moves it. */
+async function listenOn<T>(what: string, config: LabConfig, main: PortKey, start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    const key = portKeyOf(config, (err as { port?: unknown }).port) ?? main;
+    const [port, envVar] = [config[key], ENV[key]];
     if (code === 'EADDRINUSE') throw new PortInUseError(`Port ${port} (${what}) is already in use. Stop what uses it, or choose another port: ${envVar}=<port> npm start`);
     if (code === 'EACCES') throw new PortInUseError(`Not allowed to listen on port ${port} (${what}). Choose another port: ${envVar}=<port> npm start`);
     throw err;
@@ -95,7 +101,7 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null): Promise
   linkOurPackage(config.userDir);
   installFlows(config);
   // The shipped flows read these through ${...} in node properties.
-  process.env.MQTTSEC_LAB_PORTS = `${config.insecurePort},${config.securePort}`;
+  process.env.MQTTSEC_LAB_PORTS = `${config.insecurePort},${config.securePort},${config.websocketPort},${config.secureWebsocketPort}`;
   process.env.MQTTSEC_REPORTS_DIR ||= join(config.userDir, 'reports');
   const RED = require('node-red');
   const express = require('express');
@@ -116,7 +122,7 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null): Promise
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
   app.use(jsonErrors);
-  await listenOn('Node-RED editor and dashboard', config.uiPort, ENV.uiPort, () =>
+  await listenOn('Node-RED editor and dashboard', config, 'uiPort', () =>
     new Promise<void>((res, rej) => {
       server.once('error', rej);
       server.listen(config.uiPort, config.bind, () => res());
@@ -200,6 +206,7 @@ function banner(config: LabConfig, studentPassword: string, fresh: boolean, devi
     `  Flow editor:      http://${host}:${config.uiPort}/`,
     `  Insecure broker:  mqtt://${host}:${config.insecurePort}   (anonymous, plain text)`,
     `  Secure broker:    mqtts://${host}:${config.securePort}  (TLS, user "student")`,
+    `  Over WebSockets:  ws://${host}:${config.websocketPort}/mqtt  (insecure broker)   wss://${host}:${config.secureWebsocketPort}/mqtt  (secure broker)`,
     fresh
       ? `  Student password: ${studentPassword}   (shown once; kept in ${secretsFile(config)})`
       : `  Student password: in ${secretsFile(config)}`,

@@ -6,8 +6,10 @@
 // import only the layers they use.
 export * from './types';
 export { runScan, newScanId, type ScanOptions, type ScanOutput } from './pipeline';
-export { planTargets, parsePorts, scopedHost, compareResults, TargetError, DEFAULT_PORTS, DEFAULT_MAX_TARGETS, type TargetOptions, type TargetPlan, type TargetErrorCode } from './targets';
+export { planTargets, parsePorts, scopedHost, compareResults, TargetError, DEFAULT_PORTS, PORT_PRESETS, DEFAULT_MAX_TARGETS, type TargetOptions, type TargetPlan, type TargetErrorCode } from './targets';
 export { probeBroker, DEFAULT_TLS_PORTS, type ProbeOptions, type ProbeOutcome } from './probe';
+export { parseWebSocketPaths, DEFAULT_WEBSOCKET_PATHS, MAX_WEBSOCKET_PATHS } from './mqtt';
+export { brokerUrl, transportLabel } from './common';
 export { inspectTls, scoreTls, type InspectTlsOptions } from './tls';
 export { sniffBroker, SNIFF_DEFAULTS, type SniffOptions, type SniffResult } from './sniff';
 export { classifyResult, summarizeScan, policyFromList, RULES, RULE_IDS, type ClassifiedResult, type Policy, type RiskSummary, type Rule, type RuleId } from './risk';

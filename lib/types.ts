@@ -203,7 +203,7 @@ export interface ScanResult {
   transport: Transport | null;
   /**
    * ws and wss only: the HTTP path the broker upgraded to MQTT over WebSockets ('/mqtt'), so the
-   * broker's address is ws://host:port/path (lib/mqtt webSocketUrl). Absent on tcp and tls.
+   * broker's address is ws://host:port/path (lib/common brokerUrl). Absent on tcp and tls.
    */
   websocketPath?: string;
   classification: Classification;

@@ -8,7 +8,8 @@ import { checkAddressScope, parsePorts, scopedHost } from '../lib/targets';
 import { isIP } from 'node:net';
 import { sweepThreadsFor, type TargetFeed } from '../lib/sweep';
 import { paceOf, type ScanPace } from './shared/scan-pace';
-import type { MqttVersion, ScanResult, Target } from '../lib/types';
+import type { MqttVersion, ScanResult, Target, Transport } from '../lib/types';
+import { parseWebSocketPaths } from '../lib/mqtt';
 import { intIn, tlsOptions } from './shared/config';
 import { OPTIONS } from '../lib/options';
 import { limiter } from './shared/limit';
@@ -24,9 +25,11 @@ interface ProbeDef extends NodeDef {
   timeout: string | number;
   concurrency: string | number;
   probeConcurrency: string | number;
-  transport: 'auto' | 'tcp' | 'tls';
+  transport: 'auto' | Transport;
   versions: 'both' | '5.0' | '3.1.1';
   tlsPorts: string;
+  /** HTTP paths tried for MQTT over WebSockets, comma-separated (lib/mqtt parseWebSocketPaths); empty: the defaults. */
+  wsPaths?: string;
   emitUnreachable: boolean;
   tryDefaults?: boolean;
   /** Also send the login over plain TCP or TLS whose certificate is not trusted (lib/credentials). */
@@ -69,6 +72,8 @@ export = (RED: NodeAPI) =>
       transport: config.transport || 'auto',
       versions: (config.versions && config.versions !== 'both' ? [config.versions] : undefined) as MqttVersion[] | undefined,
       tlsPorts: config.tlsPorts ? parsePorts(config.tlsPorts) : DEFAULT_TLS_PORTS,
+      // Throws naming the bad path: the node then fails to start, as for a bad port list.
+      websocketPaths: parseWebSocketPaths(config.wsPaths || undefined),
       tryDefaults: !!config.tryDefaults,
     };
     const allowPublic = !!config.allowPublic;

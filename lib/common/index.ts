@@ -2,6 +2,6 @@
 // safe to show (text.ts).
 export { childSignal } from './signal';
 export { brokerText, isBlank, HIDDEN_CHARACTERS, type BrokerTextOptions } from './text';
-export { isTlsTransport } from './transport';
+export { isTlsTransport, brokerUrl, transportLabel } from './transport';
 export { isPlainObject, isScanResult, isScanSummary, hasBrokerAddress, scanIdOf } from './result-guards';
 export { settle, type WaitEnd } from './wait';

@@ -1,7 +1,27 @@
-// Facts about a result's transport that every stage asks.
-import type { Transport } from '../types';
+// Facts about a result's transport that every stage and every output asks.
+import type { ScanResult, Transport } from '../types';
 
 /** True for transports inside TLS: 'tls' (MQTT over TLS) and 'wss' (MQTT over WebSockets over TLS). */
 export function isTlsTransport(t: Transport | null | undefined): t is 'tls' | 'wss' {
   return t === 'tls' || t === 'wss';
+}
+
+/** URL schemes of the transports: mqtt and mqtts (the IANA-registered MQTT schemes), ws and wss (RFC 6455 §3). */
+const SCHEMES: Record<Transport, string> = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' };
+
+/**
+ * The broker's address as a URL: mqtt://host:port, mqtts://host:port, ws://host:port/path or
+ * wss://host:port/path (IPv6 hosts in brackets); null when no transport spoke MQTT or TLS.
+ */
+export function brokerUrl(r: Pick<ScanResult, 'host' | 'port' | 'transport' | 'websocketPath'>): string | null {
+  if (!r.transport) return null;
+  const host = r.host.includes(':') ? `[${r.host}]` : r.host;
+  const path = r.transport === 'ws' || r.transport === 'wss' ? (r.websocketPath ?? '') : '';
+  return `${SCHEMES[r.transport]}://${host}:${r.port}${path}`;
+}
+
+/** The transport in a few characters, with the WebSocket path: "tcp", "tls", "ws /mqtt", "wss /ws"; '' without one. */
+export function transportLabel(r: Pick<ScanResult, 'transport' | 'websocketPath'>): string {
+  if (!r.transport) return '';
+  return (r.transport === 'ws' || r.transport === 'wss') && r.websocketPath ? `${r.transport} ${r.websocketPath}` : r.transport;
 }

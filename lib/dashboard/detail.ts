@@ -2,6 +2,7 @@
 // label/value pairs (the template binds it with {{ }} only, so nothing in it is ever HTML).
 import type { AuthAttempt, Severity } from '../types';
 import type { KeptResult, KeptTopic } from './types';
+import { brokerUrl } from '../common';
 
 /** One finding as the panel lists it. */
 export interface DetailFinding {
@@ -25,7 +26,8 @@ export interface BrokerDetail {
   score: number | null;
   /** Why it is NOT RATED although it answered (a PSK-only or refused TLS listener), or null. */
   notRated: string | null;
-  /** "MQTT over TLS", "MQTT over plain TCP", or the transport. */
+  /** "MQTT over TLS", "MQTT over plain TCP", "MQTT over WebSocket (plain): ws://host:port/path",
+   *  "MQTT over WebSocket over TLS: wss://host:port/path", or "—". */
   transport: string;
   /** Supported MQTT versions ("3.1.1, 5.0") or "—". */
   versions: string;
@@ -96,6 +98,16 @@ export function tlsRows(r: Pick<KeptResult, 'tls'>): Array<[string, string]> {
   return rows;
 }
 
+/** The detail's transport line (BrokerDetail.transport). */
+export function transportText(r: Pick<KeptResult, 'host' | 'port' | 'transport' | 'websocketPath'>): string {
+  if (r.transport === 'tls') return 'MQTT over TLS';
+  if (r.transport === 'tcp') return 'MQTT over plain TCP';
+  if (r.transport === 'ws' || r.transport === 'wss') {
+    return `MQTT over WebSocket ${r.transport === 'wss' ? 'over TLS' : '(plain)'}: ${brokerUrl(r)}`;
+  }
+  return '—';
+}
+
 /** The detail panel for one kept result. */
 export function brokerDetail(r: KeptResult): BrokerDetail {
   const mqttVersions = (r.mqtt && r.mqtt.versions) || {};
@@ -110,7 +122,7 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
     levelClass: r.risk ? LEVEL_CLASS[r.risk.level] || 'none' : 'none',
     score: r.risk ? r.risk.score : null,
     notRated: r.risk ? null : r.riskNotRated || null,
-    transport: r.transport === 'tls' ? 'MQTT over TLS' : r.transport === 'tcp' ? 'MQTT over plain TCP' : String(r.transport || '—'),
+    transport: transportText(r),
     versions,
     brokerVersion: (r.mqtt && r.mqtt.brokerVersion) || null,
     classification: r.classification,

@@ -1,6 +1,7 @@
 // The scan form: what the user typed -> a scan request, or the message that says what to fix; the
 // form's values sent back to it (never the password); the scan message for the target expander.
 import { fieldText, record } from './read';
+import { parsePorts, PORT_PRESETS } from '../targets';
 import type { CurrentScan, RunningScan, ViewMessage } from './types';
 
 /** Ports when neither the form nor MQTTSEC_LAB_PORTS gives any. */
@@ -43,7 +44,7 @@ export type FormCheck = { ok: true; request: FormScanRequest; refill: ScanFormVa
 /**
  * Checks a submitted form (msg.payload of the ui_form). Refuses, with a message naming the field
  * and an example, while another scan started less than RUNNING_LOCK_MS before `now`, an empty or
- * over-long target, ports other than digits, commas, spaces and dashes, a listen time outside 0-60
+ * over-long target, ports other than numbers, ranges and presets (lib/targets PORT_PRESETS), a listen time outside 0-60
  * s, and a password without a username. Ports default to `defaultPorts`, listen to 10 s.
  */
 export function checkScanForm(form: unknown, opts: { defaultPorts: string; running?: unknown; now: number }): FormCheck {
@@ -62,10 +63,21 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   const running = record(opts.running);
   if (opts.running && typeof running.at === 'number' && opts.now - running.at < RUNNING_LOCK_MS) return refuse('A scan is running: wait for it or cancel it first.');
   if (!target || target.length > 200) return refuse('Target: enter an address, a range or a network, e.g. 127.0.0.1 or 127.0.0.0/29.');
-  if (!/^[0-9,\s-]{1,200}$/.test(ports)) return refuse('Ports: numbers and ranges only, e.g. 1883,8883 or 8000-8010.');
+  if (!portsValid(ports)) return refuse(`Ports: numbers, ranges or a preset (${Object.keys(PORT_PRESETS).join(', ')}), e.g. 1883,8883, 8000-8010 or mqtt-all (adds the WebSocket ports).`);
   if (!Number.isFinite(listen) || listen < 0 || listen > 60) return refuse('Listen for: 0 to 60 seconds (0 = do not listen to topics).');
   if (!username && password) return refuse('Password given without a username: enter both, or neither.');
   return { ok: true, request: { target, ports, username, password, listen, writeTest, sendCredentialsPlaintext }, refill };
+}
+
+/** At most 200 characters that parsePorts takes: numbers, ranges, preset names. */
+function portsValid(ports: string): boolean {
+  if (ports.length > 200) return false;
+  try {
+    parsePorts(ports);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The form as the dashboard (re)starts: the lab's target and ports, no login, listen 10 s. */

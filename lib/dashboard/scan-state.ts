@@ -39,6 +39,7 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
     host: r.host,
     port: r.port,
     transport: r.transport,
+    ...(r.websocketPath ? { websocketPath: r.websocketPath } : {}),
     classification: r.classification,
     mqtt: { versions: (mqtt.versions as KeptResult['mqtt']['versions']) || {}, brokerVersion: (mqtt.brokerVersion as string) || null },
     auth: r.auth,

@@ -36,9 +36,12 @@ const SAMPLE_CHARS = 60;
 export const RISK_ROW_FORMATTER =
   "function(row){var c={CRITICAL:['#c62828','#fff'],HIGH:['#ef6c00','#fff'],MEDIUM:['#f9a825','#1b1b1b'],LOW:['#2e7d32','#fff']}[row.getData().risk];var el=row.getCell('risk').getElement();el.style.fontWeight='600';if(c){el.style.background=c[0];el.style.color=c[1];}}";
 
-/** "TLS · anonymous", "plain TCP · any login", "TLS · login accepted", "TLS · login required", or the classification. */
+/** How the table names a transport: TLS and WebSocket, plain or not. */
+const TRANSPORT_TEXT: Record<string, string> = { tcp: 'plain TCP', tls: 'TLS', ws: 'plain WebSocket', wss: 'TLS WebSocket' };
+
+/** "TLS · anonymous", "plain TCP · any login", "TLS WebSocket · login accepted", "TLS · login required", or the classification. */
 export function securityText(r: Pick<KeptResult, 'transport' | 'auth' | 'classification'>): string {
-  const transport = r.transport === 'tls' || r.transport === 'wss' ? 'TLS' : r.transport ? 'plain TCP' : '—';
+  const transport = (r.transport && TRANSPORT_TEXT[r.transport]) || '—';
   const accepted = (a: { outcome?: string } | undefined) => !!a && a.outcome === 'accepted';
   const auth = r.auth || ({} as KeptResult['auth']);
   const who = certificateIsIdentity(r as unknown as ScanResult)

@@ -24,6 +24,8 @@ export interface KeptResult {
   host: string;
   port: number;
   transport: Transport | null;
+  /** ws and wss: the path of the WebSocket upgrade (ScanResult.websocketPath). */
+  websocketPath?: string;
   classification: Classification;
   mqtt: { versions: Partial<Record<MqttVersion, VersionSupport>>; brokerVersion: string | null };
   auth: { anonymous: AuthAttempt; wrongCredentials: AuthAttempt; givenCredentials: AuthAttempt; [other: string]: AuthAttempt | undefined };

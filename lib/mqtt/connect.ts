@@ -207,18 +207,22 @@ function openConnection(o: AttemptOptions): Connection {
 /** How many bytes of a CONNECT waitsForWholeConnect sends: the fixed header and half the protocol name. */
 const CONNECT_PREFIX_BYTES = 6;
 
+/** Where waitsForWholeConnect connects: plain TCP, or a WebSocket (ws, wss) on `path`. */
+export type PartialConnectTarget = Pick<AttemptOptions, 'host' | 'port' | 'path' | 'subprotocols' | 'tls'> & { transport: 'tcp' | 'ws' | 'wss' };
+
 /**
- * Whether a plain TCP peer keeps a connection open for `waitMs` after only the first bytes of a
- * CONNECT ('waits'), or closes or resets it first ('closed'); 'error' when the connection fails
- * (refused, aborted). An MQTT broker waits for the rest of a packet (and for a CONNECT at all:
- * OASIS MQTT 3.1.1 §3.1.4 and §4.4, aedes 30 s, Mosquitto its keepalive), so a port that hung up
- * on every whole CONNECT but waits after a part of one hung up in answer to the CONNECT it read;
- * a service that drops every connection, or resets on any bytes, does not wait. Never rejects;
- * the socket is destroyed when it settles, within waitMs plus the connect time (at most 2 x waitMs).
+ * Whether a peer keeps a connection open for `waitMs` after only the first bytes of a CONNECT
+ * ('waits'), or closes or resets it first ('closed'); 'error' when the connection fails (refused,
+ * an upgrade refused, aborted). On ws and wss the bytes go inside the WebSocket once it opened.
+ * An MQTT broker waits for the rest of a packet (and for a CONNECT at all: OASIS MQTT 3.1.1 §3.1.4
+ * and §4.4, aedes 30 s, Mosquitto its keepalive), so a port that hung up on every whole CONNECT
+ * but waits after a part of one hung up in answer to the CONNECT it read; a service that drops
+ * every connection, or resets on any bytes, does not wait. Never rejects; the connection is
+ * destroyed when it settles, within waitMs plus the connect time (at most 2 x waitMs).
  */
-export function waitsForWholeConnect(host: string, port: number, waitMs: number, signal?: AbortSignal): Promise<'waits' | 'closed' | 'error'> {
+export function waitsForWholeConnect(o: PartialConnectTarget, waitMs: number, signal?: AbortSignal): Promise<'waits' | 'closed' | 'error'> {
   return settle<'waits' | 'closed' | 'error'>(2 * waitMs, signal, 'error', (finish) => {
-    const socket = openSocket(host, port, 'tcp');
+    const socket = openConnection({ ...o, version: '3.1.1', timeoutMs: waitMs });
     let timer: NodeJS.Timeout | undefined;
     let connected = false;
     socket.once('connect', () => {

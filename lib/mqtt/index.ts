@@ -7,7 +7,7 @@ export { codeMeaning, allCodes, isLimitRefusal, STOP_CATEGORIES, type CodeCatego
 export { PacketGuard, type GuardEvents } from './packet-guard';
 export { openSocket, connectForLogin, credentialContext, trustProblem, opensslReason, type TrustInputs } from './socket';
 export {
-  WebSocketStream, parseWebSocketPaths, isWebSocketPath, webSocketUrl, DEFAULT_WEBSOCKET_PATHS, MQTT_SUBPROTOCOLS, MAX_WEBSOCKET_PATHS, WEBSOCKET_ERRORS,
+  WebSocketStream, parseWebSocketPaths, isWebSocketPath, DEFAULT_WEBSOCKET_PATHS, MQTT_SUBPROTOCOLS, MAX_WEBSOCKET_PATHS, WEBSOCKET_ERRORS,
   type HttpAnswer, type WebSocketStreamOptions,
 } from './websocket';
 export { sharedContext, cachedContexts, type ContextOptions } from './tls-context';

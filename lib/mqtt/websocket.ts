@@ -38,6 +38,9 @@ export const WEBSOCKET_ERRORS = {
   upgradeRefused: 'WS_UPGRADE_REFUSED',
   /** The server answered 101 without choosing any of the offered subprotocols. */
   noSubprotocol: 'WS_NO_SUBPROTOCOL',
+  /** The server answered 101 naming a subprotocol we did not offer as one: RabbitMQ 3.10's Web
+   *  MQTT copies the whole offered list back ("mqtt, mqttv3.1"). */
+  badSubprotocol: 'WS_BAD_SUBPROTOCOL',
   /** The upgrade failed for another reason (a bad Sec-WebSocket-Accept, an extension we did not ask for). */
   handshake: 'WS_HANDSHAKE',
   /** A text frame: MQTT travels in binary frames only (MQTT 3.1.1 §6, MQTT-6.0.0-1). */
@@ -186,11 +189,6 @@ export function isWebSocketPath(path: unknown): path is string {
   return typeof path === 'string' && path.length <= MAX_WEBSOCKET_PATH_CHARS && /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*$/.test(path);
 }
 
-/** `ws://host:port/path` or `wss://…` for a broker reached over WebSockets (IPv6 in brackets). */
-export function webSocketUrl(host: string, port: number, secure: boolean, path: string): string {
-  return `${secure ? 'wss' : 'ws'}://${urlHost(host)}:${port}${path}`;
-}
-
 /** ws is loaded on first use: a scan that meets no WebSocket never pays for it (and for http). */
 let loadedWs: typeof WsModule | undefined;
 function wsModule(): typeof WsModule {
@@ -221,6 +219,7 @@ function httpAnswer(res: IncomingMessage): HttpAnswer {
 /** ws's handshake errors have no code; give them one the caller can act on. */
 function named(err: NodeJS.ErrnoException): NodeJS.ErrnoException {
   if (err.code) return err;
-  const code = /Server sent no subprotocol/.test(err.message) ? WEBSOCKET_ERRORS.noSubprotocol : WEBSOCKET_ERRORS.handshake;
+  const code = /Server sent no subprotocol/.test(err.message) ? WEBSOCKET_ERRORS.noSubprotocol
+    : /Server sent an invalid subprotocol/.test(err.message) ? WEBSOCKET_ERRORS.badSubprotocol : WEBSOCKET_ERRORS.handshake;
   return Object.assign(err, { code });
 }

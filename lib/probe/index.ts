@@ -142,11 +142,13 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     if (web.trial?.established) {
       trial = web.trial;
       tlsProblem = false;
+    } else if (web.trial && !opts.signal?.aborted && (await hangsUpInsideWebSocket(target, web.trial, versions, route, opts, evidence))) {
+      return probeHungUp(connect, web.trial.transport, web.trial.path, versions, opts, evidence);
     }
   }
   if (!trial?.established) {
     const hungUp = !tlsProblem && !answeredHttp && !opts.signal?.aborted && (await hangsUpOnConnect(target, failed, versions, opts, evidence));
-    if (hungUp) return probeHungUp(connect, versions, opts, evidence);
+    if (hungUp) return probeHungUp(connect, 'tcp', undefined, versions, opts, evidence);
     // A refused handshake may be a listener that takes only pre-shared keys: say so.
     const psk = tlsProblem && !opts.signal?.aborted ? await offerPsk(target.host, target.port, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal) : null;
     if (!psk) return noMqtt(tlsProblem && !answeredHttp, evidence);
@@ -404,26 +406,40 @@ function where(transport: Wire, path: string | undefined): string {
 }
 
 /**
- * Where round one saw a web server, in round one's order: ws on a TCP port that answered a
- * CONNECT with an HTTP status line (Node, nginx, Cowboy answer 400) or hung up on every CONNECT
- * without a byte (a web server may close on a request line it cannot read); wss where the TLS
- * handshake worked and the same happened inside it. The transport the user chose, when it is ws
- * or wss; none when it is tcp or tls. A port that stayed silent is not tried: a web server
- * answers a CONNECT at once, and a silent port would cost one more timeout per path.
+ * Where round one may have met a web server, in round one's order: ws on a TCP port that answered
+ * a CONNECT with an HTTP status line (Node and nginx answer 400 at once), or that sent nothing at
+ * all before it hung up or the timeout (a web server may close on a request line it cannot read,
+ * or wait for the end of the request: RabbitMQ's Web MQTT (Cowboy) waits 5 s, then closes); wss
+ * where the TLS handshake worked and the same happened inside it. The transport the user chose,
+ * when it is ws or wss; none when it is tcp or tls. A silent port that is no web server costs one
+ * more timeout: the upgrade on the first path gets no answer, and findWebSocket stops there.
  */
 function webSocketCandidates(trials: TransportTrial[], opts: ProbeOptions): Wire[] {
   if (opts.transport && opts.transport !== 'auto') return isWebSocket(opts.transport) ? [opts.transport] : [];
   return trials.flatMap((t): Wire[] => {
     const http = t.attempts.some(answersHttp);
-    const silent = t.attempts.length > 0 && t.attempts.every((r) => hungUp(r, t.transport));
+    const silent = t.attempts.length > 0 && t.attempts.every((r) => saidNothing(r, t.transport));
     return http || silent ? [t.transport === 'tls' ? 'wss' : 'ws'] : [];
   });
+}
+
+/** The transport was up (TCP, or a finished TLS handshake) and the peer sent no byte: it hung up or let the attempt time out. */
+function saidNothing(r: AttemptResult, transport: Wire): boolean {
+  if (r.kind !== 'closed' && r.kind !== 'timeout') return false;
+  return r.bytes.length === 0 && (transport === 'tcp' || r.tlsEstablished);
 }
 
 /** The first bytes the peer sent are an HTTP status line ("HTTP/1.1 400 Bad Request"). */
 function answersHttp(r: AttemptResult): boolean {
   return (r.kind === 'closed' || r.kind === 'not-mqtt' || r.kind === 'timeout') && r.bytes.subarray(0, 5).toString('latin1') === 'HTTP/';
 }
+
+/** A 101 whose subprotocol ws refused, and what to offer instead (once per probe). */
+const SUBPROTOCOL_RETRY: Record<string, { why: string; subprotocols: string[] }> = {
+  [WEBSOCKET_ERRORS.noSubprotocol]: { why: 'the server upgraded without choosing the "mqtt" subprotocol', subprotocols: [] },
+  // RabbitMQ 3.10 Web MQTT copies the offered list back ("mqtt, mqttv3.1") instead of choosing one.
+  [WEBSOCKET_ERRORS.badSubprotocol]: { why: 'the server upgraded naming a subprotocol that was not one of those offered', subprotocols: ['mqtt'] },
+};
 
 /**
  * MQTT over WebSockets on the candidates (webSocketCandidates), path by path: a status other than
@@ -449,13 +465,14 @@ async function findWebSocket(
       if (signal?.aborted) return { answeredHttp };
       route.path = path;
       let first = await connect(transport, versions[0]);
-      if (first.kind === 'error' && first.code === WEBSOCKET_ERRORS.noSubprotocol && route.subprotocols === undefined) {
-        evidence.push(`${where(transport, path)}: the server upgraded without choosing the "mqtt" subprotocol; tried again offering none (${first.ms} ms)`);
-        route.subprotocols = [];
+      const offer = first.kind === 'error' && route.subprotocols === undefined ? SUBPROTOCOL_RETRY[first.code] : undefined;
+      if (offer) {
+        evidence.push(`${where(transport, path)}: ${offer.why}; tried again offering ${offer.subprotocols.length ? `only "${offer.subprotocols.join('", "')}"` : 'none'} (${first.ms} ms)`);
+        route.subprotocols = offer.subprotocols;
         first = await connect(transport, versions[0]);
       }
       if (!first.http) {
-        evidence.push(describe(where(transport, path), versions[0], 'anonymous', first));
+        evidence.push(`${where(transport, path)} MQTT ${versions[0]} anonymous: no HTTP answer to the WebSocket upgrade: ${summarize(first)} (${first.ms} ms)`);
         break;
       }
       answeredHttp = true;
@@ -590,13 +607,34 @@ const PARTIAL_CONNECT_WAIT_MS = 1000;
  */
 async function hangsUpOnConnect(target: Target, trials: TransportTrial[], versions: MqttVersion[], opts: ProbeOptions, evidence: string[]): Promise<boolean> {
   const tcp = trials.find((t) => t.transport === 'tcp');
-  if (!tcp || tcp.attempts.length !== versions.length || !tcp.attempts.every((r) => hungUp(r, 'tcp'))) return false;
+  if (!tcp || !hungUpOnEveryVersion(tcp, versions)) return false;
   const others = trials.filter((t) => t !== tcp).flatMap((t) => t.attempts);
   if (!others.every((r) => r.kind === 'tls-error' && !r.peerSpeaksTls)) return false;
+  return waitsAfterPartialConnect(target, 'tcp', undefined, opts, evidence);
+}
+
+/**
+ * hangsUpOnConnect for MQTT over WebSockets: the path upgraded (101) and every version's CONNECT
+ * inside it was met by a close without a byte (RabbitMQ 3.10's Web MQTT refuses a login that way,
+ * where its TCP listener sends CONNACK 4), and a WebSocket on the same path given only the first
+ * bytes of a CONNECT stays open. `route` holds the path and subprotocols the trial used.
+ */
+async function hangsUpInsideWebSocket(target: Target, trial: TransportTrial, versions: MqttVersion[], route: Route, opts: ProbeOptions, evidence: string[]): Promise<boolean> {
+  if (!isWebSocket(trial.transport) || !hungUpOnEveryVersion(trial, versions)) return false;
+  return waitsAfterPartialConnect(target, trial.transport, route, opts, evidence);
+}
+
+/** Every version's anonymous CONNECT on this trial got a hang-up (hungUp). */
+function hungUpOnEveryVersion(trial: TransportTrial, versions: MqttVersion[]): boolean {
+  return trial.attempts.length === versions.length && trial.attempts.every((r) => hungUp(r, trial.transport));
+}
+
+/** waitsForWholeConnect with the probe's timeout bound, and the evidence line it gives. */
+async function waitsAfterPartialConnect(target: Target, transport: 'tcp' | 'ws' | 'wss', route: Route | undefined, opts: ProbeOptions, evidence: string[]): Promise<boolean> {
   const waitMs = Math.min(PARTIAL_CONNECT_WAIT_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const partial = await waitsForWholeConnect(target.host, target.port, waitMs, opts.signal);
+  const partial = await waitsForWholeConnect({ host: target.host, port: target.port, transport, path: route?.path, subprotocols: route?.subprotocols, tls: opts.tls }, waitMs, opts.signal);
   const what = partial === 'waits' ? `stayed open ${waitMs} ms: the hang-ups answered whole CONNECTs` : partial === 'closed' ? `was closed within ${waitMs} ms: the hang-ups need not be about MQTT` : 'failed';
-  evidence.push(`tcp: a connection given only the first bytes of a CONNECT ${what}`);
+  evidence.push(`${where(transport, route?.path)}: a connection given only the first bytes of a CONNECT ${what}`);
   return partial === 'waits';
 }
 
@@ -608,16 +646,16 @@ async function hangsUpOnConnect(target: Target, trials: TransportTrial[], versio
  * not_authorized tells the earlier system's users; not_mqtt would hide a broker that a right
  * login opens, and the other labels are about the network or TLS.
  */
-async function probeHungUp(connect: Connect, versions: MqttVersion[], opts: ProbeOptions, evidence: string[]): Promise<ProbeOutcome> {
-  const wire: Wire = 'tcp';
+async function probeHungUp(connect: Connect, wire: Wire, path: string | undefined, versions: MqttVersion[], opts: ProbeOptions, evidence: string[]): Promise<ProbeOutcome> {
+  const site = where(wire, path);
   const seen: Partial<Record<MqttVersion, VersionSupport>> = Object.fromEntries(versions.map((v) => [v, 'unknown']));
-  evidence.push(`${wire}: hung up on every CONNECT, no CONNACK (anonymous, MQTT ${versions.join(' and ')})`);
+  evidence.push(`${site}: hung up on every CONNECT, no CONNACK (anonymous, MQTT ${versions.join(' and ')})`);
   /** One login, version by version until one is not refused for its version. */
   const login = async (what: string, username: string, password: string | undefined, requireTrustedTls = false) => {
     let last: { r: AttemptResult; version: MqttVersion } | undefined;
     for (const version of versions) {
       const r = await connect(wire, version, username, password, requireTrustedTls);
-      evidence.push(r.kind === 'untrusted' ? `${wire} MQTT ${version} ${what}: ${summarize(r)}` : describe(wire, version, what, r));
+      evidence.push(r.kind === 'untrusted' ? `${site} MQTT ${version} ${what}: ${summarize(r)}` : describe(site, version, what, r));
       last = { r, version };
       if (r.kind !== 'connack') {
         if (r.kind === 'untrusted' || !hungUp(r, wire)) break;
@@ -639,7 +677,7 @@ async function probeHungUp(connect: Connect, versions: MqttVersion[], opts: Prob
     const plan = planCredentials(wire, wrongCredentials, given, opts);
     if (!plan.send) {
       givenCredentials = withheldAttempt(plan);
-      evidence.push(`${wire} given credentials: ${plan.detail}`);
+      evidence.push(`${site} given credentials: ${plan.detail}`);
     } else {
       const g = await login('given credentials', given.username, given.password, plan.requireTrustedTls);
       givenCredentials = g.r.kind === 'untrusted'
@@ -648,7 +686,7 @@ async function probeHungUp(connect: Connect, versions: MqttVersion[], opts: Prob
       if (givenCredentials.outcome === 'accepted') {
         const again = madeUpLogin();
         const after = await connect(wire, g.version, again.username, again.password);
-        evidence.push(describe(wire, g.version, 'wrong credentials again, after the given login', after));
+        evidence.push(describe(site, g.version, 'wrong credentials again, after the given login', after));
         if (after.kind === 'connack' && connackVerdict(after.connack) === 'accepted') {
           wrongCredentials = { ...toAuthAttempt(after, g.version, wire), detail: 'a made-up login sent after the given one was accepted' };
         }
@@ -658,6 +696,7 @@ async function probeHungUp(connect: Connect, versions: MqttVersion[], opts: Prob
   const accepted = [wrongCredentials, givenCredentials].some((a) => a.outcome === 'accepted');
   return {
     transport: wire,
+    ...(path !== undefined ? { websocketPath: path } : {}),
     classification: accepted ? 'open_or_auth_ok' : 'not_authorized',
     mqtt: { versions: seen, brokerVersion: null },
     auth: { anonymous, wrongCredentials, givenCredentials },

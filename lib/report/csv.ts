@@ -8,6 +8,7 @@ import { Parser } from '@json2csv/plainjs';
 import type { ClassifiedResult } from '../risk';
 import type { ReportInput } from './model';
 import { outcomeText } from './wording';
+import { brokerUrl } from '../common';
 
 type Getter = (r: ClassifiedResult) => string | number | boolean | null | undefined;
 
@@ -33,6 +34,8 @@ export const CSV_COLUMNS: Array<[string, Getter]> = [
   ['risk_not_rated', (r) => r.riskNotRated ?? ''],
   ['tls_score', (r) => r.tls?.score ?? (r.tls?.notRated ? 'not rated' : '')],
   ['tls_psk_hint', (r) => (r.tls?.psk ? (r.tls.psk.hint ?? '(none)') : '')],
+  /** mqtt://, mqtts://, ws://host:port/path or wss://host:port/path (lib/common brokerUrl). */
+  ['broker_url', (r) => brokerUrl(r) ?? ''],
 ];
 
 export function renderCsv(input: ReportInput): string {

@@ -3,6 +3,7 @@ import type { ClassifiedResult } from '../risk';
 import type { Finding } from '../types';
 import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './wording';
 import { endpoint } from './model';
+import { brokerUrl } from '../common';
 import { facts, factsSpec, MARGIN, table, tableHeight, type Pen } from './pdf-layout';
 import { COLOR, LEVEL_COLOR, SEVERITY_COLOR } from './pdf-theme';
 
@@ -17,7 +18,7 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
   const rows: Array<[string, string]> = [
     ['Result', `${outcomeText(r)} (${r.classification})`],
     ...(r.riskNotRated ? [['Risk', `not rated: ${r.riskNotRated}`] as [string, string]] : []),
-    ['Transport', `${a.port_type ?? r.transport ?? '-'}, encryption: ${a.encryption}`],
+    ['Transport', `${brokerUrl(r) ?? a.port_type ?? '-'}, encryption: ${a.encryption}`],
     ['MQTT versions', mqttVersions(r)],
     ...(broker ? [['Broker software', broker] as [string, string]] : []),
     ['Anonymous connect', authText(r.auth.anonymous)],

@@ -40,7 +40,7 @@ export function classifyResult(result: ScanResult, policy?: Policy): ClassifiedR
         severity: rule.severity,
         title: rule.title,
         evidence: rule.evidence(result),
-        recommendation: rule.recommendation,
+        recommendation: rule.recommendationFor?.(result) ?? rule.recommendation,
         references: [...rule.references],
       });
     }

@@ -27,6 +27,9 @@ export interface Rule {
   evidence: (r: ScanResult) => string;
   /** The exact change: mosquitto.conf lines (one per line), commands, or the firmware change. */
   recommendation: string;
+  /** The change for this result, where it depends on what was found (a WebSocket listener needs
+   *  other lines than a TCP one); absent: `recommendation`. */
+  recommendationFor?: (r: ScanResult) => string;
   references: string[];
 }
 
@@ -38,7 +41,17 @@ const TLS_LISTENER = [
   'keyfile /etc/mosquitto/certs/server.key',
   'tls_version tlsv1.2',
 ];
+/** The TLS listener for MQTT over WebSockets (Mosquitto; clients then use wss://host:8081/mqtt). */
+const WSS_LISTENER = [
+  'listener 8081',
+  'protocol websockets',
+  'cafile /etc/mosquitto/certs/ca.crt',
+  'certfile /etc/mosquitto/certs/server.crt',
+  'keyfile /etc/mosquitto/certs/server.key',
+  'tls_version tlsv1.2',
+];
 const lines = (...parts: string[]) => parts.join('\n');
+const overWebSocket = (r: ScanResult) => r.transport === 'ws';
 
 export const RULES: readonly Rule[] = [
   {
@@ -120,6 +133,22 @@ export const RULES: readonly Rule[] = [
       'listener 1883 127.0.0.1',
       'Firmware: WiFiClientSecure on port 8883 with setCACert(ca_pem).',
     ),
+    recommendationFor: (r) => (overWebSocket(r)
+      ? lines(
+        'Serve MQTT over WebSockets with TLS (wss):',
+        ...WSS_LISTENER,
+        `Then delete the plain "listener ${r.port}" + "protocol websockets" block, or keep it for local clients only:`,
+        `listener ${r.port} 127.0.0.1`,
+        'protocol websockets',
+        'Web clients connect to wss://<host>:8081/mqtt instead.',
+      )
+      : lines(
+        'Serve MQTT over TLS:',
+        ...TLS_LISTENER,
+        'Then delete the plain "listener 1883" line, or keep it for local clients only:',
+        'listener 1883 127.0.0.1',
+        'Firmware: WiFiClientSecure on port 8883 with setCACert(ca_pem).',
+      )),
     references: ['CWE-319', 'OWASP IoT I7'],
   },
   {
@@ -133,6 +162,9 @@ export const RULES: readonly Rule[] = [
     evidence: (r) =>
       `On unencrypted ${where(r)} anonymous clients are refused (${authLine(r.auth.anonymous)}) and a made-up login was not accepted, so every client must log in with a real one: usernames and passwords cross the network in clear text in the CONNECT packet.`,
     recommendation: lines('Move the login onto TLS:', ...TLS_LISTENER, 'then delete the plain listener so no password is ever sent in clear text.'),
+    recommendationFor: (r) => (overWebSocket(r)
+      ? lines('Move the login onto WebSockets over TLS (wss):', ...WSS_LISTENER, `then delete the plain "listener ${r.port}" websockets block so no password is ever sent in clear text.`)
+      : lines('Move the login onto TLS:', ...TLS_LISTENER, 'then delete the plain listener so no password is ever sent in clear text.')),
     references: ['CWE-523', 'CWE-319', 'OWASP IoT I7'],
   },
   {

@@ -18,7 +18,7 @@ import { OPTIONS } from '../options';
 import type { Target } from '../types';
 
 export { TargetError, type TargetErrorCode } from './errors';
-export { DEFAULT_PORTS, parsePorts } from './ports';
+export { DEFAULT_PORTS, PORT_PRESETS, parsePorts } from './ports';
 export { describeScope, type Scope } from './scope';
 export { compareResults } from './order';
 

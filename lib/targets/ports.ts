@@ -1,8 +1,23 @@
-// Port specs: '1883', '1883,8883', '8000-8010', mixtures, a number or an array of numbers.
+// Port specs: '1883', '1883,8883', '8000-8010', a preset name ('mqtt-all'), mixtures, a number or
+// an array of numbers.
 
 import { formatCount, targetError } from './errors';
 
 export const DEFAULT_PORTS = [1883, 8883];
+
+/**
+ * Named port lists a spec may use like a port ('mqtt-all,10000'):
+ * - mqtt: MQTT's IANA ports, 1883 (plain) and 8883 (TLS), the default;
+ * - mqtt-ws: the ports brokers commonly serve MQTT over WebSockets on: 80 and 443 (behind a web
+ *   server), 8000 and 8884 (HiveMQ ws, wss), 8080 and 8081 (Mosquitto's usual ws, wss),
+ *   8083 and 8084 (EMQX ws, wss), 9001 (Mosquitto's documented websockets example);
+ * - mqtt-all: both.
+ */
+export const PORT_PRESETS: Readonly<Record<string, readonly number[]>> = {
+  mqtt: DEFAULT_PORTS,
+  'mqtt-ws': [80, 443, 8000, 8080, 8081, 8083, 8084, 8884, 9001],
+  'mqtt-all': [1883, 8883, 80, 443, 8000, 8080, 8081, 8083, 8084, 8884, 9001],
+};
 export const MAX_PORTS_CHARS = 10_000;
 const MAX_PORT = 65_535;
 
@@ -33,6 +48,11 @@ function markPortString(spec: string, seen: Uint8Array): boolean {
   }
   const tokens = spec.split(/[\s,]+/).filter((t) => t !== '');
   for (const token of tokens) {
+    const preset = Object.hasOwn(PORT_PRESETS, token.toLowerCase()) ? PORT_PRESETS[token.toLowerCase()] : undefined;
+    if (preset) {
+      for (const port of preset) seen[port] = 1;
+      continue;
+    }
     const range = /^(\d+)-(\d+)$/.exec(token);
     if (range) {
       const [first, last] = [checkPort(range[1], token), checkPort(range[2], token)];
@@ -47,7 +67,7 @@ function markPortString(spec: string, seen: Uint8Array): boolean {
 
 function checkPort(value: unknown, token: string): number {
   const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
-  if (Number.isNaN(n)) throw targetError('syntax', token, 'not a port number');
+  if (Number.isNaN(n)) throw targetError('syntax', token, `not a port number (or a preset: ${Object.keys(PORT_PRESETS).join(', ')})`);
   if (!Number.isInteger(n) || n < 1 || n > MAX_PORT) throw targetError('range', token, 'port must be 1-65535');
   return n;
 }

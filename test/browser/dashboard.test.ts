@@ -84,11 +84,11 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
   });
 
   it('refuses bad input with a message that says what to fix', async () => {
-    await field('Ports').fill('mqtt');
+    await field('Ports').fill('mqtt-everything');
     await page.getByRole('button', { name: /start scan/i }).click();
     await page.waitForSelector('[data-mqs="notice"]');
-    assert.match((await page.textContent('[data-mqs="notice"]')) ?? '', /^Ports: numbers and ranges only/);
-    assert.equal(await field('Ports').inputValue(), 'mqtt', 'the form keeps what was typed');
+    assert.match((await page.textContent('[data-mqs="notice"]')) ?? '', /^Ports: numbers, ranges or a preset/);
+    assert.equal(await field('Ports').inputValue(), 'mqtt-everything', 'the form keeps what was typed');
     // The target expander's own refusal (a prefix beyond /32) reaches the panel through a Catch node.
     await field('Ports').fill(`${lab!.ports.insecure},${lab!.ports.secure}`);
     await field('Target').fill('127.0.0.1/33');

@@ -61,7 +61,7 @@ describe('dashboard models: the results table', () => {
       [kept(), 'plain TCP · anonymous'],
       [kept(classifyResult(hardened())), 'TLS · login accepted'],
       [kept(classifyResult(result())), 'plain TCP · login required'],
-      [kept(classifyResult(result({ transport: 'wss', auth: { wrongCredentials: { outcome: 'accepted' } }, classification: 'open_or_auth_ok' }))), 'TLS · any login'],
+      [kept(classifyResult(result({ transport: 'wss', websocketPath: '/mqtt', auth: { wrongCredentials: { outcome: 'accepted' } }, classification: 'open_or_auth_ok' }))), 'TLS WebSocket · any login'],
       [{ transport: null, auth: kept().auth && { anonymous: { outcome: 'error' }, wrongCredentials: { outcome: 'error' }, givenCredentials: { outcome: 'not_tested' } }, classification: 'not_mqtt' }, '— · not_mqtt'],
     ];
     for (const [r, text] of cases) assert.equal(securityText(r as KeptResult), text);

@@ -66,7 +66,8 @@ describe('dashboard views: the scan form', () => {
     const cases: Array<[object, RegExp]> = [
       [{ target: '' }, /^Target: enter an address/],
       [{ target: 'x'.repeat(201) }, /^Target:/],
-      [{ ports: 'mqtt' }, /^Ports: numbers and ranges only, e\.g\. 1883,8883/],
+      [{ ports: 'mqtt-everything' }, /^Ports: numbers, ranges or a preset \(mqtt, mqtt-ws, mqtt-all\), e\.g\. 1883,8883/],
+      [{ ports: '1883,' + '9'.repeat(200) }, /^Ports:/],
       [{ listen: 61 }, /^Listen for: 0 to 60 seconds/],
       [{ listen: 'soon' }, /^Listen for:/],
       [{ username: '', password: 'pw' }, /^Password given without a username/],
@@ -80,7 +81,7 @@ describe('dashboard views: the scan form', () => {
       assert.match(out(o, 2).payload.message, message);
       const refill = out(o, 1).payload;
       assert.equal(refill.password, '');
-      if ('ports' in patch) assert.equal(refill.ports, 'mqtt', 'the form keeps what was typed');
+      if ('ports' in patch) assert.equal(refill.ports, (patch as { ports: string }).ports, 'the form keeps what was typed');
       assert.equal(ctx.store.get('running'), undefined);
     }
   });

@@ -16,16 +16,16 @@ const START = resolve(__dirname, '../../dist/lab/start.js');
 interface Lab {
   child: ChildProcess;
   output: () => string;
-  ports: { ui: number; insecure: number; secure: number };
+  ports: { ui: number; insecure: number; secure: number; ws: number; wss: number };
   userDir: string;
 }
 
 async function startLab(env: Record<string, string> = {}, waitFor = /Press Ctrl-C to stop/): Promise<Lab> {
   const userDir = mkdtempSync(join(tmpdir(), 'mqttsec-lab-'));
-  const [ui, insecure, secure] = await freePorts(3);
-  const ports = { ui, insecure, secure };
+  const [ui, insecure, secure, ws, wss] = await freePorts(5);
+  const ports = { ui, insecure, secure, ws, wss };
   const child = spawn(process.execPath, [START], {
-    env: { ...process.env, MQTTSEC_USERDIR: userDir, MQTTSEC_UI_PORT: String(ports.ui), LAB_INSECURE_PORT: String(ports.insecure), LAB_SECURE_PORT: String(ports.secure), ...env },
+    env: { ...process.env, MQTTSEC_USERDIR: userDir, MQTTSEC_UI_PORT: String(ports.ui), LAB_INSECURE_PORT: String(ports.insecure), LAB_SECURE_PORT: String(ports.secure), LAB_WS_PORT: String(ports.ws), LAB_WSS_PORT: String(ports.wss), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

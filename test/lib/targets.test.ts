@@ -452,6 +452,11 @@ describe('lib/targets', () => {
       [' 1883 , 8000-8002\n9001 ', [1883, 8000, 8001, 8002, 9001]],
       ['1883 1883,1883-1883', [1883]],
       [[8883, 1883, 1883], [1883, 8883]],
+      // Presets (PORT_PRESETS), alone, mixed with ports, in any case.
+      ['mqtt', [1883, 8883]],
+      ['mqtt-ws', [80, 443, 8000, 8080, 8081, 8083, 8084, 8884, 9001]],
+      ['MQTT-ALL', [80, 443, 1883, 8000, 8080, 8081, 8083, 8084, 8883, 8884, 9001]],
+      ['mqtt-ws,1883 10000', [80, 443, 1883, 8000, 8080, 8081, 8083, 8084, 8884, 9001, 10000]],
       ['1', [1]],
       ['65535', [65535]],
       ['65534-65535', [65534, 65535]],
@@ -502,7 +507,7 @@ describe('lib/targets', () => {
     it('says why', () => {
       assert.equal(sync(() => parsePorts('70000')).message, '"70000": port must be 1-65535');
       assert.equal(sync(() => parsePorts('9-1')).message, '"9-1": range start is after its end');
-      assert.equal(sync(() => parsePorts('abc')).message, '"abc": not a port number');
+      assert.equal(sync(() => parsePorts('abc')).message, '"abc": not a port number (or a preset: mqtt, mqtt-ws, mqtt-all)');
     });
   });
 

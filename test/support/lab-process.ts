@@ -13,6 +13,9 @@ export interface LabPorts {
   ui: number;
   insecure: number;
   secure: number;
+  /** The insecure broker over ws (LAB_WS_PORT) and the secure one over wss (LAB_WSS_PORT). */
+  ws: number;
+  wss: number;
 }
 
 export interface LabProcess {
@@ -42,8 +45,8 @@ export interface StartOptions {
 export async function startLab(opts: StartOptions = {}): Promise<LabProcess> {
   if (!existsSync(LAB_START)) throw new Error(`${LAB_START} is missing: run npm run build first`);
   const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'mqttsec-lab-'));
-  const [ui, insecure, secure] = opts.ports ? [] : await freePorts(3);
-  const ports = opts.ports ?? { ui, insecure, secure };
+  const [ui, insecure, secure, ws, wss] = opts.ports ? [] : await freePorts(5);
+  const ports = opts.ports ?? { ui, insecure, secure, ws, wss };
   const argv = [...(opts.prefix ?? []), process.execPath, LAB_START];
   const child = spawn(argv[0], argv.slice(1), {
     env: {
@@ -53,6 +56,8 @@ export async function startLab(opts: StartOptions = {}): Promise<LabProcess> {
       MQTTSEC_UI_PORT: String(ports.ui),
       LAB_INSECURE_PORT: String(ports.insecure),
       LAB_SECURE_PORT: String(ports.secure),
+      LAB_WS_PORT: String(ports.ws),
+      LAB_WSS_PORT: String(ports.wss),
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
