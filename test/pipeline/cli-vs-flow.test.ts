@@ -7,7 +7,9 @@
 // with a password file; with a password file and an ACL; anonymous plus a password file and an
 // ACL; with only a well-known default login; over TLS with a CA the scan is given (so the login
 // may go); over TLS with a CA it is not given (withheld unless opted in); over TLS with
-// require_certificate; aedes; an HTTP server; a closed port. $SYS comes every second and the data
+// require_certificate; aedes; aedes over WebSockets (ws, anonymous, on /mqtt; wss with passwords and
+// the trusted CA, on /ws, a path that is not the first tried); an HTTP server; a closed port.
+// (RabbitMQ's Web MQTT: test/brokers/websocket-brokers.test.ts.) $SYS comes every second and the data
 // topics are retained ones published before the scans, so what a listener hears does not depend
 // on when it listens.
 //
@@ -59,6 +61,8 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
   this.timeout(90_000);
   const mosquittos: Record<string, MosquittoBroker> = {};
   let aedes: AedesBroker | undefined;
+  let aedesWs: AedesBroker | undefined;
+  let aedesWss: AedesBroker | undefined;
   let http: Fixture | undefined;
   let certs: CertFiles | undefined;
   let closed = 0;
@@ -71,7 +75,8 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
     requireTool(this, 'mosquitto');
     // One CA for the TLS brokers the scan is told to trust (--tls-ca / the flow's tls-config).
     const ca = generateCa({ commonName: 'cli-vs-flow test CA' });
-    certs = writeCertFiles(ca.certPem, generateServerCert(ca, { hosts: [HOST, 'localhost'] }));
+    const server = generateServerCert(ca, { hosts: [HOST, 'localhost'] });
+    certs = writeCertFiles(ca.certPem, server);
     const specs: Record<string, Parameters<typeof startMosquitto>> = {
       'mosquitto anonymous': [{ conf: conf('allow_anonymous true') }],
       'mosquitto password file': [{ conf: conf(...PASSWORDS) }, { users: USERS }],
@@ -95,7 +100,13 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
     };
     const started = await Promise.all(Object.values(specs).map((args) => startMosquitto(...args)));
     Object.keys(specs).forEach((name, i) => (mosquittos[name] = started[i]));
-    [aedes, http, closed] = await Promise.all([startAedes(), startHttpServer(), closedPort()]);
+    [aedes, http, closed, aedesWs, aedesWss] = await Promise.all([
+      startAedes(),
+      startHttpServer(),
+      closedPort(),
+      startAedes({ websocket: { path: '/mqtt' } }),
+      startAedes({ tls: { cert: server.certPem, key: server.keyPem }, authenticate: (u, p) => (USERS as Record<string, string>)[u] === p, websocket: { path: '/ws' } }),
+    ]);
 
     // Retained data topics, published before any scan: what a listener hears is fixed.
     const tcp = (b: { port: number }, extra: mqtt.IClientOptions = {}) => ({ host: HOST, port: b.port, reconnectPeriod: 0, connectTimeout: 5000, ...extra });
@@ -115,6 +126,9 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
       [tcp(mosquittos['mosquitto TLS, trusted CA, password file'], tlsTo(mosquittos['mosquitto TLS, trusted CA, password file'])), [['secure/boiler/temperature', '{"temperature":61.2}']]],
       [tcp(mosquittos['mosquitto TLS, untrusted CA, password file'], tlsTo(mosquittos['mosquitto TLS, untrusted CA, password file'])), [['untrusted/pump/state', 'on']]],
       [tcp(aedes), [['aedes/status', 'online'], ['aedes/sensor/humidity', '{"humidity":55}']]],
+      // The same brokers' TCP listeners: the WebSocket scans must hear these.
+      [tcp(aedesWs), [['browser/dashboard/temperature', '{"temperature":22.5}']]],
+      [tcp(aedesWss, { protocol: 'mqtts', ca: readFileSync(certs.ca), ...asAdmin }), [['browser/secure/state', 'armed']]],
       [tcp(mosquittos[LIMITED], { protocol: 'mqtts', ca: readFileSync(certs.ca) }), [['small/valve/state', 'closed']]],
     ];
     await Promise.all(publish.map(async ([opts, topics]) => {
@@ -125,10 +139,12 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
 
     for (const [name, b] of Object.entries(mosquittos)) names[`${HOST}:${b.port}`] = name;
     names[`${HOST}:${aedes.port}`] = 'aedes';
+    names[`${HOST}:${aedesWs.websocketPort}`] = 'aedes ws /mqtt';
+    names[`${HOST}:${aedesWss.websocketPort}`] = 'aedes wss /ws, password, trusted CA';
     names[`${HOST}:${http.port}`] = 'HTTP server';
     names[`${HOST}:${closed}`] = 'closed port';
     const main = Object.entries(mosquittos).filter(([name]) => name !== LIMITED).map(([, b]) => b.port);
-    ports = [...main, aedes.port, http.port, closed].sort((a, b) => a - b);
+    ports = [...main, aedes.port, aedesWs.websocketPort!, aedesWss.websocketPort!, http.port, closed].sort((a, b) => a - b);
   });
 
   afterEach(async () => {
@@ -136,7 +152,7 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
   });
 
   after(async () => {
-    await Promise.all([...Object.values(mosquittos).map((b) => b.stop()), aedes?.stop(), http?.close()]);
+    await Promise.all([...Object.values(mosquittos).map((b) => b.stop()), aedes?.stop(), aedesWs?.stop(), aedesWss?.stop(), http?.close()]);
     certs?.remove();
   });
 
@@ -208,6 +224,14 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
     assert.equal(diffs.length, 0, `the CLI and the flow differ in ${diffs.length} field(s):\n${formatDiffs(diffs, ['cli ', 'flow'])}`);
     // And the comparison was not of two empty (or equally short) lists.
     assert.deepEqual(cli.map((r) => r.port).sort((a, b) => a - b), scanPorts, 'every target is in the results');
+    // The WebSocket brokers were found as such (so their fields were compared, not two not_mqtt).
+    const at = (port: number | undefined) => cli.find((r) => r.port === port);
+    if (aedesWs && scanPorts.includes(aedesWs.websocketPort!)) {
+      const ws = at(aedesWs.websocketPort);
+      assert.deepEqual([ws?.transport, ws?.websocketPath, ws?.classification, ws?.topics?.count], ['ws', '/mqtt', 'open_or_auth_ok', 1], 'aedes ws');
+      const wss = at(aedesWss!.websocketPort);
+      assert.deepEqual([wss?.transport, wss?.websocketPath, wss?.auth.givenCredentials.outcome], ['wss', '/ws', 'accepted'], 'aedes wss');
+    }
   }
 
   it('every broker gets the same verdict, field by field (without the plain-text opt-in)', async () => {

@@ -2,7 +2,7 @@
 // running the same scan (the CLI and a Node-RED flow) field by field, and a diff that names each
 // differing field with both values.
 //
-// Compared (verdictOf): reachability, errno, transport, classification, error; MQTT versions,
+// Compared (verdictOf): reachability, errno, transport, websocketPath, classification, error; MQTT versions,
 // broker version, CONNACK properties; every auth attempt's outcome, code, reason, version,
 // withheld, defaultPair, username, detail, clientCertificate, certificateRequired (and the
 // certificate-less attempt auth.withoutCertificate); TLS protocol, cipher, versions accepted, weak ciphers,
@@ -57,6 +57,7 @@ export function verdictOf(r: ScanResult & Record<string, unknown>): Verdict {
     reachability: r.reachability,
     errno: r.errno ?? null,
     transport: r.transport ?? null,
+    websocketPath: r.websocketPath ?? null,
     classification: r.classification,
     error: r.error ?? null,
     'mqtt.versions': sortedEntries(r.mqtt?.versions ?? {}),
