@@ -29,6 +29,8 @@ export const MQTT_SUBPROTOCOLS: readonly string[] = ['mqtt', 'mqttv3.1'];
 export const MAX_WEBSOCKET_PATHS = 16;
 /** At most this many characters in one path. */
 export const MAX_WEBSOCKET_PATH_CHARS = 256;
+/** WebSocket close code for a connection that ended without a close frame (RFC 6455 §7.4.1). */
+const ABNORMAL_CLOSURE = 1006;
 /** Bytes of HTTP response headers we read before giving up on the upgrade (Node's default is 16 KiB). */
 const MAX_HTTP_HEADER_BYTES = 8192;
 
@@ -125,9 +127,11 @@ export class WebSocketStream extends Duplex {
       if (!this.push(data)) ws.pause();
     });
     ws.on('error', (err: NodeJS.ErrnoException) => this.destroy(named(err)));
-    ws.on('close', () => {
-      // A reset or a TLS error after the upgrade reaches ws only as a close: say what it was.
-      if (this.rawError) return this.destroy(this.rawError);
+    ws.on('close', (code: number) => {
+      // A reset or a TLS error after the upgrade reaches ws only as a close (1006, no close frame):
+      // say what it was. After the server's close frame a reset is only the TCP teardown racing
+      // our reply to it (RabbitMQ's Cowboy), and the close was the server's choice.
+      if (this.rawError && code === ABNORMAL_CLOSURE) return this.destroy(this.rawError);
       this.push(null);
       this.destroy();
     });
