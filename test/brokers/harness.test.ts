@@ -16,6 +16,7 @@ import { startAedes } from '../support/aedes';
 import { closedPort, startGarbageServer, startHttpServer, startTarpit } from '../support/fixtures';
 import { MosquittoBroker, startMosquitto } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
+import { runScan } from '../../lib/pipeline';
 
 interface Outcome {
   client?: MqttClient;
@@ -218,6 +219,25 @@ describe('insecure mosquitto (brokers/insecure)', function () {
   it('logs connections to its log', () => {
     assert.match(broker.log(), /New client connected from 127\.0\.0\.1/);
   });
+
+  // Mosquitto's own websockets listener (libwebsockets), the second listener of the config. Note:
+  // mosquitto 2.0.11 binds a websockets listener to every interface whatever address the listener
+  // line names; the harness's port is ephemeral and the broker lives only for this block.
+  it('serves the same broker over plain WebSockets, and the scanner finds it there as ws on /mqtt', async () => {
+    const wsPort = broker.ports[1];
+    const client = await connectOk(`ws://127.0.0.1:${wsPort}/mqtt`);
+    const box = inbox(client);
+    await client.subscribeAsync('lab/insecure/ws');
+    const tcp = await connectOk(`mqtt://127.0.0.1:${broker.port}`);
+    await tcp.publishAsync('lab/insecure/ws', 'over websockets', { qos: 1, retain: true });
+    await box.waitFor('lab/insecure/ws');
+    const { results } = await runScan({ targets: '127.0.0.1', ports: [wsPort], timeoutMs: 2000, listenMs: 1500 });
+    const r = results[0];
+    assert.deepEqual([r.transport, r.websocketPath, r.classification, r.auth.anonymous.outcome, r.risk?.level], ['ws', '/mqtt', 'open_or_auth_ok', 'accepted', 'CRITICAL']);
+    assert.ok(r.findings!.some((f) => f.id === 'PLAINTEXT_TRANSPORT' && /protocol websockets/.test(f.recommendation)), 'the fix names the websockets listener lines');
+    assert.ok(r.topics!.items.some((i) => i.topic === 'lab/insecure/ws' && i.retained), 'the listener read the retained topic over the WebSocket');
+    assert.match(r.mqtt.brokerVersion ?? '', /^mosquitto version 2\./);
+  });
 });
 
 describe('secure mosquitto (brokers/secure)', function () {
@@ -247,6 +267,22 @@ describe('secure mosquitto (brokers/secure)', function () {
     assert.match(outcome.error!.message, /self.signed|unable to verify|certificate/i);
   });
 
+  it('the scanner finds the wss listener: strangers refused, the given login accepted once the CA is trusted', async () => {
+    const wssPort = broker.ports[1];
+    const { results } = await runScan({
+      targets: '127.0.0.1', ports: [wssPort], timeoutMs: 2000, listenMs: 1000,
+      credentials: { username: 'scanner', password: users.scanner }, tls: { ca: readFileSync(broker.caPath!) },
+    });
+    const r = results[0];
+    assert.deepEqual(
+      [r.transport, r.websocketPath, r.classification, r.auth.anonymous.outcome, r.auth.wrongCredentials.outcome, r.auth.givenCredentials.outcome],
+      ['wss', '/mqtt', 'open_or_auth_ok', 'rejected', 'rejected', 'accepted'],
+    );
+    assert.equal(r.tls?.certificate?.trusted, true, 'the TLS inspector inspected the wss port');
+    assert.ok(!r.findings!.some((f) => f.id.startsWith('PLAINTEXT')), r.findings!.map((f) => f.id).join(','));
+    assert.ok(!JSON.stringify(results).includes(users.scanner), 'the password is in no result');
+  });
+
   for (const v of VERSIONS) {
     describe(v.name, () => {
       const opts = (): IClientOptions => ({ ca: readFileSync(broker.caPath!), protocolVersion: v.protocolVersion });
@@ -264,6 +300,14 @@ describe('secure mosquitto (brokers/secure)', function () {
       it('accepts a generated user with the right password', async () => {
         const client = await as('esp32', v.protocolVersion);
         assert.equal(client.connected, true);
+      });
+
+      it('serves WebSockets over TLS only, with the same passwords', async () => {
+        const wss = `wss://127.0.0.1:${broker.ports[1]}/mqtt`;
+        const client = await connectOk(wss, { ca: readFileSync(broker.caPath!), username: 'esp32', password: users.esp32, protocolVersion: v.protocolVersion });
+        assert.equal(client.connected, true);
+        const anonymous = await tryConnect(wss, { ca: readFileSync(broker.caPath!), protocolVersion: v.protocolVersion });
+        assert.equal(anonymous.code, v.notAuthorized, anonymous.error?.message);
       });
 
       it('enforces the ACL: readers see esp32 data, others see nothing', async () => {

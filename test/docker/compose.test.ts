@@ -32,8 +32,8 @@ describe('docker-compose.yml (static)', () => {
 
   it('has the two lab brokers and Node-RED', () => {
     assert.deepEqual(Object.keys(services).sort(), ['mosquitto-insecure', 'mosquitto-secure', 'node-red']);
-    assert.deepEqual(services['mosquitto-insecure'].ports, ['1883:1883']);
-    assert.deepEqual(services['mosquitto-secure'].ports, ['8883:8883']);
+    assert.deepEqual(services['mosquitto-insecure'].ports, ['1883:1883', '9001:9001']);
+    assert.deepEqual(services['mosquitto-secure'].ports, ['8883:8883', '8884:8884']);
   });
 
   for (const [name, s] of Object.entries(doc.services)) {
@@ -70,6 +70,8 @@ describe('docker-compose.yml (static)', () => {
     assert.ok(services['mosquitto-secure'].volumes!.some((v) => v.startsWith('./brokers/secure/acl:')));
     const conf = readFileSync(join(ROOT, 'brokers/secure/mosquitto.conf'), 'utf8');
     assert.match(conf, /^listener 8883/m);
+    assert.match(conf, /^listener 8884\nprotocol websockets\ncafile /m, 'the WebSocket listener is TLS too');
+    assert.match(readFileSync(join(ROOT, 'brokers/insecure/mosquitto.conf'), 'utf8'), /^listener 9001\nprotocol websockets$/m);
     assert.match(conf, /^allow_anonymous false/m);
   });
 
@@ -161,7 +163,7 @@ describe('docker-compose.yml (static)', () => {
       assert.ok(existsSync(join(ROOT, s.build!.context, src)), `COPY source ${src} exists`);
     }
     assert.match(lines.join('\n'), /^FROM nodered\/node-red:4/m);
-    assert.ok(s.environment!.includes('MQTTSEC_LAB_PORTS=1883,8883'));
+    assert.ok(s.environment!.includes('MQTTSEC_LAB_PORTS=1883,8883,9001,8884'));
     assert.ok(existsSync(join(ROOT, '.dockerignore')));
   });
 });
