@@ -1,8 +1,8 @@
 // `npm start`'s launcher as a user runs it: a child process on free loopback ports, with a temp
 // user directory. No Mosquitto needed: the lab brokers are embedded.
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,8 +10,10 @@ import mqtt from 'mqtt';
 import { runScan } from '../../lib/pipeline';
 import { freePort, freePorts } from '../support/ports';
 import { SENSOR_KINDS } from '../../lib/sniff/lab-device';
+import type { ScanResult } from '../../lib/types';
 
 const START = resolve(__dirname, '../../dist/lab/start.js');
+const CLI = resolve(__dirname, '../../dist/cli/index.js');
 
 interface Lab {
   child: ChildProcess;
@@ -77,6 +79,8 @@ describe('lab launcher (npm start)', function () {
     assert.match(out, new RegExp(`Dashboard: +http://127\\.0\\.0\\.1:${lab.ports.ui}/ui`));
     assert.match(out, new RegExp(`mqtt://127\\.0\\.0\\.1:${lab.ports.insecure}`));
     assert.match(out, new RegExp(`mqtts://127\\.0\\.0\\.1:${lab.ports.secure}`));
+    assert.match(out, new RegExp(`ws://127\\.0\\.0\\.1:${lab.ports.ws}/mqtt`));
+    assert.match(out, new RegExp(`wss://127\\.0\\.0\\.1:${lab.ports.wss}/mqtt`));
     assert.match(out, /Student password: \S+ +\(shown once/);
   });
 
@@ -86,14 +90,37 @@ describe('lab launcher (npm start)', function () {
     assert.match(await res.text(), /MQTT security lab|Node-RED/);
   });
 
-  it('the scanner sees the lab as designed: insecure anonymous over TCP, secure TLS refusing strangers', async () => {
-    const { results } = await runScan({ targets: '127.0.0.1', ports: [lab.ports.insecure, lab.ports.secure], timeoutMs: 2000, listenMs: 1000 });
-    const insecure = results.find((r) => r.port === lab.ports.insecure)!;
-    const secure = results.find((r) => r.port === lab.ports.secure)!;
-    assert.equal(insecure.classification, 'open_or_auth_ok');
-    assert.equal(insecure.transport, 'tcp');
-    assert.equal(secure.classification, 'not_authorized');
-    assert.equal(secure.transport, 'tls');
+  it('the scanner sees the lab as designed: insecure anonymous over TCP and ws, secure TLS and wss refusing strangers', async () => {
+    const { results } = await runScan({ targets: '127.0.0.1', ports: [lab.ports.insecure, lab.ports.secure, lab.ports.ws, lab.ports.wss], timeoutMs: 2000, listenMs: 1000 });
+    const at = (port: number) => results.find((r) => r.port === port)!;
+    const seen = (port: number) => [at(port).transport, at(port).websocketPath ?? null, at(port).classification];
+    assert.deepEqual(seen(lab.ports.insecure), ['tcp', null, 'open_or_auth_ok']);
+    assert.deepEqual(seen(lab.ports.secure), ['tls', null, 'not_authorized']);
+    assert.deepEqual(seen(lab.ports.ws), ['ws', '/mqtt', 'open_or_auth_ok']);
+    assert.deepEqual(seen(lab.ports.wss), ['wss', '/mqtt', 'not_authorized']);
+  });
+
+  // The issue's own check: mqtt-scan against the running lab's two WebSocket listeners, with the
+  // student login and the lab CA (so the login may go over wss).
+  it('mqtt-scan on the WebSocket ports: ws open to anyone and CRITICAL, wss takes only the student login', () => {
+    const secrets = { users: JSON.parse(readFileSync(join(lab.userDir, 'lab-secrets', 'users.json'), 'utf8')) as Record<string, string> };
+    const out = execFileSync(process.execPath, [
+      CLI, '--target', '127.0.0.1', '--ports', `${lab.ports.ws},${lab.ports.wss}`, '--json', '--listen', '4',
+      '--user', 'student', '--password-env', 'LAB_STUDENT_PASSWORD', '--tls-ca', join(lab.userDir, 'lab-secrets', 'ca.crt'),
+    ], { env: { ...process.env, LAB_STUDENT_PASSWORD: secrets.users.student }, timeout: 60_000 }).toString();
+    const results = JSON.parse(out) as ScanResult[];
+    const ws = results.find((r) => r.port === lab.ports.ws)!;
+    const wss = results.find((r) => r.port === lab.ports.wss)!;
+    assert.deepEqual([ws.transport, ws.websocketPath, ws.classification, ws.auth.anonymous.outcome, ws.risk?.level], ['ws', '/mqtt', 'open_or_auth_ok', 'accepted', 'CRITICAL']);
+    assert.ok(ws.findings!.some((f) => f.id === 'PLAINTEXT_TRANSPORT'));
+    assert.ok(ws.topics!.items.some((i) => i.topic.startsWith('lab/')), 'the listener heard the simulated ESP32 over the WebSocket');
+    assert.deepEqual(
+      [wss.transport, wss.websocketPath, wss.classification, wss.auth.anonymous.outcome, wss.auth.wrongCredentials.outcome, wss.auth.givenCredentials.outcome],
+      ['wss', '/mqtt', 'open_or_auth_ok', 'rejected', 'rejected', 'accepted'],
+    );
+    assert.equal(wss.tls?.certificate?.trusted, true);
+    assert.ok(!wss.findings!.some((f) => f.id.startsWith('PLAINTEXT')));
+    assert.ok(!out.includes(secrets.users.student), 'the password is in no result');
   });
 
   it('the simulated ESP32 publishes retained PIR readings on the insecure broker', async () => {
