@@ -76,7 +76,8 @@ export interface WebSocketStreamOptions {
    *  upgrade without choosing one. */
   subprotocols?: readonly string[];
   /** Largest WebSocket message (the sum of its fragments) we accept, in bytes; a bigger one ends
-   *  the stream with ws's WS_ERR_UNSUPPORTED_MESSAGE_LENGTH (close code 1009) before it is read. */
+   *  the stream with ws's WS_ERR_UNSUPPORTED_MESSAGE_LENGTH (close code 1009) before it is read;
+   *  a frame announcing more than 2^53 - 1 bytes, with WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH. */
   maxMessageBytes: number;
 }
 

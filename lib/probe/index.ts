@@ -310,11 +310,16 @@ export async function tryMadeUpLogin(
   o: { transport: Wire; websocketPath?: string; version: MqttVersion; tls?: TlsClientOptions; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<AuthAttempt> {
   const made = madeUpLogin();
-  const r = await attemptConnect({
+  const attempt = (subprotocols?: readonly string[]) => attemptConnect({
     host: target.host, port: target.port, transport: o.transport, version: o.version, username: made.username, password: made.password,
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls: o.tls, signal: o.signal,
-    ...(isWebSocket(o.transport) ? { path: o.websocketPath } : {}),
+    ...(isWebSocket(o.transport) ? { path: o.websocketPath, subprotocols } : {}),
   });
+  let r = await attempt();
+  // A 101 that chose none of the offered subprotocols (no CONNECT was sent): offer what the probe
+  // offered next (SUBPROTOCOL_RETRY), or the broker's answer is lost to the handshake.
+  const offer = r.kind === 'error' && isWebSocket(o.transport) ? SUBPROTOCOL_RETRY[r.code] : undefined;
+  if (offer) r = await attempt(offer.subprotocols);
   return { ...toAuthAttempt(r, o.version, o.transport), clientCertificate: isTlsTransport(o.transport) && hasClientCertificate(o.tls) };
 }
 
@@ -434,8 +439,9 @@ function answersHttp(r: AttemptResult): boolean {
   return (r.kind === 'closed' || r.kind === 'not-mqtt' || r.kind === 'timeout') && r.bytes.subarray(0, 5).toString('latin1') === 'HTTP/';
 }
 
-/** A 101 whose subprotocol ws refused, and what to offer instead (once per probe). */
-const SUBPROTOCOL_RETRY: Record<string, { why: string; subprotocols: string[] }> = {
+/** A 101 whose subprotocol ws refused (by the error's code), and what to offer instead (once per
+ *  probe; the listener, lib/sniff, and tryMadeUpLogin retry the same way). */
+export const SUBPROTOCOL_RETRY: Readonly<Partial<Record<string, { why: string; subprotocols: string[] }>>> = {
   [WEBSOCKET_ERRORS.noSubprotocol]: { why: 'the server upgraded without choosing the "mqtt" subprotocol', subprotocols: [] },
   // RabbitMQ 3.10 Web MQTT copies the offered list back ("mqtt, mqttv3.1") instead of choosing one.
   [WEBSOCKET_ERRORS.badSubprotocol]: { why: 'the server upgraded naming a subprotocol that was not one of those offered', subprotocols: ['mqtt'] },

@@ -8,7 +8,7 @@
 // holds a retained message for the topic (a copy arrived with the retain flag); `rate` counts
 // only live messages, not that stored copy.
 import { planCredentials, type Credentials, type CredentialSafety } from '../credentials';
-import { tryMadeUpLogin } from '../probe';
+import { SUBPROTOCOL_RETRY, tryMadeUpLogin } from '../probe';
 import { OPTIONS } from '../options';
 import type { TlsClientOptions } from '../types';
 import type { MqttVersion, ScanResult, Target, TopicsInfo, Transport } from '../types';
@@ -94,15 +94,27 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
 
   const collector = new TopicCollector(o);
   const canary = o.writeTest ? new Canary() : null;
+  // ws and wss: the subprotocols to offer (undefined: lib/mqtt's default).
+  let subprotocols: readonly string[] | undefined;
   let session = openSession(target, { ...o, onOversize: () => collector.dropOversize() });
   try {
     let connected = await session.connected(o.signal);
+    // A WebSocket 101 that chose none of the offered subprotocols (no subprotocol, or the whole
+    // offered list copied back, as RabbitMQ 3.10's Web MQTT does) is tried once more offering
+    // what the probe offered next (lib/probe SUBPROTOCOL_RETRY): the probe found the broker that way.
+    const offer = !connected.ok && connected.code ? SUBPROTOCOL_RETRY[connected.code] : undefined;
+    if (offer && (o.transport === 'ws' || o.transport === 'wss') && !o.signal?.aborted) {
+      await session.close(0);
+      subprotocols = offer.subprotocols;
+      session = openSession(target, { ...o, subprotocols, onOversize: () => collector.dropOversize() });
+      connected = await session.connected(o.signal);
+    }
     // A refusal that names a limit of the CONNECT (keepalive, client identifier; lib/mqtt
     // isLimitRefusal) is tried once more with a short keepalive and a plain client id, as the
     // probe does: otherwise the probe finds an open broker and the listener reads nothing.
     if (!connected.ok && connected.connack && isLimitRefusal(connected.connack.format, connected.connack.code) && !o.signal?.aborted) {
       await session.close(0);
-      session = openSession(target, { ...o, keepaliveS: SHORT_KEEPALIVE_S, clientId: strictClientId(), onOversize: () => collector.dropOversize() });
+      session = openSession(target, { ...o, subprotocols, keepaliveS: SHORT_KEEPALIVE_S, clientId: strictClientId(), onOversize: () => collector.dropOversize() });
       connected = await session.connected(o.signal);
     }
     if (!connected.ok) return failed(as, version, connected.error);

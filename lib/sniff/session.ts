@@ -24,6 +24,8 @@ export interface SessionOptions {
   transport: Transport;
   /** ws and wss: the HTTP path of the upgrade (default '/mqtt'). */
   websocketPath?: string;
+  /** ws and wss: the subprotocols to offer (default lib/mqtt MQTT_SUBPROTOCOLS; [] for none). */
+  subprotocols?: readonly string[];
   version: MqttVersion;
   credentials?: { username: string; password?: string } | null;
   tls?: TlsClientOptions;
@@ -57,8 +59,10 @@ export interface SubscriptionOutcome {
 /** The PUBACK's reason code (0 for 3.1.1), or why none came. */
 export type PublishOutcome = { code: number } | { error: string };
 
-/** A refusing CONNACK comes with the failure, so a caller can tell a limit from a refused login. */
-export type ConnectOutcome = { ok: true; connack: Connack } | { ok: false; error: string; connack?: Connack };
+/** A refusing CONNACK comes with the failure, so a caller can tell a limit from a refused login;
+ *  a connection that failed before any CONNACK, with the error's code (a WebSocket subprotocol
+ *  refusal, lib/mqtt WEBSOCKET_ERRORS, is one a caller may retry). */
+export type ConnectOutcome = { ok: true; connack: Connack } | { ok: false; error: string; connack?: Connack; code?: string };
 
 export interface Session {
   /** Resolves when the broker accepted us, or with why not. */
@@ -114,7 +118,11 @@ export function openSession(target: Target, o: SessionOptions): Session {
     if (endReason === null && !guard.writableEnded) guard.write(b);
   };
 
-  guard.on('error', (err: Error & { code?: unknown }) => end(connackResult ? err.message : describeError(err)));
+  guard.on('error', (err: Error & { code?: unknown }) => {
+    const why = connackResult ? err.message : describeError(err);
+    if (!connackResult && typeof err.code === 'string') answer({ ok: false, error: why, code: err.code });
+    end(why);
+  });
   const hungUp = () => end(closing ? 'closed by us' : connackResult ? 'the broker closed the connection' : 'connection closed before CONNACK');
   guard.on('close', hungUp);
   guard.on('end', hungUp);
@@ -289,6 +297,7 @@ function openStream(target: Target, o: SessionOptions, forLogin: boolean): Duple
     path: o.websocketPath ?? DEFAULT_WEBSOCKET_PATHS[0],
     tls: o.tls,
     forLogin,
+    subprotocols: o.subprotocols,
     maxMessageBytes: Math.max(MIN_WEBSOCKET_MESSAGE_BYTES, o.maxPacketBytes),
   });
 }
