@@ -7,7 +7,7 @@ export type { View, ViewContext, ViewMessage, ViewOutputs, ContextStore, Current
 export { checkScanForm, initialForm, startScan, FALLBACK_PORTS, FALLBACK_TARGET, DEFAULT_LISTEN_S, RUNNING_LOCK_MS, type ScanFormValues, type FormScanRequest, type FormCheck, type StartedScan } from './form';
 export { keepResult, completeScan, interruptScan, worstResult, endpointOf, riskRank, secondsText, RISK_LEVELS, KEPT_TOPICS, type CompletionEvent } from './scan-state';
 export { tableRows, tableMessage, tablePlaceholder, securityText, noTopicsText, topicDataText, RISK_ROW_FORMATTER, type TableRow } from './table';
-export { brokerDetail, authText, certificateRows, tlsRows, type BrokerDetail, type DetailFinding } from './detail';
+export { brokerDetail, authText, certificateRows, tlsRows, transportText, type BrokerDetail, type DetailFinding } from './detail';
 export { summaryCards, scanLine, riskChart, type SummaryCards, type ScanLine } from './cards';
 export { reportHistoryEntry, addToHistory, keepReportsOf, keepNewestReports, reportFilesOf, portList, HISTORY_LENGTH, SCAN_ID_PATTERN } from './history';
 export { nextProgress, scanError, PHASES, FATAL_SOURCES } from './progress';

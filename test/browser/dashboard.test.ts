@@ -42,6 +42,10 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
   const pageErrors: string[] = [];
   let insecure: string;
   let secure: string;
+  /** The same two brokers over MQTT over WebSockets (ws, wss), as the lab serves them. */
+  let wsEp: string;
+  let wssEp: string;
+  let labPorts: string;
   let studentPassword: string;
 
   before(async function () {
@@ -50,6 +54,9 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     lab = await startLab();
     insecure = `127.0.0.1:${lab.ports.insecure}`;
     secure = `127.0.0.1:${lab.ports.secure}`;
+    wsEp = `127.0.0.1:${lab.ports.ws}`;
+    wssEp = `127.0.0.1:${lab.ports.wss}`;
+    labPorts = `${lab.ports.insecure},${lab.ports.secure},${lab.ports.ws},${lab.ports.wss}`;
     studentPassword = labUsers(lab.userDir).student;
     // A broker may name a topic anything: this one is markup, and must stay text.
     await publishRetained(insecure, XSS_TOPIC, '<script>alert(2)</script>');
@@ -73,11 +80,11 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     if (lab) await stopLab(lab);
   });
 
-  it('opens pre-filled: target 127.0.0.1, the lab ports, no password', async () => {
+  it('opens pre-filled: target 127.0.0.1, the lab ports (TCP, TLS, ws, wss), no password', async () => {
     await page.waitForFunction((ports) => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === ports),
-      `${lab!.ports.insecure},${lab!.ports.secure}`, { timeout: 15_000 });
+      labPorts, { timeout: 15_000 });
     assert.equal(await field('Target').inputValue(), '127.0.0.1');
-    assert.equal(await field('Ports').inputValue(), `${lab!.ports.insecure},${lab!.ports.secure}`);
+    assert.equal(await field('Ports').inputValue(), labPorts);
     assert.equal(await field('Password').inputValue(), '');
     assert.equal(await field('Password').getAttribute('type'), 'password');
     assert.match(await page.textContent('[data-mqs="progress"]') ?? '', /Ready/);
@@ -90,7 +97,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.match((await page.textContent('[data-mqs="notice"]')) ?? '', /^Ports: numbers, ranges or a preset/);
     assert.equal(await field('Ports').inputValue(), 'mqtt-everything', 'the form keeps what was typed');
     // The target expander's own refusal (a prefix beyond /32) reaches the panel through a Catch node.
-    await field('Ports').fill(`${lab!.ports.insecure},${lab!.ports.secure}`);
+    await field('Ports').fill(labPorts);
     await field('Target').fill('127.0.0.1/33');
     await page.getByRole('button', { name: /start scan/i }).click();
     await page.waitForSelector('[data-mqs="error"]');
@@ -98,7 +105,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     await field('Target').fill('127.0.0.1');
   });
 
-  it('an anonymous scan: the insecure broker is open with its PIR topic, the secure one wants a login', async () => {
+  it('an anonymous scan: the insecure broker is open with its PIR topic over TCP and ws, the secure one wants a login over TLS and wss', async () => {
     await runScan({ listen: '3' });
     const rows = await tableRows();
     const ins = rows.filter((r) => r.ep === insecure);
@@ -116,20 +123,25 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.equal(sec[0].security, 'TLS · login required');
     assert.equal(sec[0].topic, '(not readable: login required)');
     assert.notEqual(sec[0].risk, 'CRITICAL');
+    // The same brokers over WebSockets: the insecure one as open (the same topics), the secure one as closed.
+    const ws = rows.filter((r) => r.ep === wsEp);
+    assert.ok(ws.some((r) => r.topic === 'lab/insecure/esp32-sim01/pir'), `ws rows: ${JSON.stringify(ws)}`);
+    for (const r of ws) assert.deepEqual([r.security, r.risk], ['plain WebSocket · anonymous', 'CRITICAL']);
+    const wss = rows.filter((r) => r.ep === wssEp);
+    assert.deepEqual(wss.map((r) => [r.security, r.topic]), [['TLS WebSocket · login required', '(not readable: login required)']]);
     // Worst risk first.
     assert.equal(rows[0].risk, 'CRITICAL');
     // The flow trusts the lab CA (its tls-config reads MQTTSEC_LAB_CA): no TLS issue on the secure broker.
-    assert.deepEqual(await cards(), { scanned: 2, open: 1, authFailures: 1, tlsIssues: 0, critHigh: critOrHigh(rows) });
+    assert.deepEqual(await cards(), { scanned: 4, open: 2, authFailures: 2, tlsIssues: 0, critHigh: critOrHigh(rows) });
     assert.ok(critOrHigh(rows) >= 1);
-    assert.match(await page.textContent('[data-mqs="progress"]') ?? '', /Done in [\d.]+ s: 2 broker\(s\), worst risk CRITICAL/);
+    assert.match(await page.textContent('[data-mqs="progress"]') ?? '', /Done in [\d.]+ s: 4 broker\(s\), worst risk CRITICAL/);
     await dashboardScreenshot(page, join(OUT, 'dashboard-anonymous.png'));
   });
 
   it('shows topics named <img src=x onerror=alert(1)> and {{7*7}} as text: no element, no dialog, no evaluation', async () => {
     const rows = await tableRows();
-    const xss = rows.find((r) => r.topic === XSS_TOPIC);
+    const xss = rows.find((r) => r.topic === XSS_TOPIC && r.ep === insecure);
     assert.ok(xss, `the markup-named topic is a row: ${JSON.stringify(rows.map((r) => r.topic))}`);
-    assert.equal(xss.ep, insecure);
     const cellHtml = await page.$$eval('.tabulator-cell[tabulator-field="topic"]', (cells) => cells.map((c) => c.innerHTML));
     assert.ok(cellHtml.some((h) => h.includes('&lt;img src=x onerror=alert(1)&gt;')), 'escaped in the cell');
     // The detail view of that broker lists it too, as text.
@@ -181,6 +193,15 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     await dashboardScreenshot(page, join(OUT, 'dashboard-detail-secure.png'));
   });
 
+  it('the detail view of the broker over WebSockets: its ws:// address and the wss fix', async () => {
+    await clickRow(wsEp);
+    await page.waitForFunction((ep) => document.querySelector('[data-mqs="detail-ep"]')?.textContent === ep, wsEp);
+    const text = (await page.textContent('[data-mqs="detail"]')) ?? '';
+    assert.ok(text.includes(`MQTT over WebSocket (plain): ws://${wsEp}/mqtt`), text.slice(0, 400));
+    assert.match(text, /protocol websockets/, 'the PLAINTEXT_TRANSPORT fix names the websockets listener');
+    await dashboardScreenshot(page, join(OUT, 'dashboard-detail-ws.png'));
+  });
+
   it('with the student login the secure broker shows its DHT and LDR topics; the form forgets the password', async () => {
     for (const t of [XSS_TOPIC, NG_TOPIC, RTL_TOPIC, ESC_TOPIC, LONG_TOPIC]) await publishRetained(insecure, t, ''); // an empty retained message deletes it
     await runScan({ username: 'student', password: studentPassword, listen: '3' }, async () => {
@@ -199,7 +220,10 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.match(dht.data, /^temperature -?\d+(\.\d)? °C · humidity \d+(\.\d)? %$/);
     assert.equal(ldr.sensor, 'LDR');
     assert.match(ldr.data, /^light \d+ %$/);
-    assert.deepEqual(await cards(), { scanned: 2, open: 1, authFailures: 0, tlsIssues: 0, critHigh: critOrHigh(rows) });
+    // The student's login went over wss too (the lab CA is trusted), and it got in there as well.
+    for (const r of rows.filter((x) => x.ep === wssEp)) assert.equal(r.security, 'TLS WebSocket · login accepted');
+    assert.ok(rows.some((r) => r.ep === wssEp && r.topic === 'lab/secure/esp32-sim01/dht'), 'the listener read the secure broker over wss');
+    assert.deepEqual(await cards(), { scanned: 4, open: 2, authFailures: 0, tlsIssues: 0, critHigh: critOrHigh(rows) });
     // The sniffers' live output fed the sensor tiles.
     assert.match((await page.textContent('[data-tile="temperature"]')) ?? '', /°C$/);
     assert.match((await page.textContent('[data-tile="light"]')) ?? '', /%$/);
@@ -238,9 +262,13 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     const csv = await page.request.get(lab!.url(`/lab/reports/${scanId}.csv`));
     assert.equal(csv.status(), 200);
     assert.match(csv.headers()['content-type'], /^text\/csv/);
-    assert.match(await csv.text(), new RegExp(`"127\\.0\\.0\\.1",${lab!.ports.secure},`));
+    const csvText = await csv.text();
+    assert.match(csvText, new RegExp(`"127\\.0\\.0\\.1",${lab!.ports.secure},`));
+    assert.ok(csvText.includes(`"wss://${wssEp}/mqtt"`), 'the CSV names the wss broker by its URL');
     const json = await page.request.get(lab!.url(`/lab/reports/${scanId}.json`));
-    assert.equal((await json.json()).results.length, 2);
+    const reported = (await json.json()).results as Array<{ port: number; transport: string; websocketPath?: string }>;
+    assert.equal(reported.length, 4);
+    assert.deepEqual(reported.filter((r) => r.transport === 'ws' || r.transport === 'wss').map((r) => [r.port, r.transport, r.websocketPath]).sort(), [[lab!.ports.ws, 'ws', '/mqtt'], [lab!.ports.wss, 'wss', '/mqtt']].sort());
     for (const bad of ['../flows.json', `${scanId}.exe`, `${scanId}.pdf.pdf`, 'nosuchscan1234.pdf', '%2e%2e%2fflows.json']) {
       const res = await page.request.get(lab!.url(`/lab/reports/${bad}`));
       assert.equal(res.status(), 404, bad);

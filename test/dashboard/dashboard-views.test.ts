@@ -86,6 +86,12 @@ describe('dashboard views: the scan form', () => {
     }
   });
 
+  it('takes a port preset: mqtt-all reaches the target expander as typed (it expands it)', () => {
+    const ctx = testContext();
+    const o = ctx.run('scan-form', { payload: { ...FORM, ports: 'mqtt-all, 10000' } })!;
+    assert.deepEqual(out(o, 0).payload, { targets: '127.0.0.1', ports: 'mqtt-all, 10000' });
+  });
+
   it('refuses a second scan while one runs, and no longer after 15 minutes', () => {
     const ctx = testContext();
     startScan(ctx);

@@ -198,7 +198,7 @@ describe('package: the npm tarball, installed next to a fresh Node-RED', functio
     const wired = [
       { id: 'n-start', type: 'inject', once: true, onceDelay: 0.1, repeat: '', props: [{ p: 'payload' }], payload: '', payloadType: 'date', wires: [['n-exp']] },
       { id: 'n-exp', type: 'mqttsec-target-expander', targets: '127.0.0.1', ports: `${open.port},${locked.port}`, maxTargets: 16, batchSize: 256, allowPublic: false, wires: [['n-probe']] },
-      { id: 'n-probe', type: 'mqttsec-broker-probe', auth: '', timeout: 2000, concurrency: 8, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '443,8443,8883-8887', emitUnreachable: false, wires: [['n-tls']] },
+      { id: 'n-probe', type: 'mqttsec-broker-probe', auth: '', timeout: 2000, concurrency: 8, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '443,8081,8084,8443,8883-8887', emitUnreachable: false, wires: [['n-tls']] },
       { id: 'n-tls', type: 'mqttsec-tls-inspector', timeout: 2000, checkVersions: true, checkCiphers: true, wires: [['n-sniff']] },
       { id: 'n-sniff', type: 'mqttsec-topic-sniffer', auth: '', listen: LISTEN_S, subscriptions: '#, $SYS/#', sampleChars: 100, maxTopics: 500, concurrency: 8, writeTest: false, live: false, outputs: 1, wires: [['n-risk']] },
       { id: 'n-risk', type: 'mqttsec-risk-classifier', rules: [], wires: [['n-record']] },

@@ -122,7 +122,7 @@ describe('pipeline: a client certificate as identity, and evidence that says wha
         { id: 'expander', type: 'mqttsec-target-expander', targets: HOST, ports: String(port), maxTargets: 16, batchSize: 16, allowPublic: false, wires: [['probe']] },
         {
           id: 'probe', type: 'mqttsec-broker-probe', auth, tls: 'tlscfg', timeout: TIMEOUT_MS, concurrency: 16, probeConcurrency: 4, transport: 'auto', versions: 'both',
-          tlsPorts: '443,8443,8883-8887', tryDefaults: !!s.tryDefaults, emitUnreachable: true, sendCredentialsPlaintext: !!s.plaintext, wires: [['inspector']],
+          tlsPorts: '443,8081,8084,8443,8883-8887', tryDefaults: !!s.tryDefaults, emitUnreachable: true, sendCredentialsPlaintext: !!s.plaintext, wires: [['inspector']],
         },
         { id: 'inspector', type: 'mqttsec-tls-inspector', tls: 'tlscfg', timeout: TIMEOUT_MS, checkVersions: true, checkCiphers: true, wires: [['sniffer']] },
         {

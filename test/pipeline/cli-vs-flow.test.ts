@@ -183,7 +183,7 @@ describe('pipeline: the CLI and a deployed flow give the same verdicts on real b
         { id: 'expander', type: 'mqttsec-target-expander', targets: HOST, ports: '1883', maxTargets: 4096, batchSize: 4096, allowPublic: false, wires: [['probe']] },
         {
           id: 'probe', type: 'mqttsec-broker-probe', auth: 'creds', tls: 'ca', timeout: TIMEOUT_MS, concurrency: SWEEP_CONCURRENCY, probeConcurrency: PROBE_CONCURRENCY,
-          transport: 'auto', versions: 'both', tlsPorts: '443,8443,8883-8887', tryDefaults: true,
+          transport: 'auto', versions: 'both', tlsPorts: '443,8081,8084,8443,8883-8887', tryDefaults: true,
           // The CLI lists closed ports of a small scan (includeUnreachable 'auto'): so does this probe.
           emitUnreachable: true, sendCredentialsPlaintext: plaintext, wires: [['inspector']],
         },

@@ -54,7 +54,7 @@ describe('pipeline: a mosquitto listener that takes only pre-shared keys is "not
       { id: 'tab', type: 'tab', label: 'psk' },
       ...[
         { id: 'expander', type: 'mqttsec-target-expander', targets: HOST, ports: '1883', maxTargets: 16, batchSize: 16, allowPublic: false, wires: [['probe']] },
-        { id: 'probe', type: 'mqttsec-broker-probe', timeout: TIMEOUT_MS, concurrency: 16, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '443,8443,8883-8887', emitUnreachable: true, wires: [['inspector']] },
+        { id: 'probe', type: 'mqttsec-broker-probe', timeout: TIMEOUT_MS, concurrency: 16, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '443,8081,8084,8443,8883-8887', emitUnreachable: true, wires: [['inspector']] },
         { id: 'inspector', type: 'mqttsec-tls-inspector', timeout: TIMEOUT_MS, checkVersions: true, checkCiphers: true, wires: [['risk']] },
         { id: 'risk', type: 'mqttsec-risk-classifier', rules: [], wires: [['out']] },
         { id: 'out', type: 'helper' },
