@@ -5,6 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { errorSource, errorText, record } from './read';
 import { JSON_HEADERS, type HttpAnswer } from './downloads';
 import { OPTIONS } from '../options';
+import { PORT_PRESETS } from '../targets';
 
 /** A key shorter than this keeps the API closed: guessing must not be practical. */
 export const API_KEY_MIN_LENGTH = 16;
@@ -144,10 +145,11 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
     .map((t) => t.trim())
     .filter(Boolean)
     .find((t) => {
+      if (Object.hasOwn(PORT_PRESETS, t.toLowerCase())) return false;
       const m = /^(\d{1,5})(?:\s*-\s*(\d{1,5}))?$/.exec(t);
       return !m || +m[1] < 1 || +m[1] > 65535 || (m[2] !== undefined && (+m[2] < +m[1] || +m[2] > 65535));
     });
-  if (badPort !== undefined) return bad(`ports: ${quote(badPort)}: expected a port 1-65535 or a range such as "8000-8010"`, 'ports');
+  if (badPort !== undefined) return bad(`ports: ${quote(badPort)}: expected a port 1-65535, a range such as "8000-8010" or a preset (${Object.keys(PORT_PRESETS).join(', ')})`, 'ports');
   const c = b.creds;
   if (c !== undefined && c !== null) {
     if (typeof c !== 'object' || Array.isArray(c)) return bad('creds: an object {"user": "...", "pass": "..."}', 'creds');

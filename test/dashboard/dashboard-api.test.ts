@@ -104,7 +104,7 @@ describe('HTTP API: the POST /api/scan body', () => {
       [{ target: '  ' }, 'target', /^target: is empty/],
       [{ target: `127.0.0.1,${'a'.repeat(300)}` }, 'target', /^target: "127\.0\.0\.1,a{50}…" is longer than 256 characters$/],
       [{ target: '127.0.0.1; rm -rf /' }, 'target', /^target: "127\.0\.0\.1;": character ";" is not allowed/],
-      [{ target: '127.0.0.1', ports: 'http' }, 'ports', /^ports: "http": expected a port 1-65535/],
+      [{ target: '127.0.0.1', ports: 'http' }, 'ports', /^ports: "http": expected a port 1-65535, a range such as "8000-8010" or a preset \(mqtt, mqtt-ws, mqtt-all\)/],
       [{ target: '127.0.0.1', ports: '9000-8000' }, 'ports', /"9000-8000"/],
       [{ target: '127.0.0.1', ports: [0] }, 'ports', /^ports: an array must hold 1 to 64 port numbers/],
       [{ target: '127.0.0.1', ports: Array.from({ length: 65 }, (_, i) => i + 1) }, 'ports', /1 to 64/],
