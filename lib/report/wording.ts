@@ -61,4 +61,4 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /** A line of a fix that is configuration or a command (shown in a monospace font), not prose. */
-export const CONFIG_LINE = /^(#|allow_anonymous|password_file|listener|cafile|certfile|keyfile|tls_version|acl_file|ciphers|sys_interval|require_certificate|use_identity_as_username|crlfile|per_listener_settings|user|topic|pattern|mosquitto_passwd|mosquitto_pub|openssl|systemctl) /;
+export const CONFIG_LINE = /^(#|allow_anonymous|password_file|listener|protocol|cafile|certfile|keyfile|tls_version|acl_file|ciphers|sys_interval|require_certificate|use_identity_as_username|crlfile|per_listener_settings|user|topic|pattern|mosquitto_passwd|mosquitto_pub|openssl|systemctl) /;
