@@ -205,8 +205,9 @@ function banner(config: LabConfig, studentPassword: string, fresh: boolean, devi
     `  Dashboard:        http://${host}:${config.uiPort}/ui`,
     `  Flow editor:      http://${host}:${config.uiPort}/`,
     `  Insecure broker:  mqtt://${host}:${config.insecurePort}   (anonymous, plain text)`,
+    `                    ws://${host}:${config.websocketPort}/mqtt   (the same, over WebSockets)`,
     `  Secure broker:    mqtts://${host}:${config.securePort}  (TLS, user "student")`,
-    `  Over WebSockets:  ws://${host}:${config.websocketPort}/mqtt  (insecure broker)   wss://${host}:${config.secureWebsocketPort}/mqtt  (secure broker)`,
+    `                    wss://${host}:${config.secureWebsocketPort}/mqtt  (the same, over WebSockets)`,
     fresh
       ? `  Student password: ${studentPassword}   (shown once; kept in ${secretsFile(config)})`
       : `  Student password: in ${secretsFile(config)}`,
