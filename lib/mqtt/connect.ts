@@ -170,9 +170,10 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
           });
         } else if (code === WEBSOCKET_ERRORS.upgradeRefused && socket instanceof WebSocketStream && socket.http) {
           finish({ kind: 'upgrade-refused', http: socket.http, ms: ms() });
-        } else if (code === WEBSOCKET_ERRORS.textFrame || code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') {
-          // A text frame, or a frame announcing more than we read (ws: over maxPayload, or a
-          // 64-bit length above 2^53 - 1, which it refuses with its own code before the limit).
+        } else if (code === WEBSOCKET_ERRORS.textFrame || code.startsWith('WS_ERR_')) {
+          // A text frame, or a frame ws refused after the upgrade (its WS_ERR_ codes): one announcing
+          // more than we read (over maxPayload, or a 64-bit length above 2^53 - 1), a bad opcode, a
+          // masked or RSV-flagged server frame. What the server sent inside the WebSocket is not MQTT.
           finish({ kind: 'not-mqtt', reason: err.message, bytes: evidence(), ms: ms() });
         } else if (code === 'ECONNRESET' || code === 'EPIPE') {
           finish({ kind: 'closed', reset: true, bytes: evidence(), tlsEstablished, ms: ms() });

@@ -17,7 +17,7 @@ import type { ScanResult } from '../../lib/types';
 import { startAedes, type AedesBroker } from '../support/aedes';
 import { rawPublish } from '../support/hostile-broker';
 import {
-  brokerBehindBrokenUpgrade, echoServer, endlessFrameServer, flood, garbageServer, notFoundServer, silentServer, textServer, webSocketFakeBroker,
+  brokerBehindBrokenUpgrade, echoServer, endlessFrameServer, flood, rawFrameServer, garbageServer, notFoundServer, silentServer, textServer, webSocketFakeBroker,
   type FloodStats, type WebSocketHostile,
 } from '../support/hostile-websocket';
 import { watchLoop } from '../support/loop-watch';
@@ -70,6 +70,7 @@ describe('hostile WebSocket servers: the probe', function () {
   let silent: WebSocketHostile;
   let endless: WebSocketHostile;
   let overLimit: WebSocketHostile;
+  let badOpcode: WebSocketHostile;
   type BrokenUpgrade = Awaited<ReturnType<typeof brokerBehindBrokenUpgrade>>;
   let noSubprotocol: BrokenUpgrade;
   let offeredList: BrokenUpgrade;
@@ -84,6 +85,8 @@ describe('hostile WebSocket servers: the probe', function () {
     silent = await start(silentServer());
     endless = await start(endlessFrameServer('endless', 1n << 62n));
     overLimit = await start(endlessFrameServer('overLimit', 1n << 32n));
+    // FIN + opcode 0x3 (reserved, RFC 6455 §5.2), empty payload.
+    badOpcode = await start(rawFrameServer('badOpcode', Buffer.from([0x83, 0x00])));
     noSubprotocol = await start(brokerBehindBrokenUpgrade('none'));
     offeredList = await start(brokerBehindBrokenUpgrade('offeredList'));
     for (const b of [noSubprotocol, offeredList]) await b.retain(RETAINED, '21.5');
@@ -176,6 +179,14 @@ describe('hostile WebSocket servers: the probe', function () {
       assert.ok(heapGrowth < 20 * MB, `heap grew ${heapMb(heapGrowth)} MB`);
     });
   }
+
+  it('a frame with a reserved opcode after the 101: not_mqtt at once, named by ws', async () => {
+    const { r } = await scanOne(badOpcode);
+    assert.equal(r.classification, 'not_mqtt', evidenceOf(r));
+    const [line] = lines(r, /^ws \/mqtt MQTT 5\.0 anonymous: not MQTT: Invalid WebSocket frame: invalid opcode 3 \((\d+) ms\)$/);
+    assert.ok(line, evidenceOf(r));
+    assert.ok(Number(/\((\d+) ms\)$/.exec(line)![1]) < TIMEOUT, line);
+  });
 
   it('a 101 without a subprotocol in front of a real broker: tried again offering none, then found', async () => {
     const { r } = await scanOne(noSubprotocol);

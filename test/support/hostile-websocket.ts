@@ -138,6 +138,29 @@ export function silentServer(): Promise<WebSocketHostile> {
  * every 10 ms for as long as the connection lasts: a message that never ends.
  */
 export function endlessFrameServer(name: string, announced: bigint): Promise<WebSocketHostile> {
+  return handMadeUpgrade(name, (socket, b) => {
+    socket.write(binaryFrameHeader(announced));
+    const chunk = Buffer.alloc(1024, 0x41);
+    const t = setInterval(() => {
+      if (socket.destroyed || !socket.writable) return clearInterval(t);
+      socket.write(chunk);
+    }, 10);
+    b.timers.add(t);
+    socket.once('close', () => {
+      clearInterval(t);
+      b.timers.delete(t);
+    });
+  });
+}
+
+/** A hand-made 101, then `frame` (raw bytes, e.g. a frame with a reserved opcode) once the client wrote. */
+export function rawFrameServer(name: string, frame: Buffer): Promise<WebSocketHostile> {
+  return handMadeUpgrade(name, (socket) => socket.write(frame));
+}
+
+/** A server that answers the upgrade by hand (101, "mqtt" when offered) and calls `afterFirstData`
+ *  once the client sent its first bytes inside the WebSocket. */
+function handMadeUpgrade(name: string, afterFirstData: (socket: Duplex, b: Base) => void): Promise<WebSocketHostile> {
   return serve(name, (b) => {
     b.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
       const key = req.headers['sec-websocket-key'];
@@ -147,19 +170,9 @@ export function endlessFrameServer(name: string, announced: bigint): Promise<Web
         'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
           `Sec-WebSocket-Accept: ${acceptKey(key)}\r\n${offered.includes('mqtt') ? 'Sec-WebSocket-Protocol: mqtt\r\n' : ''}\r\n`,
       );
-      socket.once('data', () => {
-        socket.write(binaryFrameHeader(announced));
-        const chunk = Buffer.alloc(1024, 0x41);
-        const t = setInterval(() => {
-          if (socket.destroyed || !socket.writable) return clearInterval(t);
-          socket.write(chunk);
-        }, 10);
-        b.timers.add(t);
-        socket.once('close', () => {
-          clearInterval(t);
-          b.timers.delete(t);
-        });
-      });
+      // Upgraded sockets of an http server are half-open: close our side when the client closes its.
+      socket.once('end', () => socket.end());
+      socket.once('data', () => afterFirstData(socket, b));
     });
   });
 }
