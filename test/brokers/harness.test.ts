@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { CertPair, generateCa, generateClientCert, generateServerCert, writeLabCerts } from '../../lab/certs';
 import { generateBrokerFiles } from '../../lab/generate-broker-files';
 import { mosquittoPasswordLine, randomPassword } from '../../lab/passwords';
@@ -16,33 +16,9 @@ import { startAedes } from '../support/aedes';
 import { closedPort, startGarbageServer, startHttpServer, startTarpit } from '../support/fixtures';
 import { MosquittoBroker, startMosquitto } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
+import { closeClients, connectOk, tryConnect } from '../support/mqtt-clients';
 import { runScan } from '../../lib/pipeline';
 
-interface Outcome {
-  client?: MqttClient;
-  /** CONNACK return code (3.1.1) or reason code (5) when the broker refused. */
-  code?: number;
-  error?: Error;
-}
-
-const open: MqttClient[] = [];
-
-async function tryConnect(url: string, opts: IClientOptions = {}): Promise<Outcome> {
-  try {
-    // allowRetries=false: a close without CONNACK rejects instead of hanging.
-    const client = await mqtt.connectAsync(url, { connectTimeout: 5000, reconnectPeriod: 0, ...opts }, false);
-    open.push(client);
-    return { client };
-  } catch (err) {
-    return { code: (err as { code?: number }).code, error: err as Error };
-  }
-}
-
-async function connectOk(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
-  const outcome = await tryConnect(url, opts);
-  if (!outcome.client) throw new Error(`connect to ${url} failed: ${outcome.error?.message}`);
-  return outcome.client;
-}
 
 /** Collects every message a client receives, and waits for a given topic (bounded). */
 function inbox(client: MqttClient) {
@@ -71,9 +47,7 @@ async function publishCode(client: MqttClient, topic: string, payload: string): 
 
 const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
-});
+afterEach(closeClients);
 
 const VERSIONS = [
   { name: 'MQTT 3.1.1', protocolVersion: 4 as const, notAuthorized: 5, badPassword: 5 },

@@ -3,38 +3,14 @@
 // with anonymous access on or off and users created from a definitions file.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { randomPassword } from '../../lab/passwords';
 import { RabbitMqBroker, startRabbitMq } from '../support/rabbitmq';
 import { requireTool } from '../support/tools';
+import { closeClients, connectOk, tryConnect } from '../support/mqtt-clients';
 
 const START_TIMEOUT_MS = 90_000;
 
-interface Outcome {
-  client?: MqttClient;
-  /** CONNACK return code when the broker refused. */
-  code?: number;
-  error?: Error;
-}
-
-const open: MqttClient[] = [];
-
-async function tryConnect(url: string, opts: IClientOptions = {}): Promise<Outcome> {
-  try {
-    // allowRetries=false: a close without CONNACK rejects instead of hanging.
-    const client = await mqtt.connectAsync(url, { protocolVersion: 4, connectTimeout: 5000, reconnectPeriod: 0, ...opts }, false);
-    open.push(client);
-    return { client };
-  } catch (err) {
-    return { code: (err as { code?: number }).code, error: err as Error };
-  }
-}
-
-async function connectOk(url: string, opts: IClientOptions = {}): Promise<MqttClient> {
-  const outcome = await tryConnect(url, opts);
-  if (!outcome.client) throw new Error(`connect to ${url} failed: ${outcome.error?.message}`);
-  return outcome.client;
-}
 
 /** Subscribes `receiver`, publishes from `sender` (QoS 1) and waits for the message (bounded). */
 async function roundTrip(sender: MqttClient, receiver: MqttClient, topic: string, ms = 5000): Promise<void> {
@@ -53,9 +29,7 @@ async function roundTrip(sender: MqttClient, receiver: MqttClient, topic: string
   assert.equal(await received, payload);
 }
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
-});
+afterEach(closeClients);
 
 describe('RabbitMQ helper: anonymous node', function () {
   let broker: RabbitMqBroker;

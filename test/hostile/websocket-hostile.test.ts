@@ -289,20 +289,26 @@ describe('hostile WebSocket servers: the sniffer', function () {
   after(() => process.off('unhandledRejection', onUnhandled));
   afterEach(() => assert.deepEqual(unhandled, [], 'no unhandled rejection'));
 
+  /** The listener (MQTT 3.1.1, ws /mqtt, LISTEN_MS) on a fake broker, with its time, peak heap
+   *  growth and event-loop gaps; asserts the server holds no connection afterwards. */
+  async function listenMeasured(server: WebSocketHostile) {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const loop = watchLoop(10);
+    const started = Date.now();
+    const r = await sniffBroker({ host: '127.0.0.1', port: server.port }, { transport: 'ws', websocketPath: '/mqtt', version: '3.1.1', listenMs: LISTEN_MS, connectTimeoutMs: 2000 })
+      .finally(() => loop.stop());
+    const elapsed = Date.now() - started;
+    await nothingLeftOpen(server);
+    return { r, elapsed, heapGrowth: loop.peakHeap - heapBefore, loop };
+  }
+
   it('a flood of PUBLISH packets on 20,000 topics over ws: bounded topics, heap and loop gaps; ends on time', async () => {
     let stats: FloodStats | null = null;
     const server = await webSocketFakeBroker('flood', (ws, timers) => flood(ws, timers, { topics: 20_000, chunkBytes: 7919, maxMs: LISTEN_MS + 3000 }, (s) => (stats = s)));
     try {
-      const heapBefore = process.memoryUsage().heapUsed;
-      const loop = watchLoop(10);
-      const started = Date.now();
-      const r = await sniffBroker({ host: '127.0.0.1', port: server.port }, { transport: 'ws', websocketPath: '/mqtt', version: '3.1.1', listenMs: LISTEN_MS, connectTimeoutMs: 2000 })
-        .finally(() => loop.stop());
-      const elapsed = Date.now() - started;
-      await nothingLeftOpen(server);
+      const { r, elapsed, heapGrowth, loop } = await listenMeasured(server);
       const sent = stats as FloodStats | null;
       assert.ok(sent, 'the flood ended when the listener hung up');
-      const heapGrowth = loop.peakHeap - heapBefore;
       report('flood over ws', {
         sent: `${sent.packets} packets in ${sent.messages} messages (${Math.round(sent.bytes / MB)} MB) in ${sent.ms} ms`,
         received: `${r.messages} messages`, kept: `${r.items.length} topics (count ~${r.count})`,
@@ -330,14 +336,8 @@ describe('hostile WebSocket servers: the sniffer', function () {
       timers.add(t);
     });
     try {
-      const heapBefore = process.memoryUsage().heapUsed;
-      const loop = watchLoop(10);
-      const started = Date.now();
-      const r = await sniffBroker({ host: '127.0.0.1', port: server.port }, { transport: 'ws', websocketPath: '/mqtt', version: '3.1.1', listenMs: LISTEN_MS, connectTimeoutMs: 2000 })
-        .finally(() => loop.stop());
-      const elapsed = Date.now() - started;
-      await nothingLeftOpen(server);
-      report('2 MiB message over ws', { elapsed: `${elapsed} ms`, error: String(r.error), 'heap peak': `+${heapMb(loop.peakHeap - heapBefore)} MB` });
+      const { r, elapsed, heapGrowth } = await listenMeasured(server);
+      report('2 MiB message over ws', { elapsed: `${elapsed} ms`, error: String(r.error), 'heap peak': `+${heapMb(heapGrowth)} MB` });
       assert.deepEqual(r.items.map((i) => i.topic), ['lab/a', 'lab/b', 'lab/c']);
       assert.match(String(r.error), /^Max payload size exceeded after \d+ ms$/);
       // The error ends the listening early; the bound is the listen window plus slack anyway.

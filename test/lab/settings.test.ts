@@ -25,6 +25,9 @@ describe('lab settings', () => {
   it('bad ports name the variable', () => {
     assert.throws(() => labConfig({ MQTTSEC_UI_PORT: 'eighty' }), (e: Error) => e instanceof LabConfigError && /MQTTSEC_UI_PORT="eighty"/.test(e.message));
     assert.throws(() => labConfig({ LAB_SECURE_PORT: '70000' }), /LAB_SECURE_PORT="70000": must be a port number 1-65535/);
-    assert.throws(() => labConfig({ LAB_SECURE_PORT: '1883' }), /must be three different ports/);
+    assert.throws(() => labConfig({ LAB_SECURE_PORT: '1883' }), /LAB_WSS_PORT must be 5 different ports \(got 1880, 1883, 1883, 9001, 8884\)/);
+    assert.throws(() => labConfig({ LAB_WS_PORT: 'ws' }), /LAB_WS_PORT="ws": must be a port number 1-65535/);
+    assert.throws(() => labConfig({ LAB_WSS_PORT: '9001' }), /must be 5 different ports/);
+    assert.deepEqual([labConfig({}).websocketPort, labConfig({}).secureWebsocketPort], [9001, 8884]);
   });
 });

@@ -4,13 +4,13 @@
 // a root `after` hook and, as a last resort, on process exit.
 import { ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CertPair, generateCa, generateServerCert } from '../../lab/certs';
 import { randomPassword, writePasswordFile } from '../../lab/passwords';
 import { freePorts } from './ports';
 import { findTool } from './tools';
+import { canConnect, delay, within } from './waiting';
 
 export type MosquittoKind = 'insecure' | 'secure' | { conf: string };
 
@@ -29,7 +29,7 @@ export interface MosquittoOptions {
   hosts?: string[];
   /** ACL text to use instead of the config's acl_file. */
   acl?: string;
-  /** Lines appended at the end (so per-listener options apply to the last listener). */
+  /** Lines added at the end of every listener's block, so per-listener options apply to each listener. */
   extraConf?: string[];
   tlsVersion?: string;
   requireCertificate?: boolean;
@@ -156,12 +156,23 @@ function rewriteConf(text: string, dir: string, ports: number[], files: Prepared
   const out: string[] = ['# rewritten by test/support/mosquitto.ts'];
   // As root, mosquitto would switch to user "mosquitto", which cannot read our temp dir.
   if (process.getuid?.() === 0) out.push('user root');
+  const keys = new Set(directives(text).map((d) => d[0]));
+  // Per-listener options the caller adds (tls_version, require_certificate when the config has
+  // none, and extraConf such as ciphers) go at the end of every listener's block, so they apply to
+  // each listener (the secure config's TLS and wss listeners load the same certificate).
+  const perListener: string[] = [];
+  if (opts.tlsVersion && !keys.has('tls_version')) perListener.push(`tls_version ${opts.tlsVersion}`);
+  if (opts.requireCertificate !== undefined && !keys.has('require_certificate')) {
+    perListener.push(`require_certificate ${opts.requireCertificate}`);
+  }
+  perListener.push(...(opts.extraConf ?? []));
   let listener = 0;
   for (const d of directives(text)) {
     const [key, ...rest] = d;
     switch (key) {
       case 'listener':
       case 'port':
+        if (listener > 0) out.push(...perListener);
         out.push(`listener ${ports[listener++]} 127.0.0.1`);
         break;
       case 'bind_address':
@@ -203,14 +214,9 @@ function rewriteConf(text: string, dir: string, ports: number[], files: Prepared
         out.push(d.join(' '));
     }
   }
-  const keys = new Set(directives(text).map((d) => d[0]));
-  if (opts.tlsVersion && !keys.has('tls_version')) out.push(`tls_version ${opts.tlsVersion}`);
-  if (opts.requireCertificate !== undefined && !keys.has('require_certificate')) {
-    out.push(`require_certificate ${opts.requireCertificate}`);
-  }
+  out.push(...perListener);
   if (opts.users && !files.hasPasswordFile) out.push(`password_file ${join(dir, 'passwords')}`);
   if (opts.acl !== undefined && !keys.has('acl_file')) out.push(`acl_file ${join(dir, 'acl')}`);
-  out.push(...(opts.extraConf ?? []));
   return out.join('\n') + '\n';
 }
 
@@ -278,33 +284,6 @@ async function waitForPorts(ports: number[], child: ChildProcess, log: () => str
       if (Date.now() > deadline) throw new Error(`mosquitto not listening on ${port} after ${READY_TIMEOUT_MS} ms:\n${log()}`);
       await delay(50);
     }
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      res(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((res) => setTimeout(res, ms));
-}
-
-async function within(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -13,12 +13,12 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { generateCa, generateServerCert } from '../../lab/certs';
 import { freePorts } from './ports';
 import { findTool } from './tools';
+import { canConnect, delay, within } from './waiting';
 
 export interface RabbitMqOptions {
   /** true (default): mqtt.allow_anonymous = true, and a client without a login acts as
@@ -361,33 +361,6 @@ async function waitUntil(
     }
     if (Date.now() > deadline) throw new Error(`${what}: not ready after ${timeoutMs} ms:\n${log()}`);
     await delay(100);
-  }
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((res) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    const done = (ok: boolean) => {
-      socket.destroy();
-      res(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((res) => setTimeout(res, ms));
-}
-
-async function within(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)));
-  try {
-    return await Promise.race([p.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
