@@ -163,7 +163,9 @@ describe('lab safety in Chromium: other pages get nothing; redeploys and long na
     const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
     await page.getByRole('button', { name: /start scan/i }).click();
     await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before, { timeout: 60_000 });
-    const cell = page.locator('.tabulator-cell[tabulator-field="topic"]', { hasText: 'verylongtopicsegmentverylong' }).first();
+    // The insecure broker's own row (the lab serves the same broker over ws too, with the same topic).
+    const endpoint = page.locator('.tabulator-cell[tabulator-field="ep"]', { hasText: new RegExp(`^${insecure.replace(/\./g, '\\.')}$`) });
+    const cell = page.locator('.tabulator-row', { has: endpoint }).locator('.tabulator-cell[tabulator-field="topic"]', { hasText: 'verylongtopicsegmentverylong' }).first();
     await cell.waitFor();
     const overflowing = (sel: string) =>
       page.$$eval(sel, (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.className}: ${e.scrollWidth} > ${e.clientWidth}`));
