@@ -159,7 +159,7 @@ export interface TopicItem {
   sensor?: string | null;
   /** Parsed sensor values, e.g. { temperature: 28.5, humidity: 65 }. */
   values?: Record<string, number | boolean>;
-  /** Why the payload looks sensitive: "credential", "token", "email", "coordinates". */
+  /** Why the payload looks sensitive: "credential", "token", "private_key", "email", "coordinates" (lib/sniff/sensitive.ts). */
   sensitive?: string[];
   [extra: string]: unknown;
 }

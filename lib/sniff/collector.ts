@@ -145,7 +145,7 @@ export class TopicCollector {
     if (seen.text === null) {
       return { sample: binarySample(payload), ...shownKeys(recognize(topic, null, kinds, false)), sensitive: [] as string[] };
     }
-    const screened = screenSensitive(seen.text);
+    const screened = screenSensitive(seen.text, topic, !seen.partial);
     const sample = printable(screened.masked, this.limits.sampleChars, seen.partial);
     return { sample, ...shownKeys(recognize(topic, seen.text, kinds, !seen.partial)), sensitive: screened.kinds as string[] };
   }

@@ -1,7 +1,7 @@
 // Which sensor a topic's data comes from: the lab's own devices (lib/sniff/lab-device.ts) first, then
 // words in the topic and JSON keys of other devices, then "a series of numbers".
 import { parseLabTopic, recognizeSensor, SENSOR_KINDS } from './lab-device';
-import { SENSITIVE_KEY } from './sensitive';
+import { isSensitiveKey } from './sensitive';
 
 export type SensorValues = Record<string, number | boolean>;
 
@@ -99,7 +99,7 @@ function flatten(obj: Record<string, unknown>): SensorValues {
   const visit = (o: Record<string, unknown>, prefix: string, depth: number) => {
     for (const [k, v] of Object.entries(o)) {
       if (n >= MAX_VALUES) return;
-      if (SENSITIVE_KEY.test(k) || k.length > MAX_KEY_CHARS) continue;
+      if (isSensitiveKey(k) || k.length > MAX_KEY_CHARS) continue;
       const key = prefix + k;
       const value = typeof v === 'string' && NUMBER.test(v.trim()) ? finite(Number(v)) : v;
       if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') {

@@ -9,6 +9,7 @@ import { requireTool } from '../support/tools';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { closedPort } from '../support/fixtures';
 import type { ScanResult } from '../../lib/types';
+import { ALL_PAYLOAD_SECRETS, PAYLOAD_SECRETS } from '../support/payload-secrets';
 
 const CLI = resolve(__dirname, '../../dist/cli/index.js');
 
@@ -169,6 +170,37 @@ describe('cli: against real brokers', function () {
       const csv = readFileSync(join(dir, files[0]), 'utf8');
       assert.match(csv.replace(/^\uFEFF/, ''), /^"?ip"?,"?port"?,"?result"?,"?classification"?,"?security"?,"?topics_count"?,"?publishers_count"?/);
       for (const f of files) assert.ok(!readFileSync(join(dir, f)).includes(password), `${f} holds no password`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Issue 16, kind 3: devices' secrets in retained payloads (a compound JSON key, TOML, a topic
+  // named for its secret, YAML, a query string) were printed in clear by --json and the reports.
+  it('--json and every report mask the secrets devices publish, and flag each payload', async function () {
+    requireTool(this, 'pdftotext');
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${insecure.port}`, { reconnectPeriod: 0, connectTimeout: 5000 }, false);
+    for (const p of PAYLOAD_SECRETS) await client.publishAsync(p.topic, p.payload, { qos: 1, retain: true });
+    await client.endAsync();
+    const dir = mkdtempSync(join(tmpdir(), 'mqttsec-cli-secrets-'));
+    try {
+      const r = run(['--target', '127.0.0.1', '--ports', String(insecure.port), '--json', '--listen', '2', '--no-tls-inspect', '--report', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      const [result] = JSON.parse(r.stdout) as ScanResult[];
+      for (const p of PAYLOAD_SECRETS) {
+        const item = result.topics!.items.find((i) => i.topic === p.topic);
+        assert.ok(item?.sensitive?.length && item.sample?.includes('***'), `${p.topic}: ${JSON.stringify(item)}`);
+      }
+      assert.ok(result.findings!.some((f) => f.id === 'SENSITIVE_PAYLOAD'));
+      const outputs: Array<[string, string]> = [['stdout', r.stdout], ['stderr', r.stderr]];
+      for (const f of readdirSync(dir)) {
+        const path = join(dir, f);
+        outputs.push([f, f.endsWith('.pdf') ? spawnSync('pdftotext', [path, '-'], { encoding: 'utf8' }).stdout : readFileSync(path, 'utf8')]);
+      }
+      assert.equal(outputs.length, 5, 'stdout, stderr and three reports');
+      for (const [where, text] of outputs) {
+        for (const secret of ALL_PAYLOAD_SECRETS) assert.ok(!text.includes(secret), `a device's secret (${secret.slice(0, 4)}…) is in ${where}`);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -82,6 +82,41 @@ describe('sniff: samples, secrets and sensors', () => {
     }
   });
 
+  // Issue 16, kind 3: secrets under compound keys, in TOML, YAML, INI, query strings, PEM, and a
+  // topic named for its secret were missed (and printed in clear by --json and the JSON report).
+  it('finds secrets by key words in every format devices publish, and by topic name; keeps the rest', () => {
+    const pem = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkJ3c0ZyTQ8p\n-----END EC PRIVATE KEY-----';
+    const cases: Array<[string, string, string[], string[], string[]]> = [
+      // [payload, topic, kinds, secrets that must be gone, text that must stay]
+      ['{"wifi_ssid":"lab","wifi_password":"hunter2hunter2"}', 'lab/esp32/config', ['credential'], ['hunter2hunter2'], ['wifi_ssid', '"lab"']],
+      ['password = "plc-pass-77"\ncredentials = ["admin", "s3cretpw"]\nhost = "10.0.0.5"', 'factory/press1/config', ['credential'], ['plc-pass-77', 's3cretpw', 'admin'], ['host = "10.0.0.5"']],
+      ['Tr0ub4dor&3', 'home/router/settings/pswd', ['credential'], ['Tr0ub4dor'], []],
+      ['xyzzy-token-value', 'cloud/device7/api_key', ['credential'], ['xyzzy'], []],
+      ['[mqtt]\nuser=esp\npassword=espPass99\n', 'dev/ini', ['credential'], ['espPass99'], ['user=esp']],
+      ['wifi:\n  ssid: lab\n  password: yamlPass123\n', 'dev/yaml', ['credential'], ['yamlPass123'], ['ssid: lab']],
+      ['user=bob&api_key=ABCDEF12345&x=1', 'dev/qs', ['credential'], ['ABCDEF12345'], ['user=bob', 'x=1']],
+      [pem, 'dev/tls', ['private_key'], ['MHcCAQEEIBkJ3c0ZyTQ8p'], []],
+      ['{"credentials":["u1-name","p1-secret"]}', 'x/y', ['credential'], ['u1-name', 'p1-secret'], []],
+      ['{"mqttPass": "abc", "passenger": 3, "keyboard":"qwerty"}', 'x/z', ['credential'], ['"abc"'], ['"passenger": 3', '"keyboard":"qwerty"']],
+      ['{"auth":{"user":"svc","secret_key":"K3yK3yK3y"}}', 'x/n', ['token'], ['svc', 'K3yK3yK3y'], []],
+      ['client_secret: abc123def\nrefreshToken: zzz999zzz', 'x/m', ['credential', 'token'], ['abc123def', 'zzz999zzz'], []],
+      // Not secrets: words that only contain a secret word, and the lab's readings.
+      ['{"passenger_count":4,"keyboard_layout":"de","temperature":21.5}', 'bus/12/state', [], [], ['"passenger_count":4', '"keyboard_layout":"de"']],
+      ['{"state":"ON","brightness":120}', 'zigbee2mqtt/lamp', [], [], ['"state":"ON"']],
+    ];
+    for (const [text, topic, kinds, secrets, kept] of cases) {
+      const r = screenSensitive(text, topic);
+      assert.deepEqual(r.kinds, kinds, `${topic}: ${text}`);
+      for (const secret of secrets) assert.ok(!r.masked.includes(secret), `${topic}: ${secret} in ${r.masked}`);
+      for (const k of kept) assert.ok(r.masked.includes(k), `${topic}: ${k} lost from ${r.masked}`);
+      if (kinds.length) assert.ok(r.masked.includes('***'), r.masked);
+      else assert.equal(r.masked, text);
+    }
+    // A cut payload is not parsed, but keys still mask what follows them.
+    const cut = screenSensitive('{"wifi_password":"hunter2hunter2","wifi_ssid":"la', 'x/cut', false);
+    assert.deepEqual([cut.kinds, cut.masked.includes('hunter2')], [['credential'], false]);
+  });
+
   it('recognises the lab sensors with their values, and other devices by words and keys', () => {
     const dht = readingMessage(DEVICE, { kind: 'dht', temperature: 22.5, humidity: 55 })!;
     const ldr = readingMessage(DEVICE, { kind: 'ldr', raw: 2048 })!;

@@ -1,12 +1,18 @@
 // A scan with a password, then a search for that password in everything we produce: the flow
 // export and the files Node-RED keeps, the Node-RED log, every message leaving our nodes, the
-// reports, the API's answers and the dashboard's HTML. It must appear nowhere.
+// reports, the API's answers and the dashboard's HTML. It must appear nowhere. Nor may the secrets
+// that devices publish on the broker (retained payloads, issue 16 kind 3): the scan reads them,
+// and every output shows them masked.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { apiKeyFromBanner, labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
 import { requireTool } from '../support/tools';
+import mqtt from 'mqtt';
+import { ALL_PAYLOAD_SECRETS, PAYLOAD_SECRETS } from '../support/payload-secrets';
+
+
 
 /** Every file under dir, except the lab's own store of the passwords it generated. */
 function files(dir: string): string[] {
@@ -31,6 +37,9 @@ describe('secrets: the password appears nowhere', function () {
     key = apiKeyFromBanner(lab.output())!;
     // The board's password: the launcher never prints it, unlike the student's.
     password = labUsers(lab.userDir).esp32;
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${lab.ports.insecure}`, { reconnectPeriod: 0, connectTimeout: 5000 }, false);
+    for (const p of PAYLOAD_SECRETS) await client.publishAsync(p.topic, p.payload, { qos: 1, retain: true });
+    await client.endAsync();
   });
   after(async () => {
     if (lab) await stopLab(lab); // removes the user directory, also when the lab already stopped
@@ -52,6 +61,14 @@ describe('secrets: the password appears nowhere', function () {
     assert.equal(scan.status, 200, scan.text.slice(0, 300));
     const body = JSON.parse(scan.text);
     assert.equal(body.results.find((r: { port: number }) => r.port === secure).auth.givenCredentials.outcome, 'accepted', 'the password was really used');
+    // The retained secrets were read, flagged, and masked.
+    const items = (body.results.find((r: { port: number }) => r.port === insecure).topics?.items ?? []) as Array<{ topic: string; sensitive?: string[]; sample?: string }>;
+    for (const p of PAYLOAD_SECRETS) {
+      const item = items.find((i) => i.topic === p.topic);
+      assert.ok(item, `${p.topic} was read: ${items.map((i) => i.topic).join(', ')}`);
+      assert.ok(item.sensitive?.length, `${p.topic} is flagged sensitive (${JSON.stringify(item)})`);
+      assert.match(item.sample ?? '', /\*\*\*|^\[withheld: /, `${p.topic}: the sample is masked or withheld: ${JSON.stringify(item)}`);
+    }
     see('POST /api/scan answer', scan.text);
     see('GET /api/results', (await api('GET', '/api/results')).text);
     for (const [format, path] of Object.entries(body.reports as Record<string, string>)) {
@@ -76,9 +93,10 @@ describe('secrets: the password appears nowhere', function () {
       // The lab CA (the launcher exports its path): the secure broker is trusted, so the login may go.
       { id: 'sec-ca', type: 'tls-config', name: 'lab CA', cert: '', key: '', ca: '${MQTTSEC_LAB_CA}', verifyservercert: false },
       { id: 'sec-inject', type: 'inject', z: 'sec-tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', wires: [['sec-exp']] },
-      { id: 'sec-exp', type: 'mqttsec-target-expander', z: 'sec-tab', targets: '127.0.0.1', ports: String(secure), maxTargets: 65536, batchSize: 256, allowPublic: false, wires: [['sec-probe', 'sec-log1']] },
+      { id: 'sec-exp', type: 'mqttsec-target-expander', z: 'sec-tab', targets: '127.0.0.1', ports: `${insecure},${secure}`, maxTargets: 65536, batchSize: 256, allowPublic: false, wires: [['sec-probe', 'sec-log1']] },
       { id: 'sec-probe', type: 'mqttsec-broker-probe', z: 'sec-tab', auth: 'sec-creds', tls: 'sec-ca', timeout: 2000, concurrency: 64, probeConcurrency: 8, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires: [['sec-sniff', 'sec-log2']] },
-      { id: 'sec-sniff', type: 'mqttsec-topic-sniffer', z: 'sec-tab', auth: 'sec-creds', tls: 'sec-ca', listen: 1, wires: [['sec-risk', 'sec-log3'], ['sec-log3']] },
+      // Live mode: every message heard goes out the second output too (and into the log).
+      { id: 'sec-sniff', type: 'mqttsec-topic-sniffer', z: 'sec-tab', auth: 'sec-creds', tls: 'sec-ca', listen: 1, live: true, outputs: 2, wires: [['sec-risk', 'sec-log3'], ['sec-log3']] },
       { id: 'sec-risk', type: 'mqttsec-risk-classifier', z: 'sec-tab', wires: [['sec-log4']] },
       logAll('sec-log1'), logAll('sec-log2'), logAll('sec-log3'), logAll('sec-log4'),
     ];
@@ -102,19 +120,28 @@ describe('secrets: the password appears nowhere', function () {
 
   it('…in the API answers, the reports, the flow export and the dashboard', () => {
     assert.ok(seen.length >= 7);
-    for (const { where, text } of seen) assert.ok(!text.includes(password), `the password is in: ${where}`);
+    for (const { where, text } of seen) {
+      assert.ok(!text.includes(password), `the password is in: ${where}`);
+      for (const secret of ALL_PAYLOAD_SECRETS) assert.ok(!text.includes(secret), `a device's secret (${secret.slice(0, 4)}…) is in: ${where}`);
+    }
   });
 
-  it('…in the Node-RED log, which holds every message our nodes sent', () => {
+  it('…in the Node-RED log, which holds every message our nodes sent (the live output too)', () => {
     assert.ok(lab.output().includes('MSG '), 'messages were logged');
+    assert.match(lab.output(), /MSG .*"topic":"lab\/fixtures\/esp32-07\/config"/, 'the live output logged the fixture topics');
     assert.ok(!lab.output().includes(password), 'the password is in the Node-RED log');
+    for (const secret of ALL_PAYLOAD_SECRETS) assert.ok(!lab.output().includes(secret), `a device's secret (${secret.slice(0, 4)}…) is in the Node-RED log`);
   });
 
   it('…in any file Node-RED or our nodes keep (flows, context, reports); flows_cred.json is encrypted', () => {
     const all = files(lab.userDir);
     assert.ok(all.some((f) => f.endsWith('flows_cred.json')), 'the credentials were stored (encrypted)');
     assert.ok(all.some((f) => /\.pdf$/.test(f)), 'reports were written');
-    for (const f of all) assert.ok(!readFileSync(f).includes(password), `the password is in ${relative(lab.userDir, f)}`);
+    for (const f of all) {
+      const bytes = readFileSync(f);
+      assert.ok(!bytes.includes(password), `the password is in ${relative(lab.userDir, f)}`);
+      for (const secret of ALL_PAYLOAD_SECRETS) assert.ok(!bytes.includes(secret), `a device's secret (${secret.slice(0, 4)}…) is in ${relative(lab.userDir, f)}`);
+    }
   });
 
   it('…and every file and folder the lab keeps (flows, context with results and history, reports) is its owner\'s only', async () => {
