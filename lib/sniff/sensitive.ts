@@ -28,7 +28,7 @@ export type SensitiveKind = 'credential' | 'token' | 'private_key' | 'email' | '
 export const MASK = '***';
 
 /** Words (of a key split at _ - . spaces and camelCase) that make its value a credential. */
-const CREDENTIAL_WORDS = new Set(['password', 'passwd', 'pswd', 'pwd', 'pass', 'passphrase', 'passcode', 'secret', 'credential', 'credentials', 'creds', 'psk']);
+const CREDENTIAL_WORDS = new Set(['password', 'passwd', 'pswd', 'pwd', 'pw', 'pass', 'passphrase', 'passcode', 'secret', 'credential', 'credentials', 'creds', 'psk']);
 /** Single words that are keys by themselves ("apikey"), and word pairs ending in "key". */
 const KEY_WORDS = new Set(['apikey', 'privatekey', 'secretkey', 'accesskey', 'authkey', 'appkey', 'encryptionkey', 'masterkey']);
 const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'auth', 'app', 'encryption', 'master', 'signing']);

@@ -100,6 +100,7 @@ describe('sniff: samples, secrets and sensors', () => {
       ['{"mqttPass": "abc", "passenger": 3, "keyboard":"qwerty"}', 'x/z', ['credential'], ['"abc"'], ['"passenger": 3', '"keyboard":"qwerty"']],
       ['{"auth":{"user":"svc","secret_key":"K3yK3yK3y"}}', 'x/n', ['token'], ['svc', 'K3yK3yK3y'], []],
       ['client_secret: abc123def\nrefreshToken: zzz999zzz', 'x/m', ['credential', 'token'], ['abc123def', 'zzz999zzz'], []],
+      ['{"wifi_pw":"shortpw1","gpio_pin":4}', 'x/p', ['credential'], ['shortpw1'], ['"gpio_pin":4']],
       // Not secrets: words that only contain a secret word, and the lab's readings.
       ['{"passenger_count":4,"keyboard_layout":"de","temperature":21.5}', 'bus/12/state', [], [], ['"passenger_count":4', '"keyboard_layout":"de"']],
       ['{"state":"ON","brightness":120}', 'zigbee2mqtt/lamp', [], [], ['"state":"ON"']],
