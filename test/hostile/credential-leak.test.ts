@@ -30,6 +30,8 @@ type Expect = { sent: boolean; outcome: string; withheld?: string };
 interface Rogue {
   name: string;
   tls?: 'untrusted' | 'trusted' | 'wrong-name';
+  /** MQTT over WebSockets (ws, or wss with tls) instead of TCP/TLS. */
+  websocket?: boolean;
   decide: Parameters<typeof startRecordingBroker>[0]['decide'];
   /** Without and with --send-credentials-plaintext. */
   expect: [Expect, Expect];
@@ -98,6 +100,45 @@ const ROGUES: Rogue[] = [
       { sent: true, outcome: 'accepted' },
     ],
   },
+  // The same rule over WebSockets: ws is plain text, wss is TLS.
+  {
+    name: 'accepts every login (plain WebSocket)',
+    websocket: true,
+    decide: () => 'accept',
+    expect: [
+      { sent: false, outcome: 'not_tested', withheld: 'accepts_any_login' },
+      { sent: false, outcome: 'not_tested', withheld: 'accepts_any_login' },
+    ],
+  },
+  {
+    name: 'accepts only the right password (plain WebSocket)',
+    websocket: true,
+    decide: rightOnly,
+    expect: [
+      { sent: false, outcome: 'not_tested', withheld: 'plaintext_transport' },
+      { sent: true, outcome: 'accepted' },
+    ],
+  },
+  {
+    name: 'accepts only the right password (WebSocket over TLS, self-signed certificate)',
+    websocket: true,
+    tls: 'untrusted',
+    decide: rightOnly,
+    expect: [
+      { sent: false, outcome: 'not_tested', withheld: 'untrusted_certificate' },
+      { sent: true, outcome: 'accepted' },
+    ],
+  },
+  {
+    name: 'accepts only the right password (WebSocket over TLS chaining to the given CA)',
+    websocket: true,
+    tls: 'trusted',
+    decide: rightOnly,
+    expect: [
+      { sent: true, outcome: 'accepted' },
+      { sent: true, outcome: 'accepted' },
+    ],
+  },
 ];
 
 function cliScan(port: number, caPath: string, optIn: boolean): Promise<ScanResult> {
@@ -134,7 +175,7 @@ describe('hostile: rogue brokers that record every CONNECT never get the passwor
     };
     for (const rogue of ROGUES) {
       const cert = rogue.tls ? certs[rogue.tls] : null;
-      const b = await startRecordingBroker({ decide: rogue.decide, ...(cert ? { tls: { cert: cert.certPem, key: cert.keyPem } } : {}) });
+      const b = await startRecordingBroker({ decide: rogue.decide, websocket: rogue.websocket, ...(cert ? { tls: { cert: cert.certPem, key: cert.keyPem } } : {}) });
       brokers.push(b);
       started.set(rogue.name, b);
     }
@@ -152,6 +193,7 @@ describe('hostile: rogue brokers that record every CONNECT never get the passwor
     assert.equal(given.withheld, expect.withheld, `${where}: ${JSON.stringify(given)}`);
     if (expect.withheld) assert.match(given.detail ?? '', /^login not sent: /, 'the result says why');
     assert.ok(!JSON.stringify(r).includes(PASSWORD), `${where}: the password is in the result`);
+    if (rogue.websocket) assert.equal(r.transport, rogue.tls ? 'wss' : 'ws', `${where}: found over WebSockets`);
   };
 
   for (const rogue of ROGUES) {

@@ -1,9 +1,13 @@
 // A real aedes broker configured the way a rogue or a careless one is, that records every CONNECT
-// it receives (username, password, and whether it came over TLS). This is not a fake: aedes runs
+// it receives (username, password), over TCP, TLS, ws or wss. This is not a fake: aedes runs
 // its normal MQTT 3.1.1 code; only its authenticate hook is ours. It lets a test see what the
 // scanner sent, which no broker's log shows (mosquitto never logs passwords).
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 
 export interface RecordedConnect {
   username: string | undefined;
@@ -17,6 +21,8 @@ export interface RecordingBrokerOptions {
    * (never answer: the hook never calls back, as a tarpit-like rogue would).
    */
   decide: (username: string | undefined, password: string | undefined) => 'accept' | 'refuse' | 'silent';
+  /** Serve MQTT over WebSockets (ws, or wss with `tls`) on every path, choosing "mqtt", instead of TCP/TLS. */
+  websocket?: boolean;
 }
 
 export interface RecordingBroker {
@@ -41,14 +47,25 @@ export async function startRecordingBroker(opts: RecordingBrokerOptions): Promis
       done(Object.assign(new Error('refused'), { returnCode: username === undefined ? 5 : 4 }), false);
     },
   });
-  const sockets = new Set<Socket>();
-  const onConnection = (socket: Socket) => {
+  const sockets = new Set<Duplex>();
+  const onConnection = (socket: Duplex) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.once('close', () => sockets.delete(socket));
     broker.handle(socket);
   };
-  const server: Server = opts.tls ? createTlsServer(opts.tls, onConnection) : createNetServer(onConnection);
+  let server: Server;
+  if (opts.websocket) {
+    server = opts.tls ? createHttpsServer(opts.tls) : createHttpServer();
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.once('close', () => sockets.delete(s));
+    });
+    const wss = new WebSocketServer({ server: server as import('node:http').Server, handleProtocols: (offered) => (offered.has('mqtt') ? 'mqtt' : false) });
+    wss.on('connection', (ws) => onConnection(createWebSocketStream(ws)));
+  } else {
+    server = opts.tls ? createTlsServer(opts.tls, (s: Socket) => onConnection(s)) : createNetServer((s: Socket) => onConnection(s));
+  }
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
     server.listen(0, '127.0.0.1', () => res());
