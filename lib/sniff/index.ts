@@ -13,7 +13,8 @@ import { OPTIONS } from '../options';
 import type { TlsClientOptions } from '../types';
 import type { MqttVersion, ScanResult, Target, TopicsInfo, Transport } from '../types';
 import { TopicCollector, type LiveMessage } from './collector';
-import { openSession, type SubscriptionOutcome } from './session';
+import { openSession } from './session';
+import { everyFilterRefused, subackCode, subscribeWithFallbacks, subscriptionNote } from './subscribe';
 import { Canary, type WriteTestResult } from './write-test';
 import { settle } from '../common';
 import { isLimitRefusal, isWebSocketPath, SHORT_KEEPALIVE_S, strictClientId } from '../mqtt';
@@ -67,8 +68,9 @@ export const SNIFF_DEFAULTS = {
 const CLOSE_GRACE_MS = 1000;
 const WRITE_TEST_WAIT_MS = 2000;
 
+/** TopicsInfo with the write test's own type. `subscriptions` lists every SUBSCRIBE and its
+ *  SUBACK code; a refused wildcard filter's fallback follows it (lib/sniff/subscribe.ts). */
 export interface SniffResult extends TopicsInfo {
-  subscriptions?: SubscriptionOutcome[];
   writeTest?: WriteTestResult | null;
 }
 
@@ -131,22 +133,29 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
       }
     };
     const started = Date.now();
-    const subscriptions = await Promise.all(o.subscriptions.map((f) => session.subscribe(f, 1, o.connectTimeoutMs, o.signal)));
+    // A refused '#'-like filter gets one fallback ('+/#' for '#'): brokers such as EMQX refuse the
+    // filter '#' by name and let the same data through '+/#'.
+    const subscriptions = await subscribeWithFallbacks(session, o.subscriptions, 1, o.connectTimeoutMs, o.signal);
     listening();
     const writeTest = canary ? canary.run(session, version, WRITE_TEST_WAIT_MS, o.signal) : Promise.resolve(null);
     const end = await settle<'time' | 'closed'>(started + o.listenMs - Date.now(), o.signal, 'time', (done) => session.onEnd(() => done('closed')));
     const wt = await writeTest;
     const listenedMs = Date.now() - started;
     const cancelled = !!o.signal?.aborted;
+    const note = subscriptionNote(subscriptions, version === '5.0');
+    const refusedAll = everyFilterRefused(subscriptions)
+      ? `the broker refused every subscription (${subscriptions.map((s) => `'${s.filter}' ${subackCode(s.code!, version === '5.0')}`).join(', ')})`
+      : null;
     return {
       ...collector.result(listenedMs),
       as,
       version,
       listenedMs,
       subscriptions,
+      ...(note ? { note } : {}),
       writeTest: wt,
       ...(cancelled ? { cancelled: true } : {}),
-      error: end === 'closed' && !cancelled ? `${session.endReason ?? 'the broker closed the connection'} after ${listenedMs} ms` : null,
+      error: end === 'closed' && !cancelled ? `${session.endReason ?? 'the broker closed the connection'} after ${listenedMs} ms` : refusedAll,
     };
   } finally {
     await session.close(o.signal?.aborted ? 0 : CLOSE_GRACE_MS);

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { TlsClientOptions, Transport } from '../types';
 import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack, randomClientId } from '../mqtt';
-import type { MqttVersion, Target } from '../types';
+import type { MqttVersion, SubscriptionOutcome, Target } from '../types';
 import { DEFAULT_WEBSOCKET_PATHS, openSocket, trustProblem, WebSocketStream } from '../mqtt';
 import { PacketGuard } from '../mqtt';
 import { settle } from '../common';
@@ -49,12 +49,7 @@ export interface Message {
   qos: number;
 }
 
-export interface SubscriptionOutcome {
-  filter: string;
-  granted: boolean;
-  /** SUBACK code: the granted QoS (0-2) or a failure code (0x80 and up); null without SUBACK. */
-  code: number | null;
-}
+export type { SubscriptionOutcome };
 
 /** The PUBACK's reason code (0 for 3.1.1), or why none came. */
 export type PublishOutcome = { code: number } | { error: string };
