@@ -37,7 +37,10 @@ export interface SniffOptions {
   maxSampleBytes?: number;
   /** Estimated memory of everything kept (items, samples, $SYS copies). */
   maxTotalBytes?: number;
-  /** Larger PUBLISH packets are dropped unread (and MQTT 5 brokers are told not to send them). */
+  /** Packets up to this size (bytes) are read whole. A larger PUBLISH is read only in part as it
+   *  streams past (topic name up to 1 KiB, packet id, the payload's first maxSampleBytes; never
+   *  buffered whole), and its topic is listed with its full size; one whose topic name is longer
+   *  is dropped (truncated: 'packetSize'). Any other larger packet ends the session. */
   maxPacketBytes?: number;
   connectTimeoutMs?: number;
   writeTest?: boolean;
@@ -123,7 +126,7 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
 
     session.onMessage = (m) => {
       if (canary?.take(m.topic)) return;
-      const live = collector.add(m.topic, m.payload, m.retain, m.qos, !!o.onMessage);
+      const live = collector.add(m.topic, m.payload, m.retain, m.qos, !!o.onMessage, m.size);
       if (live) {
         try {
           o.onMessage!(live);
