@@ -198,7 +198,13 @@ export interface TopicsInfo {
   /** How long we listened and as whom. */
   listenedMs?: number;
   as?: 'anonymous' | 'given credentials';
-  /** Bounds that were hit (topics, bytes): the list is then incomplete. */
+  /**
+   * Bounds that were hit: 'topics' (maxTopics: more topics were counted than kept), 'bytes'
+   * (maxTotalBytes), 'sys' (the $SYS copies), 'sampleBytes' (a payload longer than maxSampleBytes
+   * was examined only in its first bytes, e.g. the head of a PUBLISH bigger than maxPacketBytes),
+   * 'packetSize' (a PUBLISH bigger than maxPacketBytes was dropped unread: its topic name was
+   * over 1 KiB). With 'topics', 'bytes' or 'packetSize' the list is incomplete.
+   */
   truncated?: string[];
   /** The safe write test: whether a message to our own canary topic was accepted. */
   writeTest?: { topic: string; accepted: boolean; evidence: string } | null;
