@@ -18,6 +18,13 @@ export interface AedesOptions {
   /** Clients without a username. Default: true without `authenticate`, false with it. */
   allowAnonymous?: boolean;
   /**
+   * Decides each topic filter of a SUBSCRIBE (aedes' authorizeSubscribe handler): false refuses
+   * that filter, and the SUBACK carries 0x80 Failure for it (OASIS MQTT 3.1.1 §3.9.3); the client
+   * stays connected. Omitted: every filter is granted. E.g. `(f) => f !== '#' && f !== '$SYS/#'`
+   * is what EMQX's default ACL does (it denies exactly those two filters).
+   */
+  authorizeSubscribe?: (filter: string) => boolean;
+  /**
    * A second listener of the same broker for MQTT over WebSockets (OASIS MQTT 3.1.1 §6): ws, or
    * wss when `tls` is set. `port` 0 picks a free one; `path` (e.g. '/mqtt') is the only path that
    * upgrades (others get 400), omitted: every path. The "mqtt" subprotocol is chosen when offered.
@@ -55,6 +62,10 @@ export async function startAedes(opts: AedesOptions = {}): Promise<AedesBroker> 
       const ok = !opts.authenticate || opts.authenticate(username, password?.toString('utf8') ?? '');
       return ok ? done(null, true) : done(authError(BAD_USERNAME_OR_PASSWORD), false);
     },
+    // A null subscription is aedes' way to refuse one filter with SUBACK 0x80.
+    ...(opts.authorizeSubscribe ? {
+      authorizeSubscribe: (_client, sub, done) => done(null, opts.authorizeSubscribe!(sub.topic) ? sub : null),
+    } : {}),
   });
 
   const sockets = new Set<Duplex>();

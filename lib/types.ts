@@ -161,7 +161,34 @@ export interface TopicItem {
   values?: Record<string, number | boolean>;
   /** Why the payload looks sensitive: "credential", "token", "private_key", "email", "coordinates" (lib/sniff/sensitive.ts). */
   sensitive?: string[];
+  /**
+   * The largest payload seen on the topic, in bytes, whatever its length: a PUBLISH bigger than
+   * the listener's packet bound (SniffOptions.maxPacketBytes) is read only in part (its topic name,
+   * packet id and the payload's first maxSampleBytes, the rest skipped as it streams past), yet
+   * its topic is listed with its full size, retained flag and a sample of its head.
+   */
+  bytes?: number;
   [extra: string]: unknown;
+}
+
+/**
+ * One SUBSCRIBE of the listener and the broker's SUBACK for it (OASIS MQTT 3.1.1 §3.9.3,
+ * MQTT 5.0 §3.9.3).
+ */
+export interface SubscriptionOutcome {
+  /** The topic filter we sent. */
+  filter: string;
+  /** The SUBACK code is a granted QoS (below 0x80). */
+  granted: boolean;
+  /**
+   * The SUBACK code: the granted QoS (0-2) or a failure (0x80 and up: 3.1.1 has only 0x80
+   * Failure; 5.0 reason codes such as 0x87 Not authorized); null when no SUBACK came (timeout,
+   * connection ended, a filter MQTT cannot carry).
+   */
+  code: number | null;
+  /** Set on a fallback: the refused wildcard filter this one was subscribed in place of
+   *  ('+/#' for '#', 'a/+/#' for 'a/#'; see lib/sniff/subscribe.ts). */
+  replaces?: string;
 }
 
 export interface TopicsInfo {
@@ -171,10 +198,23 @@ export interface TopicsInfo {
   /** How long we listened and as whom. */
   listenedMs?: number;
   as?: 'anonymous' | 'given credentials';
-  /** Bounds that were hit (topics, bytes): the list is then incomplete. */
+  /**
+   * Bounds that were hit: 'topics' (maxTopics: more topics were counted than kept), 'bytes'
+   * (maxTotalBytes), 'sys' (the $SYS copies), 'sampleBytes' (a payload longer than maxSampleBytes
+   * was examined only in its first bytes, e.g. the head of a PUBLISH bigger than maxPacketBytes),
+   * 'packetSize' (a PUBLISH bigger than maxPacketBytes was dropped unread: its topic name was
+   * over 1 KiB). With 'topics', 'bytes' or 'packetSize' the list is incomplete.
+   */
   truncated?: string[];
   /** The safe write test: whether a message to our own canary topic was accepted. */
   writeTest?: { topic: string; accepted: boolean; evidence: string } | null;
+  /** Every filter we subscribed and its SUBACK code, fallbacks after the filter they replace. */
+  subscriptions?: SubscriptionOutcome[];
+  /** What the broker's SUBACKs say, in a sentence, when it refused a filter (and what we
+   *  subscribed instead); absent when every filter was granted. */
+  note?: string;
+  /** Why listening failed (also: every subscription was refused); null when it worked, including
+   *  when a refused filter's fallback was granted. */
   error?: string | null;
   [extra: string]: unknown;
 }

@@ -4,7 +4,7 @@
 // (websocket.ts), and a single CONNECT/CONNACK attempt on any of them (connect.ts).
 export * from './codec';
 export { codeMeaning, allCodes, isLimitRefusal, STOP_CATEGORIES, type CodeCategory, type CodeMeaning } from './reason-codes';
-export { PacketGuard, type GuardEvents } from './packet-guard';
+export { PacketGuard, type GuardEvents, type GuardOptions, type PublishHead } from './packet-guard';
 export { openSocket, connectForLogin, credentialContext, trustProblem, opensslReason, type TrustInputs } from './socket';
 export {
   WebSocketStream, parseWebSocketPaths, isWebSocketPath, DEFAULT_WEBSOCKET_PATHS, MQTT_SUBPROTOCOLS, MAX_WEBSOCKET_PATHS, WEBSOCKET_ERRORS,

@@ -166,6 +166,19 @@ export function topicRoots(r: ScanResult): string[] {
   return [...roots].sort();
 }
 
+/**
+ * The data filters (not $SYS) the listener was granted, as evidence names them: '#' when the
+ * result does not list its subscriptions; a fallback with the refused filter it replaced
+ * ("'+/#' (in place of the refused '#')", lib/sniff/subscribe.ts).
+ */
+export function readFilters(r: ScanResult): string {
+  const subs = Array.isArray(r.topics?.subscriptions) ? r.topics!.subscriptions : [];
+  const granted = subs.filter((s) => s?.granted === true && typeof s.filter === 'string' && !s.filter.startsWith('$'));
+  if (!granted.length) return "'#'";
+  const shown = granted.slice(0, 3).map((s) => `'${clip(s.filter, 80)}'${typeof s.replaces === 'string' ? ` (in place of the refused '${clip(s.replaces, 80)}')` : ''}`);
+  return granted.length > 3 ? `${shown.join(', ')} and ${granted.length - 3} more` : shown.join(', ');
+}
+
 export function sensitiveItems(r: ScanResult): TopicItem[] {
   return items(r).filter((it) => Array.isArray(it.sensitive) && it.sensitive.length > 0);
 }

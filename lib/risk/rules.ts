@@ -4,7 +4,7 @@ import type { ScanResult, Severity } from '../types';
 import {
   accepted, anonymousOpen, anyLoginOpen, authLine, brokerVersion, certificateIsIdentity, certOf, day, EXPIRY_WARNING_DAYS,
   isExpired, isNotYetValid, isSelfSigned, isWeakKey, legacyVersions, listenedAnonymously, listenedAs, listSome, MIN_EC_BITS,
-  MIN_RSA_BITS, NO_ACL_MIN_ROOTS, ownSysEvents, plainTransport, requiresAuth, retainedItems, sensitiveItems, spokeMqtt, sysInfo,
+  MIN_RSA_BITS, NO_ACL_MIN_ROOTS, ownSysEvents, plainTransport, readFilters, requiresAuth, retainedItems, sensitiveItems, spokeMqtt, sysInfo,
   sysTopics, topicRoots, where,
 } from './facts';
 
@@ -210,7 +210,7 @@ export const RULES: readonly Rule[] = [
     when: (r) => r.topics?.as === 'given credentials' && (r.topics?.count ?? 0) > 0 && topicRoots(r).length >= NO_ACL_MIN_ROOTS,
     evidence: (r) => {
       const roots = topicRoots(r);
-      return `Subscribed to '#' with the given login, we received ${r.topics!.count} topic(s) across ${roots.length} unrelated trees (${listSome(roots.map((x) => `${x}/…`))}): this login reads other clients' data.`;
+      return `Subscribed to ${readFilters(r)} with the given login, we received ${r.topics!.count} topic(s) across ${roots.length} unrelated trees (${listSome(roots.map((x) => `${x}/…`))}): this login reads other clients' data.`;
     },
     recommendation: lines(
       'acl_file /etc/mosquitto/acl',

@@ -2,7 +2,7 @@
 // bounded look at at most maxSampleBytes of payload; no per-message arrays, nothing that grows
 // with the number of messages.
 import type { TopicItem } from '../types';
-import { binarySample, examinePayload, printable } from './payload';
+import { binarySample, examinePayload, printable, type Examined } from './payload';
 import { brokerText, isBlank } from '../common';
 import { OWN_CLIENT_ID } from '../mqtt';
 import { screenSensitive } from './sensitive';
@@ -56,8 +56,12 @@ export class TopicCollector {
 
   constructor(private readonly limits: CollectorLimits) {}
 
-  /** Records one message; returns what live mode shows when `wantLive`, else null. */
-  add(topic: string, payload: Buffer, retained: boolean, qos: number, wantLive: boolean): LiveMessage | null {
+  /**
+   * Records one message; returns what live mode shows when `wantLive`, else null. `size`: the
+   * whole payload's length in bytes when `payload` is only its head (the first bytes PacketGuard
+   * kept of a PUBLISH bigger than maxPacketBytes); the head is examined as a cut payload.
+   */
+  add(topic: string, payload: Buffer, retained: boolean, qos: number, wantLive: boolean, size = payload.length): LiveMessage | null {
     if (topic.startsWith('$SYS')) {
       this.addSys(topic, payload);
       return null;
@@ -68,7 +72,7 @@ export class TopicCollector {
       state = this.admit(topic);
       if (!state && !wantLive) return null;
     }
-    const seen = this.look(topic, payload, state?.kinds ?? topicKinds(topic));
+    const seen = this.look(topic, payload, state?.kinds ?? topicKinds(topic), size);
     if (state) {
       const item = state.item;
       item.messages++;
@@ -76,7 +80,7 @@ export class TopicCollector {
       if (retained) item.retained = true;
       if (qos > (item.qos ?? 0)) item.qos = qos;
       item.sample = seen.sample;
-      item.bytes = payload.length;
+      item.bytes = Math.max(item.bytes ?? 0, size);
       item.sensor = seen.sensor;
       if (seen.values) item.values = seen.values;
       else delete item.values;
@@ -87,7 +91,7 @@ export class TopicCollector {
     return { topic: shownTopic, payload: seen.sample, retained, qos, sensor: seen.sensor, ...(seen.values ? { values: seen.values } : {}) };
   }
 
-  /** An oversize PUBLISH the packet guard dropped unread. */
+  /** An oversize PUBLISH the packet guard dropped unread (its topic name was too long to read). */
   dropOversize(): void {
     this.oversize++;
     this.hit.add('packetSize');
@@ -139,11 +143,11 @@ export class TopicCollector {
     return state;
   }
 
-  private look(topic: string, payload: Buffer, kinds: string[]) {
-    const seen = examinePayload(payload, this.limits.maxSampleBytes);
+  private look(topic: string, payload: Buffer, kinds: string[], size: number) {
+    const seen = examineHead(payload, size, this.limits.maxSampleBytes);
     if (seen.partial) this.hit.add('sampleBytes');
     if (seen.text === null) {
-      return { sample: binarySample(payload), ...shownKeys(recognize(topic, null, kinds, false)), sensitive: [] as string[] };
+      return { sample: binaryHeadSample(payload, size), ...shownKeys(recognize(topic, null, kinds, false)), sensitive: [] as string[] };
     }
     const screened = screenSensitive(seen.text, topic, !seen.partial);
     const sample = printable(screened.masked, this.limits.sampleChars, seen.partial);
@@ -179,6 +183,22 @@ function shownKeys<T extends { values?: Record<string, number | boolean> }>(r: T
   const values: Record<string, number | boolean> = {};
   for (const [k, v] of Object.entries(r.values)) values[brokerText(k, { maxLength: VALUE_KEY_CHARS })] = v;
   return { ...r, values };
+}
+
+/**
+ * examinePayload for a payload or its head (`size` > head.length): examinePayload takes a payload
+ * longer than its limit as cut (partial, a character cut at the end dropped, not taken for
+ * binary), so a head is examined with a limit one byte short of it.
+ */
+function examineHead(payload: Buffer, size: number, maxBytes: number): Examined {
+  if (size <= payload.length || payload.length === 0) return examinePayload(payload, maxBytes);
+  return { ...examinePayload(payload, Math.min(maxBytes, payload.length - 1)), bytes: size };
+}
+
+/** binarySample of a payload or its head: it names the whole payload's size. */
+function binaryHeadSample(payload: Buffer, size: number): string {
+  const sample = binarySample(payload);
+  return size > payload.length ? sample.replace(`<${payload.length} bytes`, `<${size} bytes`) : sample;
 }
 
 function round2(n: number): number {

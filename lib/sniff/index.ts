@@ -13,7 +13,8 @@ import { OPTIONS } from '../options';
 import type { TlsClientOptions } from '../types';
 import type { MqttVersion, ScanResult, Target, TopicsInfo, Transport } from '../types';
 import { TopicCollector, type LiveMessage } from './collector';
-import { openSession, type SubscriptionOutcome } from './session';
+import { openSession } from './session';
+import { everyFilterRefused, subackCode, subscribeWithFallbacks, subscriptionNote } from './subscribe';
 import { Canary, type WriteTestResult } from './write-test';
 import { settle } from '../common';
 import { isLimitRefusal, isWebSocketPath, SHORT_KEEPALIVE_S, strictClientId } from '../mqtt';
@@ -36,7 +37,10 @@ export interface SniffOptions {
   maxSampleBytes?: number;
   /** Estimated memory of everything kept (items, samples, $SYS copies). */
   maxTotalBytes?: number;
-  /** Larger PUBLISH packets are dropped unread (and MQTT 5 brokers are told not to send them). */
+  /** Packets up to this size (bytes) are read whole. A larger PUBLISH is read only in part as it
+   *  streams past (topic name up to 1 KiB, packet id, the payload's first maxSampleBytes; never
+   *  buffered whole), and its topic is listed with its full size; one whose topic name is longer
+   *  is dropped (truncated: 'packetSize'). Any other larger packet ends the session. */
   maxPacketBytes?: number;
   connectTimeoutMs?: number;
   writeTest?: boolean;
@@ -67,8 +71,9 @@ export const SNIFF_DEFAULTS = {
 const CLOSE_GRACE_MS = 1000;
 const WRITE_TEST_WAIT_MS = 2000;
 
+/** TopicsInfo with the write test's own type. `subscriptions` lists every SUBSCRIBE and its
+ *  SUBACK code; a refused wildcard filter's fallback follows it (lib/sniff/subscribe.ts). */
 export interface SniffResult extends TopicsInfo {
-  subscriptions?: SubscriptionOutcome[];
   writeTest?: WriteTestResult | null;
 }
 
@@ -121,7 +126,7 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
 
     session.onMessage = (m) => {
       if (canary?.take(m.topic)) return;
-      const live = collector.add(m.topic, m.payload, m.retain, m.qos, !!o.onMessage);
+      const live = collector.add(m.topic, m.payload, m.retain, m.qos, !!o.onMessage, m.size);
       if (live) {
         try {
           o.onMessage!(live);
@@ -131,22 +136,29 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
       }
     };
     const started = Date.now();
-    const subscriptions = await Promise.all(o.subscriptions.map((f) => session.subscribe(f, 1, o.connectTimeoutMs, o.signal)));
+    // A refused '#'-like filter gets one fallback ('+/#' for '#'): brokers such as EMQX refuse the
+    // filter '#' by name and let the same data through '+/#'.
+    const subscriptions = await subscribeWithFallbacks(session, o.subscriptions, 1, o.connectTimeoutMs, o.signal);
     listening();
     const writeTest = canary ? canary.run(session, version, WRITE_TEST_WAIT_MS, o.signal) : Promise.resolve(null);
     const end = await settle<'time' | 'closed'>(started + o.listenMs - Date.now(), o.signal, 'time', (done) => session.onEnd(() => done('closed')));
     const wt = await writeTest;
     const listenedMs = Date.now() - started;
     const cancelled = !!o.signal?.aborted;
+    const note = subscriptionNote(subscriptions, version === '5.0');
+    const refusedAll = everyFilterRefused(subscriptions)
+      ? `the broker refused every subscription (${subscriptions.map((s) => `'${s.filter}' ${subackCode(s.code!, version === '5.0')}`).join(', ')})`
+      : null;
     return {
       ...collector.result(listenedMs),
       as,
       version,
       listenedMs,
       subscriptions,
+      ...(note ? { note } : {}),
       writeTest: wt,
       ...(cancelled ? { cancelled: true } : {}),
-      error: end === 'closed' && !cancelled ? `${session.endReason ?? 'the broker closed the connection'} after ${listenedMs} ms` : null,
+      error: end === 'closed' && !cancelled ? `${session.endReason ?? 'the broker closed the connection'} after ${listenedMs} ms` : refusedAll,
     };
   } finally {
     await session.close(o.signal?.aborted ? 0 : CLOSE_GRACE_MS);

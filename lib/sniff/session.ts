@@ -4,9 +4,9 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { TlsClientOptions, Transport } from '../types';
 import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack, randomClientId } from '../mqtt';
-import type { MqttVersion, Target } from '../types';
+import type { MqttVersion, SubscriptionOutcome, Target } from '../types';
 import { DEFAULT_WEBSOCKET_PATHS, openSocket, trustProblem, WebSocketStream } from '../mqtt';
-import { PacketGuard } from '../mqtt';
+import { PacketGuard, type PublishHead } from '../mqtt';
 import { settle } from '../common';
 import { PINGREQ, DISCONNECT, decode, encodeAck, encodePublish, encodeSubscribe, frame, type Incoming } from '../mqtt';
 
@@ -14,9 +14,10 @@ const SOCKET_CLOSE_WAIT_MS = 500;
 const DEFAULT_KEEPALIVE_S = 30;
 /**
  * The largest WebSocket message the listener reads, in bytes: ws holds a message whole before it
- * hands it on, so this bounds what one message can make us buffer. PacketGuard then drops an
- * oversize PUBLISH inside it as on TCP; a bigger message ends the session with ws's
- * "Max payload size exceeded" (close 1009). MQTT 5 brokers are told maxPacketBytes anyway.
+ * hands it on, so this bounds what one message can make us buffer. PacketGuard then reads an
+ * oversize PUBLISH inside it in part, as on TCP; a bigger message ends the session with ws's
+ * "Max payload size exceeded" (close 1009), so over ws and wss MQTT 5 brokers are told this
+ * bound as our Maximum Packet Size (see sendConnect).
  */
 const MIN_WEBSOCKET_MESSAGE_BYTES = 1024 * 1024;
 
@@ -30,7 +31,12 @@ export interface SessionOptions {
   credentials?: { username: string; password?: string } | null;
   tls?: TlsClientOptions;
   connectTimeoutMs: number;
+  /** Packets up to this size (bytes) are read whole; a bigger PUBLISH only in part (PacketGuard:
+   *  topic name, packet id, the payload's first maxSampleBytes), any other bigger packet ends the session. */
   maxPacketBytes: number;
+  /** Payload bytes kept of a PUBLISH bigger than maxPacketBytes (its head; default 1024). */
+  maxSampleBytes?: number;
+  /** A PUBLISH bigger than maxPacketBytes was dropped unread (its topic name is over 1 KiB). */
   onOversize: () => void;
   /** Seconds between PINGREQs (default 30); the broker hangs up after 1.5 times that in silence. */
   keepaliveS?: number;
@@ -44,17 +50,16 @@ export interface SessionOptions {
 
 export interface Message {
   topic: string;
+  /** The payload, or only its first bytes when `size` is set. */
   payload: Buffer;
   retain: boolean;
   qos: number;
+  /** Set when `payload` is only the head of a PUBLISH bigger than maxPacketBytes: the whole
+   *  payload's length in bytes (the rest was skipped as it streamed past, never buffered). */
+  size?: number;
 }
 
-export interface SubscriptionOutcome {
-  filter: string;
-  granted: boolean;
-  /** SUBACK code: the granted QoS (0-2) or a failure code (0x80 and up); null without SUBACK. */
-  code: number | null;
-}
+export type { SubscriptionOutcome };
 
 /** The PUBACK's reason code (0 for 3.1.1), or why none came. */
 export type PublishOutcome = { code: number } | { error: string };
@@ -87,7 +92,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
   const trustFirst = (o.transport === 'tls' || o.transport === 'wss') && !!o.requireTrustedTls;
   const raw = openStream(target, o, trustFirst);
   raw.on('error', () => undefined); // the guard reports it
-  const guard = new PacketGuard(raw, o.maxPacketBytes, { oversize: o.onOversize });
+  const guard = new PacketGuard(raw, o.maxPacketBytes, { oversize: o.onOversize }, { v5, headBytes: o.maxSampleBytes });
 
   let connack: ((r: ConnectOutcome) => void) | null = null;
   let connackResult: ConnectOutcome | null = null;
@@ -128,7 +133,8 @@ export function openSession(target: Target, o: SessionOptions): Session {
   guard.on('end', hungUp);
 
   let pending: Buffer = Buffer.alloc(0);
-  guard.on('data', (chunk: Buffer) => {
+  guard.on('data', (chunk: Buffer | PublishHead) => {
+    if (!Buffer.isBuffer(chunk)) return headOf(chunk);
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
     while (endReason === null) {
       const f = frame(pending);
@@ -159,6 +165,14 @@ export function openSession(target: Target, o: SessionOptions): Session {
     dispatch(m);
   };
 
+  // The part PacketGuard read of a PUBLISH bigger than maxPacketBytes (already acknowledged). It
+  // comes after every packet before it, so `pending` holds no part of another packet.
+  const headOf = (h: PublishHead) => {
+    if (endReason !== null) return;
+    if (!connackResult) return end('not a CONNACK: a PUBLISH came first');
+    if (h.topic !== '') session.onMessage?.({ topic: h.topic, payload: h.head, retain: h.retain, qos: h.qos, size: h.payloadBytes });
+  };
+
   const dispatch = (m: Incoming) => {
     switch (m.type) {
       case 'publish':
@@ -182,6 +196,14 @@ export function openSession(target: Target, o: SessionOptions): Session {
     }
   };
 
+  // MQTT 5 Maximum Packet Size (OASIS MQTT 5.0 §3.1.2.11.4): a server must not send a bigger
+  // packet, and drops a PUBLISH that would be bigger without a word to anyone. Over TCP and TLS we
+  // send none (no limit beyond the protocol's): PacketGuard reads a big PUBLISH in part and
+  // never buffers it, so the memory bound holds anyway, and a big retained message (a device
+  // list, a config) is listed with its size instead of vanishing. Over ws and wss, where ws holds
+  // a whole WebSocket message, we tell the message bound we can read: a bigger packet would end
+  // the session, and being dropped unseen is the lesser loss there.
+  const maximumPacketSize = raw instanceof WebSocketStream ? Math.max(MIN_WEBSOCKET_MESSAGE_BYTES, o.maxPacketBytes) : undefined;
   const sendConnect = () => {
     try {
       guard.write(encodeConnect({
@@ -189,7 +211,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
         clientId: o.clientId ?? randomClientId('sniff'),
         keepalive: keepaliveS,
         ...(o.credentials?.username ? { username: o.credentials.username, password: o.credentials.password } : {}),
-        ...(v5 ? { maximumPacketSize: o.maxPacketBytes } : {}),
+        ...(v5 && maximumPacketSize !== undefined ? { maximumPacketSize } : {}),
       }));
     } catch (err) {
       end((err as Error).message);

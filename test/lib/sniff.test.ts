@@ -17,7 +17,7 @@ import { recognize, topicKinds } from '../../lib/sniff/sensors';
 import { DistinctCounter } from '../../lib/sniff/distinct';
 import { TopicCollector } from '../../lib/sniff/collector';
 import { classifyResult } from '../../lib/risk';
-import { PacketGuard } from '../../lib/mqtt/packet-guard';
+import { PacketGuard, type GuardOptions, type PublishHead } from '../../lib/mqtt/packet-guard';
 import { openSession } from '../../lib/sniff/session';
 import { probeBroker } from '../../lib/probe';
 import { readingMessage, statusMessage, buildMotionPayload, sensorTopic } from '../../lib/sniff/lab-device';
@@ -233,35 +233,91 @@ describe('sniff: samples, secrets and sensors', () => {
 });
 
 describe('sniff: packet guard', () => {
-  it('passes packets through whole in any split, drops an oversize PUBLISH and acknowledges it', async () => {
-    const small = generate({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('hello'), qos: 0, retain: false, dup: false });
-    const huge = generate({ cmd: 'publish', topic: 'big/one', payload: Buffer.alloc(5000, 1), qos: 1, messageId: 0x1234, retain: false, dup: false });
-    const hugeQos0 = generate({ cmd: 'publish', topic: 'big/two', payload: Buffer.alloc(5000, 2), qos: 0, retain: false, dup: false });
+  const publish = (topic: string | Buffer, payload: Buffer, qos: 0 | 1 | 2, extra: Record<string, unknown> = {}, protocolVersion = 4) =>
+    generate({ cmd: 'publish', topic: topic as string, payload, qos, retain: false, dup: false, ...(qos ? { messageId: 0x1234 } : {}), ...extra } as Parameters<typeof generate>[0], { protocolVersion });
+
+  it('passes packets through whole in any split; reads an oversize PUBLISH in part, in order, and acknowledges it', async () => {
+    const small = publish('a/b', Buffer.from('hello'), 0);
+    const huge = publish('big/one', Buffer.alloc(5000, 1), 1, { retain: true });
+    const hugeQos0 = publish('big/two', Buffer.alloc(5000, 2), 0);
     const ping = generate({ cmd: 'pingresp' });
     const wire = Buffer.concat([small, huge, ping, hugeQos0, small]);
-    const want = Buffer.concat([small, ping, small]);
     for (const split of [1, 2, 3, 7, 100, wire.length]) {
-      const { got, acked, dropped } = await throughGuard(wire, split, 1024);
-      assert.deepEqual(got, want, `split ${split}`);
+      const { items, acked, dropped } = await throughGuard(wire, split, 1024, { headBytes: 100 });
+      assert.deepEqual(items, [
+        small,
+        { kind: 'publish-head', topic: 'big/one', qos: 1, retain: true, id: 0x1234, head: Buffer.alloc(100, 1), payloadBytes: 5000, packetBytes: huge.length },
+        ping,
+        { kind: 'publish-head', topic: 'big/two', qos: 0, retain: false, id: null, head: Buffer.alloc(100, 2), payloadBytes: 5000, packetBytes: hugeQos0.length },
+        small,
+      ], `split ${split}`);
       assert.deepEqual(acked, Buffer.from([0x40, 2, 0x12, 0x34]), `split ${split}`);
-      assert.deepEqual(dropped, [huge.length, hugeQos0.length]);
+      assert.deepEqual(dropped, [], 'nothing dropped');
     }
   });
 
-  /** A loopback socket pair: the "server" end writes `wire` in pieces of `split` bytes. */
-  async function throughGuard(wire: Buffer, split: number, max: number) {
+  it('MQTT 5: skips the properties of an oversize PUBLISH, answers QoS 2 with PUBREC; a topic name over 1 KiB is still dropped (and acknowledged)', async () => {
+    const props = { properties: { userProperties: { note: 'x'.repeat(3000) }, contentType: 'application/json' } };
+    const big = publish('cfg/v5', Buffer.from(`{"a":"${'y'.repeat(4000)}"}`), 2, props, 5);
+    const longName = publish(Buffer.alloc(2000, 0x61), Buffer.alloc(3000, 3), 1, { properties: {} }, 5);
+    const after = publish('ok/after', Buffer.from('21.5'), 0, { properties: {} }, 5);
+    for (const split of [1, 5, 64, 1000]) {
+      const { items, acked, dropped } = await throughGuard(Buffer.concat([big, longName, after]), split, 1024, { v5: true, headBytes: 8 });
+      assert.deepEqual(items, [
+        { kind: 'publish-head', topic: 'cfg/v5', qos: 2, retain: false, id: 0x1234, head: Buffer.from('{"a":"yy'), payloadBytes: 4008, packetBytes: big.length },
+        after,
+      ], `split ${split}`);
+      assert.deepEqual(acked, Buffer.from([0x50, 2, 0x12, 0x34, 0x40, 2, 0x12, 0x34]), 'PUBREC for QoS 2, PUBACK for the dropped QoS 1');
+      assert.deepEqual(dropped, [longName.length]);
+    }
+  });
+
+  it('never buffers a 5 MB PUBLISH: it passes on only what it keeps, the next packet still comes', async () => {
+    const blob = publish('cam/raw', Buffer.alloc(5 * 1024 * 1024, 7), 1);
+    const next = publish('a/b', Buffer.from('hello'), 0);
+    const { items, acked, largest } = await throughGuard(Buffer.concat([blob, next]), 64 * 1024, 64 * 1024, { headBytes: 1024 });
+    assert.deepEqual(items.map((i) => (Buffer.isBuffer(i) ? i : { ...i, head: i.head.length })), [
+      { kind: 'publish-head', topic: 'cam/raw', qos: 1, retain: false, id: 0x1234, head: 1024, payloadBytes: 5 * 1024 * 1024, packetBytes: blob.length },
+      next,
+    ]);
+    assert.ok(largest <= next.length, `the largest Buffer passed on was ${largest} bytes`);
+    assert.deepEqual(acked, Buffer.from([0x40, 2, 0x12, 0x34]));
+  });
+
+  it('an oversize PUBLISH whose topic name or properties overrun it ends the connection', async () => {
+    // Remaining length 1028 (0x84 0x08): a topic name of 1027 bytes and a packet id do not fit.
+    const overrun = Buffer.concat([Buffer.from([0x32, 0x84, 0x08, 0x04, 0x03]), Buffer.alloc(1026)]);
+    const bad = await throughGuard(overrun, 100, 1024);
+    assert.match(String(bad.error), /malformed PUBLISH \(its topic name overruns it\)/);
+    // MQTT 5: topic 't', then a property length of 2052 bytes (0x84 0x10) where 1023 are left.
+    const v5 = Buffer.concat([Buffer.from([0x30, 0x84, 0x08, 0x00, 0x01, 0x74, 0x84, 0x10]), Buffer.alloc(1023)]);
+    assert.match(String((await throughGuard(v5, 100, 1024, { v5: true })).error), /properties overrun it/);
+  });
+
+  /** A loopback socket pair: the "server" end writes `wire` in pieces of `split` bytes. `items`:
+   *  what the guard passed on, adjacent Buffers joined; `largest`: its largest single Buffer. */
+  async function throughGuard(wire: Buffer, split: number, max: number, options: GuardOptions = {}) {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, LOCAL, r));
     const accepted = new Promise<Socket>((r) => server.once('connection', r));
     const client = netConnect({ host: LOCAL, port: (server.address() as { port: number }).port });
     const peer = await accepted;
     const dropped: number[] = [];
-    const guard = new PacketGuard(client, max, { oversize: (n) => dropped.push(n) });
-    const chunks: Buffer[] = [];
-    guard.on('data', (c: Buffer) => chunks.push(c));
+    const guard = new PacketGuard(client, max, { oversize: (n) => dropped.push(n) }, options);
+    const items: Array<Buffer | PublishHead> = [];
+    let largest = 0;
+    let error: Error | null = null;
+    guard.on('error', (err: Error) => (error = err));
+    guard.on('data', (c: Buffer | PublishHead) => {
+      const last = items[items.length - 1];
+      if (Buffer.isBuffer(c)) largest = Math.max(largest, c.length);
+      if (Buffer.isBuffer(c) && Buffer.isBuffer(last)) items[items.length - 1] = Buffer.concat([last, c]);
+      else items.push(c);
+    });
     const acks: Buffer[] = [];
     peer.on('data', (c: Buffer) => acks.push(c));
-    for (let i = 0; i < wire.length; i += split) {
+    peer.on('error', () => undefined);
+    for (let i = 0; i < wire.length && !guard.destroyed; i += split) {
       peer.write(wire.subarray(i, i + split));
       await new Promise((r) => setImmediate(r));
     }
@@ -269,7 +325,7 @@ describe('sniff: packet guard', () => {
     guard.destroy();
     peer.destroy();
     await new Promise<void>((r) => server.close(() => r()));
-    return { got: Buffer.concat(chunks), acked: Buffer.concat(acks), dropped };
+    return { items, acked: Buffer.concat(acks), dropped, largest, error: error as Error | null };
   }
 });
 
@@ -544,7 +600,9 @@ describe('sniff: real brokers', function () {
         assert.ok(r.count > limits.maxTopics && r.countEstimated === true);
         assert.ok((r.keptBytes as number) <= limits.maxTotalBytes);
         assert.ok(JSON.stringify(r).length < limits.maxTotalBytes);
-        if (version === '3.1.1') assert.ok(r.truncated!.includes('packetSize'), 'the guard dropped the 100 KiB payloads');
+        // The 100 KiB payloads (over maxPacketBytes) are read in part, listed with their size, never dropped.
+        assert.ok(r.items.some((i) => i.bytes === 100 * 1024), 'a 100 KiB message is listed with its size');
+        assert.equal((r.dropped as { oversize: number }).oversize, 0);
         assert.ok(r.items.every((i) => (i.sample?.length ?? 0) <= 101));
         assert.ok(heapAfter - heapBefore < 40e6, `heap grew ${mb(heapAfter - heapBefore)} MB`);
         assert.ok(peak - heapBefore < 200e6, `heap peaked ${mb(peak - heapBefore)} MB above the start`);

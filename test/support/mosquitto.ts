@@ -3,7 +3,7 @@
 // ACL, persistence, logs) in its own temp dir. Every broker started here is stopped by
 // a root `after` hook and, as a last resort, on process exit.
 import { ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { CertPair, generateCa, generateServerCert } from '../../lab/certs';
@@ -35,6 +35,10 @@ export interface MosquittoOptions {
   requireCertificate?: boolean;
   /** Fixed port for the first listener instead of an ephemeral one. */
   port?: number;
+  /** More files written into the broker's temp dir before it starts (file name: contents), for
+   *  config lines that name a file relative to it, e.g. `plugin_opt_config_file dynsec.json`
+   *  (mosquitto runs in that dir). Names are plain file names, no directories. */
+  files?: Record<string, string>;
 }
 
 export interface MosquittoBroker {
@@ -88,6 +92,27 @@ export async function startMosquitto(kind: MosquittoKind, opts: MosquittoOptions
   }
 }
 
+const PLUGIN_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib/arm-linux-gnueabihf', '/usr/lib/mosquitto', '/usr/local/lib', '/usr/lib64', '/usr/lib'];
+
+/**
+ * The path of Mosquitto 2's dynamic security plugin (mosquitto_dynamic_security.so, shipped in
+ * Debian's and Ubuntu's mosquitto package), or null when it is not installed. Unlike acl_file,
+ * whose subscribe check always allows (mosquitto 2.0 checks reads when it delivers), its
+ * subscribeLiteral / subscribePattern ACLs refuse a SUBSCRIBE in the SUBACK.
+ */
+export function dynamicSecurityPlugin(): string | null {
+  for (const dir of PLUGIN_DIRS) {
+    const path = join(dir, 'mosquitto_dynamic_security.so');
+    try {
+      accessSync(path, constants.R_OK);
+      return path;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
 /** Stops every broker this module started (the root after hook calls it). */
 export async function stopAllMosquitto(): Promise<void> {
   await Promise.all([...running.values()].map((b) => b.stop()));
@@ -131,6 +156,11 @@ function prepareFiles(dir: string, text: string, base: string, opts: MosquittoOp
   if (prepared.hasPasswordFile || opts.users) {
     prepared.users = opts.users ?? { esp32: randomPassword(), scanner: randomPassword(), student: randomPassword() };
     writePasswordFile(join(dir, 'passwords'), prepared.users);
+  }
+
+  for (const [name, contents] of Object.entries(opts.files ?? {})) {
+    if (!/^\w[\w.-]*$/.test(name) || name === 'acl' || name === 'passwords') throw new Error(`files: ${JSON.stringify(name)} is not a plain file name of its own`);
+    writeFileSync(join(dir, name), contents);
   }
 
   const aclLine = directives(text).find((d) => d[0] === 'acl_file');
