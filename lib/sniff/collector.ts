@@ -147,7 +147,7 @@ export class TopicCollector {
     const seen = examineHead(payload, size, this.limits.maxSampleBytes);
     if (seen.partial) this.hit.add('sampleBytes');
     if (seen.text === null) {
-      return { sample: binaryHeadSample(payload, size), ...shownKeys(recognize(topic, null, kinds, false)), sensitive: [] as string[] };
+      return { sample: binarySample(payload, Math.max(size, payload.length)), ...shownKeys(recognize(topic, null, kinds, false)), sensitive: [] as string[] };
     }
     const screened = screenSensitive(seen.text, topic, !seen.partial);
     const sample = printable(screened.masked, this.limits.sampleChars, seen.partial);
@@ -193,12 +193,6 @@ function shownKeys<T extends { values?: Record<string, number | boolean> }>(r: T
 function examineHead(payload: Buffer, size: number, maxBytes: number): Examined {
   if (size <= payload.length || payload.length === 0) return examinePayload(payload, maxBytes);
   return { ...examinePayload(payload, Math.min(maxBytes, payload.length - 1)), bytes: size };
-}
-
-/** binarySample of a payload or its head: it names the whole payload's size. */
-function binaryHeadSample(payload: Buffer, size: number): string {
-  const sample = binarySample(payload);
-  return size > payload.length ? sample.replace(`<${payload.length} bytes`, `<${size} bytes`) : sample;
 }
 
 function round2(n: number): number {

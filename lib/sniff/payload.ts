@@ -37,9 +37,11 @@ function looksBinary(text: string): boolean {
   return controls > text.length / 10;
 }
 
-export function binarySample(payload: Buffer): string {
+/** "<N bytes binary> 0a1b…": the size (`size`, default the buffer's length, for a payload of
+ *  which only the head was read) and the first 16 bytes in hex. */
+export function binarySample(payload: Buffer, size = payload.length): string {
   const hex = payload.subarray(0, BINARY_HEX_BYTES).toString('hex');
-  return `<${payload.length} bytes binary> ${hex}${payload.length > BINARY_HEX_BYTES ? '…' : ''}`;
+  return `<${size} bytes binary> ${hex}${size > BINARY_HEX_BYTES ? '…' : ''}`;
 }
 
 /** One line, no control characters, at most maxChars characters (plus "…" when cut). */

@@ -119,8 +119,11 @@ describe('sniff: retained messages bigger than the packet bound', function () {
       assert.ok(!r.truncated!.includes('packetSize'), String(r.truncated));
       assert.ok(r.truncated!.includes('sampleBytes'), 'the samples come from the heads');
 
-      // Neither payload was kept: what stays after GC is far below the 5 MB blob.
-      assert.ok(grew < 4e6, `kept ${mb(grew)} MB after GC`);
+      // Neither payload was kept: the collector's own account of what it holds is a few samples.
+      // (The heap after GC is printed above, not asserted: freed socket buffers linger in
+      // arrayBuffers for a while, so it varied by up to 5.5 MB between identical runs. That the
+      // guard never holds a big PUBLISH whole is asserted chunk by chunk in sniff.test.ts.)
+      assert.ok((r.keptBytes as number) < 256 * 1024, `the collector holds ${r.keptBytes} bytes`);
       assert.ok(peak < 64e6, `heap peaked ${mb(peak)} MB above the start`);
     });
   }
