@@ -42,7 +42,7 @@ export interface BrokerDetail {
   /** At most 50. */
   topics: KeptTopic[];
   topicCount: number | null;
-  /** "3.0 s as anonymous", or null when it did not listen. */
+  /** "3.0 s as anonymous", then what the broker's SUBACKs said when it refused a filter; null when it did not listen. */
   listened: string | null;
   writeTest: string | null;
   skipped: string | null;
@@ -141,7 +141,9 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
     cert: certificateRows(r),
     topics: topics ? topics.items.slice(0, DETAIL_TOPICS) : [],
     topicCount: topics ? topics.count : null,
-    listened: topics && topics.listenedMs ? `${(topics.listenedMs / 1000).toFixed(topics.listenedMs < 10000 ? 1 : 0)} s as ${topics.as || '?'}` : null,
+    listened: topics && topics.listenedMs
+      ? `${(topics.listenedMs / 1000).toFixed(topics.listenedMs < 10000 ? 1 : 0)} s as ${topics.as || '?'}${topics.note ? `. ${topics.note}` : ''}`
+      : null,
     writeTest: topics && topics.writeTest ? (topics.writeTest.accepted ? 'accepted: anyone logged in like us can publish' : 'refused') : null,
     skipped: r.skipped,
   };

@@ -55,6 +55,7 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
           count: t.count,
           as: t.as,
           listenedMs: t.listenedMs,
+          ...(typeof t.note === 'string' ? { note: t.note } : {}),
           error: t.error || null,
           writeTest: t.writeTest || null,
           items: (t.items || []).slice(0, KEPT_TOPICS).map((i) => ({ topic: i.topic, messages: i.messages, retained: i.retained, sensor: i.sensor || null, sample: i.sample, values: i.values || null, sensitive: i.sensitive || null })),

@@ -54,6 +54,8 @@ export interface KeptResult {
     as?: string;
     listenedMs?: number;
     error: string | null;
+    /** What the broker's SUBACKs said when it refused a filter (TopicsInfo.note). */
+    note?: string;
     writeTest: { topic: string; accepted: boolean; evidence: string } | null;
     items: KeptTopic[];
   } | null;

@@ -172,19 +172,22 @@ function topicsTable(pen: Pen, r: ClassifiedResult, maxTopics: number): void {
   subheading(pen, `Topics (${plural(t.count ?? items.length, 'topic')} seen${how ? ` ${how}` : ''})`);
   if (t.error) pen.use('body', 8.5, COLOR.muted).para(`Listening failed: ${t.error}`).gap(4);
   if (t.truncated?.length) pen.use('body', 8.5, COLOR.muted).para(`Incomplete: the ${t.truncated.join(' and ')} limit was reached.`).gap(4);
+  if (typeof t.note === 'string' && t.note) pen.use('body', 8.5, COLOR.text).para(t.note).gap(4);
   if (t.writeTest) pen.use('body', 8.5, COLOR.text).para(`Write test on "${t.writeTest.topic}": ${t.writeTest.accepted ? 'accepted' : 'refused'} (${t.writeTest.evidence}).`).gap(4);
   if (items.length) {
     table(pen, {
       columns: [
-        { header: 'Topic', width: 0.34 },
+        { header: 'Topic', width: 0.32 },
         { header: 'Msgs', width: 0.07, align: 'right' },
-        { header: 'Retained', width: 0.11 },
+        { header: 'Size', width: 0.09, align: 'right' },
+        { header: 'Retained', width: 0.1 },
         { header: 'Sensor', width: 0.1 },
-        { header: 'Sample', width: 0.38, kind: 'mono' },
+        { header: 'Sample', width: 0.32, kind: 'mono' },
       ],
       rows: items.slice(0, maxTopics).map((it) => [
         clip(String(it.topic), 120),
         String(it.messages ?? ''),
+        typeof it.bytes === 'number' ? byteSize(it.bytes) : '',
         it.retained ? 'yes' : 'no',
         it.sensor ?? '',
         it.sensitive?.length ? { text: String(it.sample ?? `[withheld: ${it.sensitive.join(', ')}]`), color: SEVERITY_COLOR.high, kind: 'mono' as const } : clip(String(it.sample ?? ''), 160),
@@ -203,6 +206,13 @@ function topicsTable(pen: Pen, r: ClassifiedResult, maxTopics: number): void {
     if (raw.length > 12) pen.use('body', 8, COLOR.muted).para(`… and ${raw.length - 12} more in the JSON report.`).gap(6);
     if (own) pen.use('body', 8, COLOR.muted).para(`${own} $SYS message(s) announced the scanner's own connections and subscriptions; they are not listed${raw.length ? '' : ', and the broker sent no statistics while we listened'}.`).gap(6);
   }
+}
+
+/** "512 B", "71 KB", "5.2 MB": a payload's size for the topics table. */
+function byteSize(n: number): string {
+  if (n < 1000) return `${n} B`;
+  if (n < 1e6) return `${Math.round(n / 1000)} KB`;
+  return `${(n / 1e6).toFixed(1)} MB`;
 }
 
 function clip(s: string, max: number): string {

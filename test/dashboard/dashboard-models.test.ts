@@ -127,6 +127,12 @@ describe('dashboard models: broker detail', () => {
     assert.deepEqual(d.findings, []);
   });
 
+  it('the listening line carries what the broker\'s SUBACKs said (issue 16)', () => {
+    const note = "The broker's SUBACKs: '#' was refused (0x80 Failure); '+/#' was granted in its place (the same topics).";
+    const d = brokerDetail(keepResult(classifyResult(anonymousPlain({ topics: topics({ as: 'anonymous', listenedMs: 3000, note }) }))));
+    assert.equal(d.listened, `3.0 s as anonymous. ${note}`);
+  });
+
   it('lists at most 50 topics and rounds long listening to whole seconds', () => {
     const items = Array.from({ length: 80 }, (_, i) => ({ topic: `t/${i}`, messages: 1, retained: false }));
     const d = brokerDetail(keepResult(classifyResult(anonymousPlain({ topics: topics({ items, count: 80, listenedMs: 12_400, as: 'anonymous', writeTest: { topic: 'c', accepted: false, evidence: '' } }) }))));

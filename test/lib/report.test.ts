@@ -193,6 +193,19 @@ describe('report: PDF', function () {
     mkdirSync(OUT, { recursive: true });
   });
 
+  it('the topics table gives each payload\'s size, and the SUBACK note says which filter read them (issue 16)', async () => {
+    const note = "The broker's SUBACKs: '#' was refused (0x80 Failure); '+/#' was granted in its place (the same topics).";
+    const items = [
+      { topic: 'zigbee2mqtt/bridge/devices', messages: 1, retained: true, sample: '[{"ieee_address":"0x00158d0001a2b3c4"', sensor: null, bytes: 71_010 },
+      { topic: 'cam/garage/snapshot', messages: 1, retained: true, sample: '<5242880 bytes binary> 0a1b…', sensor: null, bytes: 5_242_880 },
+      { topic: 'zigbee2mqtt/bridge/state', messages: 1, retained: true, sample: '{"state":"online"}', sensor: null, bytes: 18 },
+    ];
+    const input = prepareReport([anonymousPlain({ topics: topics({ items, count: 3, as: 'anonymous', note }) })], { now: NOW });
+    const text = pdfText(await renderPdf(input), 'topic-sizes').join('\n').replace(/\s+/g, ' ');
+    assert.ok(text.includes("'#' was refused (0x80 Failure); '+/#' was granted in its place"), 'the SUBACK note is in the broker section');
+    for (const size of ['71 KB', '5.2 MB', '18 B']) assert.ok(text.includes(size), `size ${size} in the topics table`);
+  });
+
   it('has the cover, the summary, a row per broker and every finding title', async () => {
     const results = [anonymousPlain(), tlsPasswordSelfSignedCa({ host: '127.0.0.2' }), sample('closed port'), sample('expired certificate')];
     results[2].host = '127.0.0.3';
