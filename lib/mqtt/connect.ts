@@ -211,7 +211,7 @@ function openConnection(o: AttemptOptions): Connection {
 const CONNECT_PREFIX_BYTES = 6;
 
 /** Where waitsForWholeConnect connects: plain TCP, or a WebSocket (ws, wss) on `path`. */
-export type PartialConnectTarget = Pick<AttemptOptions, 'host' | 'port' | 'path' | 'subprotocols' | 'tls'> & { transport: 'tcp' | 'ws' | 'wss' };
+export type PartialConnectTarget = Pick<AttemptOptions, 'host' | 'port' | 'path' | 'subprotocols' | 'tls'> & { transport: Transport };
 
 /**
  * Whether a peer keeps a connection open for `waitMs` after only the first bytes of a CONNECT
@@ -228,7 +228,8 @@ export function waitsForWholeConnect(o: PartialConnectTarget, waitMs: number, si
     const socket = openConnection({ ...o, version: '3.1.1', timeoutMs: waitMs });
     let timer: NodeJS.Timeout | undefined;
     let connected = false;
-    socket.once('connect', () => {
+    // Once the transport is up: TCP connected, the TLS handshake done, or the WebSocket's 101.
+    socket.once(o.transport === 'tls' ? 'secureConnect' : 'connect', () => {
       connected = true;
       socket.write(encodeConnect({ version: '3.1.1', clientId: randomClientId() }).subarray(0, CONNECT_PREFIX_BYTES));
       timer = setTimeout(() => finish('waits'), waitMs);

@@ -147,8 +147,13 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     }
   }
   if (!trial?.established) {
-    const hungUp = !tlsProblem && !answeredHttp && !opts.signal?.aborted && (await hangsUpOnConnect(target, failed, versions, opts, evidence));
-    if (hungUp) return probeHungUp(connect, 'tcp', undefined, versions, opts, evidence);
+    // A broker that hangs up on every CONNECT it read whole: on plain TCP, or inside TLS.
+    let hungUpOn: 'tcp' | 'tls' | null = null;
+    if (!answeredHttp && !opts.signal?.aborted) {
+      if (!tlsProblem && (await hangsUpOnConnect(target, failed, versions, opts, evidence))) hungUpOn = 'tcp';
+      else if (await hangsUpInsideTls(target, failed, versions, opts, evidence)) hungUpOn = 'tls';
+    }
+    if (hungUpOn) return probeHungUp(connect, hungUpOn, undefined, versions, opts, evidence);
     // A refused handshake may be a listener that takes only pre-shared keys: say so.
     const psk = tlsProblem && !opts.signal?.aborted ? await offerPsk(target.host, target.port, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, opts.signal) : null;
     if (!psk) return noMqtt(tlsProblem && !answeredHttp, evidence);
@@ -620,6 +625,18 @@ async function hangsUpOnConnect(target: Target, trials: TransportTrial[], versio
 }
 
 /**
+ * hangsUpOnConnect for MQTT over TLS: the handshake worked and every version's CONNECT inside it
+ * was met by a close without a byte (aedes' preConnect refusing a client over TLS does this), no
+ * web server answered inside it (findWebSocket), and a TLS connection given only the first bytes of
+ * a CONNECT stays open.
+ */
+async function hangsUpInsideTls(target: Target, trials: TransportTrial[], versions: MqttVersion[], opts: ProbeOptions, evidence: string[]): Promise<boolean> {
+  const tls = trials.find((t) => t.transport === 'tls');
+  if (!tls || !hungUpOnEveryVersion(tls, versions)) return false;
+  return waitsAfterPartialConnect(target, 'tls', undefined, opts, evidence);
+}
+
+/**
  * hangsUpOnConnect for MQTT over WebSockets: the path upgraded (101) and every version's CONNECT
  * inside it was met by a close without a byte (RabbitMQ 3.10's Web MQTT refuses a login that way,
  * where its TCP listener sends CONNACK 4), and a WebSocket on the same path given only the first
@@ -636,7 +653,7 @@ function hungUpOnEveryVersion(trial: TransportTrial, versions: MqttVersion[]): b
 }
 
 /** waitsForWholeConnect with the probe's timeout bound, and the evidence line it gives. */
-async function waitsAfterPartialConnect(target: Target, transport: 'tcp' | 'ws' | 'wss', route: Route | undefined, opts: ProbeOptions, evidence: string[]): Promise<boolean> {
+async function waitsAfterPartialConnect(target: Target, transport: Wire, route: Route | undefined, opts: ProbeOptions, evidence: string[]): Promise<boolean> {
   const waitMs = Math.min(PARTIAL_CONNECT_WAIT_MS, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const partial = await waitsForWholeConnect({ host: target.host, port: target.port, transport, path: route?.path, subprotocols: route?.subprotocols, tls: opts.tls }, waitMs, opts.signal);
   const what = partial === 'waits' ? `stayed open ${waitMs} ms: the hang-ups answered whole CONNECTs` : partial === 'closed' ? `was closed within ${waitMs} ms: the hang-ups need not be about MQTT` : 'failed';
@@ -645,7 +662,8 @@ async function waitsAfterPartialConnect(target: Target, transport: 'tcp' | 'ws' 
 }
 
 /**
- * The auth grid of a port that hung up on every anonymous CONNECT (hangsUpOnConnect): the made-up
+ * The auth grid of a port that hung up on every anonymous CONNECT (hangsUpOnConnect over TCP,
+ * hangsUpInsideTls, hangsUpInsideWebSocket: `wire` and `path` say where): the made-up
  * login, then the given one where lib/credentials lets it go, each in the first version that does
  * not refuse the version. Classified by what was accepted; with nothing accepted not_authorized:
  * the broker read a well-formed CONNECT and refused the session (by hanging up), which is what

@@ -6,6 +6,11 @@ import { strict as assert } from 'node:assert';
 import mqtt from 'mqtt';
 import { execFile } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCa, generateServerCert } from '../../lab/certs';
 import { resolve } from 'node:path';
 import { runScan } from '../../lib/pipeline';
 import type { ScanResult } from '../../lib/types';
@@ -28,17 +33,18 @@ interface AedesCreate {
   authenticate?: (client: { id: string }, username: string | undefined, password: Buffer | undefined, done: (err: Error | null, ok: boolean) => void) => void;
 }
 
-/** aedes 1.x on an ephemeral loopback port with the given options and hooks. */
-async function startAedesWith(options: AedesCreate): Promise<Broker> {
+/** aedes 1.x on an ephemeral loopback port with the given options and hooks; over TLS with `tls`. */
+async function startAedesWith(options: AedesCreate, tls?: { cert: string; key: string }): Promise<Broker> {
   const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker(options as never);
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.once('close', () => sockets.delete(socket));
     broker.handle(socket);
-  });
+  };
+  const server: Server = tls ? createTlsServer(tls, onSocket) : createServer(onSocket);
   await new Promise<void>((res) => server.listen(0, HOST, res));
   const port = (server.address() as { port: number }).port;
   return {
@@ -70,6 +76,58 @@ async function scan(port: number, login: boolean, plaintext = true): Promise<Sca
 
 const outcomes = (r: Pick<ScanResult, 'auth'>) =>
   [r.auth.anonymous.outcome, r.auth.wrongCredentials.outcome, r.auth.givenCredentials.outcome].join(' / ');
+
+// The same broker behind TLS (a known gap of issue 14: a hang-up after the TLS handshake was
+// reported as tls_or_ssl_error). aedes' preConnect over TLS is a real broker doing it.
+describe('hostile: a broker that hangs up inside TLS', function () {
+  this.timeout(60_000);
+  let broker: Broker;
+  let dir: string;
+  let caPath: string;
+  before(async () => {
+    const ca = generateCa({ commonName: 'hang-up test CA' });
+    const server = generateServerCert(ca, { hosts: [HOST, 'localhost'] });
+    dir = mkdtempSync(join(tmpdir(), 'mqttsec-hangup-tls-'));
+    caPath = join(dir, 'ca.crt');
+    writeFileSync(caPath, ca.certPem);
+    broker = await startAedesWith({
+      preConnect: (client, packet, done) => {
+        const p = packet as { username?: string; password?: Buffer };
+        if (meterOnly(p.username, p.password)) return done(null, true);
+        client.close();
+        return done(null, false);
+      },
+    }, { cert: server.certPem, key: server.keyPem });
+  });
+  after(async () => {
+    await broker?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('no login: not_authorized over tls (not tls_or_ssl_error), the partial CONNECT waited for', async () => {
+    const r = await scan(broker.port, false);
+    assert.deepEqual([r.classification, r.transport], ['not_authorized', 'tls'], r.evidence!.join('\n'));
+    assert.equal(outcomes(r), 'closed_without_connack / closed_without_connack / not_tested');
+    assert.ok(r.evidence!.some((e) => /^tls: a connection given only the first bytes of a CONNECT stayed open/.test(e)), r.evidence!.join('\n'));
+  });
+
+  it('the given login, with the CA that signed the broker: it goes over the trusted TLS and gets in', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { results } = await runScan({
+      targets: HOST, ports: [broker.port], timeoutMs: TIMEOUT_MS, sniff: false, inspectTls: false,
+      credentials: { username: 'meter', password: METER_PASSWORD }, tls: { ca: readFileSync(caPath) },
+    });
+    const r = results[0];
+    assert.deepEqual([r.classification, r.transport, outcomes(r)], ['open_or_auth_ok', 'tls', 'closed_without_connack / closed_without_connack / accepted'], r.evidence!.join('\n'));
+    assert.ok(!JSON.stringify(r).includes(METER_PASSWORD));
+  });
+
+  it('the given login without the CA: withheld (untrusted certificate), still not_authorized', async () => {
+    const r = await scan(broker.port, true, false);
+    assert.equal(r.classification, 'not_authorized');
+    assert.equal(r.auth.givenCredentials.withheld, 'untrusted_certificate', JSON.stringify(r.auth.givenCredentials));
+  });
+});
 
 describe('hostile: brokers that hang up, and limits on the CONNECT (issue 14, kinds 1 and 3)', function () {
   this.timeout(60_000);
