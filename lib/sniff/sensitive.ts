@@ -28,12 +28,16 @@ export type SensitiveKind = 'credential' | 'token' | 'private_key' | 'email' | '
 export const MASK = '***';
 
 /** Words (of a key split at _ - . spaces and camelCase) that make its value a credential. */
-const CREDENTIAL_WORDS = new Set(['password', 'passwd', 'pswd', 'pwd', 'pw', 'pass', 'passphrase', 'passcode', 'secret', 'credential', 'credentials', 'creds', 'psk']);
+const CREDENTIAL_WORDS = new Set(['password', 'passwd', 'passwort', 'kennwort', 'pswd', 'pwd', 'pw', 'pass', 'passphrase', 'passcode', 'secret', 'credential', 'credentials', 'creds', 'psk']);
 /** Single words that are keys by themselves ("apikey"), and word pairs ending in "key". */
 const KEY_WORDS = new Set(['apikey', 'privatekey', 'secretkey', 'accesskey', 'authkey', 'appkey', 'encryptionkey', 'masterkey']);
 const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'auth', 'app', 'encryption', 'master', 'signing']);
 const TOKEN_WORDS = new Set(['token', 'jwt', 'bearer', 'authorization', 'auth', 'sessionid', 'session', 'cookie', 'apitoken']);
 const COORDINATE_WORDS = new Set(['lat', 'latitude', 'lon', 'lng', 'long', 'longitude']);
+/** Credential words that also end a key written as one word ("wifipassword", "MQTTPASS", "adminpwd", "wpa2psk"). */
+const CREDENTIAL_ENDINGS = /(?:password|passwd|passwort|passphrase|passcode|pswd|pwd|pw|pass|secret|credentials?|creds|psk)$/;
+/** Words that end in "pass" and name no secret. */
+const NOT_PASS = new Set(['bypass', 'compass', 'overpass', 'underpass', 'surpass', 'trespass', 'encompass']);
 
 /** Any key word above, or a marker of a PEM key, a JWT or an e-mail address: else the parsers are not run. */
 const MAYBE_SECRET = /pass|pwd|pswd|secret|cred|psk|key|token|jwt|bearer|auth|session|cookie|lat|lon|lng|-----BEGIN|eyJ|@/i;
@@ -45,10 +49,18 @@ const MAYBE_SECRET = /pass|pwd|pswd|secret|cred|psk|key|token|jwt|bearer|auth|se
  * "client_secret" and "auth.token" are secrets; "temperature", "passenger", "keyboard" are not.
  */
 export function sensitiveKey(key: string): SensitiveKind | null {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  // Words split at camelCase ("mqttPass"), an acronym's end ("MQTTPassword") and digits ("Password1").
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])/g, ' ')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     if (CREDENTIAL_WORDS.has(w) || KEY_WORDS.has(w)) return 'credential';
+    if (w.length > 4 && w.length <= 64 && CREDENTIAL_ENDINGS.test(w) && !NOT_PASS.has(w)) return 'credential';
     if (w === 'key' && i > 0 && KEY_QUALIFIERS.has(words[i - 1])) return 'credential';
   }
   if (words.some((w) => TOKEN_WORDS.has(w))) return 'token';
