@@ -24,6 +24,9 @@ const { parse: parseToml } = require('smol-toml') as typeof SmolToml;
 /** Why a payload is sensitive (TopicItem.sensitive). */
 export type SensitiveKind = 'credential' | 'token' | 'private_key' | 'email' | 'coordinates';
 
+/** Topic levels that say what is done with the level before them (…/password/set). */
+const TOPIC_VERBS = new Set(['set', 'get', 'cmd', 'command', 'state', 'value', 'update', 'new']);
+
 /** What replaces every secret value in a sample. */
 export const MASK = '***';
 
@@ -141,7 +144,10 @@ export function screenSensitive(text: string, topic = '', complete = true): Scre
   const found = (k: SensitiveKind) => {
     if (!kinds.includes(k)) kinds.push(k);
   };
-  const byTopic = sensitiveKey(topic.slice(topic.lastIndexOf('/') + 1));
+  // The last level, or the one before a verb ("homie/dev/wifi/password/set").
+  const levels = topic.split('/');
+  const named = levels.length > 1 && TOPIC_VERBS.has(levels[levels.length - 1].toLowerCase()) ? levels[levels.length - 2] : levels[levels.length - 1];
+  const byTopic = sensitiveKey(named);
   if ((byTopic === 'credential' || byTopic === 'token') && text.trim() !== '') {
     return { masked: MASK, kinds: [byTopic] };
   }
