@@ -87,13 +87,15 @@ interface PatternRule {
 const JSON_STRING = '"(?:[^"\\\\]|\\\\.)*"?';
 /** A list or an object on one line, possibly cut off ("credentials": ["user", "pass"]). */
 const BRACKETED = '\\[[^\\]\\n]*\\]?|\\{[^}\\n]*\\}?';
+/** The same in JSON, over lines (pretty-printed). */
+const JSON_BRACKETED = '\\[[^\\]]*\\]?|\\{[^}]*\\}?';
 
 // Order matters: key-based rules first, so the generic long-token rules see masked values.
 const PATTERNS: PatternRule[] = [
   // "wifi_password": "…" / "lat": 48.8 / "credentials": [...] (any key; sensitiveKey decides).
   {
     kind: 'by-key',
-    re: new RegExp(`"([^"\\\\]{1,64})"(\\s*:\\s*)(${JSON_STRING}|${BRACKETED}|[^,}\\]\\s]+)`, 'g'),
+    re: new RegExp(`"([^"\\\\]{1,64})"(\\s*:\\s*)(${JSON_STRING}|${JSON_BRACKETED}|[^,}\\]\\s]+)`, 'g'),
     mask: (_m, key, sep, value) => `"${key}"${sep}${value.startsWith('"') ? `"${MASK}"` : MASK}`,
   },
   // wifi_password=… / password: … / pswd = "…" / credentials = [...] (key = value lines, INI,
@@ -162,20 +164,32 @@ export function screenSensitive(text: string, topic = '', complete = true): Scre
       if (masked !== before) found(kind);
     }
   }
-  for (const rule of PATTERNS) {
-    masked = masked.replace(rule.re, (match: string, ...rest: unknown[]) => {
-      // replace() passes the groups, then the offset (a number), the input and named groups.
-      const groups = rest.slice(0, rest.findIndex((x) => typeof x === 'number')).map((g) => (typeof g === 'string' ? g : ''));
-      const kind = rule.kind === 'by-key' ? sensitiveKey(groups[0]) : rule.kind;
-      if (kind === null) return match;
-      if (rule.kind === 'by-key' && groups[2].replace(/^["']|["']$/g, '') === MASK) return match; // masked by value already
-      const replacement = rule.mask(match, ...groups);
-      if (replacement === null) return match;
-      found(kind);
-      return replacement;
-    });
-  }
+  for (const rule of PATTERNS) masked = applyRule(rule, masked, found);
   return { masked, kinds };
+}
+
+/**
+ * The text with one pattern rule's matches masked. A list or an object under a key that names no
+ * secret is screened inside by the same rule: its keys were consumed with it, so the "password" of
+ * {"wifi":{"password":…}} cut before its end (or not JSON) went unread.
+ */
+function applyRule(rule: PatternRule, text: string, found: (k: SensitiveKind) => void): string {
+  return text.replace(rule.re, (match: string, ...rest: unknown[]) => {
+    // replace() passes the groups, then the offset (a number), the input and named groups.
+    const groups = rest.slice(0, rest.findIndex((x) => typeof x === 'number')).map((g) => (typeof g === 'string' ? g : ''));
+    const kind = rule.kind === 'by-key' ? sensitiveKey(groups[0]) : rule.kind;
+    if (kind === null) {
+      const value = groups[2];
+      // A strictly shorter text each time: the recursion ends, at most as deep as the brackets.
+      if (rule.kind === 'by-key' && /^[[{]/.test(value)) return match.slice(0, match.length - value.length + 1) + applyRule(rule, value.slice(1), found);
+      return match;
+    }
+    if (rule.kind === 'by-key' && groups[2].replace(/^["']|["']$/g, '') === MASK) return match; // masked by value already
+    const replacement = rule.mask(match, ...groups);
+    if (replacement === null) return match;
+    found(kind);
+    return replacement;
+  });
 }
 
 /**
