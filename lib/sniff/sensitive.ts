@@ -98,6 +98,12 @@ const PATTERNS: PatternRule[] = [
     re: new RegExp(`"([^"\\\\]{1,64})"(\\s*:\\s*)(${JSON_STRING}|${JSON_BRACKETED}|[^,}\\]\\s]+)`, 'g'),
     mask: (_m, key, sep, value) => `"${key}"${sep}${value.startsWith('"') ? `"${MASK}"` : MASK}`,
   },
+  // password: | (a YAML block scalar: the indented lines after it), also when cut.
+  {
+    kind: 'by-key',
+    re: /(?<![\w.-])([A-Za-z_][\w.-]{0,63})([ \t]*:[ \t]*)([|>][-+0-9]{0,2}[ \t]*(?:\n[ \t]+\S[^\n]*|\n[ \t]*(?=\n))+)/g,
+    mask: (_m, key, sep) => `${key}${sep}${MASK}`,
+  },
   // wifi_password=… / password: … / pswd = "…" / credentials = [...] (key = value lines, INI,
   // TOML, YAML, query strings).
   {
@@ -161,6 +167,10 @@ export function screenSensitive(text: string, topic = '', complete = true): Scre
       masked = replaceAll(masked, value, MASK);
       const escaped = JSON.stringify(value).slice(1, -1);
       if (escaped !== value) masked = replaceAll(masked, escaped, MASK);
+      // Not in the text as parsed (a YAML block or folded scalar, a quoted one over lines): its words are.
+      if (masked === before && /\s/.test(value.trim())) {
+        for (const word of value.split(/\s+/)) if (word.length >= MIN_VALUE_CHARS) masked = replaceAll(masked, word, MASK);
+      }
       if (masked !== before) found(kind);
     }
   }
