@@ -174,7 +174,10 @@ export function screenSensitive(text: string, topic = '', complete = true): Scre
       if (masked !== before) found(kind);
     }
   }
-  for (const rule of PATTERNS) masked = applyRule(rule, masked, found);
+  const byKey: string[] = [];
+  for (const rule of PATTERNS) masked = applyRule(rule, masked, found, byKey);
+  // A value a key named, wherever else it appears (a cut payload that repeats it in a log line).
+  for (const value of byKey.slice(0, MAX_VALUES)) if (value.length >= MIN_VALUE_CHARS) masked = replaceAll(masked, value, MASK);
   return { masked, kinds };
 }
 
@@ -183,7 +186,7 @@ export function screenSensitive(text: string, topic = '', complete = true): Scre
  * secret is screened inside by the same rule: its keys were consumed with it, so the "password" of
  * {"wifi":{"password":…}} cut before its end (or not JSON) went unread.
  */
-function applyRule(rule: PatternRule, text: string, found: (k: SensitiveKind) => void): string {
+function applyRule(rule: PatternRule, text: string, found: (k: SensitiveKind) => void, values: string[]): string {
   return text.replace(rule.re, (match: string, ...rest: unknown[]) => {
     // replace() passes the groups, then the offset (a number), the input and named groups.
     const groups = rest.slice(0, rest.findIndex((x) => typeof x === 'number')).map((g) => (typeof g === 'string' ? g : ''));
@@ -191,13 +194,17 @@ function applyRule(rule: PatternRule, text: string, found: (k: SensitiveKind) =>
     if (kind === null) {
       const value = groups[2];
       // A strictly shorter text each time: the recursion ends, at most as deep as the brackets.
-      if (rule.kind === 'by-key' && /^[[{]/.test(value)) return match.slice(0, match.length - value.length + 1) + applyRule(rule, value.slice(1), found);
+      if (rule.kind === 'by-key' && /^[[{]/.test(value)) return match.slice(0, match.length - value.length + 1) + applyRule(rule, value.slice(1), found, values);
       return match;
     }
     if (rule.kind === 'by-key' && groups[2].replace(/^["']|["']$/g, '') === MASK) return match; // masked by value already
     const replacement = rule.mask(match, ...groups);
     if (replacement === null) return match;
     found(kind);
+    if (rule.kind === 'by-key') {
+      const value = groups[2].replace(/^["']|["']$/g, '');
+      if (!/^[[{|>]|^(?:null|true|false)$/.test(value)) values.push(value);
+    }
     return replacement;
   });
 }
