@@ -90,13 +90,22 @@ const BRACKETED = '\\[[^\\]\\n]*\\]?|\\{[^}\\n]*\\}?';
 /** The same in JSON, over lines (pretty-printed). */
 const JSON_BRACKETED = '\\[[^\\]]*\\]?|\\{[^}]*\\}?';
 
+/** A & ; or , inside an unquoted value ("password=Ini;semi2", "a,b,c"), unless another key follows it. */
+const SEPARATOR_IN_VALUE = `[&;,](?!\\s*["']?[A-Za-z_][\\w .-]{0,63}["']?\\s*[=:])`;
+
 // Order matters: key-based rules first, so the generic long-token rules see masked values.
 const PATTERNS: PatternRule[] = [
   // "wifi_password": "…" / "lat": 48.8 / "credentials": [...] (any key; sensitiveKey decides).
   {
     kind: 'by-key',
-    re: new RegExp(`"([^"\\\\]{1,64})"(\\s*:\\s*)(${JSON_STRING}|${JSON_BRACKETED}|[^,}\\]\\s]+)`, 'g'),
+    re: new RegExp(`"([^"\\\\]{1,64})"(\\s*(?::|=>)\\s*)(${JSON_STRING}|${JSON_BRACKETED}|[^,}\\]\\s]+)`, 'g'),
     mask: (_m, key, sep, value) => `"${key}"${sep}${value.startsWith('"') ? `"${MASK}"` : MASK}`,
+  },
+  // --password CliPw1 (a command line a device reports).
+  {
+    kind: 'by-key',
+    re: /(?<![\w-])--([A-Za-z][\w-]{0,63})([ \t]+)((?!-)[^\s"']\S*|"[^"\n]*"?|'[^'\n]*'?)/g,
+    mask: (_m, key, sep) => `--${key}${sep}${MASK}`,
   },
   // password: | (a YAML block scalar: the indented lines after it), also when cut.
   {
@@ -104,12 +113,12 @@ const PATTERNS: PatternRule[] = [
     re: /(?<![\w.-])([A-Za-z_][\w.-]{0,63})([ \t]*:[ \t]*)([|>][-+0-9]{0,2}[ \t]*(?:\n[ \t]+\S[^\n]*|\n[ \t]*(?=\n))+)/g,
     mask: (_m, key, sep) => `${key}${sep}${MASK}`,
   },
-  // wifi_password=… / password: … / pswd = "…" / credentials = [...] (key = value lines, INI,
-  // TOML, YAML, query strings).
+  // wifi_password=… / password: … / pswd = "…" / credentials = [...] / --password=… /
+  // :password=>… (key = value lines, INI, TOML, YAML, query strings, command lines, Ruby).
   {
     kind: 'by-key',
-    re: new RegExp(`(?<![\\w.-])([A-Za-z_][\\w.-]{0,63})(\\s*[=:]\\s*)("[^"\\n]*"?|'[^'\\n]*'?|${BRACKETED}|[^\\s&;,"'\\]}[{][^\\s&;,"'\\]}]*)`, 'g'),
-    mask: (_m, key, sep) => `${key}${sep}${MASK}`,
+    re: new RegExp(`(?<![\\w.-])-{0,2}([A-Za-z_][\\w.-]{0,63})(\\s*(?:=>?|:)\\s*)("[^"\\n]*"?|'[^'\\n]*'?|${BRACKETED}|[^\\s&;,"'\\]}[{](?:[^\\s&;,"'\\]}]|${SEPARATOR_IN_VALUE})*)`, 'g'),
+    mask: (m, key, sep) => `${m.slice(0, m.indexOf(key))}${key}${sep}${MASK}`,
   },
   { kind: 'credential', re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)([^@\s/]+)(?=@)/gi, mask: (_m, head) => `${head}${MASK}` },
   { kind: 'private_key', re: /-----BEGIN ((?:[A-Z]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, mask: () => `-----BEGIN PRIVATE KEY----- ${MASK}` },
@@ -252,7 +261,7 @@ const PARSERS: Array<(text: string) => unknown> = [
   (t) => (/=/.test(t) ? parseToml(t) : undefined),
   // One document, no aliases expanded beyond a few (a payload is at most the examined prefix).
   (t) => (/:\s/.test(t) ? parseYaml(t, { maxAliasCount: 10, uniqueKeys: false }) : undefined),
-  (t) => (/=/.test(t) && /\n|^\s*\[/.test(t) ? parseIni(t) : undefined),
+  (t) => (/=/.test(t) ? parseIni(t) : undefined),
   (t) => (/^[^\s=&]+=[^\s&]*(?:&[^\s=&]+=[^\s&]*)+$/.test(t.trim()) ? Object.fromEntries(new URLSearchParams(t.trim())) : undefined),
 ];
 
