@@ -229,6 +229,15 @@ function parsedSecrets(text: string): Array<[SensitiveKind, string]> {
   const walk = (node: unknown, kind: SensitiveKind | null, depth: number) => {
     if (out.length >= MAX_VALUES || depth > 8) return;
     if (node === null || node === undefined) return;
+    // A JSON document sent as a string inside another ({"data":"{\"password\":…}"}).
+    if (typeof node === 'string' && !kind && /^\s*[[{]/.test(node)) {
+      try {
+        walk(JSON.parse(node), null, depth + 1);
+      } catch {
+        // not JSON
+      }
+      return;
+    }
     if (typeof node === 'string' || typeof node === 'number' || typeof node === 'bigint') {
       const value = String(node);
       if (kind && !seen.has(value)) {
