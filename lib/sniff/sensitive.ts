@@ -120,6 +120,8 @@ const PATTERNS: PatternRule[] = [
     re: new RegExp(`(?<![\\w.-])-{0,2}([A-Za-z_][\\w.-]{0,63})(\\s*(?:=>?|:)\\s*)("[^"\\n]*"?|'[^'\\n]*'?|${BRACKETED}|[^\\s&;,"'\\]}[{](?:[^\\s&;,"'\\]}]|${SEPARATOR_IN_VALUE})*)`, 'g'),
     mask: (m, key, sep) => `${m.slice(0, m.indexOf(key))}${key}${sep}${MASK}`,
   },
+  // <password>…</password> (XML), also when cut.
+  { kind: 'by-key', re: /<([A-Za-z_][\w.:-]{0,63})((?:\s[^<>]*)?>)([^<]+)/g, mask: (_m, key, sep) => `<${key}${sep}${MASK}` },
   // scheme://user:pass@ (the user may be empty, "redis://:pass@"; an unencoded @ stays in the password).
   { kind: 'credential', re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)([^\s/]+)(?=@)/gi, mask: (_m, head) => `${head}${MASK}` },
   { kind: 'private_key', re: /-----BEGIN ((?:[A-Z]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, mask: () => `-----BEGIN PRIVATE KEY----- ${MASK}` },
