@@ -24,16 +24,23 @@ const { parse: parseToml } = require('smol-toml') as typeof SmolToml;
 /** Why a payload is sensitive (TopicItem.sensitive). */
 export type SensitiveKind = 'credential' | 'token' | 'private_key' | 'email' | 'coordinates';
 
+/** Topic levels that say what is done with the level before them (…/password/set). */
+const TOPIC_VERBS = new Set(['set', 'get', 'cmd', 'command', 'state', 'value', 'update', 'new']);
+
 /** What replaces every secret value in a sample. */
 export const MASK = '***';
 
 /** Words (of a key split at _ - . spaces and camelCase) that make its value a credential. */
-const CREDENTIAL_WORDS = new Set(['password', 'passwd', 'pswd', 'pwd', 'pw', 'pass', 'passphrase', 'passcode', 'secret', 'credential', 'credentials', 'creds', 'psk']);
+const CREDENTIAL_WORDS = new Set(['password', 'passwd', 'passwort', 'kennwort', 'pswd', 'pwd', 'pw', 'pass', 'passphrase', 'passcode', 'secret', 'credential', 'credentials', 'creds', 'psk']);
 /** Single words that are keys by themselves ("apikey"), and word pairs ending in "key". */
 const KEY_WORDS = new Set(['apikey', 'privatekey', 'secretkey', 'accesskey', 'authkey', 'appkey', 'encryptionkey', 'masterkey']);
 const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'auth', 'app', 'encryption', 'master', 'signing']);
 const TOKEN_WORDS = new Set(['token', 'jwt', 'bearer', 'authorization', 'auth', 'sessionid', 'session', 'cookie', 'apitoken']);
 const COORDINATE_WORDS = new Set(['lat', 'latitude', 'lon', 'lng', 'long', 'longitude']);
+/** Credential words that also end a key written as one word ("wifipassword", "MQTTPASS", "adminpwd", "wpa2psk"). */
+const CREDENTIAL_ENDINGS = /(?:password|passwd|passwort|passphrase|passcode|pswd|pwd|pw|pass|secret|credentials?|creds|psk)$/;
+/** Words that end in "pass" and name no secret. */
+const NOT_PASS = new Set(['bypass', 'compass', 'overpass', 'underpass', 'surpass', 'trespass', 'encompass']);
 
 /** Any key word above, or a marker of a PEM key, a JWT or an e-mail address: else the parsers are not run. */
 const MAYBE_SECRET = /pass|pwd|pswd|secret|cred|psk|key|token|jwt|bearer|auth|session|cookie|lat|lon|lng|-----BEGIN|eyJ|@/i;
@@ -45,10 +52,18 @@ const MAYBE_SECRET = /pass|pwd|pswd|secret|cred|psk|key|token|jwt|bearer|auth|se
  * "client_secret" and "auth.token" are secrets; "temperature", "passenger", "keyboard" are not.
  */
 export function sensitiveKey(key: string): SensitiveKind | null {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
+  // Words split at camelCase ("mqttPass"), an acronym's end ("MQTTPassword") and digits ("Password1").
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])/g, ' ')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     if (CREDENTIAL_WORDS.has(w) || KEY_WORDS.has(w)) return 'credential';
+    if (w.length > 4 && w.length <= 64 && CREDENTIAL_ENDINGS.test(w) && !NOT_PASS.has(w)) return 'credential';
     if (w === 'key' && i > 0 && KEY_QUALIFIERS.has(words[i - 1])) return 'credential';
   }
   if (words.some((w) => TOKEN_WORDS.has(w))) return 'token';
@@ -72,23 +87,43 @@ interface PatternRule {
 const JSON_STRING = '"(?:[^"\\\\]|\\\\.)*"?';
 /** A list or an object on one line, possibly cut off ("credentials": ["user", "pass"]). */
 const BRACKETED = '\\[[^\\]\\n]*\\]?|\\{[^}\\n]*\\}?';
+/** The same in JSON, over lines (pretty-printed). */
+const JSON_BRACKETED = '\\[[^\\]]*\\]?|\\{[^}]*\\}?';
+
+/** A & ; or , inside an unquoted value ("password=Ini;semi2", "a,b,c"), unless another key follows it. */
+const SEPARATOR_IN_VALUE = `[&;,](?!\\s*["']?[A-Za-z_][\\w .-]{0,63}["']?\\s*[=:])`;
 
 // Order matters: key-based rules first, so the generic long-token rules see masked values.
 const PATTERNS: PatternRule[] = [
   // "wifi_password": "…" / "lat": 48.8 / "credentials": [...] (any key; sensitiveKey decides).
   {
     kind: 'by-key',
-    re: new RegExp(`"([^"\\\\]{1,64})"(\\s*:\\s*)(${JSON_STRING}|${BRACKETED}|[^,}\\]\\s]+)`, 'g'),
+    re: new RegExp(`"([^"\\\\]{1,64})"(\\s*(?::|=>)\\s*)(${JSON_STRING}|${JSON_BRACKETED}|[^,}\\]\\s]+)`, 'g'),
     mask: (_m, key, sep, value) => `"${key}"${sep}${value.startsWith('"') ? `"${MASK}"` : MASK}`,
   },
-  // wifi_password=… / password: … / pswd = "…" / credentials = [...] (key = value lines, INI,
-  // TOML, YAML, query strings).
+  // --password CliPw1 (a command line a device reports).
   {
     kind: 'by-key',
-    re: new RegExp(`(?<![\\w.-])([A-Za-z_][\\w.-]{0,63})(\\s*[=:]\\s*)("[^"\\n]*"?|'[^'\\n]*'?|${BRACKETED}|[^\\s&;,"'\\]}[{][^\\s&;,"'\\]}]*)`, 'g'),
+    re: /(?<![\w-])--([A-Za-z][\w-]{0,63})([ \t]+)((?!-)[^\s"']\S*|"[^"\n]*"?|'[^'\n]*'?)/g,
+    mask: (_m, key, sep) => `--${key}${sep}${MASK}`,
+  },
+  // password: | (a YAML block scalar: the indented lines after it), also when cut.
+  {
+    kind: 'by-key',
+    re: /(?<![\w.-])([A-Za-z_][\w.-]{0,63})([ \t]*:[ \t]*)([|>][-+0-9]{0,2}[ \t]*(?:\n[ \t]+\S[^\n]*|\n[ \t]*(?=\n))+)/g,
     mask: (_m, key, sep) => `${key}${sep}${MASK}`,
   },
-  { kind: 'credential', re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]+:)([^@\s/]+)(?=@)/gi, mask: (_m, head) => `${head}${MASK}` },
+  // wifi_password=… / password: … / pswd = "…" / credentials = [...] / --password=… /
+  // :password=>… (key = value lines, INI, TOML, YAML, query strings, command lines, Ruby).
+  {
+    kind: 'by-key',
+    re: new RegExp(`(?<![\\w.-])-{0,2}([A-Za-z_][\\w.-]{0,63})(\\s*(?:=>?|:)\\s*)("[^"\\n]*"?|'[^'\\n]*'?|${BRACKETED}|[^\\s&;,"'\\]}[{](?:[^\\s&;,"'\\]}]|${SEPARATOR_IN_VALUE})*)`, 'g'),
+    mask: (m, key, sep) => `${m.slice(0, m.indexOf(key))}${key}${sep}${MASK}`,
+  },
+  // <password>…</password> (XML), also when cut.
+  { kind: 'by-key', re: /<([A-Za-z_][\w.:-]{0,63})((?:\s[^<>]*)?>)([^<]+)/g, mask: (_m, key, sep) => `<${key}${sep}${MASK}` },
+  // scheme://user:pass@ (the user may be empty, "redis://:pass@"; an unencoded @ stays in the password).
+  { kind: 'credential', re: /(\b[a-z][a-z0-9+.-]*:\/\/[^:/\s@]*:)([^\s/]+)(?=@)/gi, mask: (_m, head) => `${head}${MASK}` },
   { kind: 'private_key', re: /-----BEGIN ((?:[A-Z]+ )*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, mask: () => `-----BEGIN PRIVATE KEY----- ${MASK}` },
   { kind: 'token', re: /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, mask: () => MASK },
   { kind: 'token', re: /\b(bearer\s+)([A-Za-z0-9._~+/=-]{8,})/gi, mask: (_m, head) => `${head}${MASK}` },
@@ -129,7 +164,10 @@ export function screenSensitive(text: string, topic = '', complete = true): Scre
   const found = (k: SensitiveKind) => {
     if (!kinds.includes(k)) kinds.push(k);
   };
-  const byTopic = sensitiveKey(topic.slice(topic.lastIndexOf('/') + 1));
+  // The last level, or the one before a verb ("homie/dev/wifi/password/set").
+  const levels = topic.split('/');
+  const named = levels.length > 1 && TOPIC_VERBS.has(levels[levels.length - 1].toLowerCase()) ? levels[levels.length - 2] : levels[levels.length - 1];
+  const byTopic = sensitiveKey(named);
   if ((byTopic === 'credential' || byTopic === 'token') && text.trim() !== '') {
     return { masked: MASK, kinds: [byTopic] };
   }
@@ -141,23 +179,46 @@ export function screenSensitive(text: string, topic = '', complete = true): Scre
       masked = replaceAll(masked, value, MASK);
       const escaped = JSON.stringify(value).slice(1, -1);
       if (escaped !== value) masked = replaceAll(masked, escaped, MASK);
+      // Not in the text as parsed (a YAML block or folded scalar, a quoted one over lines): its words are.
+      if (masked === before && /\s/.test(value.trim())) {
+        for (const word of value.split(/\s+/)) if (word.length >= MIN_VALUE_CHARS) masked = replaceAll(masked, word, MASK);
+      }
       if (masked !== before) found(kind);
     }
   }
-  for (const rule of PATTERNS) {
-    masked = masked.replace(rule.re, (match: string, ...rest: unknown[]) => {
-      // replace() passes the groups, then the offset (a number), the input and named groups.
-      const groups = rest.slice(0, rest.findIndex((x) => typeof x === 'number')).map((g) => (typeof g === 'string' ? g : ''));
-      const kind = rule.kind === 'by-key' ? sensitiveKey(groups[0]) : rule.kind;
-      if (kind === null) return match;
-      if (rule.kind === 'by-key' && groups[2].replace(/^["']|["']$/g, '') === MASK) return match; // masked by value already
-      const replacement = rule.mask(match, ...groups);
-      if (replacement === null) return match;
-      found(kind);
-      return replacement;
-    });
-  }
+  const byKey: string[] = [];
+  for (const rule of PATTERNS) masked = applyRule(rule, masked, found, byKey);
+  // A value a key named, wherever else it appears (a cut payload that repeats it in a log line).
+  for (const value of byKey.slice(0, MAX_VALUES)) if (value.length >= MIN_VALUE_CHARS) masked = replaceAll(masked, value, MASK);
   return { masked, kinds };
+}
+
+/**
+ * The text with one pattern rule's matches masked. A list or an object under a key that names no
+ * secret is screened inside by the same rule: its keys were consumed with it, so the "password" of
+ * {"wifi":{"password":…}} cut before its end (or not JSON) went unread.
+ */
+function applyRule(rule: PatternRule, text: string, found: (k: SensitiveKind) => void, values: string[]): string {
+  return text.replace(rule.re, (match: string, ...rest: unknown[]) => {
+    // replace() passes the groups, then the offset (a number), the input and named groups.
+    const groups = rest.slice(0, rest.findIndex((x) => typeof x === 'number')).map((g) => (typeof g === 'string' ? g : ''));
+    const kind = rule.kind === 'by-key' ? sensitiveKey(groups[0]) : rule.kind;
+    if (kind === null) {
+      const value = groups[2];
+      // A strictly shorter text each time: the recursion ends, at most as deep as the brackets.
+      if (rule.kind === 'by-key' && /^[[{]/.test(value)) return match.slice(0, match.length - value.length + 1) + applyRule(rule, value.slice(1), found, values);
+      return match;
+    }
+    if (rule.kind === 'by-key' && groups[2].replace(/^["']|["']$/g, '') === MASK) return match; // masked by value already
+    const replacement = rule.mask(match, ...groups);
+    if (replacement === null) return match;
+    found(kind);
+    if (rule.kind === 'by-key') {
+      const value = groups[2].replace(/^["']|["']$/g, '');
+      if (!/^[[{|>]|^(?:null|true|false)$/.test(value)) values.push(value);
+    }
+    return replacement;
+  });
 }
 
 /**
@@ -170,6 +231,15 @@ function parsedSecrets(text: string): Array<[SensitiveKind, string]> {
   const walk = (node: unknown, kind: SensitiveKind | null, depth: number) => {
     if (out.length >= MAX_VALUES || depth > 8) return;
     if (node === null || node === undefined) return;
+    // A JSON document sent as a string inside another ({"data":"{\"password\":…}"}).
+    if (typeof node === 'string' && !kind && /^\s*[[{]/.test(node)) {
+      try {
+        walk(JSON.parse(node), null, depth + 1);
+      } catch {
+        // not JSON
+      }
+      return;
+    }
     if (typeof node === 'string' || typeof node === 'number' || typeof node === 'bigint') {
       const value = String(node);
       if (kind && !seen.has(value)) {
@@ -203,7 +273,7 @@ const PARSERS: Array<(text: string) => unknown> = [
   (t) => (/=/.test(t) ? parseToml(t) : undefined),
   // One document, no aliases expanded beyond a few (a payload is at most the examined prefix).
   (t) => (/:\s/.test(t) ? parseYaml(t, { maxAliasCount: 10, uniqueKeys: false }) : undefined),
-  (t) => (/=/.test(t) && /\n|^\s*\[/.test(t) ? parseIni(t) : undefined),
+  (t) => (/=/.test(t) ? parseIni(t) : undefined),
   (t) => (/^[^\s=&]+=[^\s&]*(?:&[^\s=&]+=[^\s&]*)+$/.test(t.trim()) ? Object.fromEntries(new URLSearchParams(t.trim())) : undefined),
 ];
 
