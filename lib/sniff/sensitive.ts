@@ -272,7 +272,9 @@ const PARSERS: Array<(text: string) => unknown> = [
   (t) => (/^\s*[[{]/.test(t) ? JSON.parse(t) : undefined),
   (t) => (/=/.test(t) ? parseToml(t) : undefined),
   // One document, no aliases expanded beyond a few (a payload is at most the examined prefix).
-  (t) => (/:\s/.test(t) ? parseYaml(t, { maxAliasCount: 10, uniqueKeys: false }) : undefined),
+  // logLevel 'silent': yaml would print its warnings (with a piece of the payload) to stderr, into
+  // the CLI's output and Node-RED's log.
+  (t) => (/:\s/.test(t) ? parseYaml(t, { maxAliasCount: 10, uniqueKeys: false, logLevel: 'silent' }) : undefined),
   (t) => (/=/.test(t) ? parseIni(t) : undefined),
   (t) => (/^[^\s=&]+=[^\s&]*(?:&[^\s=&]+=[^\s&]*)+$/.test(t.trim()) ? Object.fromEntries(new URLSearchParams(t.trim())) : undefined),
 ];

@@ -123,7 +123,9 @@ describe('sensitive: attacks on the masker', () => {
     for (const text of keep) assert.deepEqual(screenSensitive(text, 'x/y'), { masked: text, kinds: [] }, text);
   });
 
-  it('returns fast and never throws on hostile 1 KiB inputs', () => {
+  // Time is measured and printed, not asserted (speed targets live in npm run bench): a regex that
+  // backtracked catastrophically would hang this test past mocha's timeout.
+  it('never throws, and prints nothing (no parser warning quoting the payload), on hostile 1 KiB inputs', async () => {
     const K = 1024;
     const fill = (s: string) => s.repeat(Math.ceil(K / s.length)).slice(0, K);
     const ascii = Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('');
@@ -143,6 +145,9 @@ describe('sensitive: attacks on the masker', () => {
     for (let i = 0; i < 20; i++) inputs.push(Array.from(randomBytes(K), (b) => ascii[b % 128]).join(''));
     const tokens = ['password', '=', ':', ' ', '"', '\n', '{', '[', '\\', ',', ';', '&', '@', 'a', '1', '-', '}', ']', "'", '|', '<', '>', '/', '=>', '--'];
     for (let i = 0; i < 40; i++) inputs.push(Array.from(randomBytes(300), (b) => tokens[b % tokens.length]).join('').slice(0, K));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
     for (const text of inputs) screenSensitive(text, 'a/b', true); // warm up the JIT
     let worst = 0;
     let worstInput = '';
@@ -155,7 +160,10 @@ describe('sensitive: attacks on the masker', () => {
         if (ms > worst) [worst, worstInput] = [ms, text];
       }
     }
-    assert.ok(worst < 50, `${worst.toFixed(1)} ms on ${JSON.stringify(worstInput.slice(0, 80))}`);
+    // Process warnings are emitted on the next tick: let them arrive before looking.
+    await new Promise((r) => setImmediate(r));
+    process.off('warning', onWarning);
+    assert.deepEqual(warnings, [], 'a parser printed a warning (it would quote the payload into stderr and logs)');
     console.log(`      worst screenSensitive call: ${worst.toFixed(2)} ms on ${JSON.stringify(worstInput.slice(0, 40))}`);
   });
 });
