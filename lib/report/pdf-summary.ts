@@ -100,7 +100,9 @@ export function brokerTable(pen: Pen, results: ClassifiedResult[]): void {
     ],
     rows: results.map((r): Array<Cell | string> => [
       endpoint(r),
-      r.security_assessment.port_type ? `${r.security_assessment.port_type}${r.tls?.protocol ? ` (${r.tls.protocol})` : ''}` : '-',
+      r.security_assessment.port_type
+        ? `${r.security_assessment.port_type}${r.websocketPath && (r.transport === 'ws' || r.transport === 'wss') ? ` ${r.websocketPath}` : ''}${r.tls?.protocol ? ` (${r.tls.protocol})` : ''}`
+        : '-',
       outcomeText(r),
       r.risk ? { text: r.risk.level, badge: LEVEL_COLOR[r.risk.level] } : { text: 'not rated', color: COLOR.muted },
       r.risk ? String(r.risk.score) : '-',

@@ -8,7 +8,12 @@ import { strict as assert } from 'node:assert';
 import { brokerUrl, transportLabel } from '../../lib/common';
 import { DEFAULT_WEBSOCKET_PATHS, isWebSocketPath, MAX_WEBSOCKET_PATHS, parseWebSocketPaths } from '../../lib/mqtt';
 import { classifyResult } from '../../lib/risk';
-import { CSV_COLUMNS, prepareReport, renderCsv } from '../../lib/report';
+import { CSV_COLUMNS, prepareReport, renderCsv, renderPdf } from '../../lib/report';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { requireTool } from '../support/tools';
 import { brokerDetail, keepResult, transportText } from '../../lib/dashboard';
 import { anonymousPlain, result } from '../support/sample-results';
 
@@ -89,6 +94,19 @@ describe('websocket: the broker as outputs show it', () => {
     assert.deepEqual(cells('transport'), ['ws', 'wss', 'tcp']);
     assert.deepEqual(cells('security'), ['plaintext', 'TLS', 'plaintext']);
     assert.deepEqual(cells('broker_url'), ['ws://127.0.0.1:9001/mqtt', 'wss://127.0.0.2:8884/ws', 'mqtt://127.0.0.3:1883']);
+  });
+
+  it('PDF: the brokers table gives ws and wss with their path, the broker section the URL', async function () {
+    requireTool(this, 'pdftotext');
+    const input = prepareReport([ws(), classifyResult(anonymousPlain({ host: '127.0.0.2', port: 8884, transport: 'wss', websocketPath: '/ws' }))]);
+    const file = join(mkdtempSync(join(tmpdir(), 'mqttsec-ws-pdf-')), 'ws.pdf');
+    writeFileSync(file, await renderPdf(input));
+    const text = spawnSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' }).stdout;
+    rmSync(dirname(file), { recursive: true, force: true });
+    assert.match(text, /127\.0\.0\.1:9001\s+ws \/mqtt\s/);
+    assert.match(text, /127\.0\.0\.2:8884\s+wss \/ws\s/);
+    assert.ok(text.includes('ws://127.0.0.1:9001/mqtt, encryption: none'));
+    assert.ok(text.includes('wss://127.0.0.2:8884/ws'));
   });
 
   it('dashboard detail: the transport line with the URL', () => {
