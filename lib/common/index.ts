@@ -2,6 +2,6 @@
 // safe to show (text.ts).
 export { childSignal } from './signal';
 export { brokerText, isBlank, HIDDEN_CHARACTERS, type BrokerTextOptions } from './text';
-export { isTlsTransport, brokerUrl, transportLabel } from './transport';
+export { isTlsTransport, isWebSocketTransport, brokerUrl, transportLabel, urlHost } from './transport';
 export { isPlainObject, isScanResult, isScanSummary, hasBrokerAddress, scanIdOf } from './result-guards';
 export { settle, type WaitEnd } from './wait';

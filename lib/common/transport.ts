@@ -6,6 +6,16 @@ export function isTlsTransport(t: Transport | null | undefined): t is 'tls' | 'w
   return t === 'tls' || t === 'wss';
 }
 
+/** True for MQTT over WebSockets: 'ws' and 'wss' (ScanResult.websocketPath says where). */
+export function isWebSocketTransport(t: Transport | null | undefined): t is 'ws' | 'wss' {
+  return t === 'ws' || t === 'wss';
+}
+
+/** A host as a URL writes it: IPv6 addresses in brackets (RFC 3986 §3.2.2). */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** URL schemes of the transports: mqtt and mqtts (the IANA-registered MQTT schemes), ws and wss (RFC 6455 §3). */
 const SCHEMES: Record<Transport, string> = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws', wss: 'wss' };
 
@@ -15,13 +25,12 @@ const SCHEMES: Record<Transport, string> = { tcp: 'mqtt', tls: 'mqtts', ws: 'ws'
  */
 export function brokerUrl(r: Pick<ScanResult, 'host' | 'port' | 'transport' | 'websocketPath'>): string | null {
   if (!r.transport) return null;
-  const host = r.host.includes(':') ? `[${r.host}]` : r.host;
-  const path = r.transport === 'ws' || r.transport === 'wss' ? (r.websocketPath ?? '') : '';
-  return `${SCHEMES[r.transport]}://${host}:${r.port}${path}`;
+  const path = isWebSocketTransport(r.transport) ? (r.websocketPath ?? '') : '';
+  return `${SCHEMES[r.transport]}://${urlHost(r.host)}:${r.port}${path}`;
 }
 
 /** The transport in a few characters, with the WebSocket path: "tcp", "tls", "ws /mqtt", "wss /ws"; '' without one. */
 export function transportLabel(r: Pick<ScanResult, 'transport' | 'websocketPath'>): string {
   if (!r.transport) return '';
-  return (r.transport === 'ws' || r.transport === 'wss') && r.websocketPath ? `${r.transport} ${r.websocketPath}` : r.transport;
+  return isWebSocketTransport(r.transport) && r.websocketPath ? `${r.transport} ${r.websocketPath}` : r.transport;
 }

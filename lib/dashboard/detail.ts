@@ -2,7 +2,7 @@
 // label/value pairs (the template binds it with {{ }} only, so nothing in it is ever HTML).
 import type { AuthAttempt, Severity } from '../types';
 import type { KeptResult, KeptTopic } from './types';
-import { brokerUrl } from '../common';
+import { brokerUrl, isWebSocketTransport } from '../common';
 
 /** One finding as the panel lists it. */
 export interface DetailFinding {
@@ -102,7 +102,7 @@ export function tlsRows(r: Pick<KeptResult, 'tls'>): Array<[string, string]> {
 export function transportText(r: Pick<KeptResult, 'host' | 'port' | 'transport' | 'websocketPath'>): string {
   if (r.transport === 'tls') return 'MQTT over TLS';
   if (r.transport === 'tcp') return 'MQTT over plain TCP';
-  if (r.transport === 'ws' || r.transport === 'wss') {
+  if (isWebSocketTransport(r.transport)) {
     return `MQTT over WebSocket ${r.transport === 'wss' ? 'over TLS' : '(plain)'}: ${brokerUrl(r)}`;
   }
   return '—';

@@ -5,8 +5,8 @@ import type * as net from 'node:net';
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './codec';
-import { openSocket, opensslReason, trustProblem } from './socket';
-import { DEFAULT_WEBSOCKET_PATHS, WEBSOCKET_ERRORS, WebSocketStream, type HttpAnswer } from './websocket';
+import { opensslReason, trustProblem } from './socket';
+import { openTransport, WEBSOCKET_ERRORS, WebSocketStream, type HttpAnswer } from './websocket';
 import { isTlsTransport, settle } from '../common';
 import type { MqttVersion, TlsClientOptions, Transport } from '../types';
 
@@ -194,17 +194,9 @@ export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
 /** A connection an attempt reads and writes: a TCP or TLS socket, or a WebSocket stream. */
 type Connection = net.Socket | tls.TLSSocket | WebSocketStream;
 
-/** Opens the connection of one attempt (openSocket or a WebSocketStream). Throws what openSocket throws. */
+/** Opens the connection of one attempt (lib/mqtt openTransport). Throws what openSocket throws. */
 function openConnection(o: AttemptOptions): Connection {
-  if (o.transport === 'tcp' || o.transport === 'tls') return openSocket(o.host, o.port, o.transport, { tls: o.tls, forLogin: o.requireTrustedTls });
-  return new WebSocketStream(o.host, o.port, {
-    secure: o.transport === 'wss',
-    path: o.path ?? DEFAULT_WEBSOCKET_PATHS[0],
-    tls: o.tls,
-    forLogin: o.requireTrustedTls,
-    subprotocols: o.subprotocols,
-    maxMessageBytes: MAX_BUFFERED,
-  });
+  return openTransport(o.host, o.port, o.transport, { tls: o.tls, forLogin: o.requireTrustedTls, path: o.path, subprotocols: o.subprotocols, maxMessageBytes: MAX_BUFFERED });
 }
 
 /** How many bytes of a CONNECT waitsForWholeConnect sends: the fixed header and half the protocol name. */

@@ -7,8 +7,8 @@ export { codeMeaning, allCodes, isLimitRefusal, STOP_CATEGORIES, type CodeCatego
 export { PacketGuard, type GuardEvents, type GuardOptions, type PublishHead } from './packet-guard';
 export { openSocket, connectForLogin, credentialContext, trustProblem, opensslReason, type TrustInputs } from './socket';
 export {
-  WebSocketStream, parseWebSocketPaths, isWebSocketPath, DEFAULT_WEBSOCKET_PATHS, MQTT_SUBPROTOCOLS, MAX_WEBSOCKET_PATHS, WEBSOCKET_ERRORS,
-  type HttpAnswer, type WebSocketStreamOptions,
+  WebSocketStream, openTransport, parseWebSocketPaths, isWebSocketPath, DEFAULT_WEBSOCKET_PATHS, MQTT_SUBPROTOCOLS, MAX_WEBSOCKET_PATHS, WEBSOCKET_ERRORS,
+  type HttpAnswer, type WebSocketStreamOptions, type TransportOptions,
 } from './websocket';
 export { sharedContext, cachedContexts, type ContextOptions } from './tls-context';
 export { attemptConnect, waitsForWholeConnect, randomClientId, strictClientId, OWN_CLIENT_ID, SHORT_KEEPALIVE_S, type AttemptOptions, type AttemptResult } from './connect';

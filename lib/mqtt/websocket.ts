@@ -14,8 +14,8 @@ import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
 import type * as WsModule from 'ws';
 import { openSocket } from './socket';
-import { brokerText } from '../common';
-import type { TlsClientOptions } from '../types';
+import { brokerText, urlHost } from '../common';
+import type { TlsClientOptions, Transport } from '../types';
 
 /** Paths a broker commonly serves MQTT over WebSockets on, in the order they are tried: Mosquitto
  *  and EMQX /mqtt, Mosquitto and aedes any path (/), RabbitMQ Web MQTT /ws, /mqtt-ws. */
@@ -165,6 +165,41 @@ export class WebSocketStream extends Duplex {
   }
 }
 
+/** How to open one MQTT connection on any transport (openTransport). */
+export interface TransportOptions {
+  /** TLS options (tls, wss). */
+  tls?: TlsClientOptions;
+  /** The connection will carry the user's login (TLS, wss): see openSocket's forLogin. */
+  forLogin?: boolean;
+  /** ws and wss: the upgrade's path (default DEFAULT_WEBSOCKET_PATHS[0]) and subprotocols. */
+  path?: string;
+  subprotocols?: readonly string[];
+  /** ws and wss: the largest WebSocket message read, in bytes. */
+  maxMessageBytes: number;
+}
+
+/**
+ * The one opener of an MQTT connection, for the probe's attempts and the listener: a TCP or TLS
+ * socket (openSocket, Nagle off), or a WebSocketStream on one for ws and wss. The caller writes once
+ * the transport is up: 'connect' (tcp, ws, wss, the last after the 101) or 'secureConnect' (tls).
+ * Throws what openSocket throws (a bad PEM or passphrase with forLogin).
+ */
+export function openTransport(host: string, port: number, transport: Transport, o: TransportOptions): net.Socket | tls.TLSSocket | WebSocketStream {
+  if (transport === 'tcp' || transport === 'tls') {
+    const socket = openSocket(host, port, transport, { tls: o.tls, forLogin: o.forLogin });
+    socket.setNoDelay(true);
+    return socket;
+  }
+  return new WebSocketStream(host, port, {
+    secure: transport === 'wss',
+    path: o.path ?? DEFAULT_WEBSOCKET_PATHS[0],
+    tls: o.tls,
+    forLogin: o.forLogin,
+    subprotocols: o.subprotocols,
+    maxMessageBytes: o.maxMessageBytes,
+  });
+}
+
 /**
  * The paths to try from a list the user gave: a comma- or space-separated string or an array;
  * empty or undefined gives DEFAULT_WEBSOCKET_PATHS. Each path starts with '/' and holds only the
@@ -199,10 +234,6 @@ let loadedWs: typeof WsModule | undefined;
 function wsModule(): typeof WsModule {
   loadedWs ??= require('ws') as typeof WsModule;
   return loadedWs;
-}
-
-function urlHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
 }
 
 function httpAnswer(res: IncomingMessage): HttpAnswer {

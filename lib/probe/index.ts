@@ -8,7 +8,7 @@ import {
   attemptConnect, codeMeaning, connackReason, connackVerdict, describePsk, isLimitRefusal, offerPsk, SHORT_KEEPALIVE_S, strictClientId,
   waitsForWholeConnect, DEFAULT_WEBSOCKET_PATHS, WEBSOCKET_ERRORS, type AttemptResult, type Connack,
 } from '../mqtt';
-import { brokerText, isTlsTransport, settle } from '../common';
+import { brokerText, isTlsTransport, isWebSocketTransport, settle } from '../common';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
   type CredentialPlan, type Credentials, type CredentialSafety,
@@ -100,7 +100,7 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
       host: target.host,
       port: target.port,
       transport,
-      ...(isWebSocket(transport) ? { path: route.path, subprotocols: route.subprotocols } : {}),
+      ...(isWebSocketTransport(transport) ? { path: route.path, subprotocols: route.subprotocols } : {}),
       version,
       username,
       password,
@@ -271,7 +271,7 @@ function withoutCertificate(target: Target, transport: Wire, route: Route, versi
   delete tls.session;
   return attemptConnect({
     host: target.host, port: target.port, transport, version, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls, signal: opts.signal,
-    ...(isWebSocket(transport) ? { path: route.path, subprotocols: route.subprotocols } : {}),
+    ...(isWebSocketTransport(transport) ? { path: route.path, subprotocols: route.subprotocols } : {}),
   });
 }
 
@@ -318,12 +318,12 @@ export async function tryMadeUpLogin(
   const attempt = (subprotocols?: readonly string[]) => attemptConnect({
     host: target.host, port: target.port, transport: o.transport, version: o.version, username: made.username, password: made.password,
     timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls: o.tls, signal: o.signal,
-    ...(isWebSocket(o.transport) ? { path: o.websocketPath, subprotocols } : {}),
+    ...(isWebSocketTransport(o.transport) ? { path: o.websocketPath, subprotocols } : {}),
   });
   let r = await attempt();
   // A 101 that chose none of the offered subprotocols (no CONNECT was sent): offer what the probe
   // offered next (SUBPROTOCOL_RETRY), or the broker's answer is lost to the handshake.
-  const offer = r.kind === 'error' && isWebSocket(o.transport) ? SUBPROTOCOL_RETRY[r.code] : undefined;
+  const offer = r.kind === 'error' && isWebSocketTransport(o.transport) ? SUBPROTOCOL_RETRY[r.code] : undefined;
   if (offer) r = await attempt(offer.subprotocols);
   return { ...toAuthAttempt(r, o.version, o.transport), clientCertificate: isTlsTransport(o.transport) && hasClientCertificate(o.tls) };
 }
@@ -394,14 +394,9 @@ function orderedVersions(requested?: MqttVersion[]): MqttVersion[] {
  *  chose, or none when the user chose ws or wss (then only webSocketCandidates). */
 function transportOrder(port: number, opts: ProbeOptions): Wire[] {
   if (opts.transport === 'tcp' || opts.transport === 'tls') return [opts.transport];
-  if (opts.transport === 'ws' || opts.transport === 'wss') return [];
+  if (opts.transport && opts.transport !== 'auto' && isWebSocketTransport(opts.transport)) return [];
   const tlsFirst = (opts.tlsPorts ?? DEFAULT_TLS_PORTS).includes(port);
   return tlsFirst ? ['tls', 'tcp'] : ['tcp', 'tls'];
-}
-
-/** ws or wss: MQTT inside a WebSocket. */
-function isWebSocket(t: Wire): t is 'ws' | 'wss' {
-  return t === 'ws' || t === 'wss';
 }
 
 /** The path being tried on ws and wss, and the subprotocols to offer there (undefined: the default). */
@@ -425,7 +420,7 @@ function where(transport: Wire, path: string | undefined): string {
  * more timeout: the upgrade on the first path gets no answer, and findWebSocket stops there.
  */
 function webSocketCandidates(trials: TransportTrial[], opts: ProbeOptions): Wire[] {
-  if (opts.transport && opts.transport !== 'auto') return isWebSocket(opts.transport) ? [opts.transport] : [];
+  if (opts.transport && opts.transport !== 'auto') return isWebSocketTransport(opts.transport) ? [opts.transport] : [];
   return trials.flatMap((t): Wire[] => {
     const http = t.attempts.some(answersHttp);
     const silent = t.attempts.length > 0 && t.attempts.every((r) => saidNothing(r, t.transport));
@@ -597,7 +592,7 @@ function toAuthAttempt(r: AttemptResult, version: MqttVersion, transport: Wire):
  */
 function hungUp(r: AttemptResult, transport: Wire): boolean {
   if (r.kind !== 'closed' || r.bytes.length > 0) return false;
-  if (isWebSocket(transport)) return r.http?.status === 101;
+  if (isWebSocketTransport(transport)) return r.http?.status === 101;
   return transport === 'tcp' || r.tlsEstablished;
 }
 
@@ -643,7 +638,7 @@ async function hangsUpInsideTls(target: Target, trials: TransportTrial[], versio
  * bytes of a CONNECT stays open. `route` holds the path and subprotocols the trial used.
  */
 async function hangsUpInsideWebSocket(target: Target, trial: TransportTrial, versions: MqttVersion[], route: Route, opts: ProbeOptions, evidence: string[]): Promise<boolean> {
-  if (!isWebSocket(trial.transport) || !hungUpOnEveryVersion(trial, versions)) return false;
+  if (!isWebSocketTransport(trial.transport) || !hungUpOnEveryVersion(trial, versions)) return false;
   return waitsAfterPartialConnect(target, trial.transport, route, opts, evidence);
 }
 

@@ -1,5 +1,6 @@
 // Executive summary (figures, risk chart, most serious findings, priority actions) and the
 // table of all brokers.
+import { isWebSocketTransport } from '../common';
 import { RULES, type ClassifiedResult } from '../risk';
 import type { RiskLevel } from '../types';
 import { CONFIG_LINE, outcomeText, plural } from './wording';
@@ -101,7 +102,7 @@ export function brokerTable(pen: Pen, results: ClassifiedResult[]): void {
     rows: results.map((r): Array<Cell | string> => [
       endpoint(r),
       r.security_assessment.port_type
-        ? `${r.security_assessment.port_type}${r.websocketPath && (r.transport === 'ws' || r.transport === 'wss') ? ` ${r.websocketPath}` : ''}${r.tls?.protocol ? ` (${r.tls.protocol})` : ''}`
+        ? `${r.security_assessment.port_type}${r.websocketPath && isWebSocketTransport(r.transport) ? ` ${r.websocketPath}` : ''}${r.tls?.protocol ? ` (${r.tls.protocol})` : ''}`
         : '-',
       outcomeText(r),
       r.risk ? { text: r.risk.level, badge: LEVEL_COLOR[r.risk.level] } : { text: 'not rated', color: COLOR.muted },

@@ -1,7 +1,7 @@
 // Small, named questions about a scan result that the rule table asks. Each reads only the
 // result contract (lib/types.ts), so the rules work whatever filled the fields in.
 import type { AuthAttempt, ScanResult, TlsCertificateInfo, TopicItem } from '../types';
-import { brokerUrl } from '../common';
+import { brokerUrl, isWebSocketTransport } from '../common';
 
 /** A certificate this many days from expiry (or fewer) gets TLS_EXPIRES_SOON. */
 export const EXPIRY_WARNING_DAYS = 30;
@@ -213,6 +213,6 @@ export function day(s: string | undefined): string {
 
 /** Where the broker answered, for evidence: "tcp port 1883", or the URL on ws and wss ("ws://127.0.0.1:9001/mqtt"). */
 export function where(r: ScanResult): string {
-  if ((r.transport === 'ws' || r.transport === 'wss') && r.websocketPath) return brokerUrl(r)!;
+  if (isWebSocketTransport(r.transport) && r.websocketPath) return brokerUrl(r)!;
   return `${r.transport ?? 'unknown transport'} port ${r.port}`;
 }

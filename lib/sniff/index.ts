@@ -16,7 +16,7 @@ import { TopicCollector, type LiveMessage } from './collector';
 import { openSession } from './session';
 import { everyFilterRefused, subackCode, subscribeWithFallbacks, subscriptionNote } from './subscribe';
 import { Canary, type WriteTestResult } from './write-test';
-import { settle } from '../common';
+import { isWebSocketTransport, settle } from '../common';
 import { isLimitRefusal, isWebSocketPath, SHORT_KEEPALIVE_S, strictClientId } from '../mqtt';
 
 export type { LiveMessage } from './collector';
@@ -108,7 +108,7 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
     // offered list copied back, as RabbitMQ 3.10's Web MQTT does) is tried once more offering
     // what the probe offered next (lib/probe SUBPROTOCOL_RETRY): the probe found the broker that way.
     const offer = !connected.ok && connected.code ? SUBPROTOCOL_RETRY[connected.code] : undefined;
-    if (offer && (o.transport === 'ws' || o.transport === 'wss') && !o.signal?.aborted) {
+    if (offer && isWebSocketTransport(o.transport) && !o.signal?.aborted) {
       await session.close(0);
       subprotocols = offer.subprotocols;
       session = openSession(target, { ...o, subprotocols, onOversize: () => collector.dropOversize() });
@@ -181,7 +181,7 @@ export function sniffPlanFor(result: ScanResult, credentials?: Credentials | nul
   }
   const transport = result.transport;
   if (!transport) return no('no transport: the probe found none that speaks MQTT');
-  const isWebSocket = transport === 'ws' || transport === 'wss';
+  const isWebSocket = isWebSocketTransport(transport);
   if (isWebSocket && !isWebSocketPath(result.websocketPath)) return no(`transport ${transport} without a valid WebSocket path (websocketPath)`);
   const route = isWebSocket ? { transport, websocketPath: result.websocketPath } : { transport };
   const { anonymous, givenCredentials } = result.auth;

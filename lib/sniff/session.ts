@@ -1,11 +1,10 @@
 // The sniffer's one MQTT connection: our own socket behind PacketGuard (which sees every byte
 // first), our own packets (lib/mqtt/codec.ts), never reconnecting, and always closed within a bound.
-import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import type { TlsClientOptions, Transport } from '../types';
 import { connackReason, encodeConnect, parseConnack, v5ReasonName, type Connack, randomClientId } from '../mqtt';
 import type { MqttVersion, SubscriptionOutcome, Target } from '../types';
-import { DEFAULT_WEBSOCKET_PATHS, openSocket, trustProblem, WebSocketStream } from '../mqtt';
+import { openTransport, trustProblem, WebSocketStream } from '../mqtt';
 import { PacketGuard, type PublishHead } from '../mqtt';
 import { settle } from '../common';
 import { PINGREQ, DISCONNECT, decode, encodeAck, encodePublish, encodeSubscribe, frame, type Incoming } from '../mqtt';
@@ -90,7 +89,13 @@ export function openSession(target: Target, o: SessionOptions): Session {
   const keepaliveS = o.keepaliveS ?? DEFAULT_KEEPALIVE_S;
   // The CONNECT carries the user's login (trustFirst): the credential policy judges this very socket.
   const trustFirst = (o.transport === 'tls' || o.transport === 'wss') && !!o.requireTrustedTls;
-  const raw = openStream(target, o, trustFirst);
+  const raw = openTransport(target.host, target.port, o.transport, {
+    tls: o.tls,
+    forLogin: trustFirst,
+    path: o.websocketPath,
+    subprotocols: o.subprotocols,
+    maxMessageBytes: Math.max(MIN_WEBSOCKET_MESSAGE_BYTES, o.maxPacketBytes),
+  });
   raw.on('error', () => undefined); // the guard reports it
   const guard = new PacketGuard(raw, o.maxPacketBytes, { oversize: o.onOversize }, { v5, headBytes: o.maxSampleBytes });
 
@@ -305,23 +310,6 @@ export function openSession(target: Target, o: SessionOptions): Session {
     },
   };
   return session;
-}
-
-/** The listener's connection: a TCP or TLS socket (no Nagle delay), or a WebSocket stream on one. */
-function openStream(target: Target, o: SessionOptions, forLogin: boolean): Duplex & { closed: boolean } {
-  if (o.transport === 'tcp' || o.transport === 'tls') {
-    const socket = openSocket(target.host, target.port, o.transport, { tls: o.tls, forLogin });
-    socket.setNoDelay(true);
-    return socket;
-  }
-  return new WebSocketStream(target.host, target.port, {
-    secure: o.transport === 'wss',
-    path: o.websocketPath ?? DEFAULT_WEBSOCKET_PATHS[0],
-    tls: o.tls,
-    forLogin,
-    subprotocols: o.subprotocols,
-    maxMessageBytes: Math.max(MIN_WEBSOCKET_MESSAGE_BYTES, o.maxPacketBytes),
-  });
 }
 
 function describeError(err: Error & { code?: unknown }): string {
