@@ -168,7 +168,92 @@ export interface TopicItem {
    * its topic is listed with its full size, retained flag and a sample of its head.
    */
   bytes?: number;
+  /** The device ecosystem the topic belongs to, by its layout and payload (lib/sniff/ecosystems.ts). */
+  device?: TopicDevice;
   [extra: string]: unknown;
+}
+
+/**
+ * What a topic is to a device ecosystem (lib/sniff/ecosystems.ts): 'inventory' (lists devices,
+ * models, firmware, addresses or configuration), 'command' (a device acts on what is published
+ * there), 'location' (positions of people or things), 'telemetry' (readings, state), 'status'
+ * (online/offline, last will, bridge state).
+ */
+export type TopicRole = 'inventory' | 'command' | 'location' | 'telemetry' | 'status';
+
+/** One topic's place in a device ecosystem, set by the listener (lib/sniff/devices.ts). */
+export interface TopicDevice {
+  /** Ecosystem id: 'zigbee2mqtt', 'tasmota', 'home-assistant', 'esphome', 'shelly', 'owntracks',
+   *  'sparkplug-b', 'homie', 'lab-esp32' (ECOSYSTEMS in lib/sniff/ecosystems.ts). */
+  ecosystem: string;
+  role: TopicRole;
+  /** The device the topic belongs to, from the topic's levels or the payload ("tasmota_1A2B3C",
+   *  "alice/phone", "plant1/edge7/press3"); shown like any broker text (at most 128 characters). */
+  id?: string;
+  /** Command topics the payload names (a Home Assistant discovery config's command_topic, a
+   *  Homie property that is $settable), at most 4, each at most 256 characters. */
+  commands?: string[];
+  /** The payload is a position (numeric latitude and longitude); never the position itself. */
+  location?: true;
+  /** The payload is encrypted (OwnTracks "_type":"encrypted"): its contents are not readable. */
+  encrypted?: true;
+  /** Devices an inventory payload lists (Zigbee2MQTT bridge/devices); with devicesAtLeast, a
+   *  count over the head of a payload too big to read whole. */
+  devices?: number;
+  devicesAtLeast?: true;
+  /** Sparkplug B birth certificates: how many metrics the decoded payload declares. */
+  metrics?: number;
+}
+
+/** A command topic the scan knows of, and how: 'seen' (a message on it), 'announced' (a
+ *  payload named it, e.g. a discovery config), 'layout' (the ecosystem's fixed command topic for
+ *  a device that was seen, e.g. cmnd/<device>/POWER for Tasmota). */
+export interface CommandTopic {
+  topic: string;
+  source: 'seen' | 'announced' | 'layout';
+}
+
+/** One ecosystem the listener recognised on a broker (lib/sniff/devices.ts summarizeDevices). */
+export interface EcosystemExposure {
+  id: string;
+  /** "Zigbee2MQTT", "Home Assistant MQTT discovery", ... */
+  name: string;
+  /** What its exposure means, in one sentence. */
+  reveals: string;
+  /** The ecosystem's documentation of its topics. */
+  reference: string;
+  topics: number;
+  /** Distinct devices: by the topics' device levels, or an inventory's count when larger. */
+  devices: number;
+  /** `devices` is a lower bound (an inventory too big to read whole). */
+  devicesAtLeast?: boolean;
+  /** Inventory topics (at most 5 named; inventoryCount counts them all). */
+  inventory: string[];
+  inventoryCount: number;
+  /** Command topics (at most 8 named, seen first; commandCount counts them all). */
+  commands: CommandTopic[];
+  commandCount: number;
+  /** Topics whose payload was a position; encryptedLocations: topics whose payload was encrypted. */
+  locations: number;
+  encryptedLocations: number;
+}
+
+/**
+ * What the topics a listener heard say about the devices behind them: one entry per recognised
+ * ecosystem, then totals over all topics. `locations` also counts topics outside any ecosystem
+ * whose payload looked like coordinates; `secrets` counts topics whose payload looked like a
+ * credential, token, private key or e-mail address (TopicItem.sensitive; samples masked). Counts
+ * only, never a position or a secret.
+ */
+export interface DeviceExposure {
+  ecosystems: EcosystemExposure[];
+  devices: number;
+  commandCount: number;
+  inventoryCount: number;
+  locations: number;
+  secrets: number;
+  /** The kinds of secrets found ('credential', 'token', 'private_key', 'email'). */
+  secretKinds: string[];
 }
 
 /**
@@ -216,6 +301,8 @@ export interface TopicsInfo {
   /** Why listening failed (also: every subscription was refused); null when it worked, including
    *  when a refused filter's fallback was granted. */
   error?: string | null;
+  /** The devices behind the topics: ecosystems, devices, commands, locations, secrets (counts). */
+  devices?: DeviceExposure;
   [extra: string]: unknown;
 }
 
