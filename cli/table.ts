@@ -48,7 +48,29 @@ export function formatTable(results: ScanResult[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  return [...table, ...notRatedLines(results)].join('\n');
+  return [...table, ...notRatedLines(results), ...deviceLines(results)].join('\n');
+}
+
+/**
+ * Below the table: the devices behind each broker's topics (TopicsInfo.devices), counts only:
+ * "127.0.0.1:1883 devices: Zigbee2MQTT 3, Tasmota 1; 4 command topics (write test accepted);
+ * 1 topic with positions; 2 topics with secrets (masked)".
+ */
+function deviceLines(results: ScanResult[]): string[] {
+  const lines = results.flatMap((r) => {
+    const d = r.topics?.devices;
+    if (!d) return [];
+    const parts: string[] = [];
+    if (d.ecosystems.length) parts.push(d.ecosystems.map((e) => `${e.name} ${e.devices}${e.devicesAtLeast ? '+' : ''}`).join(', '));
+    if (d.commandCount) {
+      const w = r.topics?.writeTest;
+      parts.push(`${d.commandCount} command topic(s) (${w ? `write test ${w.accepted ? 'accepted' : 'refused'}` : 'writes not tested'})`);
+    }
+    if (d.locations) parts.push(`${d.locations} topic(s) with positions`);
+    if (d.secrets) parts.push(`${d.secrets} topic(s) with secrets (masked)`);
+    return parts.length ? [`${COLUMNS[0][1](r)} devices: ${parts.join('; ')}`] : [];
+  });
+  return lines.length ? ['', ...lines] : [];
 }
 
 /** Below the table: why each port that answered was not rated ("not rated" in RISK or TLS). */

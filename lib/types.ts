@@ -193,6 +193,9 @@ export interface TopicDevice {
   /** Command topics the payload names (a Home Assistant discovery config's command_topic, a
    *  Homie property that is $settable), at most 4, each at most 256 characters. */
   commands?: string[];
+  /** The command topic the ecosystem gives this topic's device by its layout (a Tasmota device's
+   *  cmnd/<topic>/POWER): the device listens there; no message on it needs to have been seen. */
+  commandTopic?: string;
   /** The payload is a position (numeric latitude and longitude); never the position itself. */
   location?: true;
   /** The payload is encrypted (OwnTracks "_type":"encrypted"): its contents are not readable. */

@@ -1,7 +1,8 @@
 // Small, named questions about a scan result that the rule table asks. Each reads only the
 // result contract (lib/types.ts), so the rules work whatever filled the fields in.
-import type { AuthAttempt, ScanResult, TlsCertificateInfo, TopicItem } from '../types';
+import type { AuthAttempt, DeviceExposure, EcosystemExposure, ScanResult, TlsCertificateInfo, TopicItem } from '../types';
 import { brokerUrl, isWebSocketTransport } from '../common';
+import { summarizeDevices } from '../sniff';
 
 /** A certificate this many days from expiry (or fewer) gets TLS_EXPIRES_SOON. */
 export const EXPIRY_WARNING_DAYS = 30;
@@ -179,8 +180,27 @@ export function readFilters(r: ScanResult): string {
   return granted.length > 3 ? `${shown.join(', ')} and ${granted.length - 3} more` : shown.join(', ');
 }
 
+/** Topics whose payload looked like a secret (credential, token, private key, e-mail address);
+ *  positions are LOCATION_DATA_EXPOSED's, not counted here. */
 export function sensitiveItems(r: ScanResult): TopicItem[] {
-  return items(r).filter((it) => Array.isArray(it.sensitive) && it.sensitive.length > 0);
+  return items(r).filter((it) => Array.isArray(it.sensitive) && it.sensitive.some((k) => k !== 'coordinates'));
+}
+
+/** The devices behind the topics, from the items themselves (never from a `topics.devices` that
+ *  anyone could have written): lib/sniff summarizeDevices; null when nothing was recognised. */
+export function deviceExposure(r: ScanResult): DeviceExposure | null {
+  return summarizeDevices(items(r));
+}
+
+/** Topics whose payload was a position: an ecosystem's location message (OwnTracks) or a payload
+ *  that looked like coordinates. */
+export function locationItems(r: ScanResult): TopicItem[] {
+  return items(r).filter((it) => (it.device?.role === 'location' && it.device.location === true) || (Array.isArray(it.sensitive) && it.sensitive.includes('coordinates')));
+}
+
+/** "Zigbee2MQTT (3 devices), OwnTracks (2 devices)": the ecosystems of an exposure, for evidence. */
+export function ecosystemList(e: DeviceExposure, pick: (x: EcosystemExposure) => boolean = () => true): string {
+  return e.ecosystems.filter(pick).map((x) => `${x.name} (${x.devices}${x.devicesAtLeast ? '+' : ''} device${x.devices === 1 && !x.devicesAtLeast ? '' : 's'})`).join(', ');
 }
 
 export function retainedItems(r: ScanResult): TopicItem[] {

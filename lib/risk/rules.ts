@@ -2,8 +2,8 @@
 // how to word the evidence from the result, the exact fix and the references.
 import type { ScanResult, Severity } from '../types';
 import {
-  accepted, anonymousOpen, anyLoginOpen, authLine, brokerVersion, certificateIsIdentity, certOf, day, EXPIRY_WARNING_DAYS,
-  isExpired, isNotYetValid, isSelfSigned, isWeakKey, legacyVersions, listenedAnonymously, listenedAs, listSome, MIN_EC_BITS,
+  accepted, anonymousOpen, anyLoginOpen, authLine, brokerVersion, certificateIsIdentity, certOf, day, deviceExposure, ecosystemList, EXPIRY_WARNING_DAYS,
+  isExpired, isNotYetValid, isSelfSigned, isWeakKey, legacyVersions, listenedAnonymously, listenedAs, listSome, locationItems, MIN_EC_BITS,
   MIN_RSA_BITS, NO_ACL_MIN_ROOTS, ownSysEvents, plainTransport, readFilters, requiresAuth, retainedItems, sensitiveItems, spokeMqtt, sysInfo,
   sysTopics, topicRoots, where,
 } from './facts';
@@ -14,6 +14,7 @@ export const RULE_IDS = [
   'RETAINED_DATA_EXPOSED', 'TLS_SELF_SIGNED', 'TLS_UNTRUSTED', 'TLS_NOT_YET_VALID', 'TLS_HOSTNAME_MISMATCH',
   'TLS_LEGACY_PROTOCOL', 'TLS_WEAK_CIPHER', 'TLS_WEAK_KEY', 'TLS_EXPIRES_SOON', 'SYS_TOPICS_EXPOSED',
   'BROKER_VERSION_DISCLOSED', 'CLIENT_CERT_REQUIRED', 'CLIENT_CERT_IDENTITY',
+  'DEVICE_CONTROL_EXPOSED', 'LOCATION_DATA_EXPOSED', 'DEVICE_INVENTORY_EXPOSED',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -171,11 +172,11 @@ export const RULES: readonly Rule[] = [
     id: 'SENSITIVE_PAYLOAD',
     severity: 'high',
     title: 'Messages carry sensitive data',
-    checks: 'Payloads seen on the broker look like credentials, tokens, e-mail addresses or coordinates.',
+    checks: 'Payloads seen on the broker look like credentials, tokens, private keys or e-mail addresses (positions are LOCATION_DATA_EXPOSED).',
     when: (r) => sensitiveItems(r).length > 0,
     evidence: (r) => {
       const found = sensitiveItems(r);
-      const kinds = [...new Set(found.flatMap((it) => it.sensitive ?? []))].join(', ');
+      const kinds = [...new Set(found.flatMap((it) => it.sensitive ?? []))].filter((k) => k !== 'coordinates').join(', ');
       return `${found.length} topic(s) carry data that looks like ${kinds}: ${listSome(found.map((it) => it.topic))}. (Samples are withheld from this report.)`;
     },
     recommendation: lines(
@@ -185,6 +186,85 @@ export const RULES: readonly Rule[] = [
       'topic read devices/+/private/#',
     ),
     references: ['CWE-200', 'CWE-359', 'OWASP IoT I6'],
+  },
+  {
+    id: 'DEVICE_CONTROL_EXPOSED',
+    severity: 'high',
+    title: 'Device command topics are writable',
+    checks: "The listener recognised command topics of device ecosystems (seen, named by a discovery payload, or the ecosystem's fixed command topic of a device that was seen), and the broker accepted the write test from the same client. The scanner never publishes to a device's command topic: without the write test, whether the commands take writes is not told.",
+    when: (r) => r.topics?.writeTest?.accepted === true && (deviceExposure(r)?.commandCount ?? 0) > 0,
+    evidence: (r) => {
+      const e = deviceExposure(r)!;
+      const commands = e.ecosystems.flatMap((x) => x.commands.map((c) => `${c.topic}${c.source === 'seen' ? '' : c.source === 'announced' ? ' (named by a payload)' : ` (${x.name}'s command topic)`}`));
+      return `The broker accepted our write test ${listenedAs(r)} ("${r.topics!.writeTest!.topic}"), and it carries ${e.commandCount} command topic(s) of ${ecosystemList(e, (x) => x.commandCount > 0)}: ${listSome(commands, 4)}. Unless an ACL denies these topics in particular, a client connected like us can switch these devices. (The scanner never publishes to them.)`;
+    },
+    recommendation: lines(
+      'Give every client its own login and let only the integration that drives the devices write their command topics:',
+      ...PASSWORDS,
+      'acl_file /etc/mosquitto/acl',
+      'In /etc/mosquitto/acl (anything not granted is denied), e.g.:',
+      'user homeassistant',
+      'topic readwrite zigbee2mqtt/#',
+      'topic readwrite cmnd/#',
+    ),
+    recommendationFor: (r) => {
+      const e = deviceExposure(r);
+      const roots = [...new Set((e?.ecosystems ?? []).flatMap((x) => x.commands.map((c) => c.topic.split('/')[0])))].filter((x) => x && !x.includes('+') && !x.includes('#')).slice(0, 6);
+      return lines(
+        'Give every client its own login and let only the integration that drives the devices write their command topics:',
+        ...PASSWORDS,
+        'acl_file /etc/mosquitto/acl',
+        'In /etc/mosquitto/acl (anything not granted is denied), e.g.:',
+        'user <integration>',
+        ...(roots.length ? roots.map((x) => `topic readwrite ${x}/#`) : ['topic readwrite <device tree>/#']),
+        'Other users get read access at most (topic read ...), never write on these trees.',
+      );
+    },
+    references: ['CWE-862', 'CWE-284', 'OWASP IoT I3'],
+  },
+  {
+    id: 'LOCATION_DATA_EXPOSED',
+    severity: 'high',
+    title: 'Positions of people or things are readable',
+    checks: 'A payload the listener read was a position: an OwnTracks location, transition or waypoint message with latitude and longitude, or any payload that looked like coordinates. Counted, never shown.',
+    when: (r) => locationItems(r).length > 0,
+    evidence: (r) => {
+      const found = locationItems(r);
+      const e = deviceExposure(r);
+      const encrypted = (e?.ecosystems ?? []).reduce((n, x) => n + x.encryptedLocations, 0);
+      return `${found.length} topic(s) carried positions, read ${listenedAs(r)}: ${listSome(found.map((it) => it.topic))}. The positions are withheld from this report.${encrypted ? ` ${encrypted} other location topic(s) were encrypted (not readable).` : ''}`;
+    },
+    recommendation: lines(
+      'Let each user read only their own positions, over TLS:',
+      ...PASSWORDS,
+      'acl_file /etc/mosquitto/acl',
+      'In /etc/mosquitto/acl:',
+      'pattern readwrite owntracks/%u/#',
+      'OwnTracks app: Preferences, Connection, Security: set an encryption key (payload encryption), and use port 8883 with TLS.',
+    ),
+    references: ['CWE-359', 'OWASP IoT I6'],
+  },
+  {
+    id: 'DEVICE_INVENTORY_EXPOSED',
+    severity: 'medium',
+    title: 'Device inventory readable',
+    checks: "Topics that list devices were readable: Zigbee2MQTT's bridge/devices and info, Home Assistant discovery configs, Tasmota INFO and discovery, Shelly and ESPHome announcements, Sparkplug B births, Homie attributes.",
+    when: (r) => (deviceExposure(r)?.inventoryCount ?? 0) > 0,
+    evidence: (r) => {
+      const e = deviceExposure(r)!;
+      const topics = e.ecosystems.flatMap((x) => x.inventory);
+      return `Read ${listenedAs(r)}: ${e.inventoryCount} inventory topic(s) of ${ecosystemList(e, (x) => x.inventoryCount > 0)}, e.g. ${listSome(topics, 4)}. They tell an attacker which devices exist, their models, firmware and addresses.`;
+    },
+    recommendation: lines(
+      'Let only the integrations read their own trees:',
+      ...PASSWORDS,
+      'acl_file /etc/mosquitto/acl',
+      'In /etc/mosquitto/acl, e.g.:',
+      'user homeassistant',
+      'topic readwrite homeassistant/#',
+      'topic read zigbee2mqtt/bridge/#',
+    ),
+    references: ['CWE-200', 'OWASP IoT I3', 'OWASP IoT I9'],
   },
   {
     id: 'TLS_EXPIRED',
@@ -449,6 +529,7 @@ function supported(r: ScanResult): string {
 export const REFERENCE_TITLES: Record<string, string> = {
   'CWE-200': 'Exposure of Sensitive Information to an Unauthorized Actor',
   'CWE-285': 'Improper Authorization',
+  'CWE-284': 'Improper Access Control',
   'CWE-287': 'Improper Authentication',
   'CWE-295': 'Improper Certificate Validation',
   'CWE-296': "Improper Following of a Certificate's Chain of Trust",

@@ -9,6 +9,7 @@ import { screenSensitive } from './sensitive';
 import { recognize, topicKinds, type SensorValues } from './sensors';
 import { emptySys, recordSys, type SysInfo } from './sys';
 import { DistinctCounter } from './distinct';
+import { deviceBytes, matchTopic, PayloadReading, resolveDevices, summarizeDevices, type PayloadFacts, type TopicMatch } from './devices';
 
 export interface CollectorLimits {
   sampleChars: number;
@@ -33,6 +34,11 @@ interface TopicState {
   kinds: string[];
   /** Messages that arrived live, not from the retained store: these make the rate. */
   live: number;
+  /** The ecosystem rows the topic may belong to (lib/sniff/devices.ts), and what their payload
+   *  reader found so far in `reads` readings. */
+  matches: TopicMatch[];
+  facts?: PayloadFacts;
+  reads: number;
 }
 
 const ITEM_OVERHEAD = 512; // the item object, its numbers, firstSeen, Map entry
@@ -48,6 +54,7 @@ export class TopicCollector {
   private readonly overflow = new DistinctCounter();
   private readonly sys: SysInfo = emptySys();
   private readonly hit = new Set<Bound>();
+  private readonly reading = new PayloadReading();
   private bytes = 0;
   private messages = 0;
   private sysMessages = 0;
@@ -72,7 +79,9 @@ export class TopicCollector {
       state = this.admit(topic);
       if (!state && !wantLive) return null;
     }
-    const seen = this.look(topic, payload, state?.kinds ?? topicKinds(topic), size);
+    // A protobuf payload (Sparkplug B) is shown as binary: its strings are never printed as text.
+    const protobuf = (state?.matches ?? (wantLive ? matchTopic(topic) : [])).some((m) => m.rule.protobuf);
+    const seen = this.look(topic, payload, state?.kinds ?? topicKinds(topic), size, protobuf);
     if (state) {
       const item = state.item;
       item.messages++;
@@ -85,6 +94,7 @@ export class TopicCollector {
       if (seen.values) item.values = seen.values;
       else delete item.values;
       for (const k of seen.sensitive) if (!item.sensitive!.includes(k)) item.sensitive!.push(k);
+      if (state.matches.length) this.readPayload(state, topic, payload, size);
     }
     if (!wantLive) return null;
     const shownTopic = state?.item.topic ?? brokerText(topic, { maxLength: TOPIC_CHARS });
@@ -99,14 +109,28 @@ export class TopicCollector {
 
   result(listenedMs: number) {
     const seconds = Math.max(listenedMs, 1) / 1000;
-    const items = [...this.topics.values()]
-      .map(({ item, live }) => {
+    const devices = resolveDevices([...this.topics].map(([topic, s]) => ({ topic, matches: s.matches, facts: s.facts })));
+    const items = [...this.topics]
+      .map(([topic, state]) => {
+        const { item, live } = state;
         const out: TopicItem = { ...item, rate: round2(live / seconds) };
         if (!out.sensitive?.length) delete out.sensitive;
+        const device = devices.get(topic);
+        if (device) out.device = device;
+        for (const k of state.facts?.sensitive ?? []) {
+          out.sensitive = [...(out.sensitive ?? [])];
+          if (!out.sensitive.includes(k)) out.sensitive.push(k);
+        }
+        // Ciphertext (OwnTracks "_type":"encrypted") is a long base64 run, not a token that leaked.
+        if (device?.encrypted && out.sensitive) {
+          out.sensitive = out.sensitive.filter((k) => k !== 'token');
+          if (!out.sensitive.length) delete out.sensitive;
+        }
         return out;
       })
       .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
     const extra = this.overflow.estimate();
+    const exposure = summarizeDevices(items);
     return {
       count: items.length + extra,
       ...(extra ? { countEstimated: true } : {}),
@@ -117,7 +141,30 @@ export class TopicCollector {
       dropped: { messages: this.droppedMessages, oversize: this.oversize },
       keptBytes: this.bytes,
       truncated: [...this.hit],
+      ...(exposure ? { devices: exposure } : {}),
     };
+  }
+
+  /**
+   * What the topic's ecosystem reader finds in this payload (the whole payload when it was read
+   * whole, else its head); the facts' bytes count against maxTotalBytes, and facts that do not
+   * fit are not kept (truncated: 'bytes').
+   */
+  private readPayload(state: TopicState, topic: string, payload: Buffer, size: number): void {
+    const before = state.facts;
+    const after = this.reading.read(state.matches, topic, payload, size <= payload.length, before, state.reads);
+    if (after === before) {
+      if (state.matches.some((m) => m.rule.reads)) state.reads++;
+      return;
+    }
+    state.reads++;
+    const cost = deviceBytes({ ecosystem: '', role: 'status', id: after?.deviceId, commands: after?.commands });
+    if (this.bytes + cost > this.limits.maxTotalBytes) {
+      this.hit.add('bytes');
+      return;
+    }
+    this.bytes += cost;
+    state.facts = after;
   }
 
   /** `topic` is the name the broker sent: the key, so names that show alike stay apart. */
@@ -138,15 +185,17 @@ export class TopicCollector {
       item: { topic: shown, messages: 0, retained: false, qos: 0, firstSeen: new Date().toISOString(), sample: '', sensor: null, sensitive: [] },
       kinds: topicKinds(topic),
       live: 0,
+      matches: matchTopic(topic),
+      reads: 0,
     };
     this.topics.set(topic, state);
     return state;
   }
 
-  private look(topic: string, payload: Buffer, kinds: string[], size: number) {
+  private look(topic: string, payload: Buffer, kinds: string[], size: number, binary: boolean) {
     const seen = examineHead(payload, size, this.limits.maxSampleBytes);
     if (seen.partial) this.hit.add('sampleBytes');
-    if (seen.text === null) {
+    if (seen.text === null || binary) {
       return { sample: binarySample(payload, Math.max(size, payload.length)), ...shownKeys(recognize(topic, null, kinds, false)), sensitive: [] as string[] };
     }
     const screened = screenSensitive(seen.text, topic, !seen.partial);

@@ -21,6 +21,8 @@ import { isLimitRefusal, isWebSocketPath, SHORT_KEEPALIVE_S, strictClientId } fr
 
 export type { LiveMessage } from './collector';
 export { CANARY_PREFIX } from './write-test';
+export { summarizeDevices, matchTopic, READ_BUDGET_BYTES } from './devices';
+export { ECOSYSTEMS, type Ecosystem, type TopicRule } from './ecosystems';
 
 export interface SniffOptions {
   transport: Transport;

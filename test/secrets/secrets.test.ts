@@ -10,7 +10,10 @@ import { dirname, join, relative, sep } from 'node:path';
 import { apiKeyFromBanner, labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
 import { requireTool } from '../support/tools';
 import mqtt from 'mqtt';
-import { ALL_PAYLOAD_SECRETS, PAYLOAD_SECRETS } from '../support/payload-secrets';
+import { ALL_PAYLOAD_SECRETS as PAYLOAD_ONLY_SECRETS, ECOSYSTEM_FIXTURES, ECOSYSTEM_MESSAGES, ECOSYSTEM_SECRETS, PAYLOAD_SECRETS } from '../support/payload-secrets';
+
+/** Devices' secrets and the fixtures' position: none may appear in any output. */
+const ALL_PAYLOAD_SECRETS = [...PAYLOAD_ONLY_SECRETS, ...ECOSYSTEM_SECRETS];
 
 
 
@@ -39,6 +42,8 @@ describe('secrets: the password appears nowhere', function () {
     password = labUsers(lab.userDir).esp32;
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${lab.ports.insecure}`, { reconnectPeriod: 0, connectTimeout: 5000 }, false);
     for (const p of PAYLOAD_SECRETS) await client.publishAsync(p.topic, p.payload, { qos: 1, retain: true });
+    // Every device ecosystem's fixture (Sparkplug B births too, retained here so the scan reads them).
+    for (const m of ECOSYSTEM_MESSAGES) await client.publishAsync(m.topic, m.payload, { qos: 1, retain: true });
     await client.endAsync();
   });
   after(async () => {
@@ -69,6 +74,9 @@ describe('secrets: the password appears nowhere', function () {
       assert.ok(item.sensitive?.length, `${p.topic} is flagged sensitive (${JSON.stringify(item)})`);
       assert.match(item.sample ?? '', /\*\*\*|^\[withheld: /, `${p.topic}: the sample is masked or withheld: ${JSON.stringify(item)}`);
     }
+    // Every ecosystem's fixture was read and recognised (so the leak checks below cover them).
+    const devices = body.results.find((r: { port: number }) => r.port === insecure).topics?.devices as { ecosystems: Array<{ id: string }> } | undefined;
+    assert.deepEqual(devices?.ecosystems.map((e) => e.id).sort(), Object.keys(ECOSYSTEM_FIXTURES).sort(), JSON.stringify(devices));
     see('POST /api/scan answer', scan.text);
     see('GET /api/results', (await api('GET', '/api/results')).text);
     for (const [format, path] of Object.entries(body.reports as Record<string, string>)) {

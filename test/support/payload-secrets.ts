@@ -12,3 +12,12 @@ export const PAYLOAD_SECRETS: Array<{ topic: string; payload: string; secrets: s
 
 /** Every secret of PAYLOAD_SECRETS. */
 export const ALL_PAYLOAD_SECRETS: string[] = PAYLOAD_SECRETS.flatMap((p) => p.secrets);
+
+/**
+ * The device ecosystems' fixtures (test/support/ecosystem-fixtures.ts), all published retained,
+ * and what of them must appear in no output: their secrets and the one position they carry.
+ */
+export { ECOSYSTEM_FIXTURES } from './ecosystem-fixtures';
+import { ECOSYSTEM_FIXTURES, FIXTURE_POSITION, FIXTURE_SECRETS } from './ecosystem-fixtures';
+export const ECOSYSTEM_MESSAGES = Object.values(ECOSYSTEM_FIXTURES).flatMap((f) => [...f.retained, ...(f.live ?? [])]);
+export const ECOSYSTEM_SECRETS: string[] = [...Object.values(FIXTURE_SECRETS), String(FIXTURE_POSITION.lat), String(FIXTURE_POSITION.lon)];

@@ -167,6 +167,28 @@ export const SAMPLES: Sample[] = [
     { topic: 'devices/esp32/config', messages: 1, retained: false, sample: '{"wifi_pass":"hunter2"}', sensitive: ['credential'] },
     { topic: 'devices/esp32/owner', messages: 1, retained: false, sample: 'ana@example.org', sensitive: ['email'] },
   ] }) }), expect: ['SENSITIVE_PAYLOAD'] },
+  // The devices behind the topics (issue 16, kind 4): items as the listener tags them.
+  { name: 'device command topics, write test accepted with a login', result: hardened({ topics: topics({ items: [
+    { topic: 'tele/tasmota_1A2B3C/LWT', messages: 1, retained: true, device: { ecosystem: 'tasmota', role: 'status', id: 'tasmota_1A2B3C', commandTopic: 'cmnd/tasmota_1A2B3C/POWER' } },
+  ], writeTest: { topic: 'mqttsec/canary/x', accepted: true, evidence: 'PUBACK 0' } }) }), expect: ['DEVICE_CONTROL_EXPOSED'] },
+  { name: 'device command topics, write test refused', result: hardened({ topics: topics({ items: [
+    { topic: 'cmnd/tasmota_1A2B3C/POWER', messages: 1, retained: true, device: { ecosystem: 'tasmota', role: 'command', id: 'tasmota_1A2B3C' } },
+  ], writeTest: { topic: 'mqttsec/canary/x', accepted: false, evidence: 'PUBACK 135' } }) }), expect: [] },
+  { name: 'device command topics, write test not run', result: hardened({ topics: topics({ items: [
+    { topic: 'cmnd/tasmota_1A2B3C/POWER', messages: 1, retained: true, device: { ecosystem: 'tasmota', role: 'command', id: 'tasmota_1A2B3C' } },
+  ] }) }), expect: [] },
+  { name: 'device inventory', result: hardened({ topics: topics({ items: [
+    { topic: 'zigbee2mqtt/bridge/devices', messages: 1, retained: true, device: { ecosystem: 'zigbee2mqtt', role: 'inventory', devices: 14 } },
+  ] }) }), expect: ['DEVICE_INVENTORY_EXPOSED'] },
+  { name: 'an OwnTracks position', result: hardened({ topics: topics({ items: [
+    { topic: 'owntracks/alice/phone', messages: 1, retained: true, sample: '{"_type":"location","lat":***,"lon":***}', sensitive: ['coordinates'], device: { ecosystem: 'owntracks', role: 'location', id: 'alice/phone', location: true } },
+  ] }) }), expect: ['LOCATION_DATA_EXPOSED'] },
+  { name: 'an encrypted OwnTracks position', result: hardened({ topics: topics({ items: [
+    { topic: 'owntracks/bob/tablet', messages: 1, retained: true, device: { ecosystem: 'owntracks', role: 'location', id: 'bob/tablet', encrypted: true } },
+  ] }) }), expect: [] },
+  { name: 'coordinates outside any ecosystem', result: hardened({ topics: topics({ items: [
+    { topic: 'fleet/van7/gps', messages: 1, retained: false, sample: '{"lat":***,"lon":***}', sensitive: ['coordinates'] },
+  ] }) }), expect: ['LOCATION_DATA_EXPOSED'] },
   { name: 'retained data read with a login only', result: hardened({ topics: topics({ items: [{ topic: 'lab/secure/state', messages: 1, retained: true }] }) }), expect: [] },
   { name: 'write test accepted with a login', result: hardened({ topics: topics({ writeTest: { topic: 'mqttsec/canary/x', accepted: true, evidence: 'PUBACK 0' } }) }), expect: [] },
   { name: 'write test refused anonymously', result: anonymousPlain({ topics: topics({ as: 'anonymous', items: [], writeTest: { topic: 'mqttsec/canary/x', accepted: false, evidence: 'PUBACK 135' } }) }), expect: ['ANONYMOUS_ACCESS', 'WRONG_CREDENTIALS_ACCEPTED', 'PLAINTEXT_TRANSPORT'] },
