@@ -33,8 +33,10 @@ export const MASK = '***';
 /** Words (of a key split at _ - . spaces and camelCase) that make its value a credential. */
 const CREDENTIAL_WORDS = new Set(['password', 'passwd', 'passwort', 'kennwort', 'pswd', 'pwd', 'pw', 'pass', 'passphrase', 'passcode', 'secret', 'credential', 'credentials', 'creds', 'psk']);
 /** Single words that are keys by themselves ("apikey"), and word pairs ending in "key". */
-const KEY_WORDS = new Set(['apikey', 'privatekey', 'secretkey', 'accesskey', 'authkey', 'appkey', 'encryptionkey', 'masterkey']);
-const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'auth', 'app', 'encryption', 'master', 'signing']);
+const KEY_WORDS = new Set(['apikey', 'privatekey', 'secretkey', 'accesskey', 'authkey', 'appkey', 'encryptionkey', 'masterkey', 'networkkey', 'linkkey', 'aeskey']);
+/** "network_key" and "tc_link_key" are a Zigbee network's keys (Zigbee2MQTT's bridge/info carried
+ *  its whole configuration, network_key included); "aes_key", "shared_key" likewise. */
+const KEY_QUALIFIERS = new Set(['api', 'private', 'secret', 'access', 'auth', 'app', 'encryption', 'master', 'signing', 'network', 'link', 'aes', 'shared', 'hmac']);
 const TOKEN_WORDS = new Set(['token', 'jwt', 'bearer', 'authorization', 'auth', 'sessionid', 'session', 'cookie', 'apitoken']);
 const COORDINATE_WORDS = new Set(['lat', 'latitude', 'lon', 'lng', 'long', 'longitude']);
 /** Credential words that also end a key written as one word ("wifipassword", "MQTTPASS", "adminpwd", "wpa2psk"). */

@@ -63,6 +63,9 @@ describe('sniff: samples, secrets and sensors', () => {
       ['{"pwd": "s3cr\\"et"}', ['credential'], ['s3cr']],
       ['login user=bob&pass=letmein', ['credential'], ['letmein']],
       ['{"api_key":"AKIA12345"}', ['credential'], ['AKIA12345']],
+      // Zigbee2MQTT bridge/info with its configuration (Koenkk/zigbee2mqtt#4233): the network key is a list of 16 small numbers.
+      ['{"config":{"advanced":{"network_key":[1,3,5,7,9,11,13,15,0,2,4,6,8,10,12,13],"pan_id":6754}}}', ['credential'], ['1,3,5,7,9,11']],
+      ['{"tc_link_key":"5A6967426565416C6C69616E63653039"}', ['credential'], ['5A6967426565416C']],
       ['mqtt://bob:topsecret@broker.local:1883', ['credential'], ['topsecret']],
       [`{"token":"${jwt}"}`, ['token'], [jwt, 'dozjgNryP4J3']],
       [`Authorization: Bearer abcdef0123456789xyz`, ['token'], ['abcdef0123456789xyz']],

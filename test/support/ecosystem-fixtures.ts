@@ -29,6 +29,7 @@ export interface EcosystemFixture {
 /** Secrets some fixtures carry in their payloads: none may appear in any output. */
 export const FIXTURE_SECRETS = {
   zigbeeMqttPassword: 'Zb2m-Secr3t!mqtt',
+  zigbeeNetworkKey: '61,17,203,88,142,9,250,77',
   sparkplugToken: 'SPB-tok-9QxZ7cV2mN',
 };
 
@@ -57,7 +58,11 @@ export const ECOSYSTEM_FIXTURES: Record<string, EcosystemFixture> = {
         payload: JSON.stringify({
           version: '1.40.2', commit: 'a1b2c3d', coordinator: { ieee_address: '0x00124b0024c1a2b3', type: 'zStack3x0', meta: { revision: 20230507 } },
           network: { channel: 15, pan_id: 6754 }, log_level: 'info', permit_join: false,
-          config: { mqtt: { base_topic: 'zigbee2mqtt', server: 'mqtt://localhost:1883', user: 'z2m', password: 'Zb2m-Secr3t!mqtt' } },
+          // Older releases published their whole configuration here (Koenkk/zigbee2mqtt#4233).
+          config: {
+            mqtt: { base_topic: 'zigbee2mqtt', server: 'mqtt://localhost:1883', user: 'z2m', password: 'Zb2m-Secr3t!mqtt' },
+            advanced: { network_key: [61, 17, 203, 88, 142, 9, 250, 77, 31, 164, 219, 5, 118, 233, 46, 190], pan_id: 6754 },
+          },
         }),
       },
       { topic: 'zigbee2mqtt/bridge/devices', payload: z2mDevices },
