@@ -53,7 +53,8 @@ export function formatTable(results: ScanResult[]): string {
 
 /**
  * Below the table: the devices behind each broker's topics (TopicsInfo.devices), counts only:
- * "127.0.0.1:1883 devices: Zigbee2MQTT 3, Tasmota 1; 4 command topics (write test accepted);
+ * "127.0.0.1:1883 devices: Zigbee2MQTT 3, Tasmota 1 (an ecosystem without a device seen: its name only);
+ * 4 command topic(s) (write test accepted);
  * 1 topic with positions; 2 topics with secrets (masked)".
  */
 function deviceLines(results: ScanResult[]): string[] {
@@ -61,7 +62,7 @@ function deviceLines(results: ScanResult[]): string[] {
     const d = r.topics?.devices;
     if (!d) return [];
     const parts: string[] = [];
-    if (d.ecosystems.length) parts.push(d.ecosystems.map((e) => `${e.name} ${e.devices}${e.devicesAtLeast ? '+' : ''}`).join(', '));
+    if (d.ecosystems.length) parts.push(d.ecosystems.map((e) => (e.devices ? `${e.name} ${e.devices}${e.devicesAtLeast ? '+' : ''}` : e.name)).join(', '));
     if (d.commandCount) {
       const w = r.topics?.writeTest;
       parts.push(`${d.commandCount} command topic(s) (${w ? `write test ${w.accepted ? 'accepted' : 'refused'}` : 'writes not tested'})`);

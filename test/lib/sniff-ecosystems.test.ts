@@ -11,6 +11,7 @@ import type { DeviceExposure, EcosystemExposure, ScanResult, TopicItem } from '.
 import { ECOSYSTEM_FIXTURES, FIXTURE_POSITION, FIXTURE_SECRETS, publishLiveFixtures, publishRetainedFixtures, type EcosystemFixture } from '../support/ecosystem-fixtures';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
+import { formatTable } from '../../cli/table';
 
 const LIMITS = { sampleChars: 160, maxTopics: 500, maxSampleBytes: 1024, maxTotalBytes: 4 * 1024 * 1024 };
 
@@ -233,5 +234,18 @@ describe('sniff: the devices behind the topics', function () {
       assert.ok(!ids.includes('DEVICE_CONTROL_EXPOSED'), `no control finding without an accepted write: ${ids}`);
       assert.ok(ids.includes('DEVICE_INVENTORY_EXPOSED'), `${ids}`);
     });
+  });
+});
+
+describe('CLI: the devices line below the table', () => {
+  it('names each ecosystem with its devices, the command topics with the write test, positions and secrets as counts', () => {
+    const r = collect(Object.values(ECOSYSTEM_FIXTURES).flatMap(allMessages));
+    const result = { scanId: 'x', host: '127.0.0.1', port: 1883, reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: {} },
+      auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } },
+      topics: { ...r, writeTest: null }, error: null } as unknown as ScanResult;
+    const line = formatTable([result]).split('\n').find((l) => l.includes(' devices: '));
+    assert.equal(line, '127.0.0.1:1883 devices: Lab ESP32 (mqttsec) 1, Zigbee2MQTT 3, Tasmota 1, Home Assistant MQTT discovery 2, Shelly 2, OwnTracks 2, Sparkplug B 2, Homie 1, ESPHome 1; 15 command topic(s) (writes not tested); 1 topic(s) with positions; 2 topic(s) with secrets (masked)');
+    const none = formatTable([{ ...result, topics: { count: 0, items: [] } } as unknown as ScanResult]);
+    assert.ok(!none.includes(' devices: '), none);
   });
 });
