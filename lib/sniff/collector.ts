@@ -70,7 +70,7 @@ export class TopicCollector {
    */
   add(topic: string, payload: Buffer, retained: boolean, qos: number, wantLive: boolean, size = payload.length): LiveMessage | null {
     if (topic.startsWith('$SYS')) {
-      this.addSys(topic, payload);
+      this.addSys(topic, payload, size);
       return null;
     }
     this.messages++;
@@ -203,9 +203,10 @@ export class TopicCollector {
     return { sample, ...shownKeys(recognize(topic, seen.text, kinds, !seen.partial)), sensitive: screened.kinds as string[] };
   }
 
-  private addSys(topic: string, payload: Buffer): void {
+  private addSys(topic: string, payload: Buffer, size: number): void {
     this.sysMessages++;
-    const seen = examinePayload(payload, this.limits.maxSampleBytes);
+    // The head of a $SYS message too big to read whole is shown as cut, like a data topic's.
+    const seen = examineHead(payload, size, this.limits.maxSampleBytes);
     // An announcement of one of our own connections (aedes: $SYS/<id>/new/clients naming the
     // probe's or this listener's client id) shows that $SYS is readable, not what the broker's
     // clients do: counted, not listed, so a listener that overlaps the probe (the CLI) and one
@@ -215,7 +216,7 @@ export class TopicCollector {
       return;
     }
     const shownTopic = brokerText(topic, { maxLength: TOPIC_CHARS });
-    const value = seen.text === null ? binarySample(payload) : brokerText(seen.text, { maxLength: this.limits.sampleChars, incomplete: seen.partial });
+    const value = seen.text === null ? binarySample(payload, Math.max(size, payload.length)) : brokerText(seen.text, { maxLength: this.limits.sampleChars, incomplete: seen.partial });
     const known = shownTopic in this.sys.raw;
     const cost = 2 * (shownTopic.length + this.limits.sampleChars + 64);
     const room = this.bytes + cost <= this.limits.maxTotalBytes;

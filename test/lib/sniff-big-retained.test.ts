@@ -15,6 +15,7 @@ import { startAedes, type AedesBroker } from '../support/aedes';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
 import { watchLoop } from '../support/loop-watch';
+import { TopicCollector } from '../../lib/sniff/collector';
 
 const LOCAL = '127.0.0.1';
 const HEAD_SECRET = 'Z1gb33-N3tw0rk';
@@ -127,4 +128,16 @@ describe('sniff: retained messages bigger than the packet bound', function () {
       assert.ok(peak < 64e6, `heap peaked ${mb(peak)} MB above the start`);
     });
   }
+});
+
+describe('sniff: the head of a $SYS message too big to read whole', () => {
+  it('is shown as cut (the incomplete marker), text or binary, never as if it were the whole value', () => {
+    const c = new TopicCollector({ sampleChars: 4096, maxTopics: 10, maxSampleBytes: 1024, maxTotalBytes: 1024 * 1024 });
+    const text = Buffer.from('x'.repeat(2048));
+    c.add('$SYS/broker/huge', text.subarray(0, 1024), true, 0, false, 100 * 1024);
+    c.add('$SYS/broker/blob', Buffer.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]), true, 0, false, 90 * 1024);
+    const raw = (c.result(1000).sys as { raw: Record<string, string> }).raw;
+    assert.match(raw['$SYS/broker/huge'], /…/, raw['$SYS/broker/huge']);
+    assert.match(raw['$SYS/broker/blob'], /^<92160 bytes binary> /);
+  });
 });
