@@ -13,7 +13,7 @@ import { classifyResult } from '../../lib/risk';
 import { runScan } from '../../lib/pipeline';
 import type { ScanResult, ScanSummary } from '../../lib/types';
 import {
-  anonymousPlain, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics,
+  anonymousPlain, DEVICE_PAYLOAD_SECRETS, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics, withDevices,
 } from '../support/sample-results';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
@@ -204,6 +204,36 @@ describe('report: PDF', function () {
     const text = pdfText(await renderPdf(input), 'topic-sizes').join('\n').replace(/\s+/g, ' ');
     assert.ok(text.includes("'#' was refused (0x80 Failure); '+/#' was granted in its place"), 'the SUBACK note is in the broker section');
     for (const size of ['71 KB', '5.2 MB', '18 B']) assert.ok(text.includes(size), `size ${size} in the topics table`);
+  });
+
+  it('"Devices and data" in the broker section, before its topics: each ecosystem, then the totals; positions and secrets only counted', async () => {
+    const r = withDevices();
+    // A flagged payload whose secret the listener missed: reports withhold flagged samples anyway.
+    r.topics!.items.find((i) => i.topic === 'gateway/config')!.sample = `{"wifi_password":"${DEVICE_PAYLOAD_SECRETS.password}"}`;
+    const pages = pdfText(await renderPdf(prepareReport([r, anonymousPlain({ host: '127.0.0.2' })], { now: NOW })), 'report-devices');
+    const text = pages.join('\n').replace(/\s+/g, ' ');
+    const section = text.slice(text.indexOf('3.1 127.0.0.1:1883'), text.indexOf('3.2 127.0.0.2:1883'));
+    const expected = [
+      'Devices and data',
+      'What the topics tell about the devices behind them. Positions and secrets are only counted: no report shows them.',
+      'Zigbee2MQTT 14+ devices', 'Inventory 2 topics', 'zigbee2mqtt/bridge/devices', 'zigbee2mqtt/bridge/info',
+      'Command topics 5 topics, 2 listed', 'zigbee2mqtt/bridge/request/permit_join (seen)', "zigbee2mqtt/kitchen_lamp/set (the ecosystem's command topic)",
+      'Reference https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html',
+      'OwnTracks 2 devices', 'Command topics 2 topics, 1 listed', "owntracks/alice/phone/cmd (the ecosystem's command topic)",
+      'Locations 2 topics with positions (positions withheld), 1 encrypted', 'Reference https://owntracks.org/booklet/tech/json/',
+      'Totals Observed', 'Devices 16+', 'Command topics 7', 'Writes write test accepted (as anonymous)',
+      'Locations 2 topics with positions (positions withheld)', 'Secrets 3 topics carry credential, token (masked)',
+      'Topics (7 topics seen in 3.0 s as anonymous)',
+    ];
+    let from = 0;
+    for (const s of expected) {
+      const at = section.indexOf(s, from);
+      assert.ok(at >= 0, `"${s}" after position ${from} of the section: ${section.slice(from, from + 300)}`);
+      from = at + s.length;
+    }
+    assert.equal(text.split('Devices and data').length - 1, 1, 'only in the section of the broker with devices');
+    for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!text.includes(String(v)), `${v} is in the PDF`);
+    assert.ok(text.includes('[withheld: coordinates]') && text.includes('[withheld: credential]'));
   });
 
   it('has the cover, the summary, a row per broker and every finding title', async () => {
