@@ -87,6 +87,27 @@ describe('report: CSV', () => {
     assert.equal(closed[7], '', 'unrated: empty risk level');
   });
 
+  it('the devices columns come last: ecosystems, device_count, command_topics, location_topics; empty when the broker was not listened to', () => {
+    const r = withDevices();
+    r.topics!.items.find((i) => i.topic === 'gateway/config')!.sample = `{"wifi_password":"${DEVICE_PAYLOAD_SECRETS.password}"}`;
+    const refused = anonymousPlain({ host: '127.0.0.4', topics: topics({ items: [], count: 0, error: 'every subscription was refused' }) });
+    const csv = renderCsv(prepareReport([r, anonymousPlain({ host: '127.0.0.2' }), { ...sample('closed port'), host: '127.0.0.3' }, refused], { now: NOW }));
+    const rows = parseCsv(csv);
+    assert.deepEqual(rows[0], [
+      'ip', 'port', 'result', 'classification', 'security', 'topics_count', 'publishers_count', 'risk_level', 'risk_score', 'finding_ids', 'tls_version',
+      'cert_expiry', 'cert_days_left', 'transport', 'anonymous_allowed', 'requires_auth', 'broker_version', 'risk_not_rated', 'tls_score', 'tls_psk_hint',
+      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics',
+    ]);
+    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-4)]));
+    assert.deepEqual(last4, {
+      '127.0.0.1': ['Zigbee2MQTT; OwnTracks', '16', '7', '2'],
+      '127.0.0.2': ['', '0', '0', '0'],
+      '127.0.0.3': ['', '', '', ''],
+      '127.0.0.4': ['', '', '', ''],
+    });
+    for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!csv.includes(String(v)), `${v} is in the CSV`);
+  });
+
   it('cells a spreadsheet would run as a formula start with a quote', () => {
     const evil = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', 'mosquitto 2.0.18'];
     const input = prepareReport(evil.map((v, i) => anonymousPlain({ host: `127.0.0.${i + 1}`, mqtt: { versions: {}, brokerVersion: v } })), { now: NOW });
