@@ -10,10 +10,11 @@ import {
   writeFilesAtomically, writeReport,
 } from '../../lib/report';
 import { classifyResult } from '../../lib/risk';
+import { latestResults } from '../../lib/dashboard';
 import { runScan } from '../../lib/pipeline';
 import type { ScanResult, ScanSummary } from '../../lib/types';
 import {
-  anonymousPlain, DEVICE_PAYLOAD_SECRETS, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics, withDevices,
+  anonymousPlain, DEVICE_PAYLOAD_SECRETS, deviceExposure, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics, withDevices,
 } from '../support/sample-results';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
@@ -133,6 +134,15 @@ describe('report: JSON', () => {
     const text = JSON.stringify(json);
     assert.ok(!text.includes('hunter2') && !text.includes('pw-in-options'));
     assert.match(text, /\[withheld: credential\]/);
+  });
+});
+
+describe('report: JSON, the devices', () => {
+  it('the JSON report carries topics.devices as the listener made it, and so do the API\'s latest results read from it', () => {
+    const json = renderJson(prepareReport([withDevices()], { now: NOW }));
+    assert.deepEqual(JSON.parse(json).results[0].topics.devices, deviceExposure());
+    const latest = latestResults('scan-0001', json, {}, null, NOW.getTime());
+    assert.deepEqual((latest.results[0] as { topics: { devices: unknown } }).topics.devices, deviceExposure());
   });
 });
 
