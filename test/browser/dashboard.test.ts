@@ -339,11 +339,18 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
         ['https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html', 'noopener noreferrer'],
         ['https://owntracks.org/booklet/tech/json/', 'noopener noreferrer'],
       ]);
-      // Each part scrolled to is wholly inside the window, and nothing in the block sticks out of the panel.
+      // Each part scrolled to is wholly inside the window without scrolling sideways, and nothing in
+      // the block sticks out of the panel.
       for (const part of [block.locator('h3'), block.locator('.mqs-eco').nth(0), block.locator('.mqs-eco').nth(1), block.locator('[data-mqs="devices-totals"]')]) {
         await part.scrollIntoViewIfNeeded();
         const box = (await part.boundingBox())!;
         assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height, `${viewport.width}x${viewport.height}: ${JSON.stringify(box)}`);
+        const sideways = await part.evaluate((e) => {
+          let left = window.scrollX;
+          for (let p = e.parentElement; p; p = p.parentElement) left += p.scrollLeft;
+          return left;
+        });
+        assert.equal(sideways, 0, `${viewport.width}: seen without scrolling sideways`);
       }
       const outside = await block.evaluate((b) => {
         const panel = b.closest('.mqs-detail')!.getBoundingClientRect();
