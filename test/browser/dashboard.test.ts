@@ -175,6 +175,17 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.ok(!text.includes('x'.repeat(300)));
   });
 
+  it('the insecure broker\'s detail names the lab ESP32 behind its topics under "Devices and data"; the reference that is no URL is text', async () => {
+    await clickRow(insecure);
+    const block = page.locator('[data-mqs="devices"]');
+    await block.waitFor();
+    assert.deepEqual(await block.locator('.mqs-eco').evaluateAll((es) => es.map((e) => e.getAttribute('data-ecosystem'))), ['lab-esp32']);
+    assert.equal((await block.innerText()).replace(/\s+/g, ' '),
+      "DEVICES AND DATA Lab ESP32 (mqttsec) 1 device The lab board's sensor readings and its device id, which carries the board's Wi-Fi MAC address. " +
+      'Reference firmware/esp32_mixed_security (this project) Devices 1 Command topics 0');
+    assert.equal(await block.locator('a').count(), 0);
+  });
+
   it('the detail view of the secure broker: its findings with fixes and its TLS certificate', async () => {
     await clickRow(secure);
     await page.waitForFunction((ep) => document.querySelector('[data-mqs="detail-ep"]')?.textContent === ep, secure);
@@ -183,6 +194,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.equal(await detail.locator('[data-finding="TLS_UNTRUSTED"]').count(), 0, 'the lab CA is trusted by the flow');
     assert.match((await detail.textContent()) ?? '', /Findings and fixes \(\d+\)/);
     assert.equal(await detail.locator('[data-finding="ANONYMOUS_ACCESS"]').count(), 0);
+    assert.equal(await detail.locator('[data-mqs="devices"]').count(), 0, 'not listened to: no "Devices and data" block');
     const cert = (await page.textContent('[data-mqs="cert"]')) ?? '';
     assert.match(cert, /CN=localhost/);
     assert.match(cert, /CN=MQTT Security Lab CA/);
@@ -266,6 +278,8 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     const csvText = await csv.text();
     assert.match(csvText, new RegExp(`"127\\.0\\.0\\.1",${lab!.ports.secure},`));
     assert.ok(csvText.includes(`"wss://${wssEp}/mqtt"`), 'the CSV names the wss broker by its URL');
+    // The last columns: ecosystems, device_count, command_topics, location_topics.
+    assert.ok(csvText.split('\r\n').some((line) => line.startsWith(`"127.0.0.1",${lab!.ports.insecure},`) && line.endsWith(',"Lab ESP32 (mqttsec)",1,0,0')), csvText);
     const json = await page.request.get(lab!.url(`/lab/reports/${scanId}.json`));
     const reported = (await json.json()).results as Array<{ port: number; transport: string; websocketPath?: string }>;
     assert.equal(reported.length, 4);
@@ -307,9 +321,9 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
   });
 
   it('"Devices and data" in the broker detail: the ecosystems and totals, visible and inside the viewport at 1366x768 and 390x844', async () => {
-    // The lab's devices are not recognised by any ecosystem, so a real scan leaves topics.devices
-    // empty: the stored scan's insecure broker gets the contract's example (Zigbee2MQTT and
-    // OwnTracks) in the flow context, which the dashboard shows again after a restart.
+    // The lab has only its ESP32 behind the topics: the stored scan's insecure broker gets the
+    // contract's example instead (Zigbee2MQTT and OwnTracks, with links and command topics) in the
+    // flow context, which the dashboard shows again after a restart.
     const { userDir, ports } = lab!;
     await page.goto('about:blank');
     assert.equal(await stopLab(lab!, { keepUserDir: true }), 0);
