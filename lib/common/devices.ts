@@ -20,7 +20,7 @@ export const COMMAND_SOURCE_WORDS: Record<CommandTopic['source'], string> = {
 export interface EcosystemView {
   id: string;
   name: string;
-  /** "14+ devices" (a lower bound), "1 device". */
+  /** "14+ devices" (a lower bound), "1 device", "no device identified" (topics of the ecosystem, no device level). */
   devices: string;
   /** What its exposure means, in one sentence. */
   reveals: string;
@@ -143,7 +143,7 @@ export function devicesView(topics: DeviceTopics | null | undefined): DevicesVie
   const ecosystems = d.ecosystems.map((e): EcosystemView => ({
     id: e.id,
     name: e.name,
-    devices: `${e.devices}${e.devicesAtLeast ? '+' : ''} ${e.devices === 1 && !e.devicesAtLeast ? 'device' : 'devices'}`,
+    devices: !e.devices && !e.devicesAtLeast ? 'no device identified' : `${e.devices}${e.devicesAtLeast ? '+' : ''} ${e.devices === 1 && !e.devicesAtLeast ? 'device' : 'devices'}`,
     reveals: e.reveals,
     inventory: e.inventoryCount ? listed(e.inventoryCount, e.inventory.length) : null,
     inventoryTopics: e.inventory,

@@ -191,13 +191,13 @@ describe('dashboard models: devices and data', () => {
     assert.deepEqual(detailOf(withDevices({ devices: { ...none, locations: 1 } })).devices!.totals, [['Locations', '1 topic with a position (position withheld)']]);
   });
 
-  it('a reference is a link only when it is an https URL; one device is "1 device"; a command of an unknown source is left out', () => {
+  it('a reference is a link only when it is an https URL; "1 device", "no device identified"; a command of an unknown source is left out', () => {
     const d = deviceExposure();
     d.ecosystems[0] = { ...d.ecosystems[0], reference: 'javascript:alert(1)', devices: 1, devicesAtLeast: undefined, commands: [{ topic: 'a/set', source: 'guessed' as never }, { topic: 'b/set', source: 'announced' }] };
-    d.ecosystems[1] = { ...d.ecosystems[1], reference: 'http://owntracks.org/booklet/' };
+    d.ecosystems[1] = { ...d.ecosystems[1], reference: 'http://owntracks.org/booklet/', devices: 0 };
     const [z, o] = detailOf(withDevices({ devices: d })).devices!.ecosystems;
     assert.deepEqual([z.reference, z.link, o.reference, o.link], ['javascript:alert(1)', false, 'http://owntracks.org/booklet/', false]);
-    assert.equal(z.devices, '1 device');
+    assert.deepEqual([z.devices, o.devices], ['1 device', 'no device identified']);
     assert.deepEqual(z.commandTopics, [{ topic: 'b/set', source: 'named by a payload' }]);
   });
 
