@@ -2,7 +2,7 @@
 // label/value pairs (the template binds it with {{ }} only, so nothing in it is ever HTML).
 import type { AuthAttempt, Severity } from '../types';
 import type { KeptResult, KeptTopic } from './types';
-import { brokerUrl, isWebSocketTransport } from '../common';
+import { brokerUrl, devicesView, isWebSocketTransport, type DevicesView } from '../common';
 
 /** One finding as the panel lists it. */
 export interface DetailFinding {
@@ -45,6 +45,9 @@ export interface BrokerDetail {
   /** "3.0 s as anonymous", then what the broker's SUBACKs said when it refused a filter; null when it did not listen. */
   listened: string | null;
   writeTest: string | null;
+  /** "Devices and data": the ecosystems behind the topics, devices, command topics, positions and
+   *  secrets as counts (lib/common devicesView); null when there is nothing to show. */
+  devices: DevicesView | null;
   skipped: string | null;
 }
 
@@ -145,6 +148,7 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
       ? `${(topics.listenedMs / 1000).toFixed(topics.listenedMs < 10000 ? 1 : 0)} s as ${topics.as || '?'}${topics.note ? `. ${topics.note}` : ''}`
       : null,
     writeTest: topics && topics.writeTest ? (topics.writeTest.accepted ? 'accepted: anyone logged in like us can publish' : 'refused') : null,
+    devices: devicesView(topics),
     skipped: r.skipped,
   };
 }

@@ -2,6 +2,7 @@
 // the completion, and the interruption of a scan the flows stopped under.
 import type { RiskLevel, ScanResult } from '../types';
 import { openToAnyone, type RiskSummary } from '../risk';
+import { deviceExposureOf } from '../common';
 import { record } from './read';
 import type { CurrentScan, HistoryEntry, KeptResult } from './types';
 
@@ -27,11 +28,13 @@ export function worstResult(scan: Pick<CurrentScan, 'results'>): KeptResult | un
 
 /**
  * A rated scan result trimmed for the flow context: what the dashboard shows, with at most
- * KEPT_TOPICS topics. `skipped` is why the sniffer did not read the broker (msg.sniffer.skipped).
+ * KEPT_TOPICS topics (no parsed values of a payload the sniffer flagged as sensitive) and the
+ * devices behind them, bounded. `skipped` is why the sniffer did not read the broker (msg.sniffer.skipped).
  */
 export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
   const ep = endpointOf(r.host, r.port);
   const t = r.topics;
+  const devices = t && deviceExposureOf(t.devices);
   const tls = r.tls;
   const mqtt = record(r.mqtt);
   return {
@@ -58,7 +61,8 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
           ...(typeof t.note === 'string' ? { note: t.note } : {}),
           error: t.error || null,
           writeTest: t.writeTest || null,
-          items: (t.items || []).slice(0, KEPT_TOPICS).map((i) => ({ topic: i.topic, messages: i.messages, retained: i.retained, sensor: i.sensor || null, sample: i.sample, values: i.values || null, sensitive: i.sensitive || null })),
+          ...(devices ? { devices } : {}),
+          items: (t.items || []).slice(0, KEPT_TOPICS).map((i) => ({ topic: i.topic, messages: i.messages, retained: i.retained, sensor: i.sensor || null, sample: i.sample, values: (!i.sensitive?.length && i.values) || null, sensitive: i.sensitive || null })),
         }
       : null,
   };

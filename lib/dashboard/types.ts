@@ -1,7 +1,7 @@
 // The shapes the lab dashboard and the HTTP API keep between messages (in the flow context, so a
 // page reload, a redeploy or a restart finds them again) and the contract of a view: a message in,
 // messages out on numbered outputs, with the flow context and a few runtime services at hand.
-import type { AuthAttempt, Classification, Finding, MqttVersion, RiskInfo, RiskLevel, TlsCertificateInfo, TlsPskInfo, Transport, VersionSupport } from '../types';
+import type { AuthAttempt, Classification, DeviceExposure, Finding, MqttVersion, RiskInfo, RiskLevel, TlsCertificateInfo, TlsPskInfo, Transport, VersionSupport } from '../types';
 import type { RiskSummary } from '../risk';
 
 /** One topic of a kept result: what the table and the detail view show. */
@@ -17,7 +17,8 @@ export interface KeptTopic {
 
 /**
  * One broker of the current scan, trimmed for the flow context (flow key `current`): the fields the
- * table, cards and detail view read, and at most 100 topics. `ep` is "host:port" ("[v6]:port").
+ * table, cards and detail view read, and at most 100 topics (a flagged payload's parsed values are
+ * not kept: its sample is masked, and so must its values be). `ep` is "host:port" ("[v6]:port").
  */
 export interface KeptResult {
   ep: string;
@@ -57,6 +58,8 @@ export interface KeptResult {
     /** What the broker's SUBACKs said when it refused a filter (TopicsInfo.note). */
     note?: string;
     writeTest: { topic: string; accepted: boolean; evidence: string } | null;
+    /** The devices behind the topics (TopicsInfo.devices), bounded (lib/common deviceExposureOf); absent when the listener made none. */
+    devices?: DeviceExposure;
     items: KeptTopic[];
   } | null;
 }

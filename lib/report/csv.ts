@@ -3,12 +3,12 @@
 // Seed columns: ip, port, result (what the connect attempt got, in words), classification,
 // security (transport security: TLS / plaintext), topics_count, publishers_count (the sniffer's
 // `publishers` when it reports one, else the topics that got a live, non-retained message while
-// we listened: a lower bound on active publishers).
+// we listened: a lower bound on active publishers). The devices behind the topics come last.
 import { Parser } from '@json2csv/plainjs';
 import type { ClassifiedResult } from '../risk';
 import type { ReportInput } from './model';
 import { outcomeText } from './wording';
-import { brokerUrl } from '../common';
+import { brokerUrl, deviceExposureOf } from '../common';
 
 type Getter = (r: ClassifiedResult) => string | number | boolean | null | undefined;
 
@@ -36,6 +36,13 @@ export const CSV_COLUMNS: Array<[string, Getter]> = [
   ['tls_psk_hint', (r) => (r.tls?.psk ? (r.tls.psk.hint ?? '(none)') : '')],
   /** mqtt://, mqtts://, ws://host:port/path or wss://host:port/path (lib/common brokerUrl). */
   ['broker_url', (r) => brokerUrl(r) ?? ''],
+  /** The devices behind the topics (TopicsInfo.devices): the recognised ecosystems' names joined by
+   *  "; ", distinct devices (a lower bound when an inventory was too big to read whole), command
+   *  topics, topics with positions (counted, never shown). Empty when the broker was not listened to. */
+  ['ecosystems', (r) => devicesOf(r)?.ecosystems.map((e) => e.name).join('; ') ?? ''],
+  ['device_count', (r) => devicesOf(r)?.devices ?? ''],
+  ['command_topics', (r) => devicesOf(r)?.commandCount ?? ''],
+  ['location_topics', (r) => devicesOf(r)?.locations ?? ''],
 ];
 
 export function renderCsv(input: ReportInput): string {
@@ -57,6 +64,12 @@ export function neutralise<T>(v: T): T | string {
   if (typeof v !== 'string') return v;
   const s = v.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '?');
   return /^[=+\-@\t\r]/.test(s) ? `'${s}` : s;
+}
+
+/** The devices summary of a broker that was listened to (none found: all counts 0); null when it was not. */
+function devicesOf(r: ClassifiedResult) {
+  if (!r.topics || r.topics.error) return null;
+  return deviceExposureOf(r.topics.devices) ?? { ecosystems: [], devices: 0, commandCount: 0, locations: 0 };
 }
 
 function publishers(r: ClassifiedResult): number | string {

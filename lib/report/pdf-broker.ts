@@ -1,10 +1,11 @@
-// One section per rated broker: facts, findings with evidence and fix, TLS details, topics.
+// One section per rated broker: facts, findings with evidence and fix, TLS details, the devices
+// behind the topics, topics.
 import type { ClassifiedResult } from '../risk';
 import type { Finding } from '../types';
 import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './wording';
 import { endpoint } from './model';
-import { brokerUrl } from '../common';
-import { facts, factsSpec, MARGIN, table, tableHeight, type Pen } from './pdf-layout';
+import { brokerUrl, devicesView } from '../common';
+import { facts, factsSpec, MARGIN, table, tableHeight, type Cell, type Pen } from './pdf-layout';
 import { COLOR, LEVEL_COLOR, SEVERITY_COLOR } from './pdf-theme';
 
 export const MAX_TOPICS_PER_BROKER = 30;
@@ -51,6 +52,7 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
   for (const f of r.findings) findingBlock(pen, f);
 
   if (r.tls) tlsDetails(pen, r);
+  if (r.topics) devicesDetails(pen, r);
   if (r.topics) topicsTable(pen, r, maxTopics);
   if (r.evidence?.length) {
     subheading(pen, 'Probe log');
@@ -163,6 +165,29 @@ function tlsDetails(pen: Pen, r: ClassifiedResult): void {
   }
   if (t.error) rows.push(['Inspector error', t.error]);
   facts(pen, rows, ['TLS', 'Observed']);
+}
+
+/**
+ * "Devices and data": per recognised ecosystem what it reveals, its devices, inventory and command
+ * topics, positions (counted), its reference; then the totals. Counts and topic names only
+ * (lib/common devicesView): never a position or a secret. Nothing without a summary to show.
+ */
+function devicesDetails(pen: Pen, r: ClassifiedResult): void {
+  const d = devicesView(r.topics);
+  if (!d) return;
+  const label = (text: string): Cell => ({ text, kind: 'bold', color: COLOR.muted });
+  const mono = (text: string): Cell => ({ text, kind: 'mono' });
+  subheading(pen, 'Devices and data', 120);
+  pen.use('body', 8.5, COLOR.muted).para('What the topics tell about the devices behind them. Positions and secrets are only counted: no report shows them.').gap(4);
+  for (const e of d.ecosystems) {
+    const rows: Array<Array<Cell | string>> = [[label('Reveals'), e.reveals]];
+    if (e.inventory) rows.push([label('Inventory'), e.inventory], ...e.inventoryTopics.map((t) => ['', mono(t)]));
+    if (e.commands) rows.push([label('Command topics'), e.commands], ...e.commandTopics.map((c) => ['', mono(`${c.topic} (${c.source})`)]));
+    if (e.locations) rows.push([label('Locations'), e.locations]);
+    if (e.reference) rows.push([label('Reference'), e.reference]);
+    table(pen, { ...factsSpec([], [e.name, e.devices]), rows });
+  }
+  facts(pen, d.totals, ['Totals', 'Observed']);
 }
 
 function topicsTable(pen: Pen, r: ClassifiedResult, maxTopics: number): void {

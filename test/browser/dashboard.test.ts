@@ -2,13 +2,14 @@
 // Debian's Chromium through playwright-core fills the form, scans the embedded lab brokers and
 // checks what a student sees against the lab's truth. Screenshots go to test-output/.
 import { strict as assert } from 'node:assert';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { requireTool } from '../support/tools';
 import { dashboardScreenshot, launchChromium, loopbackOnly } from '../support/browser-chromium';
 import { labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
+import { deviceExposure } from '../support/sample-results';
 
 const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, 'test-output');
@@ -174,6 +175,17 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.ok(!text.includes('x'.repeat(300)));
   });
 
+  it('the insecure broker\'s detail names the lab ESP32 behind its topics under "Devices and data"; the reference that is no URL is text', async () => {
+    await clickRow(insecure);
+    const block = page.locator('[data-mqs="devices"]');
+    await block.waitFor();
+    assert.deepEqual(await block.locator('.mqs-eco').evaluateAll((es) => es.map((e) => e.getAttribute('data-ecosystem'))), ['lab-esp32']);
+    assert.equal((await block.innerText()).replace(/\s+/g, ' '),
+      "DEVICES AND DATA Lab ESP32 (mqttsec) 1 device The lab board's sensor readings and its device id, which carries the board's Wi-Fi MAC address. " +
+      'Reference firmware/esp32_mixed_security (this project) Devices 1 Command topics 0');
+    assert.equal(await block.locator('a').count(), 0);
+  });
+
   it('the detail view of the secure broker: its findings with fixes and its TLS certificate', async () => {
     await clickRow(secure);
     await page.waitForFunction((ep) => document.querySelector('[data-mqs="detail-ep"]')?.textContent === ep, secure);
@@ -182,6 +194,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.equal(await detail.locator('[data-finding="TLS_UNTRUSTED"]').count(), 0, 'the lab CA is trusted by the flow');
     assert.match((await detail.textContent()) ?? '', /Findings and fixes \(\d+\)/);
     assert.equal(await detail.locator('[data-finding="ANONYMOUS_ACCESS"]').count(), 0);
+    assert.equal(await detail.locator('[data-mqs="devices"]').count(), 0, 'not listened to: no "Devices and data" block');
     const cert = (await page.textContent('[data-mqs="cert"]')) ?? '';
     assert.match(cert, /CN=localhost/);
     assert.match(cert, /CN=MQTT Security Lab CA/);
@@ -265,6 +278,8 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     const csvText = await csv.text();
     assert.match(csvText, new RegExp(`"127\\.0\\.0\\.1",${lab!.ports.secure},`));
     assert.ok(csvText.includes(`"wss://${wssEp}/mqtt"`), 'the CSV names the wss broker by its URL');
+    // The last columns: ecosystems, device_count, command_topics, location_topics.
+    assert.ok(csvText.split('\r\n').some((line) => line.startsWith(`"127.0.0.1",${lab!.ports.insecure},`) && line.endsWith(',"Lab ESP32 (mqttsec)",1,0,0')), csvText);
     const json = await page.request.get(lab!.url(`/lab/reports/${scanId}.json`));
     const reported = (await json.json()).results as Array<{ port: number; transport: string; websocketPath?: string }>;
     assert.equal(reported.length, 4);
@@ -303,6 +318,66 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.equal(await page.getAttribute('[data-mqs="progress"]', 'data-state'), 'cancelled');
     assert.equal(await page.locator('[data-mqs="cancel"]').count(), 0);
     await dashboardScreenshot(page, join(OUT, 'dashboard-after-restart.png'));
+  });
+
+  it('"Devices and data" in the broker detail: the ecosystems and totals, visible and inside the viewport at 1366x768 and 390x844', async () => {
+    // The lab has only its ESP32 behind the topics: the stored scan's insecure broker gets the
+    // contract's example instead (Zigbee2MQTT and OwnTracks, with links and command topics) in the
+    // flow context, which the dashboard shows again after a restart.
+    const { userDir, ports } = lab!;
+    await page.goto('about:blank');
+    assert.equal(await stopLab(lab!, { keepUserDir: true }), 0);
+    lab = undefined;
+    const file = join(userDir, 'context', 'lab-tab', 'flow.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8'));
+    const kept = stored.current.results[insecure];
+    assert.ok(kept, `the stored scan has the insecure broker: ${Object.keys(stored.current.results)}`);
+    kept.topics = { ...(kept.topics ?? { count: 0, error: null, writeTest: null, items: [] }), devices: deviceExposure(), writeTest: null };
+    writeFileSync(file, JSON.stringify(stored));
+    lab = await startLab({ userDir, ports });
+    for (const viewport of [{ width: 1366, height: 768 }, { width: 390, height: 844 }]) {
+      await page.setViewportSize(viewport);
+      await page.goto(lab.url('/ui/'), { waitUntil: 'networkidle' });
+      await page.waitForFunction(() => document.querySelectorAll('.tabulator-row').length > 0, undefined, { timeout: 15_000 });
+      await clickRow(insecure);
+      const block = page.locator('[data-mqs="devices"]');
+      await block.waitFor();
+      const text = (await block.innerText()).replace(/\s+/g, ' ');
+      assert.equal(await block.locator('h3').textContent(), 'Devices and data');
+      for (const s of [
+        'Zigbee2MQTT 14+ devices', 'Inventory 2 topics', 'Commands 5 topics, 2 listed', 'zigbee2mqtt/bridge/request/permit_join (seen)',
+        "zigbee2mqtt/kitchen_lamp/set (the ecosystem's command topic)", 'OwnTracks 2 devices', 'Locations 2 topics with positions (positions withheld), 1 encrypted',
+        'Devices 16+', 'Command topics 7', 'Writes not run: whether the commands accept writes was not tested', 'Secrets 3 topics carry credential, token (masked)',
+      ]) assert.ok(text.includes(s), `${viewport.width}: "${s}" in ${text}`);
+      assert.deepEqual(await block.locator('a').evaluateAll((as) => as.map((a) => [a.getAttribute('href'), a.getAttribute('rel')])), [
+        ['https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html', 'noopener noreferrer'],
+        ['https://owntracks.org/booklet/tech/json/', 'noopener noreferrer'],
+      ]);
+      // Each part scrolled to is wholly inside the window without scrolling sideways, and nothing in
+      // the block sticks out of the panel.
+      for (const part of [block.locator('h3'), block.locator('.mqs-eco').nth(0), block.locator('.mqs-eco').nth(1), block.locator('[data-mqs="devices-totals"]')]) {
+        await part.scrollIntoViewIfNeeded();
+        const box = (await part.boundingBox())!;
+        assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height, `${viewport.width}x${viewport.height}: ${JSON.stringify(box)}`);
+        const sideways = await part.evaluate((e) => {
+          let left = window.scrollX;
+          for (let p = e.parentElement; p; p = p.parentElement) left += p.scrollLeft;
+          return left;
+        });
+        assert.equal(sideways, 0, `${viewport.width}: seen without scrolling sideways`);
+      }
+      const outside = await block.evaluate((b) => {
+        const panel = b.closest('.mqs-detail')!.getBoundingClientRect();
+        return Array.from(b.querySelectorAll('*')).filter((e) => {
+          const r = e.getBoundingClientRect();
+          return r.width > 0 && (r.left < panel.left - 0.5 || r.right > Math.min(panel.right, window.innerWidth) + 0.5);
+        }).map((e) => `${e.tagName} ${e.textContent?.slice(0, 40)}`);
+      });
+      assert.deepEqual(outside, [], `${viewport.width}: outside the panel or the window`);
+      await block.locator('h3').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(OUT, `dashboard-devices-${viewport.width}x${viewport.height}.png`) });
+    }
+    await page.setViewportSize({ width: 1600, height: 1200 });
   });
 
   it('made no request beyond 127.0.0.1 and raised no page error', () => {

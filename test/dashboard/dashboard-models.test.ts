@@ -26,8 +26,11 @@ import {
   type HistoryEntry,
   type KeptResult,
 } from '../../lib/dashboard';
-import { anonymousPlain, hardened, result, topics } from '../support/sample-results';
+import { anonymousPlain, DEVICE_PAYLOAD_SECRETS, deviceExposure, hardened, result, topics, withDevices } from '../support/sample-results';
 import { T0 } from './context';
+import type { TopicsInfo } from '../../lib/types';
+
+type TopicsInfoPatch = Partial<TopicsInfo>;
 
 const kept = (r = classifyResult(anonymousPlain())): KeptResult => keepResult(r);
 const scanOf = (results: KeptResult[], patch: Partial<CurrentScan> = {}): CurrentScan => ({
@@ -139,6 +142,86 @@ describe('dashboard models: broker detail', () => {
     assert.equal(d.topics.length, 50);
     assert.equal(d.listened, '12 s as anonymous');
     assert.equal(d.writeTest, 'refused');
+  });
+});
+
+describe('dashboard models: devices and data', () => {
+  const detailOf = (r = withDevices()) => brokerDetail(keepResult(classifyResult(r)));
+
+  it('each ecosystem: devices (14+ for a lower bound), inventory, command topics with their source in words, positions as counts, what it reveals, the reference as a link', () => {
+    const d = detailOf().devices!;
+    assert.deepEqual(d.ecosystems, [
+      {
+        id: 'zigbee2mqtt', name: 'Zigbee2MQTT', devices: '14+ devices',
+        reveals: "Every paired Zigbee device (IEEE address, model, vendor, firmware) and the bridge's configuration; its set topics switch the devices.",
+        inventory: '2 topics', inventoryTopics: ['zigbee2mqtt/bridge/devices', 'zigbee2mqtt/bridge/info'],
+        commands: '5 topics, 2 listed',
+        commandTopics: [{ topic: 'zigbee2mqtt/bridge/request/permit_join', source: 'seen' }, { topic: 'zigbee2mqtt/kitchen_lamp/set', source: "the ecosystem's command topic" }],
+        locations: null, reference: 'https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html', link: true,
+      },
+      {
+        id: 'owntracks', name: 'OwnTracks', devices: '2 devices', reveals: "Where people are: each phone's position, battery and regions (home, work).",
+        inventory: null, inventoryTopics: [], commands: '2 topics, 1 listed', commandTopics: [{ topic: 'owntracks/alice/phone/cmd', source: "the ecosystem's command topic" }],
+        locations: '2 topics with positions (positions withheld), 1 encrypted', reference: 'https://owntracks.org/booklet/tech/json/', link: true,
+      },
+    ]);
+  });
+
+  it('the totals: devices, command topics, whether writes were accepted and as whom, positions and secrets as counts', () => {
+    assert.deepEqual(detailOf().devices!.totals, [
+      ['Devices', '16+'],
+      ['Command topics', '7'],
+      ['Writes', 'write test accepted (as anonymous)'],
+      ['Locations', '2 topics with positions (positions withheld)'],
+      ['Secrets', '3 topics carry credential, token (masked)'],
+    ]);
+    const writes = (writeTest: TopicsInfoPatch['writeTest'], as?: 'anonymous' | 'given credentials') => detailOf(withDevices({ writeTest, as })).devices!.totals.find(([k]) => k === 'Writes')![1];
+    assert.equal(writes({ topic: 'c', accepted: false, evidence: 'PUBACK 135' }, 'given credentials'), 'write test refused (as given credentials)');
+    assert.equal(writes(null), 'not run: whether the commands accept writes was not tested');
+    assert.equal(writes(undefined), 'not run: whether the commands accept writes was not tested');
+  });
+
+  it('shows nothing without a summary, or with one that found no ecosystem, position or secret; positions or secrets alone are shown', () => {
+    const none = { ecosystems: [], devices: 0, commandCount: 0, inventoryCount: 0, locations: 0, secrets: 0, secretKinds: [] };
+    assert.equal(detailOf(anonymousPlain()).devices, null);
+    assert.equal(detailOf(withDevices({ devices: none })).devices, null);
+    assert.equal(detailOf(withDevices({ devices: 'zigbee' as never })).devices, null);
+    assert.equal(brokerDetail(keepResult({ ...result(), risk: null })).devices, null, 'not listened to');
+    assert.deepEqual(detailOf(withDevices({ devices: { ...none, secrets: 1, secretKinds: ['private_key'] } })).devices, { ecosystems: [], totals: [['Secrets', '1 topic carries private key (masked)']] });
+    assert.deepEqual(detailOf(withDevices({ devices: { ...none, locations: 1 } })).devices!.totals, [['Locations', '1 topic with a position (position withheld)']]);
+  });
+
+  it('a reference is a link only when it is an https URL; "1 device", "no device identified"; a command of an unknown source is left out', () => {
+    const d = deviceExposure();
+    d.ecosystems[0] = { ...d.ecosystems[0], reference: 'javascript:alert(1)', devices: 1, devicesAtLeast: undefined, commands: [{ topic: 'a/set', source: 'guessed' as never }, { topic: 'b/set', source: 'announced' }] };
+    d.ecosystems[1] = { ...d.ecosystems[1], reference: 'http://owntracks.org/booklet/', devices: 0 };
+    const [z, o] = detailOf(withDevices({ devices: d })).devices!.ecosystems;
+    assert.deepEqual([z.reference, z.link, o.reference, o.link], ['javascript:alert(1)', false, 'http://owntracks.org/booklet/', false]);
+    assert.deepEqual([z.devices, o.devices], ['1 device', 'no device identified']);
+    assert.deepEqual(z.commandTopics, [{ topic: 'b/set', source: 'named by a payload' }]);
+  });
+
+  it('the kept result holds the summary bounded: 16 ecosystems, 5 inventory and 8 command topics each, 300 characters a text', () => {
+    const d = deviceExposure();
+    const long = `zigbee2mqtt/${'x'.repeat(5000)}`;
+    d.ecosystems = Array.from({ length: 40 }, () => ({ ...d.ecosystems[0], inventory: Array(20).fill(long), commands: Array(20).fill({ topic: long, source: 'seen' }), commandCount: 20, inventoryCount: 20 }));
+    const k = keepResult(classifyResult(withDevices({ devices: d })));
+    const kept = k.topics!.devices!;
+    assert.equal(kept.ecosystems.length, 16);
+    assert.deepEqual([kept.ecosystems[0].inventory.length, kept.ecosystems[0].commands.length, kept.ecosystems[0].commandCount], [5, 8, 20]);
+    assert.equal(Array.from(kept.ecosystems[0].inventory[0]).length, 300);
+    assert.ok(kept.ecosystems[0].inventory[0].endsWith('…'));
+    assert.ok(JSON.stringify(k).length < 100_000, `kept result ${JSON.stringify(k).length} characters`);
+    assert.equal(brokerDetail(k).devices!.ecosystems[0].commands, '20 topics, 8 listed');
+  });
+
+  it('neither the detail nor the table shows a position or a secret: flagged payloads keep only their masked samples', () => {
+    const k = keepResult(classifyResult(withDevices()));
+    const alice = k.topics!.items.find((i) => i.topic === 'owntracks/alice/phone')!;
+    assert.deepEqual([alice.values, alice.sample], [null, '{"_type":"location","lat":***,"lon":***,"batt":81}']);
+    const shown = JSON.stringify([brokerDetail(k), tableRows(scanOf([k]))]);
+    for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!shown.includes(String(v)), `${v} is shown`);
+    assert.ok(shown.includes('2 topics with positions (positions withheld)'));
   });
 });
 

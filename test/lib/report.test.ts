@@ -10,10 +10,11 @@ import {
   writeFilesAtomically, writeReport,
 } from '../../lib/report';
 import { classifyResult } from '../../lib/risk';
+import { latestResults } from '../../lib/dashboard';
 import { runScan } from '../../lib/pipeline';
 import type { ScanResult, ScanSummary } from '../../lib/types';
 import {
-  anonymousPlain, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics,
+  anonymousPlain, DEVICE_PAYLOAD_SECRETS, deviceExposure, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics, withDevices,
 } from '../support/sample-results';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
@@ -87,6 +88,27 @@ describe('report: CSV', () => {
     assert.equal(closed[7], '', 'unrated: empty risk level');
   });
 
+  it('the devices columns come last: ecosystems, device_count, command_topics, location_topics; empty when the broker was not listened to', () => {
+    const r = withDevices();
+    r.topics!.items.find((i) => i.topic === 'gateway/config')!.sample = `{"wifi_password":"${DEVICE_PAYLOAD_SECRETS.password}"}`;
+    const refused = anonymousPlain({ host: '127.0.0.4', topics: topics({ items: [], count: 0, error: 'every subscription was refused' }) });
+    const csv = renderCsv(prepareReport([r, anonymousPlain({ host: '127.0.0.2' }), { ...sample('closed port'), host: '127.0.0.3' }, refused], { now: NOW }));
+    const rows = parseCsv(csv);
+    assert.deepEqual(rows[0], [
+      'ip', 'port', 'result', 'classification', 'security', 'topics_count', 'publishers_count', 'risk_level', 'risk_score', 'finding_ids', 'tls_version',
+      'cert_expiry', 'cert_days_left', 'transport', 'anonymous_allowed', 'requires_auth', 'broker_version', 'risk_not_rated', 'tls_score', 'tls_psk_hint',
+      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics',
+    ]);
+    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-4)]));
+    assert.deepEqual(last4, {
+      '127.0.0.1': ['Zigbee2MQTT; OwnTracks', '16', '7', '2'],
+      '127.0.0.2': ['', '0', '0', '0'],
+      '127.0.0.3': ['', '', '', ''],
+      '127.0.0.4': ['', '', '', ''],
+    });
+    for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!csv.includes(String(v)), `${v} is in the CSV`);
+  });
+
   it('cells a spreadsheet would run as a formula start with a quote', () => {
     const evil = ['=HYPERLINK("http://evil.example","x")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1', 'mosquitto 2.0.18'];
     const input = prepareReport(evil.map((v, i) => anonymousPlain({ host: `127.0.0.${i + 1}`, mqtt: { versions: {}, brokerVersion: v } })), { now: NOW });
@@ -112,6 +134,15 @@ describe('report: JSON', () => {
     const text = JSON.stringify(json);
     assert.ok(!text.includes('hunter2') && !text.includes('pw-in-options'));
     assert.match(text, /\[withheld: credential\]/);
+  });
+});
+
+describe('report: JSON, the devices', () => {
+  it('the JSON report carries topics.devices as the listener made it, and so do the API\'s latest results read from it', () => {
+    const json = renderJson(prepareReport([withDevices()], { now: NOW }));
+    assert.deepEqual(JSON.parse(json).results[0].topics.devices, deviceExposure());
+    const latest = latestResults('scan-0001', json, {}, null, NOW.getTime());
+    assert.deepEqual((latest.results[0] as { topics: { devices: unknown } }).topics.devices, deviceExposure());
   });
 });
 
@@ -204,6 +235,36 @@ describe('report: PDF', function () {
     const text = pdfText(await renderPdf(input), 'topic-sizes').join('\n').replace(/\s+/g, ' ');
     assert.ok(text.includes("'#' was refused (0x80 Failure); '+/#' was granted in its place"), 'the SUBACK note is in the broker section');
     for (const size of ['71 KB', '5.2 MB', '18 B']) assert.ok(text.includes(size), `size ${size} in the topics table`);
+  });
+
+  it('"Devices and data" in the broker section, before its topics: each ecosystem, then the totals; positions and secrets only counted', async () => {
+    const r = withDevices();
+    // A flagged payload whose secret the listener missed: reports withhold flagged samples anyway.
+    r.topics!.items.find((i) => i.topic === 'gateway/config')!.sample = `{"wifi_password":"${DEVICE_PAYLOAD_SECRETS.password}"}`;
+    const pages = pdfText(await renderPdf(prepareReport([r, anonymousPlain({ host: '127.0.0.2' })], { now: NOW })), 'report-devices');
+    const text = pages.join('\n').replace(/\s+/g, ' ');
+    const section = text.slice(text.indexOf('3.1 127.0.0.1:1883'), text.indexOf('3.2 127.0.0.2:1883'));
+    const expected = [
+      'Devices and data',
+      'What the topics tell about the devices behind them. Positions and secrets are only counted: no report shows them.',
+      'Zigbee2MQTT 14+ devices', 'Inventory 2 topics', 'zigbee2mqtt/bridge/devices', 'zigbee2mqtt/bridge/info',
+      'Command topics 5 topics, 2 listed', 'zigbee2mqtt/bridge/request/permit_join (seen)', "zigbee2mqtt/kitchen_lamp/set (the ecosystem's command topic)",
+      'Reference https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html',
+      'OwnTracks 2 devices', 'Command topics 2 topics, 1 listed', "owntracks/alice/phone/cmd (the ecosystem's command topic)",
+      'Locations 2 topics with positions (positions withheld), 1 encrypted', 'Reference https://owntracks.org/booklet/tech/json/',
+      'Totals Observed', 'Devices 16+', 'Command topics 7', 'Writes write test accepted (as anonymous)',
+      'Locations 2 topics with positions (positions withheld)', 'Secrets 3 topics carry credential, token (masked)',
+      'Topics (7 topics seen in 3.0 s as anonymous)',
+    ];
+    let from = 0;
+    for (const s of expected) {
+      const at = section.indexOf(s, from);
+      assert.ok(at >= 0, `"${s}" after position ${from} of the section: ${section.slice(from, from + 300)}`);
+      from = at + s.length;
+    }
+    assert.equal(text.split('Devices and data').length - 1, 1, 'only in the section of the broker with devices');
+    for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!text.includes(String(v)), `${v} is in the PDF`);
+    assert.ok(text.includes('[withheld: coordinates]') && text.includes('[withheld: credential]'));
   });
 
   it('has the cover, the summary, a row per broker and every finding title', async () => {

@@ -1,6 +1,6 @@
 // Scan results as the engine, TLS inspector and topic sniffer produce them, for the risk and
 // report tests. Each named sample lists exactly the findings it must get.
-import type { AuthAttempt, ScanResult, TlsCertificateInfo, TlsInfo, TopicItem, TopicsInfo } from '../../lib/types';
+import type { AuthAttempt, DeviceExposure, ScanResult, TlsCertificateInfo, TlsInfo, TopicItem, TopicsInfo } from '../../lib/types';
 import type { RuleId } from '../../lib/risk';
 
 export const SCAN_ID = '3f1c2a9e-5b7d-4c1e-9a2b-0d6e8f7a1b2c';
@@ -100,6 +100,54 @@ export function anonymousPlain(patch: Patch = {}): ScanResult {
     }),
     ...patch,
   });
+}
+
+/** TopicsInfo.devices as the listener sums up Zigbee2MQTT and OwnTracks (the contract's example). */
+export function deviceExposure(): DeviceExposure {
+  return {
+    ecosystems: [
+      {
+        id: 'zigbee2mqtt', name: 'Zigbee2MQTT',
+        reveals: "Every paired Zigbee device (IEEE address, model, vendor, firmware) and the bridge's configuration; its set topics switch the devices.",
+        reference: 'https://www.zigbee2mqtt.io/guide/usage/mqtt_topics_and_messages.html',
+        topics: 9, devices: 14, devicesAtLeast: true, inventory: ['zigbee2mqtt/bridge/devices', 'zigbee2mqtt/bridge/info'], inventoryCount: 2,
+        commands: [{ topic: 'zigbee2mqtt/bridge/request/permit_join', source: 'seen' }, { topic: 'zigbee2mqtt/kitchen_lamp/set', source: 'layout' }], commandCount: 5,
+        locations: 0, encryptedLocations: 0,
+      },
+      {
+        id: 'owntracks', name: 'OwnTracks', reveals: "Where people are: each phone's position, battery and regions (home, work).", reference: 'https://owntracks.org/booklet/tech/json/',
+        topics: 3, devices: 2, inventory: [], inventoryCount: 0, commands: [{ topic: 'owntracks/alice/phone/cmd', source: 'layout' }], commandCount: 2, locations: 2, encryptedLocations: 1,
+      },
+    ],
+    devices: 16, commandCount: 7, inventoryCount: 2, locations: 2, secrets: 3, secretKinds: ['credential', 'token'],
+  };
+}
+
+/** What the devices' payloads held before the listener masked them: no output may show these. */
+export const DEVICE_PAYLOAD_SECRETS = { latitude: 48.85837, longitude: 2.29448, password: 'wifi-hunter2-secret' };
+
+/**
+ * The lab's insecure broker with Zigbee2MQTT and OwnTracks devices behind its topics
+ * (topics.devices: deviceExposure()): positions and secrets masked in the samples as the listener
+ * masks them; the position items still carry the raw coordinates in `values`, which no output
+ * may repeat for a flagged payload.
+ */
+export function withDevices(patch: Partial<TopicsInfo> = {}): ScanResult {
+  const { latitude, longitude } = DEVICE_PAYLOAD_SECRETS;
+  const position = (topic: string): TopicItem => ({
+    topic, messages: 2, retained: true, sample: '{"_type":"location","lat":***,"lon":***,"batt":81}', sensor: 'numeric', sensitive: ['coordinates'],
+    values: { lat: latitude, lon: longitude, batt: 81 }, device: { ecosystem: 'owntracks', role: 'location', id: topic.split('/').slice(1).join('/'), location: true },
+  });
+  const items: TopicItem[] = [
+    { topic: 'zigbee2mqtt/bridge/devices', messages: 1, retained: true, sample: '[{"ieee_address":"0x00158d0001a2b3c4","model_id":"lumi.weather"', bytes: 71_010, device: { ecosystem: 'zigbee2mqtt', role: 'inventory', devices: 14, devicesAtLeast: true } },
+    { topic: 'zigbee2mqtt/bridge/request/permit_join', messages: 1, retained: false, sample: '{"value":true}', device: { ecosystem: 'zigbee2mqtt', role: 'command' } },
+    position('owntracks/alice/phone'),
+    position('owntracks/bob/tablet'),
+    { topic: 'owntracks/carol/phone', messages: 1, retained: true, sample: '{"_type":"encrypted","data":"7mLkq1"}', device: { ecosystem: 'owntracks', role: 'location', id: 'carol/phone', encrypted: true } },
+    { topic: 'gateway/config', messages: 1, retained: true, sample: '{"wifi_ssid":"lab","wifi_password":"***"}', sensitive: ['credential'] },
+    { topic: 'cloud/session', messages: 1, retained: true, sample: 'Bearer ***', sensitive: ['token'] },
+  ];
+  return anonymousPlain({ topics: topics({ as: 'anonymous', items, devices: deviceExposure(), writeTest: { topic: 'mqttsec/canary/3f1c2a9e', accepted: true, evidence: 'PUBACK 0 (Success)' }, ...patch }) });
 }
 
 /** The lab's secure broker: TLS + passwords + ACL, certificate from its own (self-signed) CA. */
