@@ -3,6 +3,7 @@ import type { Finding, RiskInfo, RiskLevel, ScanResult } from '../types';
 import { anonymousOpen, assessable, identityRequired, plainTransport, spokeMqtt } from './facts';
 import { effectiveRules, type Policy } from './policy';
 import { bySeverity, riskFor } from './scoring';
+import { vulnerabilitiesOf, type BrokerVulnerabilities } from './vulnerabilities';
 
 export interface SecurityAssessment {
   anonymous_allowed: boolean | null;
@@ -24,6 +25,9 @@ export interface SecuritySummary {
 export interface ClassifiedResult extends ScanResult {
   findings: Finding[];
   risk: RiskInfo | null;
+  /** The broker's product and version as it said them and the known vulnerabilities of that
+   *  version (lib/risk/vulnerabilities.ts); absent when it did not say which broker it is. */
+  vulnerabilities?: BrokerVulnerabilities;
   security_assessment: SecurityAssessment;
   security_summary: SecuritySummary;
 }
@@ -37,7 +41,7 @@ export function classifyResult(result: ScanResult, policy?: Policy): ClassifiedR
       if (!rule.when(result)) continue;
       findings.push({
         id: rule.id,
-        severity: rule.severity,
+        severity: rule.severityFor?.(result) ?? rule.severity,
         title: rule.title,
         evidence: rule.evidence(result),
         recommendation: rule.recommendationFor?.(result) ?? rule.recommendation,
@@ -48,11 +52,13 @@ export function classifyResult(result: ScanResult, policy?: Policy): ClassifiedR
   }
   const notRated = assessable(result) ? notRatedReason(result, findings) : null;
   const risk = assessable(result) && !notRated ? riskFor(findings) : null;
-  const { riskNotRated: _stale, ...rest } = result;
+  const { riskNotRated: _stale, vulnerabilities: _old, ...rest } = result as ScanResult & { vulnerabilities?: unknown };
+  const vulnerabilities = assessable(result) ? vulnerabilitiesOf(result) : null;
   return {
     ...rest,
     findings,
     risk,
+    ...(vulnerabilities ? { vulnerabilities } : {}),
     ...(notRated ? { riskNotRated: notRated } : {}),
     security_assessment: assessmentOf(result),
     security_summary: {

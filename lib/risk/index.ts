@@ -10,3 +10,8 @@ export { effectiveRules, policyFromList, type Policy, type RuleOverride } from '
 export { LEVELS, SEVERITIES, SEVERITY_WEIGHT, LEVEL_CEILING, levelFor, scoreFor, riskFor, severityRank } from './scoring';
 export { summarizeScan, RiskTally, type RiskSummary, type FindingCount, type WorstFinding, type SummaryOptions } from './summary';
 export { EXPIRY_WARNING_DAYS, MIN_RSA_BITS, MIN_EC_BITS, NO_ACL_MIN_ROOTS, certificateIsIdentity, openToAnyone } from './facts';
+export {
+  vulnerabilitiesOf, identifyBroker, isAffected, versionIn, severityOfScore, cvesMissingFrom, tableAgeDays,
+  type BrokerIdentity, type BrokerVulnerabilities, type VulnerabilityMatch,
+} from './vulnerabilities';
+export { KNOWN_VULNERABILITIES, NEWEST_RELEASES, VULNERABILITY_TABLE_AS_OF, type KnownVulnerability, type BrokerProduct, type ProductRelease } from './known-vulnerabilities';

@@ -54,6 +54,10 @@ export interface KnownVulnerability {
   published: string;
   /** Where each fact comes from: the vendor's security page or changelog, the CVE record. At least one URL. */
   sources: string[];
+  /** What the flaw is in: the broker (the default), or the client library shipped in the same
+   *  release ('client-library': a broker running that version is not affected by it, so a scan of
+   *  the broker never reports it). */
+  component?: 'broker' | 'client-library';
 }
 
 /** The newest release of each product this table knows (for "outdated" when no CVE applies), with the date and a source. */
@@ -161,6 +165,7 @@ export const KNOWN_VULNERABILITIES: readonly KnownVulnerability[] = [
     summary: 'A malicious broker can answer a subscription with a SUBACK that carries no reason codes and make libmosquitto clients (mosquitto_sub, mosquitto_rr) access memory out of bounds; this is a client-library flaw shipped with the same release, not a flaw of the broker.',
     published: '2024-10-30',
     sources: [cve('CVE-2024-10525'), nvd('CVE-2024-10525'), 'https://mosquitto.org/blog/2024/10/version-2-0-19-released/'],
+    component: 'client-library',
   },
   {
     product: 'mosquitto',

@@ -25,7 +25,8 @@ export function effectiveRules(policy?: Policy): Rule[] {
   for (const rule of RULES) {
     const o = (overrides as Record<string, RuleOverride | undefined>)[rule.id];
     if (o?.enabled === false) continue;
-    out.push(o?.severity ? { ...rule, severity: o.severity } : rule);
+    // The lab's severity wins over one the rule would work out from the result.
+    out.push(o?.severity ? { ...rule, severity: o.severity, severityFor: undefined } : rule);
   }
   return out;
 }

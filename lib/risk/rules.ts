@@ -7,6 +7,7 @@ import {
   MIN_RSA_BITS, NO_ACL_MIN_ROOTS, ownSysEvents, plainTransport, readFilters, requiresAuth, retainedItems, sensitiveItems, spokeMqtt, sysInfo,
   sysTopics, topicRoots, where,
 } from './facts';
+import { vulnerabilitiesOf, type BrokerVulnerabilities } from './vulnerabilities';
 
 export const RULE_IDS = [
   'ANONYMOUS_ACCESS', 'WRONG_CREDENTIALS_ACCEPTED', 'DEFAULT_CREDENTIALS', 'ANONYMOUS_PUBLISH',
@@ -15,6 +16,7 @@ export const RULE_IDS = [
   'TLS_LEGACY_PROTOCOL', 'TLS_WEAK_CIPHER', 'TLS_WEAK_KEY', 'TLS_EXPIRES_SOON', 'SYS_TOPICS_EXPOSED',
   'BROKER_VERSION_DISCLOSED', 'CLIENT_CERT_REQUIRED', 'CLIENT_CERT_IDENTITY',
   'DEVICE_CONTROL_EXPOSED', 'LOCATION_DATA_EXPOSED', 'DEVICE_INVENTORY_EXPOSED',
+  'BROKER_KNOWN_VULNERABLE', 'BROKER_OUTDATED',
 ] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
@@ -31,6 +33,9 @@ export interface Rule {
   /** The change for this result, where it depends on what was found (a WebSocket listener needs
    *  other lines than a TCP one); absent: `recommendation`. */
   recommendationFor?: (r: ScanResult) => string;
+  /** The severity for this result, where it depends on what was found (the worst CVSS score of
+   *  the broker's known vulnerabilities); absent: `severity`. A policy's severity overrides it. */
+  severityFor?: (r: ScanResult) => Severity;
   references: string[];
 }
 
@@ -480,6 +485,51 @@ export const RULES: readonly Rule[] = [
     references: ['CWE-200', 'OWASP IoT I5'],
   },
   {
+    id: 'BROKER_KNOWN_VULNERABLE',
+    // The editor's default; each finding takes the worst CVSS score of its matches (severityFor).
+    severity: 'high',
+    title: 'Broker version has known vulnerabilities',
+    checks: "The version the broker discloses (Mosquitto's $SYS/broker/version, EMQX's $SYS/brokers/<node>/version) is in an affected range of the offline vulnerability table (lib/risk/known-vulnerabilities.ts): severity from the worst CVSS base score (>= 9 critical, >= 7 high, >= 4 medium, else low; medium where no score is published).",
+    when: (r) => (vulnerabilitiesOf(r)?.matches.length ?? 0) > 0,
+    severityFor: (r) => vulnerabilitiesOf(r)!.matches[0].severity,
+    evidence: (r) => {
+      const v = vulnerabilitiesOf(r)!;
+      const list = v.matches.map((m) => `${m.id}${m.cvss ? ` (CVSS ${m.cvss.score})` : ''}${m.fixedIn ? `, fixed in ${m.fixedIn}` : ', no fix released'}`);
+      return `The broker says it is "${v.said}" (${v.from}): ${productName(v)} ${v.version} has ${v.matches.length} known vulnerabilit${v.matches.length === 1 ? 'y' : 'ies'}: ${list.join('; ')}. A distribution's package may carry backported fixes under the old upstream number: check its security tracker. Table as of ${v.tableAsOf}.`;
+    },
+    recommendation: 'Upgrade the broker to the release that fixes every listed vulnerability, or to the newest release.',
+    recommendationFor: (r) => {
+      const v = vulnerabilitiesOf(r)!;
+      const target = v.upgradeTo ? `Upgrade ${productName(v)} to ${v.upgradeTo} or later` : `Upgrade ${productName(v)}: no release fixes ${v.matches.filter((m) => !m.fixedIn).map((m) => m.id).join(', ')} yet; restrict who can reach the port until one does`;
+      return lines(
+        `${target}${v.newest ? ` (the newest release the table knows is ${v.newest.version}, ${v.newest.released})` : ''}.`,
+        'Distribution packages backport security fixes without changing the upstream version: on Debian or Ubuntu check the package (apt-cache policy mosquitto) against the distribution\'s security tracker before you conclude.',
+        'Then hide the version from clients: restrict $SYS in acl_file, or sys_interval 0.',
+      );
+    },
+    references: ['CWE-1395', 'OWASP IoT I5'],
+  },
+  {
+    id: 'BROKER_OUTDATED',
+    severity: 'low',
+    title: 'Broker older than the newest release',
+    checks: 'The version the broker discloses is older than the newest release of its product that the vulnerability table knows, and no known vulnerability of the table applies to it.',
+    when: (r) => {
+      const v = vulnerabilitiesOf(r);
+      return !!v && v.matches.length === 0 && v.outdated;
+    },
+    evidence: (r) => {
+      const v = vulnerabilitiesOf(r)!;
+      return `The broker says it is "${v.said}" (${v.from}): the newest ${productName(v)} release the table knows is ${v.newest!.version} (${v.newest!.released}). No known vulnerability of the table (as of ${v.tableAsOf}) applies to ${v.version}, but older releases miss later fixes.`;
+    },
+    recommendation: 'Plan the upgrade to the newest release, and keep the broker on its maintained branch.',
+    recommendationFor: (r) => {
+      const v = vulnerabilitiesOf(r)!;
+      return lines(`Plan the upgrade of ${productName(v)} from ${v.version} to ${v.newest!.version}.`, 'Then hide the version from clients: restrict $SYS in acl_file, or sys_interval 0.');
+    },
+    references: ['CWE-1104', 'OWASP IoT I5'],
+  },
+  {
     id: 'CLIENT_CERT_REQUIRED',
     severity: 'info',
     title: 'Client certificate required',
@@ -520,6 +570,12 @@ export const RULES: readonly Rule[] = [
   },
 ];
 
+const PRODUCT_NAMES: Record<string, string> = { mosquitto: 'Mosquitto', emqx: 'EMQX', vernemq: 'VerneMQ', nanomq: 'NanoMQ', 'hivemq-ce': 'HiveMQ CE', rabbitmq: 'RabbitMQ', aedes: 'aedes' };
+
+function productName(v: BrokerVulnerabilities): string {
+  return PRODUCT_NAMES[v.product] ?? v.product;
+}
+
 function supported(r: ScanResult): string {
   const v = Object.entries(r.mqtt?.versions ?? {}).filter(([, s]) => s === 'supported').map(([k]) => k);
   return v.length ? v.join('/') : '';
@@ -544,7 +600,9 @@ export const REFERENCE_TITLES: Record<string, string> = {
   'CWE-757': 'Selection of Less-Secure Algorithm During Negotiation',
   'CWE-798': 'Use of Hard-coded Credentials',
   'CWE-862': 'Missing Authorization',
+  'CWE-1104': 'Use of Unmaintained Third Party Components',
   'CWE-1392': 'Use of Default Credentials',
+  'CWE-1395': 'Dependency on Vulnerable Third-Party Component',
   'OWASP IoT I1': 'Weak, Guessable, or Hardcoded Passwords',
   'OWASP IoT I3': 'Insecure Ecosystem Interfaces',
   'OWASP IoT I5': 'Use of Insecure or Outdated Components',
