@@ -209,10 +209,11 @@ export const KNOWN_VULNERABILITIES: readonly KnownVulnerability[] = [
     id: 'CVE-2023-0809',
     affected: [{ introduced: '1.5.0', fixed: '2.0.16' }],
     fixedIn: ['2.0.16'],
-    cvss: { score: 10, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H', version: '3.1', source: 'cna' },
+    // The CNA first scored it 10.0 (C:H/I:H/A:H) and revised it to 5.8 in January 2024; NVD: 5.3.
+    cvss: { score: 5.8, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:N/I:N/A:L', version: '3.1', source: 'cna' },
     summary: 'An unauthenticated client can make the broker reserve large amounts of memory by opening with a packet other than CONNECT, and so exhaust it.',
     published: '2023-10-02',
-    sources: [cve('CVE-2023-0809'), MOSQ_SECURITY, 'https://mosquitto.org/blog/2023/08/version-2-0-16-released/'],
+    sources: [cve('CVE-2023-0809'), MOSQ_SECURITY, 'https://mosquitto.org/blog/2023/08/version-2-0-16-released/', nvd('CVE-2023-0809')],
   },
   {
     product: 'mosquitto',

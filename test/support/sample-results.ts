@@ -169,6 +169,8 @@ export interface Sample {
 const ANON_PLAIN: RuleId[] = [
   'ANONYMOUS_ACCESS', 'WRONG_CREDENTIALS_ACCEPTED', 'PLAINTEXT_TRANSPORT', 'ANONYMOUS_PUBLISH',
   'RETAINED_DATA_EXPOSED', 'SYS_TOPICS_EXPOSED', 'BROKER_VERSION_DISCLOSED',
+  // mosquitto 2.0.18: CVE-2024-8376 and CVE-2024-3935 are fixed in 2.0.19 (issue 17).
+  'BROKER_KNOWN_VULNERABLE',
 ];
 
 export const SAMPLES: Sample[] = [
@@ -240,7 +242,9 @@ export const SAMPLES: Sample[] = [
   { name: 'retained data read with a login only', result: hardened({ topics: topics({ items: [{ topic: 'lab/secure/state', messages: 1, retained: true }] }) }), expect: [] },
   { name: 'write test accepted with a login', result: hardened({ topics: topics({ writeTest: { topic: 'mqttsec/canary/x', accepted: true, evidence: 'PUBACK 0' } }) }), expect: [] },
   { name: 'write test refused anonymously', result: anonymousPlain({ topics: topics({ as: 'anonymous', items: [], writeTest: { topic: 'mqttsec/canary/x', accepted: false, evidence: 'PUBACK 135' } }) }), expect: ['ANONYMOUS_ACCESS', 'WRONG_CREDENTIALS_ACCEPTED', 'PLAINTEXT_TRANSPORT'] },
-  { name: 'version in CONNACK only', result: hardened({ mqtt: { versions: { '5.0': 'supported' }, brokerVersion: 'EMQX 5.3.0' } }), expect: ['BROKER_VERSION_DISCLOSED'] },
+  // EMQX 5.3.0: no entry of the table applies, but it is older than the newest EMQX the table knows.
+  { name: 'version in CONNACK only', result: hardened({ mqtt: { versions: { '5.0': 'supported' }, brokerVersion: 'EMQX 5.3.0' } }), expect: ['BROKER_VERSION_DISCLOSED', 'BROKER_OUTDATED'] },
+  { name: 'a version its product does not name', result: hardened({ mqtt: { versions: { '5.0': 'supported' }, brokerVersion: '2.0.11' } }), expect: ['BROKER_VERSION_DISCLOSED'] },
   // mosquitto require_certificate + use_identity_as_username, scanned with a client certificate:
   // what the certificate gets is its holder's, not anyone's (issue 14, kind 2).
   { name: 'client certificate is the identity', result: hardened({
