@@ -24,7 +24,15 @@ async function main(): Promise<void> {
   // history, reports, secrets) is for its owner only: Node-RED's context store and our writers
   // create files with the default mode, which this umask turns into 0600 (folders 0700).
   process.umask(0o077);
-  const config = labConfig();
+  let config: LabConfig;
+  try {
+    config = labConfig();
+  } catch (err) {
+    // A bad setting is one line that names it, not a stack trace.
+    if (!(err instanceof LabConfigError)) throw err;
+    console.error(`npm start: ${err.message}`);
+    process.exit(2);
+  }
   mkdirSync(config.userDir, { recursive: true });
   // Decided before anything listens: beyond loopback only with the editor and dashboard passwords.
   let exposure: ReturnType<typeof exposureDecision>;

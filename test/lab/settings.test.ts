@@ -1,6 +1,10 @@
 // The lab's Node-RED settings: loopback by default, no telemetry or palette installs, and the
 // launcher knows when the editor would be reachable from other machines.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isExposed, nodeRedSettings } from '../../lab/node-red-settings';
 import { labConfig, LabConfigError } from '../../lab/lab-config';
 
@@ -21,6 +25,21 @@ describe('lab settings', () => {
   for (const [bind, exposed] of table) {
     it(`binding to ${bind} is ${exposed ? '' : 'not '}exposed (the launcher warns when it is)`, () => assert.equal(isExposed(bind), exposed));
   }
+
+  it('the launcher with a bad setting prints one line that names it, no stack trace, and exits 2 (issue 18)', function () {
+    this.timeout(30_000);
+    const dir = mkdtempSync(join(tmpdir(), 'mqttsec-badenv-'));
+    try {
+      const run = spawnSync(process.execPath, [join(__dirname, '../../dist/lab/start.js')], {
+        env: { ...process.env, MQTTSEC_USERDIR: dir, MQTTSEC_UI_PORT: 'abc' }, encoding: 'utf8', timeout: 20_000,
+      });
+      assert.equal(run.status, 2, run.stderr);
+      assert.equal(run.stderr.trim(), 'npm start: MQTTSEC_UI_PORT="abc": must be a port number 1-65535');
+      assert.equal(run.stdout, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('bad ports name the variable', () => {
     assert.throws(() => labConfig({ MQTTSEC_UI_PORT: 'eighty' }), (e: Error) => e instanceof LabConfigError && /MQTTSEC_UI_PORT="eighty"/.test(e.message));
