@@ -62,6 +62,7 @@ ${helpLine('--ports LIST', [...'ports and ranges (default 1883,8883), e.g. 1883,
   --user NAME            username to test (with --password-env or --password-stdin)
   --password-env VAR     read the password from environment variable VAR
   --password-stdin       read the password from the first line of standard input
+  --no-password          log in with the username alone (MQTT allows it)
   --try-defaults         also try well-known default logins (admin/admin, guest/guest, ...)
   --send-credentials-plaintext
                          also send your login over plain TCP and to TLS brokers whose
@@ -103,6 +104,8 @@ export interface CliOptions {
   user?: string;
   passwordEnv?: string;
   passwordStdin: boolean;
+  /** --no-password: log in with the username alone (never the default for --user). */
+  noPassword?: boolean;
   tryDefaults: boolean;
   sendCredentialsPlaintext: boolean;
   timeoutMs?: number;
@@ -141,6 +144,7 @@ export function parseCli(argv: string[]): CliOptions {
         user: { type: 'string', short: 'u' },
         'password-env': { type: 'string' },
         'password-stdin': { type: 'boolean', default: false },
+        'no-password': { type: 'boolean', default: false },
         'try-defaults': { type: 'boolean', default: false },
         'send-credentials-plaintext': { type: 'boolean', default: false },
         timeout: { type: 'string' },
@@ -178,6 +182,13 @@ export function parseCli(argv: string[]): CliOptions {
   if (!['auto', 'tcp', 'tls', 'ws', 'wss'].includes(transport)) throw new UsageError(`--transport "${clip(transport)}": must be auto, tcp, tls, ws or wss`);
   if (v['password-env'] !== undefined && !v.user) throw new UsageError('--password-env needs --user');
   if (v['password-stdin'] && !v.user) throw new UsageError('--password-stdin needs --user');
+  if (v['no-password'] && !v.user) throw new UsageError('--no-password needs --user');
+  const passwordSources = [v['password-env'] !== undefined, !!v['password-stdin'], !!v['no-password']].filter(Boolean).length;
+  // A username alone would be sent with no password: never silently (issue 18).
+  if (v.user !== undefined && passwordSources === 0) {
+    throw new UsageError(`--user "${clip(v.user)}" needs its password: --password-env VAR or --password-stdin (or --no-password to log in with the username alone)`);
+  }
+  if (passwordSources > 1) throw new UsageError('give the password one way: --password-env, --password-stdin or --no-password');
   if ((v['tls-cert'] === undefined) !== (v['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
     target: v.target,
@@ -185,6 +196,7 @@ export function parseCli(argv: string[]): CliOptions {
     user: v.user,
     passwordEnv: v['password-env'],
     passwordStdin: !!v['password-stdin'],
+    noPassword: !!v['no-password'],
     tryDefaults: !!v['try-defaults'],
     sendCredentialsPlaintext: !!v['send-credentials-plaintext'],
     timeoutMs: numberOption(OPTIONS.timeoutMs, v.timeout),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // mqtt-scan: the scanner engine on the command line.
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { runScan } from '../lib/pipeline';
 import { TargetError } from '../lib/targets';
@@ -18,6 +18,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const credentials = await readCredentials(opts);
   const tls = readTls(opts);
+  if (opts.reportDir) checkReportDir(opts.reportDir);
   const controller = new AbortController();
   // The first Ctrl-C stops the scan and prints what it found (exit 130); a second one ends the
   // process at once (Node's default for SIGINT, also 130 in a shell).
@@ -50,22 +51,41 @@ async function main(argv: string[]): Promise<number> {
       : undefined,
   });
   if (progress) process.stderr.write('\n');
-  if (opts.reportDir) {
-    const { buildReport, writeReport }: typeof ReportModule = require('../lib/report');
-    const built = await buildReport(results, {
-      formats: opts.formats,
-      scan: summary,
-      meta: { targets: [opts.target], options: { timeoutMs: opts.timeoutMs, transport: opts.transport, listenMs: opts.listenMs, writeTest: opts.writeTest } },
-    });
-    const files = await writeReport(opts.reportDir, built);
-    for (const [format, path] of Object.entries(files)) process.stderr.write(`report (${format}): ${path}\n`);
-  }
+  // The results first: a report that cannot be written must not lose them.
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
     process.stdout.write(`${results.length ? formatTable(results) : 'No MQTT port found open.'}\n\n${formatSummary(summary)}\n`);
   }
+  if (opts.reportDir) {
+    const { buildReport, writeReport }: typeof ReportModule = require('../lib/report');
+    try {
+      const built = await buildReport(results, {
+        formats: opts.formats,
+        scan: summary,
+        meta: { targets: [opts.target], options: { timeoutMs: opts.timeoutMs, transport: opts.transport, listenMs: opts.listenMs, writeTest: opts.writeTest } },
+      });
+      const files = await writeReport(opts.reportDir, built);
+      for (const [format, path] of Object.entries(files)) process.stderr.write(`report (${format}): ${path}\n`);
+    } catch (err) {
+      process.stderr.write(`mqtt-scan: --report "${opts.reportDir}": the report could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the results are above\n`);
+      return EXIT_CODES.failure.code;
+    }
+  }
   return summary.cancelled ? EXIT_CODES.cancelled.code : EXIT_CODES.done.code;
+}
+
+/**
+ * The report folder can be made and written, before anything is scanned: a path under a file
+ * (ENOTDIR), one without permission (EACCES) or on a read-only disk (EROFS) is refused naming it.
+ */
+function checkReportDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`--report "${dir}": cannot write reports there (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 async function readCredentials(opts: CliOptions): Promise<Credentials | null> {
@@ -78,6 +98,7 @@ async function readCredentials(opts: CliOptions): Promise<Credentials | null> {
 }
 
 async function readLogin(opts: CliOptions, user: string): Promise<Credentials> {
+  if (opts.noPassword) return { username: user };
   if (opts.passwordEnv !== undefined) {
     const password = process.env[opts.passwordEnv];
     if (password === undefined) throw new UsageError(`--password-env ${opts.passwordEnv}: that environment variable is not set`);

@@ -86,4 +86,9 @@ export const BAD_CLI_OPTIONS: BadInput[] = [
   { name: 'zero max targets', cli: ['--max-targets', '0'], names: '--max-targets "0"' },
   { name: 'unknown transport', cli: ['--transport', 'x'], names: '--transport "x"' },
   { name: 'MQTT 6', cli: ['--mqtt-version', '6'], names: '--mqtt-version "6"' },
+  // Issue 18: a username and no way to give its password would log in with none.
+  { name: 'a user without a password', cli: ['--user', 'admin'], names: '--user "admin" needs its password' },
+  { name: 'two password sources', cli: ['--user', 'admin', '--password-stdin', '--no-password'], names: 'give the password one way' },
+  // Issue 18: a report folder under a file is refused before the scan, not after it.
+  { name: 'a report folder under a file', cli: ['--report', `${__dirname}/bad-inputs.ts/reports`], names: /--report ".*bad-inputs\.ts\/reports": cannot write reports there \(ENOTDIR\)/ },
 ];
