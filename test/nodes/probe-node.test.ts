@@ -63,6 +63,22 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
     assert.equal(msgs.at(-1)!.scanId, results[0].scanId);
   });
 
+  it('ports "${MQTTSEC_LAB_PORTS}" (the shipped examples) scan the ports `npm start` exports, as Node-RED loads the flow (issue 18)', async () => {
+    const saved = process.env.MQTTSEC_LAB_PORTS;
+    process.env.MQTTSEC_LAB_PORTS = `${insecure.port},${secure.port}`;
+    try {
+      await load(ALL, scanFlow({ ports: '${MQTTSEC_LAB_PORTS}' }));
+      const done = collect('out', isComplete);
+      helper.getNode('exp').receive({ payload: Date.now() });
+      const msgs = await done;
+      const ports = msgs.filter((m) => !m.complete).map((m) => (m.payload as { port: number }).port).sort((a, b) => a - b);
+      assert.deepEqual(ports, [insecure.port, secure.port].sort((a, b) => a - b));
+    } finally {
+      if (saved === undefined) delete process.env.MQTTSEC_LAB_PORTS;
+      else process.env.MQTTSEC_LAB_PORTS = saved;
+    }
+  });
+
   it('a scan big enough for sweep threads (16,448 targets in 5 batches) finds the broker among them and counts every target', async function () {
     this.timeout(30_000);
     await load(ALL, scanFlow({ targets: '127.0.1.0/24, 127.0.0.1', ports: `1-63,${insecure.port}`, batchSize: 4096 }, { concurrency: 1024 }));
