@@ -26,6 +26,9 @@ export const API_MAX_LISTEN_S = 60;
 /** The report files kept for GET /api/reports. */
 export const API_REPORTS_KEPT = 50;
 const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext'];
+/** Fields of the earlier (Flask) scanner's API that are still accepted: capture_all_topics
+ *  (true/false) is the listen setting when listen_duration is not given (false: do not listen). */
+const LEGACY_FIELDS = ['capture_all_topics'];
 
 /** The keys MQTTSEC_API_KEY names: comma-separated, trimmed, blanks dropped. */
 export function apiKeysFrom(setting: string | undefined): string[] {
@@ -87,12 +90,14 @@ export interface ApiScanRequest {
   write_test: boolean;
 }
 
-/** The checked request, the login it carries (or null) and the plain-text opt-in. */
+/** The checked request, the login it carries (or null), the plain-text opt-in, and warnings about
+ *  fields that were ignored (unknown ones: named, never a 400, so an older client keeps working). */
 export interface ApiScanCheck {
   ok: true;
   request: ApiScanRequest;
   credentials: { username: string; password: string } | null;
   sendCredentialsPlaintext: boolean;
+  warnings: string[];
 }
 
 function fieldError(code: number, error: string, message: string, field?: string): { ok: false } & HttpAnswer {
@@ -122,7 +127,10 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return fieldError(400, 'invalid_request', 'The body must be a JSON object: {"target": "127.0.0.1", ...}');
   const b = parsed as Record<string, unknown>;
-  for (const k of Object.keys(b)) if (!BODY_FIELDS.includes(k)) return bad(`${k}: unknown field; expected ${BODY_FIELDS.join(', ')}`, k);
+  const warnings: string[] = [];
+  const unknown = Object.keys(b).filter((k) => !BODY_FIELDS.includes(k) && !LEGACY_FIELDS.includes(k));
+  for (const k of unknown.slice(0, 8)) warnings.push(`${quote(k)}: unknown field, ignored; the fields are ${BODY_FIELDS.join(', ')}`);
+  if (unknown.length > 8) warnings.push(`${unknown.length - 8} more unknown fields ignored`);
   // Every refusal quotes the part that is wrong, like the target expander does.
   if (typeof b.target !== 'string') return bad(`target: must be a string such as "127.0.0.1", "127.0.0.0/29" or "127.0.0.1-20", got ${b.target === null ? 'null' : Array.isArray(b.target) ? 'an array' : typeof b.target}`, 'target');
   if (!b.target.trim()) return bad('target: is empty; give an address, a network or a range such as "127.0.0.1"', 'target');
@@ -157,7 +165,10 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
     if (typeof creds.user !== 'string' || !creds.user || creds.user.length > 256) return bad('creds.user: a non-empty string is required with creds', 'creds.user');
     if (creds.pass !== undefined && (typeof creds.pass !== 'string' || creds.pass.length > 1024)) return bad('creds.pass: a string of at most 1024 characters', 'creds.pass');
   }
-  const listen = b.listen_duration === undefined || b.listen_duration === null ? API_DEFAULT_LISTEN_S : b.listen_duration;
+  if (b.capture_all_topics !== undefined && typeof b.capture_all_topics !== 'boolean') return bad('capture_all_topics: true or false (the earlier scanner\'s field; listen_duration says how long)', 'capture_all_topics');
+  const listenGiven = b.listen_duration !== undefined && b.listen_duration !== null;
+  const listen = listenGiven ? b.listen_duration : b.capture_all_topics === false ? 0 : API_DEFAULT_LISTEN_S;
+  if (listenGiven && b.capture_all_topics !== undefined) warnings.push('capture_all_topics: ignored, listen_duration is given');
   if (typeof listen !== 'number' || !Number.isFinite(listen) || listen < OPTIONS.listenSeconds.min || listen > API_MAX_LISTEN_S) return bad(`listen_duration: seconds, ${OPTIONS.listenSeconds.min} to ${API_MAX_LISTEN_S} (0 = do not listen to topics)`, 'listen_duration');
   if (b.write_test !== undefined && typeof b.write_test !== 'boolean') return bad('write_test: true or false', 'write_test');
   if (b.send_credentials_plaintext !== undefined && typeof b.send_credentials_plaintext !== 'boolean') {
@@ -169,6 +180,7 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
     request: { target: b.target.trim(), ports: ports.replace(/\s+/g, ''), listen_duration: listen, write_test: b.write_test === true },
     credentials: c ? { username: login.user as string, password: typeof login.pass === 'string' ? login.pass : '' } : null,
     sendCredentialsPlaintext: b.send_credentials_plaintext === true,
+    warnings,
   };
 }
 

@@ -359,6 +359,7 @@ export const VIEWS = {
       if (check.credentials) msg.credentials = check.credentials;
       // The opt-in travels next to msg.credentials into the target expander, which takes both out.
       if (check.sendCredentialsPlaintext) msg.sendCredentialsPlaintext = true;
+      if (check.warnings.length) msg.apiWarnings = check.warnings;
       return [msg, null];
     },
     close(ctx) {
@@ -398,7 +399,8 @@ export const VIEWS = {
       if (!msg.res || !pending[id]) return null; // timed out: the 504 has been sent
       delete pending[id];
       ctx.flow.set('pending', pending);
-      return [answerOn(msg, { status: 200, headers: { ...JSON_HEADERS }, body: { ...latest, reports: reportLinks(id, files) } })];
+      const warnings = Array.isArray(msg.apiWarnings) ? { warnings: msg.apiWarnings } : {};
+      return [answerOn(msg, { status: 200, headers: { ...JSON_HEADERS }, body: { ...latest, reports: reportLinks(id, files), ...warnings } })];
     },
   },
   /** GET /api/results: the latest finished API scan (none yet: scanId null, no results). */

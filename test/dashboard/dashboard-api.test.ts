@@ -2,7 +2,7 @@
 // the key, every refusal of the body, the rate limit, the wait for the scan with its timeout and
 // its interruption, the answer and the latest results.
 import { strict as assert } from 'node:assert';
-import { API_BODY_MAX_BYTES, API_RATE_LIMIT, API_RATE_WINDOW_MS, apiKeysFrom, checkApiKey, checkScanRequest, rateCheck, sameSecret, scanFailureAnswer, VIEWS } from '../../lib/dashboard';
+import { API_BODY_MAX_BYTES, API_DEFAULT_LISTEN_S, API_RATE_LIMIT, API_RATE_WINDOW_MS, apiKeysFrom, checkApiKey, checkScanRequest, rateCheck, sameSecret, scanFailureAnswer, VIEWS } from '../../lib/dashboard';
 import { out, testContext } from './context';
 
 const KEY = 'k'.repeat(24);
@@ -71,9 +71,9 @@ describe('HTTP API: the key', () => {
 describe('HTTP API: the POST /api/scan body', () => {
   it('accepts the seed API\'s body; ports default to the lab ports, listen_duration to 5 s', () => {
     const ok = checkScanRequest(Buffer.from(JSON.stringify({ target: ' 127.0.0.1 ', ports: [1883, 8883], creds: { user: 'student', pass: 'pw' }, listen_duration: 0.5, write_test: true, send_credentials_plaintext: true })), '1');
-    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true });
+    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true, warnings: [] });
     const defaults = checkScanRequest('{"target":"127.0.0.1"}', '18931,18932');
-    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false }, credentials: null, sendCredentialsPlaintext: false });
+    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false }, credentials: null, sendCredentialsPlaintext: false, warnings: [] });
     const spaced = checkScanRequest('{"target":"127.0.0.1","ports":"1883, 8000 - 8010","creds":{"user":"u"}}', '');
     assert.ok(spaced.ok);
     if (spaced.ok) {
@@ -116,7 +116,7 @@ describe('HTTP API: the POST /api/scan body', () => {
       [{ target: '127.0.0.1', listen_duration: '5' }, 'listen_duration', /0 to 60/],
       [{ target: '127.0.0.1', write_test: 'yes' }, 'write_test', /true or false/],
       [{ target: '127.0.0.1', send_credentials_plaintext: null }, 'send_credentials_plaintext', /true or false/],
-      [{ target: '127.0.0.1', listen_time: 5 }, 'listen_time', /^listen_time: unknown field; expected target, ports, creds/],
+      [{ target: '127.0.0.1', capture_all_topics: 'yes' }, 'capture_all_topics', /^capture_all_topics: true or false/],
     ];
     for (const [body, field, message] of cases) {
       const r = checkScanRequest(Buffer.from(JSON.stringify(body)), '1883');
@@ -128,6 +128,37 @@ describe('HTTP API: the POST /api/scan body', () => {
         assert.match(String(r.body.message), message);
       }
     }
+  });
+});
+
+describe('HTTP API: the earlier scanner\'s fields and unknown ones (issue 18)', () => {
+  const check = (body: unknown) => checkScanRequest(Buffer.from(JSON.stringify(body)), '1883');
+  it('capture_all_topics is the listen setting when listen_duration is not given', () => {
+    const cases: Array<[unknown, number, string[]]> = [
+      [{ target: '127.0.0.1', capture_all_topics: true }, API_DEFAULT_LISTEN_S, []],
+      [{ target: '127.0.0.1', capture_all_topics: false }, 0, []],
+      [{ target: '127.0.0.1', capture_all_topics: false, listen_duration: 4 }, 4, ['capture_all_topics: ignored, listen_duration is given']],
+      [{ target: '127.0.0.1' }, API_DEFAULT_LISTEN_S, []],
+    ];
+    for (const [body, listen, warnings] of cases) {
+      const r = check(body);
+      assert.ok(r.ok, JSON.stringify(body));
+      if (r.ok) assert.deepEqual([r.request.listen_duration, r.warnings], [listen, warnings], JSON.stringify(body));
+    }
+  });
+
+  it('an unknown field is named in a warning and ignored, not a 400', () => {
+    const r = check({ target: '127.0.0.1', listen_time: 5, scan_type: 'full' });
+    assert.ok(r.ok);
+    if (r.ok) {
+      assert.deepEqual(r.warnings, [
+        '"listen_time": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext',
+        '"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext',
+      ]);
+      assert.equal(r.request.listen_duration, API_DEFAULT_LISTEN_S);
+    }
+    const many = check(Object.fromEntries([['target', '127.0.0.1'], ...Array.from({ length: 20 }, (_, i) => [`f${i}`, i])]));
+    assert.ok(many.ok && many.warnings.length === 9 && many.warnings[8] === '12 more unknown fields ignored');
   });
 });
 
