@@ -101,7 +101,7 @@ describe('HTTP API (flows/http-api.json) with a key', function () {
       [{ target: '127.0.0.1', creds: 'student:secret' }, 'creds'],
       [{ target: '127.0.0.1', creds: { pass: 'x' } }, 'creds.user'],
       [{ target: '127.0.0.1', write_test: 'yes' }, 'write_test'],
-      [{ target: '127.0.0.1', listen_time: 5 }, 'listen_time'],
+      [{ target: '127.0.0.1', capture_all_topics: 'yes' }, 'capture_all_topics', /true or false/],
       [{ target: '127.0.0.1', send_credentials_plaintext: 'yes' }, 'send_credentials_plaintext', /true or false/],
       [{ target: '127.0.0.1', send_credentials_plaintext: 1 }, 'send_credentials_plaintext'],
       [{ target: '127.0.0.1', send_credentials_plaintext: null }, 'send_credentials_plaintext'],
@@ -176,6 +176,17 @@ describe('HTTP API (flows/http-api.json) with a key', function () {
       assert.equal(r.status, 404, name);
       assert.equal(r.body.error, 'not_found', name);
     }
+  });
+
+  it('the earlier scanner\'s body: capture_all_topics false means no listening; an unknown field is a warning, not a 400 (issue 18)', async () => {
+    const { insecure } = lab!.ports;
+    const r = await call(lab!, 'POST', '/api/scan', { key: KEY, body: { target: '127.0.0.1', ports: [insecure], capture_all_topics: false, scan_type: 'full' } });
+    assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
+    assert.equal(r.body.request.listen_duration, 0);
+    assert.deepEqual(r.body.warnings, ['"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext']);
+    const ins = r.body.results.find((x: any) => x.port === insecure);
+    assert.equal(ins.classification, 'open_or_auth_ok');
+    assert.ok(!ins.topics?.items?.length, 'nothing listened to');
   });
 
   it('keeps no password in the flow file, the context store or the reports', async () => {
