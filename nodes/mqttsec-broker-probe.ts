@@ -1,7 +1,7 @@
 // Broker probe: sweeps each batch from the target expander, probes every open port, emits one
 // message per broker found and one completion message (msg.complete) per scan.
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { BatchedScan, newScanId } from '../lib/pipeline';
+import { BatchedScan, listsUnreachable, newScanId } from '../lib/pipeline';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import type { CredentialSafety } from '../lib/credentials';
 import { checkAddressScope, parsePorts, scopedHost } from '../lib/targets';
@@ -30,7 +30,9 @@ interface ProbeDef extends NodeDef {
   tlsPorts: string;
   /** HTTP paths tried for MQTT over WebSockets, comma-separated (lib/mqtt parseWebSocketPaths); empty: the defaults. */
   wsPaths?: string;
-  emitUnreachable: boolean;
+  /** Closed and filtered ports as messages too: always (true, 'true'), never (false, 'false'), or
+   *  'auto' (the default): for scans of up to LIST_UNREACHABLE_UP_TO (1024) targets, as the CLI lists them. */
+  emitUnreachable: boolean | 'true' | 'false' | 'auto';
   tryDefaults?: boolean;
   /** Also send the login over plain TCP or TLS whose certificate is not trusted (lib/credentials). */
   sendCredentialsPlaintext?: boolean;
@@ -130,7 +132,7 @@ export = (RED: NodeAPI) =>
         // Nodes downstream (the sniffer) log in with the same credentials and rule, found by scan id.
         depositLogin(scanMeta.id, { credentials: login.credentials, sendCredentialsPlaintext: optIn });
         const jobLogin: JobLogin = { credentials: login.credentials ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null, safety: safetyFor(scanMeta.id) };
-        return { state, targets: inScope, emitAll: !!config.emitUnreachable, login: jobLogin };
+        return { state, targets: inScope, emitAll: listsUnreachable(config.emitUnreachable ?? 'auto', state.scan.total), login: jobLogin };
       }
       const single = singleTarget(msg.payload);
       if (!single) throw new Error(BAD_INPUT);

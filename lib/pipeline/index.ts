@@ -2,7 +2,7 @@
 // whole scan for the CLI, the library and tests; the nodes run the same stages one node each,
 // with the same scheduler for sweep and probe (assess.ts), the same stage functions (stages.ts)
 // and the same summary (summary.ts).
-export { runScan, newScanId, LIST_UNREACHABLE_UP_TO, type ScanOptions, type ScanOutput } from './scan';
+export { runScan, newScanId, LIST_UNREACHABLE_UP_TO, listsUnreachable, type ScanOptions, type ScanOutput } from './scan';
 export {
   assessTargets, unreachableResult, DEFAULT_PROBE_CONCURRENCY, DEFAULT_STAGE_CONCURRENCY,
   type AssessOptions, type AssessProgress, type AssessStats,

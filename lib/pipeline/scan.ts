@@ -12,6 +12,17 @@ import type { ScanResult, ScanSummary } from '../types';
 /** Below this many targets, closed and filtered ports are listed too; above, only counted. */
 export const LIST_UNREACHABLE_UP_TO = 1024;
 
+/**
+ * Whether closed and filtered ports are listed (sent as results), for a setting of the CLI or the
+ * broker probe node: true / 'true' always, false / 'false' never, 'auto' (and anything else) for
+ * scans of up to LIST_UNREACHABLE_UP_TO targets. `targets`: the scan's host:port count.
+ */
+export function listsUnreachable(setting: unknown, targets: number): boolean {
+  if (setting === true || setting === 'true') return true;
+  if (setting === false || setting === 'false') return false;
+  return targets <= LIST_UNREACHABLE_UP_TO;
+}
+
 export interface ScanOptions
   extends Omit<AssessOptions, 'scanId' | 'onProgress' | 'includeUnreachable' | 'stages' | 'prepare' | 'more'>,
     TargetOptions,
@@ -50,7 +61,7 @@ export async function runScan(opts: ScanOptions): Promise<ScanOutput> {
     ...opts,
     sweepThreads: opts.sweepThreads ?? sweepThreadsFor(plan.count),
     scanId,
-    includeUnreachable: include === 'auto' ? plan.count <= LIST_UNREACHABLE_UP_TO : include,
+    includeUnreachable: listsUnreachable(include, plan.count),
     onResult: (found) => {
       // Results that never reach the stages (closed, filtered, a probe that failed) get the risk
       // rules too, as the risk classifier node gives them in a flow.

@@ -63,6 +63,21 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
     assert.equal(msgs.at(-1)!.scanId, results[0].scanId);
   });
 
+  it('closed ports: "auto" (the default) sends them for a small scan, like the CLI; "false" counts them only; a flow from before the choice keeps its checkbox (issue 18)', async () => {
+    const closed = await closedPort();
+    const sent = async (emitUnreachable: unknown) => {
+      await load(ALL, scanFlow({ ports: `${insecure.port},${closed}` }, emitUnreachable === undefined ? { emitUnreachable: undefined } : { emitUnreachable }));
+      const done = collect('out', isComplete);
+      helper.getNode('exp').receive({ payload: Date.now() });
+      const msgs = await done;
+      await helper.unload();
+      return msgs.filter((m) => !m.complete).map((m) => [(m.payload as { port: number }).port, (m.payload as { reachability: string }).reachability]);
+    };
+    const both = [[insecure.port, 'open'], [closed, 'closed']].sort((a, b) => Number(a[0]) - Number(b[0]));
+    for (const setting of ['auto', undefined, true, 'true']) assert.deepEqual((await sent(setting)).sort((a, b) => Number(a[0]) - Number(b[0])), both, String(setting));
+    for (const setting of [false, 'false']) assert.deepEqual(await sent(setting), [[insecure.port, 'open']], String(setting));
+  });
+
   it('ports "${MQTTSEC_LAB_PORTS}" (the shipped examples) scan the ports `npm start` exports, as Node-RED loads the flow (issue 18)', async () => {
     const saved = process.env.MQTTSEC_LAB_PORTS;
     process.env.MQTTSEC_LAB_PORTS = `${insecure.port},${secure.port}`;
