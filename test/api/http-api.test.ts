@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/ports';
+import { closedPort } from '../support/fixtures';
 import { BAD_PORTS, BAD_TARGETS, BAD_TYPES } from '../support/bad-inputs';
 import { apiKeyFromBanner, labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
 
@@ -180,13 +181,18 @@ describe('HTTP API (flows/http-api.json) with a key', function () {
 
   it('the earlier scanner\'s body: capture_all_topics false means no listening; an unknown field is a warning, not a 400 (issue 18)', async () => {
     const { insecure } = lab!.ports;
-    const r = await call(lab!, 'POST', '/api/scan', { key: KEY, body: { target: '127.0.0.1', ports: [insecure], capture_all_topics: false, scan_type: 'full' } });
+    const closed = await closedPort();
+    const r = await call(lab!, 'POST', '/api/scan', { key: KEY, body: { target: '127.0.0.1', ports: [insecure, closed], capture_all_topics: false, scan_type: 'full' } });
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
     assert.equal(r.body.request.listen_duration, 0);
     assert.deepEqual(r.body.warnings, ['"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext']);
     const ins = r.body.results.find((x: any) => x.port === insecure);
     assert.equal(ins.classification, 'open_or_auth_ok');
     assert.ok(!ins.topics?.items?.length, 'nothing listened to');
+    // A closed port is listed, as mqtt-scan lists it (a scan of up to 1024 targets).
+    const shut = r.body.results.find((x: any) => x.port === closed);
+    assert.deepEqual([shut?.reachability, shut?.classification], ['closed', 'unreachable_or_firewalled']);
+    assert.equal(r.body.summary.unreachable, 1, JSON.stringify(r.body.summary));
   });
 
   it('keeps no password in the flow file, the context store or the reports', async () => {
@@ -256,7 +262,7 @@ describe('HTTP API rate limit', function () {
     for (let i = 1; i <= 10; i++) {
       const r = await call(lab!, 'POST', '/api/scan', { key: KEY, body: { target: '127.0.0.1', ports: [closed], listen_duration: 0 } });
       assert.equal(r.status, 200, `scan ${i}: ${JSON.stringify(r.body)}`);
-      assert.equal(r.body.count, 0);
+      assert.equal(r.body.count, 1, "the closed port, listed as mqtt-scan lists it");
     }
     const r = await call(lab!, 'POST', '/api/scan', { key: KEY, body: { target: '127.0.0.1', ports: [closed], listen_duration: 0 } });
     assert.equal(r.status, 429);
