@@ -117,7 +117,7 @@ describe('report: CSV', () => {
     assert.equal(closed[7], '', 'unrated: empty risk level');
   });
 
-  it('the devices columns come last: ecosystems, device_count, command_topics, location_topics; empty when the broker was not listened to', () => {
+  it('the devices columns come after broker_url (ecosystems, device_count, command_topics, location_topics, then cves); empty when the broker was not listened to', () => {
     const r = withDevices();
     r.topics!.items.find((i) => i.topic === 'gateway/config')!.sample = `{"wifi_password":"${DEVICE_PAYLOAD_SECRETS.password}"}`;
     const refused = anonymousPlain({ host: '127.0.0.4', topics: topics({ items: [], count: 0, error: 'every subscription was refused' }) });
@@ -126,9 +126,9 @@ describe('report: CSV', () => {
     assert.deepEqual(rows[0], [
       'ip', 'port', 'result', 'classification', 'security', 'topics_count', 'publishers_count', 'risk_level', 'risk_score', 'finding_ids', 'tls_version',
       'cert_expiry', 'cert_days_left', 'transport', 'anonymous_allowed', 'requires_auth', 'broker_version', 'risk_not_rated', 'tls_score', 'tls_psk_hint',
-      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics',
+      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves',
     ]);
-    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-4)]));
+    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-5, -1)]));
     assert.deepEqual(last4, {
       '127.0.0.1': ['Zigbee2MQTT; OwnTracks', '16', '7', '2'],
       '127.0.0.2': ['', '0', '0', '0'],
@@ -136,6 +136,19 @@ describe('report: CSV', () => {
       '127.0.0.4': ['', '', '', ''],
     });
     for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!csv.includes(String(v)), `${v} is in the CSV`);
+  });
+
+  it('cves is the last column: the matched ids worst first joined by "; "; empty for an outdated version without matches and for a broker that did not say its version', () => {
+    const vulnerable = classifyResult(mosquittoSaying('2.0.11'));
+    const results = [vulnerable, mosquittoSaying('2.0.22', { host: '127.0.0.2' }), hardened({ host: '127.0.0.3' }), { ...sample('closed port'), host: '127.0.0.4' }];
+    const rows = parseCsv(renderCsv(prepareReport(results, { now: NOW })));
+    assert.deepEqual(rows[0].slice(-5), ['ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves']);
+    const cves = Object.fromEntries(rows.slice(1).map((row) => [row[0], row[row.length - 1]]));
+    assert.equal(cves['127.0.0.1'], vulnerable.vulnerabilities!.matches.map((m) => m.id).join('; '));
+    assert.ok(cves['127.0.0.1'].startsWith('CVE-2024-8376; CVE-2023-28366; CVE-2021-41039; '), cves['127.0.0.1']);
+    assert.ok(cves['127.0.0.1'].endsWith('; MOSQUITTO-2021-08-QOS2-RECONNECT-ACL; CVE-2021-34434'), cves['127.0.0.1']);
+    assert.equal(cves['127.0.0.1'].split('; ').length, 16);
+    assert.deepEqual([cves['127.0.0.2'], cves['127.0.0.3'], cves['127.0.0.4']], ['', '', '']);
   });
 
   it('cells a spreadsheet would run as a formula start with a quote', () => {
