@@ -203,10 +203,10 @@ export function upgradeText(v: Pick<KnownVulnerabilities, 'matches' | 'upgradeTo
 }
 
 /** "Mosquitto 2.0.22 is older than the newest release known (2.1.2, 2026-02-09)" for an outdated
- *  version; null when it is not outdated or the newest release is unknown. */
-export function outdatedText(v: Pick<KnownVulnerabilities, 'product' | 'version' | 'newest' | 'outdated'>): string | null {
+ *  version ("(2.1.2)" with `withDate` false); null when it is not outdated or the newest release is unknown. */
+export function outdatedText(v: Pick<KnownVulnerabilities, 'product' | 'version' | 'newest' | 'outdated'>, withDate = true): string | null {
   if (!v.outdated || !v.newest) return null;
-  return `${productVersion(v)} is older than the newest release known (${v.newest.version}${v.newest.released ? `, ${v.newest.released}` : ''})`;
+  return `${productVersion(v)} is older than the newest release known (${v.newest.version}${withDate && v.newest.released ? `, ${v.newest.released}` : ''})`;
 }
 
 /** "CVSS 9.8" (one decimal), or "no CVSS score published". */
