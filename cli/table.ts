@@ -1,5 +1,5 @@
 // Plain-text results table for terminals, in the seed dashboard's spirit: one row per broker.
-import { transportLabel } from '../lib/common';
+import { knownVulnerabilitiesOf, outdatedText, productVersion, transportLabel } from '../lib/common';
 import type { AuthAttempt, ScanResult, ScanSummary } from '../lib/types';
 
 const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
@@ -48,7 +48,31 @@ export function formatTable(results: ScanResult[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const table = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
-  return [...table, ...notRatedLines(results), ...deviceLines(results)].join('\n');
+  return [...table, ...notRatedLines(results), ...deviceLines(results), ...vulnerabilityLines(results)].join('\n');
+}
+
+/**
+ * Below the table: the known vulnerabilities of each broker's version (the classifier's
+ * `vulnerabilities`), one line per broker with matches, worst first:
+ * "127.0.0.1:1883 known vulnerabilities: Mosquitto 2.0.11: CVE-2023-0809 (critical), ...; upgrade
+ * to 2.0.21 or later" ("no released fix for CVE-… yet" when some have none); and for an outdated
+ * version without matches "127.0.0.1:1883 Mosquitto 2.0.22 is older than the newest release known (2.1.2)".
+ */
+function vulnerabilityLines(results: ScanResult[]): string[] {
+  const lines = results.flatMap((r) => {
+    const v = knownVulnerabilitiesOf((r as ScanResult & { vulnerabilities?: unknown }).vulnerabilities);
+    if (!v) return [];
+    const where = COLUMNS[0][1](r);
+    if (!v.matches.length) {
+      const outdated = outdatedText(v, false);
+      return outdated ? [`${where} ${outdated}`] : [];
+    }
+    const ids = v.matches.map((m) => `${m.id} (${m.severity})`).join(', ') + (v.omitted ? `, and ${v.omitted} more` : '');
+    const unfixed = v.matches.filter((m) => !m.fixedIn).map((m) => m.id);
+    const fix = v.upgradeTo ? `upgrade to ${v.upgradeTo} or later` : `no released fix for ${unfixed.join(', ') || 'every listed vulnerability'} yet`;
+    return [`${where} known vulnerabilities: ${productVersion(v)}: ${ids}; ${fix}`];
+  });
+  return lines.length ? ['', ...lines] : [];
 }
 
 /**

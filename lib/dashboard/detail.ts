@@ -2,7 +2,7 @@
 // label/value pairs (the template binds it with {{ }} only, so nothing in it is ever HTML).
 import type { AuthAttempt, Severity } from '../types';
 import type { KeptResult, KeptTopic } from './types';
-import { brokerUrl, devicesView, isWebSocketTransport, type DevicesView } from '../common';
+import { brokerUrl, devicesView, isWebSocketTransport, vulnerabilitiesView, type DevicesView, type VulnerabilitiesView } from '../common';
 
 /** One finding as the panel lists it. */
 export interface DetailFinding {
@@ -48,6 +48,11 @@ export interface BrokerDetail {
   /** "Devices and data": the ecosystems behind the topics, devices, command topics, positions and
    *  secrets as counts (lib/common devicesView); null when there is nothing to show. */
   devices: DevicesView | null;
+  /** "Known vulnerabilities": the product and version the broker said and where, one row per
+   *  match (id linked to its first https source, severity, CVSS, fix, summary), the upgrade, the
+   *  table's date and the backport caveat (lib/common vulnerabilitiesView); null when the broker
+   *  did not say its version. */
+  vulnerabilities: VulnerabilitiesView | null;
   skipped: string | null;
 }
 
@@ -149,6 +154,7 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
       : null,
     writeTest: topics && topics.writeTest ? (topics.writeTest.accepted ? 'accepted: anyone logged in like us can publish' : 'refused') : null,
     devices: devicesView(topics),
+    vulnerabilities: vulnerabilitiesView(r.vulnerabilities),
     skipped: r.skipped,
   };
 }

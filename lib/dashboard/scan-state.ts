@@ -2,7 +2,7 @@
 // the completion, and the interruption of a scan the flows stopped under.
 import type { RiskLevel, ScanResult } from '../types';
 import { openToAnyone, type RiskSummary } from '../risk';
-import { deviceExposureOf } from '../common';
+import { deviceExposureOf, knownVulnerabilitiesOf } from '../common';
 import { record } from './read';
 import type { CurrentScan, HistoryEntry, KeptResult } from './types';
 
@@ -28,13 +28,15 @@ export function worstResult(scan: Pick<CurrentScan, 'results'>): KeptResult | un
 
 /**
  * A rated scan result trimmed for the flow context: what the dashboard shows, with at most
- * KEPT_TOPICS topics (no parsed values of a payload the sniffer flagged as sensitive) and the
- * devices behind them, bounded. `skipped` is why the sniffer did not read the broker (msg.sniffer.skipped).
+ * KEPT_TOPICS topics (no parsed values of a payload the sniffer flagged as sensitive), the
+ * devices behind them and the known vulnerabilities of its version (the classifier's
+ * `vulnerabilities`), bounded. `skipped` is why the sniffer did not read the broker (msg.sniffer.skipped).
  */
 export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
   const ep = endpointOf(r.host, r.port);
   const t = r.topics;
   const devices = t && deviceExposureOf(t.devices);
+  const vulnerabilities = knownVulnerabilitiesOf((r as ScanResult & { vulnerabilities?: unknown }).vulnerabilities);
   const tls = r.tls;
   const mqtt = record(r.mqtt);
   return {
@@ -49,6 +51,7 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
     findings: r.findings || [],
     risk: r.risk || null,
     ...(r.riskNotRated ? { riskNotRated: r.riskNotRated } : {}),
+    ...(vulnerabilities ? { vulnerabilities } : {}),
     skipped: skipped ? String(skipped) : null,
     tls: tls
       ? { protocol: tls.protocol, cipher: tls.cipher, versions: tls.versions, certificate: tls.certificate || null, clientCertRequired: tls.clientCertRequired, weakCiphers: tls.weakCiphers, score: tls.score, ...(tls.notRated ? { notRated: tls.notRated } : {}), ...(tls.psk ? { psk: tls.psk } : {}), error: tls.error || null }

@@ -3,6 +3,7 @@
 // messages out on numbered outputs, with the flow context and a few runtime services at hand.
 import type { AuthAttempt, Classification, DeviceExposure, Finding, MqttVersion, RiskInfo, RiskLevel, TlsCertificateInfo, TlsPskInfo, Transport, VersionSupport } from '../types';
 import type { RiskSummary } from '../risk';
+import type { KnownVulnerabilities } from '../common';
 
 /** One topic of a kept result: what the table and the detail view show. */
 export interface KeptTopic {
@@ -17,8 +18,9 @@ export interface KeptTopic {
 
 /**
  * One broker of the current scan, trimmed for the flow context (flow key `current`): the fields the
- * table, cards and detail view read, and at most 100 topics (a flagged payload's parsed values are
- * not kept: its sample is masked, and so must its values be). `ep` is "host:port" ("[v6]:port").
+ * table, cards and detail view read, at most 100 topics (a flagged payload's parsed values are
+ * not kept: its sample is masked, and so must its values be) and at most 50 known
+ * vulnerabilities. `ep` is "host:port" ("[v6]:port").
  */
 export interface KeptResult {
   ep: string;
@@ -34,6 +36,10 @@ export interface KeptResult {
   risk: RiskInfo | null;
   /** Why a port that answered is not rated (ScanResult.riskNotRated); absent when rated. */
   riskNotRated?: string;
+  /** The known vulnerabilities of the version the broker said (ClassifiedResult.vulnerabilities),
+   *  bounded (lib/common knownVulnerabilitiesOf: at most 50 matches, texts cut); absent when it
+   *  did not say which broker and version it is. */
+  vulnerabilities?: KnownVulnerabilities;
   /** Why the sniffer did not read this broker (msg.sniffer.skipped), or null. */
   skipped: string | null;
   tls: {

@@ -3,12 +3,13 @@
 // Seed columns: ip, port, result (what the connect attempt got, in words), classification,
 // security (transport security: TLS / plaintext), topics_count, publishers_count (the sniffer's
 // `publishers` when it reports one, else the topics that got a live, non-retained message while
-// we listened: a lower bound on active publishers). The devices behind the topics come last.
+// we listened: a lower bound on active publishers). The devices behind the topics, then the known
+// vulnerabilities of the broker's version come last.
 import { Parser } from '@json2csv/plainjs';
 import type { ClassifiedResult } from '../risk';
 import type { ReportInput } from './model';
 import { outcomeText } from './wording';
-import { brokerUrl, deviceExposureOf } from '../common';
+import { brokerUrl, deviceExposureOf, knownVulnerabilitiesOf } from '../common';
 
 type Getter = (r: ClassifiedResult) => string | number | boolean | null | undefined;
 
@@ -43,6 +44,10 @@ export const CSV_COLUMNS: Array<[string, Getter]> = [
   ['device_count', (r) => devicesOf(r)?.devices ?? ''],
   ['command_topics', (r) => devicesOf(r)?.commandCount ?? ''],
   ['location_topics', (r) => devicesOf(r)?.locations ?? ''],
+  /** The known vulnerabilities of the version the broker said (ClassifiedResult.vulnerabilities,
+   *  read through lib/common knownVulnerabilitiesOf): their ids worst first, joined by "; ". Empty
+   *  when none applies or the broker did not say its version. */
+  ['cves', (r) => knownVulnerabilitiesOf(r.vulnerabilities)?.matches.map((m) => m.id).join('; ') ?? ''],
 ];
 
 export function renderCsv(input: ReportInput): string {

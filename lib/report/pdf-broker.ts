@@ -1,10 +1,10 @@
-// One section per rated broker: facts, findings with evidence and fix, TLS details, the devices
-// behind the topics, topics.
+// One section per rated broker: facts, findings with evidence and fix, TLS details, the known
+// vulnerabilities of its version, the devices behind the topics, topics.
 import type { ClassifiedResult } from '../risk';
 import type { Finding } from '../types';
 import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './wording';
 import { endpoint } from './model';
-import { brokerUrl, devicesView } from '../common';
+import { brokerUrl, devicesView, vulnerabilitiesView } from '../common';
 import { facts, factsSpec, MARGIN, table, tableHeight, type Cell, type Pen } from './pdf-layout';
 import { COLOR, LEVEL_COLOR, SEVERITY_COLOR } from './pdf-theme';
 
@@ -52,6 +52,7 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
   for (const f of r.findings) findingBlock(pen, f);
 
   if (r.tls) tlsDetails(pen, r);
+  vulnerabilityDetails(pen, r);
   if (r.topics) devicesDetails(pen, r);
   if (r.topics) topicsTable(pen, r, maxTopics);
   if (r.evidence?.length) {
@@ -165,6 +166,45 @@ function tlsDetails(pen: Pen, r: ClassifiedResult): void {
   }
   if (t.error) rows.push(['Inspector error', t.error]);
   facts(pen, rows, ['TLS', 'Observed']);
+}
+
+/**
+ * "Known vulnerabilities": the product and version the broker said and where, a table of the
+ * matches worst first (id linked to its first https source, severity, CVSS base score, the fix on
+ * its branch, the summary), then the upgrade, the table's date and the backport caveat; an
+ * outdated version without matches in one line (lib/common vulnerabilitiesView). Nothing when
+ * the broker did not say its version.
+ */
+function vulnerabilityDetails(pen: Pen, r: ClassifiedResult): void {
+  const v = vulnerabilitiesView(r.vulnerabilities);
+  if (!v) return;
+  const rows = v.rows.map((m): Array<Cell | string> => [
+    { text: m.id, kind: 'mono', ...(m.link ? { link: m.link } : {}) },
+    { text: m.severity.toUpperCase(), badge: SEVERITY_COLOR[m.severity] },
+    m.score ?? '-',
+    m.fixedIn ?? 'no fix released',
+    m.summary,
+  ]);
+  subheading(pen, 'Known vulnerabilities', rows.length ? 110 : 60);
+  pen.use('bold', 9, COLOR.text).para(v.heading).gap(4);
+  if (rows.length) {
+    table(pen, {
+      columns: [
+        { header: 'Id', width: 0.25, kind: 'mono' },
+        { header: 'Severity', width: 0.11 },
+        { header: 'CVSS', width: 0.07, align: 'right' },
+        { header: 'Fixed in', width: 0.1 },
+        { header: 'Summary', width: 0.47 },
+      ],
+      rows,
+      size: 7.5,
+      padding: 4,
+    });
+    if (v.more) pen.use('body', 8, COLOR.muted).para(`… ${v.more}.`).gap(2);
+  }
+  if (v.status) pen.use('body', 8.5, COLOR.text).para(`${v.status}.`).gap(2);
+  if (v.upgrade) pen.use('bold', 8.5, COLOR.text).para(`${v.upgrade}.`).gap(2);
+  pen.use('body', 8, COLOR.muted).para(`${v.asOf}.${v.caveat ? ` ${v.caveat}` : ''}`).gap(8);
 }
 
 /**

@@ -1,6 +1,7 @@
 /// <reference types="pdfkit" />
 // Drawing primitives for the PDF: a pen that knows fonts, safe text and the page box, and a
 // table that breaks across pages with its header row repeated.
+import { isHttpsUrl } from '../common';
 import { COLOR } from './pdf-theme';
 import { drawable, type FontKind, type Fonts } from './pdf-text';
 
@@ -91,6 +92,9 @@ export interface Cell {
   badge?: string;
   color?: string;
   kind?: FontKind;
+  /** An https URL: the text is drawn underlined in the link colour and clicking it opens the URL
+   *  (a PDF link annotation, /URI). Anything else is ignored: the text stays plain. */
+  link?: string;
 }
 
 export interface Column {
@@ -167,8 +171,9 @@ export function table(pen: Pen, spec: TableSpec): void {
         pen.badge(cell.text, xs[i] + PAD, y + PAD - 1, cell.badge, size - 0.5);
         return;
       }
-      pen.use(cell.kind ?? col.kind ?? 'body', size, cell.color ?? COLOR.text);
-      pen.at(cell.text, xs[i] + PAD, y + PAD, { width: widths[i] - 2 * PAD, align: col.align ?? 'left' });
+      const link = cell.link && isHttpsUrl(cell.link) ? cell.link : undefined;
+      pen.use(cell.kind ?? col.kind ?? 'body', size, cell.color ?? (link ? COLOR.link : COLOR.text));
+      pen.at(cell.text, xs[i] + PAD, y + PAD, { width: widths[i] - 2 * PAD, align: col.align ?? 'left', ...(link ? { link, underline: true } : {}) });
     });
     doc.save().moveTo(pen.left, y + h).lineTo(pen.left + pen.width, y + h).lineWidth(0.4).strokeColor(COLOR.rule).stroke().restore();
     doc.y = y + h;

@@ -27,6 +27,8 @@ export const COLOR = {
   codeBg: '#f1f3f6',
   unrated: '#8a94a3',
   white: '#ffffff',
+  /** Text that opens a URL (a table cell with `link`). */
+  link: '#1849a9',
 };
 
 export const LEVEL_LABEL: Record<RiskLevel, string> = { CRITICAL: 'Critical', HIGH: 'High', MEDIUM: 'Medium', LOW: 'Low' };

@@ -2,6 +2,7 @@
 // Debian's Chromium through playwright-core fills the form, scans the embedded lab brokers and
 // checks what a student sees against the lab's truth. Screenshots go to test-output/.
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
@@ -9,7 +10,10 @@ import type { Browser, Page } from 'playwright-core';
 import { requireTool } from '../support/tools';
 import { dashboardScreenshot, launchChromium, loopbackOnly } from '../support/browser-chromium';
 import { labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
-import { deviceExposure } from '../support/sample-results';
+import { deviceExposure, mosquittoSaying } from '../support/sample-results';
+import { startMosquitto } from '../support/mosquitto';
+import { brokerDetail, keepResult } from '../../lib/dashboard';
+import { classifyResult } from '../../lib/risk';
 
 const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, 'test-output');
@@ -184,6 +188,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
       "DEVICES AND DATA Lab ESP32 (mqttsec) 1 device The lab board's sensor readings and its device id, which carries the board's Wi-Fi MAC address. " +
       'Reference firmware/esp32_mixed_security (this project) Devices 1 Command topics 0');
     assert.equal(await block.locator('a').count(), 0);
+    assert.equal(await page.locator('[data-mqs="vulns"]').count(), 0, 'aedes says no version: no "Known vulnerabilities" block');
   });
 
   it('the detail view of the secure broker: its findings with fixes and its TLS certificate', async () => {
@@ -195,6 +200,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.match((await detail.textContent()) ?? '', /Findings and fixes \(\d+\)/);
     assert.equal(await detail.locator('[data-finding="ANONYMOUS_ACCESS"]').count(), 0);
     assert.equal(await detail.locator('[data-mqs="devices"]').count(), 0, 'not listened to: no "Devices and data" block');
+    assert.equal(await detail.locator('[data-mqs="vulns"]').count(), 0, 'no version said (aedes): no "Known vulnerabilities" block');
     const cert = (await page.textContent('[data-mqs="cert"]')) ?? '';
     assert.match(cert, /CN=localhost/);
     assert.match(cert, /CN=MQTT Security Lab CA/);
@@ -278,8 +284,8 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     const csvText = await csv.text();
     assert.match(csvText, new RegExp(`"127\\.0\\.0\\.1",${lab!.ports.secure},`));
     assert.ok(csvText.includes(`"wss://${wssEp}/mqtt"`), 'the CSV names the wss broker by its URL');
-    // The last columns: ecosystems, device_count, command_topics, location_topics.
-    assert.ok(csvText.split('\r\n').some((line) => line.startsWith(`"127.0.0.1",${lab!.ports.insecure},`) && line.endsWith(',"Lab ESP32 (mqttsec)",1,0,0')), csvText);
+    // The last columns: ecosystems, device_count, command_topics, location_topics, cves (empty: aedes says no version).
+    assert.ok(csvText.split('\r\n').some((line) => line.startsWith(`"127.0.0.1",${lab!.ports.insecure},`) && line.endsWith(',"Lab ESP32 (mqttsec)",1,0,0,""')), csvText);
     const json = await page.request.get(lab!.url(`/lab/reports/${scanId}.json`));
     const reported = (await json.json()).results as Array<{ port: number; transport: string; websocketPath?: string }>;
     assert.equal(reported.length, 4);
@@ -378,6 +384,82 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
       await page.screenshot({ path: join(OUT, `dashboard-devices-${viewport.width}x${viewport.height}.png`) });
     }
     await page.setViewportSize({ width: 1600, height: 1200 });
+  });
+
+  it('"Known vulnerabilities" of a real Mosquitto 2.0.11 scanned from the form: where it said its version, a row per match with its https link, the upgrade and the caveat, inside the viewport at 1366x768 and 390x844', async function () {
+    requireTool(this, 'mosquitto');
+    const v = spawnSync('mosquitto', ['-h'], { encoding: 'utf8' });
+    assert.match(`${v.stdout}${v.stderr}`, /mosquitto version 2\.0\.11/, 'this test is about the Debian package, 2.0.11');
+    // The lab's brokers are aedes, which says no version: a real Mosquitto on a loopback port.
+    const broker = await startMosquitto({ conf: 'listener 1883\nallow_anonymous true\n' });
+    try {
+      const ep = `127.0.0.1:${broker.port}`;
+      await page.setViewportSize({ width: 1366, height: 768 });
+      await page.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
+      await field('Ports').fill(String(broker.port));
+      await runScan({ listen: '3' });
+      const expected = brokerDetail(keepResult(classifyResult(mosquittoSaying('2.0.11')))).vulnerabilities!;
+      assert.equal(expected.rows.length, 16);
+      for (const viewport of [{ width: 1366, height: 768 }, { width: 390, height: 844 }]) {
+        await page.setViewportSize(viewport);
+        await clickRow(ep);
+        const block = page.locator('[data-mqs="vulns"]');
+        await block.waitFor();
+        assert.equal(await block.locator('h3').textContent(), 'Known vulnerabilities');
+        assert.equal(await block.locator('[data-mqs="vulns-heading"]').textContent(), 'Mosquitto 2.0.11 (said on $SYS/broker/version)');
+        const rows = await block.locator('.mqs-cve').evaluateAll((es) => es.map((e) => {
+          const a = e.querySelector('a');
+          return {
+            id: e.getAttribute('data-cve'), href: a?.getAttribute('href') ?? null, rel: a?.getAttribute('rel') ?? null, target: a?.getAttribute('target') ?? null,
+            text: (e as HTMLElement).innerText.replace(/\s+/g, ' ').trim(),
+          };
+        }));
+        assert.deepEqual(rows, expected.rows.map((m) => ({
+          id: m.id, href: m.link, rel: 'noopener noreferrer', target: '_blank', text: `${m.id} ${m.severity.toUpperCase()} ${m.cvss} ${m.fixed} ${m.summary}`,
+        })));
+        assert.ok(rows[0].text.startsWith('CVE-2024-8376 HIGH CVSS 7.5 fixed in 2.0.19 A client can send'), rows[0].text);
+        assert.ok(rows.every((r) => r.href?.startsWith('https://')), 'links only to https');
+        assert.deepEqual(
+          await Promise.all(['vulns-upgrade', 'vulns-asof', 'vulns-caveat'].map((k) => block.locator(`[data-mqs="${k}"]`).textContent())),
+          ['Upgrade to 2.0.21 or later; newest known 2.1.2 (2026-02-09)', 'Table as of 2026-11-30',
+            "A distribution's package (Debian, Ubuntu, ...) may carry backported fixes under the old version number: check its security tracker before you conclude."],
+        );
+        assert.equal(await block.locator('[data-mqs="vulns-status"]').count(), 0);
+        // Each part scrolled to (the longest id among them) is wholly inside the window without
+        // scrolling sideways, and nothing in the block sticks out of the panel.
+        const longest = expected.rows.reduce((a, b) => (b.id.length > a.id.length ? b : a)).id;
+        for (const part of [block.locator('h3'), block.locator('[data-mqs="vulns-heading"]'), block.locator('.mqs-cve').first(), block.locator(`[data-cve="${longest}"]`),
+          block.locator('.mqs-cve').last(), block.locator('[data-mqs="vulns-upgrade"]'), block.locator('[data-mqs="vulns-caveat"]')]) {
+          await part.scrollIntoViewIfNeeded();
+          const box = (await part.boundingBox())!;
+          // Scrolling moves by whole pixels while the layout is fractional: an element scrolled to
+          // the bottom edge may end up to half a pixel below it.
+          assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height + 1, `${viewport.width}x${viewport.height}: ${JSON.stringify(box)}`);
+          const sideways = await part.evaluate((e) => {
+            let left = window.scrollX;
+            for (let p = e.parentElement; p; p = p.parentElement) left += p.scrollLeft;
+            return left;
+          });
+          assert.equal(sideways, 0, `${viewport.width}: seen without scrolling sideways`);
+        }
+        const outside = await block.evaluate((b) => {
+          const panel = b.closest('.mqs-detail')!.getBoundingClientRect();
+          return Array.from(b.querySelectorAll('*')).filter((e) => {
+            const r = e.getBoundingClientRect();
+            return r.width > 0 && (r.left < panel.left - 0.5 || r.right > Math.min(panel.right, window.innerWidth) + 0.5);
+          }).map((e) => `${e.tagName} ${e.textContent?.slice(0, 40)}`);
+        });
+        assert.deepEqual(outside, [], `${viewport.width}: outside the panel or the window`);
+        await block.locator('h3').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(OUT, `dashboard-vulnerabilities-${viewport.width}x${viewport.height}.png`) });
+        await block.locator(`[data-cve="${longest}"]`).scrollIntoViewIfNeeded();
+        await page.screenshot({ path: join(OUT, `dashboard-vulnerabilities-${viewport.width}x${viewport.height}-end.png`) });
+      }
+    } finally {
+      await broker.stop();
+      await page.setViewportSize({ width: 1600, height: 1200 });
+      await field('Ports').fill(labPorts);
+    }
   });
 
   it('made no request beyond 127.0.0.1 and raised no page error', () => {

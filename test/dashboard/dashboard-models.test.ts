@@ -1,7 +1,7 @@
 // The dashboard's view models one by one (lib/dashboard): table rows and their texts, the broker
 // detail, the cards, the kept result, the history entry, the progress panel and the live values.
 import { strict as assert } from 'node:assert';
-import { classifyResult } from '../../lib/risk';
+import { classifyResult, KNOWN_VULNERABILITIES } from '../../lib/risk';
 import {
   addToHistory,
   authText,
@@ -26,9 +26,10 @@ import {
   type HistoryEntry,
   type KeptResult,
 } from '../../lib/dashboard';
-import { anonymousPlain, DEVICE_PAYLOAD_SECRETS, deviceExposure, hardened, result, topics, withDevices } from '../support/sample-results';
+import { anonymousPlain, DEVICE_PAYLOAD_SECRETS, deviceExposure, hardened, mosquittoSaying, result, topics, withDevices } from '../support/sample-results';
 import { T0 } from './context';
-import type { TopicsInfo } from '../../lib/types';
+import type { ScanResult, TopicsInfo } from '../../lib/types';
+import type { KnownVulnerabilities } from '../../lib/common';
 
 type TopicsInfoPatch = Partial<TopicsInfo>;
 
@@ -222,6 +223,94 @@ describe('dashboard models: devices and data', () => {
     const shown = JSON.stringify([brokerDetail(k), tableRows(scanOf([k]))]);
     for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!shown.includes(String(v)), `${v} is shown`);
     assert.ok(shown.includes('2 topics with positions (positions withheld)'));
+  });
+});
+
+describe('dashboard models: known vulnerabilities', () => {
+  const cve = (id: string) => `https://www.cve.org/CVERecord?id=${id}`;
+  const summaryOf = (id: string) => KNOWN_VULNERABILITIES.find((v) => v.product === 'mosquitto' && v.id === id)!.summary;
+  const caveat = "A distribution's package (Debian, Ubuntu, ...) may carry backported fixes under the old version number: check its security tracker before you conclude.";
+  /** A vulnerabilities field as a flow might have written it (the classifier's shape). */
+  const written = (patch: Record<string, unknown> = {}) => ({
+    product: 'mosquitto', version: '2.1.2', said: 'mosquitto version 2.1.2', from: '$SYS/broker/version',
+    matches: [{ id: 'CVE-2099-0001', severity: 'high', cvss: { score: 7.5, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H', version: '3.1', source: 'nvd' }, fixedIn: null, summary: 'A test flaw.', published: '2099-01', sources: ['https://example.org/a'] }],
+    upgradeTo: null, newest: { product: 'mosquitto', version: '2.1.2', released: '2026-02-09', source: 'https://example.org/r' }, outdated: false, tableAsOf: '2026-11-30', ...patch,
+  });
+  const detailWith = (vulnerabilities: unknown) => brokerDetail(keepResult({ ...classifyResult(hardened()), vulnerabilities } as ScanResult));
+
+  it('Mosquitto 2.0.11: where it said so, one row per match worst first (id linked to its source, severity, CVSS, fix, summary), the upgrade, the table\'s date, the caveat', () => {
+    const classified = classifyResult(mosquittoSaying('2.0.11'));
+    // The classifier's type is the shape lib/common reads (the type checker says so), and its
+    // result is kept whole: no bound cuts a real entry of the table.
+    const shape: KnownVulnerabilities = classified.vulnerabilities!;
+    assert.deepEqual(keepResult(classified).vulnerabilities, shape);
+    const v = brokerDetail(keepResult(classified)).vulnerabilities!;
+    assert.equal(v.heading, 'Mosquitto 2.0.11 (said on $SYS/broker/version)');
+    assert.equal(v.rows.length, classified.vulnerabilities!.matches.length);
+    assert.deepEqual(v.rows[0], {
+      id: 'CVE-2024-8376', link: cve('CVE-2024-8376'), severity: 'high', cvss: 'CVSS 7.5', score: '7.5', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H', fixed: 'fixed in 2.0.19', fixedIn: '2.0.19', summary: summaryOf('CVE-2024-8376'),
+    });
+    assert.deepEqual(v.rows.find((r) => r.id === 'CVE-2023-0809'), {
+      id: 'CVE-2023-0809', link: cve('CVE-2023-0809'), severity: 'medium', cvss: 'CVSS 5.8', score: '5.8', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:N/I:N/A:L', fixed: 'fixed in 2.0.16', fixedIn: '2.0.16', summary: summaryOf('CVE-2023-0809'),
+    });
+    assert.deepEqual(v.rows.find((r) => r.id === 'CVE-2021-34434'), {
+      id: 'CVE-2021-34434', link: cve('CVE-2021-34434'), severity: 'medium', cvss: 'CVSS 5.3', score: '5.3', vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N', fixed: 'fixed in 2.0.12', fixedIn: '2.0.12', summary: summaryOf('CVE-2021-34434'),
+    });
+    // An entry without a published score, and one whose source is the ChangeLog (an https link too).
+    assert.deepEqual(v.rows.find((r) => r.id === 'MOSQUITTO-2021-08-DEFAULT-LISTENER-EXPOSED'), {
+      id: 'MOSQUITTO-2021-08-DEFAULT-LISTENER-EXPOSED', link: 'https://github.com/eclipse-mosquitto/mosquitto/blob/master/ChangeLog.txt', severity: 'medium',
+      cvss: 'no CVSS score published', score: null, vector: null, fixed: 'fixed in 2.0.12', fixedIn: '2.0.12', summary: summaryOf('MOSQUITTO-2021-08-DEFAULT-LISTENER-EXPOSED'),
+    });
+    assert.deepEqual([v.upgrade, v.status, v.asOf, v.caveat, v.more], ['Upgrade to 2.0.21 or later; newest known 2.1.2 (2026-02-09)', null, 'Table as of 2026-11-30', caveat, null]);
+  });
+
+  it('an outdated Mosquitto without matches: one line that it is older than the newest release known; no upgrade line, no caveat', () => {
+    const v = brokerDetail(keepResult(classifyResult(mosquittoSaying('2.0.22')))).vulnerabilities!;
+    assert.deepEqual(v, {
+      heading: 'Mosquitto 2.0.22 (said on $SYS/broker/version)', rows: [], more: null, upgrade: null,
+      status: 'Mosquitto 2.0.22 is older than the newest release known (2.1.2, 2026-02-09)', asOf: 'Table as of 2026-11-30', caveat: null,
+    });
+  });
+
+  it('nothing when the broker did not say its version; the kept result then has no vulnerabilities', () => {
+    const k = keepResult(classifyResult(hardened()));
+    assert.equal('vulnerabilities' in k, false);
+    assert.equal(brokerDetail(k).vulnerabilities, null);
+    assert.equal(detailWith('mosquitto 2.0.11').vulnerabilities, null, 'not an object');
+    assert.equal(detailWith(written({ version: '' })).vulnerabilities, null, 'no version');
+  });
+
+  it('a match without a released fix or score, a source that is not https, an unknown severity; the version said elsewhere than $SYS', () => {
+    const v = detailWith(written({
+      from: 'mqtt.brokerVersion',
+      matches: [
+        { id: 'CVE-2099-0002', severity: 'bogus', fixedIn: null, summary: 'No score.', published: '2099-02', sources: ['http://example.org/plain', 'javascript:alert(1)'] },
+        { ...written().matches[0], cvss: { score: 11, vector: 'x', version: '3.1', source: 'nvd' } },
+      ],
+    })).vulnerabilities!;
+    assert.equal(v.heading, 'Mosquitto 2.1.2 (said by the broker)');
+    assert.deepEqual(v.rows, [
+      { id: 'CVE-2099-0002', link: null, severity: 'medium', cvss: 'no CVSS score published', score: null, vector: null, fixed: 'no fix released', fixedIn: null, summary: 'No score.' },
+      { id: 'CVE-2099-0001', link: 'https://example.org/a', severity: 'high', cvss: 'no CVSS score published', score: null, vector: null, fixed: 'no fix released', fixedIn: null, summary: 'A test flaw.' },
+    ]);
+    assert.equal(v.upgrade, 'No released fix for CVE-2099-0002, CVE-2099-0001 yet; newest known 2.1.2 (2026-02-09)');
+    assert.equal(detailWith(written({ matches: [], product: 'aedes', version: '1.1.3', newest: { product: 'aedes', version: '1.1.3', released: '2026-09-15', source: 'https://example.org/' } })).vulnerabilities!.status,
+      'No known vulnerability of the table applies to aedes 1.1.3; newest known 1.1.3 (2026-09-15)');
+  });
+
+  it('the kept result holds them bounded: 50 matches (the rest counted, also when read again), 400 characters a summary, 5 sources', () => {
+    const long = 'x'.repeat(5000);
+    const matches = Array.from({ length: 80 }, (_, i) => ({ ...written().matches[0], id: `CVE-2099-${1000 + i}`, summary: long, sources: Array(10).fill(`https://example.org/${long}`) }));
+    const k = keepResult({ ...classifyResult(hardened()), vulnerabilities: written({ matches, said: long, from: `$SYS/${long}` }) } as ScanResult);
+    const kept = k.vulnerabilities!;
+    assert.deepEqual([kept.matches.length, kept.omitted, kept.matches[0].sources.length], [50, 30, 5]);
+    assert.equal(Array.from(kept.matches[0].summary).length, 400);
+    assert.ok(kept.matches[0].summary.endsWith('…'));
+    assert.deepEqual([Array.from(kept.said).length, Array.from(kept.from).length, Array.from(kept.matches[0].sources[0]).length], [200, 300, 200]);
+    assert.ok(JSON.stringify(k).length < 100_000, `kept result ${JSON.stringify(k).length} characters`);
+    const v = brokerDetail(k).vulnerabilities!;
+    assert.deepEqual([v.rows.length, v.more], [50, '30 more in the JSON report']);
+    assert.equal(keepResult(k as unknown as ScanResult).vulnerabilities!.omitted, 30, 'a kept copy kept again');
   });
 });
 

@@ -9,12 +9,12 @@ import {
   buildReport, CSV_COLUMNS, neutralise, parseFormats, prepareReport, renderCsv, renderJson, renderPdf, reportBaseName,
   writeFilesAtomically, writeReport,
 } from '../../lib/report';
-import { classifyResult } from '../../lib/risk';
+import { classifyResult, type ClassifiedResult } from '../../lib/risk';
 import { latestResults } from '../../lib/dashboard';
 import { runScan } from '../../lib/pipeline';
 import type { ScanResult, ScanSummary } from '../../lib/types';
 import {
-  anonymousPlain, DEVICE_PAYLOAD_SECRETS, deviceExposure, hardened, HOSTILE_TOPICS, manyResults, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics, withDevices,
+  anonymousPlain, DEVICE_PAYLOAD_SECRETS, deviceExposure, hardened, HOSTILE_TOPICS, manyResults, mosquittoSaying, result, sample, SCAN_ID, tlsPasswordSelfSignedCa, topics, withDevices,
 } from '../support/sample-results';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
@@ -61,6 +61,35 @@ function pdfText(pdf: Buffer, name: string): string[] {
   return r.stdout.split('\f').slice(0, -1); // one entry per page
 }
 
+/** The PDF's text in drawing order (pdftotext -raw), white space made single spaces, and a word
+ *  broken after a hyphen at a line's end joined again ("MOSQUITTO-2021-08- DEFAULT" -> "...-DEFAULT"). */
+function pdfRawText(pdf: Buffer, name: string): string {
+  const file = join(OUT, `${name}.pdf`);
+  writeFileSync(file, pdf);
+  const r = spawnSync('pdftotext', ['-raw', file, '-'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.replace(/\s+/g, ' ').replace(/(\w)- (?=\w)/g, '$1-');
+}
+
+/** The URLs the PDF's Link annotations open: each /URI action object that an annotation's /A names. */
+function linkTargets(raw: string): Set<string> {
+  const actions = new Map<string, string>();
+  for (const a of raw.matchAll(/(\d+) 0 obj\s*<<\s*\/S \/URI\s*\/URI \(([^)]*)\)\s*>>/g)) actions.set(a[1], a[2]);
+  const out = new Set<string>();
+  for (const l of raw.matchAll(/<<\s*\/Subtype \/Link\s*\/A (\d+) 0 R/g)) if (actions.has(l[1])) out.add(actions.get(l[1])!);
+  return out;
+}
+
+/** Each of `expected` occurs in `text`, in this order. */
+function assertInOrder(text: string, expected: string[]): void {
+  let from = 0;
+  for (const s of expected) {
+    const at = text.indexOf(s, from);
+    assert.ok(at >= 0, `"${s}" after position ${from}: ${text.slice(from, from + 400)}`);
+    from = at + s.length;
+  }
+}
+
 describe('report: CSV', () => {
   it('the seed columns come first, then ours; every row parses back to its result', () => {
     const input = prepareReport([anonymousPlain(), tlsPasswordSelfSignedCa({ host: '127.0.0.2' }), { ...sample('closed port'), host: '127.0.0.3' }], { now: NOW });
@@ -88,7 +117,7 @@ describe('report: CSV', () => {
     assert.equal(closed[7], '', 'unrated: empty risk level');
   });
 
-  it('the devices columns come last: ecosystems, device_count, command_topics, location_topics; empty when the broker was not listened to', () => {
+  it('the devices columns come after broker_url (ecosystems, device_count, command_topics, location_topics, then cves); empty when the broker was not listened to', () => {
     const r = withDevices();
     r.topics!.items.find((i) => i.topic === 'gateway/config')!.sample = `{"wifi_password":"${DEVICE_PAYLOAD_SECRETS.password}"}`;
     const refused = anonymousPlain({ host: '127.0.0.4', topics: topics({ items: [], count: 0, error: 'every subscription was refused' }) });
@@ -97,9 +126,9 @@ describe('report: CSV', () => {
     assert.deepEqual(rows[0], [
       'ip', 'port', 'result', 'classification', 'security', 'topics_count', 'publishers_count', 'risk_level', 'risk_score', 'finding_ids', 'tls_version',
       'cert_expiry', 'cert_days_left', 'transport', 'anonymous_allowed', 'requires_auth', 'broker_version', 'risk_not_rated', 'tls_score', 'tls_psk_hint',
-      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics',
+      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves',
     ]);
-    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-4)]));
+    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-5, -1)]));
     assert.deepEqual(last4, {
       '127.0.0.1': ['Zigbee2MQTT; OwnTracks', '16', '7', '2'],
       '127.0.0.2': ['', '0', '0', '0'],
@@ -107,6 +136,19 @@ describe('report: CSV', () => {
       '127.0.0.4': ['', '', '', ''],
     });
     for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!csv.includes(String(v)), `${v} is in the CSV`);
+  });
+
+  it('cves is the last column: the matched ids worst first joined by "; "; empty for an outdated version without matches and for a broker that did not say its version', () => {
+    const vulnerable = classifyResult(mosquittoSaying('2.0.11'));
+    const results = [vulnerable, mosquittoSaying('2.0.22', { host: '127.0.0.2' }), hardened({ host: '127.0.0.3' }), { ...sample('closed port'), host: '127.0.0.4' }];
+    const rows = parseCsv(renderCsv(prepareReport(results, { now: NOW })));
+    assert.deepEqual(rows[0].slice(-5), ['ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves']);
+    const cves = Object.fromEntries(rows.slice(1).map((row) => [row[0], row[row.length - 1]]));
+    assert.equal(cves['127.0.0.1'], vulnerable.vulnerabilities!.matches.map((m) => m.id).join('; '));
+    assert.ok(cves['127.0.0.1'].startsWith('CVE-2024-8376; CVE-2023-28366; CVE-2021-41039; '), cves['127.0.0.1']);
+    assert.ok(cves['127.0.0.1'].endsWith('; MOSQUITTO-2021-08-QOS2-RECONNECT-ACL; CVE-2021-34434'), cves['127.0.0.1']);
+    assert.equal(cves['127.0.0.1'].split('; ').length, 16);
+    assert.deepEqual([cves['127.0.0.2'], cves['127.0.0.3'], cves['127.0.0.4']], ['', '', '']);
   });
 
   it('cells a spreadsheet would run as a formula start with a quote', () => {
@@ -265,6 +307,61 @@ describe('report: PDF', function () {
     assert.equal(text.split('Devices and data').length - 1, 1, 'only in the section of the broker with devices');
     for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!text.includes(String(v)), `${v} is in the PDF`);
     assert.ok(text.includes('[withheld: coordinates]') && text.includes('[withheld: credential]'));
+  });
+
+  it('"Known vulnerabilities" in the broker section: where the broker said its version, a row per match worst first, the upgrade, the table date and the caveat; an outdated one in a line; none without a version', async () => {
+    const vulnerable = classifyResult(mosquittoSaying('2.0.11'));
+    const pdf = await renderPdf(prepareReport([vulnerable, mosquittoSaying('2.0.22', { host: '127.0.0.2' }), hardened({ host: '127.0.0.3' })], { now: NOW }));
+    // -raw: the text in the order it was drawn (row by row, cell by cell); an id or a word broken
+    // after a hyphen at a line's end is joined again.
+    const text = pdfRawText(pdf, 'report-vulnerabilities');
+    const sectionOf = (from: string, to: string | null) => text.slice(text.indexOf(from), to ? text.indexOf(to) : undefined);
+    const caveat = "A distribution's package (Debian, Ubuntu, ...) may carry backported fixes under the old version number: check its security tracker before you conclude.";
+    const m = vulnerable.vulnerabilities!.matches;
+    assert.deepEqual([m.length, m[0].id, m[15].id], [16, 'CVE-2024-8376', 'CVE-2021-34434']);
+    const row = (x: typeof m[number]) => `${x.id} ${x.severity.toUpperCase()} ${x.cvss ? x.cvss.score.toFixed(1) : '-'} ${x.fixedIn ?? 'no fix released'} ${x.summary}`;
+    const section = sectionOf('3.1 127.0.0.1:1883', '3.2 127.0.0.2:1883');
+    assertInOrder(section, [
+      `Known vulnerabilities Mosquitto 2.0.11 (said on $SYS/broker/version) Id Severity CVSS Fixed in Summary CVE-2024-8376 HIGH 7.5 2.0.19 ${m[0].summary}`,
+      ...m.slice(1, -1).map(row),
+      `CVE-2021-34434 MEDIUM 5.3 2.0.12 ${m[15].summary} Upgrade to 2.0.21 or later; newest known 2.1.2 (2026-02-09). Table as of 2026-11-30. ${caveat}`,
+      'Topics (3 topics seen',
+    ]);
+    assert.ok(section.includes('MOSQUITTO-2021-08-DEFAULT-LISTENER-EXPOSED MEDIUM - 2.0.12 No CVE'), 'no score published: "-"');
+    assert.ok(section.includes('CVE-2023-0809 MEDIUM 5.8 2.0.16 An unauthenticated client'), 'CVE-2023-0809 at its revised score');
+    assertInOrder(sectionOf('3.2 127.0.0.2:1883', '3.3 127.0.0.3:8883'), [
+      'Known vulnerabilities Mosquitto 2.0.22 (said on $SYS/broker/version) Mosquitto 2.0.22 is older than the newest release known (2.1.2, 2026-02-09). Table as of 2026-11-30. Topics (3 topics seen',
+    ]);
+    assert.ok(!sectionOf('3.3 127.0.0.3:8883', null).includes('Known vulnerabilities'), 'a broker that did not say its version has no subsection');
+    assert.equal(text.split('Known vulnerabilities').length - 1, 2);
+    assert.ok(!sectionOf('3.2 127.0.0.2:1883', '3.3 127.0.0.3:8883').includes(caveat), 'the caveat only where there are matches');
+    // Each id opens its first source: a URI action (uncompressed: not a stream) that a Link
+    // annotation points to.
+    const raw = pdf.toString('latin1');
+    for (const x of m) assert.ok(linkTargets(raw).has(x.sources[0]), `${x.id}: no link to ${x.sources[0]}`);
+    assert.ok(raw.includes('/URI (https://www.cve.org/CVERecord?id=CVE-2023-0809)'));
+  });
+
+  it('an id is a link only to an https source; a match without a score or a fix says so', async () => {
+    const r = classifyResult(mosquittoSaying('2.1.2'));
+    const flowWritten = {
+      ...r.vulnerabilities!,
+      matches: [
+        { id: 'CVE-2099-0001', severity: 'high', fixedIn: null, summary: 'Only a plain-http source.', published: '2099-01', sources: ['http://example.org/cve-2099-0001'] },
+        { id: 'CVE-2099-0002', severity: 'low', cvss: { score: 3.1, vector: 'CVSS:3.1/AV:N', version: '3.1', source: 'nvd' }, fixedIn: '9.9.9', summary: 'A scripted source.', published: '2099-01', sources: ['javascript:alert(1)', 'https://example.org/cve-2099-0002'] },
+      ],
+      upgradeTo: null,
+    };
+    const pdf = await renderPdf(prepareReport([{ ...r, vulnerabilities: flowWritten } as ClassifiedResult], { now: NOW }));
+    const text = pdfRawText(pdf, 'report-vulnerabilities-links');
+    assertInOrder(text, [
+      'Known vulnerabilities Mosquitto 2.1.2 (said on $SYS/broker/version) Id Severity CVSS Fixed in Summary',
+      'CVE-2099-0001 HIGH - no fix released Only a plain-http source.',
+      'CVE-2099-0002 LOW 3.1 9.9.9 A scripted source.',
+      'No released fix for CVE-2099-0001 yet; newest known 2.1.2 (2026-02-09). Table as of 2026-11-30.',
+    ]);
+    const links = linkTargets(pdf.toString('latin1'));
+    assert.deepEqual([...links].filter((u) => u.includes('example.org') || u.startsWith('javascript')), ['https://example.org/cve-2099-0002']);
   });
 
   it('has the cover, the summary, a row per broker and every finding title', async () => {

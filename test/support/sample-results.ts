@@ -102,6 +102,20 @@ export function anonymousPlain(patch: Patch = {}): ScanResult {
   });
 }
 
+/**
+ * The lab's insecure broker (anonymousPlain) whose $SYS says `mosquitto version <version>`, as the
+ * listener records it (topics.sys.raw): what classifyResult reads the known vulnerabilities from.
+ * The Debian package of this machine says "mosquitto version 2.0.11".
+ */
+export function mosquittoSaying(version: string, patch: Patch = {}): ScanResult {
+  const said = `mosquitto version ${version}`;
+  const base = anonymousPlain();
+  return anonymousPlain({
+    topics: { ...base.topics!, sys: { version: said, topicCount: 2, raw: { '$SYS/broker/version': said, '$SYS/broker/uptime': '5821 seconds' } } },
+    ...patch,
+  });
+}
+
 /** TopicsInfo.devices as the listener sums up Zigbee2MQTT and OwnTracks (the contract's example). */
 export function deviceExposure(): DeviceExposure {
   return {
