@@ -8,6 +8,7 @@ import {
   sysTopics, topicRoots, where,
 } from './facts';
 import { vulnerabilitiesOf, type BrokerVulnerabilities } from './vulnerabilities';
+import { productName as productNameOf } from '../common';
 
 export const RULE_IDS = [
   'ANONYMOUS_ACCESS', 'WRONG_CREDENTIALS_ACCEPTED', 'DEFAULT_CREDENTIALS', 'ANONYMOUS_PUBLISH',
@@ -570,10 +571,8 @@ export const RULES: readonly Rule[] = [
   },
 ];
 
-const PRODUCT_NAMES: Record<string, string> = { mosquitto: 'Mosquitto', emqx: 'EMQX', vernemq: 'VerneMQ', nanomq: 'NanoMQ', 'hivemq-ce': 'HiveMQ CE', rabbitmq: 'RabbitMQ', aedes: 'aedes' };
-
 function productName(v: BrokerVulnerabilities): string {
-  return PRODUCT_NAMES[v.product] ?? v.product;
+  return productNameOf(v.product);
 }
 
 function supported(r: ScanResult): string {

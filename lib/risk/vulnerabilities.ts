@@ -60,9 +60,18 @@ export function severityOfScore(score: number | undefined): Exclude<Severity, 'i
   return score >= 9 ? 'critical' : score >= 7 ? 'high' : score >= 4 ? 'medium' : 'low';
 }
 
-/** "2.0.11" from "mosquitto version 2.0.11", "v5.3.0", "2.0.11-1"; null when no version is in it. */
+/** The first dotted version number of a text ("5.8", "2.0.11"); a lone number ("1+1") is none. */
+const DOTTED_VERSION = /(?<![\d.])v?(\d{1,9}\.\d{1,9}(?:\.\d{1,9})?)(?![\d.]*\.\d)/;
+
+/**
+ * "2.0.11" from "mosquitto version 2.0.11", "v5.3.0", "2.0.11-1", "5.8" (-> 5.8.0); null when no
+ * dotted version is in it. Only a number with at least one dot counts, so hostile text around the
+ * version ("=1+1 mosquitto version 2.0.11") cannot make it another (semver.coerce alone takes the
+ * first number it meets).
+ */
 export function versionIn(text: string): string | null {
-  const v = semver.coerce(text);
+  const m = DOTTED_VERSION.exec(text);
+  const v = m ? semver.coerce(m[1]) : null;
   return v ? v.version : null;
 }
 

@@ -72,6 +72,8 @@ describe('known vulnerabilities: versions and ranges', () => {
     const cases: Array<[string, string | null]> = [
       ['mosquitto version 2.0.11', '2.0.11'], ['2.0.11-1', '2.0.11'], ['v5.3.0', '5.3.0'], ['EMQX 5.3.0', '5.3.0'], ['5.8', '5.8.0'],
       ['mosquitto version 1.6.15', '1.6.15'], ['unknown', null], ['', null],
+      // Hostile text around the version (test/lib/broker-text.test.ts): never another version.
+      ['=1+1 mosquitto version \\u{202E}2.0.11', '2.0.11'], ['build 7 mosquitto version 2.0.18', '2.0.18'], ['1.2.3.4', null], ['version 12', null],
     ];
     for (const [said, version] of cases) assert.equal(versionIn(said), version, said);
   });
