@@ -223,7 +223,8 @@ describe('nodes: example flows', () => {
       // Import puts the nodes on a tab; debug nodes need the editor's comms, so helpers stand in.
       const example = JSON.parse(readFileSync(join(__dirname, `../../examples/${name}.json`), 'utf8')) as FlowNode[];
       const flow = example.map((n) => ({ ...n, z: 'flow1', type: n.type === 'debug' ? 'helper' : n.type }));
-      await load([...ALL, ...coreNodes], [{ id: 'flow1', type: 'tab', label: 'example' }, ...flow]);
+      // The risk-classifier example inspects TLS too (the TLS_SELF_SIGNED its comment names).
+      await load([...ALL, NODES.tlsInspector, NODES.tls, ...coreNodes], [{ id: 'flow1', type: 'tab', label: 'example' }, ...flow]);
       for (const n of flow.filter((x) => x.type !== 'comment')) assert.ok(helper.getNode(n.id), `${n.type} ${n.id}`);
     });
   }
