@@ -113,7 +113,7 @@ export = (RED: NodeAPI) =>
     /** The targets of one message, in scope (lib/targets scopedHost), and how to log in. Throws
      *  for a bad payload or a target outside the scope policy, naming it. */
     async function toJob(msg: NodeMessageInFlow, login: MessageLogin) {
-      const scanMeta = msg.scan as { id?: string; total?: number; batches?: number } | undefined;
+      const scanMeta = msg.scan as { id?: string; total?: number; batches?: number; startedAt?: number } | undefined;
       const optIn = sendPlaintext || login.sendCredentialsPlaintext;
       if (scanMeta && typeof scanMeta.id === 'string' && Array.isArray(msg.payload)) {
         const targets = (msg.payload as unknown[]).map((x) => singleTarget(x));
@@ -128,7 +128,7 @@ export = (RED: NodeAPI) =>
           }
           inScope.push(last.address === x.host ? x : { host: last.address, port: x.port });
         }
-        const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg, paceOf(scanMeta));
+        const state = scanFor(scanMeta.id, Number(scanMeta.total) || targets.length, Number(scanMeta.batches) || 1, msg, paceOf(scanMeta), scanMeta.startedAt);
         // Nodes downstream (the sniffer) log in with the same credentials and rule, found by scan id.
         depositLogin(scanMeta.id, { credentials: login.credentials, sendCredentialsPlaintext: optIn });
         const jobLogin: JobLogin = { credentials: login.credentials ?? credentialsFor(scanMeta.id) ?? authNode?.toCredentials() ?? null, safety: safetyFor(scanMeta.id) };
@@ -148,14 +148,17 @@ export = (RED: NodeAPI) =>
       return { state: scanFor(id, 1, 1, msg), targets: [{ host: scoped.address, port: single.port }], emitAll: true, login: jobLogin };
     }
 
-    function scanFor(id: string, total: number, batches: number, msg: NodeMessageInFlow, pace?: ScanPace): ScanState {
+    function scanFor(id: string, total: number, batches: number, msg: NodeMessageInFlow, pace?: ScanPace, startedAt?: unknown): ScanState {
       let s = scans.get(id);
       if (!s) {
+        // When the expander began the scan (msg.scan.startedAt), if it is a sane time not in the future.
+        const now = Date.now();
+        const began = typeof startedAt === 'number' && Number.isFinite(startedAt) && startedAt <= now && now - startedAt < 86_400_000 ? startedAt : now;
         const base = { ...msg };
         delete base.payload;
         // The pace handle is between the expander and us: results do not carry it on.
         if (pace) base.scan = { ...(base.scan as object), pace: undefined };
-        s = { scan: new BatchedScan(id, total, batches), pace, base };
+        s = { scan: new BatchedScan(id, total, batches, undefined, began), pace, base };
         scans.set(id, s);
         // The expander paces its batches on our progress (msg.scan.pace).
         s.pace?.took(0);

@@ -37,6 +37,8 @@ export = (RED: NodeAPI) =>
 
     // The login (msg.credentials, msg.sendCredentialsPlaintext) was taken out of msg before this runs.
     onInput(node, async (msg: NodeMessageInFlow, send, login) => {
+      // The scan begins here: its summary's startedAt, so its duration covers every stage.
+      const startedAt = Date.now();
       const request = scanRequestFrom(msg.payload, { targets: config.targets, ports: config.ports, maxTargets });
       const scanId = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
       let plan;
@@ -75,7 +77,7 @@ export = (RED: NodeAPI) =>
           topic: typeof msg.topic === 'string' && msg.topic ? msg.topic : `scan/${scanId}`,
           payload: next.value,
           scanId,
-          scan: { id: scanId, total: plan.count, batch: index, batches, specs: plan.specs, ports: plan.ports, pace: gate.pace },
+          scan: { id: scanId, total: plan.count, batch: index, batches, specs: plan.specs, ports: plan.ports, startedAt, pace: gate.pace },
         });
         sent += next.value.length;
         if (index % 16 === 15) node.status({ fill: 'blue', shape: 'dot', text: t('status.sending', { batch: index + 1, batches }) });

@@ -6,6 +6,7 @@ import { inspectTls, type InspectTlsOptions } from '../lib/tls';
 import type { ScanResult } from '../lib/types';
 import { hasBrokerAddress, isTlsTransport } from '../lib/common';
 import { scopedHost, type ScopedHost } from '../lib/targets';
+import { summaryUntil } from '../lib/pipeline';
 import { intIn, tlsOptions } from './shared/config';
 import { OPTIONS } from '../lib/options';
 import { defineNode } from './shared/define';
@@ -47,6 +48,8 @@ export = (RED: NodeAPI) =>
         // The completion message must stay last (a join node stops on it): wait for its scan's results.
         const mine = [...jobs].filter(([, scanId]) => msg.scanId === undefined || scanId === msg.scanId).map(([job]) => job);
         await Promise.allSettled(mine);
+        // The scan's duration covers the inspections (the summary's finishedAt is now).
+        msg.payload = summaryUntil(msg.payload);
         return send(msg);
       }
       const result = scanResultOf(msg);

@@ -4,7 +4,7 @@
 import type { NodeAPI, NodeDef } from 'node-red';
 import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
-import { withTopics } from '../lib/pipeline';
+import { summaryUntil, withTopics } from '../lib/pipeline';
 import { isScanResult } from '../lib/common';
 import { scopedHost } from '../lib/targets';
 import { redactPassword } from '../lib/credentials';
@@ -67,6 +67,8 @@ export = (RED: NodeAPI) =>
       const scanId = typeof msg.scanId === 'string' ? msg.scanId : undefined;
       if (msg.complete === true) {
         await Promise.allSettled([...(scanId ? byScan.get(scanId) ?? [] : running)]);
+        // The scan's duration covers the listening (the summary's finishedAt is now).
+        msg.payload = summaryUntil(msg.payload);
         send(live ? [msg, null] : msg);
         return;
       }

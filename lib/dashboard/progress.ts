@@ -42,8 +42,11 @@ export function nextProgress(previous: Progress | null | undefined, msg: ViewMes
     };
   } else if (msg.topic === 'complete' && e.scanId === p.scanId) {
     Object.assign(p, { phase: 5, text: 'Writing the reports…', cancelled: e.cancelled as boolean, brokers: e.brokers as number | null, worst: e.worst as RiskLevel | null });
+    if (typeof e.durationMs === 'number') p.durationMs = e.durationMs;
   } else if (msg.topic === 'reports' && e.scanId === p.scanId) {
-    Object.assign(p, { state: p.cancelled || p.cancelRequested ? 'cancelled' : 'done', phase: 6, seconds: secondsText(now - (p.startedAt as number)) });
+    // The scan's one duration (the overview's and the reports'), not the time the reports took too.
+    const ms = typeof p.durationMs === 'number' ? p.durationMs : now - (p.startedAt as number);
+    Object.assign(p, { state: p.cancelled || p.cancelRequested ? 'cancelled' : 'done', phase: 6, seconds: secondsText(ms) });
   } else if (msg.topic === 'cancel' && p.state === 'running') {
     p.text = 'Cancelling: the probe stops, the sniffers hand over what they heard…';
     p.cancelRequested = true;

@@ -74,13 +74,16 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
 /** The completion message for the progress panel (topic 'complete'). */
 export interface CompletionEvent {
   topic: 'complete';
-  payload: { scanId: string; cancelled: boolean; brokers: number | null; worst: RiskLevel | null };
+  /** durationMs: the whole scan, the one figure the status, the overview and the reports show. */
+  payload: { scanId: string; cancelled: boolean; brokers: number | null; worst: RiskLevel | null; durationMs: number };
 }
 
 /**
  * Marks `scan` complete (in place) from the risk classifier's completion payload: cancelled when
- * the payload or the user said so, the number of targets, the duration up to `now` and the risk
- * summary. Returns the event for the progress panel.
+ * the payload or the user said so, the number of targets, the duration and the risk summary.
+ * The duration is the summary's durationMs (from the target expander to the end of listening,
+ * what the PDF and JSON say), else the time since the form was sent. Returns the event for the
+ * progress panel.
  */
 export function completeScan(scan: CurrentScan, payload: unknown, now: number): CompletionEvent {
   const p = record(payload);
@@ -89,10 +92,13 @@ export function completeScan(scan: CurrentScan, payload: unknown, now: number): 
     complete: true,
     cancelled: p.cancelled === true || scan.cancelled === true,
     total: (p.targets as number | undefined) ?? scan.total,
-    durationMs: now - Date.parse(scan.startedAt),
+    durationMs: typeof p.durationMs === 'number' && Number.isFinite(p.durationMs) && p.durationMs >= 0 ? p.durationMs : now - Date.parse(scan.startedAt),
     summary: s,
   });
-  return { topic: 'complete', payload: { scanId: scan.scanId, cancelled: scan.cancelled === true, brokers: s ? s.brokers : null, worst: s ? s.worstLevel : null } };
+  return {
+    topic: 'complete',
+    payload: { scanId: scan.scanId, cancelled: scan.cancelled === true, brokers: s ? s.brokers : null, worst: s ? s.worstLevel : null, durationMs: scan.durationMs as number },
+  };
 }
 
 /**

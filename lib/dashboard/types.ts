@@ -137,6 +137,8 @@ export interface Progress {
   cancelRequested?: boolean;
   brokers?: number | null;
   worst?: RiskLevel | null;
+  /** The whole scan's duration (ms) from its completion message: the figure "Done in" shows. */
+  durationMs?: number;
   /** Seconds the scan took, one decimal, as text ("3.2"). */
   seconds?: string;
   error?: string;

@@ -29,8 +29,10 @@ export class BatchedScan {
     readonly total: number,
     readonly batches: number,
     private readonly feedIdleMs = FEED_IDLE_MS,
+    /** When the scan began (ms since the epoch): the target expander's msg.scan.startedAt. */
+    startedAt: number = Date.now(),
   ) {
-    this.tally = new ScanTally(id, total);
+    this.tally = new ScanTally(id, total, startedAt);
   }
 
   /**

@@ -11,5 +11,5 @@ export {
   startStages, finishStages, preloadStages, inspectStage, withTopics, stagesAfterProbe,
   type StageOptions, type StageWork, type StageHooks, type ListenOutcome,
 } from './stages';
-export { ScanTally, emptyClassificationCounts, emptyReachabilityCounts, type StageCounts } from './summary';
+export { ScanTally, summaryUntil, emptyClassificationCounts, emptyReachabilityCounts, type StageCounts } from './summary';
 export { BatchedScan, FEED_IDLE_MS, type BatchSweepOptions } from './batched-scan';

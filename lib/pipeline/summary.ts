@@ -23,6 +23,20 @@ export interface StageCounts {
  * A scan's counts while it runs, and its ScanSummary when it ends. `targets` is the planned
  * number of host:port pairs; times are wall-clock ms since the epoch (Date.now()).
  */
+/**
+ * The summary of a scan whose later stages (TLS inspection, listening) ended at `now` (ms since
+ * the epoch): finishedAt and durationMs cover the whole scan, as the CLI's summary does. A value
+ * that is not a summary with a valid startedAt comes back as it was; nothing ends before it did.
+ */
+export function summaryUntil<T>(summary: T, now: number = Date.now()): T {
+  const s = summary as unknown as Partial<ScanSummary> | null;
+  if (!s || typeof s !== 'object' || typeof s.startedAt !== 'string') return summary;
+  const started = Date.parse(s.startedAt);
+  const finished = Math.max(Date.parse(String(s.finishedAt)) || 0, now);
+  if (!Number.isFinite(started) || finished < started) return summary;
+  return { ...summary, finishedAt: new Date(finished).toISOString(), durationMs: finished - started };
+}
+
 export class ScanTally {
   readonly reachability = emptyReachabilityCounts();
   readonly classification = emptyClassificationCounts();

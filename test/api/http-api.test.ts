@@ -145,6 +145,9 @@ describe('HTTP API (flows/http-api.json) with a key', function () {
     assert.ok(secTopics.includes('lab/secure/esp32-sim01/dht') && secTopics.includes('lab/secure/esp32-sim01/ldr'), secTopics.join());
     assert.equal(b.summary.openBrokers, 1);
     assert.equal(b.summary.brokers, 2);
+    // One duration (issue 18): the whole scan with its 3 s of listening, not the probe's few ms.
+    assert.ok(b.summary.scan.durationMs >= 3000, JSON.stringify(b.summary.scan));
+    assert.equal(Date.parse(b.summary.scan.finishedAt) - Date.parse(b.summary.scan.startedAt), b.summary.scan.durationMs);
     assert.deepEqual(b.reports, { pdf: `/api/reports/${b.scanId}.pdf`, csv: `/api/reports/${b.scanId}.csv`, json: `/api/reports/${b.scanId}.json` });
     assert.ok(!scan.raw.includes(password), 'the answer never repeats the password');
     assert.equal(scan.headers.get('cache-control'), 'no-store');

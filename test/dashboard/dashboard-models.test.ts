@@ -7,6 +7,7 @@ import {
   authText,
   brokerDetail,
   checkScanForm,
+  completeScan,
   endpointOf,
   keepResult,
   liveValues,
@@ -364,6 +365,20 @@ describe('dashboard models: history, form, progress, live', () => {
     const done = nextProgress(complete, { topic: 'reports', payload: { scanId: 'a' } }, T0 + 61_060)!;
     assert.deepEqual([done.state, done.seconds], ['done', '61.1']);
     assert.equal(nextProgress(done, { topic: 'cancel' }, T0), null, 'no cancel after the end');
+    // One figure (issue 18): the completion's durationMs (the whole scan, what the PDF and the
+    // overview say), not the time the reports took on top of it.
+    const timed = nextProgress(start, { topic: 'complete', payload: { scanId: 'a', cancelled: false, brokers: 1, worst: 'LOW', durationMs: 10_140 } }, T0)!;
+    assert.equal(nextProgress(timed, { topic: 'reports', payload: { scanId: 'a' } }, T0 + 10_600)!.seconds, '10.1');
+  });
+
+  it('the scan\'s duration is its summary\'s (expander to the end of listening), else the time since the form was sent', () => {
+    const scan = { scanId: 'a', startedAt: new Date(T0).toISOString(), results: {}, complete: false } as unknown as CurrentScan;
+    const e = completeScan(scan, { scanId: 'a', targets: 2, durationMs: 10_140 }, T0 + 10_600);
+    assert.equal(scan.durationMs, 10_140);
+    assert.equal(e.payload.durationMs, 10_140);
+    const old = { scanId: 'b', startedAt: new Date(T0).toISOString(), results: {}, complete: false } as unknown as CurrentScan;
+    completeScan(old, { scanId: 'b', targets: 2 }, T0 + 10_600);
+    assert.equal(old.durationMs, 10_600, 'a summary without durationMs (a flow without a probe upstream)');
   });
 
   it('live values: an LDR\'s percent is its light; other sensors\' percent is not', () => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { generateClientCert } from '../../lab/certs';
-import type { ScanResult, TlsInfo } from '../../lib/types';
+import type { ScanResult, ScanSummary, TlsInfo } from '../../lib/types';
 import { collect, helper, load, NODES, type FlowNode } from './node-red';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
@@ -50,7 +50,7 @@ describe('nodes: TLS inspector in Node-RED', function () {
     await Promise.all([insecure?.stop(), secure?.stop(), demanding?.stop()]);
   });
 
-  it('adds payload.tls to a TLS probe result, trusting the CA of its TLS config; the completion follows untouched', async () => {
+  it('adds payload.tls to a TLS probe result, trusting the CA of its TLS config; the completion follows, its duration covering the inspection', async () => {
     await load(ALL, [...flow({ tls: 'tlsconf' }), tlsConfig()], { tlsconf: { cadata: secure.ca!.certPem } });
     const out = collect('out', isComplete);
     const raw = collect('raw', isComplete);
@@ -72,7 +72,14 @@ describe('nodes: TLS inspector in Node-RED', function () {
     assert.equal((msgs[0].payload as ScanResult).classification, (given[0].payload as ScanResult).classification, 'the probe part is kept');
 
     assert.equal(msgs[1].complete, true, 'the completion message comes last');
-    assert.deepEqual(msgs[1].payload, given[1].payload);
+    // The summary is the probe's, its duration stretched to cover the inspection (issue 18: one figure).
+    const before = given[1].payload as ScanSummary;
+    const after = msgs[1].payload as ScanSummary;
+    const { finishedAt: _f1, durationMs: _d1, ...beforeRest } = before;
+    const { finishedAt: _f2, durationMs: _d2, ...afterRest } = after;
+    assert.deepEqual(afterRest, beforeRest);
+    assert.equal(after.startedAt, before.startedAt);
+    assert.ok(after.durationMs >= before.durationMs && Date.parse(after.finishedAt) - Date.parse(after.startedAt) === after.durationMs, JSON.stringify(after));
     assert.equal(msgs[1].scanId, given[1].scanId);
     // The test helper's RED._ returns the key itself; the catalog test below checks the keys exist.
     assert.deepEqual(statuses.map((s) => s.text), ['mqttsec-tls-inspector.status.inspecting', 'mqttsec-tls-inspector.status.done']);
