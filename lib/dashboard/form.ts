@@ -45,7 +45,9 @@ export type FormCheck = { ok: true; request: FormScanRequest; refill: ScanFormVa
  * Checks a submitted form (msg.payload of the ui_form). Refuses, with a message naming the field
  * and an example, while another scan started less than RUNNING_LOCK_MS before `now`, an empty or
  * over-long target, ports other than numbers, ranges and presets (lib/targets PORT_PRESETS), a listen time outside 0-60
- * s, and a password without a username. Ports default to `defaultPorts`, listen to 10 s.
+ * s, a password without a username, and a username without a password (the form clears the
+ * password after each scan, so a second Start must not scan with none). Ports default to
+ * `defaultPorts`, listen to 10 s.
  */
 export function checkScanForm(form: unknown, opts: { defaultPorts: string; running?: unknown; now: number }): FormCheck {
   const f = record(form);
@@ -66,6 +68,8 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   if (!portsValid(ports)) return refuse(`Ports: numbers, ranges or a preset (${Object.keys(PORT_PRESETS).join(', ')}), e.g. 1883,8883, 8000-8010 or mqtt-all (adds the WebSocket ports).`);
   if (!Number.isFinite(listen) || listen < 0 || listen > 60) return refuse('Listen for: 0 to 60 seconds (0 = do not listen to topics).');
   if (!username && password) return refuse('Password given without a username: enter both, or neither.');
+  // The form never keeps a password after a scan: a username left in it must not scan with none.
+  if (username && !password) return refuse(`Password: enter the password for "${username.length > 40 ? `${username.slice(0, 39)}…` : username}" again (the form clears it after each scan), or clear Username to scan without a login.`);
   return { ok: true, request: { target, ports, username, password, listen, writeTest, sendCredentialsPlaintext }, refill };
 }
 

@@ -71,6 +71,8 @@ describe('dashboard views: the scan form', () => {
       [{ listen: 61 }, /^Listen for: 0 to 60 seconds/],
       [{ listen: 'soon' }, /^Listen for:/],
       [{ username: '', password: 'pw' }, /^Password given without a username/],
+      // Start pressed again after a scan: the form kept the username, never the password (issue 18).
+      [{ username: 'student', password: '' }, /^Password: enter the password for "student" again \(the form clears it after each scan\), or clear Username/],
     ];
     for (const [patch, message] of cases) {
       const ctx = testContext();
