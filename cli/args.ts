@@ -89,6 +89,8 @@ ${optionHelp(OPTIONS.listenSeconds)}
                          whether the broker lets us write (off by default)
   --report DIR           write the report (PDF, CSV, JSON) into DIR
   --format LIST          report formats: pdf,csv,json (default all three)
+  --compare FILE         a previous scan (its --json output or JSON report): say per broker what
+                         changed (findings resolved and new, risk, certificate, appeared, gone)
 ${optionHelp(OPTIONS.maxTargets)}
   --allow-public         allow addresses outside loopback and private ranges
   --all                  list closed and filtered ports too, whatever the scan size
@@ -116,6 +118,8 @@ export interface CliOptions {
   websocketPaths?: string[];
   versions?: MqttVersion[];
   tlsCa?: string;
+  /** --compare: a previous scan's JSON (an array of results, or a JSON report) to compare with. */
+  compareFile?: string;
   tlsCert?: string;
   tlsKey?: string;
   maxTargets?: number;
@@ -163,6 +167,7 @@ export function parseCli(argv: string[]): CliOptions {
         'no-tls-inspect': { type: 'boolean', default: false },
         'write-test': { type: 'boolean', default: false },
         report: { type: 'string' },
+        compare: { type: 'string' },
         format: { type: 'string' },
         'allow-public': { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
@@ -215,6 +220,7 @@ export function parseCli(argv: string[]): CliOptions {
     inspectTls: !v['no-tls-inspect'],
     writeTest: !!v['write-test'],
     reportDir: v.report,
+    compareFile: v.compare,
     formats: formatList(v.format, v.report),
     allowPublic: !!v['allow-public'],
     all: !!v.all,

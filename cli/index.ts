@@ -5,9 +5,10 @@ import { createInterface } from 'node:readline';
 import { runScan } from '../lib/pipeline';
 import { TargetError } from '../lib/targets';
 import { EXIT_CODES, parseCli, UsageError, USAGE, type CliOptions } from './args';
-import { formatSummary, formatTable } from './table';
+import { formatChanges, formatSummary, formatTable } from './table';
+import { compareScans } from '../lib/risk';
 import type * as ReportModule from '../lib/report';
-import type { Credentials } from '../lib/types';
+import type { Credentials, ScanResult } from '../lib/types';
 import type { TlsClientOptions } from '../lib/types';
 
 async function main(argv: string[]): Promise<number> {
@@ -19,12 +20,13 @@ async function main(argv: string[]): Promise<number> {
   const credentials = await readCredentials(opts);
   const tls = readTls(opts);
   if (opts.reportDir) checkReportDir(opts.reportDir);
+  const previous = opts.compareFile ? readPreviousScan(opts.compareFile) : null;
   const controller = new AbortController();
   // The first Ctrl-C stops the scan and prints what it found (exit 130); a second one ends the
   // process at once (Node's default for SIGINT, also 130 in a shell).
   process.once('SIGINT', () => controller.abort());
   const progress = process.stderr.isTTY && !opts.json;
-  const { results, summary } = await runScan({
+  const { results: scanned, summary } = await runScan({
     targets: opts.target,
     ports: opts.ports,
     maxTargets: opts.maxTargets,
@@ -51,11 +53,14 @@ async function main(argv: string[]): Promise<number> {
       : undefined,
   });
   if (progress) process.stderr.write('\n');
+  const compared = previous ? compareScans(previous, scanned) : null;
+  const results: ScanResult[] = compared ? compared.results : scanned;
   // The results first: a report that cannot be written must not lose them.
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
     process.stdout.write(`${results.length ? formatTable(results) : 'No MQTT port found open.'}\n\n${formatSummary(summary)}\n`);
+    if (compared) process.stdout.write(`\n${formatChanges(compared.results, compared.missing, opts.compareFile!)}\n`);
   }
   if (opts.reportDir) {
     const { buildReport, writeReport }: typeof ReportModule = require('../lib/report');
@@ -73,6 +78,30 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return summary.cancelled ? EXIT_CODES.cancelled.code : EXIT_CODES.done.code;
+}
+
+/**
+ * The results of a previous scan from FILE: mqtt-scan's --json output (an array of results) or a
+ * JSON report ({results: [...]}). Throws UsageError naming the file and what is wrong with it.
+ */
+function readPreviousScan(file: string): ScanResult[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--compare "${file}": ${(err as NodeJS.ErrnoException).code ?? 'cannot read'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--compare "${file}": not JSON (${(err as Error).message})`);
+  }
+  const list = Array.isArray(parsed) ? parsed : (parsed as { results?: unknown })?.results;
+  if (!Array.isArray(list) || !list.every((r) => r && typeof r === 'object' && typeof (r as ScanResult).host === 'string' && Number.isInteger((r as ScanResult).port))) {
+    throw new UsageError(`--compare "${file}": expected mqtt-scan --json output or a JSON report (results with host and port)`);
+  }
+  return list as ScanResult[];
 }
 
 /**

@@ -1,6 +1,7 @@
 // Plain-text results table for terminals, in the seed dashboard's spirit: one row per broker.
 import { knownVulnerabilitiesOf, outdatedText, productVersion, transportLabel } from '../lib/common';
 import type { AuthAttempt, ScanResult, ScanSummary } from '../lib/types';
+import { changesText, type ResultChanges } from '../lib/risk';
 
 const COLUMNS: Array<[string, (r: ScanResult) => string]> = [
   ['TARGET', (r) => (r.host.includes(':') ? `[${r.host}]:${r.port}` : `${r.host}:${r.port}`)],
@@ -106,6 +107,19 @@ function notRatedLines(results: ScanResult[]): string[] {
     return r.risk && r.tls?.notRated ? [`${where} ${r.tls.notRated}`] : [];
   });
   return lines.length ? ['', ...lines] : [];
+}
+
+/**
+ * "Changes since <file>:" and one line per host:port that changed, appeared or is gone
+ * (ScanResult.changes, lib/risk compareScans); "no changes" when nothing did.
+ */
+export function formatChanges(results: ScanResult[], missing: string[], file: string): string {
+  const lines = results.flatMap((r) => {
+    const c = (r as ScanResult & { changes?: ResultChanges }).changes;
+    return c && c.status !== 'unchanged' ? [`${COLUMNS[0][1](r)}  ${changesText(c)}`] : [];
+  });
+  for (const ep of missing) lines.push(`${ep}  not in this scan (it answered MQTT in the previous one)`);
+  return [`Changes since ${file}:`, ...(lines.length ? lines : ['no changes'])].join('\n');
 }
 
 export function formatSummary(s: ScanSummary): string {
