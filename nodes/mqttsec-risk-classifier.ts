@@ -2,7 +2,7 @@
 // risk summary to the completion message (payload.riskSummary). A lab policy from the editor
 // raises, lowers or switches off rules.
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { classifyResult, effectiveRules, policyFromList, RiskTally, type Policy, type RiskSummary } from '../lib/risk';
+import { classifyResult, effectiveRules, policyFromList, PreviousScans, RiskTally, type Policy, type RiskSummary } from '../lib/risk';
 import { isPlainObject, isScanResult, isScanSummary, scanIdOf } from '../lib/common';
 import type { ScanResult } from '../lib/types';
 import { defineNode } from './shared/define';
@@ -29,6 +29,24 @@ export = (RED: NodeAPI) =>
       node.status({ fill: 'red', shape: 'ring', text: t('status.badPolicy') });
     }
     const tallies = new Map<string, RiskTally>();
+    // The last result of each host:port, for payload.changes (the fix-and-rescan loop); kept in
+    // the node's context, so a persistent context store carries it over a restart.
+    const context = node.context();
+    let previous = PreviousScans.from(safeGet('previousResults'));
+    function safeGet(key: string): unknown {
+      try {
+        return context.get(key);
+      } catch {
+        return undefined;
+      }
+    }
+    function remember(): void {
+      try {
+        context.set('previousResults', previous.toJSON());
+      } catch {
+        // A context store that cannot take it: the comparison works until the next restart.
+      }
+    }
 
     onInput(node, async (msg: NodeMessageInFlow, send) => {
       if (policyError) throw policyError;
@@ -39,12 +57,14 @@ export = (RED: NodeAPI) =>
         const summary = tally.summary(isScanSummary(msg.payload) ? msg.payload : null);
         msg.payload = isPlainObject(msg.payload) ? { ...msg.payload, riskSummary: summary } : { riskSummary: summary };
         showDone(summary);
+        remember();
         send(msg);
         return;
       }
       if (Array.isArray(msg.payload)) {
         if (!msg.payload.every(isScanResult)) throw new Error(BAD_INPUT);
-        const results = (msg.payload as ScanResult[]).map((r) => classifyResult(r, policy));
+        const results = (msg.payload as ScanResult[]).map((r) => previous.compare(classifyResult(r, policy)));
+        remember();
         const tally = new RiskTally({ policy });
         results.forEach((r) => tally.add(r));
         msg.payload = results;
@@ -55,7 +75,7 @@ export = (RED: NodeAPI) =>
         return;
       }
       if (!isScanResult(msg.payload)) throw new Error(BAD_INPUT);
-      const classified = classifyResult(msg.payload, policy);
+      const classified = previous.compare(classifyResult(msg.payload, policy));
       tallyFor(scanId).add(classified);
       msg.payload = classified;
       node.status(classified.risk
@@ -80,6 +100,8 @@ export = (RED: NodeAPI) =>
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      remember();
+      previous = new PreviousScans();
       tallies.clear();
       node.status({});
       done();

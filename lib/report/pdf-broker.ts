@@ -1,6 +1,6 @@
 // One section per rated broker: facts, findings with evidence and fix, TLS details, the known
 // vulnerabilities of its version, the devices behind the topics, topics.
-import type { ClassifiedResult } from '../risk';
+import { changesText, type ClassifiedResult, type ResultChanges } from '../risk';
 import type { Finding } from '../types';
 import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './wording';
 import { endpoint } from './model';
@@ -27,6 +27,7 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
     ['Given login', authText(r.auth.givenCredentials)],
     ...(r.auth.defaultCredentials ? [['Default logins', authText(r.auth.defaultCredentials)] as [string, string]] : []),
     ...(r.auth.withoutCertificate ? [['Without the client certificate', authText(r.auth.withoutCertificate)] as [string, string]] : []),
+    ...sinceRow(r),
   ];
   // Heading, facts and the first finding start on the same page.
   const first = r.findings[0] ? findingHeight(pen, r.findings[0]) : 30;
@@ -282,4 +283,13 @@ function byteSize(n: number): string {
 
 function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** "Since the previous scan": what changed (ScanResult.changes, lib/risk compareScans), when the result carries it. */
+function sinceRow(r: ClassifiedResult): Array<[string, string]> {
+  const c = (r as ClassifiedResult & { changes?: ResultChanges }).changes;
+  if (!c || typeof c !== 'object' || typeof c.status !== 'string' || !Array.isArray(c.resolved) || !Array.isArray(c.new)) return [];
+  const unchecked = Array.isArray(c.unchecked) ? c.unchecked : [];
+  const previous = c.previous && typeof c.previous.scanId === 'string' ? ` (scan ${c.previous.scanId.slice(0, 8)})` : '';
+  return [[`Since the previous scan${previous}`, changesText({ ...c, unchecked })]];
 }

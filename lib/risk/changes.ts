@@ -129,3 +129,83 @@ export function changesText(c: ResultChanges): string {
   if (c.certificateChanged) parts.push('certificate changed');
   return parts.join('; ');
 }
+
+/** What a PreviousScans keeps of one result: enough to compare with (changesOf), nothing else. */
+interface Snapshot {
+  host: string;
+  port: number;
+  scanId: string | null;
+  reachability: ScanResult['reachability'];
+  classification: ScanResult['classification'];
+  risk: RiskInfo | null;
+  findings: Array<{ id: string }>;
+  fingerprint256?: string;
+}
+
+/** Endpoints a PreviousScans remembers; beyond it the least recently seen is forgotten. */
+export const PREVIOUS_SCANS_MAX = 10_000;
+
+/**
+ * The last result of each host:port that a flow classified (the risk classifier node keeps one in
+ * its context, so it survives a restart with a persistent context store): compares a new result
+ * with it and remembers the new one. Bounded: at most `max` endpoints, about 300 bytes each.
+ */
+export class PreviousScans {
+  private readonly byEndpoint = new Map<string, Snapshot>();
+
+  constructor(private readonly max = PREVIOUS_SCANS_MAX) {}
+
+  /** From what toJSON() gave (a context value); anything malformed is skipped. */
+  static from(value: unknown, max = PREVIOUS_SCANS_MAX): PreviousScans {
+    const p = new PreviousScans(max);
+    const list = Array.isArray(value) ? value : [];
+    for (const s of list.slice(-max)) {
+      if (!s || typeof s !== 'object' || typeof s.host !== 'string' || !Number.isInteger(s.port)) continue;
+      p.byEndpoint.set(endpointKey(s as Snapshot), s as Snapshot);
+    }
+    return p;
+  }
+
+  /** `r` with `changes` against the last result of its host:port from another scan, which `r` then replaces. */
+  compare<T extends ScanResult>(r: T): T & { changes: ResultChanges } {
+    const key = endpointKey(r);
+    const last = this.byEndpoint.get(key);
+    const previous = last && last.scanId !== (r.scanId ?? null) ? asResult(last) : undefined;
+    const changes = changesOf(r, previous);
+    if (!last || last.scanId !== (r.scanId ?? null)) {
+      this.byEndpoint.delete(key);
+      this.byEndpoint.set(key, snapshotOf(r));
+      if (this.byEndpoint.size > this.max) this.byEndpoint.delete(this.byEndpoint.keys().next().value as string);
+    }
+    return { ...r, changes };
+  }
+
+  get size(): number {
+    return this.byEndpoint.size;
+  }
+
+  toJSON(): Snapshot[] {
+    return [...this.byEndpoint.values()];
+  }
+}
+
+function snapshotOf(r: ScanResult): Snapshot {
+  const fingerprint256 = r.tls?.certificate?.fingerprint256;
+  return {
+    host: r.host,
+    port: r.port,
+    scanId: r.scanId ?? null,
+    reachability: r.reachability,
+    classification: r.classification,
+    risk: riskOf(r),
+    findings: findingIds(r).map((id) => ({ id })),
+    ...(fingerprint256 ? { fingerprint256 } : {}),
+  };
+}
+
+function asResult(s: Snapshot): ScanResult {
+  return {
+    host: s.host, port: s.port, scanId: s.scanId ?? '', reachability: s.reachability, classification: s.classification,
+    risk: s.risk, findings: s.findings, ...(s.fingerprint256 ? { tls: { certificate: { fingerprint256: s.fingerprint256 } } } : {}),
+  } as unknown as ScanResult;
+}

@@ -3,10 +3,10 @@
 // same port with a password file.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { changesOf, changesText, classifyResult, compareScans } from '../../lib/risk';
+import { changesOf, changesText, classifyResult, compareScans, PreviousScans } from '../../lib/risk';
 import type { ScanResult } from '../../lib/types';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { freePort } from '../support/ports';
@@ -67,6 +67,7 @@ describe('mqtt-scan --compare: fix the broker, scan again, see it resolved', fun
   let port: number;
   before(async function () {
     requireTool(this, 'mosquitto');
+    requireTool(this, 'pdftotext');
     dir = mkdtempSync(join(tmpdir(), 'mqttsec-compare-'));
     port = await freePort();
   });
@@ -99,6 +100,14 @@ describe('mqtt-scan --compare: fix the broker, scan again, see it resolved', fun
     assert.doesNotMatch(line.split('; not checked')[0], /SYS_TOPICS_EXPOSED|BROKER_KNOWN_VULNERABLE|BROKER_VERSION_DISCLOSED/);
     assert.match(line, /; risk CRITICAL 0 -> (?:HIGH|MEDIUM|LOW) \d+/);
 
+    // The PDF says it too, in the broker's facts.
+    const reports = join(dir, 'reports');
+    const withReport = run(['--target', '127.0.0.1', '--ports', String(port), '--listen', '1', '--no-tls-inspect', '--compare', previous, '--report', reports, '--format', 'pdf']);
+    assert.equal(withReport.code, 0, withReport.stderr);
+    const pdf = readdirSync(reports).find((f) => f.endsWith('.pdf'))!;
+    const text = spawnSync('pdftotext', ['-raw', join(reports, pdf), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+    assert.match(text, new RegExp(`Since the previous scan \\(scan ${was.scanId.slice(0, 8)}\\) resolved (?:[A-Z_]+, )*ANONYMOUS_ACCESS`), text.slice(text.indexOf('Broker Observed'), text.indexOf('Broker Observed') + 1500));
+
     const json = run(['--target', '127.0.0.1', '--ports', String(port), '--listen', '1', '--no-tls-inspect', '--compare', previous, '--json']);
     const [now] = JSON.parse(json.stdout) as Array<ScanResult & { changes: { status: string; resolved: string[]; riskBefore: string } }>;
     assert.equal(now.changes.status, 'changed');
@@ -113,5 +122,23 @@ describe('mqtt-scan --compare: fix the broker, scan again, see it resolved', fun
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--compare ".*bad\.json": expected mqtt-scan --json output or a JSON report/);
     assert.equal(r.stdout, '');
+  });
+});
+
+describe('PreviousScans: what a flow remembers between scans', () => {
+  it('compares with the last result of another scan, survives a round trip through a context store, stays bounded', () => {
+    const p = new PreviousScans(3);
+    const first = p.compare(classifyResult({ ...anonymousPlain(), scanId: 's1' }));
+    assert.equal(first.changes.status, 'appeared');
+    // The same result again in the same scan: compared with nothing older, not with itself.
+    assert.equal(p.compare(classifyResult({ ...anonymousPlain(), scanId: 's1' })).changes.previous, null);
+    const stored = JSON.parse(JSON.stringify(p.toJSON()));
+    const again = PreviousScans.from(stored, 3);
+    const second = again.compare(classifyResult({ ...hardened({ port: 1883 }), scanId: 's2' }));
+    assert.equal(second.changes.previous?.scanId, 's1');
+    assert.ok(second.changes.resolved.includes('ANONYMOUS_ACCESS'));
+    for (let i = 0; i < 10; i++) again.compare(classifyResult({ ...hardened({ port: 2000 + i }), scanId: 's3' }));
+    assert.equal(again.size, 3, 'bounded');
+    assert.equal(PreviousScans.from([{ host: 1 }, null, 'x'], 3).size, 0, 'a malformed context value is skipped');
   });
 });

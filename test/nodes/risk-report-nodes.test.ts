@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collect, core, helper, load, NODES, type FlowNode } from './node-red';
 import { RULE_IDS, RULES } from '../../lib/risk';
-import { anonymousPlain, manyResults, SCAN_ID, tlsPasswordSelfSignedCa } from '../support/sample-results';
+import { anonymousPlain, hardened, manyResults, SCAN_ID, tlsPasswordSelfSignedCa } from '../support/sample-results';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
 
@@ -50,6 +50,23 @@ describe('nodes: risk classifier', () => {
     assert.equal(p.riskSummary.openBrokers, 1);
     assert.deepEqual(p.riskSummary.byLevel, { CRITICAL: 1, HIGH: 0, MEDIUM: 1, LOW: 0 });
     assert.equal(p.riskSummary.worstFindings[0].id, 'ANONYMOUS_ACCESS');
+  });
+
+  it('fix and rescan: each result says what changed since the previous scan of its host:port (issue 18)', async () => {
+    await load(ALL, inTab([{ id: 'risk', type: 'mqttsec-risk-classifier', rules: [], wires: [['out']] }, { id: 'out', type: 'helper' }]));
+    const node = helper.getNode('risk');
+    const got = collect('out', (m) => m.length === 2);
+    node.receive({ payload: { ...anonymousPlain(), scanId: 'scan-1' }, scanId: 'scan-1' });
+    // The teacher fixes the broker: passwords, TLS; the class scans again.
+    node.receive({ payload: { ...hardened({ port: 1883 }), scanId: 'scan-2' }, scanId: 'scan-2' });
+    const [first, second] = await got;
+    const c1 = (first.payload as { changes: { status: string; previous: unknown } }).changes;
+    assert.deepEqual([c1.status, c1.previous], ['appeared', null], 'the first scan has nothing to compare with');
+    const c2 = (second.payload as { changes: { status: string; resolved: string[]; riskBefore: string; riskAfter: string; previous: { scanId: string } } }).changes;
+    assert.equal(c2.status, 'changed');
+    assert.equal(c2.previous.scanId, 'scan-1');
+    assert.ok(c2.resolved.includes('ANONYMOUS_ACCESS') && c2.resolved.includes('PLAINTEXT_TRANSPORT'), JSON.stringify(c2));
+    assert.deepEqual([c2.riskBefore, c2.riskAfter], ['CRITICAL', 'LOW']);
   });
 
   it('applies the lab policy from the editor list (severity changed, rule off)', async () => {
