@@ -53,6 +53,8 @@ export interface BrokerDetail {
    *  table's date and the backport caveat (lib/common vulnerabilitiesView); null when the broker
    *  did not say its version. */
   vulnerabilities: VulnerabilitiesView | null;
+  /** "Since the previous scan (3f1c2a9e): resolved ANONYMOUS_ACCESS; risk CRITICAL 0 -> LOW 100", or null. */
+  since: string | null;
   skipped: string | null;
 }
 
@@ -155,6 +157,7 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
     writeTest: topics && topics.writeTest ? (topics.writeTest.accepted ? 'accepted: anyone logged in like us can publish' : 'refused') : null,
     devices: devicesView(topics),
     vulnerabilities: vulnerabilitiesView(r.vulnerabilities),
+    since: r.since ? `Since the previous scan${r.since.previousScan ? ` (${r.since.previousScan.slice(0, 8)})` : ''}: ${r.since.text}` : null,
     skipped: r.skipped,
   };
 }

@@ -1,7 +1,7 @@
 // The current scan as the dashboard keeps it: each rated result trimmed and stored by endpoint,
 // the completion, and the interruption of a scan the flows stopped under.
 import type { RiskLevel, ScanResult } from '../types';
-import { openToAnyone, type RiskSummary } from '../risk';
+import { changesText, openToAnyone, type ResultChanges, type RiskSummary } from '../risk';
 import { deviceExposureOf, knownVulnerabilitiesOf } from '../common';
 import { record } from './read';
 import type { CurrentScan, HistoryEntry, KeptResult } from './types';
@@ -52,6 +52,7 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
     risk: r.risk || null,
     ...(r.riskNotRated ? { riskNotRated: r.riskNotRated } : {}),
     ...(vulnerabilities ? { vulnerabilities } : {}),
+    ...sinceOf((r as ScanResult & { changes?: unknown }).changes),
     skipped: skipped ? String(skipped) : null,
     tls: tls
       ? { protocol: tls.protocol, cipher: tls.cipher, versions: tls.versions, certificate: tls.certificate || null, clientCertRequired: tls.clientCertRequired, weakCiphers: tls.weakCiphers, score: tls.score, ...(tls.notRated ? { notRated: tls.notRated } : {}), ...(tls.psk ? { psk: tls.psk } : {}), error: tls.error || null }
@@ -69,6 +70,37 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
         }
       : null,
   };
+}
+
+/** Most characters of KeptResult.since (the rule ids it names are short; a forged list is cut). */
+const SINCE_CHARS = 600;
+
+/**
+ * KeptResult.since from a result's changes (lib/risk compareScans, the risk classifier node):
+ * "resolved ANONYMOUS_ACCESS; risk CRITICAL 0 -> LOW 100", and the previous scan's id; nothing
+ * when the result has none or it is malformed (a flow could have written it).
+ */
+function sinceOf(v: unknown): Pick<KeptResult, 'since'> | Record<string, never> {
+  const c = record(v);
+  const ids = (x: unknown) => (Array.isArray(x) ? x.filter((i): i is string => typeof i === 'string').slice(0, 64) : []);
+  if (typeof c.status !== 'string' || !['appeared', 'gone', 'changed', 'unchanged'].includes(c.status)) return {};
+  const prev = record(c.previous);
+  const level = (x: unknown) => (typeof x === 'string' ? x : null) as ResultChanges['riskBefore'];
+  const score = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  const text = changesText({
+    status: c.status as ResultChanges['status'],
+    previous: null,
+    resolved: ids(c.resolved),
+    unchecked: ids(c.unchecked),
+    new: ids(c.new),
+    riskBefore: level(c.riskBefore),
+    riskAfter: level(c.riskAfter),
+    scoreBefore: score(c.scoreBefore),
+    scoreAfter: score(c.scoreAfter),
+    certificateChanged: c.certificateChanged === true,
+  });
+  const scanId = typeof prev.scanId === 'string' ? prev.scanId.slice(0, 64) : null;
+  return { since: { text: text.length > SINCE_CHARS ? `${text.slice(0, SINCE_CHARS - 1)}…` : text, previousScan: scanId } };
 }
 
 /** The completion message for the progress panel (topic 'complete'). */

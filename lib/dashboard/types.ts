@@ -40,6 +40,9 @@ export interface KeptResult {
    *  bounded (lib/common knownVulnerabilitiesOf: at most 50 matches, texts cut); absent when it
    *  did not say which broker and version it is. */
   vulnerabilities?: KnownVulnerabilities;
+  /** What changed since the previous scan of this host:port (ScanResult.changes, in words, at
+   *  most 600 characters) and that scan's id; absent when the result does not say. */
+  since?: { text: string; previousScan: string | null };
   /** Why the sniffer did not read this broker (msg.sniffer.skipped), or null. */
   skipped: string | null;
   tls: {

@@ -371,6 +371,15 @@ describe('dashboard models: history, form, progress, live', () => {
     assert.equal(nextProgress(timed, { topic: 'reports', payload: { scanId: 'a' } }, T0 + 10_600)!.seconds, '10.1');
   });
 
+  it('the detail says what changed since the previous scan of the broker (issue 18), from payload.changes, bounded', () => {
+    const r = { ...classifyResult(hardened()), changes: { status: 'changed', previous: { scanId: '3f1c2a9e-aaaa' }, resolved: ['ANONYMOUS_ACCESS', 'PLAINTEXT_TRANSPORT'], unchecked: [], new: [], riskBefore: 'CRITICAL', riskAfter: 'LOW', scoreBefore: 0, scoreAfter: 100, certificateChanged: false } } as unknown as ScanResult;
+    assert.equal(brokerDetail(keepResult(r)).since, 'Since the previous scan (3f1c2a9e): resolved ANONYMOUS_ACCESS, PLAINTEXT_TRANSPORT; risk CRITICAL 0 -> LOW 100');
+    assert.equal(brokerDetail(keepResult(classifyResult(hardened()))).since, null, 'no previous scan known');
+    const forged = { ...classifyResult(hardened()), changes: { status: 'changed', resolved: Array.from({ length: 500 }, (_, i) => `X${i}`.repeat(20)), new: 'x' } } as unknown as ScanResult;
+    assert.ok(brokerDetail(keepResult(forged)).since!.length <= 640);
+    assert.equal(brokerDetail(keepResult({ ...classifyResult(hardened()), changes: { status: '<b>' } } as unknown as ScanResult)).since, null);
+  });
+
   it('the scan\'s duration is its summary\'s (expander to the end of listening), else the time since the form was sent', () => {
     const scan = { scanId: 'a', startedAt: new Date(T0).toISOString(), results: {}, complete: false } as unknown as CurrentScan;
     const e = completeScan(scan, { scanId: 'a', targets: 2, durationMs: 10_140 }, T0 + 10_600);
