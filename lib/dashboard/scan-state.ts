@@ -78,12 +78,15 @@ const SINCE_CHARS = 600;
 /**
  * KeptResult.since from a result's changes (lib/risk compareScans, the risk classifier node):
  * "resolved ANONYMOUS_ACCESS; risk CRITICAL 0 -> LOW 100", and the previous scan's id; nothing
- * when the result has none or it is malformed (a flow could have written it).
+ * when the result has none, its host:port was never scanned before, or it is malformed (a flow
+ * could have written it).
  */
 function sinceOf(v: unknown): Pick<KeptResult, 'since'> | Record<string, never> {
   const c = record(v);
   const ids = (x: unknown) => (Array.isArray(x) ? x.filter((i): i is string => typeof i === 'string').slice(0, 64) : []);
   if (typeof c.status !== 'string' || !['appeared', 'gone', 'changed', 'unchanged'].includes(c.status)) return {};
+  // Never scanned before: nothing to say "since" (not "new broker" on a class's first scan).
+  if (!c.previous || typeof c.previous !== 'object') return {};
   const prev = record(c.previous);
   const level = (x: unknown) => (typeof x === 'string' ? x : null) as ResultChanges['riskBefore'];
   const score = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);

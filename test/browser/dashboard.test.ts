@@ -253,6 +253,9 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     const detail = (await page.textContent('[data-mqs="detail"]')) ?? '';
     assert.match(detail, /Your login\s*not sent: the broker accepted a random made-up login/);
     assert.doesNotMatch(detail, /PLAINTEXT_CREDENTIALS|Passwords sent in clear text/);
+    // The second scan of this broker: the detail says what changed since the first (issue 18).
+    const since = (await page.textContent('[data-mqs="detail-since"]')) ?? '';
+    assert.match(since.trim(), /^Since the previous scan \([0-9a-f]{8}\): (?:unchanged|resolved|new|not checked|risk|certificate)/);
     // Another browser opening the dashboard now gets the form as refilled: no password in it.
     const other = await browser!.newPage();
     await other.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });

@@ -375,9 +375,11 @@ describe('dashboard models: history, form, progress, live', () => {
     const r = { ...classifyResult(hardened()), changes: { status: 'changed', previous: { scanId: '3f1c2a9e-aaaa' }, resolved: ['ANONYMOUS_ACCESS', 'PLAINTEXT_TRANSPORT'], unchecked: [], new: [], riskBefore: 'CRITICAL', riskAfter: 'LOW', scoreBefore: 0, scoreAfter: 100, certificateChanged: false } } as unknown as ScanResult;
     assert.equal(brokerDetail(keepResult(r)).since, 'Since the previous scan (3f1c2a9e): resolved ANONYMOUS_ACCESS, PLAINTEXT_TRANSPORT; risk CRITICAL 0 -> LOW 100');
     assert.equal(brokerDetail(keepResult(classifyResult(hardened()))).since, null, 'no previous scan known');
-    const forged = { ...classifyResult(hardened()), changes: { status: 'changed', resolved: Array.from({ length: 500 }, (_, i) => `X${i}`.repeat(20)), new: 'x' } } as unknown as ScanResult;
+    const forged = { ...classifyResult(hardened()), changes: { status: 'changed', previous: { scanId: 'x' }, resolved: Array.from({ length: 500 }, (_, i) => `X${i}`.repeat(20)), new: 'x' } } as unknown as ScanResult;
     assert.ok(brokerDetail(keepResult(forged)).since!.length <= 640);
     assert.equal(brokerDetail(keepResult({ ...classifyResult(hardened()), changes: { status: '<b>' } } as unknown as ScanResult)).since, null);
+    // The first scan of a broker has nothing to compare with: no line (not "new broker").
+    assert.equal(brokerDetail(keepResult({ ...classifyResult(hardened()), changes: { status: 'appeared', previous: null, resolved: [], new: [], unchecked: [] } } as unknown as ScanResult)).since, null);
   });
 
   it('the scan\'s duration is its summary\'s (expander to the end of listening), else the time since the form was sent', () => {
