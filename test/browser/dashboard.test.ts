@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { requireTool } from '../support/tools';
 import { dashboardScreenshot, launchChromium, loopbackOnly } from '../support/browser-chromium';
 import { labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
@@ -364,25 +364,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
       ]);
       // Each part scrolled to is wholly inside the window without scrolling sideways, and nothing in
       // the block sticks out of the panel.
-      for (const part of [block.locator('h3'), block.locator('.mqs-eco').nth(0), block.locator('.mqs-eco').nth(1), block.locator('[data-mqs="devices-totals"]')]) {
-        await part.scrollIntoViewIfNeeded();
-        const box = (await part.boundingBox())!;
-        assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height, `${viewport.width}x${viewport.height}: ${JSON.stringify(box)}`);
-        const sideways = await part.evaluate((e) => {
-          let left = window.scrollX;
-          for (let p = e.parentElement; p; p = p.parentElement) left += p.scrollLeft;
-          return left;
-        });
-        assert.equal(sideways, 0, `${viewport.width}: seen without scrolling sideways`);
-      }
-      const outside = await block.evaluate((b) => {
-        const panel = b.closest('.mqs-detail')!.getBoundingClientRect();
-        return Array.from(b.querySelectorAll('*')).filter((e) => {
-          const r = e.getBoundingClientRect();
-          return r.width > 0 && (r.left < panel.left - 0.5 || r.right > Math.min(panel.right, window.innerWidth) + 0.5);
-        }).map((e) => `${e.tagName} ${e.textContent?.slice(0, 40)}`);
-      });
-      assert.deepEqual(outside, [], `${viewport.width}: outside the panel or the window`);
+      await assertFitsPanel(block, [block.locator('h3'), block.locator('.mqs-eco').nth(0), block.locator('.mqs-eco').nth(1), block.locator('[data-mqs="devices-totals"]')], viewport);
       await block.locator('h3').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(OUT, `dashboard-devices-${viewport.width}x${viewport.height}.png`) });
     }
@@ -431,28 +413,10 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
         // Each part scrolled to (the longest id among them) is wholly inside the window without
         // scrolling sideways, and nothing in the block sticks out of the panel.
         const longest = expected.rows.reduce((a, b) => (b.id.length > a.id.length ? b : a)).id;
-        for (const part of [block.locator('h3'), block.locator('[data-mqs="vulns-heading"]'), block.locator('.mqs-cve').first(), block.locator(`[data-cve="${longest}"]`),
-          block.locator('.mqs-cve').last(), block.locator('[data-mqs="vulns-upgrade"]'), block.locator('[data-mqs="vulns-caveat"]')]) {
-          await part.scrollIntoViewIfNeeded();
-          const box = (await part.boundingBox())!;
-          // Scrolling moves by whole pixels while the layout is fractional: an element scrolled to
-          // the bottom edge may end up to half a pixel below it.
-          assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height + 1, `${viewport.width}x${viewport.height}: ${JSON.stringify(box)}`);
-          const sideways = await part.evaluate((e) => {
-            let left = window.scrollX;
-            for (let p = e.parentElement; p; p = p.parentElement) left += p.scrollLeft;
-            return left;
-          });
-          assert.equal(sideways, 0, `${viewport.width}: seen without scrolling sideways`);
-        }
-        const outside = await block.evaluate((b) => {
-          const panel = b.closest('.mqs-detail')!.getBoundingClientRect();
-          return Array.from(b.querySelectorAll('*')).filter((e) => {
-            const r = e.getBoundingClientRect();
-            return r.width > 0 && (r.left < panel.left - 0.5 || r.right > Math.min(panel.right, window.innerWidth) + 0.5);
-          }).map((e) => `${e.tagName} ${e.textContent?.slice(0, 40)}`);
-        });
-        assert.deepEqual(outside, [], `${viewport.width}: outside the panel or the window`);
+        await assertFitsPanel(block, [
+          block.locator('h3'), block.locator('[data-mqs="vulns-heading"]'), block.locator('.mqs-cve').first(), block.locator(`[data-cve="${longest}"]`),
+          block.locator('.mqs-cve').last(), block.locator('[data-mqs="vulns-upgrade"]'), block.locator('[data-mqs="vulns-caveat"]'),
+        ], viewport);
         await block.locator('h3').scrollIntoViewIfNeeded();
         await page.screenshot({ path: join(OUT, `dashboard-vulnerabilities-${viewport.width}x${viewport.height}.png`) });
         await block.locator(`[data-cve="${longest}"]`).scrollIntoViewIfNeeded();
@@ -475,6 +439,33 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
 
   function field(label: string) {
     return page.getByLabel(new RegExp(`^${label}`));
+  }
+
+  /**
+   * Each part, scrolled to, lies wholly inside the window (1 px of slack at the bottom: scrolling
+   * moves by whole pixels while the layout is fractional) without scrolling sideways, and nothing
+   * in `block` sticks out of the detail panel or the window.
+   */
+  async function assertFitsPanel(block: Locator, parts: Locator[], viewport: { width: number; height: number }): Promise<void> {
+    for (const part of parts) {
+      await part.scrollIntoViewIfNeeded();
+      const box = (await part.boundingBox())!;
+      assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= viewport.width && box.y + box.height <= viewport.height + 1, `${viewport.width}x${viewport.height}: ${JSON.stringify(box)}`);
+      const sideways = await part.evaluate((e) => {
+        let left = window.scrollX;
+        for (let p = e.parentElement; p; p = p.parentElement) left += p.scrollLeft;
+        return left;
+      });
+      assert.equal(sideways, 0, `${viewport.width}: seen without scrolling sideways`);
+    }
+    const outside = await block.evaluate((b) => {
+      const panel = b.closest('.mqs-detail')!.getBoundingClientRect();
+      return Array.from(b.querySelectorAll('*')).filter((e) => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && (r.left < panel.left - 0.5 || r.right > Math.min(panel.right, window.innerWidth) + 0.5);
+      }).map((e) => `${e.tagName} ${e.textContent?.slice(0, 40)}`);
+    });
+    assert.deepEqual(outside, [], `${viewport.width}: outside the panel or the window`);
   }
 
   async function runScan(form: { username?: string; password?: string; listen?: string }, afterSubmit?: () => Promise<void>) {
