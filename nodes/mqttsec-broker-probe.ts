@@ -55,6 +55,9 @@ interface ScanState {
   pace?: ScanPace;
   /** The scan's first message without its payload: what every message of the scan carries on. */
   base: NodeMessageInFlow;
+  /** The scan asked for the well-known default logins (msg.tryDefaults: the dashboard's switch,
+   *  the API's try_defaults), on top of the node's own setting. */
+  tryDefaults: boolean;
 }
 
 const CLOSE_WAIT_MS = 10_000;
@@ -158,7 +161,7 @@ export = (RED: NodeAPI) =>
         delete base.payload;
         // The pace handle is between the expander and us: results do not carry it on.
         if (pace) base.scan = { ...(base.scan as object), pace: undefined };
-        s = { scan: new BatchedScan(id, total, batches, undefined, began), pace, base };
+        s = { scan: new BatchedScan(id, total, batches, undefined, began), pace, base, tryDefaults: msg.tryDefaults === true };
         scans.set(id, s);
         // The expander paces its batches on our progress (msg.scan.pace).
         s.pace?.took(0);
@@ -173,6 +176,7 @@ export = (RED: NodeAPI) =>
       try {
         await s.scan.sweep(feed, {
           ...settings,
+          tryDefaults: settings.tryDefaults || s.tryDefaults,
           sweepConcurrency: Math.max(1, Math.ceil(settings.sweepConcurrency / sweeping)),
           // A big scan sweeps on one thread per core, as the CLI does.
           sweepThreads: sweepThreadsFor(s.scan.total),

@@ -25,7 +25,7 @@ export const API_DEFAULT_LISTEN_S: number = OPTIONS.listenSeconds.default;
 export const API_MAX_LISTEN_S = 60;
 /** The report files kept for GET /api/reports. */
 export const API_REPORTS_KEPT = 50;
-const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext'];
+const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext', 'try_defaults'];
 /** Fields of the earlier (Flask) scanner's API that are still accepted: capture_all_topics
  *  (true/false) is the listen setting when listen_duration is not given (false: do not listen). */
 const LEGACY_FIELDS = ['capture_all_topics'];
@@ -88,6 +88,8 @@ export interface ApiScanRequest {
   ports: string;
   listen_duration: number;
   write_test: boolean;
+  /** Also try well-known default logins (mqtt-scan --try-defaults); false when not asked. */
+  try_defaults: boolean;
 }
 
 /** The checked request, the login it carries (or null), the plain-text opt-in, and warnings about
@@ -171,13 +173,14 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
   if (listenGiven && b.capture_all_topics !== undefined) warnings.push('capture_all_topics: ignored, listen_duration is given');
   if (typeof listen !== 'number' || !Number.isFinite(listen) || listen < OPTIONS.listenSeconds.min || listen > API_MAX_LISTEN_S) return bad(`listen_duration: seconds, ${OPTIONS.listenSeconds.min} to ${API_MAX_LISTEN_S} (0 = do not listen to topics)`, 'listen_duration');
   if (b.write_test !== undefined && typeof b.write_test !== 'boolean') return bad('write_test: true or false', 'write_test');
+  if (b.try_defaults !== undefined && typeof b.try_defaults !== 'boolean') return bad('try_defaults: true or false (also try well-known default logins such as admin/admin)', 'try_defaults');
   if (b.send_credentials_plaintext !== undefined && typeof b.send_credentials_plaintext !== 'boolean') {
     return bad('send_credentials_plaintext: true or false (true lets the scanner send creds over plain TCP or untrusted TLS)', 'send_credentials_plaintext');
   }
   const login = record(c);
   return {
     ok: true,
-    request: { target: b.target.trim(), ports: ports.replace(/\s+/g, ''), listen_duration: listen, write_test: b.write_test === true },
+    request: { target: b.target.trim(), ports: ports.replace(/\s+/g, ''), listen_duration: listen, write_test: b.write_test === true, try_defaults: b.try_defaults === true },
     credentials: c ? { username: login.user as string, password: typeof login.pass === 'string' ? login.pass : '' } : null,
     sendCredentialsPlaintext: b.send_credentials_plaintext === true,
     warnings,

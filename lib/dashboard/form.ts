@@ -24,6 +24,8 @@ export interface ScanFormValues {
   listen: number | string;
   writeTest: boolean;
   sendCredentialsPlaintext: boolean;
+  /** Also try well-known default logins (admin/admin, ...), as mqtt-scan --try-defaults. */
+  tryDefaults: boolean;
 }
 
 /** A checked form: what the scan needs. */
@@ -36,6 +38,7 @@ export interface FormScanRequest {
   listen: number;
   writeTest: boolean;
   sendCredentialsPlaintext: boolean;
+  tryDefaults: boolean;
 }
 
 /** The outcome of checkScanForm: the request, or the refusal; either way the values to refill the form with. */
@@ -59,8 +62,9 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   const listen = listenEmpty ? DEFAULT_LISTEN_S : Number(f.listen);
   const writeTest = f.writeTest === true;
   const sendCredentialsPlaintext = f.sendCredentialsPlaintext === true;
+  const tryDefaults = f.tryDefaults === true;
   const typedListen = typeof f.listen === 'number' || typeof f.listen === 'string' ? f.listen : fieldText(f.listen);
-  const refill: ScanFormValues = { target, ports, username, password: '', listen: listenEmpty ? DEFAULT_LISTEN_S : typedListen, writeTest, sendCredentialsPlaintext };
+  const refill: ScanFormValues = { target, ports, username, password: '', listen: listenEmpty ? DEFAULT_LISTEN_S : typedListen, writeTest, sendCredentialsPlaintext, tryDefaults };
   const refuse = (message: string): FormCheck => ({ ok: false, message, refill });
   const running = record(opts.running);
   if (opts.running && typeof running.at === 'number' && opts.now - running.at < RUNNING_LOCK_MS) return refuse('A scan is running: wait for it or cancel it first.');
@@ -70,7 +74,7 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   if (!username && password) return refuse('Password given without a username: enter both, or neither.');
   // The form never keeps a password after a scan: a username left in it must not scan with none.
   if (username && !password) return refuse(`Password: enter the password for "${username.length > 40 ? `${username.slice(0, 39)}…` : username}" again (the form clears it after each scan), or clear Username to scan without a login.`);
-  return { ok: true, request: { target, ports, username, password, listen, writeTest, sendCredentialsPlaintext }, refill };
+  return { ok: true, request: { target, ports, username, password, listen, writeTest, sendCredentialsPlaintext, tryDefaults }, refill };
 }
 
 /** At most 200 characters that parsePorts takes: numbers, ranges, preset names. */
@@ -86,7 +90,7 @@ function portsValid(ports: string): boolean {
 
 /** The form as the dashboard (re)starts: the lab's target and ports, no login, listen 10 s. */
 export function initialForm(env: { target?: string; ports?: string }): ScanFormValues {
-  return { target: env.target || FALLBACK_TARGET, ports: env.ports || FALLBACK_PORTS, username: '', password: '', listen: DEFAULT_LISTEN_S, writeTest: false, sendCredentialsPlaintext: false };
+  return { target: env.target || FALLBACK_TARGET, ports: env.ports || FALLBACK_PORTS, username: '', password: '', listen: DEFAULT_LISTEN_S, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false };
 }
 
 /** What a checked request starts: the current scan, the form's lock, and the three messages. */
@@ -112,6 +116,8 @@ export function startScan(request: FormScanRequest, scanId: string, now: number)
   if (withLogin) scan.credentials = { username, password };
   // The opt-in travels with msg.credentials into the target expander, which takes both out.
   if (withLogin && request.sendCredentialsPlaintext) scan.sendCredentialsPlaintext = true;
+  // The target expander carries it into the batches; the probe tries the default logins for this scan.
+  if (request.tryDefaults) scan.tryDefaults = true;
   const started: ViewMessage = { topic: 'start', payload: { scanId, target, ports, listen, writeTest, withLogin } };
   return { current, running: { scanId, at: now }, scan, started };
 }

@@ -360,6 +360,7 @@ export const VIEWS = {
       // The opt-in travels next to msg.credentials into the target expander, which takes both out.
       if (check.sendCredentialsPlaintext) msg.sendCredentialsPlaintext = true;
       if (check.warnings.length) msg.apiWarnings = check.warnings;
+      if (a.try_defaults) msg.tryDefaults = true;
       return [msg, null];
     },
     close(ctx) {

@@ -71,9 +71,9 @@ describe('HTTP API: the key', () => {
 describe('HTTP API: the POST /api/scan body', () => {
   it('accepts the seed API\'s body; ports default to the lab ports, listen_duration to 5 s', () => {
     const ok = checkScanRequest(Buffer.from(JSON.stringify({ target: ' 127.0.0.1 ', ports: [1883, 8883], creds: { user: 'student', pass: 'pw' }, listen_duration: 0.5, write_test: true, send_credentials_plaintext: true })), '1');
-    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true, warnings: [] });
+    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true, try_defaults: false }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true, warnings: [] });
     const defaults = checkScanRequest('{"target":"127.0.0.1"}', '18931,18932');
-    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false }, credentials: null, sendCredentialsPlaintext: false, warnings: [] });
+    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false, try_defaults: false }, credentials: null, sendCredentialsPlaintext: false, warnings: [] });
     const spaced = checkScanRequest('{"target":"127.0.0.1","ports":"1883, 8000 - 8010","creds":{"user":"u"}}', '');
     assert.ok(spaced.ok);
     if (spaced.ok) {
@@ -117,6 +117,7 @@ describe('HTTP API: the POST /api/scan body', () => {
       [{ target: '127.0.0.1', write_test: 'yes' }, 'write_test', /true or false/],
       [{ target: '127.0.0.1', send_credentials_plaintext: null }, 'send_credentials_plaintext', /true or false/],
       [{ target: '127.0.0.1', capture_all_topics: 'yes' }, 'capture_all_topics', /^capture_all_topics: true or false/],
+      [{ target: '127.0.0.1', try_defaults: 'yes' }, 'try_defaults', /^try_defaults: true or false/],
     ];
     for (const [body, field, message] of cases) {
       const r = checkScanRequest(Buffer.from(JSON.stringify(body)), '1883');
@@ -152,8 +153,8 @@ describe('HTTP API: the earlier scanner\'s fields and unknown ones (issue 18)', 
     assert.ok(r.ok);
     if (r.ok) {
       assert.deepEqual(r.warnings, [
-        '"listen_time": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext',
-        '"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext',
+        '"listen_time": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults',
+        '"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults',
       ]);
       assert.equal(r.request.listen_duration, API_DEFAULT_LISTEN_S);
     }
@@ -185,7 +186,7 @@ describe('HTTP API: rate limit, waiting, answers', () => {
     assert.equal(scan.topic, 'scan/0123456789abc001');
     assert.deepEqual(scan.payload, { targets: '127.0.0.1', ports: '18931,18932' });
     assert.deepEqual(scan.sniff, { listen: 3, writeTest: false });
-    assert.deepEqual(scan.apiRequest, { target: '127.0.0.1', ports: '18931,18932', listen_duration: 3, write_test: false });
+    assert.deepEqual(scan.apiRequest, { target: '127.0.0.1', ports: '18931,18932', listen_duration: 3, write_test: false, try_defaults: false });
     assert.deepEqual(scan.credentials, { username: 'student', password: 'pw-123' });
     assert.equal(scan.sendCredentialsPlaintext, true);
     assert.equal(msg.req.body, null, 'the raw body is kept nowhere');
@@ -254,7 +255,7 @@ describe('HTTP API: rate limit, waiting, answers', () => {
     assert.equal('report' in answer, false);
     assert.equal(answer.statusCode, 200);
     assert.deepEqual(answer.payload, {
-      scanId: s.scanId, timestamp: '2026-11-30T10:00:00.000Z', count: 1, request: { target: '127.0.0.1', ports: '1883', listen_duration: 5, write_test: false },
+      scanId: s.scanId, timestamp: '2026-11-30T10:00:00.000Z', count: 1, request: { target: '127.0.0.1', ports: '1883', listen_duration: 5, write_test: false, try_defaults: false },
       summary: { brokers: 1, openBrokers: 1 }, results: [{ host: '127.0.0.1', port: 1883 }],
       reports: { pdf: `/api/reports/${s.scanId}.pdf`, csv: `/api/reports/${s.scanId}.csv`, json: `/api/reports/${s.scanId}.json` },
     });

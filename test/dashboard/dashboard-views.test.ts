@@ -40,7 +40,12 @@ describe('dashboard views: the scan form', () => {
     assert.deepEqual(scan.sniff, { listen: 3, writeTest: false });
     assert.deepEqual(scan.credentials, { username: 'student', password: 's3cret-pw' });
     assert.equal(scan.sendCredentialsPlaintext, true);
-    assert.deepEqual(out(o, 1).payload, { target: '127.0.0.1', ports: '18931,18932', username: 'student', password: '', listen: 3, writeTest: false, sendCredentialsPlaintext: true });
+    assert.deepEqual(out(o, 1).payload, { target: '127.0.0.1', ports: '18931,18932', username: 'student', password: '', listen: 3, writeTest: false, sendCredentialsPlaintext: true, tryDefaults: false });
+    assert.equal(out(o, 0).tryDefaults, undefined, 'no default logins unless asked');
+    // The "Try well-known default logins" switch (issue 18): the scan message asks the probe for them.
+    const withDefaults = testContext().run('scan-form', { payload: { ...FORM, tryDefaults: true } })!;
+    assert.equal(out(withDefaults, 0).tryDefaults, true);
+    assert.equal(out(withDefaults, 1).payload.tryDefaults, true, 'the switch stays on in the refilled form');
     assert.deepEqual(out(o, 2), { topic: 'start', payload: { scanId: scan.scanId, target: '127.0.0.1', ports: '18931,18932', listen: 3, writeTest: false, withLogin: true } });
     assert.deepEqual(out(o, 3), { topic: 'show' });
     assert.equal(payload.password, '', 'the submitted form object forgets the password');
@@ -314,7 +319,7 @@ describe('dashboard views: progress, errors, cancel, interruption', () => {
     assert.deepEqual(out(o, 1).payload, history);
     assert.deepEqual(out(o, 3), { topic: 'interrupted', payload: { scanId: id, seconds: '12.3' } });
     assert.equal(ctx.store.get('running'), null);
-    assert.deepEqual(out(o, 2).payload, { target: 'mosquitto-insecure,mosquitto-secure', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false });
+    assert.deepEqual(out(o, 2).payload, { target: 'mosquitto-insecure,mosquitto-secure', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false });
     assert.deepEqual(out(o, 4).payload, { temperature: { value: '21 °C', topic: 't', at: 'x' } });
     assert.deepEqual(o[5], [{ topic: 'Temperature °C', payload: null }, { topic: 'Humidity %', payload: null }, { topic: 'Light %', payload: null }, { topic: 'Motion (100 = yes)', payload: null }]);
     const p = out(ctx.run('scan-progress', out(o, 3)), 0).payload as Progress;

@@ -78,6 +78,28 @@ describe('nodes: target expander + broker probe in Node-RED', function () {
     for (const setting of [false, 'false']) assert.deepEqual(await sent(setting), [[insecure.port, 'open']], String(setting));
   });
 
+  it('msg.tryDefaults (the dashboard\'s switch, the API\'s try_defaults) makes the probe try the well-known default logins for that scan only (issue 18)', async () => {
+    // A broker whose only account is admin/admin: anonymous and made-up logins are refused.
+    const weak = await startMosquitto({ conf: 'listener 1883\nallow_anonymous false\npassword_file passwd\n' }, { users: { admin: 'admin' } });
+    try {
+      const run = async (tryDefaults: boolean) => {
+        await load(ALL, scanFlow({ ports: String(weak.port) }));
+        const done = collect('out', isComplete);
+        helper.getNode('exp').receive({ payload: Date.now(), ...(tryDefaults ? { tryDefaults: true } : {}) });
+        const msgs = await done;
+        await helper.unload();
+        return msgs.filter((m) => !m.complete).map((m) => m.payload as { auth: { defaultCredentials?: { outcome: string; username?: string } } })[0];
+      };
+      const asked = await run(true);
+      assert.deepEqual([asked.auth.defaultCredentials?.outcome, asked.auth.defaultCredentials?.username], ['accepted', 'admin']);
+      assert.ok(!JSON.stringify(asked).includes('"password"'), 'the pair\'s password is in no result');
+      const notAsked = await run(false);
+      assert.equal(notAsked.auth.defaultCredentials, undefined, 'the next scan without the switch tries none');
+    } finally {
+      await weak.stop();
+    }
+  });
+
   it('ports "${MQTTSEC_LAB_PORTS}" (the shipped examples) scan the ports `npm start` exports, as Node-RED loads the flow (issue 18)', async () => {
     const saved = process.env.MQTTSEC_LAB_PORTS;
     process.env.MQTTSEC_LAB_PORTS = `${insecure.port},${secure.port}`;
