@@ -1,7 +1,7 @@
 // The current scan as the dashboard keeps it: each rated result trimmed and stored by endpoint,
 // the completion, and the interruption of a scan the flows stopped under.
 import type { RiskLevel, ScanResult } from '../types';
-import { changesText, openToAnyone, type ResultChanges, type RiskSummary } from '../risk';
+import { changesText, openToAnyone, readChanges, type RiskSummary } from '../risk';
 import { deviceExposureOf, knownVulnerabilitiesOf } from '../common';
 import { record } from './read';
 import type { CurrentScan, HistoryEntry, KeptResult } from './types';
@@ -82,28 +82,11 @@ const SINCE_CHARS = 600;
  * could have written it).
  */
 function sinceOf(v: unknown): Pick<KeptResult, 'since'> | Record<string, never> {
-  const c = record(v);
-  const ids = (x: unknown) => (Array.isArray(x) ? x.filter((i): i is string => typeof i === 'string').slice(0, 64) : []);
-  if (typeof c.status !== 'string' || !['appeared', 'gone', 'changed', 'unchanged'].includes(c.status)) return {};
+  const c = readChanges(v);
   // Never scanned before: nothing to say "since" (not "new broker" on a class's first scan).
-  if (!c.previous || typeof c.previous !== 'object') return {};
-  const prev = record(c.previous);
-  const level = (x: unknown) => (typeof x === 'string' ? x : null) as ResultChanges['riskBefore'];
-  const score = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
-  const text = changesText({
-    status: c.status as ResultChanges['status'],
-    previous: null,
-    resolved: ids(c.resolved),
-    unchecked: ids(c.unchecked),
-    new: ids(c.new),
-    riskBefore: level(c.riskBefore),
-    riskAfter: level(c.riskAfter),
-    scoreBefore: score(c.scoreBefore),
-    scoreAfter: score(c.scoreAfter),
-    certificateChanged: c.certificateChanged === true,
-  });
-  const scanId = typeof prev.scanId === 'string' ? prev.scanId.slice(0, 64) : null;
-  return { since: { text: text.length > SINCE_CHARS ? `${text.slice(0, SINCE_CHARS - 1)}…` : text, previousScan: scanId } };
+  if (!c || !c.previous) return {};
+  const text = changesText(c);
+  return { since: { text: text.length > SINCE_CHARS ? `${text.slice(0, SINCE_CHARS - 1)}…` : text, previousScan: c.previous.scanId } };
 }
 
 /** The completion message for the progress panel (topic 'complete'). */

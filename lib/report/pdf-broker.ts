@@ -1,6 +1,6 @@
 // One section per rated broker: facts, findings with evidence and fix, TLS details, the known
 // vulnerabilities of its version, the devices behind the topics, topics.
-import { changesText, type ClassifiedResult, type ResultChanges } from '../risk';
+import { changesText, readChanges, type ClassifiedResult } from '../risk';
 import type { Finding } from '../types';
 import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './wording';
 import { endpoint } from './model';
@@ -287,9 +287,8 @@ function clip(s: string, max: number): string {
 
 /** "Since the previous scan": what changed (ScanResult.changes, lib/risk compareScans), when the result carries it. */
 function sinceRow(r: ClassifiedResult): Array<[string, string]> {
-  const c = (r as ClassifiedResult & { changes?: ResultChanges }).changes;
-  if (!c || typeof c !== 'object' || typeof c.status !== 'string' || !Array.isArray(c.resolved) || !Array.isArray(c.new)) return [];
-  const unchecked = Array.isArray(c.unchecked) ? c.unchecked : [];
-  const previous = c.previous && typeof c.previous.scanId === 'string' ? ` (scan ${c.previous.scanId.slice(0, 8)})` : '';
-  return [[`Since the previous scan${previous}`, changesText({ ...c, unchecked })]];
+  const c = readChanges((r as ClassifiedResult & { changes?: unknown }).changes);
+  if (!c) return [];
+  const previous = c.previous?.scanId ? ` (scan ${c.previous.scanId.slice(0, 8)})` : '';
+  return [[`Since the previous scan${previous}`, changesText(c)]];
 }

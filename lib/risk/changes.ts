@@ -113,6 +113,37 @@ export function compareScans<T extends ScanResult>(previous: readonly ScanResult
   return { results, missing };
 }
 
+const STATUSES: ReadonlyArray<ResultChanges['status']> = ['appeared', 'gone', 'changed', 'unchanged'];
+/** Most finding ids read from one list of a `changes` that came from outside. */
+const MAX_IDS = 64;
+
+/**
+ * A result's `changes` read defensively (a flow or a file could have written it): a well-typed
+ * copy with at most MAX_IDS ids per list and the previous scan's id cut to 64 characters, or null
+ * when it is not a ResultChanges.
+ */
+export function readChanges(v: unknown): ResultChanges | null {
+  if (!v || typeof v !== 'object') return null;
+  const c = v as Record<string, unknown>;
+  if (!STATUSES.includes(c.status as ResultChanges['status'])) return null;
+  const ids = (x: unknown) => (Array.isArray(x) ? x.filter((i): i is string => typeof i === 'string').slice(0, MAX_IDS) : []);
+  const level = (x: unknown) => (typeof x === 'string' ? (x as RiskLevel) : null);
+  const score = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
+  const p = c.previous && typeof c.previous === 'object' ? (c.previous as Record<string, unknown>) : null;
+  return {
+    status: c.status as ResultChanges['status'],
+    previous: p ? { scanId: typeof p.scanId === 'string' ? p.scanId.slice(0, 64) : null, classification: String(p.classification ?? ''), risk: null, findings: ids(p.findings) } : null,
+    resolved: ids(c.resolved),
+    unchecked: ids(c.unchecked),
+    new: ids(c.new),
+    riskBefore: level(c.riskBefore),
+    riskAfter: level(c.riskAfter),
+    scoreBefore: score(c.scoreBefore),
+    scoreAfter: score(c.scoreAfter),
+    certificateChanged: c.certificateChanged === true,
+  };
+}
+
 /** "resolved ANONYMOUS_ACCESS, WRONG_CREDENTIALS_ACCEPTED; new PLAINTEXT_CREDENTIALS; risk CRITICAL 0 -> MEDIUM 75", or the status. */
 export function changesText(c: ResultChanges): string {
   if (c.status === 'appeared') return `new broker${c.riskAfter ? ` (${c.riskAfter} ${c.scoreAfter})` : ''}`;

@@ -15,4 +15,4 @@ export {
   type BrokerIdentity, type BrokerVulnerabilities, type VulnerabilityMatch,
 } from './vulnerabilities';
 export { KNOWN_VULNERABILITIES, NEWEST_RELEASES, VULNERABILITY_TABLE_AS_OF, type KnownVulnerability, type BrokerProduct, type ProductRelease } from './known-vulnerabilities';
-export { compareScans, changesOf, changesText, endpointKey, PreviousScans, PREVIOUS_SCANS_MAX, type ResultChanges, type PreviousState } from './changes';
+export { compareScans, changesOf, changesText, readChanges, endpointKey, PreviousScans, PREVIOUS_SCANS_MAX, type ResultChanges, type PreviousState } from './changes';

@@ -7,7 +7,7 @@
 // on at most READ_BUDGET_BYTES of payload per listener; what a reader keeps is a handful of
 // numbers and at most MAX_COMMANDS names of MAX_TOPIC_CHARS each.
 import type { CommandTopic, DeviceExposure, EcosystemExposure, TopicDevice, TopicItem, TopicRole } from '../types';
-import { brokerText } from '../common';
+import { brokerText, isPlainObject } from '../common';
 import { ECOSYSTEMS, type Ecosystem, type PayloadReader, type TopicRule } from './ecosystems';
 import { screenSensitive, sensitiveKey, type SensitiveKind } from './sensitive';
 
@@ -137,7 +137,7 @@ const READERS: Record<PayloadReader, Reader> = {
   'ha-config': (payload, complete) => {
     if (!complete) return null;
     const config = parseJson(payload.toString('utf8'));
-    if (!isObject(config)) return null;
+    if (!isPlainObject(config)) return null;
     const base = typeof config['~'] === 'string' ? config['~'] : null;
     const commands: string[] = [];
     for (const [key, value] of Object.entries(config)) {
@@ -148,7 +148,7 @@ const READERS: Record<PayloadReader, Reader> = {
       const shown = brokerText(screenSensitive(topic).masked, { maxLength: MAX_TOPIC_CHARS });
       if (shown && !commands.includes(shown)) commands.push(shown);
     }
-    const device = isObject(config.device) ? config.device : isObject(config.dev) ? config.dev : null;
+    const device = isPlainObject(config.device) ? config.device : isPlainObject(config.dev) ? config.dev : null;
     const ids = device ? device.identifiers ?? device.ids ?? device.name : undefined;
     const first = Array.isArray(ids) ? ids[0] : ids;
     const deviceId = typeof first === 'string' || typeof first === 'number' ? brokerText(screenSensitive(String(first)).masked, { maxLength: MAX_ID_CHARS }) : undefined;
@@ -159,7 +159,7 @@ const READERS: Record<PayloadReader, Reader> = {
   'tasmota-discovery': (payload, complete) => {
     if (!complete) return null;
     const config = parseJson(payload.toString('utf8'));
-    if (!isObject(config) || typeof config.t !== 'string' || config.t === '') return null;
+    if (!isPlainObject(config) || typeof config.t !== 'string' || config.t === '') return null;
     const deviceId = brokerText(screenSensitive(config.t).masked, { maxLength: MAX_ID_CHARS });
     return { deviceId, commands: [brokerText(`cmnd/${deviceId}/POWER`, { maxLength: MAX_TOPIC_CHARS })] };
   },
@@ -168,11 +168,11 @@ const READERS: Record<PayloadReader, Reader> = {
   owntracks: (payload, complete) => {
     if (!complete) return null;
     const m = parseJson(payload.toString('utf8'));
-    if (!isObject(m)) return null;
+    if (!isPlainObject(m)) return null;
     if (m._type === 'encrypted') return { encrypted: true };
     if (isPosition(m)) return { location: true };
     const list = m._type === 'waypoints' && Array.isArray(m.waypoints) ? m.waypoints : [];
-    return list.some((w) => isObject(w) && isPosition(w)) ? { location: true } : null;
+    return list.some((w) => isPlainObject(w) && isPosition(w)) ? { location: true } : null;
   },
   // Sparkplug B NBIRTH/DBIRTH: the protobuf payload (Eclipse Tahu's sparkplug-payload) declares
   // every metric of the node or device.
@@ -184,7 +184,7 @@ const READERS: Record<PayloadReader, Reader> = {
     // carries it (the sample is binary, so it is never printed).
     const sensitive = new Set<SensitiveKind>();
     for (const m of decoded.metrics) {
-      if (!isObject(m) || typeof m.name !== 'string' || typeof m.value !== 'string' || m.value === '') continue;
+      if (!isPlainObject(m) || typeof m.name !== 'string' || typeof m.value !== 'string' || m.value === '') continue;
       const kind = sensitiveKey(m.name.split('/').pop() ?? '');
       if (kind && kind !== 'coordinates') sensitive.add(kind);
     }
@@ -222,9 +222,6 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
 
 function count(text: string, needle: string): number {
   let n = 0;
@@ -330,7 +327,7 @@ export function summarizeDevices(items: readonly TopicItem[]): DeviceExposure | 
 }
 
 function validDevice(v: unknown): TopicDevice | null {
-  if (!isObject(v) || typeof v.ecosystem !== 'string' || !BY_ID.has(v.ecosystem)) return null;
+  if (!isPlainObject(v) || typeof v.ecosystem !== 'string' || !BY_ID.has(v.ecosystem)) return null;
   if (typeof v.role !== 'string' || !ROLES.includes(v.role as TopicRole)) return null;
   return v as unknown as TopicDevice;
 }
