@@ -285,10 +285,11 @@ function clip(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-/** "Since the previous scan": what changed (ScanResult.changes, lib/risk compareScans), when the result carries it. */
+/** "Since the previous scan": what changed (ScanResult.changes, lib/risk compareScans), when the result carries it and its host:port was scanned before. */
 function sinceRow(r: ClassifiedResult): Array<[string, string]> {
   const c = readChanges((r as ClassifiedResult & { changes?: unknown }).changes);
-  if (!c) return [];
+  // Never scanned before (a flow's first scan): nothing to say "since", as in the dashboard.
+  if (!c || !c.previous) return [];
   const previous = c.previous?.scanId ? ` (scan ${c.previous.scanId.slice(0, 8)})` : '';
   return [[`Since the previous scan${previous}`, changesText(c)]];
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { changesOf, changesText, classifyResult, compareScans, PreviousScans } from '../../lib/risk';
 import type { ScanResult } from '../../lib/types';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { buildReport } from '../../lib/report';
 import { freePort } from '../support/ports';
 import { requireTool } from '../support/tools';
 import { anonymousPlain, hardened, result, tls } from '../support/sample-results';
@@ -140,5 +141,27 @@ describe('PreviousScans: what a flow remembers between scans', () => {
     for (let i = 0; i < 10; i++) again.compare(classifyResult({ ...hardened({ port: 2000 + i }), scanId: 's3' }));
     assert.equal(again.size, 3, 'bounded');
     assert.equal(PreviousScans.from([{ host: 1 }, null, 'x'], 3).size, 0, 'a malformed context value is skipped');
+  });
+});
+
+describe('the PDF says "since the previous scan" only when there was one', function () {
+  this.timeout(60_000);
+  it('a result compared with an earlier one gets the line; one never scanned before (a flow\'s first scan) does not', async function () {
+    requireTool(this, 'pdftotext');
+    const p = new PreviousScans();
+    const first = p.compare(classifyResult({ ...anonymousPlain(), scanId: 's1' }));
+    const second = p.compare(classifyResult({ ...hardened({ port: 1883 }), scanId: 's2' }));
+    const text = async (r: ScanResult) => {
+      const built = await buildReport([r], { formats: ['pdf'] });
+      const dir = mkdtempSync(join(tmpdir(), 'mqttsec-since-'));
+      try {
+        writeFileSync(join(dir, 'r.pdf'), built.pdf!);
+        return spawnSync('pdftotext', ['-raw', join(dir, 'r.pdf'), '-'], { encoding: 'utf8' }).stdout.replace(/\s+/g, ' ');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    assert.doesNotMatch(await text(first), /Since the previous scan/);
+    assert.match(await text(second), /Since the previous scan \(scan s1\) resolved ANONYMOUS_ACCESS/);
   });
 });
