@@ -16,6 +16,7 @@ import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { isViewName, VIEWS, type View, type ViewContext, type ViewMessage, type ViewOutputs } from '../lib/dashboard';
 import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
+import { historyOf } from './shared/history';
 
 interface ViewDef extends NodeDef {
   /** A key of lib/dashboard VIEWS, e.g. 'scan-form'. */
@@ -61,9 +62,18 @@ export = (RED: NodeAPI) =>
       },
     };
     if (!view) node.status({ fill: 'red', shape: 'ring', text: t('status.unknownView', { view: String(config.view ?? '') }) });
+    // The scan history the report writers add to (one per runtime). A history that cannot be opened
+    // leaves ctx.history undefined: the history views say so, everything else works as before.
+    const historyReady = historyOf(RED).then(
+      (history) => {
+        ctx.history = history;
+      },
+      (err: Error) => node.warn(t('warn.history', { message: err.message })),
+    );
 
     onInput(node, async (msg, send) => {
       if (!view) throw new Error(t('errors.unknownView', { view: String(config.view ?? '') }));
+      await historyReady;
       const outputs = view.input(msg as unknown as ViewMessage, ctx);
       if (outputs && hasMessage(outputs)) send(outputs as unknown as NodeMessage[]);
     });

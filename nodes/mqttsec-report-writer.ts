@@ -1,5 +1,6 @@
 // Report writer: collects the results of one scan until its completion message (or takes an array
-// of results at once), writes PDF / CSV / JSON atomically into the reports directory and sends
+// of results at once), writes PDF / CSV / JSON atomically into the reports directory, adds the scan
+// to the runtime's scan history (lib/history; the dashboard and GET /api/scans read it) and sends
 // the paths, the summary and the reports themselves on (for an HTTP response).
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,9 @@ import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 import { buildReport, parseFormats, writeReport, type ReportFormat, type ReportMeta } from '../lib/report';
 import { isScanResult, isScanSummary, scanIdOf } from '../lib/common';
 import type { ScanResult, ScanSummary } from '../lib/types';
+import { DEFAULT_MAX_SCANS, HISTORY_SCAN_ID, MAX_SCANS_LIMIT, SCAN_SOURCES, scanFromReport, type ScanSource } from '../lib/history';
 import { defineNode } from './shared/define';
+import { historyOf } from './shared/history';
 import { onInput } from './shared/handler';
 
 interface WriterDef extends NodeDef {
@@ -18,6 +21,10 @@ interface WriterDef extends NodeDef {
   title?: string;
   preparedFor?: string;
   attach?: boolean;
+  /** Add each scan to the scan history (default true). */
+  history?: boolean;
+  /** Scans the history keeps (1..MAX_SCANS_LIMIT), as text from the editor; default DEFAULT_MAX_SCANS. */
+  historyMax?: string | number;
 }
 
 interface Collected {
@@ -36,6 +43,9 @@ export = (RED: NodeAPI) =>
     const chosen = (['pdf', 'csv', 'json'] as const).filter((f) => config[f] !== false);
     const formats: ReportFormat[] = parseFormats(chosen);
     const scans = new Map<string, Collected>();
+    const keepHistory = config.history !== false;
+    const maxScans = historyMaxOf(config.historyMax);
+    if (keepHistory && maxScans === null) throw new Error(t('errors.historyMax', { max: MAX_SCANS_LIMIT }));
 
     onInput(node, async (msg: NodeMessageInFlow, send) => {
       const scanId = scanIdOf(msg);
@@ -62,6 +72,7 @@ export = (RED: NodeAPI) =>
       try {
         const built = await buildReport(results, { formats, scan, meta: { ...meta, title: config.title || undefined, preparedFor: config.preparedFor || undefined } });
         const files = await writeReport(directory, built);
+        if (keepHistory) await remember(msg, built.input, files);
         msg.payload = { files, summary: built.input.summary };
         if (config.attach !== false) (msg as Record<string, unknown>).report = { pdf: built.pdf, csv: built.csv, json: built.json };
         node.status({ fill: 'green', shape: 'dot', text: t('status.written', { count: Object.keys(files).length, results: results.length }) });
@@ -69,6 +80,19 @@ export = (RED: NodeAPI) =>
       } catch (err) {
         node.status({ fill: 'red', shape: 'ring', text: t('status.failed') });
         throw err;
+      }
+    }
+
+    /** Adds the scan to the history; a history that cannot be written is a warning, not a lost report. */
+    async function remember(msg: NodeMessageInFlow, input: Parameters<typeof scanFromReport>[0], files: Partial<Record<ReportFormat, string>>) {
+      try {
+        const history = await historyOf(RED);
+        const source = SCAN_SOURCES.includes((msg as { scanSource?: unknown }).scanSource as ScanSource) ? ((msg as { scanSource?: unknown }).scanSource as ScanSource) : 'flow';
+        const given = scanIdOf(msg) || input.summary.scanId || '';
+        const scanId = HISTORY_SCAN_ID.test(given) ? given : RED.util.generateId();
+        history.add(scanFromReport(input, { scanId, source, files, at: Date.now() }), { maxScans: maxScans ?? DEFAULT_MAX_SCANS });
+      } catch (err) {
+        node.warn(t('warn.history', { message: (err as Error).message }));
       }
     }
 
@@ -98,3 +122,11 @@ function metaOf(msg: NodeMessageInFlow): Pick<ReportMeta, 'targets' | 'ports'> {
   return out;
 }
 
+/** The editor's "keep" setting: blank -> the default; a whole number 1..MAX_SCANS_LIMIT; else null. */
+function historyMaxOf(v: unknown): number | null {
+  if (v === undefined || v === null || String(v).trim() === '') return DEFAULT_MAX_SCANS;
+  const s = String(v).trim();
+  if (!/^\d{1,6}$/.test(s)) return null;
+  const n = Number(s);
+  return n >= 1 && n <= MAX_SCANS_LIMIT ? n : null;
+}

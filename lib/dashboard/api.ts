@@ -76,9 +76,10 @@ export function checkApiKey(keys: readonly string[], given: unknown): { ok: true
 }
 
 /** Which endpoint an "http in" route path is: the scan, the latest results, or a report file. */
-export function apiEndpoint(routePath: unknown): 'scan' | 'results' | 'reports' {
+export function apiEndpoint(routePath: unknown): 'scan' | 'results' | 'reports' | 'scans' {
   if (routePath === '/api/scan') return 'scan';
   if (routePath === '/api/results') return 'results';
+  if (routePath === '/api/scans' || routePath === '/api/scans/:id') return 'scans';
   return 'reports';
 }
 

@@ -1,53 +1,160 @@
-// The scan history (the last 20 scans with their report files) and the report files by scan id
-// that the download endpoints serve.
-import type { RiskLevel } from '../types';
+// The dashboard's and the HTTP API's side of the scan history (lib/history): the history panel
+// (filters, one page of scans, each target's score over time), GET /api/scans and /api/scans/<id>,
+// an interrupted dashboard scan as a stored scan, and the report files by scan id for downloads.
+import { HISTORY_SCAN_ID, HistoryQueryError, historyQueryFrom, type HistoryEntry, type HistoryQuery, type ScanHistory, type ScanToStore } from '../history';
+import type { RiskLevel, ScanResult } from '../types';
+import { openToAnyone } from '../risk';
+import { JSON_HEADERS, type HttpAnswer } from './downloads';
 import { record } from './read';
-import type { CurrentScan, HistoryEntry, ReportFiles } from './types';
+import { RISK_LEVELS } from './scan-state';
+import type { CurrentScan, ReportFiles } from './types';
 
-/** Scans the history keeps. */
-export const HISTORY_LENGTH = 20;
-/** A scan id the history and the download names accept: 8-64 letters, digits and dashes. */
+/** A scan id the download names accept: 8-64 letters, digits and dashes. */
 export const SCAN_ID_PATTERN = /^[A-Za-z0-9-]{8,64}$/;
-const FORMATS = ['pdf', 'csv', 'json'] as const;
+/** Scans on one page of the dashboard's history panel. */
+export const HISTORY_PAGE_SIZE = 10;
 
 /** "1883,8883", or the first six and the count: "1,2,3,4,5,6,… (9)". */
 export function portList(ports: unknown[]): string {
   return ports.length > 6 ? `${ports.slice(0, 6).join(',')},… (${ports.length})` : ports.join(',');
 }
 
+/** The history panel's filters as the page sends them (flow key `historyFilter`): text, as typed. */
+export interface HistoryFilter {
+  target?: string;
+  /** '' (any), a level, or 'none'. */
+  worst?: string;
+  /** ISO date (yyyy-mm-dd), '' for any. */
+  since?: string;
+  page?: number;
+}
+
+/** One scan as the history panel shows it: the stored entry, ports as text, downloads that exist. */
+export interface HistoryRow extends Omit<HistoryEntry, 'ports'> {
+  ports: string;
+}
+
+/** What the history panel shows (its msg.payload). */
+export interface HistoryPanel {
+  filter: HistoryFilter;
+  page: number;
+  pages: number;
+  /** Scans that match the filter. */
+  total: number;
+  scans: HistoryRow[];
+  /** Why the list is empty or partial (a bad filter, the history could not be opened). */
+  error?: string;
+}
+
+/** The filter from the page's message: only the known fields, as short text; page a whole number ≥ 1. */
+export function historyFilterOf(v: unknown): HistoryFilter {
+  const p = record(v);
+  const text = (x: unknown, max: number) => (typeof x === 'string' ? x.trim().slice(0, max) : '');
+  const page = Number(p.page);
+  return { target: text(p.target, 200), worst: text(p.worst, 10), since: text(p.since, 10), page: Number.isInteger(page) && page >= 1 && page <= 1_000_000 ? page : 1 };
+}
+
+/** The store query of a panel filter; throws HistoryQueryError naming the bad filter. */
+function queryOf(filter: HistoryFilter, perPage: number): HistoryQuery {
+  return historyQueryFrom({ target: filter.target, worst: filter.worst, since: filter.since, page: String(filter.page ?? 1), per_page: String(perPage) });
+}
+
 /**
- * The history entry for a scan whose reports were written, from the report writer's message:
- * msg.scanId, msg.payload {files, summary} (the report's summary, with summary.scan), msg.scan
- * {specs, ports}. `current` fills in what the message lacks (target, ports, cancelled); `at` is ms.
- * Null when the scan id is not one SCAN_ID_PATTERN accepts.
+ * The history panel for `filter` (one page, newest first) and the score chart's message (ui_chart
+ * line: one series per endpoint, x in ms, y the score 0-100; [] clears it). `history` undefined:
+ * the store could not be opened, said in `error`.
  */
-export function reportHistoryEntry(msg: { scanId?: unknown; payload?: unknown; scan?: unknown }, current: Partial<CurrentScan>, at: number): HistoryEntry | null {
-  const id = msg.scanId;
-  if (typeof id !== 'string' || !SCAN_ID_PATTERN.test(id)) return null;
-  const p = record(msg.payload);
-  const files = record(p.files);
-  const s = record(p.summary);
-  const sScan = record(s.scan);
-  const scan = record(msg.scan);
+export function historyPanel(history: ScanHistory | undefined, filter: HistoryFilter): { panel: HistoryPanel; chart: unknown[] } {
+  const empty = (error: string): { panel: HistoryPanel; chart: unknown[] } => ({ panel: { filter, page: 1, pages: 1, total: 0, scans: [], error }, chart: [] });
+  if (!history) return empty('The scan history could not be opened (see the Node-RED log).');
+  let query: HistoryQuery;
+  try {
+    query = queryOf(filter, HISTORY_PAGE_SIZE);
+  } catch (err) {
+    if (err instanceof HistoryQueryError) return empty(`Filter ${err.message}`);
+    throw err;
+  }
+  const page = history.list(query);
+  // Past the last page (the filter narrowed the list): the last page instead.
+  const shown = page.scans.length === 0 && page.total > 0 ? history.list({ ...query, page: page.pages }) : page;
   return {
-    scanId: id,
-    at: new Date(at).toISOString(),
-    target: Array.isArray(scan.specs) ? scan.specs.join(', ') : current.target || '',
-    ports: Array.isArray(scan.ports) ? portList(scan.ports) : current.ports || '',
-    scanned: typeof sScan.targets === 'number' ? sScan.targets : (s.results as number | undefined),
-    brokers: s.brokers as number | undefined,
-    open: s.openBrokers as number | undefined,
-    authFailures: s.authFailures as number | undefined,
-    worst: (s.worstLevel as RiskLevel | undefined) || null,
-    byLevel: (s.byLevel as HistoryEntry['byLevel'] | undefined) || {},
-    cancelled: !!sScan.cancelled || (current.scanId === id && current.cancelled === true),
-    formats: FORMATS.filter((f) => typeof files[f] === 'string'),
+    panel: { filter: { ...filter, page: shown.page }, page: shown.page, pages: shown.pages, total: shown.total, scans: shown.scans.map(historyRow) },
+    chart: scoreChart(history, query),
   };
 }
 
-/** The history with `entry` first (replacing an older entry of the same scan), at most `max` long. */
-export function addToHistory(history: readonly HistoryEntry[] | null | undefined, entry: HistoryEntry, max = HISTORY_LENGTH): HistoryEntry[] {
-  return [entry, ...(history || []).filter((h) => h.scanId !== entry.scanId)].slice(0, max);
+/** A stored entry as the panel shows it: ports as text; downloads only under an id the download URL accepts. */
+export function historyRow(e: HistoryEntry): HistoryRow {
+  return { ...e, ports: portList(e.ports), formats: SCAN_ID_PATTERN.test(e.scanId) ? e.formats : [] };
+}
+
+/** ui_chart line data: each endpoint's score over time (at most 8 endpoints, the most recently scanned). */
+export function scoreChart(history: ScanHistory, query: HistoryQuery): unknown[] {
+  const series = history.scores(query);
+  if (!series.length) return [];
+  return [{ series: series.map((s) => s.endpoint), data: series.map((s) => s.points.map((p) => ({ x: p.at, y: p.score }))), labels: [''] }];
+}
+
+/**
+ * An interrupted dashboard scan (the flows stopped while it ran) as a scan to store: what it had
+ * found, no report files. Marks `scan` complete and interrupted, with its duration up to `now` (ms).
+ */
+export function interruptedScan(scan: CurrentScan, now: number): ScanToStore {
+  const rs = Object.values(scan.results || {});
+  const byLevel: Partial<Record<RiskLevel, number>> = {};
+  for (const l of RISK_LEVELS) byLevel[l] = rs.filter((r) => r.risk && r.risk.level === l).length;
+  const startedAt = Date.parse(scan.startedAt);
+  Object.assign(scan, { complete: true, interrupted: true, durationMs: now - startedAt });
+  return {
+    scanId: scan.scanId,
+    finishedAt: now,
+    ...(Number.isNaN(startedAt) ? {} : { startedAt, durationMs: now - startedAt }),
+    source: 'dashboard',
+    targets: scan.target ? scan.target.split(',').map((t) => t.trim()).filter(Boolean) : [],
+    ports: String(scan.ports || '').split(',').map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536),
+    worst: RISK_LEVELS.find((l) => (byLevel[l] ?? 0) > 0) || null,
+    results: scan.total ?? rs.length,
+    brokers: rs.filter((r) => r.classification === 'open_or_auth_ok' || r.classification === 'not_authorized').length,
+    openBrokers: rs.filter((r) => r.auth && openToAnyone(r as unknown as ScanResult)).length,
+    authFailures: rs.filter((r) => r.classification === 'not_authorized').length,
+    byLevel,
+    cancelled: false,
+    interrupted: true,
+    files: {},
+    endpoints: rs.map((r) => ({ endpoint: r.ep, host: r.host, port: r.port, classification: r.classification ?? null, risk: r.risk?.level ?? null, score: r.risk?.score ?? null })),
+    report: null,
+  };
+}
+
+/**
+ * A history entry kept in the flow context by versions before the scan history store (flow key
+ * `history`: ports as text, no report) as a scan to store, so a lab's old history is not lost.
+ * Null when it is not such an entry.
+ */
+export function legacyEntryScan(v: unknown): ScanToStore | null {
+  const e = record(v);
+  const at = Date.parse(String(e.at));
+  if (typeof e.scanId !== 'string' || !HISTORY_SCAN_ID.test(e.scanId) || Number.isNaN(at)) return null;
+  const count = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : undefined);
+  const worst = RISK_LEVELS.includes(e.worst as RiskLevel) ? (e.worst as RiskLevel) : null;
+  return {
+    scanId: e.scanId,
+    finishedAt: at,
+    source: 'dashboard',
+    targets: typeof e.target === 'string' && e.target ? e.target.split(',').map((t) => t.trim()).filter(Boolean) : [],
+    ports: String(e.ports ?? '').split(',').map(Number).filter((p) => Number.isInteger(p) && p > 0 && p < 65536),
+    worst,
+    results: count(e.scanned),
+    brokers: count(e.brokers),
+    openBrokers: count(e.open),
+    authFailures: count(e.authFailures),
+    byLevel: Object.fromEntries(RISK_LEVELS.map((l) => [l, count(record(e.byLevel)[l]) ?? 0])),
+    cancelled: e.cancelled === true,
+    ...(e.interrupted === true ? { interrupted: true } : {}),
+    files: {},
+    endpoints: [],
+    report: null,
+  };
 }
 
 /** The report files (pdf, csv, json paths) from a report writer's msg.payload.files. */
@@ -56,15 +163,64 @@ export function reportFilesOf(payload: unknown): { pdf?: string; csv?: string; j
   return { pdf: files.pdf as string | undefined, csv: files.csv as string | undefined, json: files.json as string | undefined };
 }
 
-/** Drops (in place) the report files of scans no longer in the history; returns `reports`. */
-export function keepReportsOf(reports: ReportFiles, history: readonly HistoryEntry[]): ReportFiles {
-  for (const id of Object.keys(reports)) if (!history.some((h) => h.scanId === id)) delete reports[id];
-  return reports;
-}
-
 /** Keeps (in place) the `max` newest report files by their `at`; returns `reports`. */
 export function keepNewestReports(reports: ReportFiles, max: number): ReportFiles {
   const ids = Object.keys(reports).sort((x, y) => (reports[y].at ?? 0) - (reports[x].at ?? 0));
   for (const old of ids.slice(max)) delete reports[old];
   return reports;
+}
+
+/**
+ * The report files known for the scan a download names (`<id>.<format>`): the flow's own (`kept`),
+ * else the scan history's. Returns a ReportFiles map for lib/dashboard findReport.
+ */
+export function reportFilesFor(name: unknown, kept: ReportFiles | null | undefined, history: ScanHistory | undefined): ReportFiles {
+  const reports = { ...(record(kept) as ReportFiles) };
+  const id = /^([A-Za-z0-9-]{8,64})\.(pdf|csv|json)$/.exec(String(name ?? ''))?.[1];
+  if (id && !reports[id] && history) {
+    const files = history.files(id);
+    if (files) reports[id] = files;
+  }
+  return reports;
+}
+
+/**
+ * GET /api/scans (one page: page, per_page, total, pages, scans, newest first; filters target,
+ * worst, since, until, source) and GET /api/scans/<id> (the whole scan: its entry, summary, results
+ * and report links, as GET /api/results gives the latest). 400 names the bad parameter; 404 for an
+ * unknown id; 503 when the history could not be opened.
+ */
+export function scansAnswer(history: ScanHistory | undefined, params: Record<string, unknown>, query: Record<string, unknown>): HttpAnswer {
+  const json = (status: number, body: Record<string, unknown>): HttpAnswer => ({ status, headers: { ...JSON_HEADERS }, body });
+  if (!history) return json(503, { error: 'history_unavailable', message: 'The scan history could not be opened (see the Node-RED log).' });
+  if (params.id !== undefined) {
+    const id = String(params.id);
+    if (!HISTORY_SCAN_ID.test(id)) return json(400, { error: 'invalid_field', field: 'id', message: 'id: expected a scan id (letters, digits, ".", "_", "-"; at most 128)' });
+    const scan = history.get(id);
+    if (!scan) return json(404, { error: 'not_found', message: `No scan ${id} in the history (it keeps the newest scans only).` });
+    const report = record(scan.report);
+    const results = Array.isArray(report.results) ? report.results : [];
+    const { report: _r, targets, ...entry } = scan;
+    const reports: Record<string, string> = {};
+    if (SCAN_ID_PATTERN.test(id)) for (const f of scan.formats) reports[f] = `/api/reports/${id}.${f}`;
+    return json(200, { ...entry, targets, timestamp: entry.at, count: results.length, summary: report.summary ?? null, scan: report.scan ?? null, meta: report.meta ?? null, results, reports });
+  }
+  const known = new Set(['target', 'worst', 'since', 'until', 'source', 'page', 'per_page']);
+  const unknown = Object.keys(query).filter((k) => !known.has(k));
+  let q: HistoryQuery;
+  try {
+    q = historyQueryFrom(query);
+  } catch (err) {
+    if (err instanceof HistoryQueryError) return json(400, { error: 'invalid_field', field: err.field, message: err.message });
+    throw err;
+  }
+  const page = history.list(q);
+  return json(200, {
+    page: page.page,
+    per_page: page.perPage,
+    total: page.total,
+    pages: page.pages,
+    scans: page.scans,
+    ...(unknown.length ? { warnings: unknown.slice(0, 10).map((k) => `${k.slice(0, 40)}: not a filter of /api/scans (ignored)`) } : {}),
+  });
 }

@@ -3,13 +3,31 @@
 // API request checks, and the views that tie them to messages and the flow context. The node
 // mqttsec-dashboard-view (nodes/) runs a view; nothing here knows Node-RED.
 export { VIEWS, isViewName, sniffOutput, answerOn, type ViewName } from './views';
-export type { View, ViewContext, ViewMessage, ViewOutputs, ContextStore, CurrentScan, RunningScan, KeptResult, KeptTopic, HistoryEntry, ReportFiles, Progress } from './types';
+export type { View, ViewContext, ViewMessage, ViewOutputs, ContextStore, CurrentScan, RunningScan, KeptResult, KeptTopic, ReportFiles, Progress } from './types';
 export { checkScanForm, initialForm, startScan, FALLBACK_PORTS, FALLBACK_TARGET, DEFAULT_LISTEN_S, RUNNING_LOCK_MS, type ScanFormValues, type FormScanRequest, type FormCheck, type StartedScan } from './form';
-export { keepResult, completeScan, interruptScan, worstResult, endpointOf, riskRank, secondsText, RISK_LEVELS, KEPT_TOPICS, type CompletionEvent } from './scan-state';
+export { keepResult, completeScan, worstResult, endpointOf, riskRank, secondsText, RISK_LEVELS, KEPT_TOPICS, type CompletionEvent } from './scan-state';
 export { tableRows, tableMessage, tablePlaceholder, securityText, noTopicsText, topicDataText, RISK_ROW_FORMATTER, type TableRow } from './table';
 export { brokerDetail, authText, certificateRows, tlsRows, transportText, type BrokerDetail, type DetailFinding } from './detail';
 export { summaryCards, scanLine, riskChart, type SummaryCards, type ScanLine } from './cards';
-export { reportHistoryEntry, addToHistory, keepReportsOf, keepNewestReports, reportFilesOf, portList, HISTORY_LENGTH, SCAN_ID_PATTERN } from './history';
+export {
+  historyPanel,
+  historyFilterOf,
+  historyRow,
+  scoreChart,
+  interruptedScan,
+  legacyEntryScan,
+  scansAnswer,
+  reportFilesFor,
+  keepNewestReports,
+  reportFilesOf,
+  portList,
+  HISTORY_PAGE_SIZE,
+  SCAN_ID_PATTERN,
+  type HistoryFilter,
+  type HistoryPanel,
+  type HistoryRow,
+} from './history';
+export type { HistoryEntry } from '../history';
 export { nextProgress, scanError, PHASES, FATAL_SOURCES } from './progress';
 export { liveValues, liveSeriesReset, LIVE_SERIES, type LiveTile, type LiveTiles } from './live';
 export { findReport, downloadHeaders, missingReportAnswer, REPORT_NAME, JSON_HEADERS, type HttpAnswer, type FoundReport, type DownloadFormat } from './downloads';

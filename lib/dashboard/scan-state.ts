@@ -1,10 +1,10 @@
 // The current scan as the dashboard keeps it: each rated result trimmed and stored by endpoint,
 // the completion, and the interruption of a scan the flows stopped under.
 import type { RiskLevel, ScanResult } from '../types';
-import { changesText, openToAnyone, readChanges, type RiskSummary } from '../risk';
+import { changesText, readChanges, type RiskSummary } from '../risk';
 import { deviceExposureOf, knownVulnerabilitiesOf } from '../common';
 import { record } from './read';
-import type { CurrentScan, HistoryEntry, KeptResult } from './types';
+import type { CurrentScan, KeptResult } from './types';
 
 /** Risk levels, worst first. */
 export const RISK_LEVELS: readonly RiskLevel[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
@@ -116,33 +116,6 @@ export function completeScan(scan: CurrentScan, payload: unknown, now: number): 
   return {
     topic: 'complete',
     payload: { scanId: scan.scanId, cancelled: scan.cancelled === true, brokers: s ? s.brokers : null, worst: s ? s.worstLevel : null, durationMs: scan.durationMs as number },
-  };
-}
-
-/**
- * A scan the flows stopped under (a redeploy, a restart) never finishes: marks it complete and
- * interrupted (in place), with its duration up to `now`, and returns its history entry, counted
- * from the results it had.
- */
-export function interruptScan(scan: CurrentScan, now: number): HistoryEntry {
-  const rs = Object.values(scan.results || {});
-  const byLevel: Partial<Record<RiskLevel, number>> = {};
-  for (const l of RISK_LEVELS) byLevel[l] = rs.filter((r) => r.risk && r.risk.level === l).length;
-  Object.assign(scan, { complete: true, interrupted: true, durationMs: now - Date.parse(scan.startedAt) });
-  return {
-    scanId: scan.scanId,
-    at: new Date(now).toISOString(),
-    target: scan.target,
-    ports: scan.ports,
-    scanned: scan.total ?? rs.length,
-    brokers: rs.filter((r) => r.classification === 'open_or_auth_ok' || r.classification === 'not_authorized').length,
-    open: rs.filter((r) => r.auth && openToAnyone(r as unknown as ScanResult)).length,
-    authFailures: rs.filter((r) => r.classification === 'not_authorized').length,
-    worst: RISK_LEVELS.find((l) => (byLevel[l] ?? 0) > 0) || null,
-    byLevel,
-    cancelled: false,
-    interrupted: true,
-    formats: [],
   };
 }
 

@@ -4,6 +4,7 @@
 import type { AuthAttempt, Classification, DeviceExposure, Finding, MqttVersion, RiskInfo, RiskLevel, TlsCertificateInfo, TlsPskInfo, Transport, VersionSupport } from '../types';
 import type { RiskSummary } from '../risk';
 import type { KnownVulnerabilities } from '../common';
+import type { ScanHistory } from '../history';
 
 /** One topic of a kept result: what the table and the detail view show. */
 export interface KeptTopic {
@@ -100,25 +101,6 @@ export interface RunningScan {
   at: number;
 }
 
-/** One scan of the history (flow key `history`, newest first, at most HISTORY_LENGTH). */
-export interface HistoryEntry {
-  scanId: string;
-  /** ISO time the reports were written (or the scan was found interrupted). */
-  at: string;
-  target: string;
-  ports: string;
-  scanned: number | undefined;
-  brokers: number | undefined;
-  open: number | undefined;
-  authFailures: number | undefined;
-  worst: RiskLevel | null;
-  byLevel: Partial<Record<RiskLevel, number>>;
-  cancelled: boolean;
-  interrupted?: boolean;
-  /** The report formats written for it, downloadable by scan id. */
-  formats: Array<'pdf' | 'csv' | 'json'>;
-}
-
 /** Flow key `reports`: by scan id, the files the report writer wrote (API: also when, ms). */
 export type ReportFiles = Record<string, { pdf?: string; csv?: string; json?: string; at?: number }>;
 
@@ -180,6 +162,11 @@ export interface ViewContext {
   memory: Map<string, unknown>;
   /** Answers an HTTP request (msg.res of an "http in" node) at once, outside the flow. */
   respond(res: unknown, status: number, headers: Record<string, string>, body: unknown): void;
+  /**
+   * The runtime's scan history (lib/history), shared with the report writers; undefined when it
+   * could not be opened (the views then say so instead of listing scans).
+   */
+  history?: ScanHistory;
 }
 
 /** One view: how many outputs it has, what it does with a message, and what it does on close. */

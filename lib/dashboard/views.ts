@@ -3,9 +3,10 @@
 // state, and returns what goes out on each output. The node mqttsec-dashboard-view runs one of
 // them; everything here is plain data in, plain data out, so it is tested without Node-RED.
 //
-// Flow context keys (unchanged from the function nodes these views replace, so a lab user dir
-// from before keeps its history): dashboard: current, running, history, reports, progress, live;
-// HTTP API: rate, pending, latest, reports.
+// Flow context keys (unchanged from the function nodes these views replace): dashboard: current,
+// running, reports, progress, live, historyFilter (and `history`, the list of versions before the
+// scan history store, moved into the store on restore); HTTP API: rate, pending, latest, reports.
+// The scan history itself is lib/history's store (ctx.history), shared by every flow.
 import { isScanResult } from '../common';
 import {
   API_PENDING_MAX_MS,
@@ -30,13 +31,13 @@ import { summaryCards, scanLine, riskChart } from './cards';
 import { brokerDetail } from './detail';
 import { downloadHeaders, findReport, JSON_HEADERS, missingReportAnswer, type HttpAnswer, type DownloadFormat } from './downloads';
 import { checkScanForm, FALLBACK_PORTS, initialForm, startScan } from './form';
-import { addToHistory, keepNewestReports, keepReportsOf, reportFilesOf, reportHistoryEntry } from './history';
+import { SCAN_ID_PATTERN, historyFilterOf, historyPanel, interruptedScan, keepNewestReports, legacyEntryScan, reportFilesFor, reportFilesOf, scansAnswer, type HistoryFilter } from './history';
 import { liveSeriesReset, liveValues, type LiveTiles } from './live';
 import { nextProgress, scanError } from './progress';
 import { record } from './read';
-import { completeScan, interruptScan, keepResult, secondsText, worstResult } from './scan-state';
+import { completeScan, keepResult, secondsText, worstResult } from './scan-state';
 import { tableMessage } from './table';
-import type { CurrentScan, HistoryEntry, KeptResult, Progress, ReportFiles, View, ViewContext, ViewMessage, ViewOutputs } from './types';
+import type { CurrentScan, KeptResult, Progress, ReportFiles, View, ViewContext, ViewMessage, ViewOutputs } from './types';
 
 /** Puts an HTTP answer on msg (statusCode, headers, payload) for an "http response" node; returns msg. */
 export function answerOn(msg: ViewMessage, a: HttpAnswer): ViewMessage {
@@ -62,15 +63,30 @@ function on(index: number, count: number, msg: ViewMessage): ViewOutputs {
   return Array.from({ length: count }, (_, i) => (i === index ? msg : null));
 }
 
-const history = (ctx: ViewContext): HistoryEntry[] => {
-  const h = ctx.flow.get('history');
-  return Array.isArray(h) ? (h as HistoryEntry[]) : [];
-};
+/** The history panel and the score chart for the flow's filter (flow key `historyFilter`). */
+function historyOutputs(ctx: ViewContext): [ViewMessage, ViewMessage] {
+  const shown = historyPanel(ctx.history, historyFilterOf(ctx.flow.get('historyFilter')));
+  return [{ payload: shown.panel }, { payload: shown.chart }];
+}
 const current = (ctx: ViewContext): CurrentScan | undefined => {
   const c = ctx.flow.get('current');
   return c && typeof c === 'object' && record(c).results ? (c as CurrentScan) : undefined;
 };
 const labPorts = (ctx: ViewContext) => ctx.env('MQTTSEC_LAB_PORTS') || FALLBACK_PORTS;
+
+/**
+ * Versions before the scan history store kept the dashboard's last 20 scans in the flow key
+ * `history`: they move into the store (those it does not have yet), then the key is emptied.
+ */
+function moveLegacyHistory(ctx: ViewContext): void {
+  const legacy = ctx.flow.get('history');
+  if (!ctx.history || !Array.isArray(legacy)) return;
+  for (const entry of legacy.slice(0, 100).reverse()) {
+    const scan = legacyEntryScan(entry);
+    if (scan && !ctx.history.get(scan.scanId)) ctx.history.add(scan);
+  }
+  ctx.flow.set('history', undefined);
+}
 
 /** The HTTP responses waiting for their scan, in the api-scan node's own memory (scan id -> msg.res). */
 function waitingRequests(ctx: ViewContext): Map<string, unknown> {
@@ -95,6 +111,7 @@ export const VIEWS = {
       const refill = { payload: check.refill };
       if (!check.ok) return [null, refill, { topic: 'error', payload: { message: check.message, form: true } }, null];
       const started = startScan(check.request, ctx.newId(), ctx.now());
+      started.scan.scanSource = 'dashboard'; // the scan history records where each scan came from
       ctx.flow.set('running', started.running);
       ctx.flow.set('current', started.current);
       return [started.scan, refill, started.started, { topic: 'show' }];
@@ -180,20 +197,34 @@ export const VIEWS = {
     },
   },
   /**
-   * The report writer's message -> the history (last 20, with the report files by scan id for
-   * the downloads); frees the form. Outputs: 1 the history, 2 'reports' for the progress panel.
+   * The report writer's message (the scan is in the scan history now) -> the history panel and the
+   * report files by scan id for the downloads (the newest 50); frees the form. Outputs: 1 the
+   * history panel, 2 'reports' for the progress panel, 3 the score chart.
    */
   'scan-history': {
+    outputs: 3,
+    input(msg, ctx) {
+      const id = msg.scanId;
+      if (typeof id !== 'string' || !SCAN_ID_PATTERN.test(id)) return null;
+      const reports = record(ctx.flow.get('reports')) as ReportFiles;
+      reports[id] = { ...reportFilesOf(msg.payload), at: ctx.now() };
+      ctx.flow.set('reports', keepNewestReports(reports, API_REPORTS_KEPT));
+      if (record(ctx.flow.get('running')).scanId === id) ctx.flow.set('running', null);
+      const [panel, chart] = historyOutputs(ctx);
+      return [panel, { topic: 'reports', payload: { scanId: id } }, chart];
+    },
+  },
+  /**
+   * The history panel's filters or page changed (msg.payload {target, worst, since, page}) -> the
+   * panel and the score chart for them; the filter is kept for the next visit. Outputs: 1 the
+   * history panel, 2 the score chart.
+   */
+  'history-filter': {
     outputs: 2,
     input(msg, ctx) {
-      const entry = reportHistoryEntry(msg, record(ctx.flow.get('current')) as Partial<CurrentScan>, ctx.now());
-      if (!entry) return null;
-      const list = addToHistory(history(ctx), entry);
-      const reports = { ...(record(ctx.flow.get('reports')) as ReportFiles), [entry.scanId]: reportFilesOf(msg.payload) };
-      ctx.flow.set('reports', keepReportsOf(reports, list));
-      ctx.flow.set('history', list);
-      if (record(ctx.flow.get('running')).scanId === entry.scanId) ctx.flow.set('running', null);
-      return [{ payload: list }, { topic: 'reports', payload: { scanId: entry.scanId } }];
+      const filter: HistoryFilter = historyFilterOf(msg.payload);
+      ctx.flow.set('historyFilter', filter);
+      return historyOutputs(ctx);
     },
   },
   /**
@@ -238,24 +269,27 @@ export const VIEWS = {
   /**
    * On deploy and start: marks a scan that was running when the flows stopped interrupted (its
    * results, the history, the progress panel), frees the form and shows everything again.
-   * Outputs: 1 'show' (results), 2 the history, 3 the form (MQTTSEC_LAB_TARGET, MQTTSEC_LAB_PORTS),
-   * 4 'idle' or 'interrupted' (progress), 5 the tiles, 6 the live chart's series reset.
+   * Outputs: 1 'show' (results), 2 the history panel, 3 the form (MQTTSEC_LAB_TARGET,
+   * MQTTSEC_LAB_PORTS), 4 'idle' or 'interrupted' (progress), 5 the tiles, 6 the live chart's series
+   * reset, 7 the score chart.
    */
   'dashboard-restore': {
-    outputs: 6,
+    outputs: 7,
     input(_msg, ctx) {
       const running = ctx.flow.get('running');
       const cur = current(ctx);
       let progress: ViewMessage = { topic: 'idle' };
+      moveLegacyHistory(ctx);
       if (running && cur && cur.scanId === record(running).scanId && !cur.complete) {
-        const entry = interruptScan(cur, ctx.now());
+        const scan = interruptedScan(cur, ctx.now());
         ctx.flow.set('current', cur);
-        ctx.flow.set('history', addToHistory(history(ctx), entry));
+        ctx.history?.add(scan);
         progress = { topic: 'interrupted', payload: { scanId: cur.scanId, seconds: secondsText(cur.durationMs ?? 0) } };
       }
       ctx.flow.set('running', null);
       const form = { payload: initialForm({ target: ctx.env('MQTTSEC_LAB_TARGET'), ports: ctx.env('MQTTSEC_LAB_PORTS') }) };
-      return [{ topic: 'show' }, { payload: history(ctx) }, form, progress, { payload: ctx.flow.get('live') || {} }, liveSeriesReset()];
+      const [panel, chart] = historyOutputs(ctx);
+      return [{ topic: 'show' }, panel, form, progress, { payload: ctx.flow.get('live') || {} }, liveSeriesReset(), chart];
     },
   },
   /**
@@ -265,7 +299,8 @@ export const VIEWS = {
   'report-file': {
     outputs: 2,
     input(msg, ctx) {
-      const found = findReport(record(record(msg.req).params).file, ctx.flow.get('reports') as ReportFiles | undefined);
+      const name = record(record(msg.req).params).file;
+      const found = findReport(name, reportFilesFor(name, ctx.flow.get('reports') as ReportFiles | undefined, ctx.history));
       if (!found.ok) return [null, answerOn(msg, found)];
       msg.filename = found.path;
       msg.report = { scanId: found.scanId, format: found.format };
@@ -299,18 +334,19 @@ export const VIEWS = {
   },
   /**
    * Every API request: X-API-KEY against MQTTSEC_API_KEY. Outputs: 1 POST /api/scan, 2 GET
-   * /api/results, 3 GET /api/reports/..., 4 the refusal (401, 503).
+   * /api/results, 3 GET /api/reports/..., 4 the refusal (401, 503), 5 GET /api/scans and
+   * /api/scans/<id> (added last, so a flow wired for four outputs keeps its wiring).
    */
   'api-key': {
-    outputs: 4,
+    outputs: 5,
     input(msg, ctx) {
       const headers = record(record(msg.req).headers);
       const check = checkApiKey(apiKeysFrom(ctx.env('MQTTSEC_API_KEY')), headers['x-api-key']);
-      if (!check.ok) return on(3, 4, answerOn(msg, check));
+      if (!check.ok) return on(3, 5, answerOn(msg, check));
       msg.apiKeyId = check.keyId; // the rate limit counts per key without storing the key itself
       delete headers['x-api-key']; // the request travels with the scan: not the key
       const endpoint = apiEndpoint(record(record(msg.req).route).path);
-      return on(endpoint === 'scan' ? 0 : endpoint === 'results' ? 1 : 2, 4, msg);
+      return on({ scan: 0, results: 1, reports: 2, scans: 4 }[endpoint], 5, msg);
     },
   },
   /**
@@ -361,6 +397,7 @@ export const VIEWS = {
       if (check.sendCredentialsPlaintext) msg.sendCredentialsPlaintext = true;
       if (check.warnings.length) msg.apiWarnings = check.warnings;
       if (a.try_defaults) msg.tryDefaults = true;
+      msg.scanSource = 'api'; // the scan history records where each scan came from
       return [msg, null];
     },
     close(ctx) {
@@ -402,6 +439,17 @@ export const VIEWS = {
       ctx.flow.set('pending', pending);
       const warnings = Array.isArray(msg.apiWarnings) ? { warnings: msg.apiWarnings } : {};
       return [answerOn(msg, { status: 200, headers: { ...JSON_HEADERS }, body: { ...latest, reports: reportLinks(id, files), ...warnings } })];
+    },
+  },
+  /**
+   * GET /api/scans (a page of the scan history: ?target=&worst=&since=&until=&source=&page=&per_page=)
+   * and GET /api/scans/<id> (one whole scan), from lib/history's store, whichever flow ran the scan.
+   */
+  'api-scans': {
+    outputs: 1,
+    input(msg, ctx) {
+      const req = record(msg.req);
+      return [answerOn(msg, scansAnswer(ctx.history, record(req.params), record(req.query)))];
     },
   },
   /** GET /api/results: the latest finished API scan (none yet: scanId null, no results). */

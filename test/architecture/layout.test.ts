@@ -27,8 +27,9 @@ export const LAYERS: Record<string, number> = {
   risk: 6,
   pipeline: 7,
   report: 7,
-  dashboard: 8,
-  'index.ts': 9,
+  history: 8,
+  dashboard: 9,
+  'index.ts': 10,
 };
 
 function tsFiles(dir: string): string[] {

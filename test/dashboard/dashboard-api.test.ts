@@ -52,12 +52,13 @@ describe('HTTP API: the key', () => {
   it('the api-key view routes by endpoint, drops the key from the request and stores nothing', () => {
     const ctx = testContext({ MQTTSEC_API_KEY: `${KEY},${OTHER}` });
     const request = (path: string, key?: string) => ({ req: { headers: key ? { 'x-api-key': key } : {}, route: { path } }, res: {} });
-    const routes: Array<[string, number]> = [['/api/scan', 0], ['/api/results', 1], ['/api/reports/:file', 2]];
+    // The scan history's routes come out last, so a flow wired for four outputs keeps its wiring.
+    const routes: Array<[string, number]> = [['/api/scan', 0], ['/api/results', 1], ['/api/reports/:file', 2], ['/api/scans', 4], ['/api/scans/:id', 4]];
     for (const [path, output] of routes) {
       const msg = request(path, OTHER);
       const o = ctx.run('api-key', msg)!;
-      assert.equal(o.length, 4);
-      assert.deepEqual(o.map((m) => m !== null), [0, 1, 2, 3].map((i) => i === output), path);
+      assert.equal(o.length, 5);
+      assert.deepEqual(o.map((m) => m !== null), [0, 1, 2, 3, 4].map((i) => i === output), path);
       assert.equal(out(o, output).apiKeyId, 'key1');
       assert.equal('x-api-key' in msg.req.headers, false);
     }

@@ -3,7 +3,10 @@
 // function nodes they replace (same keys, same shapes).
 import { strict as assert } from 'node:assert';
 import { classifyResult } from '../../lib/risk';
-import { HISTORY_LENGTH, RUNNING_LOCK_MS, type CurrentScan, type HistoryEntry, type Progress, type ViewMessage } from '../../lib/dashboard';
+import { RUNNING_LOCK_MS, type CurrentScan, type HistoryPanel, type Progress, type ViewMessage } from '../../lib/dashboard';
+import { ScanHistory, scanFromReport } from '../../lib/history';
+import { prepareReport } from '../../lib/report';
+import type { ScanResult, ScanSummary } from '../../lib/types';
 import { anonymousPlain, tlsPasswordSelfSignedCa } from '../support/sample-results';
 import { out, T0, testContext, type TestContext } from './context';
 
@@ -22,6 +25,25 @@ function startScan(ctx: TestContext, form: ViewMessage = FORM): string {
 /** A rated result of scan `scanId` through "collect the results". */
 function deliver(ctx: TestContext, scanId: string, payload: object, extra: ViewMessage = {}) {
   return ctx.run('scan-results', { scanId, payload, scan: { total: 2 }, ...extra });
+}
+
+/**
+ * What the report writer does before its message reaches "record reports + history": the scan goes
+ * into the scan history (lib/history), with its files. Returns the writer's message.
+ */
+function writeReport(ctx: TestContext, scanId: string, results: ScanResult[], opts: { files?: Record<string, string>; cancelled?: boolean; specs?: string[]; ports?: number[] } = {}): ViewMessage {
+  const scan = { scanId, startedAt: new Date(ctx.now() - 1000).toISOString(), finishedAt: new Date(ctx.now()).toISOString(), durationMs: 1000, targets: results.length, cancelled: opts.cancelled ?? false } as unknown as ScanSummary;
+  const input = prepareReport(results, { scan, meta: { targets: opts.specs ?? ['127.0.0.1'], ports: opts.ports ?? [1883, 8883] }, now: new Date(ctx.now()) });
+  const files = opts.files ?? { pdf: `/r/${scanId}.pdf`, csv: `/r/${scanId}.csv`, json: `/r/${scanId}.json` };
+  ctx.history!.add(scanFromReport(input, { scanId, source: 'dashboard', files, at: ctx.now() }));
+  return { scanId, scan: { specs: opts.specs ?? ['127.0.0.1'], ports: opts.ports ?? [1883, 8883] }, payload: { files, summary: input.summary } };
+}
+
+/** A test context with its own scan history in memory. */
+async function withHistory(env: Record<string, string> = {}): Promise<TestContext> {
+  const ctx = testContext(env);
+  ctx.history = await ScanHistory.inMemory();
+  return ctx;
 }
 
 const summaryOf = (cancelled = false) => ({ scanId: 'x', targets: 2, cancelled, riskSummary: { brokers: 2, openBrokers: 1, authFailures: 0, byLevel: { CRITICAL: 1, HIGH: 0, MEDIUM: 1, LOW: 0 }, worstLevel: 'CRITICAL' } });
@@ -110,8 +132,8 @@ describe('dashboard views: the scan form', () => {
 });
 
 describe('dashboard views: a scan from the results to the history', () => {
-  it('collects rated results, draws the table, cards and chart, selects the worst broker at the end, and records the history', () => {
-    const ctx = testContext();
+  it('collects rated results, draws the table, cards and chart, selects the worst broker at the end, and records the history', async () => {
+    const ctx = await withHistory();
     const id = startScan(ctx, { ...FORM, username: '', password: '' });
     const first = deliver(ctx, id, secure())!;
     assert.equal(out(first, 0).topic, 'scan');
@@ -157,16 +179,22 @@ describe('dashboard views: a scan from the results to the history', () => {
 
     // The reports are written: the history, the download paths, the form is free.
     ctx.advance(800);
-    const rec = ctx.run('scan-history', {
-      scanId: id,
-      scan: { specs: ['127.0.0.1'], ports: [1883, 8883] },
-      payload: { files: { pdf: '/r/a.pdf', csv: '/r/a.csv', json: '/r/a.json' }, summary: { results: 2, brokers: 2, openBrokers: 1, authFailures: 0, worstLevel: 'CRITICAL', byLevel: { CRITICAL: 1, HIGH: 0, MEDIUM: 1, LOW: 0 }, scan: { targets: 2, cancelled: false } } },
-    })!;
-    const history = out(rec, 0).payload as HistoryEntry[];
-    assert.deepEqual(history, [
-      { scanId: id, at: '2026-11-30T10:00:05.000Z', target: '127.0.0.1', ports: '1883,8883', scanned: 2, brokers: 2, open: 1, authFailures: 0, worst: 'CRITICAL', byLevel: { CRITICAL: 1, HIGH: 0, MEDIUM: 1, LOW: 0 }, cancelled: false, formats: ['pdf', 'csv', 'json'] },
+    const rec = ctx.run('scan-history', writeReport(ctx, id, [insecure(), secure()], { files: { pdf: '/r/a.pdf', csv: '/r/a.csv', json: '/r/a.json' } }))!;
+    const panel = out(rec, 0).payload as HistoryPanel;
+    assert.deepEqual([panel.total, panel.page, panel.pages, panel.error], [1, 1, 1, undefined]);
+    assert.deepEqual(panel.scans, [
+      {
+        scanId: id, at: '2026-11-30T10:00:05.000Z', startedAt: '2026-11-30T10:00:04.000Z', durationMs: 1000, source: 'dashboard', target: '127.0.0.1', ports: '1883,8883',
+        scanned: 2, brokers: 2, open: 1, authFailures: 0, unreachable: 0, worst: 'CRITICAL', byLevel: { CRITICAL: 1, HIGH: 0, MEDIUM: 1, LOW: 0 },
+        averageScore: panel.scans[0].averageScore, cancelled: false, formats: ['pdf', 'csv', 'json'],
+      },
     ]);
-    assert.deepEqual(ctx.store.get('reports'), { [id]: { pdf: '/r/a.pdf', csv: '/r/a.csv', json: '/r/a.json' } });
+    assert.equal(typeof panel.scans[0].averageScore, 'number');
+    // The score chart: each broker's score at this scan's end.
+    const chart = out(rec, 2).payload as Array<{ series: string[]; data: Array<Array<{ x: number; y: number }>> }>;
+    assert.deepEqual(chart[0].series.sort(), ['127.0.0.1:1883', '127.0.0.1:8883']);
+    assert.ok(chart[0].data.every((points) => points.length === 1 && points[0].x === T0 + 5000));
+    assert.deepEqual(ctx.store.get('reports'), { [id]: { pdf: '/r/a.pdf', csv: '/r/a.csv', json: '/r/a.json', at: T0 + 5000 } });
     assert.equal(ctx.store.get('running'), null);
     const finished = out(ctx.run('scan-progress', out(rec, 1)), 0).payload as Progress;
     assert.equal(finished.state, 'done');
@@ -219,22 +247,55 @@ describe('dashboard views: a scan from the results to the history', () => {
     assert.deepEqual(detail.auth[2], ['Your login', 'not sent: the broker accepted a random made-up login, so it accepts any login and the real one would tell nothing']);
   });
 
-  it('keeps the last 20 scans; a scan reported twice appears once; report files of dropped scans are forgotten', () => {
-    const ctx = testContext();
-    const ids = Array.from({ length: 25 }, (_, i) => `scan-${String(i).padStart(4, '0')}`);
-    for (const id of ids) {
-      ctx.advance(1000);
-      ctx.run('scan-history', { scanId: id, payload: { files: { pdf: `/r/${id}.pdf` }, summary: { results: 1 } } });
+  it('the history panel: newest first, a page at a time, filtered by target, worst risk and date; the filter is kept', async () => {
+    const ctx = await withHistory();
+    // 25 scans a day apart: every fifth of an open broker on 127.0.0.9, the others of a TLS broker.
+    for (let i = 0; i < 25; i++) {
+      ctx.advance(86_400_000);
+      const id = `scan-${String(i).padStart(4, '0')}`;
+      const result = i % 5 === 0 ? classifyResult(anonymousPlain({ host: '127.0.0.9', port: 1883 })) : secure();
+      ctx.run('scan-history', writeReport(ctx, id, [result], { specs: [result.host], ports: [result.port] }));
     }
-    ctx.run('scan-history', { scanId: ids[20], payload: { files: { pdf: `/r/${ids[20]}.pdf` }, summary: {} } });
-    const history = ctx.store.get('history') as HistoryEntry[];
-    assert.equal(history.length, HISTORY_LENGTH);
-    assert.equal(history[0].scanId, ids[20]);
-    assert.equal(history[1].scanId, ids[24]);
-    assert.equal(new Set(history.map((h) => h.scanId)).size, 20);
-    assert.ok(!history.some((h) => h.scanId === ids[4]), 'the oldest are gone');
-    assert.deepEqual(Object.keys(ctx.store.get('reports') as object).sort(), ids.slice(5).sort());
+    const first = out(ctx.run('history-filter', { payload: {} }), 0).payload as HistoryPanel;
+    assert.deepEqual([first.total, first.pages, first.scans.length], [25, 3, 10]);
+    assert.equal(first.scans[0].scanId, 'scan-0024', 'newest first');
+    const third = out(ctx.run('history-filter', { payload: { page: 3 } }), 0).payload as HistoryPanel;
+    assert.deepEqual(third.scans.map((h) => h.scanId), ['scan-0004', 'scan-0003', 'scan-0002', 'scan-0001', 'scan-0000']);
+    const byTarget = ctx.run('history-filter', { payload: { target: '127.0.0.9' } })!;
+    const panel = out(byTarget, 0).payload as HistoryPanel;
+    assert.deepEqual(panel.scans.map((h) => h.scanId), ['scan-0020', 'scan-0015', 'scan-0010', 'scan-0005', 'scan-0000']);
+    assert.deepEqual(ctx.store.get('historyFilter'), { target: '127.0.0.9', worst: '', since: '', page: 1 }, 'kept for the next visit');
+    const chart = out(byTarget, 1).payload as Array<{ series: string[]; data: Array<Array<{ x: number; y: number }>> }>;
+    assert.deepEqual(chart[0].series, ['127.0.0.9:1883']);
+    assert.equal(chart[0].data[0].length, 5, 'one point per scan of that broker, oldest first');
+    assert.ok(chart[0].data[0][0].x < chart[0].data[0][4].x);
+    const worst = classifyResult(anonymousPlain({ host: '127.0.0.9', port: 1883 })).risk!.level;
+    const byLevel = out(ctx.run('history-filter', { payload: { worst } }), 0).payload as HistoryPanel;
+    assert.equal(byLevel.total, 5);
+    const since = new Date(T0 + 21 * 86_400_000).toISOString().slice(0, 10);
+    const recent = out(ctx.run('history-filter', { payload: { since } }), 0).payload as HistoryPanel;
+    assert.deepEqual(recent.scans.map((h) => h.scanId), ['scan-0024', 'scan-0023', 'scan-0022', 'scan-0021', 'scan-0020']);
+    // A bad filter is said, naming it; a page past the end shows the last page.
+    const bad = out(ctx.run('history-filter', { payload: { since: '2026-13-45' } }), 0).payload as HistoryPanel;
+    assert.match(bad.error!, /^Filter since: "2026-13-45" is not a date/);
+    assert.deepEqual(bad.scans, []);
+    const past = out(ctx.run('history-filter', { payload: { page: 99 } }), 0).payload as HistoryPanel;
+    assert.deepEqual([past.page, past.scans.length], [3, 5]);
+    // The downloads: the flow remembers the newest 50 scans' files; older ones come from the history.
+    assert.equal(Object.keys(ctx.store.get('reports') as object).length, 25);
+    ctx.store.set('reports', {});
+    const found = ctx.run('report-file', { req: { params: { file: 'scan-0003.csv' } } })!;
+    assert.equal(out(found, 0).filename, '/r/scan-0003.csv');
     assert.equal(ctx.run('scan-history', { scanId: '../etc', payload: {} }), null, 'a scan id the downloads would refuse');
+  });
+
+  it('without a scan history (it could not be opened) the panel says so and nothing else breaks', () => {
+    const ctx = testContext();
+    const panel = out(ctx.run('history-filter', { payload: {} }), 0).payload as HistoryPanel;
+    assert.match(panel.error!, /could not be opened/);
+    assert.deepEqual(panel.scans, []);
+    const o = ctx.run('dashboard-restore', {})!;
+    assert.deepEqual(out(o, 1).payload.scans, []);
   });
 });
 
@@ -280,8 +341,8 @@ describe('dashboard views: progress, errors, cancel, interruption', () => {
     assert.equal(out(ctx.run('scan-error', {}), 0).payload.message, 'The scan failed');
   });
 
-  it('Cancel: nothing to cancel is a notice; otherwise the probe and sniffers get {cancel: true} and the scan ends cancelled', () => {
-    const ctx = testContext();
+  it('Cancel: nothing to cancel is a notice; otherwise the probe and sniffers get {cancel: true} and the scan ends cancelled', async () => {
+    const ctx = await withHistory();
     assert.deepEqual(ctx.run('scan-cancel', { payload: 'cancel' }), [null, { topic: 'error', payload: { message: 'No scan is running.', form: true } }]);
     const id = startScan(ctx);
     const o = ctx.run('scan-cancel', { payload: 'cancel' })!;
@@ -294,29 +355,31 @@ describe('dashboard views: progress, errors, cancel, interruption', () => {
     const done = deliver(ctx, id, { scanId: id, targets: 2, riskSummary: null }, { complete: true })!;
     assert.equal(out(done, 1).payload.cancelled, true, 'the user cancelled it');
     ctx.run('scan-progress', out(done, 1));
-    const rec = ctx.run('scan-history', { scanId: id, payload: { files: {}, summary: {} } })!;
-    assert.equal((out(rec, 0).payload as HistoryEntry[])[0].cancelled, true);
+    const rec = ctx.run('scan-history', writeReport(ctx, id, [insecure()], { cancelled: true }))!;
+    assert.equal((out(rec, 0).payload as HistoryPanel).scans[0].cancelled, true);
     p = out(ctx.run('scan-progress', out(rec, 1)), 0).payload;
     assert.equal(p.state, 'cancelled');
   });
 
-  it('a scan running when the flows restart is marked interrupted in its results, the history and the progress panel', () => {
-    const ctx = testContext({ MQTTSEC_LAB_TARGET: 'mosquitto-insecure,mosquitto-secure', MQTTSEC_LAB_PORTS: '1883,8883' });
+  it('a scan running when the flows restart is marked interrupted in its results, the history and the progress panel', async () => {
+    const ctx = await withHistory({ MQTTSEC_LAB_TARGET: 'mosquitto-insecure,mosquitto-secure', MQTTSEC_LAB_PORTS: '1883,8883' });
     ctx.store.set('live', { temperature: { value: '21 °C', topic: 't', at: 'x' } });
     const id = startScan(ctx);
     out(ctx.run('scan-progress', { status: { text: 'listening', source: { type: 'mqttsec-topic-sniffer' } } }), 0);
     deliver(ctx, id, insecure());
     ctx.advance(12_345);
     const o = ctx.run('dashboard-restore', { payload: Date.now() })!;
-    assert.equal(o.length, 6);
+    assert.equal(o.length, 7);
     const cur = ctx.store.get('current') as CurrentScan;
     assert.deepEqual([cur.complete, cur.interrupted, cur.durationMs], [true, true, 12_345]);
-    const history = ctx.store.get('history') as HistoryEntry[];
+    const history = (out(o, 1).payload as HistoryPanel).scans;
     assert.deepEqual(history[0], {
-      scanId: id, at: '2026-11-30T10:00:12.345Z', target: '127.0.0.1', ports: '1883,8883', scanned: 2, brokers: 1, open: 1, authFailures: 0,
-      worst: 'CRITICAL', byLevel: { CRITICAL: 1, HIGH: 0, MEDIUM: 0, LOW: 0 }, cancelled: false, interrupted: true, formats: [],
+      scanId: id, at: '2026-11-30T10:00:12.345Z', startedAt: '2026-11-30T10:00:00.000Z', durationMs: 12_345, source: 'dashboard', target: '127.0.0.1', ports: '1883,8883',
+      scanned: 2, brokers: 1, open: 1, authFailures: 0, unreachable: undefined, worst: 'CRITICAL', byLevel: { CRITICAL: 1, HIGH: 0, MEDIUM: 0, LOW: 0 }, averageScore: null,
+      cancelled: false, interrupted: true, formats: [],
     });
-    assert.deepEqual(out(o, 1).payload, history);
+    assert.equal(ctx.history!.get(id)!.report, null, 'kept with what it had found, without a report');
+    assert.deepEqual((out(o, 6).payload as Array<{ series: string[] }>)[0].series, ['127.0.0.1:1883'], 'its broker is in the score chart');
     assert.deepEqual(out(o, 3), { topic: 'interrupted', payload: { scanId: id, seconds: '12.3' } });
     assert.equal(ctx.store.get('running'), null);
     assert.deepEqual(out(o, 2).payload, { target: 'mosquitto-insecure,mosquitto-secure', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false });
@@ -329,15 +392,15 @@ describe('dashboard views: progress, errors, cancel, interruption', () => {
     // The next start finds nothing running: idle, the history unchanged.
     const again = ctx.run('dashboard-restore', {})!;
     assert.deepEqual(out(again, 3), { topic: 'idle' });
-    assert.equal((ctx.store.get('history') as HistoryEntry[]).length, 1);
+    assert.equal(ctx.history!.count(), 1);
     assert.equal(out(again, 2).payload.target, 'mosquitto-insecure,mosquitto-secure');
   });
 
-  it('without MQTTSEC_LAB_TARGET / MQTTSEC_LAB_PORTS the form starts on 127.0.0.1 and 1883,8883, with an empty history', () => {
-    const o = testContext().run('dashboard-restore', {})!;
+  it('without MQTTSEC_LAB_TARGET / MQTTSEC_LAB_PORTS the form starts on 127.0.0.1 and 1883,8883, with an empty history', async () => {
+    const o = (await withHistory()).run('dashboard-restore', {})!;
     assert.equal(out(o, 2).payload.target, '127.0.0.1');
     assert.equal(out(o, 2).payload.ports, '1883,8883');
-    assert.deepEqual(out(o, 1).payload, []);
+    assert.deepEqual(out(o, 1).payload.scans, []);
     assert.deepEqual(out(testContext().run('scan-results', { topic: 'show' }), 0), { topic: 'scan', payload: { results: {} } });
   });
 });
