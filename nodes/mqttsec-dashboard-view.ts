@@ -73,7 +73,8 @@ export = (RED: NodeAPI) =>
 
     onInput(node, async (msg, send) => {
       if (!view) throw new Error(t('errors.unknownView', { view: String(config.view ?? '') }));
-      await historyReady;
+      // Only the history's views wait: the others run at once, in the order their messages came.
+      if (view.usesHistory) await historyReady;
       const outputs = view.input(msg as unknown as ViewMessage, ctx);
       if (outputs && hasMessage(outputs)) send(outputs as unknown as NodeMessage[]);
     });

@@ -5,7 +5,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
 import { summaryUntil, withTopics } from '../lib/pipeline';
-import { isScanResult } from '../lib/common';
+import { isScanResult, isScanSummary } from '../lib/common';
 import { scopedHost } from '../lib/targets';
 import { redactPassword } from '../lib/credentials';
 import { intIn, numberIn, tlsOptions } from './shared/config';
@@ -41,6 +41,8 @@ interface Active {
 const CLOSE_WAIT_MS = 5000;
 /** Live output per broker: at most this many messages a second; the rest are counted, not sent. */
 const LIVE_PER_SECOND = 20;
+/** Scans remembered as cut short by a cancel until their completion comes. */
+const MAX_CUT_SHORT = 64;
 const BAD_INPUT = 'msg.payload: expected a scan result from the broker probe or TLS inspector ({host, port, classification, auth})';
 
 export = (RED: NodeAPI) =>
@@ -61,18 +63,23 @@ export = (RED: NodeAPI) =>
     const active = new Set<Active>();
     const running = new Set<Promise<unknown>>();
     const byScan = new Map<string, Set<Promise<unknown>>>();
+    /** Scans whose listening a cancel cut short: their completion says cancelled (bounded). */
+    const cutShort = new Set<string>();
     let ticker: NodeJS.Timeout | null = null;
 
     onInput(node, async (msg, send, login) => {
       const scanId = typeof msg.scanId === 'string' ? msg.scanId : undefined;
       if (msg.complete === true) {
         await Promise.allSettled([...(scanId ? byScan.get(scanId) ?? [] : running)]);
-        // The scan's duration covers the listening (the summary's finishedAt is now).
+        // The scan's duration covers the listening (the summary's finishedAt is now). A scan whose
+        // listening was cancelled is a cancelled scan, though the probe had finished its part.
         msg.payload = summaryUntil(msg.payload);
+        if (scanId && cutShort.delete(scanId) && isScanSummary(msg.payload)) msg.payload = { ...msg.payload, cancelled: true };
         send(live ? [msg, null] : msg);
         return;
       }
       if (msg.cancel === true) {
+        for (const id of byScan.keys()) if (cutShort.size < MAX_CUT_SHORT) cutShort.add(id);
         controller.abort();
         controller = new AbortController();
         return;

@@ -19,13 +19,17 @@ export function portList(ports: unknown[]): string {
   return ports.length > 6 ? `${ports.slice(0, 6).join(',')},… (${ports.length})` : ports.join(',');
 }
 
-/** The history panel's filters as the page sends them (flow key `historyFilter`): text, as typed. */
+/** The periods the history panel offers, in ms back from now. */
+export const HISTORY_PERIODS: Record<string, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 30 * 86_400_000 };
+
+/** The history panel's filters as the page sends them (flow key `historyFilter`): text, as chosen. */
 export interface HistoryFilter {
+  /** Part of a target or host:port. */
   target?: string;
   /** '' (any), a level, or 'none'. */
   worst?: string;
-  /** ISO date (yyyy-mm-dd), '' for any. */
-  since?: string;
+  /** '' (any time), 'day', 'week' or 'month': scans finished in the last 24 h, 7 or 30 days. */
+  period?: string;
   page?: number;
 }
 
@@ -51,25 +55,30 @@ export function historyFilterOf(v: unknown): HistoryFilter {
   const p = record(v);
   const text = (x: unknown, max: number) => (typeof x === 'string' ? x.trim().slice(0, max) : '');
   const page = Number(p.page);
-  return { target: text(p.target, 200), worst: text(p.worst, 10), since: text(p.since, 10), page: Number.isInteger(page) && page >= 1 && page <= 1_000_000 ? page : 1 };
+  return { target: text(p.target, 200), worst: text(p.worst, 10), period: text(p.period, 10), page: Number.isInteger(page) && page >= 1 && page <= 1_000_000 ? page : 1 };
 }
 
-/** The store query of a panel filter; throws HistoryQueryError naming the bad filter. */
-function queryOf(filter: HistoryFilter, perPage: number): HistoryQuery {
-  return historyQueryFrom({ target: filter.target, worst: filter.worst, since: filter.since, page: String(filter.page ?? 1), per_page: String(perPage) });
+/** The store query of a panel filter at `now` (ms); throws HistoryQueryError naming the bad filter. */
+function queryOf(filter: HistoryFilter, perPage: number, now: number): HistoryQuery {
+  const q = historyQueryFrom({ target: filter.target, worst: filter.worst, page: String(filter.page ?? 1), per_page: String(perPage) });
+  if (filter.period) {
+    if (!Object.prototype.hasOwnProperty.call(HISTORY_PERIODS, filter.period)) throw new HistoryQueryError('period', 'expected day, week or month');
+    q.since = now - HISTORY_PERIODS[filter.period];
+  }
+  return q;
 }
 
 /**
- * The history panel for `filter` (one page, newest first) and the score chart's message (ui_chart
+ * The history panel for `filter` at `now` (ms; one page, newest first) and the score chart's message (ui_chart
  * line: one series per endpoint, x in ms, y the score 0-100; [] clears it). `history` undefined:
  * the store could not be opened, said in `error`.
  */
-export function historyPanel(history: ScanHistory | undefined, filter: HistoryFilter): { panel: HistoryPanel; chart: unknown[] } {
+export function historyPanel(history: ScanHistory | undefined, filter: HistoryFilter, now: number): { panel: HistoryPanel; chart: unknown[] } {
   const empty = (error: string): { panel: HistoryPanel; chart: unknown[] } => ({ panel: { filter, page: 1, pages: 1, total: 0, scans: [], error }, chart: [] });
   if (!history) return empty('The scan history could not be opened (see the Node-RED log).');
   let query: HistoryQuery;
   try {
-    query = queryOf(filter, HISTORY_PAGE_SIZE);
+    query = queryOf(filter, HISTORY_PAGE_SIZE, now);
   } catch (err) {
     if (err instanceof HistoryQueryError) return empty(`Filter ${err.message}`);
     throw err;

@@ -22,6 +22,7 @@ export {
   reportFilesOf,
   portList,
   HISTORY_PAGE_SIZE,
+  HISTORY_PERIODS,
   SCAN_ID_PATTERN,
   type HistoryFilter,
   type HistoryPanel,

@@ -172,6 +172,8 @@ export interface ViewContext {
 /** One view: how many outputs it has, what it does with a message, and what it does on close. */
 export interface View {
   outputs: number;
+  /** Reads or writes the scan history (ctx.history): the node waits for it to be open first. */
+  usesHistory?: boolean;
   /** The outputs to send, or null to send nothing. May change `msg` and return it. */
   input(msg: ViewMessage, ctx: ViewContext): ViewOutputs | null;
   /** The flows stop (redeploy, shutdown): settle what cannot wait. */

@@ -65,7 +65,7 @@ function on(index: number, count: number, msg: ViewMessage): ViewOutputs {
 
 /** The history panel and the score chart for the flow's filter (flow key `historyFilter`). */
 function historyOutputs(ctx: ViewContext): [ViewMessage, ViewMessage] {
-  const shown = historyPanel(ctx.history, historyFilterOf(ctx.flow.get('historyFilter')));
+  const shown = historyPanel(ctx.history, historyFilterOf(ctx.flow.get('historyFilter')), ctx.now());
   return [{ payload: shown.panel }, { payload: shown.chart }];
 }
 const current = (ctx: ViewContext): CurrentScan | undefined => {
@@ -203,6 +203,7 @@ export const VIEWS = {
    */
   'scan-history': {
     outputs: 3,
+    usesHistory: true,
     input(msg, ctx) {
       const id = msg.scanId;
       if (typeof id !== 'string' || !SCAN_ID_PATTERN.test(id)) return null;
@@ -215,12 +216,13 @@ export const VIEWS = {
     },
   },
   /**
-   * The history panel's filters or page changed (msg.payload {target, worst, since, page}) -> the
+   * The history panel's filters or page changed (msg.payload {target, worst, period, page}) -> the
    * panel and the score chart for them; the filter is kept for the next visit. Outputs: 1 the
    * history panel, 2 the score chart.
    */
   'history-filter': {
     outputs: 2,
+    usesHistory: true,
     input(msg, ctx) {
       const filter: HistoryFilter = historyFilterOf(msg.payload);
       ctx.flow.set('historyFilter', filter);
@@ -275,6 +277,7 @@ export const VIEWS = {
    */
   'dashboard-restore': {
     outputs: 7,
+    usesHistory: true,
     input(_msg, ctx) {
       const running = ctx.flow.get('running');
       const cur = current(ctx);
@@ -298,6 +301,7 @@ export const VIEWS = {
    */
   'report-file': {
     outputs: 2,
+    usesHistory: true,
     input(msg, ctx) {
       const name = record(record(msg.req).params).file;
       const found = findReport(name, reportFilesFor(name, ctx.flow.get('reports') as ReportFiles | undefined, ctx.history));
@@ -447,6 +451,7 @@ export const VIEWS = {
    */
   'api-scans': {
     outputs: 1,
+    usesHistory: true,
     input(msg, ctx) {
       const req = record(msg.req);
       return [answerOn(msg, scansAnswer(ctx.history, record(req.params), record(req.query)))];

@@ -9,7 +9,7 @@ import mqtt from 'mqtt';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { requireTool } from '../support/tools';
 import { dashboardScreenshot, launchChromium, loopbackOnly } from '../support/browser-chromium';
-import { labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
+import { apiKeyFromBanner, labUsers, startLab, stopLab, type LabProcess } from '../support/lab-process';
 import { deviceExposure, mosquittoSaying } from '../support/sample-results';
 import { startMosquitto } from '../support/mosquitto';
 import { brokerDetail, keepResult } from '../../lib/dashboard';
@@ -52,6 +52,10 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
   let wssEp: string;
   let labPorts: string;
   let studentPassword: string;
+  /** The scans of the history test, by source. */
+  let apiScanId = '';
+  let flowScanId = '';
+  let dashboardScanIds: string[] = [];
 
   before(async function () {
     const chromiumPath = requireTool(this, 'chromium');
@@ -302,15 +306,77 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
   it('Cancel scan stops a running scan and says so', async () => {
     await field('Username').fill('');
     await field('Listen').fill('30');
-    const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
+    const before = Number(await page.getAttribute('[data-mqs="history"]', 'data-total'));
     await page.getByRole('button', { name: /start scan/i }).click();
     await page.waitForFunction(() => /listening/.test(document.querySelector('[data-mqs="status"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.click('[data-mqs="cancel"]');
     await page.waitForSelector('[data-mqs="cancelled"]', { timeout: 30_000 });
-    await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before);
+    await page.waitForFunction((n) => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) > n, before);
     assert.match((await page.locator('[data-mqs="history"] .mqs-hist').first().textContent()) ?? '', /cancelled/);
     assert.ok((await tableRows()).some((r) => r.ep === insecure), 'what was found before the cancel is shown');
     await dashboardScreenshot(page, join(OUT, 'dashboard-cancelled.png'));
+  });
+
+  it('one history for every scan: a scan from the HTTP API and one from another flow join the dashboard\'s, with their source', async () => {
+    const key = apiKeyFromBanner(lab!.output())!;
+    assert.ok(key, 'the launcher printed the API key it made up');
+    const api = await fetch(lab!.url('/api/scan'), {
+      method: 'POST',
+      headers: { 'X-API-KEY': key, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ target: '127.0.0.1', ports: String(lab!.ports.insecure), listen_duration: 0 }),
+      signal: AbortSignal.timeout(60_000),
+    });
+    assert.equal(api.status, 200);
+    apiScanId = (await api.json()).scanId;
+    // Another flow: the shipped example "report writer" deployed as a new tab (its second part scans
+    // the lab ports when GET /mqttsec/report.pdf is asked and answers with the PDF).
+    const example = JSON.parse(readFileSync(join(ROOT, 'examples', 'report-writer.json'), 'utf8'));
+    const added = await fetch(lab!.url('/flow'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ label: 'report writer example', nodes: example }) });
+    const addedText = await added.text();
+    assert.equal(added.status, 200, addedText);
+    const flowTab = JSON.parse(addedText).id as string;
+    assert.ok(flowTab);
+    let pdf: Response | undefined;
+    for (let i = 0; i < 20 && (!pdf || pdf.status === 404); i++) {
+      if (i) await new Promise((r) => setTimeout(r, 250)); // the new tab's nodes start
+      pdf = await fetch(lab!.url('/mqttsec/report.pdf'), { signal: AbortSignal.timeout(60_000) });
+    }
+    assert.equal(pdf!.status, 200);
+    assert.equal(Buffer.from(await pdf!.arrayBuffer()).subarray(0, 5).toString('latin1'), '%PDF-');
+    // The dashboard's history panel shows them at once (the report writer's message of the other
+    // flows does not reach it: it reads the shared history when it redraws, here on a filter).
+    await page.selectOption('[data-mqs="history-worst"]', '');
+    await page.click('[data-mqs="history-apply"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) === 5, undefined, { timeout: 15_000 });
+    const sources = await page.locator('[data-mqs="history-source"]').allTextContents();
+    assert.deepEqual(sources.map((t) => t.replace(/^\s*·\s*/, '').trim()).sort(), ['HTTP API', 'flow']);
+    const list = await (await fetch(lab!.url('/api/scans'), { headers: { 'X-API-KEY': key } })).json();
+    assert.equal(list.total, 5);
+    assert.deepEqual(list.scans.map((s: { source: string }) => s.source).sort(), ['api', 'dashboard', 'dashboard', 'dashboard', 'flow']);
+    flowScanId = list.scans.find((s: { source: string }) => s.source === 'flow').scanId;
+    dashboardScanIds = list.scans.filter((s: { source: string }) => s.source === 'dashboard').map((s: { scanId: string }) => s.scanId);
+    // The filters: by worst risk (every scan reached the open insecure broker: none is LOW) and by target.
+    await page.selectOption('[data-mqs="history-worst"]', 'LOW');
+    await page.waitForSelector('[data-mqs="history-none"]', { timeout: 15_000 });
+    assert.equal(Number(await page.getAttribute('[data-mqs="history"]', 'data-total')), 0);
+    const critical = await (await fetch(lab!.url('/api/scans?worst=CRITICAL'), { headers: { 'X-API-KEY': key } })).json();
+    assert.ok(critical.total >= 1);
+    await page.selectOption('[data-mqs="history-worst"]', 'CRITICAL');
+    await page.waitForFunction((n) => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) === n, critical.total, { timeout: 15_000 });
+    await page.selectOption('[data-mqs="history-worst"]', '');
+    await page.fill('[data-mqs="history-target"]', `127.0.0.1:${lab!.ports.secure}`);
+    await page.click('[data-mqs="history-apply"]');
+    const bySecure = await (await fetch(lab!.url(`/api/scans?target=127.0.0.1:${lab!.ports.secure}`), { headers: { 'X-API-KEY': key } })).json();
+    assert.equal(bySecure.total, 4, 'every scan but the API one (insecure port only) reached the secure broker');
+    await page.waitForFunction((n) => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) === n, bySecure.total, { timeout: 15_000 });
+    // The chart of each broker's score over time has drawn its lines.
+    assert.ok(await page.locator('[data-mqs="history"]').isVisible());
+    await page.fill('[data-mqs="history-target"]', '');
+    await page.click('[data-mqs="history-apply"]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) === 5, undefined, { timeout: 15_000 });
+    await dashboardScreenshot(page, join(OUT, 'dashboard-history.png'));
+    const removed = await fetch(lab!.url(`/flow/${flowTab}`), { method: 'DELETE' });
+    assert.equal(removed.status, 204);
   });
 
   it('the history and the last results survive a restart; no password is stored anywhere', async () => {
@@ -321,8 +387,26 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assertNoSecretIn(userDir, studentPassword);
     lab = await startLab({ userDir, ports });
     await page.goto(lab.url('/ui/'), { waitUntil: 'networkidle' });
-    await page.waitForFunction(() => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length === 3, undefined, { timeout: 15_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) === 5, undefined, { timeout: 15_000 });
     assert.ok((await tableRows()).length > 0, 'the last scan is shown again');
+    // The history API answers for the scans of all three sources after the restart, each whole.
+    const key = apiKeyFromBanner(lab.output())!;
+    const list = await (await fetch(lab.url('/api/scans'), { headers: { 'X-API-KEY': key } })).json();
+    assert.equal(list.total, 5);
+    for (const [id, source] of [[apiScanId, 'api'], [flowScanId, 'flow'], ...dashboardScanIds.map((d) => [d, 'dashboard'])]) {
+      const one: Response = await fetch(lab.url(`/api/scans/${id}`), { headers: { 'X-API-KEY': key } });
+      assert.equal(one.status, 200, `${source} ${id}`);
+      const body = await one.json();
+      assert.equal(body.source, source);
+      assert.ok(body.results.length >= 1, `${source}: its results`);
+      assert.equal(body.count, body.results.length);
+      assert.ok(!JSON.stringify(body).includes(studentPassword), 'no password in a stored scan');
+    }
+    assert.equal((await fetch(lab.url('/api/scans/nosuchscan0000001'), { headers: { 'X-API-KEY': key } })).status, 404);
+    assert.equal((await fetch(lab.url('/api/scans'))).status, 401, 'the history needs the key like every API route');
+    const bad = await fetch(lab.url('/api/scans?since=yesterday'), { headers: { 'X-API-KEY': key } });
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).field, 'since');
     // The panel shows how the last scan ended; nothing is left marked as running.
     assert.equal(await page.getAttribute('[data-mqs="progress"]', 'data-state'), 'cancelled');
     assert.equal(await page.locator('[data-mqs="cancel"]').count(), 0);
@@ -469,14 +553,14 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
   }
 
   async function runScan(form: { username?: string; password?: string; listen?: string }, afterSubmit?: () => Promise<void>) {
-    const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
+    const before = Number(await page.getAttribute('[data-mqs="history"]', 'data-total'));
     await field('Username').fill(form.username ?? '');
     await field('Password').fill(form.password ?? '');
     if (form.listen !== undefined) await field('Listen').fill(form.listen);
     await page.getByRole('button', { name: /start scan/i }).click();
     if (afterSubmit) await afterSubmit();
     // Done when the reports are written: the history gains an entry and the progress says so.
-    await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before, { timeout: 60_000 });
+    await page.waitForFunction((n) => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) > n, before, { timeout: 60_000 });
     await page.waitForSelector('[data-mqs="done"]');
   }
 
@@ -522,5 +606,6 @@ function assertNoSecretIn(userDir: string, secret: string): void {
   const files = walk(userDir);
   assert.ok(files.some((f) => f.endsWith('flows.json')), 'the flow file was checked');
   assert.ok(files.some((f) => f.includes(`${join(userDir, 'context')}`)), 'the context store was checked');
+  assert.ok(files.some((f) => f.endsWith('mqttsec-history.sqlite')), 'the scan history was checked');
   for (const f of files) assert.ok(!readFileSync(f).includes(secret), `the password is in ${f}`);
 }

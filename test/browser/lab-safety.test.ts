@@ -160,9 +160,9 @@ describe('lab safety in Chromium: other pages get nothing; redeploys and long na
     await client.publishAsync(LONG_TOPIC, 'x'.repeat(90), { retain: true, qos: 1 });
     await client.endAsync();
     await page.getByLabel(/^Listen/).fill('2');
-    const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
+    const before = Number(await page.getAttribute('[data-mqs="history"]', 'data-total'));
     await page.getByRole('button', { name: /start scan/i }).click();
-    await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before, { timeout: 60_000 });
+    await page.waitForFunction((n) => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) > n, before, { timeout: 60_000 });
     // The insecure broker's own row (the lab serves the same broker over ws too, with the same topic).
     const endpoint = page.locator('.tabulator-cell[tabulator-field="ep"]', { hasText: new RegExp(`^${insecure.replace(/\./g, '\\.')}$`) });
     const cell = page.locator('.tabulator-row', { has: endpoint }).locator('.tabulator-cell[tabulator-field="topic"]', { hasText: 'verylongtopicsegmentverylong' }).first();

@@ -264,7 +264,7 @@ describe('dashboard views: a scan from the results to the history', () => {
     const byTarget = ctx.run('history-filter', { payload: { target: '127.0.0.9' } })!;
     const panel = out(byTarget, 0).payload as HistoryPanel;
     assert.deepEqual(panel.scans.map((h) => h.scanId), ['scan-0020', 'scan-0015', 'scan-0010', 'scan-0005', 'scan-0000']);
-    assert.deepEqual(ctx.store.get('historyFilter'), { target: '127.0.0.9', worst: '', since: '', page: 1 }, 'kept for the next visit');
+    assert.deepEqual(ctx.store.get('historyFilter'), { target: '127.0.0.9', worst: '', period: '', page: 1 }, 'kept for the next visit');
     const chart = out(byTarget, 1).payload as Array<{ series: string[]; data: Array<Array<{ x: number; y: number }>> }>;
     assert.deepEqual(chart[0].series, ['127.0.0.9:1883']);
     assert.equal(chart[0].data[0].length, 5, 'one point per scan of that broker, oldest first');
@@ -272,12 +272,13 @@ describe('dashboard views: a scan from the results to the history', () => {
     const worst = classifyResult(anonymousPlain({ host: '127.0.0.9', port: 1883 })).risk!.level;
     const byLevel = out(ctx.run('history-filter', { payload: { worst } }), 0).payload as HistoryPanel;
     assert.equal(byLevel.total, 5);
-    const since = new Date(T0 + 21 * 86_400_000).toISOString().slice(0, 10);
-    const recent = out(ctx.run('history-filter', { payload: { since } }), 0).payload as HistoryPanel;
-    assert.deepEqual(recent.scans.map((h) => h.scanId), ['scan-0024', 'scan-0023', 'scan-0022', 'scan-0021', 'scan-0020']);
+    // The last 7 days, counted back from now (an hour after the 25th scan): 7 scans.
+    ctx.advance(3_600_000);
+    const recent = out(ctx.run('history-filter', { payload: { period: 'week' } }), 0).payload as HistoryPanel;
+    assert.deepEqual(recent.scans.map((h) => h.scanId), ['scan-0024', 'scan-0023', 'scan-0022', 'scan-0021', 'scan-0020', 'scan-0019', 'scan-0018']);
     // A bad filter is said, naming it; a page past the end shows the last page.
-    const bad = out(ctx.run('history-filter', { payload: { since: '2026-13-45' } }), 0).payload as HistoryPanel;
-    assert.match(bad.error!, /^Filter since: "2026-13-45" is not a date/);
+    const bad = out(ctx.run('history-filter', { payload: { period: 'fortnight' } }), 0).payload as HistoryPanel;
+    assert.match(bad.error!, /^Filter period: expected day, week or month/);
     assert.deepEqual(bad.scans, []);
     const past = out(ctx.run('history-filter', { payload: { page: 99 } }), 0).payload as HistoryPanel;
     assert.deepEqual([past.page, past.scans.length], [3, 5]);
