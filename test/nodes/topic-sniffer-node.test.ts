@@ -102,6 +102,31 @@ describe('nodes: topic sniffer in Node-RED', function () {
     assert.equal(catalog['mqttsec-topic-sniffer'].status.listening, 'listening __elapsed__/__total__ s on __host__:__port__');
   });
 
+  it('a cancel during listening ends it, and that scan\'s completion says cancelled (the probe had finished its part)', async () => {
+    await load(ALL, flow({ listen: 30 }));
+    const sniffer = helper.getNode('sniffer');
+    const statuses: string[] = [];
+    const status = sniffer.status.bind(sniffer);
+    sniffer.status = (st: { text?: string }) => {
+      if (st.text) statuses.push(st.text);
+      return status(st);
+    };
+    const first = collect('out', isComplete, 20_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${insecure.port}` });
+    for (let i = 0; i < 100 && !statuses.some((x) => x.endsWith('status.listening')); i++) await delay(100);
+    assert.ok(statuses.some((x) => x.endsWith('status.listening')), 'it was listening');
+    sniffer.receive({ cancel: true });
+    const completion = (await first).find((m) => m.complete === true)!;
+    assert.equal((completion.payload as { cancelled?: boolean }).cancelled, true);
+    // The next scan through the same node is its own: not cancelled (it listens its 30 s unless
+    // told otherwise, so this one asks for 1 s in msg.sniff).
+    const second = collect('out', isComplete, 20_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${insecure.port}`, sniff: { listen: 1 } });
+    const next = (await second).find((m) => m.complete === true)!;
+    assert.notEqual((next.payload as { cancelled?: boolean }).cancelled, true);
+    assert.equal((next.payload as { scanId?: string }).scanId, next.scanId, 'a completion of its own scan');
+  });
+
   it('sniffs several results at once', async () => {
     await load(ALL, flow());
     const statuses: string[] = [];
