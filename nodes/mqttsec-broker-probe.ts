@@ -11,6 +11,7 @@ import { paceOf, type ScanPace } from './shared/scan-pace';
 import type { MqttVersion, ScanResult, Target, Transport } from '../lib/types';
 import { parseWebSocketPaths } from '../lib/mqtt';
 import { intIn, tlsOptions } from './shared/config';
+import { withScanCa } from '../lib/tls';
 import { OPTIONS } from '../lib/options';
 import { limiter } from './shared/limit';
 import { defineNode } from './shared/define';
@@ -183,7 +184,7 @@ export = (RED: NodeAPI) =>
           credentials: login.credentials,
           ...login.safety,
           // A target given by name is connected to by its checked address, with the name for TLS.
-          tls: login.servername ? { ...tls, servername: tls?.servername ?? login.servername } : tls,
+          tls: withScanCa(login.servername ? { ...tls, servername: tls?.servername ?? login.servername } : tls, s.base.tlsCa),
           signal,
           includeUnreachable: emitAll,
           onResult: (r: ScanResult) => send(resultMessage(s, login.servername ? { ...r, host: login.servername } : r)),

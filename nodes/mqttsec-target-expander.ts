@@ -4,6 +4,7 @@ import { planTargets, TargetError } from '../lib/targets';
 import { OPTIONS } from '../lib/options';
 import { newScanId } from '../lib/pipeline';
 import { intIn } from './shared/config';
+import { checkScanCa, ScanCaError } from '../lib/tls';
 import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
 import { depositLogin } from './shared/secret-vault';
@@ -41,6 +42,17 @@ export = (RED: NodeAPI) =>
       const startedAt = Date.now();
       const request = scanRequestFrom(msg.payload, { targets: config.targets, ports: config.ports, maxTargets });
       const scanId = typeof msg.scanId === 'string' && msg.scanId ? msg.scanId : newScanId();
+      // A CA for this scan's TLS connections (the dashboard's CA field, the API's `ca`): checked
+      // before anything connects, then carried on every message of the scan.
+      if (msg.tlsCa !== undefined) {
+        try {
+          (msg as { tlsCa?: string }).tlsCa = checkScanCa(msg.tlsCa) || undefined;
+        } catch (err) {
+          node.status({ fill: 'red', shape: 'ring', text: t('status.invalid') });
+          if (err instanceof ScanCaError) throw new Error(`msg.tlsCa (CA certificate): ${err.message}`);
+          throw err;
+        }
+      }
       let plan;
       try {
         plan = await planTargets(request.targets, {

@@ -2,7 +2,7 @@
 // requirement, score) to each TLS broker result from the broker probe and passes it on.
 // Plain-TCP results and completion messages pass through.
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { inspectTls, type InspectTlsOptions } from '../lib/tls';
+import { inspectTls, withScanCa, type InspectTlsOptions } from '../lib/tls';
 import type { ScanResult } from '../lib/types';
 import { hasBrokerAddress, isTlsTransport } from '../lib/common';
 import { scopedHost, type ScopedHost } from '../lib/targets';
@@ -62,12 +62,13 @@ export = (RED: NodeAPI) =>
       }
       // The expander's scope policy, after name resolution; throws naming the host.
       const scoped = await scopedHost(result.host, { allowPublic: !!config.allowPublic });
-      const job = inspect(result, scoped, target, () => send(msg));
+      const job = inspect(result, scoped, target, msg.tlsCa, () => send(msg));
       jobs.set(job, msg.scanId);
       await job.finally(() => jobs.delete(job));
     });
 
-    function inspect(result: ScanResult, scoped: ScopedHost, target: string, sendOn: () => void): Promise<void> {
+    /** `scanCa`: the scan's own CA (msg.tlsCa, checked by the target expander), trusted besides the configured one. */
+    function inspect(result: ScanResult, scoped: ScopedHost, target: string, scanCa: unknown, sendOn: () => void): Promise<void> {
       const signal = controller.signal;
       return slot(async () => {
         if (signal.aborted) return; // closing or cancelled while it waited for a slot
@@ -75,7 +76,7 @@ export = (RED: NodeAPI) =>
         try {
           node.status({ fill: 'blue', shape: 'dot', text: t('status.inspecting', { target, count: running }) });
           const servername = settings.servername ?? scoped.servername;
-          const info = await inspectTls({ host: scoped.address, port: result.port }, { ...settings, ...(servername ? { servername } : {}), signal });
+          const info = await inspectTls({ host: scoped.address, port: result.port }, { ...withScanCa(settings, scanCa)!, ...(servername ? { servername } : {}), signal });
           if (signal.aborted) return; // the flow is closing: nothing more is sent
           result.tls = info;
           node.status(info.error

@@ -7,6 +7,7 @@ import type { ScanResult, Target, TopicsInfo } from '../lib/types';
 import { summaryUntil, withTopics } from '../lib/pipeline';
 import { isScanResult, isScanSummary } from '../lib/common';
 import { scopedHost } from '../lib/targets';
+import { withScanCa } from '../lib/tls';
 import { redactPassword } from '../lib/credentials';
 import { intIn, numberIn, tlsOptions } from './shared/config';
 import { OPTIONS, clampOption } from '../lib/options';
@@ -97,7 +98,7 @@ export = (RED: NodeAPI) =>
         const work = (async () => {
           // The expander's scope policy, after name resolution; throws naming the host.
           const scoped = await scopedHost(result.host, { allowPublic: !!config.allowPublic });
-          const tlsFor = scoped.servername && !tls?.servername ? { ...tls, servername: scoped.servername } : tls;
+          const tlsFor = withScanCa(scoped.servername && !tls?.servername ? { ...tls, servername: scoped.servername } : tls, msg.tlsCa);
           // The result came in a message: the broker gets a made-up login of our own before the real one.
           const plan = await checkedSniffPlan({ ...result, host: scoped.address }, credentials, safety, { tls: tlsFor, signal });
           if (!plan.options) return { read: false as const, skipped: plan.reason };

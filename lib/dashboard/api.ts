@@ -1,6 +1,7 @@
 // The HTTP API (POST /api/scan, GET /api/results, GET /api/reports/...): the API key, the request
 // body, the rate limit, and every answer it gives. The body follows the seed API:
 // {target, ports, creds: {user, pass}, listen_duration, write_test, send_credentials_plaintext}.
+import { checkScanCa, ScanCaError } from '../tls';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { errorSource, errorText, record } from './read';
 import { JSON_HEADERS, type HttpAnswer } from './downloads';
@@ -25,7 +26,7 @@ export const API_DEFAULT_LISTEN_S: number = OPTIONS.listenSeconds.default;
 export const API_MAX_LISTEN_S = 60;
 /** The report files kept for GET /api/reports. */
 export const API_REPORTS_KEPT = 50;
-const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext', 'try_defaults'];
+const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext', 'try_defaults', 'ca'];
 /** Fields of the earlier (Flask) scanner's API that are still accepted: capture_all_topics
  *  (true/false) is the listen setting when listen_duration is not given (false: do not listen). */
 const LEGACY_FIELDS = ['capture_all_topics'];
@@ -100,6 +101,8 @@ export interface ApiScanCheck {
   request: ApiScanRequest;
   credentials: { username: string; password: string } | null;
   sendCredentialsPlaintext: boolean;
+  /** A CA (PEM) this scan's TLS connections also trust (lib/tls checkScanCa), '' when none was given. */
+  ca: string;
   warnings: string[];
 }
 
@@ -178,12 +181,20 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
   if (b.send_credentials_plaintext !== undefined && typeof b.send_credentials_plaintext !== 'boolean') {
     return bad('send_credentials_plaintext: true or false (true lets the scanner send creds over plain TCP or untrusted TLS)', 'send_credentials_plaintext');
   }
+  let ca = '';
+  try {
+    ca = checkScanCa(b.ca);
+  } catch (err) {
+    if (err instanceof ScanCaError) return bad(`ca: ${err.message}`, 'ca');
+    throw err;
+  }
   const login = record(c);
   return {
     ok: true,
     request: { target: b.target.trim(), ports: ports.replace(/\s+/g, ''), listen_duration: listen, write_test: b.write_test === true, try_defaults: b.try_defaults === true },
     credentials: c ? { username: login.user as string, password: typeof login.pass === 'string' ? login.pass : '' } : null,
     sendCredentialsPlaintext: b.send_credentials_plaintext === true,
+    ca,
     warnings,
   };
 }

@@ -2,6 +2,7 @@
 // form's values sent back to it (never the password); the scan message for the target expander.
 import { fieldText, record } from './read';
 import { parsePorts, PORT_PRESETS } from '../targets';
+import { checkScanCa, ScanCaError, SCAN_CA_MAX_CHARS } from '../tls';
 import type { CurrentScan, RunningScan, ViewMessage } from './types';
 
 /** Ports when neither the form nor MQTTSEC_LAB_PORTS gives any. */
@@ -26,6 +27,8 @@ export interface ScanFormValues {
   sendCredentialsPlaintext: boolean;
   /** Also try well-known default logins (admin/admin, ...), as mqtt-scan --try-defaults. */
   tryDefaults: boolean;
+  /** A CA certificate (PEM) for brokers the lab CA does not sign; '' for none. Kept in the refill: it is not secret. */
+  ca: string;
 }
 
 /** A checked form: what the scan needs. */
@@ -39,6 +42,8 @@ export interface FormScanRequest {
   writeTest: boolean;
   sendCredentialsPlaintext: boolean;
   tryDefaults: boolean;
+  /** Checked PEM (lib/tls checkScanCa), '' for none. */
+  ca: string;
 }
 
 /** The outcome of checkScanForm: the request, or the refusal; either way the values to refill the form with. */
@@ -48,8 +53,9 @@ export type FormCheck = { ok: true; request: FormScanRequest; refill: ScanFormVa
  * Checks a submitted form (msg.payload of the ui_form). Refuses, with a message naming the field
  * and an example, while another scan started less than RUNNING_LOCK_MS before `now`, an empty or
  * over-long target, ports other than numbers, ranges and presets (lib/targets PORT_PRESETS), a listen time outside 0-60
- * s, a password without a username, and a username without a password (the form clears the
- * password after each scan, so a second Start must not scan with none). Ports default to
+ * s, a password without a username, a username without a password (the form clears the
+ * password after each scan, so a second Start must not scan with none), and a CA field that is not
+ * PEM certificates (lib/tls checkScanCa). Ports default to
  * `defaultPorts`, listen to 10 s.
  */
 export function checkScanForm(form: unknown, opts: { defaultPorts: string; running?: unknown; now: number }): FormCheck {
@@ -63,8 +69,9 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   const writeTest = f.writeTest === true;
   const sendCredentialsPlaintext = f.sendCredentialsPlaintext === true;
   const tryDefaults = f.tryDefaults === true;
+  const typedCa = typeof f.ca === 'string' ? f.ca.slice(0, SCAN_CA_MAX_CHARS + 1) : '';
   const typedListen = typeof f.listen === 'number' || typeof f.listen === 'string' ? f.listen : fieldText(f.listen);
-  const refill: ScanFormValues = { target, ports, username, password: '', listen: listenEmpty ? DEFAULT_LISTEN_S : typedListen, writeTest, sendCredentialsPlaintext, tryDefaults };
+  const refill: ScanFormValues = { target, ports, username, password: '', listen: listenEmpty ? DEFAULT_LISTEN_S : typedListen, writeTest, sendCredentialsPlaintext, tryDefaults, ca: typedCa };
   const refuse = (message: string): FormCheck => ({ ok: false, message, refill });
   const running = record(opts.running);
   if (opts.running && typeof running.at === 'number' && opts.now - running.at < RUNNING_LOCK_MS) return refuse('A scan is running: wait for it or cancel it first.');
@@ -74,7 +81,14 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   if (!username && password) return refuse('Password given without a username: enter both, or neither.');
   // The form never keeps a password after a scan: a username left in it must not scan with none.
   if (username && !password) return refuse(`Password: enter the password for "${username.length > 40 ? `${username.slice(0, 39)}…` : username}" again (the form clears it after each scan), or clear Username to scan without a login.`);
-  return { ok: true, request: { target, ports, username, password, listen, writeTest, sendCredentialsPlaintext, tryDefaults }, refill };
+  let ca: string;
+  try {
+    ca = checkScanCa(typedCa);
+  } catch (err) {
+    if (err instanceof ScanCaError) return refuse(`CA certificate: ${err.message}. Paste the CA's PEM text, or leave the field empty.`);
+    throw err;
+  }
+  return { ok: true, request: { target, ports, username, password, listen, writeTest, sendCredentialsPlaintext, tryDefaults, ca }, refill };
 }
 
 /** At most 200 characters that parsePorts takes: numbers, ranges, preset names. */
@@ -90,7 +104,7 @@ function portsValid(ports: string): boolean {
 
 /** The form as the dashboard (re)starts: the lab's target and ports, no login, listen 10 s. */
 export function initialForm(env: { target?: string; ports?: string }): ScanFormValues {
-  return { target: env.target || FALLBACK_TARGET, ports: env.ports || FALLBACK_PORTS, username: '', password: '', listen: DEFAULT_LISTEN_S, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false };
+  return { target: env.target || FALLBACK_TARGET, ports: env.ports || FALLBACK_PORTS, username: '', password: '', listen: DEFAULT_LISTEN_S, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false, ca: '' };
 }
 
 /** What a checked request starts: the current scan, the form's lock, and the three messages. */
@@ -118,6 +132,8 @@ export function startScan(request: FormScanRequest, scanId: string, now: number)
   if (withLogin && request.sendCredentialsPlaintext) scan.sendCredentialsPlaintext = true;
   // The target expander carries it into the batches; the probe tries the default logins for this scan.
   if (request.tryDefaults) scan.tryDefaults = true;
+  // A CA for this scan's TLS connections: the expander checks it and carries it to the TLS stages.
+  if (request.ca) scan.tlsCa = request.ca;
   const started: ViewMessage = { topic: 'start', payload: { scanId, target, ports, listen, writeTest, withLogin } };
   return { current, running: { scanId, at: now }, scan, started };
 }

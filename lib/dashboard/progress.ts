@@ -51,7 +51,11 @@ export function nextProgress(previous: Progress | null | undefined, msg: ViewMes
     p.text = 'Cancelling: the probe stops, the sniffers hand over what they heard…';
     p.cancelRequested = true;
   } else if (msg.topic === 'error') {
-    if (e.form || p.state !== 'running') p.notice = String(e.message);
+    if (e.form || p.state !== 'running') {
+      // A new message replaces the last scan's failure: an old error never stays above a new one.
+      if (p.state === 'error') p = { state: 'idle' };
+      p.notice = String(e.message);
+    }
     else if (e.fatal) Object.assign(p, { state: 'error', error: String(e.message) });
     else p.warning = String(e.message);
   } else if (msg.topic === 'interrupted') {

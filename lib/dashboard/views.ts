@@ -401,6 +401,7 @@ export const VIEWS = {
       if (check.sendCredentialsPlaintext) msg.sendCredentialsPlaintext = true;
       if (check.warnings.length) msg.apiWarnings = check.warnings;
       if (a.try_defaults) msg.tryDefaults = true;
+      if (check.ca) msg.tlsCa = check.ca; // the target expander checks it again and carries it to the TLS stages
       msg.scanSource = 'api'; // the scan history records where each scan came from
       return [msg, null];
     },

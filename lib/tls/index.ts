@@ -13,6 +13,7 @@ import type { Target, TlsInfo, TlsPskInfo } from '../types';
 
 export { scoreTls, TLS_SCORE_RULES, type ScoreRule } from './score';
 export type { CaInput } from './handshake';
+export { checkScanCa, withScanCa, ScanCaError, SCAN_CA_MAX_CHARS, SCAN_CA_MAX_CERTIFICATES } from './scan-ca';
 
 /** Timeout of each handshake: the scan's connect timeout (lib/options OPTIONS.timeoutMs). */
 export const DEFAULT_TLS_TIMEOUT_MS: number = OPTIONS.timeoutMs.default;

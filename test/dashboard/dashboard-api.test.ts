@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { API_BODY_MAX_BYTES, API_DEFAULT_LISTEN_S, API_RATE_LIMIT, API_RATE_WINDOW_MS, apiKeysFrom, checkApiKey, checkScanRequest, rateCheck, sameSecret, scanFailureAnswer, VIEWS } from '../../lib/dashboard';
 import { out, testContext } from './context';
+import { generateCa } from '../../lab/certs';
 
 const KEY = 'k'.repeat(24);
 const OTHER = 'o'.repeat(20);
@@ -72,9 +73,9 @@ describe('HTTP API: the key', () => {
 describe('HTTP API: the POST /api/scan body', () => {
   it('accepts the seed API\'s body; ports default to the lab ports, listen_duration to 5 s', () => {
     const ok = checkScanRequest(Buffer.from(JSON.stringify({ target: ' 127.0.0.1 ', ports: [1883, 8883], creds: { user: 'student', pass: 'pw' }, listen_duration: 0.5, write_test: true, send_credentials_plaintext: true })), '1');
-    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true, try_defaults: false }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true, warnings: [] });
+    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true, try_defaults: false }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true, ca: '', warnings: [] });
     const defaults = checkScanRequest('{"target":"127.0.0.1"}', '18931,18932');
-    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false, try_defaults: false }, credentials: null, sendCredentialsPlaintext: false, warnings: [] });
+    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false, try_defaults: false }, credentials: null, sendCredentialsPlaintext: false, ca: '', warnings: [] });
     const spaced = checkScanRequest('{"target":"127.0.0.1","ports":"1883, 8000 - 8010","creds":{"user":"u"}}', '');
     assert.ok(spaced.ok);
     if (spaced.ok) {
@@ -149,13 +150,35 @@ describe('HTTP API: the earlier scanner\'s fields and unknown ones (issue 18)', 
     }
   });
 
+  it('ca: a CA (PEM) the scan\'s TLS connections also trust; anything else is 400 naming ca', () => {
+    const ca = generateCa({ commonName: 'Other site CA', keyBits: 2048 }).certPem;
+    const ok = checkScanRequest(JSON.stringify({ target: '127.0.0.1', ca }), '1883');
+    assert.ok(ok.ok);
+    if (ok.ok) {
+      assert.equal(ok.ca, ca.trim());
+      assert.equal('ca' in ok.request, false, 'the request echoed in answers does not repeat the PEM');
+    }
+    const bad = checkScanRequest(JSON.stringify({ target: '127.0.0.1', ca: 'not a certificate' }), '1883');
+    assert.ok(!bad.ok);
+    if (!bad.ok) {
+      assert.equal(bad.status, 400);
+      assert.equal(bad.body.field, 'ca');
+      assert.match(String(bad.body.message), /^ca: expected a PEM certificate/);
+    }
+    // The API view hands it to the target expander as msg.tlsCa.
+    const ctx = testContext({ MQTTSEC_API_KEY: 'k'.repeat(20) });
+    const scan = out(ctx.run('api-scan', { payload: JSON.stringify({ target: '127.0.0.1', ca }), apiKeyId: 'key0', req: { body: null }, res: {} }), 0);
+    assert.equal(scan.tlsCa, ca.trim());
+    assert.equal(scan.scanSource, 'api');
+  });
+
   it('an unknown field is named in a warning and ignored, not a 400', () => {
     const r = check({ target: '127.0.0.1', listen_time: 5, scan_type: 'full' });
     assert.ok(r.ok);
     if (r.ok) {
       assert.deepEqual(r.warnings, [
-        '"listen_time": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults',
-        '"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults',
+        '"listen_time": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca',
+        '"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca',
       ]);
       assert.equal(r.request.listen_duration, API_DEFAULT_LISTEN_S);
     }

@@ -340,9 +340,9 @@ describe('dashboard models: history, form, progress, live', () => {
   it('the form check takes numbers as text and trims; a stale lock does not block', () => {
     const c = checkScanForm({ target: 127, ports: ' 1883 ', listen: '0', username: ' u ', password: ' p ' }, { defaultPorts: '', running: { scanId: 'old', at: T0 - 20 * 60 * 1000 }, now: T0 });
     assert.ok(c.ok);
-    if (c.ok) assert.deepEqual(c.request, { target: '127', ports: '1883', username: 'u', password: ' p ', listen: 0, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false });
+    if (c.ok) assert.deepEqual(c.request, { target: '127', ports: '1883', username: 'u', password: ' p ', listen: 0, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false, ca: '' });
     const none = checkScanForm(null, { defaultPorts: '', now: T0 });
-    assert.deepEqual(none, { ok: false, message: 'Target: enter an address, a range or a network, e.g. 127.0.0.1 or 127.0.0.0/29.', refill: { target: '', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false } });
+    assert.deepEqual(none, { ok: false, message: 'Target: enter an address, a range or a network, e.g. 127.0.0.1 or 127.0.0.0/29.', refill: { target: '', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false, ca: '' } });
   });
 
   it('progress: start, complete and reports of the running scan only; never changes the stored state it was given', () => {

@@ -9,6 +9,7 @@ import { prepareReport } from '../../lib/report';
 import type { ScanResult, ScanSummary } from '../../lib/types';
 import { anonymousPlain, tlsPasswordSelfSignedCa } from '../support/sample-results';
 import { out, T0, testContext, type TestContext } from './context';
+import { generateCa } from '../../lab/certs';
 
 const FORM = { target: ' 127.0.0.1 ', ports: '1883,8883', username: 'student', password: 's3cret-pw', listen: 3, writeTest: false, sendCredentialsPlaintext: false };
 const insecure = () => classifyResult(anonymousPlain({ port: 1883 }));
@@ -62,7 +63,7 @@ describe('dashboard views: the scan form', () => {
     assert.deepEqual(scan.sniff, { listen: 3, writeTest: false });
     assert.deepEqual(scan.credentials, { username: 'student', password: 's3cret-pw' });
     assert.equal(scan.sendCredentialsPlaintext, true);
-    assert.deepEqual(out(o, 1).payload, { target: '127.0.0.1', ports: '18931,18932', username: 'student', password: '', listen: 3, writeTest: false, sendCredentialsPlaintext: true, tryDefaults: false });
+    assert.deepEqual(out(o, 1).payload, { target: '127.0.0.1', ports: '18931,18932', username: 'student', password: '', listen: 3, writeTest: false, sendCredentialsPlaintext: true, tryDefaults: false, ca: '' });
     assert.equal(out(o, 0).tryDefaults, undefined, 'no default logins unless asked');
     // The "Try well-known default logins" switch (issue 18): the scan message asks the probe for them.
     const withDefaults = testContext().run('scan-form', { payload: { ...FORM, tryDefaults: true } })!;
@@ -76,6 +77,19 @@ describe('dashboard views: the scan form', () => {
     const current = ctx.store.get('current') as CurrentScan;
     assert.deepEqual(current, { scanId: scan.scanId, target: '127.0.0.1', ports: '18931,18932', startedAt: '2026-11-30T10:00:00.000Z', withLogin: true, results: {}, total: null, complete: false });
     assert.ok(!JSON.stringify([...ctx.store.values()]).includes('s3cret-pw'), 'no password in the flow context');
+  });
+
+  it('the CA field: its certificates go with the scan as msg.tlsCa and stay in the form; what is not a certificate is refused', () => {
+    const ca = generateCa({ commonName: 'Plant CA', keyBits: 2048 }).certPem;
+    const ctx = testContext();
+    const o = ctx.run('scan-form', { payload: { ...FORM, username: '', password: '', ca } })!;
+    assert.equal(out(o, 0).tlsCa, ca.trim());
+    assert.equal(out(o, 1).payload.ca, ca, 'the refilled form keeps it (a CA is not secret)');
+    assert.equal(out(o, 0).scanSource, 'dashboard');
+    const refused = testContext().run('scan-form', { payload: { ...FORM, username: '', password: '', ca: '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----' } })!;
+    assert.equal(refused[0], null, 'nothing is scanned');
+    assert.match(out(refused, 2).payload.message, /^CA certificate: expected a PEM certificate .*Paste the CA's PEM text, or leave the field empty\.$/);
+    assert.equal(out(testContext().run('scan-form', { payload: { ...FORM, username: '', password: '' } }), 0).tlsCa, undefined, 'no CA field, no msg.tlsCa');
   });
 
   it('sends no login and no opt-in without a username; an empty listen field means 10 s', () => {
@@ -335,6 +349,8 @@ describe('dashboard views: progress, errors, cancel, interruption', () => {
 
     const notice = out(ctx.run('scan-progress', { topic: 'error', payload: { message: 'Ports: numbers and ranges only', form: true } }), 0).payload as Progress;
     assert.equal(notice.notice, 'Ports: numbers and ranges only');
+    // The new message replaces the failure: the old error is not left above it (issue 18).
+    assert.deepEqual([notice.state, notice.error], ['idle', undefined]);
     const next = out(ctx.run('scan-progress', { topic: 'idle' }), 0).payload as Progress;
     assert.equal(next.notice, undefined, 'a notice is shown once');
     const long = ctx.run('scan-error', { error: { message: 'y'.repeat(400) } })!;
@@ -383,7 +399,7 @@ describe('dashboard views: progress, errors, cancel, interruption', () => {
     assert.deepEqual((out(o, 6).payload as Array<{ series: string[] }>)[0].series, ['127.0.0.1:1883'], 'its broker is in the score chart');
     assert.deepEqual(out(o, 3), { topic: 'interrupted', payload: { scanId: id, seconds: '12.3' } });
     assert.equal(ctx.store.get('running'), null);
-    assert.deepEqual(out(o, 2).payload, { target: 'mosquitto-insecure,mosquitto-secure', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false });
+    assert.deepEqual(out(o, 2).payload, { target: 'mosquitto-insecure,mosquitto-secure', ports: '1883,8883', username: '', password: '', listen: 10, writeTest: false, sendCredentialsPlaintext: false, tryDefaults: false, ca: '' });
     assert.deepEqual(out(o, 4).payload, { temperature: { value: '21 °C', topic: 't', at: 'x' } });
     assert.deepEqual(o[5], [{ topic: 'Temperature °C', payload: null }, { topic: 'Humidity %', payload: null }, { topic: 'Light %', payload: null }, { topic: 'Motion (100 = yes)', payload: null }]);
     const p = out(ctx.run('scan-progress', out(o, 3)), 0).payload as Progress;

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import { generateCa, generateClientCert, generateServerCert, type CertPair } from '../../lab/certs';
-import { inspectTls, scoreTls, WEAK_CIPHER_FAMILIES, CBC_TLS10, type InspectTlsOptions } from '../../lib/tls';
+import { checkScanCa as check, inspectTls, scoreTls, withScanCa as withCa, SCAN_CA_MAX_CHARS as MAX, WEAK_CIPHER_FAMILIES, CBC_TLS10, type InspectTlsOptions } from '../../lib/tls';
 import type { TlsCertificateInfo, TlsInfo } from '../../lib/types';
 import { closedPort, startTarpit, type Fixture } from '../support/fixtures';
 import { startMosquitto, type MosquittoBroker, type MosquittoOptions } from '../support/mosquitto';
@@ -334,5 +334,37 @@ describe('lib/tls: the score table', () => {
       'TLS_EXPIRED -40', 'TLS_UNTRUSTED -20', 'TLS_SELF_SIGNED -15', 'TLS_HOSTNAME_MISMATCH -15', 'TLS_WEAK_KEY -25',
       'TLS_LEGACY_PROTOCOL -15', 'TLS_LEGACY_PROTOCOL -15', 'TLS_NO_MODERN_PROTOCOL -30',
     ]);
+  });
+});
+
+describe('TLS: a scan\'s own CA (checkScanCa, withScanCa)', () => {
+  const ca = generateCa({ commonName: 'Scan CA', keyBits: 2048 });
+  const other = generateCa({ commonName: 'Other CA', keyBits: 2048 });
+
+  it('keeps the PEM blocks of one or more certificates; blank means none', () => {
+    assert.equal(check(`  ${ca.certPem}  `), ca.certPem.trim());
+    assert.equal(check(`subject=CN = Scan CA\n${ca.certPem}\nissuer=...\n${other.certPem}`), `${ca.certPem.trim()}\n${other.certPem.trim()}`);
+    for (const blank of [undefined, null, '', '   \n']) assert.equal(check(blank), '');
+  });
+
+  it('refuses what is not PEM certificates, saying what is wrong', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [42, /expected PEM text/],
+      ['just some text', /expected a PEM certificate/],
+      [ca.keyPem, /a private key or a DER file is not one/],
+      ['-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----', /certificate 1 of 1 is not a readable X\.509 certificate/],
+      [ca.certPem.repeat(21), /at most 20 certificates/],
+      [`${ca.certPem}${' '.repeat(MAX)}x`, /at most 64 KiB/],
+    ];
+    for (const [input, message] of cases) assert.throws(() => check(input), message, String(input).slice(0, 40));
+  });
+
+  it('adds the scan\'s CA to the CA already trusted, never replacing it', () => {
+    assert.deepEqual(withCa({ ca: 'LAB', servername: 'x' }, 'SCAN'), { ca: ['LAB', 'SCAN'], servername: 'x' });
+    assert.deepEqual(withCa({ ca: ['A', 'B'] }, 'SCAN'), { ca: ['A', 'B', 'SCAN'] });
+    assert.deepEqual(withCa(undefined, 'SCAN'), { ca: ['SCAN'] });
+    const tls = { ca: 'LAB' };
+    assert.equal(withCa(tls, ''), tls);
+    assert.equal(withCa(undefined, undefined), undefined);
   });
 });

@@ -85,6 +85,30 @@ describe('nodes: TLS inspector in Node-RED', function () {
     assert.deepEqual(statuses.map((s) => s.text), ['mqttsec-tls-inspector.status.inspecting', 'mqttsec-tls-inspector.status.done']);
   });
 
+  it('a scan\'s own CA (msg.tlsCa: the dashboard\'s CA field, the API\'s ca) is trusted by that scan only; a bad one is refused naming it', async () => {
+    const chain = [NODES.expander, ...ALL];
+    const withExpander = (): FlowNode[] => [
+      ...flow(),
+      { id: 'exp', type: 'mqttsec-target-expander', z: 'flow1', targets: '127.0.0.1', ports: String(secure.port), maxTargets: 16, batchSize: 16, allowPublic: false, wires: [['probe']] },
+    ];
+    await load(chain, withExpander());
+    const scanOf = async (msg: Msg) => {
+      const out = collect('out', isComplete);
+      helper.getNode('exp').receive(msg);
+      return tlsOf((await out).find((m) => m.complete !== true)!);
+    };
+    // openssl prints "subject=..." lines around the PEM: only the PEM blocks are kept.
+    const pasted = `subject=CN = MQTT Security Lab CA\n${secure.ca!.certPem}\n`;
+    const trusted = await scanOf({ payload: { targets: '127.0.0.1', ports: String(secure.port) }, tlsCa: pasted });
+    assert.equal(trusted.certificate?.trusted, true, JSON.stringify(trusted.certificate));
+    const unknown = await scanOf({ payload: { targets: '127.0.0.1', ports: String(secure.port) } });
+    assert.equal(unknown.certificate?.trusted, false, 'the next scan without the CA does not trust it');
+    const caught = collect('caught', (m) => m.length >= 1);
+    helper.getNode('exp').receive({ payload: { targets: '127.0.0.1', ports: String(secure.port) }, tlsCa: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' });
+    const [err] = await caught;
+    assert.match(String((err.error as { message: string }).message), /^(Error: )?msg\.tlsCa \(CA certificate\): expected a PEM certificate/);
+  });
+
   it('passes a plain TCP result on with tls null and a note', async () => {
     await load(ALL, flow());
     const out = collect('out', isComplete);
