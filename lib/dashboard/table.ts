@@ -102,7 +102,11 @@ export function tablePlaceholder(scan: Partial<Pick<CurrentScan, 'scanId' | 'com
   return !s.scanId ? 'No scan yet: press Start scan.' : s.complete ? 'No MQTT broker answered on these targets and ports.' : 'Scanning…';
 }
 
-/** The message for the ui_table node: the rows, and the Tabulator options (risk colours, placeholder, fitted columns). */
+/**
+ * The message for the ui_table node: the rows, and the Tabulator options (risk colours, placeholder,
+ * fitted columns; on a narrow screen the columns with the highest `responsive` number in the flow's
+ * column list hide first, so IP:PORT and Risk always show).
+ */
 export function tableMessage(scan: Partial<CurrentScan> | null | undefined): ViewMessage {
-  return { payload: tableRows(scan), ui_control: { tabulator: { rowFormatter: RISK_ROW_FORMATTER, placeholder: tablePlaceholder(scan), layout: 'fitColumns' } } };
+  return { payload: tableRows(scan), ui_control: { tabulator: { rowFormatter: RISK_ROW_FORMATTER, placeholder: tablePlaceholder(scan), layout: 'fitColumns', responsiveLayout: 'hide' } } };
 }

@@ -60,7 +60,7 @@ describe('lab dashboard layout in Chromium: 1280x720, 1366x768, 1920x1080, 390x8
       ports, { timeout: 15_000 });
     await page.getByLabel(/^Listen/).fill('3');
     await page.getByRole('button', { name: /start scan/i }).click();
-    await page.waitForFunction(() => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > 0, undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) > 0, undefined, { timeout: 60_000 });
     await page.waitForSelector('[data-mqs="done"]');
   });
 
@@ -99,6 +99,14 @@ describe('lab dashboard layout in Chromium: 1280x720, 1366x768, 1920x1080, 390x8
         assert.ok(overview, `an Overview panel: ${JSON.stringify(g.panels.map((p) => p.name))}`);
         if (!(overview.top >= 0 && overview.top < g.innerHeight)) problems.push(`the overview starts at ${overview.top}, below the first screen (${g.innerHeight})`);
       }
+      // The table: IP:PORT and Risk are seen without scrolling the table sideways (on a phone the
+      // columns of less weight hide first: Messages, Sensor, Sensor data, Topic).
+      const cells = await row.evaluate((r) => ['ep', 'risk'].map((f) => {
+        const c = r.querySelector(`.tabulator-cell[tabulator-field="${f}"]`)!.getBoundingClientRect();
+        const table = r.closest('.tabulator')!.getBoundingClientRect();
+        return { f, left: c.left, right: c.right, width: c.width, tableLeft: table.left, tableRight: table.right };
+      }));
+      for (const c of cells) if (!(c.width > 0 && c.left >= c.tableLeft - 1 && c.right <= c.tableRight + 1)) problems.push(`table column ${c.f} is not inside the table: ${JSON.stringify(c)}`);
       await dashboardScreenshot(page, join(OUT, `dashboard-layout-${size}-full.png`));
       assert.deepEqual(problems, [], `${size}: ${JSON.stringify(g.panels)}`);
     });
