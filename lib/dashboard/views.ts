@@ -100,6 +100,9 @@ export const VIEWS = {
   /**
    * The scan form -> a scan. Outputs: 1 the scan (target expander), 2 the form refilled without the
    * password, 3 'start' or a refusal for the progress panel, 4 'show' (the results redraw).
+   * The refill and a refusal carry the asking browser's msg.socketid, so only that tab gets them
+   * (the shipped form's className names {{msg.socketid}}: node-red-dashboard then sends a form's
+   * update to that socket only; without it, ui_form updates go to every open tab).
    */
   'scan-form': {
     outputs: 4,
@@ -108,8 +111,9 @@ export const VIEWS = {
       const check = checkScanForm(form, { defaultPorts: labPorts(ctx), running: ctx.flow.get('running'), now: ctx.now() });
       if ('password' in form) form.password = '';
       delete msg.payload;
-      const refill = { payload: check.refill };
-      if (!check.ok) return [null, refill, { topic: 'error', payload: { message: check.message, form: true } }, null];
+      const asker = typeof msg.socketid === 'string' && msg.socketid ? { socketid: msg.socketid } : {};
+      const refill = { payload: check.refill, ...asker };
+      if (!check.ok) return [null, refill, { topic: 'error', payload: { message: check.message, form: true }, ...asker }, null];
       const started = startScan(check.request, ctx.newId(), ctx.now());
       started.scan.scanSource = 'dashboard'; // the scan history records where each scan came from
       ctx.flow.set('running', started.running);
@@ -242,14 +246,18 @@ export const VIEWS = {
       return [{ topic: 'error', payload: { scanId: msg.scanId, message, fatal } }];
     },
   },
-  /** Events (start, status, complete, reports, cancel, error, interrupted, idle) -> the progress panel. */
+  /**
+   * Events (start, status, complete, reports, cancel, error, interrupted, idle) -> the progress panel.
+   * A refusal of the form goes to the tab that asked only (its msg.socketid), the rest to every tab.
+   */
   'scan-progress': {
     outputs: 1,
     input(msg, ctx) {
       const p = nextProgress(ctx.flow.get('progress') as Progress | undefined, msg, ctx.now());
       if (!p) return null;
       ctx.flow.set('progress', p);
-      return [{ payload: p }];
+      const toAsker = msg.topic === 'error' && record(msg.payload).form === true && typeof msg.socketid === 'string' && msg.socketid;
+      return [{ payload: p, ...(toAsker ? { socketid: msg.socketid } : {}) }];
     },
   },
   /**

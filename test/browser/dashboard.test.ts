@@ -513,6 +513,39 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     }
   });
 
+  it('two tabs: a second Start while a scan runs is refused in the tab that asked only; the other tab\'s form and panel are left alone', async () => {
+    await page.setViewportSize({ width: 1600, height: 1200 });
+    await page.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
+    const other = await browser!.newPage({ viewport: { width: 1600, height: 1200 } });
+    await loopbackOnly(other);
+    try {
+      await other.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
+      const before = Number(await page.getAttribute('[data-mqs="history"]', 'data-total'));
+      await field('Target').fill('127.0.0.1');
+      await field('Ports').fill(String(lab!.ports.insecure));
+      await field('Username').fill('');
+      await field('Password').fill('');
+      await field('Listen').fill('6');
+      await page.getByRole('button', { name: /start scan/i }).click();
+      await page.waitForFunction(() => document.querySelector('[data-mqs="progress"]')?.getAttribute('data-state') === 'running', undefined, { timeout: 15_000 });
+      // The other tab types its own target and presses Start while the first scan runs.
+      await other.getByLabel(/^Target/).fill('127.0.0.2');
+      await other.getByLabel(/^Ports/).fill('1883');
+      await other.getByRole('button', { name: /start scan/i }).click();
+      await other.waitForSelector('[data-mqs="notice"]', { timeout: 15_000 });
+      assert.match((await other.textContent('[data-mqs="notice"]')) ?? '', /^A scan is running/);
+      await other.waitForFunction(() => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === '127.0.0.2'), undefined, { timeout: 15_000 });
+      assert.equal(await other.getByLabel(/^Ports/).inputValue(), '1883', 'the asking tab keeps what it typed');
+      // The first tab: its form is its own, its panel has no refusal in it.
+      await page.waitForTimeout(500);
+      assert.equal(await field('Target').inputValue(), '127.0.0.1', 'not refilled with the other tab\'s target');
+      assert.equal(await page.locator('[data-mqs="notice"]').count(), 0, 'the refusal is not shown in the tab that did not ask');
+      await page.waitForFunction((n) => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) > n, before, { timeout: 60_000 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('made no request beyond 127.0.0.1 and raised no page error', () => {
     assert.deepEqual(blocked, []);
     assert.deepEqual(pageErrors, []);

@@ -92,6 +92,20 @@ describe('dashboard views: the scan form', () => {
     assert.equal(out(testContext().run('scan-form', { payload: { ...FORM, username: '', password: '' } }), 0).tlsCa, undefined, 'no CA field, no msg.tlsCa');
   });
 
+  it('the refill and a refusal go back to the asking browser tab only (its msg.socketid)', () => {
+    const ctx = testContext();
+    startScan(ctx);
+    const refused = ctx.run('scan-form', { payload: { ...FORM, target: '127.0.0.2' }, socketid: 'tab-b' })!;
+    assert.equal(out(refused, 1).socketid, 'tab-b');
+    assert.equal(out(refused, 1).payload.target, '127.0.0.2');
+    assert.equal(out(refused, 2).socketid, 'tab-b');
+    const panel = ctx.run('scan-progress', out(refused, 2))!;
+    assert.equal(out(panel, 0).socketid, 'tab-b', 'the notice goes to that tab');
+    assert.match(out(panel, 0).payload.notice, /^A scan is running/);
+    // Other panel events go to every tab.
+    assert.equal('socketid' in out(ctx.run('scan-progress', { topic: 'cancel', socketid: 'tab-b' }), 0), false);
+  });
+
   it('sends no login and no opt-in without a username; an empty listen field means 10 s', () => {
     const ctx = testContext();
     const o = ctx.run('scan-form', { payload: { target: '127.0.0.1', ports: '1883', username: '', password: '', listen: '', sendCredentialsPlaintext: true } })!;
