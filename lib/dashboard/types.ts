@@ -178,6 +178,8 @@ export interface ViewContext {
   send(outputs: ViewOutputs): void;
   /** This node's memory: never saved, emptied when the node closes (e.g. HTTP responses waiting). */
   memory: Map<string, unknown>;
+  /** The embedded lab's brokers to change (Lab controls): `npm start`'s, else undefined. */
+  labControls(): import('./lab-controls-types').LabControls | undefined;
   /** Answers an HTTP request (msg.res of an "http in" node) at once, outside the flow. */
   respond(res: unknown, status: number, headers: Record<string, string>, body: unknown): void;
 }
