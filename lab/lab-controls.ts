@@ -83,10 +83,10 @@ const CERT_LABELS: Record<CertificateChoice, string> = {
 };
 
 const CERT_EFFECTS: Record<CertificateChoice, string> = {
-  trusted: 'Signed by the lab CA for localhost, 127.0.0.1 and ::1 and valid: clients that trust the lab CA (the flows, the simulated ESP32) verify it.',
-  expired: 'Signed by the lab CA but expired 30 days ago: clients that verify (the simulated ESP32) refuse it, and the scanner withholds your login from it.',
-  'self-signed': 'Signed by its own key: no client can verify it without pinning it. The simulated ESP32 refuses it, and the scanner withholds your login from it.',
-  'wrong-host': `Signed by the lab CA, but for ${WRONG_HOST} only: clients that connect to 127.0.0.1 or localhost refuse it, and the scanner withholds your login from it.`,
+  trusted: 'Signed by the lab CA for localhost, 127.0.0.1 and ::1, valid: clients that trust the lab CA (the flows, the ESP32) verify it.',
+  expired: 'Signed by the lab CA, expired 30 days ago: the ESP32 refuses it; the scanner keeps your login from it.',
+  'self-signed': 'Signed by its own key: nobody can verify it. The ESP32 refuses it; the scanner keeps your login from it.',
+  'wrong-host': `Signed by the lab CA for ${WRONG_HOST} only: whoever connects to 127.0.0.1 refuses it, the ESP32 too; the scanner keeps your login from it.`,
 };
 
 function isSettings(v: unknown): v is LabSettings {
@@ -159,10 +159,10 @@ export function createLabControls(opts: LabControlsOptions): LabControlsHandle {
       value: s[broker].acl,
       shipped: SHIPPED_SETTINGS[broker].acl,
       effect: s[broker].acl
-        ? `Anything not granted is denied: anonymous clients read and write nothing, esp32 writes lab/${broker}/#, student reads it, each user owns lab/users/<username>/#, nobody reads $SYS. A '#' subscription is granted but delivers only what the login may read; a PUBLISH it may not make closes its connection.`
-        : 'No ACL: every client that gets in reads and writes every topic, and reads $SYS.',
+        ? `Anything not granted is denied: anonymous clients get nothing, esp32 writes lab/${broker}/#, student reads it, nobody reads $SYS. '#' is granted but delivers only what the login may read.`
+        : 'Every client that gets in reads and writes every topic, $SYS too.',
       mosquittoConf: s[broker].acl
-        ? ['acl_file /etc/mosquitto/acl', '# /etc/mosquitto/acl (anything not granted is denied):', ...aclFileLines(labAcl(broker))]
+        ? ['acl_file /etc/mosquitto/acl', '# in /etc/mosquitto/acl:', ...aclFileLines(labAcl(broker))]
         : ['# no acl_file: every client reads and writes every topic, $SYS included'],
     });
     const insecure: LabBrokerState = {
@@ -177,11 +177,11 @@ export function createLabControls(opts: LabControlsOptions): LabControlsHandle {
           value: s.insecure.requireLogin,
           shipped: SHIPPED_SETTINGS.insecure.requireLogin,
           effect: s.insecure.requireLogin
-            ? 'Anonymous clients are refused (CONNACK 5, not authorized) and so is a wrong password (CONNACK 4); the lab\'s logins (student, esp32) get in. The passwords still cross the network in clear text here: only TLS fixes that.'
-            : 'Anyone gets in: anonymous clients, and any username with any password.',
+            ? 'Anonymous clients are refused (CONNACK 5), so is a wrong password (CONNACK 4); student and esp32 get in. Passwords still cross the network in clear text.'
+            : 'Anyone gets in: anonymous, or any username with any password.',
           mosquittoConf: s.insecure.requireLogin
-            ? ['allow_anonymous false', 'password_file /etc/mosquitto/passwd', '# one line per user, made with: mosquitto_passwd /etc/mosquitto/passwd student']
-            : ['allow_anonymous true', '# no password_file: any username and password are accepted'],
+            ? ['allow_anonymous false', 'password_file /etc/mosquitto/passwd', '# mosquitto_passwd /etc/mosquitto/passwd student']
+            : ['allow_anonymous true', '# no password_file: any login is accepted'],
         },
         aclControl('insecure'),
       ],
@@ -200,7 +200,7 @@ export function createLabControls(opts: LabControlsOptions): LabControlsHandle {
           options: CERTIFICATE_CHOICES.map((c) => ({ value: c, label: CERT_LABELS[c] })),
           effect: CERT_EFFECTS[s.secure.certificate],
           mosquittoConf: [
-            '# in both TLS listeners (MQTT over TLS, and the one with protocol websockets):',
+            '# in both TLS listeners (mqtts and wss):',
             'cafile /etc/mosquitto/certs/ca.crt',
             `certfile /etc/mosquitto/certs/${CERT_FILES[s.secure.certificate]}.crt`,
             `keyfile /etc/mosquitto/certs/${CERT_FILES[s.secure.certificate]}.key`,

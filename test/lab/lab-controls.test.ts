@@ -127,7 +127,7 @@ describe('Lab controls on the lab brokers (lab/lab-controls.ts), with the scanne
     ]);
     assert.deepEqual(state.brokers[0].addresses, [`mqtt://127.0.0.1:${lab.insecure.port}`, `ws://127.0.0.1:${lab.insecure.websocketPort}/mqtt`]);
     const conf = (b: number, c: number) => state.brokers[b].controls[c].mosquittoConf;
-    assert.deepEqual(conf(0, 0), ['allow_anonymous true', '# no password_file: any username and password are accepted']);
+    assert.deepEqual(conf(0, 0), ['allow_anonymous true', '# no password_file: any login is accepted']);
     assert.deepEqual(conf(1, 0).slice(1), ['cafile /etc/mosquitto/certs/ca.crt', 'certfile /etc/mosquitto/certs/server.crt', 'keyfile /etc/mosquitto/certs/server.key']);
     assert.deepEqual(state.brokers[1].controls[0].options!.map((o) => o.value), ['trusted', 'expired', 'self-signed', 'wrong-host']);
     const text = JSON.stringify(state);
