@@ -86,7 +86,7 @@ describe('Lab controls in Chromium: fix, rescan, see it resolved (issue 18)', fu
     const detail = page.locator('[data-mqs="detail"]');
     assert.equal(await detail.locator('[data-finding="TLS_EXPIRED"]').count(), 1);
     const worse = ((await detail.locator('.mqs-badge').first().textContent()) ?? '').trim();
-    assert.notEqual(worse, 'LOW');
+    assert.equal(worse, 'HIGH', 'TLS_EXPIRED is a high finding');
     assert.match((await detail.textContent()) ?? '', /Your login\s*not sent/, 'the scanner withholds the login from a certificate it cannot trust');
 
     await control('secure', 'certificate').locator('select').selectOption('trusted');
