@@ -146,8 +146,15 @@ export function createLabControls(opts: LabControlsOptions): LabControlsHandle {
     }
   }
 
-  const save = () => {
-    if (opts.file) writeFileSync(opts.file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  /** Keeps the settings for the next start; '' when kept (or no file), else why not (the change itself holds). */
+  const save = (): string => {
+    if (!opts.file) return '';
+    try {
+      writeFileSync(opts.file, `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+      return '';
+    } catch (err) {
+      return ` (Not kept for the next start: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.)`;
+    }
   };
 
   function state(): LabControlsState {
@@ -236,8 +243,8 @@ export function createLabControls(opts: LabControlsOptions): LabControlsHandle {
     const closed = enforce(next, settings)[c.broker];
     const same = JSON.stringify(next) === JSON.stringify(settings);
     Object.assign(settings, next);
-    if (!same) save();
-    return { state: state(), closed, text: `${NAMES[c.broker]}: ${label} ${same ? 'is already' : 'is now'} ${shown}.` };
+    const unsaved = same ? '' : save();
+    return { state: state(), closed, text: `${NAMES[c.broker]}: ${label} ${same ? 'is already' : 'is now'} ${shown}.${unsaved}` };
   }
 
   function summary(): string {

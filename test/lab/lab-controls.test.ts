@@ -33,7 +33,7 @@ interface Lab {
 }
 
 /** The lab as lab/start.ts builds it, on free loopback ports, with `dir` as its user directory. */
-async function startLabBrokers(dir: string, secrets: LabSecrets): Promise<Lab> {
+async function startLabBrokers(dir: string, secrets: LabSecrets, file = join(dir, 'lab-controls.json')): Promise<Lab> {
   const insecure = await startAedes({ websocket: { path: '/mqtt' } });
   const secure = await startAedes({
     tls: { cert: readFileSync(secrets.certs.cert), key: readFileSync(secrets.certs.key) },
@@ -48,7 +48,7 @@ async function startLabBrokers(dir: string, secrets: LabSecrets): Promise<Lab> {
     users: secrets.users,
     certs: secrets.certs,
     esp32InsecureLogin: (login) => sim?.setInsecureLogin(login),
-    file: join(dir, 'lab-controls.json'),
+    file,
   });
   sim = startSimulatedEsp32({
     insecure: { host: '127.0.0.1', port: insecure.port, login: controls.esp32InsecureLogin() },
@@ -254,6 +254,15 @@ describe('Lab controls on the lab brokers (lab/lab-controls.ts), with the scanne
       await broken.stop();
     }
     unlinkSync(file);
+    // A settings file that cannot be written: the change holds, and it says it will not outlive a restart.
+    const unwritable = await startLabBrokers(dir, secrets, join(dir, 'no-such-folder', 'lab-controls.json'));
+    try {
+      const done = unwritable.controls.apply({ broker: 'insecure', control: 'acl', value: true });
+      assert.equal(done.text, 'Insecure lab broker: Topic ACL is now on. (Not kept for the next start: ENOENT.)');
+      assert.equal(unwritable.controls.settings().insecure.acl, true);
+    } finally {
+      await unwritable.stop();
+    }
   });
 
   it('a user directory from before Lab controls: its certificates are made anew with the variants (a new lab CA), its passwords are kept', () => {
