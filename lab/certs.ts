@@ -140,15 +140,65 @@ export function generateClientCert(ca: CertPair, opts: ClientCertOptions): CertP
   return { certPem: signWith(cert, issuer, ca.keyPem), keyPem: keys.privateKeyPem };
 }
 
+/**
+ * The lab's other server certificates, which Lab controls swap in on the secure lab broker: one
+ * signed by the lab CA that expired 30 days ago (valid for a year before that), one signed by
+ * itself, and one signed by the lab CA for another host name only (WRONG_HOST). The same names as
+ * the lab's own certificate otherwise.
+ */
+export const LAB_CERT_VARIANTS = ['expired', 'self-signed', 'wrong-host'] as const;
+export type LabCertVariant = (typeof LAB_CERT_VARIANTS)[number];
+/** Where each variant's certificate and key (0600) are: <dir>/server-<variant>.crt and .key. */
+export type LabCertVariantPaths = Record<LabCertVariant, { cert: string; key: string }>;
+/** The only name in the wrong-host certificate: a reserved name (RFC 2606) that no lab address is. */
+export const WRONG_HOST = 'broker.lab.invalid';
+
+/** ca.crt, server.crt and server.key, and with the CA's key still at hand the variants too. */
+export interface LabCertSet extends LabCertPaths {
+  variants: LabCertVariantPaths;
+}
+
 /** Writes ca.crt, server.crt and server.key (0600) into dir. The CA key is not kept. */
 export function writeLabCerts(dir: string, hosts: string[]): LabCertPaths {
+  const { paths } = writeCaAndServer(dir, hosts);
+  return paths;
+}
+
+/**
+ * writeLabCerts plus the variants of LAB_CERT_VARIANTS (server-expired.crt, server-self-signed.crt,
+ * server-wrong-host.crt, each with its .key, 0600), signed while the CA's key is in memory. The CA
+ * key is not kept, so variants signed by the same CA can only be made together with it.
+ */
+export function writeLabCertSet(dir: string, hosts: string[]): LabCertSet {
+  const { ca, paths } = writeCaAndServer(dir, hosts);
+  const day = 86_400_000;
+  const now = Date.now();
+  const pairs: Record<LabCertVariant, CertPair> = {
+    expired: generateServerCert(ca, { hosts, notBefore: new Date(now - 395 * day), notAfter: new Date(now - 30 * day) }),
+    'self-signed': generateServerCert(null, { hosts, selfSigned: true }),
+    'wrong-host': generateServerCert(ca, { hosts: [WRONG_HOST] }),
+  };
+  const variants = Object.fromEntries(LAB_CERT_VARIANTS.map((v) => {
+    const where = { cert: join(dir, `server-${v}.crt`), key: join(dir, `server-${v}.key`) };
+    writeFileSync(where.cert, pairs[v].certPem, { mode: 0o644 });
+    writeKey(where.key, pairs[v].keyPem);
+    return [v, where];
+  })) as LabCertVariantPaths;
+  return { ...paths, variants };
+}
+
+function writeCaAndServer(dir: string, hosts: string[]): { ca: CertPair; paths: LabCertPaths } {
   mkdirSync(dir, { recursive: true });
   const ca = generateCa();
   const server = generateServerCert(ca, { hosts });
   const paths: LabCertPaths = { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
   writeFileSync(paths.ca, ca.certPem, { mode: 0o644 });
   writeFileSync(paths.cert, server.certPem, { mode: 0o644 });
-  writeFileSync(paths.key, server.keyPem, { mode: 0o600 });
-  chmodSync(paths.key, 0o600); // writeFileSync's mode only applies when the file is created
-  return paths;
+  writeKey(paths.key, server.keyPem);
+  return { ca, paths };
+}
+
+function writeKey(path: string, pem: string): void {
+  writeFileSync(path, pem, { mode: 0o600 });
+  chmodSync(path, 0o600); // writeFileSync's mode only applies when the file is created
 }

@@ -6,12 +6,15 @@ import { TEACHER_USER } from './web-auth';
 
 /**
  * The settings object for RED.init. `teacherHash` (bcrypt) turns on the editor's login (adminAuth,
- * user "teacher", all permissions): the launcher passes it whenever the lab is exposed.
+ * user "teacher", all permissions): the launcher passes it whenever the lab is exposed. `globals`
+ * become Node-RED's global context values (functionGlobalContext; never saved, not listed in the
+ * editor): the launcher hands the flows its Lab controls there.
  * No httpAdminCors / httpNodeCors: the lab's pages are its own origin and need no CORS (the
  * launcher's server also drops the "*" Node-RED's admin API adds on its own).
  */
-export function nodeRedSettings(config: LabConfig, credentialSecret: string, teacherHash?: string): Record<string, unknown> {
+export function nodeRedSettings(config: LabConfig, credentialSecret: string, teacherHash?: string, globals: Record<string, unknown> = {}): Record<string, unknown> {
   return {
+    functionGlobalContext: globals,
     ...(teacherHash ? { adminAuth: { type: 'credentials', users: [{ username: TEACHER_USER, password: teacherHash, permissions: '*' }] } } : {}),
     uiHost: config.bind,
     uiPort: config.uiPort,

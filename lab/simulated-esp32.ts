@@ -13,9 +13,16 @@ import {
   type SensorReading,
 } from '../lib/sniff/lab-device';
 
+/** A login for one broker. */
+export interface SimulatorLogin {
+  username: string;
+  password: string;
+}
+
 export interface SimulatorOptions {
   deviceId?: string;
-  insecure: { host: string; port: number };
+  /** The insecure broker; anonymous, as the firmware connects, unless `login` is given. */
+  insecure: { host: string; port: number; login?: SimulatorLogin | null };
   secure: { host: string; port: number; ca: string | Buffer; username: string; password: string };
   intervalMs?: number;
   rng?: () => number;
@@ -25,6 +32,12 @@ export interface SimulatorOptions {
 
 export interface Simulator {
   deviceId: string;
+  /**
+   * The login for the insecure broker from the next CONNECT on (null: anonymous): the lab's
+   * controls give the device the esp32 login when that broker requires one or has an ACL. The
+   * client reconnects by itself (every 2 s) after the broker closed its connection.
+   */
+  setInsecureLogin(login: SimulatorLogin | null): void;
   stop(): Promise<void>;
 }
 
@@ -34,7 +47,7 @@ export function startSimulatedEsp32(opts: SimulatorOptions): Simulator {
   const deviceId = opts.deviceId ?? 'esp32-sim01';
   const rng = opts.rng ?? Math.random;
   const clients: Record<BrokerRole, MqttClient> = {
-    insecure: connect('insecure', `mqtt://${hostPart(opts.insecure.host)}:${opts.insecure.port}`, {}),
+    insecure: connect('insecure', `mqtt://${hostPart(opts.insecure.host)}:${opts.insecure.port}`, opts.insecure.login ? { ...opts.insecure.login } : {}),
     secure: connect('secure', `mqtts://${hostPart(opts.secure.host)}:${opts.secure.port}`, {
       ca: opts.secure.ca,
       username: opts.secure.username,
@@ -51,6 +64,8 @@ export function startSimulatedEsp32(opts: SimulatorOptions): Simulator {
       clientId: clientId(deviceId, role),
       protocolVersion: 4,
       reconnectPeriod: 2000,
+      // A refused login is retried too, as the board does (Lab controls may require one later).
+      reconnectOnConnackError: true,
       connectTimeout: 5000,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos as 0 | 1, retain: will.retain },
       ...extra,
@@ -82,6 +97,15 @@ export function startSimulatedEsp32(opts: SimulatorOptions): Simulator {
 
   return {
     deviceId,
+    setInsecureLogin(login) {
+      // MQTT.js builds each CONNECT (the reconnects too) from client.options.
+      const options = clients.insecure.options;
+      if (login) Object.assign(options, { username: login.username, password: login.password });
+      else {
+        delete options.username;
+        delete options.password;
+      }
+    },
     async stop() {
       clearInterval(timer);
       clearTimeout(firstTick);

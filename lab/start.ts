@@ -9,6 +9,8 @@ import { ENV, LabConfigError, labConfig, portKeyOf, type LabConfig, type PortKey
 import { labSecrets } from './lab-secrets';
 import { startAedes } from './aedes-broker';
 import { startSimulatedEsp32, type Simulator } from './simulated-esp32';
+import { createLabControls, type LabControlsHandle } from './lab-controls';
+import { LAB_CONTROLS_KEY, type LabControls } from '../lib/dashboard';
 import { nodeRedSettings } from './node-red-settings';
 import { BODY_CAP_BYTES, DEPLOY_BODY_CAP_BYTES, guardPolicy } from './request-guard';
 import { GuardedServer } from './guarded-server';
@@ -72,17 +74,38 @@ async function main(): Promise<void> {
       }),
     );
     stops.push(() => secure.stop());
-    const sim: Simulator = startSimulatedEsp32({
-      insecure: { host: '127.0.0.1', port: insecure.port },
+    const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
+    // Lab controls: the dashboard's panel changes these two brokers while they run. It restores
+    // the settings the class left (lab-controls.json) before the ESP32 connects.
+    let sim: Simulator | undefined;
+    const controls = createLabControls({
+      insecure,
+      secure,
+      addresses: {
+        insecure: [`mqtt://${host}:${insecure.port}`, `ws://${host}:${insecure.websocketPort}/mqtt`],
+        secure: [`mqtts://${host}:${secure.port}`, `wss://${host}:${secure.websocketPort}/mqtt`],
+      },
+      users: secrets.users,
+      certs: secrets.certs,
+      esp32InsecureLogin: (login) => sim?.setInsecureLogin(login),
+      file: join(config.userDir, 'lab-controls.json'),
+    });
+    if (controls.fileProblem) console.warn(`Lab controls: ${controls.fileProblem}`);
+    const simulator = startSimulatedEsp32({
+      insecure: { host: '127.0.0.1', port: insecure.port, login: controls.esp32InsecureLogin() },
       secure: { host: '127.0.0.1', port: secure.port, ca: readFileSync(secrets.certs.ca), username: 'esp32', password: secrets.users.esp32 },
     });
-    stops.push(() => sim.stop());
+    sim = simulator;
+    stops.push(() => simulator.stop());
     const apiKey = ensureApiKey();
     // The flows' TLS configuration trusts the lab CA through ${MQTTSEC_LAB_CA}.
     process.env.MQTTSEC_LAB_CA = secrets.certs.ca;
-    const red = await startNodeRed(config, webAuth);
+    const red = await startNodeRed(config, webAuth, controls);
     stops.push(red.stop);
-    banner(config, secrets.users.student, secrets.fresh, sim.deviceId, apiKey, webAuth);
+    banner(config, secrets.users.student, secrets.fresh, simulator.deviceId, apiKey, webAuth, controls.summary());
+    if (secrets.certsRenewed) {
+      console.warn(`NOTE: the lab's certificates were made anew for Lab controls (a new lab CA, the passwords are kept):\n      a device that pins the lab CA needs ${secrets.certs.ca} again.\n`);
+    }
   } catch (err) {
     if (err instanceof PortInUseError || err instanceof LabConfigError) console.error(`\n${err.message}\n`);
     else console.error(err);
@@ -105,7 +128,7 @@ async function listenOn<T>(what: string, config: LabConfig, main: PortKey, start
   }
 }
 
-async function startNodeRed(config: LabConfig, webAuth: WebAuth | null): Promise<{ stop: () => Promise<void> }> {
+async function startNodeRed(config: LabConfig, webAuth: WebAuth | null, controls: LabControlsHandle): Promise<{ stop: () => Promise<void> }> {
   linkOurPackage(config.userDir);
   installFlows(config);
   // The shipped flows read these through ${...} in node properties.
@@ -126,7 +149,9 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null): Promise
     classAuth: webAuth ? classPasswordChecker(webAuth.classHash) : undefined,
   });
   const server = new GuardedServer(policy, (req, res) => app(req, res));
-  RED.init(server, nodeRedSettings(config, credentialSecret(config.userDir), webAuth?.teacherHash));
+  // The flows get the two methods of LabControls only: nothing that could hand a flow a password.
+  const labControls: LabControls = Object.freeze({ state: () => controls.state(), apply: (change: Parameters<LabControls['apply']>[0]) => controls.apply(change) });
+  RED.init(server, nodeRedSettings(config, credentialSecret(config.userDir), webAuth?.teacherHash, { [LAB_CONTROLS_KEY]: labControls }));
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
   app.use(jsonErrors);
@@ -204,7 +229,7 @@ function ensureApiKey(): { key: string; generated: boolean } {
   return { key, generated: true };
 }
 
-function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string, api: { key: string; generated: boolean }, webAuth: WebAuth | null): void {
+function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string, api: { key: string; generated: boolean }, webAuth: WebAuth | null, labControls: string): void {
   const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
   const lines = [
     '',
@@ -220,6 +245,7 @@ function banner(config: LabConfig, studentPassword: string, fresh: boolean, devi
       ? `  Student password: ${studentPassword}   (shown once; kept in ${secretsFile(config)})`
       : `  Student password: in ${secretsFile(config)}`,
     `  Simulated ESP32:  ${deviceId}, publishing every 3 s`,
+    `  Lab controls:     ${labControls}   (the dashboard's "Lab controls" panel changes the brokers)`,
     `  HTTP API:         http://${host}:${config.uiPort}/api/scan  (header X-API-KEY)`,
     api.generated
       ? `  API key:          ${api.key}   (generated for this run; set MQTTSEC_API_KEY to choose your own)`

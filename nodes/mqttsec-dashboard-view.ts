@@ -13,7 +13,7 @@
 // package like the scanner's nodes: the flows work wherever the package is installed, offline,
 // with no setting.
 import type { NodeAPI, NodeDef, NodeMessage } from 'node-red';
-import { isViewName, VIEWS, type View, type ViewContext, type ViewMessage, type ViewOutputs } from '../lib/dashboard';
+import { isLabControls, isViewName, LAB_CONTROLS_KEY, VIEWS, type View, type ViewContext, type ViewMessage, type ViewOutputs } from '../lib/dashboard';
 import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
 import { historyOf } from './shared/history';
@@ -33,6 +33,7 @@ export = (RED: NodeAPI) =>
     const view: View | null = isViewName(config.view) ? VIEWS[config.view] : null;
     const timers = new Set<NodeJS.Timeout>();
     const flow = node.context().flow;
+    const global = node.context().global;
     const ctx: ViewContext = {
       flow: { get: (key) => flow.get(key), set: (key, value) => flow.set(key, value) },
       env: (name) => {
@@ -52,6 +53,11 @@ export = (RED: NodeAPI) =>
         if (hasMessage(outputs)) node.send(outputs as unknown as NodeMessage[]);
       },
       memory: new Map(),
+      // `npm start` puts its lab's controls here (settings.functionGlobalContext); elsewhere there are none.
+      labControls: () => {
+        const lab: unknown = global.get(LAB_CONTROLS_KEY);
+        return isLabControls(lab) ? lab : undefined;
+      },
       respond: (res, status, headers, body) => {
         const r = (res as HttpResponseWrapper | null)?._res;
         try {

@@ -4,6 +4,8 @@
 // mqttsec-dashboard-view (nodes/) runs a view; nothing here knows Node-RED.
 export { VIEWS, isViewName, sniffOutput, answerOn, type ViewName } from './views';
 export type { View, ViewContext, ViewMessage, ViewOutputs, ContextStore, CurrentScan, RunningScan, KeptResult, KeptTopic, ReportFiles, Progress } from './types';
+export { LAB_CONTROLS_KEY, LAB_CONTROLS_UNAVAILABLE, LAB_CONTROL_VIEWS, isLabControls, labControlsPanel, readLabRequest, type LabControlsPanel, type LabControlRequest, type PanelBroker, type PanelControl } from './lab-controls';
+export type { LabControls, LabControlsState, LabBrokerState, LabControl, LabControlChange, LabControlOutcome, LabControlOption, LabControlValue } from './lab-controls-types';
 export { checkScanForm, initialForm, startScan, FALLBACK_PORTS, FALLBACK_TARGET, DEFAULT_LISTEN_S, RUNNING_LOCK_MS, type ScanFormValues, type FormScanRequest, type FormCheck, type StartedScan } from './form';
 export { keepResult, completeScan, worstResult, endpointOf, riskRank, secondsText, RISK_LEVELS, KEPT_TOPICS, type CompletionEvent } from './scan-state';
 export { tableRows, tableMessage, tablePlaceholder, securityText, noTopicsText, topicDataText, RISK_ROW_FORMATTER, type TableRow } from './table';

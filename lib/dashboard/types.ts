@@ -5,6 +5,7 @@ import type { AuthAttempt, Classification, DeviceExposure, Finding, MqttVersion,
 import type { RiskSummary } from '../risk';
 import type { KnownVulnerabilities } from '../common';
 import type { ScanHistory } from '../history';
+import type { LabControls } from './lab-controls-types';
 
 /** One topic of a kept result: what the table and the detail view show. */
 export interface KeptTopic {
@@ -160,6 +161,8 @@ export interface ViewContext {
   send(outputs: ViewOutputs): void;
   /** This node's memory: never saved, emptied when the node closes (e.g. HTTP responses waiting). */
   memory: Map<string, unknown>;
+  /** The embedded lab's brokers to change (Lab controls): `npm start`'s, else undefined. */
+  labControls(): LabControls | undefined;
   /** Answers an HTTP request (msg.res of an "http in" node) at once, outside the flow. */
   respond(res: unknown, status: number, headers: Record<string, string>, body: unknown): void;
   /**

@@ -37,6 +37,7 @@ import { nextProgress, scanError } from './progress';
 import { record } from './read';
 import { completeScan, keepResult, secondsText, worstResult } from './scan-state';
 import { tableMessage } from './table';
+import { LAB_CONTROL_VIEWS } from './lab-controls';
 import type { CurrentScan, KeptResult, Progress, ReportFiles, View, ViewContext, ViewMessage, ViewOutputs } from './types';
 
 /** Puts an HTTP answer on msg (statusCode, headers, payload) for an "http response" node; returns msg. */
@@ -97,6 +98,7 @@ function waitingRequests(ctx: ViewContext): Map<string, unknown> {
 
 /** The views by name. Output order is the order of the wires in the shipped flows. */
 export const VIEWS = {
+  ...LAB_CONTROL_VIEWS,
   /**
    * The scan form -> a scan. Outputs: 1 the scan (target expander), 2 the form refilled without the
    * password, 3 'start' or a refusal for the progress panel, 4 'show' (the results redraw).

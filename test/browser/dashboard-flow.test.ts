@@ -106,7 +106,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
       'lab-start': 'scan-form', 'lab-route': 'scan-route', 'lab-live': 'live-values', 'lab-results': 'scan-results',
       'lab-table-fn': 'results-table', 'lab-detail-fn': 'broker-detail', 'lab-cards-fn': 'summary-cards', 'lab-riskchart-fn': 'risk-chart',
       'lab-reports': 'scan-history', 'lab-error': 'scan-error', 'lab-progress-fn': 'scan-progress', 'lab-cancel': 'scan-cancel',
-      'lab-restore': 'dashboard-restore', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
+      'lab-restore': 'dashboard-restore', 'lab-labctl-fn': 'lab-controls', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
       'api-key': 'api-key', 'api-scan': 'api-scan', 'api-route': 'scan-route', 'api-answer': 'api-answer', 'api-results-fn': 'api-results',
       'api-dl-find': 'report-file', 'api-dl-headers': 'report-download', 'api-dl-missing': 'report-missing', 'api-failed': 'api-failed',
     };

@@ -2,12 +2,14 @@
 // stores copies (as a context store on disk would, so a view that forgets to save loses its
 // change), a clock the test moves, numbered ids, timers the test fires, and a record of what was
 // sent later and answered directly.
-import { VIEWS, type ViewContext, type ViewMessage, type ViewName, type ViewOutputs } from '../../lib/dashboard';
+import { VIEWS, type LabControls, type ViewContext, type ViewMessage, type ViewName, type ViewOutputs } from '../../lib/dashboard';
 
 export const T0 = Date.parse('2026-11-30T10:00:00.000Z');
 
 export interface TestContext extends ViewContext {
   store: Map<string, unknown>;
+  /** What labControls() answers: none (outside `npm start`'s lab) unless a test sets one. */
+  lab: LabControls | undefined;
   /** Moves the clock; fires the timers that fall due, in order. */
   advance(ms: number): void;
   sent: ViewOutputs[];
@@ -33,6 +35,8 @@ export function testContext(env: Record<string, string> = {}): TestContext {
     later: (ms, fn) => void timers.push({ at: clock + ms, fn }),
     send: (outputs) => void ctx.sent.push(outputs),
     memory: new Map(),
+    lab: undefined,
+    labControls: () => ctx.lab,
     respond: (res, status, headers, body) => void ctx.responded.push({ res, status, headers, body }),
     sent: [],
     responded: [],

@@ -90,7 +90,7 @@ describe('docker-compose.yml (static)', () => {
     assert.ok(restore, 'the dashboard flow restores the form on start');
     const env: Record<string, string> = { MQTTSEC_LAB_TARGET: 'mosquitto-insecure,mosquitto-secure' };
     const store = new Map<string, unknown>();
-    const ctx = { flow: { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, v) }, env: (n: string) => env[n], now: () => 0, newId: () => 'x', later: () => undefined, send: () => undefined, memory: new Map(), respond: () => undefined };
+    const ctx = { flow: { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, v) }, env: (n: string) => env[n], now: () => 0, newId: () => 'x', later: () => undefined, send: () => undefined, memory: new Map(), labControls: () => undefined, respond: () => undefined };
     const form = VIEWS['dashboard-restore'].input({}, ctx)![2] as { payload: { target: string } };
     assert.equal(form.payload.target, 'mosquitto-insecure,mosquitto-secure');
   });
