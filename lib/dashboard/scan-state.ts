@@ -119,7 +119,9 @@ export function completeScan(scan: CurrentScan, payload: unknown, now: number): 
   };
 }
 
-/** Seconds as the panels show them: one decimal ("3.2"). */
+/** Seconds as the panels show them: one decimal ("3.2"), two below 0.1 s ("0.04"; at least "0.01"). */
 export function secondsText(ms: number): string {
+  // A scan without listening can take 40 ms: "0.04", not "0.0" (which reads as "did nothing").
+  if (ms < 95) return ms < 10 ? '0.01' : (ms / 1000).toFixed(2);
   return (ms / 1000).toFixed(1);
 }

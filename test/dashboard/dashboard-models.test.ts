@@ -13,6 +13,7 @@ import {
   nextProgress,
   noTopicsText,
   portList,
+  secondsText,
   riskChart,
   scanLine,
   securityText,
@@ -332,6 +333,10 @@ describe('dashboard models: cards and chart', () => {
 });
 
 describe('dashboard models: history, form, progress, live', () => {
+  it('durations: one decimal, two below 0.1 s so a 40 ms scan does not read "0.0"', () => {
+    assert.deepEqual([4200, 950, 100, 94, 40, 3, 0].map(secondsText), ['4.2', '0.9', '0.1', '0.09', '0.04', '0.01', '0.01']);
+  });
+
   it('long port lists are shortened in the history panel', () => {
     assert.equal(portList([1, 2, 3, 4, 5, 6]), '1,2,3,4,5,6');
     assert.equal(portList([1, 2, 3, 4, 5, 6, 7, 8, 9]), '1,2,3,4,5,6,… (9)');
