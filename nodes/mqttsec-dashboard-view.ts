@@ -36,6 +36,7 @@ export = (RED: NodeAPI) =>
     const global = node.context().global;
     const ctx: ViewContext = {
       flow: { get: (key) => flow.get(key), set: (key, value) => flow.set(key, value) },
+      global: { get: (key) => global.get(key), set: (key, value) => global.set(key, value) },
       env: (name) => {
         const v: unknown = RED.util.getSetting(node, name);
         return v === undefined || v === null ? undefined : String(v);

@@ -27,7 +27,7 @@ export interface ScanFormValues {
   sendCredentialsPlaintext: boolean;
   /** Also try well-known default logins (admin/admin, ...), as mqtt-scan --try-defaults. */
   tryDefaults: boolean;
-  /** A CA certificate (PEM) for brokers the lab CA does not sign; '' for none. Kept in the refill: it is not secret. */
+  /** A CA certificate (PEM) for brokers the lab CA does not sign; '' for none. Always '' in a refill. */
   ca: string;
 }
 
@@ -71,7 +71,9 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   const tryDefaults = f.tryDefaults === true;
   const typedCa = typeof f.ca === 'string' ? f.ca.slice(0, SCAN_CA_MAX_CHARS + 1) : '';
   const typedListen = typeof f.listen === 'number' || typeof f.listen === 'string' ? f.listen : fieldText(f.listen);
-  const refill: ScanFormValues = { target, ports, username, password: '', listen: listenEmpty ? DEFAULT_LISTEN_S : typedListen, writeTest, sendCredentialsPlaintext, tryDefaults, ca: typedCa };
+  // The CA field is never sent back: a refill reaches every tab, and the field may hold what it
+  // must not (a private key pasted with the certificate).
+  const refill: ScanFormValues = { target, ports, username, password: '', listen: listenEmpty ? DEFAULT_LISTEN_S : typedListen, writeTest, sendCredentialsPlaintext, tryDefaults, ca: '' };
   const refuse = (message: string): FormCheck => ({ ok: false, message, refill });
   const running = record(opts.running);
   if (opts.running && typeof running.at === 'number' && opts.now - running.at < RUNNING_LOCK_MS) return refuse('A scan is running: wait for it or cancel it first.');
@@ -80,7 +82,9 @@ export function checkScanForm(form: unknown, opts: { defaultPorts: string; runni
   if (!Number.isFinite(listen) || listen < 0 || listen > 60) return refuse('Listen for: 0 to 60 seconds (0 = do not listen to topics).');
   if (!username && password) return refuse('Password given without a username: enter both, or neither.');
   // The form never keeps a password after a scan: a username left in it must not scan with none.
-  if (username && !password) return refuse(`Password: enter the password for "${username.length > 40 ? `${username.slice(0, 39)}…` : username}" again (the form clears it after each scan), or clear Username to scan without a login.`);
+  // The refusal is shown in every open tab: it never repeats what was typed (a username could carry
+  // a message to the other tabs' users).
+  if (username && !password) return refuse('Password: a username without a password. Enter the password too, or clear Username to scan without a login.');
   let ca: string;
   try {
     ca = checkScanCa(typedCa);

@@ -8,6 +8,7 @@
 // into another Node-RED, the Docker image) there is none, and the panel says so. The panel keeps
 // nothing in the flow context: the lab is the truth, and keeps its own settings across restarts.
 import { record, errorText } from './read';
+import { scansRunning } from './scans-running';
 import { RUNNING_LOCK_MS } from './form';
 import type { LabBrokerState, LabControl, LabControlChange, LabControls, LabControlsState, LabControlValue } from './lab-controls-types';
 import type { View, ViewContext, ViewMessage } from './types';
@@ -133,16 +134,18 @@ export function readLabRequest(payload: unknown, state: LabControlsState): LabCo
   const names = (xs: Array<{ id: string }>) => xs.map((x) => x.id).join(', ');
   if (typeof p.broker !== 'string') return { ok: false, message: `broker: missing (one of ${names(brokers)})` };
   const broker = brokers.find((b) => b.id === p.broker);
-  if (!broker) return { ok: false, message: `broker "${text(p.broker, 40)}": not a lab broker (${names(brokers)})` };
+  // The panel goes to every open tab: a refusal names what is allowed, never repeats what was sent
+  // (a crafted request could otherwise put its own words in front of every student).
+  if (!broker) return { ok: false, message: `broker: not a lab broker (${names(brokers)})` };
   const controls = controlsOf(broker);
   if (typeof p.control !== 'string') return { ok: false, message: `control: missing (one of ${names(controls)})` };
   const control = controls.find((c) => c.id === p.control);
-  if (!control) return { ok: false, message: `control "${text(p.control, 40)}": not a control of the ${broker.id} broker (${names(controls)})` };
+  if (!control) return { ok: false, message: `control: not a control of the ${broker.id} broker (${names(controls)})` };
   if (control.kind === 'choice') {
     const values = (control.options ?? []).map((o) => o.value);
-    if (typeof p.value !== 'string' || !values.includes(p.value)) return { ok: false, message: `${control.id}: must be one of ${values.join(', ')} (got ${text(JSON.stringify(p.value) ?? 'nothing', 40)})` };
+    if (typeof p.value !== 'string' || !values.includes(p.value)) return { ok: false, message: `${control.id}: must be one of ${values.join(', ')}` };
   } else if (typeof p.value !== 'boolean') {
-    return { ok: false, message: `${control.id}: must be true or false (got ${text(JSON.stringify(p.value) ?? 'nothing', 40)})` };
+    return { ok: false, message: `${control.id}: must be true or false` };
   }
   return { ok: true, change: { broker: broker.id, control: control.id, value: p.value as LabControlValue } };
 }
@@ -183,7 +186,8 @@ export const LAB_CONTROL_VIEWS = {
       const request = readLabRequest(msg.payload, state);
       if (!request.ok) return panel(state, { kind: 'error', text: `Not changed: ${request.message}.` });
       const running = record(ctx.flow.get('running'));
-      if (typeof running.at === 'number' && ctx.now() - running.at < RUNNING_LOCK_MS) {
+      // The dashboard's own scan, or any scan of the shipped flows (the HTTP API's too).
+      if ((typeof running.at === 'number' && ctx.now() - running.at < RUNNING_LOCK_MS) || scansRunning(ctx, ctx.now()) > 0) {
         return panel(state, { kind: 'error', text: 'A scan is running: change the lab when it has finished (or cancel it), so that one scan sees one lab.' });
       }
       try {

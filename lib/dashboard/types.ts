@@ -149,6 +149,8 @@ export interface ContextStore {
 export interface ViewContext {
   /** The flow context: shared by every view of the same flow (tab), saved with it. */
   flow: ContextStore;
+  /** The global context: shared by every flow of the runtime (which scans run: scans-running.ts). */
+  global: ContextStore;
   /** An environment variable as Node-RED resolves it for the node (flow, group, global, process). */
   env(name: string): string | undefined;
   /** ms since the epoch. */

@@ -34,6 +34,7 @@ import { checkScanForm, FALLBACK_PORTS, initialForm, startScan } from './form';
 import { SCAN_ID_PATTERN, historyFilterOf, historyPanel, interruptedScan, keepNewestReports, legacyEntryScan, reportFilesFor, reportFilesOf, scansAnswer, type HistoryFilter } from './history';
 import { liveSeriesReset, liveValues, type LiveTiles } from './live';
 import { nextProgress, scanError } from './progress';
+import { clearScanMarks, markScanDone, markScanRunning } from './scans-running';
 import { record } from './read';
 import { completeScan, keepResult, secondsText, worstResult } from './scan-state';
 import { tableMessage } from './table';
@@ -101,10 +102,11 @@ export const VIEWS = {
   ...LAB_CONTROL_VIEWS,
   /**
    * The scan form -> a scan. Outputs: 1 the scan (target expander), 2 the form refilled without the
-   * password, 3 'start' or a refusal for the progress panel, 4 'show' (the results redraw).
-   * The refill and a refusal carry the asking browser's msg.socketid, so only that tab gets them
-   * (the shipped form's className names {{msg.socketid}}: node-red-dashboard then sends a form's
-   * update to that socket only; without it, ui_form updates go to every open tab).
+   * password (for a ui_form, which empties itself on submit), 3 'start' or a refusal for the progress
+   * panel, 4 'show' (the results redraw). The shipped form is a template that keeps what each tab
+   * typed, so output 2 is not wired there: node-red-dashboard sends a widget's update to every tab
+   * (msg.socketid comes from the browser, so it cannot choose the tab that asked), and a refill would
+   * put one tab's target and ports into every other tab's form.
    */
   'scan-form': {
     outputs: 4,
@@ -113,12 +115,12 @@ export const VIEWS = {
       const check = checkScanForm(form, { defaultPorts: labPorts(ctx), running: ctx.flow.get('running'), now: ctx.now() });
       if ('password' in form) form.password = '';
       delete msg.payload;
-      const asker = typeof msg.socketid === 'string' && msg.socketid ? { socketid: msg.socketid } : {};
-      const refill = { payload: check.refill, ...asker };
-      if (!check.ok) return [null, refill, { topic: 'error', payload: { message: check.message, form: true }, ...asker }, null];
+      const refill = { payload: check.refill };
+      if (!check.ok) return [null, refill, { topic: 'error', payload: { message: check.message, form: true } }, null];
       const started = startScan(check.request, ctx.newId(), ctx.now());
       started.scan.scanSource = 'dashboard'; // the scan history records where each scan came from
       ctx.flow.set('running', started.running);
+      markScanRunning(ctx, started.running.scanId, ctx.now());
       ctx.flow.set('current', started.current);
       return [started.scan, refill, started.started, { topic: 'show' }];
     },
@@ -217,6 +219,7 @@ export const VIEWS = {
       reports[id] = { ...reportFilesOf(msg.payload), at: ctx.now() };
       ctx.flow.set('reports', keepNewestReports(reports, API_REPORTS_KEPT));
       if (record(ctx.flow.get('running')).scanId === id) ctx.flow.set('running', null);
+      markScanDone(ctx, id, ctx.now());
       const [panel, chart] = historyOutputs(ctx);
       return [panel, { topic: 'reports', payload: { scanId: id } }, chart];
     },
@@ -244,22 +247,21 @@ export const VIEWS = {
     input(msg, ctx) {
       const { message, fatal } = scanError(msg.error);
       const running = ctx.flow.get('running');
-      if (fatal && running && (!msg.scanId || msg.scanId === record(running).scanId)) ctx.flow.set('running', null);
+      if (fatal && running && (!msg.scanId || msg.scanId === record(running).scanId)) {
+        ctx.flow.set('running', null);
+        markScanDone(ctx, record(running).scanId, ctx.now());
+      }
       return [{ topic: 'error', payload: { scanId: msg.scanId, message, fatal } }];
     },
   },
-  /**
-   * Events (start, status, complete, reports, cancel, error, interrupted, idle) -> the progress panel.
-   * A refusal of the form goes to the tab that asked only (its msg.socketid), the rest to every tab.
-   */
+  /** Events (start, status, complete, reports, cancel, error, interrupted, idle) -> the progress panel. */
   'scan-progress': {
     outputs: 1,
     input(msg, ctx) {
       const p = nextProgress(ctx.flow.get('progress') as Progress | undefined, msg, ctx.now());
       if (!p) return null;
       ctx.flow.set('progress', p);
-      const toAsker = msg.topic === 'error' && record(msg.payload).form === true && typeof msg.socketid === 'string' && msg.socketid;
-      return [{ payload: p, ...(toAsker ? { socketid: msg.socketid } : {}) }];
+      return [{ payload: p }];
     },
   },
   /**
@@ -300,6 +302,7 @@ export const VIEWS = {
         progress = { topic: 'interrupted', payload: { scanId: cur.scanId, seconds: secondsText(cur.durationMs ?? 0) } };
       }
       ctx.flow.set('running', null);
+      clearScanMarks(ctx); // the flows (re)started: no scan they had started runs any more
       const form = { payload: initialForm({ target: ctx.env('MQTTSEC_LAB_TARGET'), ports: ctx.env('MQTTSEC_LAB_PORTS') }) };
       const [panel, chart] = historyOutputs(ctx);
       return [{ topic: 'show' }, panel, form, progress, { payload: ctx.flow.get('live') || {} }, liveSeriesReset(), chart];
@@ -389,6 +392,7 @@ export const VIEWS = {
       for (const id of Object.keys(pending)) if (now - pending[id] > API_PENDING_MAX_MS) delete pending[id];
       pending[scanId] = now;
       ctx.flow.set('pending', pending);
+      markScanRunning(ctx, scanId, now);
       // The response itself stays in this node's memory: a response cannot go into the context
       // store, which is saved to disk. close() answers the ones still pending.
       const waiting = waitingRequests(ctx);
@@ -423,6 +427,7 @@ export const VIEWS = {
       for (const [scanId, res] of waiting) {
         if (!pending[scanId]) continue; // answered already (results, 400/500, 504)
         delete pending[scanId];
+        markScanDone(ctx, scanId, ctx.now());
         const a = interruptedAnswer(scanId);
         ctx.respond(res, a.status, a.headers, a.body);
       }
@@ -442,6 +447,7 @@ export const VIEWS = {
       if (typeof id !== 'string' || !id) return null;
       const now = ctx.now();
       const latest = latestResults(id, record(msg.report).json, msg.payload, msg.apiRequest, now);
+      markScanDone(ctx, id, now); // its reports are written: the scan is over, answered or not
       delete msg.report;
       ctx.flow.set('latest', latest);
       const files = record(record(msg.payload).files);
@@ -489,7 +495,10 @@ export const VIEWS = {
       delete pending[id];
       ctx.flow.set('pending', pending);
       const a = scanFailureAnswer(msg.error, id);
-      if (a.refused) ctx.flow.set('rate', forgetRefusedScan(record(ctx.flow.get('rate')) as Record<string, RateEntry[]>, id));
+      if (a.refused) {
+        ctx.flow.set('rate', forgetRefusedScan(record(ctx.flow.get('rate')) as Record<string, RateEntry[]>, id));
+        markScanDone(ctx, id, ctx.now()); // the target expander refused it: it never started
+      }
       answerOn(msg, a);
       delete msg.report;
       return [msg];

@@ -14,7 +14,8 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/
 export class ScanCaError extends Error {}
 
 /**
- * Checks a scan's CA: one or more PEM certificates ("-----BEGIN CERTIFICATE-----"), at most
+ * Checks a scan's CA: one or more PEM certificates ("-----BEGIN CERTIFICATE-----") and no private
+ * key, at most
  * SCAN_CA_MAX_CHARS characters and SCAN_CA_MAX_CERTIFICATES certificates, each one X.509 that
  * Node's crypto reads. Returns the PEM blocks joined by newlines (anything around them, such as
  * openssl's "subject=" lines, dropped); '' for blank input (no CA given). Throws ScanCaError.
@@ -25,6 +26,9 @@ export function checkScanCa(input: unknown): string {
   const text = input.trim();
   if (!text) return '';
   if (text.length > SCAN_CA_MAX_CHARS) throw new ScanCaError(`at most ${SCAN_CA_MAX_CHARS / 1024} KiB of PEM`);
+  // A key pasted with the certificate (a combined PEM) is refused, not silently dropped: it must
+  // not travel with the scan, and its owner should know it was pasted into a form.
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) throw new ScanCaError('it holds a private key: paste only the CA certificate (a key must never leave its owner)');
   const blocks = text.match(PEM_BLOCK) ?? [];
   if (!blocks.length) throw new ScanCaError('expected a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----); a private key or a DER file is not one');
   if (blocks.length > SCAN_CA_MAX_CERTIFICATES) throw new ScanCaError(`at most ${SCAN_CA_MAX_CERTIFICATES} certificates`);

@@ -42,18 +42,24 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     assert.deepEqual(dashboard.filter((n) => n.type === 'ui_text' || n.type === 'ui_toast').map((n) => n.id), []);
   });
 
-  it('the form starts with the lab target and no password; the password goes only into msg.credentials', () => {
-    const form = dashboard.find((n) => n.type === 'ui_form')!;
-    assert.equal(form.formValue.target, '127.0.0.1');
-    assert.equal(form.formValue.password, '');
-    assert.ok(form.options.some((o: { value: string; type: string }) => o.value === 'password' && o.type === 'password'));
+  it('the form is a template that keeps each tab\'s input: no password in the flow, nothing sent back to it, its output never stored for other tabs', () => {
+    const form = dashboard.find((n) => n.id === 'lab-form')!;
+    assert.equal(form.type, 'ui_template');
+    assert.equal(form.storeOutMessages, false, 'what a tab sends (its password too) is never replayed to another tab');
+    assert.equal(form.fwdInMessages, false);
+    assert.match(form.format, /<input id="mqs-f-password" type="password"/);
+    assert.doesNotMatch(form.format, /socketid/, 'msg.socketid comes from the browser: nothing may rely on it');
     // "check the form" (lib/dashboard scan-form; its unit tests: the password only in
-    // msg.credentials, the refill without it) sends the scan to the target expander and the
-    // refill back to the form.
+    // msg.credentials) sends the scan to the target expander; its refill output is not wired: a
+    // refill would reach every tab's form.
     const start = dashboard.find((n) => n.id === form.wires[0][0])!;
     assert.deepEqual([start.type, start.view], ['mqttsec-dashboard-view', 'scan-form']);
     assert.equal(dashboard.find((n) => n.id === start.wires[0][0])!.type, 'mqttsec-target-expander');
-    assert.deepEqual(start.wires[1], [form.id]);
+    assert.deepEqual(start.wires[1], []);
+    // The form's starting values come from "restore the dashboard" (MQTTSEC_LAB_TARGET, the lab ports), without a password.
+    const restore = dashboard.find((n) => n.view === 'dashboard-restore')!;
+    assert.deepEqual(restore.wires[2], [form.id]);
+    assert.equal(dashboard.filter((n) => n.type === 'ui_form').length, 0);
   });
 
   it('each flow has its own copy of the six scan nodes, wired in order, and no links between tabs', () => {
@@ -97,7 +103,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
   it('the two flows use disjoint HTTP routes; the API reads its body raw (exact 400/413 answers)', () => {
     const routes = (flow: FlowNode[]) => flow.filter((n) => n.type === 'http in').map((n) => `${n.method} ${n.url}`);
     assert.deepEqual(routes(dashboard), ['get /lab/reports/:file']);
-    assert.deepEqual(routes(api).sort(), ['get /api/reports/:file', 'get /api/results', 'post /api/scan']);
+    assert.deepEqual(routes(api).sort(), ['get /api/reports/:file', 'get /api/results', 'get /api/scans', 'get /api/scans/:id', 'post /api/scan']);
     assert.equal(api.find((n) => n.type === 'http in' && n.method === 'post')!.skipBodyParsing, true);
   });
 
@@ -105,10 +111,11 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     const expected: Record<string, string> = {
       'lab-start': 'scan-form', 'lab-route': 'scan-route', 'lab-live': 'live-values', 'lab-results': 'scan-results',
       'lab-table-fn': 'results-table', 'lab-detail-fn': 'broker-detail', 'lab-cards-fn': 'summary-cards', 'lab-riskchart-fn': 'risk-chart',
-      'lab-reports': 'scan-history', 'lab-error': 'scan-error', 'lab-progress-fn': 'scan-progress', 'lab-cancel': 'scan-cancel',
+      'lab-reports': 'scan-history', 'lab-history-filter': 'history-filter', 'lab-error': 'scan-error', 'lab-progress-fn': 'scan-progress', 'lab-cancel': 'scan-cancel',
       'lab-restore': 'dashboard-restore', 'lab-labctl-fn': 'lab-controls', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
       'api-key': 'api-key', 'api-scan': 'api-scan', 'api-route': 'scan-route', 'api-answer': 'api-answer', 'api-results-fn': 'api-results',
       'api-dl-find': 'report-file', 'api-dl-headers': 'report-download', 'api-dl-missing': 'report-missing', 'api-failed': 'api-failed',
+      'api-scans-fn': 'api-scans',
     };
     const all = [...dashboard, ...api];
     assert.deepEqual(all.filter((n) => n.type === 'function').map((n) => n.id), []);
@@ -118,7 +125,10 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
       assert.ok(isViewName(n.view), n.id);
       assert.equal(n.outputs, VIEWS[n.view as keyof typeof VIEWS].outputs, n.id);
       assert.equal(n.wires.length, n.outputs, n.id);
-      assert.ok(n.wires.every((w: string[]) => w.length > 0), `${n.id}: every output is wired`);
+      // The one output left open on purpose: the form's refill (the shipped form keeps its input;
+      // a refill would reach every tab's form).
+      const open = n.wires.map((w: string[], i: number) => (w.length ? -1 : i)).filter((i: number) => i >= 0);
+      assert.deepEqual(open, n.id === 'lab-start' ? [1] : [], `${n.id}: every output is wired`);
       assert.ok(n.name, `${n.id} has a name saying what it does`);
     }
   });
@@ -127,7 +137,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     const gate = api.find((n) => n.view === 'api-key')!;
     for (const n of api.filter((x) => x.type === 'http in')) assert.deepEqual(n.wires, [[gate.id]], n.name);
     const byId = new Map(api.map((n) => [n.id, n]));
-    assert.deepEqual(gate.wires.map((w: string[]) => byId.get(w[0])!.view ?? byId.get(w[0])!.type), ['api-scan', 'api-results', 'report-file', 'http response']);
+    assert.deepEqual(gate.wires.map((w: string[]) => byId.get(w[0])!.view ?? byId.get(w[0])!.type), ['api-scan', 'api-results', 'report-file', 'http response', 'api-scans']);
     const source = readFileSync(join(ROOT, 'lib/dashboard/api.ts'), 'utf8');
     assert.match(source, /timingSafeEqual\(digest\(a\), digest\(b\)\)/);
     assert.doesNotMatch(source, /(?<!typeof )given\s*[!=]==|[!=]==\s*given\b|\.indexOf\(given\)|includes\(given\)/);

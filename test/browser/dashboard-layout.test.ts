@@ -107,6 +107,14 @@ describe('lab dashboard layout in Chromium: 1280x720, 1366x768, 1920x1080, 390x8
         return { f, left: c.left, right: c.right, width: c.width, tableLeft: table.left, tableRight: table.right };
       }));
       for (const c of cells) if (!(c.width > 0 && c.left >= c.tableLeft - 1 && c.right <= c.tableRight + 1)) problems.push(`table column ${c.f} is not inside the table: ${JSON.stringify(c)}`);
+      // The scan form (a template of fixed height) shows all of itself, down to its last line.
+      const formClip = await page.evaluate(() => {
+        const form = document.querySelector('[data-mqs="scan-form"]')!;
+        const card = form.closest('md-card') ?? form.parentElement!;
+        const last = form.lastElementChild!.getBoundingClientRect();
+        return { lastBottom: last.bottom, cardBottom: card.getBoundingClientRect().bottom };
+      });
+      if (formClip.lastBottom > formClip.cardBottom + 1) problems.push(`the scan form is cut: its last line ends at ${formClip.lastBottom}, its widget at ${formClip.cardBottom}`);
       await dashboardScreenshot(page, join(OUT, `dashboard-layout-${size}-full.png`));
       assert.deepEqual(problems, [], `${size}: ${JSON.stringify(g.panels)}`);
     });

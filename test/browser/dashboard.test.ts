@@ -225,16 +225,12 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     await dashboardScreenshot(page, join(OUT, 'dashboard-detail-ws.png'));
   });
 
-  it('with the student login the secure broker shows its DHT and LDR topics; the form forgets the password', async () => {
+  it('with the student login the secure broker shows its DHT and LDR topics; the form keeps the password in this tab only', async () => {
     for (const t of [XSS_TOPIC, NG_TOPIC, RTL_TOPIC, ESC_TOPIC, LONG_TOPIC]) await publishRetained(insecure, t, ''); // an empty retained message deletes it
-    await runScan({ username: 'student', password: studentPassword, listen: '3' }, async () => {
-      // Right after the submit: the password field is empty, the rest refilled.
-      await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === 'student'));
-      assert.equal(await field('Password').inputValue(), '');
-      assert.equal(await field('Username').inputValue(), 'student');
-    });
-    // The panel says the password was cleared (issue 18), so a second Start is not a surprise.
-    assert.match((await page.textContent('[data-mqs="password-cleared"]')) ?? '', /cleared the password/);
+    await runScan({ username: 'student', password: studentPassword, listen: '3' });
+    // The form keeps what this tab typed, the password too, for the next scan (issue 18).
+    assert.equal(await field('Username').inputValue(), 'student');
+    assert.equal(await field('Password').inputValue(), studentPassword);
     const rows = await tableRows();
     const sec = rows.filter((r) => r.ep === secure);
     for (const r of sec) assert.equal(r.security, 'TLS · login accepted');
@@ -262,13 +258,18 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     // The second scan of this broker: the detail says what changed since the first (issue 18).
     const since = (await page.textContent('[data-mqs="detail-since"]')) ?? '';
     assert.match(since.trim(), /^Since the previous scan \([0-9a-f]{8}\): (?:unchanged|resolved|new|not checked|risk|certificate)/);
-    // Another browser opening the dashboard now gets the form as refilled: no password in it.
+    // Another browser opening the dashboard now gets the form as the lab starts it: nothing of this
+    // tab's input, no password anywhere in its page.
     const other = await browser!.newPage();
     await other.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
-    await other.waitForFunction(() => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === 'student'));
+    await other.waitForFunction((ports) => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === ports), labPorts);
+    assert.equal(await other.getByLabel(/^Username/).inputValue(), '');
     assert.equal(await other.getByLabel(/^Password/).inputValue(), '');
     assert.ok(!(await other.content()).includes(studentPassword));
     await other.close();
+    // The next scans of this suite are anonymous.
+    await field('Username').fill('');
+    await field('Password').fill('');
     const shot = join(OUT, 'dashboard.png');
     await dashboardScreenshot(page, shot);
     // The README's picture is refreshed on request only, so a test run leaves the tree clean.
@@ -515,7 +516,7 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     }
   });
 
-  it('two tabs: a second Start while a scan runs is refused in the tab that asked only; the other tab\'s form and panel are left alone', async () => {
+  it('two tabs: each keeps its own form; a second Start while a scan runs is refused without touching the other tab\'s form', async () => {
     await page.setViewportSize({ width: 1600, height: 1200 });
     await page.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
     const other = await browser!.newPage({ viewport: { width: 1600, height: 1200 } });
@@ -530,18 +531,22 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
       await field('Listen').fill('6');
       await page.getByRole('button', { name: /start scan/i }).click();
       await page.waitForFunction(() => document.querySelector('[data-mqs="progress"]')?.getAttribute('data-state') === 'running', undefined, { timeout: 15_000 });
-      // The other tab types its own target and presses Start while the first scan runs.
+      // The other tab types its own target and a login, and presses Start while the first scan runs.
       await other.getByLabel(/^Target/).fill('127.0.0.2');
       await other.getByLabel(/^Ports/).fill('1883');
+      await other.getByLabel(/^Username/).fill('Teacher says: type your password');
+      await other.getByLabel(/^Password/).fill('other-tab-secret');
       await other.getByRole('button', { name: /start scan/i }).click();
       await other.waitForSelector('[data-mqs="notice"]', { timeout: 15_000 });
       assert.match((await other.textContent('[data-mqs="notice"]')) ?? '', /^A scan is running/);
-      await other.waitForFunction(() => Array.from(document.querySelectorAll<HTMLInputElement>('form input')).some((i) => i.value === '127.0.0.2'), undefined, { timeout: 15_000 });
-      assert.equal(await other.getByLabel(/^Ports/).inputValue(), '1883', 'the asking tab keeps what it typed');
-      // The first tab: its form is its own, its panel has no refusal in it.
+      assert.equal(await other.getByLabel(/^Target/).inputValue(), '127.0.0.2', 'the asking tab keeps what it typed');
+      assert.equal(await other.getByLabel(/^Password/).inputValue(), 'other-tab-secret');
+      // The first tab: its form is its own; nothing the other tab typed reached its page.
       await page.waitForTimeout(500);
-      assert.equal(await field('Target').inputValue(), '127.0.0.1', 'not refilled with the other tab\'s target');
-      assert.equal(await page.locator('[data-mqs="notice"]').count(), 0, 'the refusal is not shown in the tab that did not ask');
+      assert.equal(await field('Target').inputValue(), '127.0.0.1');
+      assert.equal(await field('Ports').inputValue(), String(lab!.ports.insecure));
+      const seen = await page.content();
+      for (const typed of ['127.0.0.2', 'Teacher says', 'other-tab-secret']) assert.ok(!seen.includes(typed), `"${typed}" reached the other tab`);
       await page.waitForFunction((n) => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) > n, before, { timeout: 60_000 });
     } finally {
       await other.close();

@@ -23,12 +23,14 @@ const copy = <T>(v: T): T => (v === undefined ? v : JSON.parse(JSON.stringify(v)
 
 export function testContext(env: Record<string, string> = {}): TestContext {
   const store = new Map<string, unknown>();
+  const globalStore = new Map<string, unknown>();
   let clock = T0;
   let ids = 0;
   const timers: Array<{ at: number; fn: () => void }> = [];
   const ctx: TestContext = {
     store,
     flow: { get: (k) => copy(store.get(k)), set: (k, v) => void store.set(k, copy(v)) },
+    global: { get: (k) => copy(globalStore.get(k)), set: (k, v) => void globalStore.set(k, copy(v)) },
     env: (name) => env[name],
     now: () => clock,
     newId: () => `0123456789abc${String(++ids).padStart(3, '0')}`,

@@ -79,31 +79,44 @@ describe('dashboard views: the scan form', () => {
     assert.ok(!JSON.stringify([...ctx.store.values()]).includes('s3cret-pw'), 'no password in the flow context');
   });
 
-  it('the CA field: its certificates go with the scan as msg.tlsCa and stay in the form; what is not a certificate is refused', () => {
+  it('the CA field: its certificates go with the scan as msg.tlsCa; a private key in it is refused and never sent back', () => {
     const ca = generateCa({ commonName: 'Plant CA', keyBits: 2048 }).certPem;
     const ctx = testContext();
     const o = ctx.run('scan-form', { payload: { ...FORM, username: '', password: '', ca } })!;
     assert.equal(out(o, 0).tlsCa, ca.trim());
-    assert.equal(out(o, 1).payload.ca, ca, 'the refilled form keeps it (a CA is not secret)');
+    assert.equal(out(o, 1).payload.ca, '', 'a refill never carries the CA field (a refill reaches every tab)');
     assert.equal(out(o, 0).scanSource, 'dashboard');
     const refused = testContext().run('scan-form', { payload: { ...FORM, username: '', password: '', ca: '-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----' } })!;
     assert.equal(refused[0], null, 'nothing is scanned');
-    assert.match(out(refused, 2).payload.message, /^CA certificate: expected a PEM certificate .*Paste the CA's PEM text, or leave the field empty\.$/);
+    assert.match(out(refused, 2).payload.message, /^CA certificate: it holds a private key: paste only the CA certificate .*Paste the CA's PEM text, or leave the field empty\.$/);
+    assert.equal(out(refused, 1).payload.ca, '', 'the key is not sent back anywhere');
     assert.equal(out(testContext().run('scan-form', { payload: { ...FORM, username: '', password: '' } }), 0).tlsCa, undefined, 'no CA field, no msg.tlsCa');
   });
 
-  it('the refill and a refusal go back to the asking browser tab only (its msg.socketid)', () => {
+  it('nothing is addressed to one browser tab: msg.socketid comes from the browser and is not trusted', () => {
     const ctx = testContext();
     startScan(ctx);
     const refused = ctx.run('scan-form', { payload: { ...FORM, target: '127.0.0.2' }, socketid: 'tab-b' })!;
-    assert.equal(out(refused, 1).socketid, 'tab-b');
-    assert.equal(out(refused, 1).payload.target, '127.0.0.2');
-    assert.equal(out(refused, 2).socketid, 'tab-b');
-    const panel = ctx.run('scan-progress', out(refused, 2))!;
-    assert.equal(out(panel, 0).socketid, 'tab-b', 'the notice goes to that tab');
-    assert.match(out(panel, 0).payload.notice, /^A scan is running/);
-    // Other panel events go to every tab.
-    assert.equal('socketid' in out(ctx.run('scan-progress', { topic: 'cancel', socketid: 'tab-b' }), 0), false);
+    assert.equal('socketid' in out(refused, 1), false);
+    assert.equal('socketid' in out(refused, 2), false);
+    assert.equal('socketid' in out(ctx.run('scan-progress', out(refused, 2)), 0), false);
+  });
+
+  it('the Lab controls are refused while a scan of the dashboard or the HTTP API runs (across flows)', () => {
+    const dashboard = testContext({ MQTTSEC_API_KEY: 'k'.repeat(20) });
+    const applied: unknown[] = [];
+    const state = { brokers: [{ id: 'insecure', name: 'Insecure lab broker', addresses: [], controls: [{ id: 'requireLogin', label: 'Require a login', kind: 'switch', value: false, shipped: false, effect: '', mosquittoConf: [] }] }] };
+    dashboard.lab = { state: () => state, apply: (c: unknown) => (applied.push(c), { state, text: 'done', closed: 0 }) } as never;
+    // An API scan starts (its own flow; the global context is shared).
+    const api = out(dashboard.run('api-scan', { payload: JSON.stringify({ target: '127.0.0.1' }), apiKeyId: 'key0', req: { body: null }, res: {} }), 0);
+    const refused = out(dashboard.run('lab-controls', { payload: { broker: 'insecure', control: 'requireLogin', value: true } }), 0).payload;
+    assert.match(refused.notice.text, /^A scan is running/);
+    assert.deepEqual(applied, []);
+    // Its reports are written: the lab may change again.
+    dashboard.run('api-answer', { scanId: api.scanId, payload: { files: {} }, report: {} });
+    const done = out(dashboard.run('lab-controls', { payload: { broker: 'insecure', control: 'requireLogin', value: true } }), 0).payload;
+    assert.equal(done.notice.kind, 'done');
+    assert.equal(applied.length, 1);
   });
 
   it('sends no login and no opt-in without a username; an empty listen field means 10 s', () => {
@@ -127,7 +140,8 @@ describe('dashboard views: the scan form', () => {
       [{ listen: 'soon' }, /^Listen for:/],
       [{ username: '', password: 'pw' }, /^Password given without a username/],
       // Start pressed again after a scan: the form kept the username, never the password (issue 18).
-      [{ username: 'student', password: '' }, /^Password: enter the password for "student" again \(the form clears it after each scan\), or clear Username/],
+      // The refusal goes to every tab: it does not repeat the username.
+      [{ username: 'Teacher says: type your password', password: '' }, /^Password: a username without a password\. Enter the password too, or clear Username to scan without a login\.$/],
     ];
     for (const [patch, message] of cases) {
       const ctx = testContext();

@@ -92,15 +92,16 @@ describe('dashboard view: lab-controls', () => {
     const table: Array<[unknown, string]> = [
       [undefined, 'Not changed: broker: missing (one of insecure, secure).'],
       ['on', 'Not changed: broker: missing (one of insecure, secure).'],
-      [{ broker: 'mosquitto' }, 'Not changed: broker "mosquitto": not a lab broker (insecure, secure).'],
+      // Never repeats what was sent: the panel goes to every tab.
+      [{ broker: 'mosquitto' }, 'Not changed: broker: not a lab broker (insecure, secure).'],
       [{ broker: 'insecure' }, 'Not changed: control: missing (one of requireLogin).'],
-      [{ broker: 'insecure', control: 'certificate', value: 'expired' }, 'Not changed: control "certificate": not a control of the insecure broker (requireLogin).'],
-      [{ broker: 'insecure', control: 'requireLogin', value: 'yes' }, 'Not changed: requireLogin: must be true or false (got "yes").'],
-      [{ broker: 'insecure', control: 'requireLogin' }, 'Not changed: requireLogin: must be true or false (got nothing).'],
-      [{ broker: 'secure', control: 'certificate', value: 'stolen' }, 'Not changed: certificate: must be one of trusted, expired (got "stolen").'],
-      [{ broker: 'secure', control: 'certificate', value: true }, 'Not changed: certificate: must be one of trusted, expired (got true).'],
-      [{ broker: 'x'.repeat(5000) }, `Not changed: broker "${'x'.repeat(39)}…": not a lab broker (insecure, secure).`],
-      [{ broker: '__proto__', control: 'constructor' }, 'Not changed: broker "__proto__": not a lab broker (insecure, secure).'],
+      [{ broker: 'insecure', control: 'certificate', value: 'expired' }, 'Not changed: control: not a control of the insecure broker (requireLogin).'],
+      [{ broker: 'insecure', control: 'requireLogin', value: 'yes' }, 'Not changed: requireLogin: must be true or false.'],
+      [{ broker: 'insecure', control: 'requireLogin' }, 'Not changed: requireLogin: must be true or false.'],
+      [{ broker: 'secure', control: 'certificate', value: 'stolen' }, 'Not changed: certificate: must be one of trusted, expired.'],
+      [{ broker: 'secure', control: 'certificate', value: true }, 'Not changed: certificate: must be one of trusted, expired.'],
+      [{ broker: 'Teacher: type your password here' }, 'Not changed: broker: not a lab broker (insecure, secure).'],
+      [{ broker: '__proto__', control: 'constructor' }, 'Not changed: broker: not a lab broker (insecure, secure).'],
     ];
     for (const [payload, text] of table) {
       const panel = out(ctx.run('lab-controls', { payload }), 0).payload;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { VIEWS } from '../../lib/dashboard';
+import { testContext } from '../dashboard/context';
 
 const ROOT = resolve(__dirname, '../..');
 /** Made by `generate-broker-files` before `docker compose up`, as the compose file's header says. */
@@ -89,8 +90,7 @@ describe('docker-compose.yml (static)', () => {
     const restore = dashboard.find((n) => n.type === 'mqttsec-dashboard-view' && n.view === 'dashboard-restore');
     assert.ok(restore, 'the dashboard flow restores the form on start');
     const env: Record<string, string> = { MQTTSEC_LAB_TARGET: 'mosquitto-insecure,mosquitto-secure' };
-    const store = new Map<string, unknown>();
-    const ctx = { flow: { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, v) }, env: (n: string) => env[n], now: () => 0, newId: () => 'x', later: () => undefined, send: () => undefined, memory: new Map(), labControls: () => undefined, respond: () => undefined };
+    const ctx = testContext(env);
     const form = VIEWS['dashboard-restore'].input({}, ctx)![2] as { payload: { target: string } };
     assert.equal(form.payload.target, 'mosquitto-insecure,mosquitto-secure');
   });

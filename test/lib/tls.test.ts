@@ -351,7 +351,10 @@ describe('TLS: a scan\'s own CA (checkScanCa, withScanCa)', () => {
     const cases: Array<[unknown, RegExp]> = [
       [42, /expected PEM text/],
       ['just some text', /expected a PEM certificate/],
-      [ca.keyPem, /a private key or a DER file is not one/],
+      [ca.keyPem, /it holds a private key: paste only the CA certificate/],
+      [`${ca.certPem}\n${ca.keyPem}`, /it holds a private key/],
+      ['-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----', /it holds a private key/],
+      ['-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----', /a private key or a DER file is not one/],
       ['-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----', /certificate 1 of 1 is not a readable X\.509 certificate/],
       [ca.certPem.repeat(21), /at most 20 certificates/],
       [`${ca.certPem}${' '.repeat(MAX)}x`, /at most 64 KiB/],
