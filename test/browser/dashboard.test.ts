@@ -477,6 +477,11 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
         await clickRow(ep);
         const block = page.locator('[data-mqs="vulns"]');
         await block.waitFor();
+        // innerText follows the style sheet (the badges are upper case by CSS): wait until it applies.
+        await page.waitForFunction(() => {
+          const badge = document.querySelector('[data-mqs="vulns"] .mqs-badge');
+          return !!badge && getComputedStyle(badge).textTransform === 'uppercase';
+        }, undefined, { timeout: 15_000 });
         assert.equal(await block.locator('h3').textContent(), 'Known vulnerabilities');
         assert.equal(await block.locator('[data-mqs="vulns-heading"]').textContent(), 'Mosquitto 2.0.11 (said on $SYS/broker/version)');
         const rows = await block.locator('.mqs-cve').evaluateAll((es) => es.map((e) => {

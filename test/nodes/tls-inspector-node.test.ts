@@ -106,7 +106,7 @@ describe('nodes: TLS inspector in Node-RED', function () {
     const caught = collect('caught', (m) => m.length >= 1);
     helper.getNode('exp').receive({ payload: { targets: '127.0.0.1', ports: String(secure.port) }, tlsCa: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' });
     const [err] = await caught;
-    assert.match(String((err.error as { message: string }).message), /^(Error: )?msg\.tlsCa \(CA certificate\): expected a PEM certificate/);
+    assert.match(String((err.error as { message: string }).message), /^(Error: )?msg\.tlsCa \(CA certificate\): it holds a private key/);
   });
 
   it('passes a plain TCP result on with tls null and a note', async () => {
