@@ -124,8 +124,14 @@ export function openSession(target: Target, o: SessionOptions): Session {
     endListeners.clear();
     guard.destroy();
   };
+  // Acknowledgements of the packets in one chunk of input go out in one write: a broker sends its
+  // retained messages in a burst, and a PUBACK per write was 45 write() calls per broker (16 us
+  // each on loopback, 0.7 s of one core for 750 brokers).
+  let batch: Buffer[] | null = null;
   const send = (b: Buffer) => {
-    if (endReason === null && !guard.writableEnded) guard.write(b);
+    if (endReason !== null || guard.writableEnded) return;
+    if (batch) batch.push(b);
+    else guard.write(b);
   };
 
   guard.on('error', (err: Error & { code?: unknown }) => {
@@ -141,13 +147,20 @@ export function openSession(target: Target, o: SessionOptions): Session {
   guard.on('data', (chunk: Buffer | PublishHead) => {
     if (!Buffer.isBuffer(chunk)) return headOf(chunk);
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (endReason === null) {
-      const f = frame(pending);
-      if (f === null || (f !== 'invalid' && pending.length < f.total)) break;
-      if (f === 'invalid') return end('the broker sent a malformed packet length');
-      const p = pending.subarray(0, f.total);
-      pending = pending.subarray(f.total);
-      handle(p);
+    batch = [];
+    try {
+      while (endReason === null) {
+        const f = frame(pending);
+        if (f === null || (f !== 'invalid' && pending.length < f.total)) break;
+        if (f === 'invalid') return end('the broker sent a malformed packet length');
+        const p = pending.subarray(0, f.total);
+        pending = pending.subarray(f.total);
+        handle(p);
+      }
+    } finally {
+      const out = batch;
+      batch = null;
+      if (out.length) send(out.length === 1 ? out[0] : Buffer.concat(out));
     }
     // Never keep a whole chunk alive for a few leftover bytes.
     if (pending.length && pending.length < 1024) pending = Buffer.from(pending);
