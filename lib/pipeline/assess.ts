@@ -205,8 +205,15 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         };
         // Stages started during the probe hold a stage slot from the moment they start.
         let begun: { work: StageWork; hold?: Promise<void> } | null = null;
-        // The slot the other logins run in, given back when the probe ends.
+        // The slot the other logins run in, given back when the probe ends. The probe waits for
+        // it at most its timeout (lib/probe onEstablished): a slot that comes after the probe
+        // ended is given back at once.
         let endDeferred: (() => void) | undefined;
+        let probeEnded = false;
+        const probeEnds = () => {
+          probeEnded = true;
+          endDeferred?.();
+        };
         const onEstablished = opts.stages
           ? (e: Established) => {
               if (inStages >= stageLimit || signal.aborted) return;
@@ -215,14 +222,15 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
               return begun.hold?.then(() => {
                 release();
                 return defer().then((end) => {
-                  endDeferred = end;
+                  if (probeEnded) end();
+                  else endDeferred = end;
                 });
               });
             }
           : undefined;
         probeBroker(target, { ...opts, signal, onEstablished })
           .then((o) => {
-            endDeferred?.();
+            probeEnds();
             const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, mqtt: shownMqtt(o.mqtt), error: null };
             if (begun) {
               finishStages(result, started, begun.work);
@@ -235,7 +243,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
             }
           })
           .catch((err: Error) => {
-            endDeferred?.();
+            probeEnds();
             // No descriptor left, also after waiting: we could not tell; never a verdict.
             if (err instanceof DescriptorShortage) {
               emit({ ...unreachableResult(opts.scanId, target, 'error', err.code), error: err.message, durationMs: Date.now() - started });
