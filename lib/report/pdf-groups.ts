@@ -49,15 +49,16 @@ export function findingsKey(r: ClassifiedResult): string {
 
 /**
  * The plan for `results` (address order, as prepareReport gives them): every rated or not-rated
- * result its own section while there are at most DETAILED_UP_TO of them; else groups of brokers
+ * result its own section while there are at most DETAILED_UP_TO of them (or always, with
+ * `sectionEach`: the report as it was before issue 19, every result a table row); else groups of brokers
  * rated MEDIUM or worse with the same findingsKey, worst level first, then the biggest groups,
  * then address order, at most MAX_SECTIONS of them.
  */
-export function detailPlan(results: readonly ClassifiedResult[]): DetailPlan {
+export function detailPlan(results: readonly ClassifiedResult[], opts: { sectionEach?: boolean } = {}): DetailPlan {
   const sectionOf = new Map<ClassifiedResult, string>();
-  const tableRows = Math.min(results.length, MAX_TABLE_ROWS);
   const rated = results.filter((r) => r.risk || r.riskNotRated);
-  if (rated.length <= DETAILED_UP_TO) {
+  if (rated.length <= DETAILED_UP_TO || opts.sectionEach) {
+    const tableRows = results.length;
     const sections = rated.map((r, i) => ({ number: `3.${i + 1}`, members: [r] }));
     for (const s of sections) sectionOf.set(s.members[0], s.number);
     return { grouped: false, sections, sectionOf, unsectioned: { brokers: 0, groups: 0 }, tableRows };
@@ -73,6 +74,7 @@ export function detailPlan(results: readonly ClassifiedResult[]): DetailPlan {
   const ordered = [...groups.values()].sort(
     (a, b) => LEVEL_ORDER[a[0].risk!.level] - LEVEL_ORDER[b[0].risk!.level] || b.length - a.length || results.indexOf(a[0]) - results.indexOf(b[0]),
   );
+  const tableRows = Math.min(results.length, MAX_TABLE_ROWS);
   const sections = ordered.slice(0, MAX_SECTIONS).map((members, i) => ({ number: `3.${i + 1}`, members }));
   for (const s of sections) for (const m of s.members) sectionOf.set(m, s.number);
   const rest = ordered.slice(MAX_SECTIONS);

@@ -18,6 +18,9 @@ export interface PdfOptions {
   /** Where to look for DejaVu TTFs; null = pdfkit's built-in fonts only. */
   fontDirs?: readonly string[] | null;
   maxTopicsPerBroker?: number;
+  /** One section per rated broker whatever the scan's size, as before issue 19 (about 1.6 pages a
+   *  broker); by default brokers with the same findings share one in a big scan (pdf-groups.ts). */
+  sectionEach?: boolean;
 }
 
 interface Chapter {
@@ -70,7 +73,7 @@ export async function renderPdf(input: ReportInput, opts: PdfOptions = {}): Prom
 
   // Which brokers get a section in chapter 3 (pdf-groups.ts): each rated one in a small scan;
   // in a big one, brokers rated MEDIUM or worse with the same findings share one.
-  const plan = detailPlan(input.results);
+  const plan = detailPlan(input.results, { sectionEach: opts.sectionEach });
   chapter('2', 'Brokers');
   pen.use('body', 9, COLOR.text).para(brokersIntro(input, plan)).gap(8);
   await brokerTable(pen, input.results, plan);
