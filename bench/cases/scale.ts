@@ -81,11 +81,13 @@ async function nmapDeep(ctx: BenchContext, target: string, ports: string, limitM
   if (!ctx.nmap) return { ms: null, note: 'nmap not installed', run: null };
   const run = await runMeasured(
     ctx.nmap,
-    ['-sT', '-Pn', '-n', `-p${ports}`, '--script', 'mqtt-subscribe,ssl-cert', '--script-args', `mqtt-subscribe.listen-time=${LISTEN_MS / 1000}s`, target],
+    // nmap takes one range per argument (our spec joins them with commas).
+    ['-sT', '-Pn', '-n', `-p${ports}`, '--script', 'mqtt-subscribe,ssl-cert', '--script-args', `mqtt-subscribe.listen-time=${LISTEN_MS / 1000}s`, ...target.split(',')],
     { timeoutMs: limitMs, label: 'nmap deep scale' },
   );
-  const bad = failure(run);
   const hosts = (run.stdout.match(/mqtt-subscribe:/g) ?? []).length;
+  // An nmap that listened to no broker did not do the work: no figure to compare with.
+  const bad = failure(run) ?? (hosts === 0 ? `mqtt-subscribe answered on no port: ${run.stdout.trim().split('\n').slice(-2).join(' | ').slice(0, 200)}` : null);
   ctx.log(`  nmap: ${fmtS(run.wallMs)} ${bad ?? `(mqtt-subscribe answered on ${hosts} ports)`}`);
   return { ms: bad ? null : run.wallMs, note: bad ? `nmap: ${bad}` : `${fmtS(run.wallMs)} nmap NSE mqtt-subscribe,ssl-cert (${hosts} ports listened to)`, run };
 }
