@@ -82,6 +82,14 @@ interface TransportTrial {
   attempts: AttemptResult[];
 }
 
+/**
+ * The auth grid of one open port (see the top of this file): the transport and MQTT versions it
+ * speaks, what an anonymous client, a made-up login and the user's login (where lib/credentials
+ * lets it go) get, as the result contract's fields with the evidence of every attempt. Never
+ * rejects for anything the broker does; rejects with DescriptorShortage (lib/common) when an
+ * attempt could not open its socket for want of a descriptor even after waiting: the caller says
+ * "could not tell", never a verdict.
+ */
 export async function probeBroker(target: Target, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
   // The first TLS connection's session is resumed by the later ones: a fraction of the CPU.
   const session: { ticket?: Buffer } = {};
