@@ -94,8 +94,9 @@ async function writeJsonArray(results: readonly ScanResult[]): Promise<void> {
     return;
   }
   for (let i = 0; i < results.length; i += JSON_CHUNK) {
-    const part = results.slice(i, i + JSON_CHUNK).map((r) => `  ${JSON.stringify(r, null, 2).replace(/\n/g, '\n  ')}`);
-    const text = `${i === 0 ? '[\n' : ',\n'}${part.join(',\n')}${i + JSON_CHUNK >= results.length ? '\n]\n' : ''}`;
+    // A slice as an array is the whole array's text for those elements between "[\n" and "\n]".
+    const part = JSON.stringify(results.slice(i, i + JSON_CHUNK), null, 2).slice(2, -2);
+    const text = `${i === 0 ? '[\n' : ',\n'}${part}${i + JSON_CHUNK >= results.length ? '\n]\n' : ''}`;
     if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
   }
 }

@@ -165,11 +165,13 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       opts.onProgress?.({ ...progress });
     };
 
-    const finishStages = (result: ScanResult, started: number, work?: StageWork) => {
-      opts.stages!.finish(result, signal, work, defer)
+    /** The later stages of one broker, on its own signal (`own`, disposed when they end). */
+    const finishStages = (result: ScanResult, started: number, work?: StageWork, own = childSignal(signal)) => {
+      opts.stages!.finish(result, own.signal, work, defer)
         .catch((err: Error) => ({ ...result, error: `assessment failed: ${err.message}` }))
         .then((full) => emit({ ...full, durationMs: Date.now() - started }))
         .finally(() => {
+          own.dispose();
           inStages--;
           finished();
           runStages();
@@ -193,6 +195,11 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         const endSetup = queued.shift()!;
         probing++;
         const started = Date.now();
+        // Each broker's waits (a dozen attempts, the listener's steps) hang on a signal of its own:
+        // a thousand brokers' waits on the scan's one signal made each add and remove of an abort
+        // listener walk a list of thousands (Node's EventTarget), 0.1 s of one core at 1,000 brokers.
+        const own = childSignal(signal);
+        const brokerSignal = own.signal;
         // The probe slot is given back when the broker's set-up ends: when its listener is in
         // (the other logins then run in a slot for deferred work), else when the probe is done.
         let released = false;
@@ -218,7 +225,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
           ? (e: Established) => {
               if (inStages >= stageLimit || signal.aborted) return;
               inStages++;
-              begun = opts.stages!.start(target, e, signal, defer);
+              begun = opts.stages!.start(target, e, brokerSignal, defer);
               return begun.hold?.then(() => {
                 release();
                 return defer().then((end) => {
@@ -228,22 +235,28 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
               });
             }
           : undefined;
-        probeBroker(target, { ...opts, signal, onEstablished })
+        probeBroker(target, { ...opts, signal: brokerSignal, onEstablished })
           .then((o) => {
             probeEnds();
             const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, mqtt: shownMqtt(o.mqtt), error: null };
             if (begun) {
-              finishStages(result, started, begun.work);
+              finishStages(result, started, begun.work, own);
             } else if (opts.stages) {
+              own.dispose();
               stageQueue.push({ result, started });
               runStages();
             } else {
+              own.dispose();
               emit({ ...result, durationMs: Date.now() - started });
               finished();
             }
           })
           .catch((err: Error) => {
             probeEnds();
+            // A listener already started goes on until its window ends, cancellable until then.
+            const listening = (begun as { work: StageWork } | null)?.work.sniff;
+            if (listening) void listening.finally(own.dispose);
+            else own.dispose();
             // No descriptor left, also after waiting: we could not tell; never a verdict.
             if (err instanceof DescriptorShortage) {
               emit({ ...unreachableResult(opts.scanId, target, 'error', err.code), error: err.message, durationMs: Date.now() - started });
