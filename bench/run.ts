@@ -1,4 +1,4 @@
-// npm run bench [-- --only sweep16,filtered,deep,memory,flow] [--repeat N] [--profile] [--run-limit S] [--strict]
+// npm run bench [-- --only sweep16,filtered,deep,deep200,deep1000,report,memory,flow] [--repeat N] [--profile] [--run-limit S] [--strict]
 // Runs the performance cases against their peers in the same run, prints a table, writes
 // bench/results/latest.json and the change against the previous latest.json. See bench/README.md.
 import { spawnSync } from 'node:child_process';
@@ -16,10 +16,15 @@ import { filtered } from './cases/filtered';
 import { deep } from './cases/deep';
 import { memory } from './cases/memory';
 import { flow } from './cases/flow';
+import { deep200, deep1000 } from './cases/scale';
+import { report } from './cases/report';
 
-// Order matters: the loopback sweeps run before the deep case starts brokers on 127.0.1.x.
-const CASES: Record<string, CaseFn> = { sweep16, memory, flow, filtered, deep };
+// Order matters: the loopback sweeps run before the deep cases start brokers on 127.0.x.x;
+// report uses deep1000's results when it ran.
+const CASES: Record<string, CaseFn> = { sweep16, memory, flow, filtered, deep, deep200, deep1000, report };
 const CASE_LIMIT_MS = 300_000;
+/** Cases that take longer: deep1000 waits for nmap on 1,000 brokers (several minutes). */
+const CASE_LIMITS_MS: Record<string, number> = { deep1000: 1_200_000 };
 
 function usage(): never {
   console.log(`Usage: npm run bench -- [--only ${Object.keys(CASES).join(',')}] [--repeat N] [--profile] [--run-limit SECONDS]
@@ -174,7 +179,7 @@ async function main(): Promise<number> {
     console.log(`\n== ${name} (load ${loadavg().map((x) => x.toFixed(2)).join(' ')})`);
     const t0 = Date.now();
     try {
-      results.push(await withLimit(CASES[name](ctx), CASE_LIMIT_MS, `case ${name}`));
+      results.push(await withLimit(CASES[name](ctx), CASE_LIMITS_MS[name] ?? CASE_LIMIT_MS, `case ${name}`));
     } catch (err) {
       console.error(`bench: case ${name} failed: ${(err as Error).stack ?? err}`);
       cleanupAll(); // whatever the case left running

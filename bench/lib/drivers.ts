@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 export const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, 'bench', 'results', '.drivers');
 
-export type DriverName = 'flow' | 'scan' | 'heap';
+export type DriverName = 'flow' | 'scan' | 'heap' | 'report';
 
 let built: Record<DriverName, string> | null = null;
 
@@ -17,7 +17,7 @@ export function driverPaths(): Record<DriverName, string> {
   const ts = require('typescript') as typeof import('typescript');
   mkdirSync(OUT, { recursive: true });
   const paths = {} as Record<DriverName, string>;
-  for (const name of ['flow', 'scan', 'heap'] as DriverName[]) {
+  for (const name of ['flow', 'scan', 'heap', 'report'] as DriverName[]) {
     const src = readFileSync(join(ROOT, 'bench', 'drivers', `${name}.ts`), 'utf8');
     const js = ts.transpileModule(src, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },

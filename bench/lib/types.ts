@@ -31,7 +31,7 @@ export interface BenchContext {
   profile: boolean;
   resultsDir: string;
   /** Filled by the sweep16 case for the memory and flow cases. */
-  shared: { sweep16RssMb?: number; sweep16CliMs?: number[] };
+  shared: { sweep16RssMb?: number; sweep16CliMs?: number[]; /** The JSON results of deep1000's last run (for the report case). */ deep1000Results?: string };
   log(msg: string): void;
 }
 

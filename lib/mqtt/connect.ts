@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { encodeConnect, parseConnack, DISCONNECT, type Connack } from './codec';
 import { opensslReason, trustProblem } from './socket';
 import { openTransport, WEBSOCKET_ERRORS, WebSocketStream, type HttpAnswer } from './websocket';
-import { isTlsTransport, settle } from '../common';
+import { isDescriptorShortage, isTlsTransport, retryShortOfDescriptors, settle, withDescriptor } from '../common';
 import type { MqttVersion, TlsClientOptions, Transport } from '../types';
 
 export interface AttemptOptions {
@@ -94,9 +94,19 @@ export const OWN_CLIENT_ID = /\bmqttsec-?(?:sniff-)?[0-9a-f]{12}\b/;
  * One CONNECT (OASIS MQTT 3.1.1 §3.1 / 5.0 §3.1) and at most one CONNACK (§3.2): resolves with
  * what the broker answered, within o.timeoutMs, and hangs up (DISCONNECT after an accepted
  * CONNACK). Never rejects for anything the peer does; throws only for a bad PEM or passphrase in
- * o.tls when the socket must carry a login (requireTrustedTls).
+ * o.tls when the socket must carry a login (requireTrustedTls). A connection this process could
+ * not open for want of a file descriptor (EMFILE, ENFILE) is opened again after a pause (lib/common
+ * retryShortOfDescriptors, about 6 s in all); only if that lasts is the result { kind: 'error',
+ * code: 'EMFILE' }, which says nothing about the broker.
  */
 export function attemptConnect(o: AttemptOptions): Promise<AttemptResult> {
+  // One descriptor of the process's pool (lib/common): held while the socket is open, and taken
+  // before the attempt's timeout starts.
+  const once = () => withDescriptor<AttemptResult>(o.signal, () => ({ kind: 'error', code: 'ABORTED', message: 'scan cancelled', ms: 0 }), () => attemptOnce(o));
+  return retryShortOfDescriptors(once, (r) => r.kind === 'error' && isDescriptorShortage(r.code), o.signal);
+}
+
+function attemptOnce(o: AttemptOptions): Promise<AttemptResult> {
   if (o.requireTrustedTls && !isTlsTransport(o.transport)) {
     return Promise.resolve({ kind: 'untrusted', problem: `not TLS (${o.transport})`, ms: 0 });
   }
@@ -216,6 +226,10 @@ export type PartialConnectTarget = Pick<AttemptOptions, 'host' | 'port' | 'path'
  * destroyed when it settles, within waitMs plus the connect time (at most 2 x waitMs).
  */
 export function waitsForWholeConnect(o: PartialConnectTarget, waitMs: number, signal?: AbortSignal): Promise<'waits' | 'closed' | 'error'> {
+  return withDescriptor(signal, () => 'error' as const, () => waitsOnce(o, waitMs, signal));
+}
+
+function waitsOnce(o: PartialConnectTarget, waitMs: number, signal?: AbortSignal): Promise<'waits' | 'closed' | 'error'> {
   return settle<'waits' | 'closed' | 'error'>(2 * waitMs, signal, 'error', (finish) => {
     const socket = openConnection({ ...o, version: '3.1.1', timeoutMs: waitMs });
     let timer: NodeJS.Timeout | undefined;

@@ -6,7 +6,7 @@
 // learned about the real key, and no MQTT byte is sent.
 import * as tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { brokerText, settle } from '../common';
+import { brokerText, settle, withDescriptor } from '../common';
 import type { TlsPskInfo } from '../types';
 
 /** The PSK suites offered: plain, (EC)DHE and RSA key exchange; SECLEVEL=0 so none is refused by us. */
@@ -23,6 +23,11 @@ const MAX_HINT_CHARS = 128;
  * PSK, timeout, cancelled). Never rejects; the socket is always destroyed.
  */
 export function offerPsk(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<TlsPskInfo | null> {
+  // One descriptor of the process's pool (lib/common), taken before the timeout starts.
+  return withDescriptor(signal, () => null, () => offerOnce(host, port, timeoutMs, signal));
+}
+
+function offerOnce(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<TlsPskInfo | null> {
   return settle<TlsPskInfo | null>(timeoutMs, signal, null, (done) => {
     let hint: string | null | undefined;
     let protocol: string | null = null;

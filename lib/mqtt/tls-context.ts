@@ -1,6 +1,7 @@
-// Contexts for handshakes that judge trust. A context holding every system CA costs ~17 ms of
-// one core to build (each PEM is parsed); 20 brokers inspected at once paid that 20 times while
-// other brokers waited for the CPU. One context per CA/client-certificate set is shared instead.
+// Contexts for TLS connections. A context holding every system CA costs ~17 ms of one core to
+// build (each PEM is parsed); 20 brokers inspected at once paid that 20 times while other brokers
+// waited for the CPU. Without the system CAs a context still costs ~0.3 ms (the scan's CA parsed
+// again each time). One context per CA/client-certificate set, versions and ciphers is shared.
 import { createHash } from 'node:crypto';
 import * as tls from 'node:tls';
 
@@ -16,33 +17,49 @@ export interface ContextOptions {
   ciphers: string;
 }
 
-/** A scan uses one or two sets; a long-running Node-RED sees a few labs. */
-const MAX_CONTEXTS = 8;
-const cache = new Map<string, tls.SecureContext>();
+/**
+ * Contexts kept, least recently used dropped first. Every TLS connection of a scan takes one
+ * (lib/mqtt/socket.ts, lib/tls/handshake.ts): per CA and certificate set about a dozen (the
+ * inspector's four versions and five cipher families, the default, the login's), twice that with
+ * a client certificate; a long-running Node-RED sees a few labs. Fewer than a scan uses would
+ * rebuild them broker after broker. A context without the system CAs holds tens of KB.
+ */
+export const MAX_CONTEXTS = 64;
+/** A context, or what building it threw: the same inputs throw the same again (a cipher family
+ *  our OpenSSL lacks is asked for on every TLS broker; building it each time cost 0.5 ms). */
+type Entry = { context: tls.SecureContext } | { error: unknown };
+const cache = new Map<string, Entry>();
 
-/** Throws what tls.createSecureContext throws (a bad PEM, a wrong passphrase). */
+/** Throws what tls.createSecureContext throws (a bad PEM, a wrong passphrase, no cipher matching `ciphers`). */
 export function sharedContext(o: ContextOptions): tls.SecureContext {
   const key = cacheKey(o);
-  const hit = cache.get(key);
-  if (hit) {
+  let entry = cache.get(key);
+  if (entry) {
     // Most recently used goes last, so the oldest is the one dropped.
     cache.delete(key);
-    cache.set(key, hit);
-    return hit;
+    cache.set(key, entry);
+  } else {
+    const userCa = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca];
+    try {
+      entry = {
+        context: tls.createSecureContext({
+          ca: o.systemCa ? [...tls.rootCertificates, ...userCa] : userCa.length ? userCa : undefined,
+          cert: o.cert,
+          key: o.key,
+          passphrase: o.passphrase,
+          minVersion: o.minVersion,
+          maxVersion: o.maxVersion,
+          ciphers: o.ciphers,
+        }),
+      };
+    } catch (error) {
+      entry = { error };
+    }
+    cache.set(key, entry);
+    if (cache.size > MAX_CONTEXTS) cache.delete(cache.keys().next().value!);
   }
-  const userCa = o.ca === undefined ? [] : Array.isArray(o.ca) ? o.ca : [o.ca];
-  const context = tls.createSecureContext({
-    ca: o.systemCa ? [...tls.rootCertificates, ...userCa] : userCa.length ? userCa : undefined,
-    cert: o.cert,
-    key: o.key,
-    passphrase: o.passphrase,
-    minVersion: o.minVersion,
-    maxVersion: o.maxVersion,
-    ciphers: o.ciphers,
-  });
-  cache.set(key, context);
-  if (cache.size > MAX_CONTEXTS) cache.delete(cache.keys().next().value!);
-  return context;
+  if ('error' in entry) throw entry.error;
+  return entry.context;
 }
 
 export function cachedContexts(): number {

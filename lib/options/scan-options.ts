@@ -78,7 +78,10 @@ export const OPTIONS = {
     integer: true,
     help: 'parallel TCP connects while sweeping, at most what the open-file limit allows',
   },
-  /** Brokers being set up (probed) at once, at most; a burst starts with 4 and grows while the CPU has room. */
+  /** Brokers being set up (probed) at once, at most; a burst starts with 4 and grows while the CPU
+   *  has room. A set-up ends when the broker's listener is in (its other logins run later, in the
+   *  listen window), so this bounds CPU work, not how many brokers listen at once; the process's
+   *  capacity (lib/pipeline/capacity.ts) may set it lower. */
   probeConcurrency: {
     name: 'probeConcurrency',
     flag: '--probe-concurrency',
@@ -92,14 +95,17 @@ export const OPTIONS = {
     help: 'open ports set up at once, at most; starts at 4 and grows while the CPU has room',
   },
   /** Brokers in the stages after the probe (TLS inspection, listening, risk) at once; library
-   *  only. Those stages mostly wait, so many brokers can be in them at once. */
+   *  only. Those stages mostly wait, so many brokers can be in them at once: by default as many
+   *  as the process can hold (lib/pipeline/capacity.ts: its open-file limit and memory), not a
+   *  fixed number; a fixed 64 made a scan of 200 brokers listen in four rounds. */
   stageConcurrency: {
     name: 'stageConcurrency',
     nodes: {},
     unit: 'count',
-    default: 64,
+    default: null,
+    defaultText: 'as many as the open-file limit and memory allow',
     min: 1,
-    max: 4096,
+    max: 1_048_576,
     integer: true,
     help: 'brokers in TLS inspection and listening at once, after their probe',
   },

@@ -1,30 +1,38 @@
 // Sweep a set of targets and run the MQTT probe on every open port as soon as it is found.
+// How much runs at once: set-ups (a broker's first CONNECT and its listener) as many as the CPU
+// allows (SetupWindow) up to probeConcurrency; brokers in the later stages (listening, TLS
+// inspection) as many as the process can hold (capacity.ts: descriptors and memory); every
+// socket takes a descriptor of the process's pool first (lib/common descriptors.ts). Work that
+// can wait (the other logins, TLS inspection) waits for the set-ups of the ports already found,
+// so that every listen window opens early and that work runs inside them.
 import { OPTIONS } from '../options';
-import { sweep, DEFAULT_SWEEP_TIMEOUT_MS } from '../sweep';
+import { sweep, DEFAULT_SWEEP_TIMEOUT_MS, effectiveConcurrency } from '../sweep';
 import { sweepSharded } from '../sweep';
 import { probeBroker, type Established, type ProbeOptions } from '../probe';
-import { childSignal } from '../common';
-import { SetupGate, SetupWindow } from './setup-gate';
+import { childSignal, DescriptorShortage, processDescriptors, type DescriptorPool } from '../common';
+import { SetupGate, SetupWindow, WorkSlots } from './setup-gate';
+import { scanCapacity, type ScanCapacity } from './capacity';
 import { brokerText } from '../common';
 import { redactPassword } from '../credentials';
 import { emptyClassificationCounts } from './summary';
-import type { StageHooks, StageWork } from './stages';
+import { MIN_DEFER_MS, type Defer, type StageHooks, type StageWork } from './stages';
 import type { Classification, MqttInfo, Reachability, ScanResult, Target } from '../types';
 
-/** Brokers being set up (probed) at once, at most; SetupWindow starts lower and grows. */
+/** Brokers being set up (probed) at once, at most, unless the caller says otherwise; SetupWindow
+ *  starts lower and grows, and the process's capacity may set it lower (capacity.ts). */
 export const DEFAULT_PROBE_CONCURRENCY: number = OPTIONS.probeConcurrency.default;
-/** TLS inspection and listening mostly wait: many brokers can be in those stages at once. */
-export const DEFAULT_STAGE_CONCURRENCY: number = OPTIONS.stageConcurrency.default;
 /** Set-ups a burst of open ports starts with; more as the CPU allows (SetupWindow). */
 const FIRST_SETUPS = 4;
-/** Deferred work waits at most this long for the other brokers' set-up. */
-const DEFER_MAX_MS = 1000;
+/** Deferred work (the other logins, TLS inspections) a burst starts with; more as the CPU allows. */
+const FIRST_DEFERRED = 8;
 
 export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   scanId: string;
   sweepConcurrency?: number;
+  /** Brokers being set up at once, at most (a ceiling: the CPU decides below it). */
   probeConcurrency?: number;
-  /** Brokers in the stages after the probe (TLS inspection, listening, risk) at once. */
+  /** Brokers in the stages after the probe (TLS inspection, listening, risk) at once; default:
+   *  what the process can hold (capacity.ts). */
   stageConcurrency?: number;
   /** Also report targets that were not open (closed, filtered, error). */
   includeUnreachable?: boolean;
@@ -42,6 +50,8 @@ export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   more?: () => Promise<boolean>;
   /** Called after each swept target and each finished probe. */
   onProgress?: (progress: AssessProgress) => void;
+  /** What the process can hold (default scanCapacity(): its descriptors and memory). */
+  capacity?: ScanCapacity;
 }
 
 export interface AssessProgress {
@@ -96,10 +106,18 @@ function sweepOn(threads: number): typeof sweep {
   return threads > 1 ? (targets, o) => sweepSharded(targets, { ...o, threads }) : sweep;
 }
 
+/**
+ * Sweeps `targets` and assesses every open port: the probe, then (with `stages`) the later stages.
+ * Emits each result through onResult as it is done; resolves with the counts once every target was
+ * swept and every broker assessed, or once `signal` aborted (brokers already probed are still
+ * reported, without the later stages). Rejects only when the sweep itself fails.
+ */
 export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): Promise<AssessStats> {
   const classification = emptyClassificationCounts();
-  const probeLimit = Math.max(1, opts.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY);
-  const stageLimit = Math.max(1, opts.stageConcurrency ?? DEFAULT_STAGE_CONCURRENCY);
+  const capacity = opts.capacity ?? scanCapacity();
+  // The user's ceiling (or the default), never more than the process can hold.
+  const probeLimit = Math.max(1, Math.min(opts.probeConcurrency ?? DEFAULT_PROBE_CONCURRENCY, capacity.setups));
+  const stageLimit = Math.max(1, opts.stageConcurrency ?? capacity.listeners);
   const { signal, dispose } = childSignal(opts.signal);
   const pending: Target[] = [];
   const stageQueue: Array<{ result: ScanResult; started: number }> = [];
@@ -107,9 +125,14 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
   let probing = 0;
   let inStages = 0;
   let sweepDone = false;
+  // Counts the set-ups of every port found and not yet set up (queued or running).
   const gate = new SetupGate();
+  const queued: Array<() => void> = [];
   const setups = new SetupWindow(FIRST_SETUPS, probeLimit);
-  const quiet = () => gate.idle(DEFER_MAX_MS);
+  const deferMaxMs = opts.stages?.deferMaxMs ?? MIN_DEFER_MS;
+  const slots = new WorkSlots(new SetupWindow(FIRST_DEFERRED, Math.max(FIRST_DEFERRED, capacity.inspections)), signal);
+  // Work that can wait: after the set-ups of the ports found so far (at most deferMaxMs), in a slot.
+  const defer: Defer = () => gate.idle(deferMaxMs).then(() => slots.acquire());
 
   return new Promise((resolve, reject) => {
     let sweepStats: Awaited<ReturnType<typeof sweep>> | null = null;
@@ -119,6 +142,8 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       if (!signal.aborted && (pending.length > 0 || stageQueue.length > 0)) return;
       // Cancelled: brokers already probed are still reported, without the later stages.
       for (const d of stageQueue.splice(0)) emit({ ...d.result, durationMs: Date.now() - d.started });
+      for (const end of queued.splice(0)) end();
+      pending.length = 0;
       dispose();
       resolve({
         swept: sweepStats!.probed,
@@ -140,11 +165,13 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       opts.onProgress?.({ ...progress });
     };
 
-    const finishStages = (result: ScanResult, started: number, work?: StageWork) => {
-      opts.stages!.finish(result, signal, work, quiet)
+    /** The later stages of one broker, on its own signal (`own`, disposed when they end). */
+    const finishStages = (result: ScanResult, started: number, work?: StageWork, own = childSignal(signal)) => {
+      opts.stages!.finish(result, own.signal, work, defer)
         .catch((err: Error) => ({ ...result, error: `assessment failed: ${err.message}` }))
         .then((full) => emit({ ...full, durationMs: Date.now() - started }))
         .finally(() => {
+          own.dispose();
           inStages--;
           finished();
           runStages();
@@ -165,11 +192,16 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       const allowed = setups.allowed();
       while (probing < allowed && pending.length > 0 && !signal.aborted) {
         const target = pending.shift()!;
+        const endSetup = queued.shift()!;
         probing++;
         const started = Date.now();
-        const endSetup = gate.begin();
+        // Each broker's waits (a dozen attempts, the listener's steps) hang on a signal of its own:
+        // a thousand brokers' waits on the scan's one signal made each add and remove of an abort
+        // listener walk a list of thousands (Node's EventTarget), 0.1 s of one core at 1,000 brokers.
+        const own = childSignal(signal);
+        const brokerSignal = own.signal;
         // The probe slot is given back when the broker's set-up ends: when its listener is in
-        // (the other logins then run under the stage slot), else when the probe is done.
+        // (the other logins then run in a slot for deferred work), else when the probe is done.
         let released = false;
         const release = () => {
           if (released) return;
@@ -180,34 +212,59 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         };
         // Stages started during the probe hold a stage slot from the moment they start.
         let begun: { work: StageWork; hold?: Promise<void> } | null = null;
+        // The slot the other logins run in, given back when the probe ends. The probe waits for
+        // it at most its timeout (lib/probe onEstablished): a slot that comes after the probe
+        // ended is given back at once.
+        let endDeferred: (() => void) | undefined;
+        let probeEnded = false;
+        const probeEnds = () => {
+          probeEnded = true;
+          endDeferred?.();
+        };
         const onEstablished = opts.stages
           ? (e: Established) => {
               if (inStages >= stageLimit || signal.aborted) return;
               inStages++;
-              begun = opts.stages!.start(target, e, signal, quiet);
+              begun = opts.stages!.start(target, e, brokerSignal, defer);
               return begun.hold?.then(() => {
                 release();
-                return quiet();
+                return defer().then((end) => {
+                  if (probeEnded) end();
+                  else endDeferred = end;
+                });
               });
             }
           : undefined;
-        probeBroker(target, { ...opts, signal, onEstablished })
+        probeBroker(target, { ...opts, signal: brokerSignal, onEstablished })
           .then((o) => {
+            probeEnds();
             const result: ScanResult = { scanId: opts.scanId, host: target.host, port: target.port, reachability: 'open', ...o, mqtt: shownMqtt(o.mqtt), error: null };
             if (begun) {
-              finishStages(result, started, begun.work);
+              finishStages(result, started, begun.work, own);
             } else if (opts.stages) {
+              own.dispose();
               stageQueue.push({ result, started });
               runStages();
             } else {
+              own.dispose();
               emit({ ...result, durationMs: Date.now() - started });
               finished();
             }
           })
           .catch((err: Error) => {
-            // A probe bug must not sink the scan: report it on this target and go on.
-            const r = unreachableResult(opts.scanId, target, 'open');
-            emit({ ...r, classification: 'not_mqtt', error: `probe failed: ${err.message}` });
+            probeEnds();
+            // A listener already started goes on until its window ends, cancellable until then.
+            const listening = (begun as { work: StageWork } | null)?.work.sniff;
+            if (listening) void listening.finally(own.dispose);
+            else own.dispose();
+            // No descriptor left, also after waiting: we could not tell; never a verdict.
+            if (err instanceof DescriptorShortage) {
+              emit({ ...unreachableResult(opts.scanId, target, 'error', err.code), error: err.message, durationMs: Date.now() - started });
+            } else {
+              // A probe bug must not sink the scan: report it on this target and go on.
+              const r = unreachableResult(opts.scanId, target, 'open');
+              emit({ ...r, classification: 'not_mqtt', error: `probe failed: ${err.message}` });
+            }
             finished();
             if (begun) inStages--;
           })
@@ -225,8 +282,15 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
       }
     };
 
-    sweepOn(opts.sweepThreads ?? 1)(targets, {
-      concurrency: opts.sweepConcurrency,
+    // A sweep on worker threads opens its sockets outside this thread's count: it holds its
+    // connects' descriptors of the pool for as long as it runs, at most half of the pool.
+    const threads = opts.sweepThreads ?? 1;
+    const pool: DescriptorPool = processDescriptors();
+    const share = threads > 1 ? pool.tryTake(Math.min(effectiveConcurrency(opts.sweepConcurrency), Math.floor(pool.capacity / 2))) : 0;
+    const sweepConcurrency = share > 0 ? share : opts.sweepConcurrency;
+
+    sweepOn(threads)(targets, {
+      concurrency: sweepConcurrency,
       timeoutMs: opts.timeoutMs ?? DEFAULT_SWEEP_TIMEOUT_MS,
       signal,
       more: opts.more,
@@ -236,6 +300,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
           if (progress.open === 0) opts.prepare?.();
           progress.open++;
           pending.push(target);
+          queued.push(gate.begin());
           runProbes();
         } else if (opts.includeUnreachable) {
           emit(unreachableResult(opts.scanId, target, reachability, errno));
@@ -245,10 +310,12 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
         opts.onProgress?.({ ...progress });
       },
     }).then((stats) => {
+      pool.give(share);
       sweepStats = stats;
       sweepDone = true;
       maybeFinish();
     }, (err) => {
+      pool.give(share);
       dispose();
       reject(err);
     });

@@ -4,12 +4,16 @@
 // and the same summary (summary.ts).
 export { runScan, newScanId, LIST_UNREACHABLE_UP_TO, listsUnreachable, type ScanOptions, type ScanOutput } from './scan';
 export {
-  assessTargets, unreachableResult, DEFAULT_PROBE_CONCURRENCY, DEFAULT_STAGE_CONCURRENCY,
+  assessTargets, unreachableResult, DEFAULT_PROBE_CONCURRENCY,
   type AssessOptions, type AssessProgress, type AssessStats,
 } from './assess';
 export {
-  startStages, finishStages, preloadStages, inspectStage, withTopics, stagesAfterProbe,
-  type StageOptions, type StageWork, type StageHooks, type ListenOutcome,
+  scanCapacity, memoryBudget, SETUP_DESCRIPTORS, LISTEN_DESCRIPTORS, INSPECTION_DESCRIPTORS, LISTENER_BYTES, INSPECTION_BYTES, SETUP_BYTES,
+  type ScanCapacity,
+} from './capacity';
+export {
+  startStages, finishStages, preloadStages, inspectStage, withTopics, stagesAfterProbe, MIN_DEFER_MS,
+  type StageOptions, type StageWork, type StageHooks, type ListenOutcome, type Defer,
 } from './stages';
 export { ScanTally, summaryUntil, emptyClassificationCounts, emptyReachabilityCounts, type StageCounts } from './summary';
 export { BatchedScan, FEED_IDLE_MS, type BatchSweepOptions } from './batched-scan';

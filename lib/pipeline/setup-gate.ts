@@ -82,3 +82,65 @@ export class SetupWindow {
     return this.size;
   }
 }
+
+/**
+ * Slots for work that can wait (the probe's other logins, TLS inspections), as many at once as a
+ * SetupWindow allows now: the window grows while the event loop has room and shrinks when it is
+ * busy, so a thousand brokers' deferred work does not start at once and push every connection
+ * attempt past its timeout. Waiters are served in order; all are let go when `signal` aborts
+ * (they then see the abort themselves).
+ */
+export class WorkSlots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly window: SetupWindow,
+    private readonly signal?: AbortSignal,
+  ) {
+    signal?.addEventListener('abort', () => this.drain(), { once: true });
+  }
+
+  /** Work running in a slot now. */
+  get busy(): number {
+    return this.active;
+  }
+
+  /** Resolves with the function that gives the slot back (idempotent), once one is free. */
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = () => {
+        this.active++;
+        let given = false;
+        resolve(() => {
+          if (given) return;
+          given = true;
+          this.active--;
+          this.pump();
+        });
+      };
+      this.waiting.push(grant);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.signal?.aborted) return this.drain();
+    const allowed = this.window.allowed();
+    while (this.waiting.length && this.active < allowed) this.waiting.shift()!();
+    // Held back by the window: look again shortly (the window grows when the loop has room).
+    if (this.waiting.length && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump();
+      }, 10);
+    }
+  }
+
+  private drain(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.waiting.length) this.waiting.shift()!();
+  }
+}

@@ -7,6 +7,7 @@
 import type * as TlsModule from '../tls';
 import type * as SniffModule from '../sniff';
 import { classifyResult, type Policy } from '../risk';
+import { OPTIONS } from '../options';
 import { isTlsTransport } from '../common';
 import type { Established } from '../probe';
 import type { SniffResult } from '../sniff';
@@ -29,8 +30,22 @@ export interface StageOptions extends CredentialSafety {
   /** Add findings and a risk level (default true), with the lab's own policy if given. */
   classify?: boolean;
   policy?: Policy;
-  /** Work that can wait (TLS inspection) waits for this: other brokers are being set up. */
-  quiet?: () => Promise<void>;
+  /** Work that can wait (TLS inspection) runs in a slot this gives (assess.ts): after the other
+   *  brokers' set-up, as many at once as the CPU allows. Resolves with the function ending it. */
+  defer?: Defer;
+}
+
+/** Waits for a slot for work that can wait; resolves with the function that gives it back. */
+export type Defer = () => Promise<() => void>;
+
+/** Runs `work` in a slot of `defer` (at once without one). */
+async function deferred<T>(defer: Defer | undefined, work: () => Promise<T>): Promise<T> {
+  const done = defer ? await defer() : undefined;
+  try {
+    return await work();
+  } finally {
+    done?.();
+  }
 }
 
 /** Stages started while the probe still tries the other logins (startStages). */
@@ -90,8 +105,8 @@ export function startStages(target: Target, e: Established, opts: StageOptions):
 export async function finishStages(result: ScanResult, work: StageWork | undefined, opts: StageOptions): Promise<ScanResult> {
   const target = { host: result.host, port: result.port };
   const [tls, listened] = await Promise.all([
-    // Work that can wait (quiet): other brokers may be in their set-up.
-    opts.inspectTls !== false && isTlsTransport(result.transport) ? (opts.quiet?.() ?? Promise.resolve()).then(() => inspectStage(target, opts)) : undefined,
+    // Work that can wait (defer): other brokers may be in their set-up.
+    opts.inspectTls !== false && isTlsTransport(result.transport) ? deferred(opts.defer, () => inspectStage(target, opts)) : undefined,
     work?.sniff ? startedListener(work, result) : opts.sniff !== false ? listenStage(result, opts) : undefined,
   ]);
   let out: ScanResult = tls === undefined ? result : { ...result, tls };
@@ -132,8 +147,11 @@ export function preloadStages(opts: StageOptions): void {
 
 // Loaded on first use: a sweep that finds no broker never pays for the TLS inspector (its
 // certificate parsing) and the listener.
-const tlsModule = (): typeof TlsModule => require('../tls');
-const sniffModule = (): typeof SniffModule => require('../sniff');
+// Kept once loaded: require() resolves its path again on every call (30 ms over 1,000 brokers).
+let tls: typeof TlsModule | undefined;
+let sniff: typeof SniffModule | undefined;
+const tlsModule = (): typeof TlsModule => (tls ??= require('../tls') as typeof TlsModule);
+const sniffModule = (): typeof SniffModule => (sniff ??= require('../sniff') as typeof SniffModule);
 
 /** TLS inspection of one broker with the scan's TLS settings (CA, client certificate, name). */
 export function inspectStage(target: Target, opts: Pick<StageOptions, 'timeoutMs' | 'tls' | 'signal'>): Promise<TlsInfo> {
@@ -163,22 +181,30 @@ async function listenStage(result: ScanResult, opts: StageOptions): Promise<List
 /** How assessTargets (assess.ts) runs the stages after each broker's probe. */
 export interface StageHooks {
   /** When the probe knows the transport: starts stages; the broker's set-up lasts until `hold`. */
-  start(target: Target, e: Established, signal: AbortSignal, quiet: () => Promise<void>): { work: StageWork; hold?: Promise<void> };
+  start(target: Target, e: Established, signal: AbortSignal, defer: Defer): { work: StageWork; hold?: Promise<void> };
   /** With the probe's result (and what start began, if it ran): the whole result. Work that can
-   *  wait waits for `quiet` (other brokers' set-up). */
-  finish(result: ScanResult, signal: AbortSignal, work: StageWork | undefined, quiet: () => Promise<void>): Promise<ScanResult>;
+   *  wait runs in a slot of `defer` (after other brokers' set-up). */
+  finish(result: ScanResult, signal: AbortSignal, work: StageWork | undefined, defer: Defer): Promise<ScanResult>;
+  /** How long work that can wait may wait for the other brokers' set-up, ms: half the listen
+   *  window (at least MIN_DEFER_MS), so that it still ends inside the window. */
+  deferMaxMs?: number;
 }
+
+/** Work that can wait never waits less than this for the other brokers' set-up, ms. */
+export const MIN_DEFER_MS = 1000;
 
 /** The stage hooks for runScan: `prepare` once at the first open port, then StageHooks. */
 export function stagesAfterProbe(opts: StageOptions): { prepare: () => void; stages: StageHooks } {
+  const listenMs = opts.sniff === false ? 0 : (opts.listenMs ?? OPTIONS.listenSeconds.default * 1000);
   return {
     prepare: () => preloadStages(opts),
     stages: {
-      start: (target, e, signal, quiet) => {
-        const work = startStages(target, e, { ...opts, signal, quiet });
+      start: (target, e, signal, defer) => {
+        const work = startStages(target, e, { ...opts, signal, defer });
         return { work, hold: work.window };
       },
-      finish: (r, signal, work, quiet) => finishStages(r, work, { ...opts, signal, quiet }),
+      finish: (r, signal, work, defer) => finishStages(r, work, { ...opts, signal, defer }),
+      deferMaxMs: Math.max(MIN_DEFER_MS, listenMs / 2),
     },
   };
 }

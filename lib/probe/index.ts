@@ -8,7 +8,7 @@ import {
   attemptConnect, codeMeaning, connackReason, connackVerdict, describePsk, isLimitRefusal, offerPsk, SHORT_KEEPALIVE_S, strictClientId,
   waitsForWholeConnect, DEFAULT_WEBSOCKET_PATHS, WEBSOCKET_ERRORS, type AttemptResult, type Connack,
 } from '../mqtt';
-import { brokerText, isTlsTransport, isWebSocketTransport, settle } from '../common';
+import { brokerText, DescriptorShortage, isDescriptorShortage, isTlsTransport, isWebSocketTransport, settle } from '../common';
 import {
   DEFAULT_PAIRS, isDefaultPair, planCredentials, untrustedAttempt, withheldAttempt,
   type CredentialPlan, type Credentials, type CredentialSafety,
@@ -82,6 +82,14 @@ interface TransportTrial {
   attempts: AttemptResult[];
 }
 
+/**
+ * The auth grid of one open port (see the top of this file): the transport and MQTT versions it
+ * speaks, what an anonymous client, a made-up login and the user's login (where lib/credentials
+ * lets it go) get, as the result contract's fields with the evidence of every attempt. Never
+ * rejects for anything the broker does; rejects with DescriptorShortage (lib/common) when an
+ * attempt could not open its socket for want of a descriptor even after waiting: the caller says
+ * "could not tell", never a verdict.
+ */
 export async function probeBroker(target: Target, opts: ProbeOptions = {}): Promise<ProbeOutcome> {
   // The first TLS connection's session is resumed by the later ones: a fraction of the CPU.
   const session: { ticket?: Buffer } = {};
@@ -113,11 +121,11 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
     });
   const connect = async (transport: Wire, version: MqttVersion, username?: string, password?: string, requireTrustedTls = false): Promise<AttemptResult> => {
     const short = shortConnect;
-    const r = await once(transport, version, username, password, requireTrustedTls, short);
+    const r = notShortOfDescriptors(await once(transport, version, username, password, requireTrustedTls, short), target);
     if (short || r.kind !== 'connack' || !limitRefusal(r.connack)) return r;
     shortConnect = true;
     evidence.push(`${where(transport, route.path)} MQTT ${version}: ${summarize(r)} refuses the CONNECT's keepalive or client id, not the client: tried again with a ${SHORT_KEEPALIVE_S} s keepalive and a client id of letters and digits (${r.ms} ms)`);
-    return once(transport, version, username, password, requireTrustedTls, true);
+    return notShortOfDescriptors(await once(transport, version, username, password, requireTrustedTls, true), target);
   };
 
   // Round one: find the transport and a version that answers, one connection at a time; then, on
@@ -254,6 +262,16 @@ export async function probeBroker(target: Target, opts: ProbeOptions = {}): Prom
   };
 }
 
+/**
+ * An attempt that could not even open its socket for want of a descriptor (EMFILE, ENFILE; after
+ * attemptConnect's own waiting and retries) tells nothing about the broker: the probe stops with
+ * DescriptorShortage rather than build a verdict on it (a port that looks silent or not MQTT).
+ */
+function notShortOfDescriptors(r: AttemptResult, target: Target): AttemptResult {
+  if (r.kind === 'error' && isDescriptorShortage(r.code)) throw new DescriptorShortage(r.code, `the MQTT attempts on ${target.host}:${target.port}`);
+  return r;
+}
+
 /** The scan has a client certificate and its key to present. */
 function hasClientCertificate(tls: TlsClientOptions | undefined): boolean {
   return !!tls?.cert && !!tls.key;
@@ -272,7 +290,7 @@ function withoutCertificate(target: Target, transport: Wire, route: Route, versi
   return attemptConnect({
     host: target.host, port: target.port, transport, version, timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, tls, signal: opts.signal,
     ...(isWebSocketTransport(transport) ? { path: route.path, subprotocols: route.subprotocols } : {}),
-  });
+  }).then((r) => notShortOfDescriptors(r, target));
 }
 
 /** The certificate-less attempt as an AuthAttempt: a TLS alert (the same CONNECT with the

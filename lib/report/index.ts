@@ -10,6 +10,9 @@ export { prepareReport, endpoint, DEFAULT_TITLE, type ReportInput, type ReportMe
 export { renderCsv, neutralise, CSV_COLUMNS } from './csv';
 export { renderJson, JSON_REPORT_FORMAT } from './json';
 export { renderPdf, type PdfOptions } from './pdf';
+export {
+  detailPlan, findingsKey, DETAILED_UP_TO, MAX_SECTIONS, MAX_GROUP_ENDPOINTS, MAX_TABLE_ROWS, SECTION_LEVELS, type DetailPlan, type DetailSection,
+} from './pdf-groups';
 export { reportBaseName, writeFilesAtomically, type ReportFile } from './files';
 
 import { FORMATS, type ReportFormat } from '../options';

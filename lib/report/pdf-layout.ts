@@ -113,6 +113,10 @@ export interface TableSpec {
   padding?: number;
   /** A table shorter than this many points is not split across pages. */
   keepTogether?: number;
+  /** These rows go on a table drawn just before (its slice before): no header of their own
+   *  unless a page starts, and the zebra stripes carry on after `rowOffset` rows. */
+  continued?: boolean;
+  rowOffset?: number;
 }
 
 const PAD = 4;
@@ -153,9 +157,12 @@ export function table(pen: Pen, spec: TableSpec): void {
 
   const heights = spec.rows.map(rowHeight);
   const whole = headerHeight() + heights.reduce((a, b) => a + b, 0);
-  // Never a header alone at the foot of a page: keep a short table whole, else start with 3 rows.
-  pen.ensure(whole <= (spec.keepTogether ?? 0) ? whole : headerHeight() + heights.slice(0, 3).reduce((a, b) => a + b, 0));
-  drawHeader();
+  if (!spec.continued) {
+    // Never a header alone at the foot of a page: keep a short table whole, else start with 3 rows.
+    pen.ensure(whole <= (spec.keepTogether ?? 0) ? whole : headerHeight() + heights.slice(0, 3).reduce((a, b) => a + b, 0));
+    drawHeader();
+  }
+  const offset = spec.rowOffset ?? 0;
   spec.rows.forEach((row, r) => {
     const h = heights[r];
     if (doc.y + h > pen.bottom) {
@@ -163,7 +170,7 @@ export function table(pen: Pen, spec: TableSpec): void {
       drawHeader();
     }
     const y = doc.y;
-    if (r % 2 === 1) doc.save().rect(pen.left, y, pen.width, h).fill(COLOR.zebra).restore();
+    if ((r + offset) % 2 === 1) doc.save().rect(pen.left, y, pen.width, h).fill(COLOR.zebra).restore();
     row.forEach((raw, i) => {
       const cell = cellOf(raw);
       const col = spec.columns[i];

@@ -7,6 +7,7 @@ import { CONFIG_LINE, outcomeText, plural } from './wording';
 import { endpoint, type ReportInput } from './model';
 import { bars, donut, tiles, type Segment } from './pdf-chart';
 import { table, type Cell, type Pen } from './pdf-layout';
+import type { DetailPlan } from './pdf-groups';
 import { COLOR, LEVEL_COLOR, LEVEL_LABEL, SEVERITY_COLOR } from './pdf-theme';
 
 const LEVELS: RiskLevel[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
@@ -89,28 +90,53 @@ export function executiveSummary(pen: Pen, input: ReportInput): void {
   }
 }
 
-export function brokerTable(pen: Pen, results: ClassifiedResult[]): void {
-  table(pen, {
-    columns: [
-      { header: 'Broker', width: 0.19 },
-      { header: 'Transport', width: 0.15 },
-      { header: 'Result', width: 0.2 },
-      { header: 'Risk', width: 0.12 },
-      { header: 'Score', width: 0.07, align: 'right' },
-      { header: 'Main finding', width: 0.27 },
-    ],
-    rows: results.map((r): Array<Cell | string> => [
-      endpoint(r),
-      r.security_assessment.port_type
-        ? `${r.security_assessment.port_type}${r.websocketPath && isWebSocketTransport(r.transport) ? ` ${r.websocketPath}` : ''}${r.tls?.protocol ? ` (${r.tls.protocol})` : ''}`
-        : '-',
-      outcomeText(r),
-      r.risk ? { text: r.risk.level, badge: LEVEL_COLOR[r.risk.level] } : { text: 'not rated', color: COLOR.muted },
-      r.risk ? String(r.risk.score) : '-',
-      r.findings.length ? `${r.findings[0].title}${r.findings.length > 1 ? ` (+${r.findings.length - 1} more)` : ''}` : r.risk ? 'none' : r.riskNotRated ? clip(r.riskNotRated, 160) : '',
-    ]),
-    size: 7.5,
-  });
+/**
+ * The table of all results in address order (the first plan.tableRows; a line says where the
+ * others are). A small scan's last column is the main finding; a grouped report's (pdf-groups.ts)
+ * is the section of chapter 3 that shows the broker's findings, or else its finding ids. Yields
+ * to the event loop between pages' worth of rows: a big report must not freeze the Node-RED runtime.
+ */
+export async function brokerTable(pen: Pen, results: ClassifiedResult[], plan?: DetailPlan): Promise<void> {
+  const shown = plan ? results.slice(0, plan.tableRows) : results;
+  const last = (r: ClassifiedResult): Cell | string => {
+    if (!plan?.grouped) {
+      return r.findings.length ? `${r.findings[0].title}${r.findings.length > 1 ? ` (+${r.findings.length - 1} more)` : ''}` : r.risk ? 'none' : r.riskNotRated ? clip(r.riskNotRated, 160) : '';
+    }
+    const section = plan.sectionOf.get(r);
+    if (section) return { text: `see ${section} (${plural(r.findings.length, 'finding')})`, kind: 'bold' };
+    if (r.findings.length) return { text: clip(r.findings.map((f) => f.id).join(', '), 240), kind: 'mono' };
+    return r.risk ? 'none' : r.riskNotRated ? clip(r.riskNotRated, 160) : '';
+  };
+  // A grouped report's rows stay one line where they can (about 32 a page): "connected
+  // anonymously" fits its column, and the last column is a short reference or ids.
+  const widths = plan?.grouped ? [0.18, 0.13, 0.23, 0.12, 0.07, 0.27] : [0.19, 0.15, 0.2, 0.12, 0.07, 0.27];
+  const columns = [
+    { header: 'Broker', width: widths[0] },
+    { header: 'Transport', width: widths[1] },
+    { header: 'Result', width: widths[2] },
+    { header: 'Risk', width: widths[3] },
+    { header: 'Score', width: widths[4], align: 'right' as const },
+    { header: plan?.grouped ? 'Findings' : 'Main finding', width: widths[5] },
+  ];
+  const row = (r: ClassifiedResult): Array<Cell | string> => [
+    endpoint(r),
+    r.security_assessment.port_type
+      ? `${r.security_assessment.port_type}${r.websocketPath && isWebSocketTransport(r.transport) ? ` ${r.websocketPath}` : ''}${r.tls?.protocol ? ` (${r.tls.protocol})` : ''}`
+      : '-',
+    outcomeText(r),
+    r.risk ? { text: r.risk.level, badge: LEVEL_COLOR[r.risk.level] } : { text: 'not rated', color: COLOR.muted },
+    r.risk ? String(r.risk.score) : '-',
+    last(r),
+  ];
+  // Drawn in slices (one table that goes on where the last stopped) with a pause between them.
+  const SLICE = 200;
+  for (let i = 0; i < shown.length || i === 0; i += SLICE) {
+    table(pen, { columns, rows: shown.slice(i, i + SLICE).map(row), size: 7.5, continued: i > 0, rowOffset: i, ...(i + SLICE < shown.length ? { padding: 0 } : {}) });
+    if (i + SLICE < shown.length) await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (shown.length < results.length) {
+    pen.use('body', 8, COLOR.muted).para(`… and ${results.length - shown.length} more results, listed in the CSV and JSON reports.`).gap(6);
+  }
 }
 
 export function heading3(pen: Pen, text: string): void {

@@ -1,6 +1,7 @@
 /// <reference types="pdfkit" />
 // The PDF report (pdfkit): cover, contents and how to read it, executive summary with a risk
-// chart, the broker table, one section per rated broker, appendices. Header line and page
+// chart, the broker table, the broker sections (one per rated broker in a small scan; in a big
+// one, one per group of brokers with the same findings: pdf-groups.ts), appendices. Header line and page
 // numbers are added at the end over the buffered pages.
 import PDFDocument from 'pdfkit';
 import { formatDuration, formatTime, plural } from './wording';
@@ -9,6 +10,7 @@ import { brokerSection, MAX_TOPICS_PER_BROKER } from './pdf-broker';
 import { methodology, references, ruleCatalogue } from './pdf-appendix';
 import { facts, MARGIN, Pen } from './pdf-layout';
 import { brokerTable, executiveSummary } from './pdf-summary';
+import { detailPlan, MAX_GROUP_ENDPOINTS, SECTION_LEVELS, type DetailPlan, type DetailSection } from './pdf-groups';
 import { FONT_DIRS, registerFonts } from './pdf-text';
 import { COLOR, LEVEL_COLOR, SEVERITY_COLOR } from './pdf-theme';
 
@@ -16,6 +18,9 @@ export interface PdfOptions {
   /** Where to look for DejaVu TTFs; null = pdfkit's built-in fonts only. */
   fontDirs?: readonly string[] | null;
   maxTopicsPerBroker?: number;
+  /** One section per rated broker whatever the scan's size, as before issue 19 (about 1.6 pages a
+   *  broker); by default brokers with the same findings share one in a big scan (pdf-groups.ts). */
+  sectionEach?: boolean;
 }
 
 interface Chapter {
@@ -66,21 +71,31 @@ export async function renderPdf(input: ReportInput, opts: PdfOptions = {}): Prom
   chapter('1', 'Executive summary');
   executiveSummary(pen, input);
 
+  // Which brokers get a section in chapter 3 (pdf-groups.ts): each rated one in a small scan;
+  // in a big one, brokers rated MEDIUM or worse with the same findings share one.
+  const plan = detailPlan(input.results, { sectionEach: opts.sectionEach });
   chapter('2', 'Brokers');
-  pen.use('body', 9, COLOR.text).para(`All ${plural(input.results.length, 'result')} of the scan in address order. Each rated broker has its own section in chapter 3.`).gap(8);
-  brokerTable(pen, input.results);
+  pen.use('body', 9, COLOR.text).para(brokersIntro(input, plan)).gap(8);
+  await brokerTable(pen, input.results, plan);
 
   // Rated brokers, and ports that answered but could not be rated (with why).
-  const rated = input.results.filter((r) => r.risk || r.riskNotRated);
   chapter('3', 'Broker details');
   const details = doc.outline.children.at(-1)!;
-  if (!rated.length) pen.use('body', 9, COLOR.muted).para('No broker was rated.');
-  for (let i = 0; i < rated.length; i++) {
-    const r = rated[i];
+  if (plan.grouped) groupedIntro(pen, input, plan);
+  else if (!plan.sections.length) pen.use('body', 9, COLOR.muted).para('No broker was rated.');
+  const maxTopics = opts.maxTopicsPerBroker ?? MAX_TOPICS_PER_BROKER;
+  for (let i = 0; i < plan.sections.length; i++) {
+    const { number, members } = plan.sections[i];
+    const r = members[0];
+    const level = r.risk ? r.risk.level : 'not rated';
     // A bookmark points at the current page: add it once the section has its page.
-    brokerSection(pen, r, `3.${i + 1}`, opts.maxTopicsPerBroker ?? MAX_TOPICS_PER_BROKER, () => {
-      details.addItem(clean(`3.${i + 1} ${endpoint(r)} (${r.risk ? r.risk.level : 'not rated'})`));
-    });
+    const bookmark = () => details.addItem(clean(members.length > 1 ? `${number} ${members.length} brokers with the same findings (${level})` : `${number} ${endpoint(r)} (${level})`));
+    if (members.length > 1) {
+      groupHeader(pen, plan.sections[i], bookmark);
+      brokerSection(pen, r, number, maxTopics);
+    } else {
+      brokerSection(pen, r, number, maxTopics, bookmark);
+    }
     if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
   }
 
@@ -95,6 +110,51 @@ export async function renderPdf(input: ReportInput, opts: PdfOptions = {}): Prom
   headersAndFooters(pen, input, title);
   doc.end();
   return finished;
+}
+
+/** The line above the brokers table: what it holds and where the details are. */
+function brokersIntro(input: ReportInput, plan: DetailPlan): string {
+  const all = `All ${plural(input.results.length, 'result')} of the scan in address order.`;
+  if (!plan.grouped) return `${all} Each rated broker has its own section in chapter 3.`;
+  const beyond = input.results.length > plan.tableRows
+    ? ` The first ${plan.tableRows} are listed here; the other ${input.results.length - plan.tableRows} are listed in the CSV and JSON reports.`
+    : '';
+  return `${all.replace('All', plan.tableRows < input.results.length ? 'The' : 'All')}${beyond} Brokers rated ${SECTION_LEVELS.join(', ')} point to the section of chapter 3 that shows their findings (brokers with the same findings share one); the others show their finding ids here. Every broker's full detail is in the CSV and JSON reports.`;
+}
+
+/** How chapter 3 of a grouped report reads, and what it leaves to the table. */
+function groupedIntro(pen: Pen, input: ReportInput, plan: DetailPlan): void {
+  const sectioned = plan.sections.reduce((n, s) => n + s.members.length, 0);
+  const rest = input.results.length - sectioned;
+  const parts = [
+    `This scan found too many brokers for a section each. Brokers rated ${SECTION_LEVELS.join(', ')} with the same findings (the same finding ids at the same level) share one section: ${plural(sectioned, 'broker')} in ${plural(plan.sections.length, 'section')}. Each section names its brokers and shows the first of them in full; evidence, topics and certificates differ from broker to broker, and every broker's own are in the CSV and JSON reports.`,
+  ];
+  if (plan.unsectioned.brokers) parts.push(`${plural(plan.unsectioned.brokers, 'more broker')} rated ${SECTION_LEVELS.join(', ')} (${plural(plan.unsectioned.groups, 'other combination')} of findings) have no section here: they are rows of the table in chapter 2 with their finding ids.`);
+  if (rest - plan.unsectioned.brokers > 0) parts.push(`The other ${plural(rest - plan.unsectioned.brokers, 'result')} (rated LOW, without findings, not rated, or not MQTT brokers) are rows of the table in chapter 2, with their finding ids or why they were not rated.`);
+  pen.use('body', 9, COLOR.text).para(parts.join(' '), { lineGap: 1.5 }).gap(12);
+}
+
+/** The head of a section that stands for several brokers: how many, which (the first
+ *  MAX_GROUP_ENDPOINTS), and that the first is shown in full below. */
+function groupHeader(pen: Pen, section: DetailSection, onStart: () => void): void {
+  const { doc } = pen;
+  const { members, number } = section;
+  const first = members[0];
+  const level = first.risk ? first.risk.level : null;
+  const named = members.slice(0, MAX_GROUP_ENDPOINTS).map(endpoint).join(', ');
+  const more = members.length - Math.min(members.length, MAX_GROUP_ENDPOINTS);
+  const list = `${named}${more ? `, and ${more} more: marked ${number} in the table of chapter 2, and every one is listed in the CSV and JSON reports` : ''}.`;
+  pen.ensure(Math.min(60 + pen.use('mono', 7.5).height(list, pen.width), pen.bottom - MARGIN.top));
+  onStart();
+  const y = doc.y;
+  doc.save().rect(pen.left, y, pen.width, 26).fill(COLOR.brand).restore();
+  doc.save().rect(pen.left, y, 4, 26).fill(level ? LEVEL_COLOR[level] : COLOR.unrated).restore();
+  pen.use('bold', 12, COLOR.white).at(`${number}  ${plural(members.length, 'broker')} with the same findings`, pen.left + 12, y + 7, { width: pen.width - 170, lineBreak: false, ellipsis: true });
+  if (level) pen.badge(level, pen.left + pen.width - 142, y + 6.5, LEVEL_COLOR[level], 8.5);
+  doc.y = y + 34;
+  pen.use('body', 9, COLOR.text).para(`${plural(first.findings.length, 'finding')} on each of these ${members.length} brokers (${[...new Set(first.findings.map((f) => f.id))].join(', ') || 'none'}). The first of them is shown in full below; the evidence of the others differs in its details (addresses, topics, certificates).`, { lineGap: 1.5 }).gap(4);
+  pen.use('bold', 7, COLOR.muted).para('THE BROKERS', { characterSpacing: 0.6 }).gap(2);
+  pen.use('mono', 7.5, COLOR.text).para(list, { lineGap: 1 }).gap(10);
 }
 
 function cover(pen: Pen, input: ReportInput, title: string): void {

@@ -16,7 +16,7 @@ import { TopicCollector, type LiveMessage } from './collector';
 import { openSession } from './session';
 import { everyFilterRefused, subackCode, subscribeWithFallbacks, subscriptionNote } from './subscribe';
 import { Canary, type WriteTestResult } from './write-test';
-import { isWebSocketTransport, settle } from '../common';
+import { isDescriptorShortage, isWebSocketTransport, settle, SHORTAGE_BACKOFF_MS, withDescriptor } from '../common';
 import { isLimitRefusal, isWebSocketPath, SHORT_KEEPALIVE_S, strictClientId } from '../mqtt';
 
 export type { LiveMessage } from './collector';
@@ -87,7 +87,10 @@ export async function sniffBroker(target: Target, opts: SniffOptions): Promise<S
     opts.onListening?.();
   };
   try {
-    return await sniff(target, opts, listening);
+    // The listener's one connection holds a descriptor of the process's pool (lib/common) from
+    // before it opens until it is closed; one session at a time, also when it is opened again.
+    const as = opts.credentials?.username ? 'given credentials' : 'anonymous';
+    return await withDescriptor(opts.signal, () => failed(as, opts.version ?? SNIFF_DEFAULTS.version, 'cancelled'), () => sniff(target, opts, listening));
   } finally {
     listening();
   }
@@ -106,6 +109,15 @@ async function sniff(target: Target, opts: SniffOptions, listening: () => void):
   let session = openSession(target, { ...o, onOversize: () => collector.dropOversize() });
   try {
     let connected = await session.connected(o.signal);
+    // No descriptor left in this process (EMFILE): nothing about the broker; open it again after
+    // a pause (lib/common SHORTAGE_BACKOFF_MS), and say so if it lasts.
+    for (const ms of SHORTAGE_BACKOFF_MS) {
+      if (connected.ok || !isDescriptorShortage(connected.code) || o.signal?.aborted) break;
+      await session.close(0);
+      await settle<void>(ms, o.signal, undefined, () => undefined);
+      session = openSession(target, { ...o, onOversize: () => collector.dropOversize() });
+      connected = await session.connected(o.signal);
+    }
     // A WebSocket 101 that chose none of the offered subprotocols (no subprotocol, or the whole
     // offered list copied back, as RabbitMQ 3.10's Web MQTT does) is tried once more offering
     // what the probe offered next (lib/probe SUBPROTOCOL_RETRY): the probe found the broker that way.

@@ -124,8 +124,25 @@ export function openSession(target: Target, o: SessionOptions): Session {
     endListeners.clear();
     guard.destroy();
   };
+  // Packets sent in one turn of the event loop go out in one write: the acknowledgements of a
+  // chunk of input (a broker sends its retained messages in a burst: a PUBACK per write was 45
+  // write() calls per broker, 16 us each on loopback, 0.7 s of one core for 750 brokers), the
+  // SUBSCRIBEs sent together.
+  let queued: Buffer[] = [];
+  let flushing = false;
+  const flush = () => {
+    flushing = false;
+    const out = queued;
+    queued = [];
+    if (out.length && endReason === null && !guard.writableEnded) guard.write(out.length === 1 ? out[0] : Buffer.concat(out));
+  };
   const send = (b: Buffer) => {
-    if (endReason === null && !guard.writableEnded) guard.write(b);
+    if (endReason !== null || guard.writableEnded) return;
+    queued.push(b);
+    if (!flushing) {
+      flushing = true;
+      process.nextTick(flush);
+    }
   };
 
   guard.on('error', (err: Error & { code?: unknown }) => {
@@ -295,6 +312,7 @@ export function openSession(target: Target, o: SessionOptions): Session {
       closing ??= (async () => {
         if (endReason === null && connackResult?.ok) {
           send(DISCONNECT);
+          flush();
           guard.end();
           await settle(graceMs, undefined, undefined, (done) => session.onEnd(() => done(undefined)));
         }

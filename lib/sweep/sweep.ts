@@ -1,9 +1,11 @@
 // Bounded-concurrency TCP reachability. One shared timer checks deadlines (probes start in order
 // and share one timeout, so the oldest is always the next to expire): no timer per probe.
 import * as net from 'node:net';
-import { readFileSync } from 'node:fs';
 import type { Reachability, Target } from '../types';
 import { OPTIONS } from '../options';
+import { isDescriptorShortage, openFileLimit, processDescriptors, SHORTAGE_BACKOFF_MS } from '../common';
+
+export { openFileLimit } from '../common';
 
 /** Enough that a /24 x 2 ports of silent hosts is one timeout round, not two; capped by the fd limit
  *  (lib/options OPTIONS.sweepConcurrency). */
@@ -12,7 +14,6 @@ export const DEFAULT_SWEEP_CONCURRENCY: number = OPTIONS.sweepConcurrency.defaul
 export const DEFAULT_SWEEP_TIMEOUT_MS: number = OPTIONS.timeoutMs.default;
 /** Descriptors kept free for everything else the process does (Node-RED, probes, files). */
 const FD_MARGIN = 128;
-const EMFILE_RETRIES = 3;
 
 export interface SweepOptions {
   concurrency?: number;
@@ -42,20 +43,6 @@ interface Active {
   retries: number;
 }
 
-/** The soft open-file limit of this process, from /proc (Linux); null where unknown. */
-export function openFileLimit(): number | null {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    const soft = line?.split(/\s{2,}/)[1];
-    const n = Number(soft);
-    return Number.isFinite(n) ? n : null;
-  } catch {
-    return null;
-  }
-}
-
 export function effectiveConcurrency(requested = DEFAULT_SWEEP_CONCURRENCY): number {
   const limit = openFileLimit();
   const ceiling = limit === null ? 1024 - FD_MARGIN : Math.max(8, limit - FD_MARGIN);
@@ -72,7 +59,13 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
   let probed = 0;
   let exhausted = false;
   let waiting = false;
-  const retry: Array<{ target: Target; retries: number }> = [];
+  // Targets whose connect() met EMFILE: tried again, after SHORTAGE_BACKOFF_MS[retries], never reported for it.
+  const retry: Array<{ target: Target; retries: number; at: number }> = [];
+  // Every socket is counted against the process's descriptors (lib/common/descriptors.ts), which
+  // the probes and listeners of the same scan draw on too: a connect() waits for a free one
+  // instead of meeting EMFILE.
+  const pool = processDescriptors();
+  let waitingForPool = false;
 
   return new Promise((resolve) => {
     let finished = false;
@@ -85,6 +78,8 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
       clearInterval(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       for (let i = head; i < queue.length; i++) queue[i].socket?.destroy();
+      pool.give(active);
+      active = 0;
       resolve({ probed, counts, cancelled, concurrency });
     }
     function onAbort() {
@@ -99,10 +94,13 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
       a.socket!.destroy();
       a.socket = null;
       active--;
-      if (errno === 'EMFILE' && a.retries < EMFILE_RETRIES) {
-        // Too many descriptors is our limit, not the target's answer: slow down and try again.
+      pool.give(1);
+      if (isDescriptorShortage(errno) && a.retries < SHORTAGE_BACKOFF_MS.length) {
+        // Too many descriptors is our limit (another part of the process holds them), not the
+        // target's answer: slow down and try again later. After the last retry the target is
+        // reported as 'error' with the errno, never as closed or filtered.
         concurrency = Math.max(1, Math.floor(concurrency / 2));
-        retry.push({ target: a.target, retries: a.retries + 1 });
+        retry.push({ target: a.target, retries: a.retries + 1, at: Date.now() + SHORTAGE_BACKOFF_MS[a.retries] });
       } else {
         probed++;
         counts[r]++;
@@ -121,18 +119,39 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
       socket.connect({ host: target.host, port: target.port });
     }
 
+    /** A retry whose pause is over, if any. */
+    function dueRetry(): { target: Target; retries: number } | undefined {
+      const now = Date.now();
+      const i = retry.findIndex((r) => r.at <= now);
+      return i >= 0 ? retry.splice(i, 1)[0] : undefined;
+    }
+
     function fill() {
       if (finished) return;
       while (active < concurrency) {
-        const r = retry.pop();
+        if (!pool.tryTake(1)) {
+          // Every descriptor is in use: go on when one is given back.
+          if (!waitingForPool) {
+            waitingForPool = true;
+            pool.whenFree(() => {
+              waitingForPool = false;
+              fill();
+            });
+          }
+          break;
+        }
+        const r = dueRetry();
         if (r) {
           start(r.target, r.retries);
           continue;
         }
-        if (exhausted) break;
-        if (waiting) break;
+        if (exhausted || waiting) {
+          pool.give(1);
+          break;
+        }
         const next = targets.next();
         if (next.done) {
+          pool.give(1);
           if (opts.more) {
             waiting = true;
             askMore(opts.more, (again) => {
@@ -152,6 +171,7 @@ export function sweep(targets: Iterator<Target>, opts: SweepOptions): Promise<Sw
     }
 
     function expire() {
+      if (retry.length) fill();
       const now = Date.now();
       while (head < queue.length && (queue[head].settled || queue[head].deadline <= now)) {
         const a = queue[head++];

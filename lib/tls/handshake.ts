@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { opensslReason, sharedContext } from '../mqtt';
-import { settle } from '../common';
+import { isDescriptorShortage, retryShortOfDescriptors, settle, withDescriptor } from '../common';
 
 export type CaInput = string | Buffer | Array<string | Buffer>;
 
@@ -82,9 +82,18 @@ const LOCAL_CODES = new Set(['ERR_SSL_NO_CIPHER_MATCH', 'ERR_SSL_NO_PROTOCOLS_AV
 /**
  * One TLS handshake with the given versions, ciphers and certificates (RFC 8446 / RFC 5246):
  * resolves with what was negotiated and seen (the peer chain when o.capture), or why it failed,
- * within o.timeoutMs; never rejects. The socket is always destroyed when it resolves.
+ * within o.timeoutMs; never rejects. The socket is always destroyed when it resolves. A socket
+ * this process could not open for want of a descriptor (EMFILE) is opened again after a pause
+ * (lib/common retryShortOfDescriptors); only if that lasts is the outcome code EMFILE.
  */
 export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
+  // One descriptor of the process's pool (lib/common), taken before the handshake's timeout starts.
+  const aborted = (): HandshakeOutcome => ({ ok: false, code: 'ABORTED', message: 'cancelled', local: false, negotiated: false, protocol: null, cipher: null, peer: null, ms: 0 });
+  const once = () => withDescriptor(o.signal, aborted, () => handshakeOnce(o));
+  return retryShortOfDescriptors(once, (r) => !r.ok && isDescriptorShortage(r.code), o.signal);
+}
+
+function handshakeOnce(o: HandshakeOptions): Promise<HandshakeOutcome> {
   const started = Date.now();
   const ms = () => Date.now() - started;
   if (o.signal?.aborted) {
@@ -96,8 +105,9 @@ export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
     const maxVersion = o.maxVersion ?? 'TLSv1.3';
     // SECLEVEL=0: legacy versions, small keys and weak ciphers must be seen, not refused by us.
     const ciphers = o.ciphers ?? 'DEFAULT@SECLEVEL=0';
-    // CAs and client certificates go into a context shared between brokers (lib/mqtt/tls-context.ts).
-    const shared = o.systemCa || o.ca !== undefined || o.cert !== undefined;
+    // Every handshake takes a context shared between brokers (lib/mqtt/tls-context.ts): one per
+    // CA and certificate set, version range and cipher list, so an inspection's dozen handshakes
+    // reuse the dozen contexts of the broker before (a context of its own cost each ~0.3 ms).
     socket = tls.connect({
       host: o.host,
       port: o.port,
@@ -105,9 +115,7 @@ export function handshake(o: HandshakeOptions): Promise<HandshakeOutcome> {
       // Trust is the chain only; the hostname is judged separately (hostnameMatch).
       checkServerIdentity: () => undefined,
       servername: o.servername ?? (net.isIP(o.host) ? undefined : o.host),
-      ...(shared
-        ? { secureContext: sharedContext({ systemCa: !!o.systemCa, ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase, minVersion, maxVersion, ciphers }) }
-        : { minVersion, maxVersion, ciphers }),
+      secureContext: sharedContext({ systemCa: !!o.systemCa, ca: o.ca, cert: o.cert, key: o.key, passphrase: o.passphrase, minVersion, maxVersion, ciphers }),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -1,6 +1,6 @@
 // SetupGate: deferred work waits while brokers are set up, never longer than its bound.
 import { strict as assert } from 'node:assert';
-import { SetupGate, SetupWindow, loopLoad } from '../../lib/pipeline/setup-gate';
+import { SetupGate, SetupWindow, WorkSlots, loopLoad } from '../../lib/pipeline/setup-gate';
 
 const state = async (p: Promise<void>) => {
   let settled = false;
@@ -71,5 +71,40 @@ describe('lib/setup-gate: SetupWindow', function () {
     await new Promise((r) => setTimeout(r, 40));
     const idle = load();
     assert.ok(idle !== null && idle < 0.5, `idle loop measured as ${idle}`);
+  });
+});
+
+describe('lib/setup-gate: WorkSlots', function () {
+  const feed = (values: Array<number | null>) => {
+    const queue = [...values];
+    return () => (queue.length ? queue.shift()! : null);
+  };
+
+  it('runs as many at once as the window allows; the next starts when one ends', async () => {
+    const slots = new WorkSlots(new SetupWindow(2, 2, feed([])));
+    const a = await slots.acquire();
+    const b = await slots.acquire();
+    const c = slots.acquire();
+    let started = false;
+    void c.then(() => (started = true));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(started, false, 'two at once');
+    a();
+    const end = await c;
+    assert.equal(slots.busy, 2, 'the waiter took the slot given back');
+    a();
+    assert.equal(slots.busy, 2, 'giving a slot back twice counts once');
+    b();
+    end();
+    assert.equal(slots.busy, 0);
+  });
+
+  it('lets every waiter go when the scan is cancelled', async () => {
+    const ac = new AbortController();
+    const slots = new WorkSlots(new SetupWindow(1, 1, feed([])), ac.signal);
+    await slots.acquire();
+    const waiting = [slots.acquire(), slots.acquire()];
+    ac.abort();
+    await Promise.all(waiting);
   });
 });

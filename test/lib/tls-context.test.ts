@@ -2,7 +2,7 @@
 // and the CAs they carry really decide the handshake's trust verdict.
 import { strict as assert } from 'node:assert';
 import { generateCa, generateServerCert, type CertPair } from '../../lab/certs';
-import { cachedContexts, sharedContext, type ContextOptions } from '../../lib/mqtt/tls-context';
+import { cachedContexts, MAX_CONTEXTS, sharedContext, type ContextOptions } from '../../lib/mqtt/tls-context';
 import { handshake } from '../../lib/tls/handshake';
 import { startTlsServer, type TlsServerFixture } from '../support/tls-fixtures';
 
@@ -29,9 +29,16 @@ describe('lib/mqtt/tls-context: shared trust contexts', function () {
     assert.notEqual(sharedContext({ ...base, ca: [ca.certPem], maxVersion: 'TLSv1.2' }), a);
   });
 
-  it('keeps at most eight contexts', function () {
-    for (let i = 0; i < 12; i++) sharedContext({ ...base, systemCa: false, ciphers: `DEFAULT:@SECLEVEL=${i % 3}:!aNULL${'!eNULL:'.repeat(i)}` });
-    assert.ok(cachedContexts() <= 8, `${cachedContexts()} contexts kept`);
+  it(`keeps at most MAX_CONTEXTS (${MAX_CONTEXTS}) contexts`, function () {
+    for (let i = 0; i < MAX_CONTEXTS + 4; i++) sharedContext({ ...base, systemCa: false, ciphers: `DEFAULT:@SECLEVEL=${i % 3}:!aNULL${'!eNULL:'.repeat(i)}` });
+    assert.ok(cachedContexts() <= MAX_CONTEXTS, `${cachedContexts()} contexts kept`);
+  });
+
+  it('throws the same error again for inputs that failed, without building them again', function () {
+    const bad = { ...base, systemCa: false, ciphers: 'NO-SUCH-CIPHER-FAMILY' };
+    let first: unknown;
+    assert.throws(() => sharedContext(bad), (err: unknown) => ((first = err), true));
+    assert.throws(() => sharedContext(bad), (err: unknown) => err === first);
   });
 
   it('trusts the user CA it was built with, and only that one', async function () {
