@@ -153,8 +153,10 @@ describe('lib/sweep: the sweep on worker threads', function () {
     assert.deepEqual(r.errors, {});
     assert.equal(r.sawOpen, true);
     // Other processes' listeners on this machine may sit in the range: they are open, never an
-    // error; every verdict, closed or open, was checked again against the port itself.
+    // error. Every verdict was checked again against the port itself; a port of another process
+    // may open or close between the sweep and the check (seen once: 1 of 3,001), so a few
+    // disagreements are that, while descriptors counted as closed would be hundreds.
     assert.equal(r.closed + r.open, 3001);
-    assert.deepEqual(r.wrong, []);
+    assert.ok(r.wrong.length <= 3, JSON.stringify(r.wrong));
   });
 });
