@@ -162,14 +162,7 @@ async function seedRetained(hosts: string[], password: string): Promise<void> {
           });
           client.once('connect', async () => {
             try {
-              const device = `bench${host.split('.')[3].padStart(2, '0')}`;
-              for (const t of deviceTopics(device)) {
-                const payload = t.kind === 'dht' ? buildDhtPayload(28.5, 65)
-                  : t.kind === 'ldr' ? buildLightPayload(2048)
-                  : t.kind === 'pir' ? buildMotionPayload(false)
-                  : buildStatusPayload(true);
-                await client.publishAsync(t.topic, payload ?? '', { retain: true, qos: 1 });
-              }
+              await publishDeviceReadings(client, `bench${host.split('.')[3].padStart(2, '0')}`);
               clearTimeout(timer);
               await client.endAsync();
               resolve();
@@ -182,4 +175,15 @@ async function seedRetained(hosts: string[], password: string): Promise<void> {
         }),
     ),
   );
+}
+
+/** Publishes a lab ESP32's readings (DHT, LDR, PIR, status) as retained QoS 1 messages, as the device would. */
+export async function publishDeviceReadings(client: { publishAsync(topic: string, payload: string | Buffer, opts: { retain: boolean; qos: 1 }): Promise<unknown> }, device: string): Promise<void> {
+  for (const t of deviceTopics(device)) {
+    const payload = t.kind === 'dht' ? buildDhtPayload(28.5, 65)
+      : t.kind === 'ldr' ? buildLightPayload(2048)
+      : t.kind === 'pir' ? buildMotionPayload(false)
+      : buildStatusPayload(true);
+    await client.publishAsync(t.topic, payload ?? '', { retain: true, qos: 1 });
+  }
 }

@@ -12,8 +12,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCa, generateServerCert } from '../../lab/certs';
-import { buildDhtPayload, buildLightPayload, buildMotionPayload, buildStatusPayload, deviceTopics } from '../../lib/sniff/lab-device';
-import { findMosquitto } from './brokers';
+import { findMosquitto, publishDeviceReadings } from './brokers';
 import { killGroupSync, onCleanup, stopChild, trackChild } from './cleanup';
 
 export const PLAIN_PORT = 1883;
@@ -223,13 +222,7 @@ async function seedRetained(plain: Array<string | null>, tls: Array<string | nul
         });
         client.once('connect', async () => {
           try {
-            for (const t of deviceTopics(`farm${String(i + 1).padStart(2, '0')}`)) {
-              const payload = t.kind === 'dht' ? buildDhtPayload(28.5, 65)
-                : t.kind === 'ldr' ? buildLightPayload(2048)
-                : t.kind === 'pir' ? buildMotionPayload(false)
-                : buildStatusPayload(true);
-              await client.publishAsync(t.topic, payload ?? '', { retain: true, qos: 1 });
-            }
+            await publishDeviceReadings(client, `farm${String(i + 1).padStart(2, '0')}`);
             clearTimeout(timer);
             await client.endAsync();
             resolve();
