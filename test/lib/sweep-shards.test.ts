@@ -21,15 +21,15 @@ describe('lib/sweep: the sweep on worker threads', function () {
   let targets: Target[] = [];
   before(async () => {
     for (let i = 0; i < 6; i++) servers.push(await listen());
-    const closed: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      const s = await listen();
-      closed.push(portOf(s));
-      await new Promise((r) => s.close(r));
-    }
+    // Three ports that refuse: listened on together (so the system gives three different ports;
+    // closing each before the next could hand the same port out twice), then closed.
+    const toClose: net.Server[] = [];
+    for (let i = 0; i < 3; i++) toClose.push(await listen());
+    const closed = toClose.map(portOf);
+    await Promise.all(toClose.map((s) => new Promise((r) => s.close(r))));
     // 5,000 refused ports around the listeners, so every thread gets several chunks.
     const spread = Array.from({ length: 5000 }, (_, i) => 20000 + i).filter((p) => !servers.some((s) => portOf(s) === p));
-    targets = [...servers.map(portOf), ...closed, ...spread].map((port) => ({ host: '127.0.0.1', port }));
+    targets = [...new Set([...servers.map(portOf), ...closed, ...spread])].map((port) => ({ host: '127.0.0.1', port }));
   });
   after(() => servers.forEach((s) => s.close()));
 
