@@ -2,13 +2,13 @@
 // models (cards, table rows, broker detail, history, progress, live values), the scan form and the
 // API request checks, and the views that tie them to messages and the flow context. The node
 // mqttsec-dashboard-view (nodes/) runs a view; nothing here knows Node-RED.
-export { VIEWS, isViewName, sniffOutput, answerOn, type ViewName } from './views';
+export { VIEWS, isViewName, sniffOutput, answerOn, SCAN_REDRAW_MS, type ViewName } from './views';
 export type { View, ViewContext, ViewMessage, ViewOutputs, ContextStore, CurrentScan, RunningScan, KeptResult, KeptTopic, ReportFiles, Progress } from './types';
 export { LAB_CONTROLS_KEY, LAB_CONTROLS_UNAVAILABLE, LAB_CONTROL_VIEWS, isLabControls, labControlsPanel, readLabRequest, type LabControlsPanel, type LabControlRequest, type PanelBroker, type PanelControl } from './lab-controls';
 export type { LabControls, LabControlsState, LabBrokerState, LabControl, LabControlChange, LabControlOutcome, LabControlOption, LabControlValue } from './lab-controls-types';
 export { checkScanForm, initialForm, startScan, FALLBACK_PORTS, FALLBACK_TARGET, DEFAULT_LISTEN_S, RUNNING_LOCK_MS, type ScanFormValues, type FormScanRequest, type FormCheck, type StartedScan } from './form';
 export { keepResult, completeScan, worstResult, endpointOf, riskRank, secondsText, RISK_LEVELS, KEPT_TOPICS, type CompletionEvent } from './scan-state';
-export { tableRows, tableMessage, tablePlaceholder, securityText, noTopicsText, topicDataText, RISK_ROW_FORMATTER, type TableRow } from './table';
+export { tableRows, tableMessage, tableMessages, tablePage, tableViewOf, tablePlaceholder, TABLE_PAGE_ROWS, TABLE_SORTS, TABLE_RISK_FILTERS, TABLE_FIND_CHARS, TOPIC_CELL_CHARS, DEFAULT_TABLE_VIEW, type TableView, type TablePage, type TableSort, securityText, noTopicsText, topicDataText, RISK_ROW_FORMATTER, type TableRow } from './table';
 export { brokerDetail, authText, certificateRows, tlsRows, transportText, type BrokerDetail, type DetailFinding } from './detail';
 export { summaryCards, scanLine, riskChart, type SummaryCards, type ScanLine } from './cards';
 export {

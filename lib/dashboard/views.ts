@@ -37,7 +37,7 @@ import { nextProgress, scanError } from './progress';
 import { clearScanMarks, markScanDone, markScanRunning } from './scans-running';
 import { record } from './read';
 import { completeScan, keepResult, secondsText, worstResult } from './scan-state';
-import { tableMessage } from './table';
+import { DEFAULT_TABLE_VIEW, tableMessages, tableViewOf, type TableView } from './table';
 import { LAB_CONTROL_VIEWS } from './lab-controls';
 import type { CurrentScan, KeptResult, Progress, ReportFiles, View, ViewContext, ViewMessage, ViewOutputs } from './types';
 
@@ -74,6 +74,35 @@ const current = (ctx: ViewContext): CurrentScan | undefined => {
   const c = ctx.flow.get('current');
   return c && typeof c === 'object' && record(c).results ? (c as CurrentScan) : undefined;
 };
+/** Least time between two redraws of a running scan (ms): "collect the results" output 1. */
+export const SCAN_REDRAW_MS = 500;
+const REDRAWN_AT = 'scan-redrawn-at';
+const REDRAW_DUE = 'scan-redraw-due';
+
+/**
+ * The scan for output 1 of "collect the results" now, or null and a redraw SCAN_REDRAW_MS after
+ * the last one (one pending at a time; skipped when the scan has ended or another began meanwhile).
+ */
+function redrawSoon(ctx: ViewContext, scan: CurrentScan): ViewOutputs | null {
+  const now = ctx.now();
+  const last = (ctx.memory.get(REDRAWN_AT) as number | undefined) ?? -Infinity;
+  if (now - last >= SCAN_REDRAW_MS) {
+    ctx.memory.set(REDRAWN_AT, now);
+    return [{ topic: 'scan', payload: scan }, null, null];
+  }
+  if (!ctx.memory.get(REDRAW_DUE)) {
+    ctx.memory.set(REDRAW_DUE, true);
+    ctx.later(SCAN_REDRAW_MS - (now - last), () => {
+      ctx.memory.delete(REDRAW_DUE);
+      const cur = current(ctx);
+      if (!cur || cur.scanId !== scan.scanId || cur.complete) return;
+      ctx.memory.set(REDRAWN_AT, ctx.now());
+      ctx.send([{ topic: 'scan', payload: cur }, null, null]);
+    });
+  }
+  return null;
+}
+
 const labPorts = (ctx: ViewContext) => ctx.env('MQTTSEC_LAB_PORTS') || FALLBACK_PORTS;
 
 /**
@@ -146,6 +175,9 @@ export const VIEWS = {
    * Keeps the current scan's rated results and passes the whole scan on. In: rated results, the
    * completion (msg.complete), or topic 'show' (redraw). Outputs: 1 the scan (table, cards, chart),
    * 2 'complete' for the progress panel, 3 the broker to select in the detail view.
+   * While results arrive, output 1 is sent at most once per SCAN_REDRAW_MS (the last change always
+   * follows within that time; the completion at once): each send is cloned for every wire and redrawn
+   * by every browser, and a thousand brokers would otherwise cost a million row copies.
    */
   'scan-results': {
     outputs: 3,
@@ -161,6 +193,7 @@ export const VIEWS = {
         const done = completeScan(cur, msg.payload, ctx.now());
         ctx.flow.set('current', cur);
         const worst = worstResult(cur);
+        ctx.memory.set(REDRAWN_AT, ctx.now());
         return [{ topic: 'scan', payload: cur }, { ...done }, worst ? { payload: { ep: worst.ep } } : null];
       }
       if (!isScanResult(msg.payload)) return null;
@@ -169,14 +202,32 @@ export const VIEWS = {
       const kept = keepResult(msg.payload, record(msg.sniffer).skipped);
       cur.results[kept.ep] = kept;
       ctx.flow.set('current', cur);
-      return [{ topic: 'scan', payload: cur }, null, null];
+      return redrawSoon(ctx, cur);
     },
   },
-  /** The scan -> the results table's rows and options. */
+  /** The scan (topic 'scan', from "collect the results") -> one page of the results table (output 1) and where it stands (output 2, the table's controls). */
   'results-table': {
-    outputs: 1,
-    input(msg) {
-      return [tableMessage(record(msg.payload) as Partial<CurrentScan>)];
+    outputs: 2,
+    input(msg, ctx) {
+      const scan = record(msg.payload) as Partial<CurrentScan>;
+      const saved = ctx.flow.get('tableView') as TableView | undefined;
+      const view = saved ? tableViewOf(saved) : { ...DEFAULT_TABLE_VIEW };
+      if (!saved || saved.scanId !== scan.scanId) view.page = 1;
+      ctx.flow.set('tableView', { ...view, scanId: scan.scanId });
+      return tableMessages(scan, view);
+    },
+  },
+  /**
+   * The table's controls (a browser: anything) -> the page they ask for, of the scan kept in the
+   * flow (never one the message carries). In: {page, risk, find, sort}. Outputs as results-table.
+   */
+  'table-view': {
+    outputs: 2,
+    input(msg, ctx) {
+      const scan = (current(ctx) || { results: {} }) as Partial<CurrentScan>;
+      const view = tableViewOf(msg.payload);
+      ctx.flow.set('tableView', { ...view, scanId: scan.scanId });
+      return tableMessages(scan, view);
     },
   },
   /** A selected broker (payload.ep: a table row, or the worst at the end of a scan) -> the detail panel (payload null: none). */

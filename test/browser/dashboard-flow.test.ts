@@ -110,7 +110,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
   it('no function nodes: each step is a named dashboard view, with as many outputs as the view has, all wired', () => {
     const expected: Record<string, string> = {
       'lab-start': 'scan-form', 'lab-route': 'scan-route', 'lab-live': 'live-values', 'lab-results': 'scan-results',
-      'lab-table-fn': 'results-table', 'lab-detail-fn': 'broker-detail', 'lab-cards-fn': 'summary-cards', 'lab-riskchart-fn': 'risk-chart',
+      'lab-table-fn': 'results-table', 'lab-table-view-fn': 'table-view', 'lab-detail-fn': 'broker-detail', 'lab-cards-fn': 'summary-cards', 'lab-riskchart-fn': 'risk-chart',
       'lab-reports': 'scan-history', 'lab-history-filter': 'history-filter', 'lab-error': 'scan-error', 'lab-progress-fn': 'scan-progress', 'lab-cancel': 'scan-cancel',
       'lab-restore': 'dashboard-restore', 'lab-labctl-fn': 'lab-controls', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
       'api-key': 'api-key', 'api-scan': 'api-scan', 'api-route': 'scan-route', 'api-answer': 'api-answer', 'api-results-fn': 'api-results',

@@ -189,7 +189,7 @@ describe('dashboard views: a scan from the results to the history', () => {
     assert.equal(scan.results['127.0.0.1:1883'].topics!.items.length, 3);
 
     // The table: worst first, one row per topic, a broker without readable topics as one row.
-    const rows = out(ctx.run('results-table', { payload: scan }), 0).payload as Array<Record<string, unknown>>;
+    const rows = out(ctx.run('results-table', { topic: 'scan', payload: scan }), 0).payload as Array<Record<string, unknown>>;
     assert.deepEqual(rows.map((r) => [r.ep, r.security, r.sensor, r.topic, r.risk]), [
       ['127.0.0.1:1883', 'plain TCP · anonymous', '—', 'home/door', 'CRITICAL'],
       ['127.0.0.1:1883', 'plain TCP · anonymous', 'DHT11', 'sensors/lab/dht', 'CRITICAL'],
