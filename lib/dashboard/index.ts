@@ -2,7 +2,7 @@
 // models (cards, table rows, broker detail, history, progress, live values), the scan form and the
 // API request checks, and the views that tie them to messages and the flow context. The node
 // mqttsec-dashboard-view (nodes/) runs a view; nothing here knows Node-RED.
-export { VIEWS, isViewName, sniffOutput, answerOn, SCAN_REDRAW_MS, type ViewName } from './views';
+export { VIEWS, isViewName, sniffOutput, answerOn, SCAN_REDRAW_MS, PROGRESS_REDRAW_MS, type ViewName } from './views';
 export type { View, ViewContext, ViewMessage, ViewOutputs, ContextStore, CurrentScan, RunningScan, KeptResult, KeptTopic, ReportFiles, Progress } from './types';
 export { LAB_CONTROLS_KEY, LAB_CONTROLS_UNAVAILABLE, LAB_CONTROL_VIEWS, isLabControls, labControlsPanel, readLabRequest, type LabControlsPanel, type LabControlRequest, type PanelBroker, type PanelControl } from './lab-controls';
 export type { LabControls, LabControlsState, LabBrokerState, LabControl, LabControlChange, LabControlOutcome, LabControlOption, LabControlValue } from './lab-controls-types';

@@ -83,8 +83,8 @@ export function topicDataText(t: Pick<KeptTopic, 'values' | 'sample'>): string {
   return s.length > SAMPLE_CHARS ? `${s.slice(0, SAMPLE_CHARS)}…` : s || '—';
 }
 
-/** Characters of a topic shown in its cell (a topic may be 65,535 bytes: OASIS MQTT 5.0 §1.5.4); the detail panel has more. */
-export const TOPIC_CELL_CHARS = 200;
+/** Characters of a topic shown in its cell (a topic may be 65,535 bytes: OASIS MQTT 5.0 §1.5.4): the sniffer already shortens a long one to about 260 ("…(+N chars)"), this bounds any other. */
+export const TOPIC_CELL_CHARS = 300;
 
 /** Compares endpoints in numeric order ("127.0.0.2:1883" before "127.0.0.10:1883"); Intl.Collator: localeCompare with options builds one per call. */
 const ENDPOINT_ORDER = new Intl.Collator(undefined, { numeric: true });
@@ -227,7 +227,7 @@ export function tablePlaceholder(scan: Partial<Pick<CurrentScan, 'scanId' | 'com
 
 /**
  * The message for the ui_table node: one page of rows (tablePage) and the Tabulator options (risk
- * colours, placeholder, fitted columns, no header sorting: the order is the server's, over every
+ * colours, placeholder, fitted columns, every row of the page drawn (no virtual DOM: 50 rows), no header sorting: the order is the server's, over every
  * row, not the page's; on a narrow screen the columns with the highest `responsive` number in the
  * flow's column list hide first, so IP:PORT and Risk always show).
  */
@@ -242,7 +242,7 @@ export function tableMessages(scan: Partial<CurrentScan> | null | undefined, vie
   const placeholder = filtered && got.total ? 'No row matches these filters.' : tablePlaceholder(scan);
   const { rows, ...where } = got;
   return [
-    { payload: rows, ui_control: { tabulator: { rowFormatter: RISK_ROW_FORMATTER, placeholder, layout: 'fitColumns', responsiveLayout: 'hide', headerSort: false } } },
+    { payload: rows, ui_control: { tabulator: { rowFormatter: RISK_ROW_FORMATTER, placeholder, layout: 'fitColumns', responsiveLayout: 'hide', headerSort: false, virtualDom: false } } },
     { payload: { ...where, view: { page: got.page, risk: view.risk, find: view.find, sort: view.sort } } },
   ];
 }

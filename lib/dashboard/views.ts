@@ -76,31 +76,40 @@ const current = (ctx: ViewContext): CurrentScan | undefined => {
 };
 /** Least time between two redraws of a running scan (ms): "collect the results" output 1. */
 export const SCAN_REDRAW_MS = 500;
-const REDRAWN_AT = 'scan-redrawn-at';
-const REDRAW_DUE = 'scan-redraw-due';
+/** Least time between two status lines of the progress panel while a scan runs (ms): every broker changes the nodes' status several times. */
+export const PROGRESS_REDRAW_MS = 250;
 
 /**
- * The scan for output 1 of "collect the results" now, or null and a redraw SCAN_REDRAW_MS after
- * the last one (one pending at a time; skipped when the scan has ended or another began meanwhile).
+ * Sends what `build` makes at most once per `ms` for `key`: now when the last send is that long
+ * ago, else once, `ms` after the last (one pending at a time), built from the state then; `build`
+ * returns null when there is nothing to send any more (the scan ended or another began).
  */
-function redrawSoon(ctx: ViewContext, scan: CurrentScan): ViewOutputs | null {
+function atMostEvery(ctx: ViewContext, key: string, ms: number, build: () => ViewOutputs | null): ViewOutputs | null {
   const now = ctx.now();
-  const last = (ctx.memory.get(REDRAWN_AT) as number | undefined) ?? -Infinity;
-  if (now - last >= SCAN_REDRAW_MS) {
-    ctx.memory.set(REDRAWN_AT, now);
-    return [{ topic: 'scan', payload: scan }, null, null];
+  const last = (ctx.memory.get(`${key}-sent-at`) as number | undefined) ?? -Infinity;
+  if (now - last >= ms) {
+    ctx.memory.set(`${key}-sent-at`, now);
+    return build();
   }
-  if (!ctx.memory.get(REDRAW_DUE)) {
-    ctx.memory.set(REDRAW_DUE, true);
-    ctx.later(SCAN_REDRAW_MS - (now - last), () => {
-      ctx.memory.delete(REDRAW_DUE);
-      const cur = current(ctx);
-      if (!cur || cur.scanId !== scan.scanId || cur.complete) return;
-      ctx.memory.set(REDRAWN_AT, ctx.now());
-      ctx.send([{ topic: 'scan', payload: cur }, null, null]);
+  if (!ctx.memory.get(`${key}-due`)) {
+    ctx.memory.set(`${key}-due`, true);
+    ctx.later(ms - (now - last), () => {
+      ctx.memory.delete(`${key}-due`);
+      const outputs = build();
+      if (!outputs) return;
+      ctx.memory.set(`${key}-sent-at`, ctx.now());
+      ctx.send(outputs);
     });
   }
   return null;
+}
+
+/** Output 1 of "collect the results" for a running scan, at most once per SCAN_REDRAW_MS. */
+function redrawSoon(ctx: ViewContext, scanId: string): ViewOutputs | null {
+  return atMostEvery(ctx, 'scan-redraw', SCAN_REDRAW_MS, () => {
+    const cur = current(ctx);
+    return cur && cur.scanId === scanId && !cur.complete ? [{ topic: 'scan', payload: cur }, null, null] : null;
+  });
 }
 
 const labPorts = (ctx: ViewContext) => ctx.env('MQTTSEC_LAB_PORTS') || FALLBACK_PORTS;
@@ -193,7 +202,7 @@ export const VIEWS = {
         const done = completeScan(cur, msg.payload, ctx.now());
         ctx.flow.set('current', cur);
         const worst = worstResult(cur);
-        ctx.memory.set(REDRAWN_AT, ctx.now());
+        ctx.memory.set('scan-redraw-sent-at', ctx.now());
         return [{ topic: 'scan', payload: cur }, { ...done }, worst ? { payload: { ep: worst.ep } } : null];
       }
       if (!isScanResult(msg.payload)) return null;
@@ -202,7 +211,7 @@ export const VIEWS = {
       const kept = keepResult(msg.payload, record(msg.sniffer).skipped);
       cur.results[kept.ep] = kept;
       ctx.flow.set('current', cur);
-      return redrawSoon(ctx, cur);
+      return redrawSoon(ctx, cur.scanId);
     },
   },
   /** The scan (topic 'scan', from "collect the results") -> one page of the results table (output 1) and where it stands (output 2, the table's controls). */
@@ -305,14 +314,22 @@ export const VIEWS = {
       return [{ topic: 'error', payload: { scanId: msg.scanId, message, fatal } }];
     },
   },
-  /** Events (start, status, complete, reports, cancel, error, interrupted, idle) -> the progress panel. */
+  /**
+   * Events (start, status, complete, reports, cancel, error, interrupted, idle) -> the progress panel.
+   * Status lines (msg.status) are sent at most every PROGRESS_REDRAW_MS, the latest one; the others at once.
+   */
   'scan-progress': {
     outputs: 1,
     input(msg, ctx) {
       const p = nextProgress(ctx.flow.get('progress') as Progress | undefined, msg, ctx.now());
       if (!p) return null;
       ctx.flow.set('progress', p);
-      return [{ payload: p }];
+      if (!msg.status) return [{ payload: p }];
+      // A status line: the latest one, at most every PROGRESS_REDRAW_MS.
+      return atMostEvery(ctx, 'progress', PROGRESS_REDRAW_MS, () => {
+        const now = ctx.flow.get('progress') as Progress | undefined;
+        return now && now.state === 'running' ? [{ payload: now }] : null;
+      });
     },
   },
   /**

@@ -3,7 +3,7 @@
 // function nodes they replace (same keys, same shapes).
 import { strict as assert } from 'node:assert';
 import { classifyResult } from '../../lib/risk';
-import { RUNNING_LOCK_MS, type CurrentScan, type HistoryPanel, type Progress, type ViewMessage } from '../../lib/dashboard';
+import { PROGRESS_REDRAW_MS, RUNNING_LOCK_MS, type CurrentScan, type HistoryPanel, type Progress, type ViewMessage } from '../../lib/dashboard';
 import { ScanHistory, scanFromReport } from '../../lib/history';
 import { prepareReport } from '../../lib/report';
 import type { ScanResult, ScanSummary } from '../../lib/types';
@@ -345,7 +345,11 @@ describe('dashboard views: a scan from the results to the history', () => {
 describe('dashboard views: progress, errors, cancel, interruption', () => {
   it('the progress panel follows the scan nodes\' status, only while a scan runs, never going back a phase', () => {
     const ctx = testContext();
-    const status = (type: string, text: unknown) => ctx.run('scan-progress', { status: { text, source: { type } } });
+    // Status lines a quarter second apart: closer ones are sent as one (the next test).
+    const status = (type: string, text: unknown) => {
+      ctx.advance(PROGRESS_REDRAW_MS);
+      return ctx.run('scan-progress', { status: { text, source: { type } } });
+    };
     assert.equal(status('mqttsec-broker-probe', 'probing'), null, 'no scan runs');
     startScan(ctx);
     let p = out(status('mqttsec-broker-probe', 'probing 2 targets'), 0).payload as Progress;
@@ -358,6 +362,27 @@ describe('dashboard views: progress, errors, cancel, interruption', () => {
     assert.equal(status('debug', 'x'), null);
     assert.equal(status('mqttsec-broker-probe', ''), null);
     assert.equal(ctx.run('scan-progress', { topic: 'something else' }), null);
+  });
+
+  it('status lines come at most every 250 ms while a scan runs, the latest one last; the other events at once', () => {
+    const ctx = testContext();
+    startScan(ctx);
+    const shown: string[] = [];
+    const take = (o: ReturnType<TestContext['run']>) => o && o[0] && shown.push(String((out(o, 0).payload as Progress).text));
+    for (let i = 1; i <= 3000; i++) {
+      take(ctx.run('scan-progress', { status: { text: `probing ${i}`, source: { type: 'mqttsec-broker-probe' } } }));
+      if (i % 3 === 0) ctx.advance(5); // 3,000 status changes in 5 s, as 1,000 brokers made them
+      for (const s of ctx.sent.splice(0)) take(s);
+    }
+    ctx.advance(PROGRESS_REDRAW_MS);
+    for (const s of ctx.sent.splice(0)) take(s);
+    assert.ok(shown.length >= 18 && shown.length <= 22, `${shown.length} status lines sent for 3,000 in 5 s`);
+    assert.equal(shown[shown.length - 1], 'probing 3000', 'the last status is shown');
+    const done = ctx.run('scan-progress', { topic: 'complete', payload: { scanId: (ctx.store.get('progress') as Progress).scanId, brokers: 1 } });
+    assert.equal((out(done, 0).payload as Progress).text, 'Writing the reports…', 'the completion at once');
+    ctx.run('scan-progress', { status: { text: 'late', source: { type: 'mqttsec-risk-classifier' } } });
+    ctx.advance(PROGRESS_REDRAW_MS);
+    assert.equal(ctx.pendingTimers(), 0);
   });
 
   it('a failure of the target expander ends the scan and frees the form; others are warnings; form errors are notices shown once', () => {

@@ -117,7 +117,7 @@ describe('results table: pages of a big scan', () => {
     assert.deepEqual(tableViewOf({ risk: 'none', sort: 'topic', find: '  dht ', page: 3 }), { page: 3, risk: 'none', find: 'dht', sort: 'topic' });
   });
 
-  it('cuts a topic of 5,000 characters to 200 in its cell', () => {
+  it('cuts a topic of 5,000 characters to 300 in its cell', () => {
     const r = classifyResult({ ...anonymousPlain({ port: 1883 }), topics: { count: 1, items: [{ topic: `a/${'x'.repeat(4998)}`, messages: 1 }] } } as ScanResult);
     const [row] = tableRows({ results: { x: keepResult(r) } });
     assert.equal(row.topic.length, TOPIC_CELL_CHARS);
