@@ -53,14 +53,18 @@ export async function measureDashboardScan(
   // being written (or the scan is done) and when the table first shows every row's count.
   await page.evaluate((want) => {
     const w = window as unknown as { __scale?: { end?: number; usable?: number; position?: string; rows?: number } };
-    const seen: { end?: number; usable?: number; position?: string; rows?: number } = {};
+    const seen: { end?: number; usable?: number; position?: string; rows?: number; running?: boolean; emptied?: boolean } = {};
     w.__scale = seen;
     const tick = () => {
+      // This scan's end and table only: after the panel said it runs and the table was emptied for it
+      // (a dashboard that scanned before still shows the last scan's end and rows).
+      if (document.querySelector('[data-mqs="progress"]')?.getAttribute('data-state') === 'running') seen.running = true;
       const status = document.querySelector('[data-mqs="status"]')?.textContent ?? '';
-      if (seen.end === undefined && (/Writing the reports/.test(status) || document.querySelector('[data-mqs="done"]'))) seen.end = Date.now();
       const position = document.querySelector('[data-mqs="table-position"]')?.textContent ?? '';
+      if (seen.running && !position.includes(want)) seen.emptied = true;
+      if (seen.running && seen.end === undefined && (/Writing the reports/.test(status) || document.querySelector('[data-mqs="done"]'))) seen.end = Date.now();
       const rows = document.querySelectorAll('.tabulator-row').length;
-      if (seen.usable === undefined && position.includes(want) && rows > 0) {
+      if (seen.emptied && seen.usable === undefined && position.includes(want) && rows > 0) {
         seen.usable = Date.now();
         seen.position = position.trim();
         seen.rows = rows;
