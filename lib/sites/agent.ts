@@ -18,7 +18,7 @@
 //   a disconnected session with an unexpired session keeps its turn in the round robin). So the
 //   coordinator's lease, not the broker, gives a dead agent's shard to another agent.
 import { EventEmitter } from 'node:events';
-import type { IPublishPacket, MqttClient, OnMessageCallback } from 'mqtt';
+import type { IPublishPacket, ISubscriptionMap, MqttClient, OnMessageCallback } from 'mqtt';
 import { runScan, type ScanOptions } from '../pipeline';
 import { firstOutsideScope, intervalSpecs, planTargets, scopeAddresses, TargetError, type AddressInterval } from '../targets';
 import { redactPassword } from '../credentials';
@@ -149,6 +149,16 @@ export class ScanAgent extends EventEmitter {
       this.jobs.push(jobs);
       await firstConnect(jobs, connectMs);
       await jobs.subscribeAsync(jobsSubscription(this.site), { qos: 1 });
+      // Subscribed again at every reconnection, session or not: Mosquitto 2.0.11 restores a
+      // persistent session's plain subscriptions after a restart but not its shared ones
+      // (measured: CONNACK Session Present 1, and no job came until the SUBSCRIBE was sent
+      // again), and mqtt.js resubscribes only when the session is gone. A SUBSCRIBE of a filter
+      // the session has replaces it (OASIS MQTT 5.0 section 3.8.4). `resubscribe: true`, or
+      // mqtt.js skips a filter it already subscribed (client.js subscribe, parseSub). Not
+      // awaited: a job held on this connection holds its SUBACK back too.
+      jobs.on('connect', () => {
+        if (!this.stopping) jobs.subscribe({ [jobsSubscription(this.site)]: { qos: 1 }, resubscribe: true } as unknown as ISubscriptionMap);
+      });
     }
   }
 

@@ -43,7 +43,7 @@ export function checkBrokerUrl(url: string, allowPlaintext = false): Error | nul
   if (parsed.username || parsed.password) return new Error('broker URL: give the login separately, never in the URL');
   if (parsed.protocol === 'mqtts:') return null;
   if (parsed.protocol === 'mqtt:' && allowPlaintext) return null;
-  return new Error(`broker URL "${parsed.protocol}//${parsed.host}": the sites protocol needs TLS (mqtts://)${parsed.protocol === 'mqtt:' ? ' unless plain text is allowed' : ''}`);
+  return new Error(`broker URL "${parsed.protocol}//${parsed.host}": the sites protocol needs TLS (mqtts://)`);
 }
 
 /**

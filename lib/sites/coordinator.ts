@@ -70,7 +70,7 @@ export interface CoordinatedScanRequest {
   claimWaitMs?: number;
   /** Publishes of one shard at most (first one included; default DEFAULT_MAX_ATTEMPTS). */
   maxAttempts?: number;
-  /** Grant only to logins whose retained status says online at the shard's site (default true). */
+  /** Grant only to logins whose status (retained) names the shard's site (default true). */
   requireAgentStatus?: boolean;
   /** The scan ends by then, done or not, ms (default DEFAULT_SCAN_DEADLINE_MS). */
   deadlineMs?: number;
@@ -133,8 +133,9 @@ export interface AgentView {
 }
 
 /** Events: 'agent' (AgentView), 'shard' ({scanId, shard: ShardReport}), 'progress' ({scanId,
- *  site, shard, progress}), 'ignored' ({scanId} & IgnoredReport), 'error' (Error). */
-export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'ignored' | 'error';
+ *  site, shard, progress}), 'ignored' ({scanId} & IgnoredReport), 'warning' (Error: a connection
+ *  problem mqtt.js recovers from, a publish that failed, an unreadable status). Never 'error'. */
+export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'ignored' | 'warning';
 
 interface Shard extends ShardReport {
   intervals: AddressInterval[];
@@ -187,7 +188,8 @@ export class ScanCoordinator extends EventEmitter {
     const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? `mqttsec-coordinator-${this.login}` });
     this.client = client;
     client.on('message', ((topic, payload) => this.onMessage(topic, payload)) as OnMessageCallback);
-    client.on('error', (err) => this.emit('error', err));
+    // mqtt.js reconnects by itself: a connection error is a warning, never an unhandled 'error'.
+    client.on('error', (err) => this.emit('warning', err));
     client.on('offline', () => {
       this.offlineSince ??= Date.now();
     });
@@ -214,6 +216,17 @@ export class ScanCoordinator extends EventEmitter {
     this.timer = null;
     if (this.client) await closeConnection(this.client);
     this.client = null;
+  }
+
+  /**
+   * Waits up to `timeoutMs` until each of `sites` has an agent whose status says online;
+   * resolves with the sites that still have none (empty: all have one).
+   */
+  async waitForAgents(sites: readonly string[], timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    const missing = () => sites.filter((site) => ![...this.agentViews.values()].some((a) => a.site === site && a.state === 'online'));
+    while (missing().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return missing();
   }
 
   /** The agents heard of (retained status), by login. */
@@ -345,7 +358,7 @@ export class ScanCoordinator extends EventEmitter {
     // (Message Expiry Interval, OASIS MQTT 5.0 section 3.3.2.3.3).
     const expiry = Math.max(1, Math.ceil((active.deadline - Date.now()) / 1000));
     this.client?.publishAsync(jobsTopic(sh.site), encodeMessage(message), { qos: 1, properties: { messageExpiryInterval: expiry } })
-      .catch((err: Error) => this.emit('error', new Error(`publishing shard ${sh.shard}: ${err.message}`)));
+      .catch((err: Error) => this.emit('warning', new Error(`publishing shard ${sh.shard}: ${err.message}`)));
     this.emitShard(active, sh);
   }
 
@@ -433,7 +446,7 @@ export class ScanCoordinator extends EventEmitter {
     try {
       status = parseAgentStatus(payload);
     } catch (err) {
-      this.emit('error', new Error(`status of ${login}: ${(err as Error).message}`));
+      this.emit('warning', new Error(`status of ${login}: ${(err as Error).message}`));
       return;
     }
     if (status.site !== site) return; // the topic (bound by the ACL) is the truth
@@ -451,7 +464,7 @@ export class ScanCoordinator extends EventEmitter {
 
   private grant(login: string, message: Omit<GrantMessage, 'v' | 'type'>): void {
     this.client?.publishAsync(grantsTopic(login), encodeMessage({ v: 1, type: 'grant', ...message }), { qos: 1 })
-      .catch((err: Error) => this.emit('error', new Error(`grant to ${login}: ${err.message}`)));
+      .catch((err: Error) => this.emit('warning', new Error(`grant to ${login}: ${err.message}`)));
   }
 
   private onReport(active: ActiveScan, sh: Shard, login: string, report: AgentReport): void {
@@ -461,7 +474,10 @@ export class ScanCoordinator extends EventEmitter {
       let refusal: string | null = null;
       if (sh.state !== 'published') refusal = sh.state === 'held' ? 'another agent holds this shard' : `the shard is ${sh.state}`;
       else if (report.attempt > sh.attempts) refusal = 'no such attempt';
-      else if (active.request.requireAgentStatus && !(agent && agent.site === sh.site && agent.state === 'online')) refusal = `no online agent of site ${sh.site} has this login`;
+      // The status topic (bound to the login by the ACL) says which site a login serves. Not
+      // whether it is online now: after a broker restart the agents' claims can arrive before
+      // their new status, and their last wills (sent when the broker went down) say offline.
+      else if (active.request.requireAgentStatus && !(agent && agent.site === sh.site)) refusal = `no agent of site ${sh.site} has this login`;
       if (refusal) {
         this.grant(login, { ...ref, granted: false, reason: refusal });
         return;
