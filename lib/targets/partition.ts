@@ -57,14 +57,24 @@ function addressesOf(specs: ParsedSpec[]): Interval[] {
 }
 
 /**
+ * planTargets' scope policy on each spec (after the user's exclusions): never-scannable only,
+ * or public without allowPublic, is refused; and at least one address must be left. Returns
+ * the addresses. Throws TargetError naming the token.
+ */
+function checkedAddresses(specs: ParsedSpec[], allowPublic: boolean, what: string): Interval[] {
+  const excluded = mergeIntervals(specs.filter((s) => s.exclude).flatMap((s) => s.intervals));
+  for (const s of specs) if (!s.exclude) checkScope(s.raw, subtractIntervals(mergeIntervals(s.intervals), excluded), allowPublic);
+  const addresses = addressesOf(specs);
+  if (addresses.length === 0) throw targetError('empty', specs[0].raw, `${what}: every address is excluded; nothing is left`);
+  return addresses;
+}
+
+/**
  * A site scope ('127.0.60.0/24, !127.0.60.1') as merged address intervals, checked by the scope
  * policy (public addresses need allowPublic). Throws TargetError naming the bad token.
  */
 export function scopeAddresses(scope: string | readonly string[], allowPublic = false): Interval[] {
-  const specs = parseAddressSpecs(scope, 'scope');
-  const addresses = addressesOf(specs);
-  for (const s of specs) if (!s.exclude) checkScope(s.raw, intersectIntervals(s.intervals, addresses), allowPublic);
-  return addresses;
+  return checkedAddresses(parseAddressSpecs(scope, 'scope'), allowPublic, 'scope');
 }
 
 /** Intervals as specs: one address as itself, more as 'first-last'. */
@@ -122,8 +132,7 @@ export function splitByScope(
   if (!Number.isSafeInteger(opts.hostsPerShard) || opts.hostsPerShard < 1) throw new RangeError(`hostsPerShard must be a whole number >= 1, got ${opts.hostsPerShard}`);
   if (!Number.isSafeInteger(opts.maxShards) || opts.maxShards < 1) throw new RangeError(`maxShards must be a whole number >= 1, got ${opts.maxShards}`);
   const specs = parseAddressSpecs(targets, 'targets');
-  const addresses = addressesOf(specs);
-  for (const s of specs) if (!s.exclude) checkScope(s.raw, intersectIntervals(s.intervals, addresses), opts.allowPublic === true);
+  const addresses = checkedAddresses(specs, opts.allowPublic === true, 'targets');
   const owned = assignOwners(scopes.map((s) => intersectIntervals(addresses, mergeIntervals(s.scope))), []);
   const outside = subtractIntervals(addresses, mergeIntervals(owned.flat()));
   const size = BigInt(opts.hostsPerShard);
