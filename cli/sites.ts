@@ -321,12 +321,15 @@ async function runCoordinate(argv: string[]): Promise<number> {
     deadlineMs: seconds('--deadline', v.deadline, 1, 7 * 24 * 3600),
   };
   if (checkOption(OPTIONS.maxTargets, request.maxTargets ?? OPTIONS.maxTargets.default)) throw new UsageError('--max-targets: out of bounds');
+  // A bad target is refused before anything connects.
+  const checked = await coordinator.check(request);
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
+  coordinator.on('warning', (err: Error) => process.stderr.write(`mqtt-scan: ${err.message}\n`));
   await coordinator.start();
   let output: CoordinatedScanOutput;
   try {
-    const missing = await coordinator.waitForAgents(Object.keys(sites), agentsWaitMs);
+    const missing = await coordinator.waitForAgents(Object.keys(checked.shards), agentsWaitMs);
     for (const site of missing) process.stderr.write(`mqtt-scan: no agent of site ${site} is online (waited ${agentsWaitMs / 1000} s); its shards wait for one\n`);
     output = await coordinator.scan({ ...request, signal: controller.signal });
   } finally {

@@ -241,10 +241,48 @@ export class ScanCoordinator extends EventEmitter {
    * order and the summary of the shards that were done.
    */
   async scan(request: CoordinatedScanRequest): Promise<CoordinatedScanOutput> {
+    const prepared = await this.prepare(request);
     const client = this.client;
     if (!client) throw new Error('the coordinator is not started');
-    const scanId = request.scanId !== undefined ? checkScanId(request.scanId) : randomUUID();
+    const { scanId, shards, split, targets, started } = prepared;
     if (this.scans.has(scanId)) throw new SitesMessageError('scanId', 'a scan with this id is running');
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const active: ActiveScan = { ...prepared.active, finish };
+    const onAbort = () => {
+      for (const sh of shards) if (sh.state !== 'done') this.giveUp(active, sh, 'the scan was cancelled');
+      finish();
+    };
+    this.scans.set(scanId, active);
+    try {
+      await client.subscribeAsync(reportSubscription(scanId), { qos: 1 });
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      if (request.signal?.aborted) onAbort();
+      else if (shards.length === 0) finish();
+      else this.publishDue(active);
+      await finished;
+    } finally {
+      request.signal?.removeEventListener('abort', onAbort);
+      this.scans.delete(scanId);
+      if (client.connected) await client.unsubscribeAsync(reportSubscription(scanId)).catch(() => undefined);
+    }
+    return this.output(active, targets, started, split, request.signal?.aborted === true);
+  }
+
+  /**
+   * Checks a request as scan() would, without the broker: resolves with the number of host:port
+   * pairs, the shards per site and the targets in no site's scope; rejects like scan() for a bad
+   * request. The CLI calls it before it connects.
+   */
+  async check(request: CoordinatedScanRequest): Promise<{ targets: number; shards: Record<string, number>; outside: string[] }> {
+    const p = await this.prepare(request);
+    const shards: Record<string, number> = {};
+    for (const sh of p.shards) shards[sh.site] = (shards[sh.site] ?? 0) + 1;
+    return { targets: p.targets, shards, outside: p.split.outside };
+  }
+
+  private async prepare(request: CoordinatedScanRequest) {
+    const scanId = request.scanId !== undefined ? checkScanId(request.scanId) : randomUUID();
     const leaseMs = bounded('leaseMs', request.leaseMs ?? DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS);
     const claimWaitMs = bounded('claimWaitMs', request.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS, 100, MAX_LEASE_MS);
     const maxAttempts = bounded('maxAttempts', request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, MAX_ATTEMPTS);
@@ -280,29 +318,11 @@ export class ScanCoordinator extends EventEmitter {
       includeUnreachable: listsUnreachable(request.includeUnreachable ?? 'auto', plan.count),
       ...(request.credentialsName !== undefined ? { credentialsName: request.credentialsName } : {}),
     };
-    let finish!: () => void;
-    const finished = new Promise<void>((resolve) => (finish = resolve));
-    const active: ActiveScan = {
-      scanId, shards, job, deadline: started + deadlineMs, ignored: { count: 0, first: [] }, finish,
+    const active: Omit<ActiveScan, 'finish'> = {
+      scanId, shards, job, deadline: started + deadlineMs, ignored: { count: 0, first: [] },
       request: { leaseMs, claimWaitMs, maxAttempts, requireAgentStatus: request.requireAgentStatus !== false },
     };
-    const onAbort = () => {
-      for (const sh of shards) if (sh.state !== 'done') this.giveUp(active, sh, 'the scan was cancelled');
-      finish();
-    };
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-    this.scans.set(scanId, active);
-    try {
-      await client.subscribeAsync(reportSubscription(scanId), { qos: 1 });
-      if (shards.length === 0) finish();
-      else this.publishDue(active);
-      await finished;
-    } finally {
-      request.signal?.removeEventListener('abort', onAbort);
-      this.scans.delete(scanId);
-      if (client.connected) await client.unsubscribeAsync(reportSubscription(scanId)).catch(() => undefined);
-    }
-    return this.output(active, plan.count, started, split, request.signal?.aborted === true);
+    return { scanId, shards, split, targets: plan.count, started, active };
   }
 
   private output(active: ActiveScan, targets: number, started: number, split: { outside: string[]; outsideHosts: number }, cancelled: boolean): CoordinatedScanOutput {
