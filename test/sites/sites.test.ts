@@ -287,6 +287,44 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
     assert.ok(!out.results.some((r) => r.error === 'forged'));
   });
 
+  it('an agent asked for a login it does not hold refuses the job, naming the login', async () => {
+    const c = await coordinator();
+    try {
+      const out = await c.scan(request({ targets: '127.0.61.1', credentialsName: 'nobody', maxAttempts: 1 }));
+      assert.equal(out.notDone.length, 1);
+      const [refusal] = out.notDone[0].refusals;
+      assert.equal(refusal?.code, 'credentials', JSON.stringify(out.notDone));
+      assert.match(refusal.reason, /holds no credentials named "nobody"/);
+      assert.deepEqual(out.results, []);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it("a login of another site that joins the north's share group gets no job, and the scan still completes", async () => {
+    // mosquitto 2.0.11 grants the SUBSCRIBE (acl_file checks reads on delivery) and gives the
+    // intruder its turn of the round robin; the job is then dropped. The coordinator publishes a
+    // job nobody claimed again (claim wait), so nothing is lost.
+    const intruder = await mqtt.connectAsync(hubUrl(), { protocolVersion: 5, username: 'south-1', password: passwords['south-1'], ca: readFileSync(hub.caPath!), reconnectPeriod: 0, clientId: 'intruder' });
+    intruder.on('error', () => undefined);
+    const taken: string[] = [];
+    intruder.on('message', (topic) => taken.push(topic));
+    await intruder.subscribeAsync(`$share/mqttsec/${jobsTopic('north')}`, { qos: 1 });
+    const c = await coordinator();
+    let out: CoordinatedScanOutput;
+    try {
+      out = await c.scan(request({ shardTargets: 2, claimWaitMs: 1500 }));
+    } finally {
+      await c.stop();
+      await intruder.endAsync(true).catch(() => undefined);
+    }
+    assert.deepEqual(taken, []);
+    assert.deepEqual(out.notDone, [], JSON.stringify(out.notDone));
+    assertEachTargetOnce(out.results);
+    const republished = out.shards.filter((s) => s.site === 'north' && s.problems.some((p) => /no agent claimed it/.test(p))).length;
+    console.log(`      (north shards published again after a turn of the intruder: ${republished} of ${out.shards.filter((s) => s.site === 'north').length})`);
+  });
+
   it('no secret crossed the broker: no password of an agent, the coordinator or a scanned broker in any payload', () => {
     assert.ok(seen.length > 100, `the watcher read the traffic (${seen.length} messages)`);
     assert.ok(seen.some((m) => m.topic.startsWith('mqttsec/results/') && m.payload.includes('"type":"result"')), 'results were among them');
