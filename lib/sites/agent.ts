@@ -15,7 +15,8 @@
 //   when the agent comes back (DUP, OASIS MQTT 5.0 section 4.4). Another agent does not get it:
 //   section 4.8.2 lets the broker wait for the same client, and Mosquitto 2.0.11 does (measured:
 //   an unacknowledged message of a shared subscription stays with the session that had it, and
-//   a disconnected session with an unexpired session keeps its turn in the round robin). So the
+//   a disconnected session with an unexpired session keeps its turn in the round robin; the same
+//   loss is reported for 2.0.15 in eclipse-mosquitto/mosquitto issue #2662). So the
 //   coordinator's lease, not the broker, gives a dead agent's shard to another agent.
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket, ISubscriptionMap, MqttClient, OnMessageCallback } from 'mqtt';
