@@ -318,7 +318,13 @@ export class ScanAgent extends EventEmitter {
     // Progress renews the lease: at least every third of it, whatever the scan does.
     const renewEvery = Math.max(250, Math.floor(job.leaseMs / 3));
     let last = { swept: 0, open: 0, probed: 0, total: 0 };
-    const heartbeat = setInterval(() => sent.push(this.report(job, { type: 'progress', ...last })), renewEvery);
+    // Each publish is awaited below (Promise.all); the no-op catch only keeps a rejection that
+    // comes before that from counting as unhandled, which would end the process.
+    const track = (p: Promise<unknown>) => {
+      p.catch(() => undefined);
+      sent.push(p);
+    };
+    const heartbeat = setInterval(() => track(this.report(job, { type: 'progress', ...last })), renewEvery);
     let summary;
     try {
       ({ summary } = await runScan({
@@ -337,7 +343,7 @@ export class ScanAgent extends EventEmitter {
         },
         onResult: (r) => {
           count++;
-          sent.push(this.report(job, { type: 'result', result: boundedResult(redactPassword(r, credentials?.password)) }));
+          track(this.report(job, { type: 'result', result: boundedResult(redactPassword(r, credentials?.password)) }));
         },
       }));
     } catch (err) {
