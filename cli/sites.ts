@@ -77,7 +77,8 @@ ${optionLine(OPTIONS.timeoutMs)}
   --shard-targets N      host:port pairs per shard (default 4096)
   --lease SECONDS        a silent agent loses its shard after this (default 30)
   --claim-wait SECONDS   a job nobody claimed is published again after this (default 15)
-  --attempts N           publishes of one shard at most (default 6)
+  --attempts N           refusals and leases run out before a shard is given up (default 6);
+                         a job nobody claimed is published again without counting
   --agents-wait SECONDS  wait this long for an online agent of each site first (default 10)
   --deadline SECONDS     the scan ends by then, done or not (default 21600)
   --max-targets N        largest scan in host:port pairs

@@ -66,9 +66,13 @@ export interface CoordinatedScanRequest {
   maxShards?: number;
   /** Lease of a granted shard, ms (default DEFAULT_LEASE_MS, MIN_LEASE_MS to MAX_LEASE_MS). */
   leaseMs?: number;
-  /** How long a published job may wait for a claim before it is published again, ms. */
+  /** How long a published job may wait for a claim before it is published again, ms. A copy
+   *  may wait behind a busy agent (the broker queues a shared subscription's message for the
+   *  member whose turn it is), so this does not count as a failure: a shard is published at
+   *  most MAX_ATTEMPTS times in all, within the deadline. */
   claimWaitMs?: number;
-  /** Publishes of one shard at most (first one included; default DEFAULT_MAX_ATTEMPTS). */
+  /** Failures of one shard (a refusal, a holder silent past its lease) before it is given up
+   *  (default DEFAULT_MAX_ATTEMPTS). */
   maxAttempts?: number;
   /** Grant only to logins whose status (retained) names the shard's site (default true). */
   requireAgentStatus?: boolean;
@@ -89,6 +93,8 @@ export interface ShardReport {
   state: ShardState;
   /** Publishes so far. */
   attempts: number;
+  /** Refusals and leases that ran out so far (maxAttempts bounds them). */
+  failures: number;
   /** The login that holds it (held), or did it (done). */
   holder?: string;
   results: number;
@@ -308,7 +314,7 @@ export class ScanCoordinator extends EventEmitter {
         const intervals = scopeAddresses(targets, true);
         const hosts = intervals.reduce((n, iv) => n + Number(iv.end - iv.start + 1n), 0);
         shards.push({
-          site: share.site, shard: shards.length, targets, size: hosts * ports.length, state: 'queued', attempts: 0, results: 0,
+          site: share.site, shard: shards.length, targets, size: hosts * ports.length, state: 'queued', attempts: 0, failures: 0, results: 0,
           refusals: [], problems: [], intervals, ports, until: 0, grantedAttempt: 0, buffer: new Map(),
         });
       }
@@ -382,11 +388,17 @@ export class ScanCoordinator extends EventEmitter {
     this.emitShard(active, sh);
   }
 
-  /** Publishes the shard again, or gives it up after its last attempt. */
-  private requeue(active: ActiveScan, sh: Shard, why: string): void {
+  /** Publishes the shard again, or gives it up: after maxAttempts failures, or MAX_ATTEMPTS
+   *  publishes. `failed`: a refusal or a lease that ran out (not a claim that did not come). */
+  private requeue(active: ActiveScan, sh: Shard, why: string, failed: boolean): void {
     if (sh.problems.length < MAX_REFUSALS_KEPT) sh.problems.push(why);
-    if (sh.attempts >= active.request.maxAttempts) {
-      this.giveUp(active, sh, `given up after ${sh.attempts} attempt${sh.attempts > 1 ? 's' : ''}`);
+    if (failed) sh.failures++;
+    if (sh.failures >= active.request.maxAttempts) {
+      this.giveUp(active, sh, `given up after ${sh.failures} failure${sh.failures > 1 ? 's' : ''} in ${sh.attempts} attempt${sh.attempts > 1 ? 's' : ''}`);
+      return;
+    }
+    if (sh.attempts >= MAX_ATTEMPTS) {
+      this.giveUp(active, sh, `given up after ${sh.attempts} attempts`);
       return;
     }
     sh.state = 'queued';
@@ -422,8 +434,8 @@ export class ScanCoordinator extends EventEmitter {
       }
       for (const sh of active.shards) {
         if (sh.until > now) continue;
-        if (sh.state === 'published') this.requeue(active, sh, `attempt ${sh.attempts}: no agent claimed it within ${active.request.claimWaitMs} ms`);
-        else if (sh.state === 'held') this.requeue(active, sh, `attempt ${sh.attempts}: ${sh.holder} was silent past its lease (${active.request.leaseMs} ms)`);
+        if (sh.state === 'published') this.requeue(active, sh, `attempt ${sh.attempts}: no agent claimed it within ${active.request.claimWaitMs} ms`, false);
+        else if (sh.state === 'held') this.requeue(active, sh, `attempt ${sh.attempts}: ${sh.holder} was silent past its lease (${active.request.leaseMs} ms)`, true);
       }
     }
   }
@@ -520,7 +532,7 @@ export class ScanCoordinator extends EventEmitter {
         return;
       }
       if (sh.refusals.length < MAX_REFUSALS_KEPT) sh.refusals.push({ login, attempt: report.attempt, code: report.code, reason: report.reason });
-      this.requeue(active, sh, `attempt ${report.attempt}: refused by ${login} (${report.code}): ${report.reason}`);
+      this.requeue(active, sh, `attempt ${report.attempt}: refused by ${login} (${report.code}): ${report.reason}`, true);
       return;
     }
     if (sh.state !== 'held' || sh.holder !== login || sh.grantedAttempt !== report.attempt) {
@@ -568,7 +580,7 @@ export class ScanCoordinator extends EventEmitter {
 
 function reportOf(sh: Shard): ShardReport {
   return {
-    site: sh.site, shard: sh.shard, targets: [...sh.targets], size: sh.size, state: sh.state, attempts: sh.attempts,
+    site: sh.site, shard: sh.shard, targets: [...sh.targets], size: sh.size, state: sh.state, attempts: sh.attempts, failures: sh.failures,
     ...(sh.holder ? { holder: sh.holder } : {}), results: sh.buffer.size,
     ...(sh.progress ? { progress: { ...sh.progress } } : {}),
     refusals: sh.refusals.map((r) => ({ ...r })), problems: [...sh.problems],

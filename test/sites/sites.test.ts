@@ -83,6 +83,10 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-20_000)));
     const agent: Agent = { login, child, pid: child.pid!, events, output: () => `${JSON.stringify(events.slice(-20))}\n${stderr}` };
     agents.set(login, agent);
+    // Last resort (a crash, mocha's --exit): no agent outlives the test process.
+    const guard = () => child.kill('SIGKILL');
+    process.once('exit', guard);
+    child.once('exit', () => process.off('exit', guard));
     const deadline = Date.now() + 20_000;
     while (!events.some((e) => e.type === 'ready')) {
       if (child.exitCode !== null) throw new Error(`agent ${login} exited (${child.exitCode}): ${agent.output()}`);
