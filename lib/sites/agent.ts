@@ -180,8 +180,10 @@ export class ScanAgent extends EventEmitter {
   status(state: 'online' | 'offline'): AgentStatusMessage {
     if (state === 'offline') return { v: 1, type: 'status', site: this.site, state };
     return {
-      v: 1, type: 'status', site: this.site, state, scope: this.scopeSpecs.slice(0, 1024),
-      credentials: Object.keys(this.opts.credentials ?? {}), concurrency: this.concurrency, at: Date.now(),
+      // The scope is shown, not trusted (each job is checked here): its first 64 specs keep the
+      // status far below MAX_SMALL_MESSAGE_BYTES.
+      v: 1, type: 'status', site: this.site, state, scope: this.scopeSpecs.slice(0, 64),
+      credentials: Object.keys(this.opts.credentials ?? {}).slice(0, 64), concurrency: this.concurrency, at: Date.now(),
     };
   }
 
