@@ -219,7 +219,12 @@ async function runAgent(argv: string[]): Promise<number> {
   });
   const line = (e: object) => process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), ...e })}\n`);
   agent.on('event', line);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    process.stderr.write(`mqtt-scan agent: ${(err as Error).message}\n`);
+    return EXIT_CODES.failure.code;
+  }
   line({ type: 'ready', site: agent.site, login: agent.login });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -327,7 +332,12 @@ async function runCoordinate(argv: string[]): Promise<number> {
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   coordinator.on('warning', (err: Error) => process.stderr.write(`mqtt-scan: ${err.message}\n`));
-  await coordinator.start();
+  try {
+    await coordinator.start();
+  } catch (err) {
+    process.stderr.write(`mqtt-scan coordinate: ${(err as Error).message}\n`);
+    return EXIT_CODES.failure.code;
+  }
   let output: CoordinatedScanOutput;
   try {
     const missing = await coordinator.waitForAgents(Object.keys(checked.shards), agentsWaitMs);

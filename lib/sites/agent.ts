@@ -121,8 +121,21 @@ export class ScanAgent extends EventEmitter {
     this.clientId = opts.clientId ?? `mqttsec-agent-${this.login}`;
   }
 
-  /** Connects and starts taking jobs; rejects when the first CONNACK does not come in time. */
+  /**
+   * Connects and starts taking jobs. Rejects (with every connection closed, nothing left
+   * reconnecting) when a first CONNACK does not come within the broker's connectTimeoutMs or the
+   * broker refuses; once started, lost connections are reconnected.
+   */
   async start(): Promise<void> {
+    try {
+      await this.connect();
+    } catch (err) {
+      await this.stop();
+      throw new Error(`cannot connect to the broker (${(err as Error).message})`);
+    }
+  }
+
+  private async connect(): Promise<void> {
     const connectMs = this.opts.broker.connectTimeoutMs ?? 10_000;
     const offline: AgentStatusMessage = { v: 1, type: 'status', site: this.site, state: 'offline' };
     const control = openConnection(this.opts.broker, {

@@ -189,7 +189,8 @@ export class ScanCoordinator extends EventEmitter {
     this.scopes = entries.map(([site, scope]) => ({ site: checkSiteName(site, `sites.${site}`), scope: scopeAddresses(scope, opts.allowPublic === true) }));
   }
 
-  /** Connects, subscribes to the agents' status; rejects when the broker does not answer. */
+  /** Connects, subscribes to the agents' status; rejects (closing the connection) when the
+   *  broker does not answer within connectTimeoutMs or refuses the login. */
   async start(): Promise<void> {
     const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? `mqttsec-coordinator-${this.login}` });
     this.client = client;
@@ -207,8 +208,15 @@ export class ScanCoordinator extends EventEmitter {
         for (const s of this.scans.values()) for (const sh of s.shards) if (sh.state === 'held' || sh.state === 'published') sh.until += down;
       }
     });
-    await firstConnect(client, this.opts.broker.connectTimeoutMs ?? 10_000);
-    await client.subscribeAsync(STATUS_SUBSCRIPTION, { qos: 1 });
+    try {
+      await firstConnect(client, this.opts.broker.connectTimeoutMs ?? 10_000);
+      await client.subscribeAsync(STATUS_SUBSCRIPTION, { qos: 1 });
+    } catch (err) {
+      // Nothing left reconnecting behind a start that failed.
+      await closeConnection(client, 500);
+      this.client = null;
+      throw new Error(`cannot connect to the broker (${(err as Error).message})`);
+    }
     this.timer = setInterval(() => this.tick(), 200);
   }
 

@@ -52,6 +52,15 @@ describe('cli: mqtt-scan agent and coordinate refuse bad input, naming it', () =
     });
   }
 
+  it('exits 1 with one clear line when the broker cannot be reached (nothing left reconnecting)', () => {
+    const agent = run(['agent', ...BROKER, '--site', 'north', '--scope', '127.0.60.0/24'], ENV);
+    assert.equal(agent.code, 1, agent.stderr);
+    assert.match(agent.stderr, /mqtt-scan agent: cannot connect to the broker \(connect ECONNREFUSED 127\.0\.0\.1:1\)/);
+    const coordinate = run(['coordinate', ...BROKER, '--site', 'north=127.0.60.0/24', '--target', '127.0.60.1'], ENV);
+    assert.equal(coordinate.code, 1, coordinate.stderr);
+    assert.match(coordinate.stderr, /mqtt-scan coordinate: cannot connect to the broker/);
+  });
+
   it('prints help for both commands, and the main help names them', () => {
     for (const command of ['agent', 'coordinate']) {
       const r = run([command, '--help']);

@@ -329,6 +329,16 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
     console.log(`      (north shards published again after a turn of the intruder: ${republished} of ${out.shards.filter((s) => s.site === 'north').length})`);
   });
 
+  it('an agent refuses a broker whose certificate it cannot check, and the broker refuses a wrong login', () => {
+    const args = ['agent', '--broker', hubUrl(), '--site', 'north', '--scope', NORTH, '--user', 'north-2', '--password-env', 'AGENT_PASSWORD'];
+    const untrusted = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, AGENT_PASSWORD: passwords['north-2'] } });
+    assert.equal(untrusted.status, 1, untrusted.stderr);
+    assert.match(untrusted.stderr, /cannot connect to the broker \(.*certificate/i);
+    const wrong = spawnSync(process.execPath, [CLI, ...args, '--ca', hub.caPath!, '--client-id', 'wrong-login'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, AGENT_PASSWORD: 'not-the-password' } });
+    assert.equal(wrong.status, 1, wrong.stderr);
+    assert.match(wrong.stderr, /cannot connect to the broker \(.*(not authori[sz]ed|bad user ?name or password)/i);
+  });
+
   it('no secret crossed the broker: no password of an agent, the coordinator or a scanned broker in any payload', () => {
     assert.ok(seen.length > 100, `the watcher read the traffic (${seen.length} messages)`);
     assert.ok(seen.some((m) => m.topic.startsWith('mqttsec/results/') && m.payload.includes('"type":"result"')), 'results were among them');
