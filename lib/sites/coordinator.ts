@@ -433,13 +433,14 @@ export class ScanCoordinator extends EventEmitter {
   }
 
   private tick(): void {
-    if (this.offlineSince !== null) return; // leases stand still while the broker is out of reach
     const now = Date.now();
     for (const active of this.scans.values()) {
+      // The deadline holds whatever happens: a broker that never comes back ends the scan too.
       if (now > active.deadline) {
         for (const sh of active.shards) this.giveUp(active, sh, 'the scan deadline passed');
         continue;
       }
+      if (this.offlineSince !== null) continue; // leases stand still while the broker is out of reach
       for (const sh of active.shards) {
         if (sh.until > now) continue;
         if (sh.state === 'published') this.requeue(active, sh, `attempt ${sh.attempts}: no agent claimed it within ${active.request.claimWaitMs} ms`, false);

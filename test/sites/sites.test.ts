@@ -349,4 +349,26 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
       assert.equal(leak, undefined, `the password of ${owner} appeared on ${leak?.topic}`);
     }
   });
+
+  // Last: it stops the coordinator's broker for good.
+  it("the coordinator's broker gone for good: the scan ends at its deadline, its unfinished shards reported not done", async () => {
+    const c = await coordinator();
+    let stopped: Promise<void> | null = null;
+    c.on('shard', ({ shard }: { shard: ShardReport }) => {
+      if (!stopped && shard.state === 'held') stopped = hub.stop();
+    });
+    const started = Date.now();
+    let out: CoordinatedScanOutput;
+    try {
+      out = await c.scan(request({ deadlineMs: 5000, options: { ...SCAN, listenMs: 3000 } }));
+    } finally {
+      await c.stop();
+    }
+    assert.ok(stopped, 'the broker was stopped mid-scan');
+    await stopped;
+    assert.ok(Date.now() - started < WAIT_MS, 'the scan ended (bounded by its deadline)');
+    assert.ok(out.notDone.length > 0);
+    assert.ok(out.notDone.every((s) => s.problems.includes('the scan deadline passed')), JSON.stringify(out.notDone.map((s) => s.problems)));
+    assert.deepEqual(out.results.map((r) => `${r.host}:${r.port}`).filter((k, i, all) => all.indexOf(k) !== i), [], 'no result twice');
+  });
 });
