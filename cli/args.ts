@@ -55,6 +55,8 @@ function optionHelp(o: ScanOption): string {
 export const CLI_OPTIONS: readonly ScanOption[] = OPTION_LIST.filter((o) => o.flag);
 
 export const USAGE = `Usage: mqtt-scan --target SPEC [options]
+       mqtt-scan agent --help        a scan agent of one site (many sites, one scan)
+       mqtt-scan coordinate --help   a scan shared by the agents of several sites
 
   --target SPEC          addresses to scan: 127.0.0.1, 10.0.0.0/24, 10.0.0.0/255.255.255.0,
                          10.0.0.1-20, hostnames, IPv6; lists by comma or space; !SPEC excludes

@@ -6,12 +6,15 @@ import { runScan } from '../lib/pipeline';
 import { TargetError } from '../lib/targets';
 import { EXIT_CODES, parseCli, UsageError, USAGE, type CliOptions } from './args';
 import { formatChanges, formatSummary, formatTable } from './table';
+import { writeJsonArray } from './json';
+import { isSitesCommand, runSitesCommand, SitesMessageError } from './sites';
 import { compareScans } from '../lib/risk';
 import type * as ReportModule from '../lib/report';
 import type { Credentials, ScanResult } from '../lib/types';
 import type { TlsClientOptions } from '../lib/types';
 
 async function main(argv: string[]): Promise<number> {
+  if (isSitesCommand(argv[0])) return runSitesCommand(argv[0], argv.slice(1));
   const opts = parseCli(argv);
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
@@ -78,27 +81,6 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   return summary.cancelled ? EXIT_CODES.cancelled.code : EXIT_CODES.done.code;
-}
-
-/** Results written to stdout at a time, as one piece of text: enough to keep the pipe busy. */
-const JSON_CHUNK = 32;
-
-/**
- * `JSON.stringify(results, null, 2)` and a newline, written a few results at a time and waiting
- * for stdout to drain: the same bytes, without the whole text (29 MB for 1,000 brokers) and its
- * copy in the pipe's buffer held at once.
- */
-async function writeJsonArray(results: readonly ScanResult[]): Promise<void> {
-  if (!results.length) {
-    process.stdout.write('[]\n');
-    return;
-  }
-  for (let i = 0; i < results.length; i += JSON_CHUNK) {
-    // A slice as an array is the whole array's text for those elements between "[\n" and "\n]".
-    const part = JSON.stringify(results.slice(i, i + JSON_CHUNK), null, 2).slice(2, -2);
-    const text = `${i === 0 ? '[\n' : ',\n'}${part}${i + JSON_CHUNK >= results.length ? '\n]\n' : ''}`;
-    if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', () => resolve()));
-  }
 }
 
 /**
@@ -191,7 +173,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: Error) => {
-    if (err instanceof UsageError || err instanceof TargetError) {
+    if (err instanceof UsageError || err instanceof TargetError || err instanceof SitesMessageError) {
       process.stderr.write(`mqtt-scan: ${err.message}\n`);
       if (err instanceof UsageError) process.stderr.write('Run mqtt-scan --help for the options.\n');
       process.exitCode = EXIT_CODES.badInput.code;

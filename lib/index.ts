@@ -1,6 +1,7 @@
 // The package's public API: `require('@mqttsec/node-red-mqtt-security-scanner')`.
 // A scan in one call (runScan), or its stages one by one (planTargets, probeBroker, inspectTls,
-// sniffBroker, classifyResult), then reports (buildReport, writeReport). The result contract is
+// sniffBroker, classifyResult), then reports (buildReport, writeReport); one scan over several
+// sites' agents through an MQTT broker (ScanAgent, ScanCoordinator). The result contract is
 // lib/types.ts (ScanResult, ScanSummary); docs/ARCHITECTURE.md describes the layers.
 // Loading this module loads every stage and the PDF renderer (pdfkit); the CLI and the nodes
 // import only the layers they use.
@@ -16,3 +17,8 @@ export { classifyResult, summarizeScan, policyFromList, RULES, RULE_IDS, type Cl
 export { buildReport, writeReport, renderCsv, renderJson, renderPdf, FORMATS, parseFormats, type BuildOptions, type BuiltReport, type ReportFormat } from './report';
 export { redactPassword, planCredentials } from './credentials';
 export { OPTIONS, OPTION_LIST, type ScanOption } from './options';
+export {
+  ScanAgent, ScanCoordinator, SitesMessageError,
+  type ScanAgentOptions, type ScanCoordinatorOptions, type CoordinatedScanRequest, type CoordinatedScanOutput, type SitesBrokerOptions,
+  type AgentEvent, type AgentView, type ShardReport, type JobScanOptions,
+} from './sites';

@@ -21,6 +21,11 @@ export { TargetError, type TargetErrorCode } from './errors';
 export { DEFAULT_PORTS, PORT_PRESETS, parsePorts } from './ports';
 export { describeScope, type Scope } from './scope';
 export { compareResults } from './order';
+export {
+  splitByScope, scopeAddresses, firstOutsideScope, intervalSpecs, MAX_SCOPE_SPECS,
+  type ScopeSplit, type SiteShare,
+} from './partition';
+export type { Interval as AddressInterval } from './intervals';
 
 /** Largest scan in host:port pairs (lib/options OPTIONS.maxTargets). */
 export const DEFAULT_MAX_TARGETS: number = OPTIONS.maxTargets.default;

@@ -27,9 +27,10 @@ export const LAYERS: Record<string, number> = {
   risk: 6,
   pipeline: 7,
   report: 7,
-  history: 8,
-  dashboard: 9,
-  'index.ts': 10,
+  sites: 8,
+  history: 9,
+  dashboard: 10,
+  'index.ts': 11,
 };
 
 function tsFiles(dir: string): string[] {

@@ -12,7 +12,7 @@ import { freePorts } from './ports';
 import { findTool } from './tools';
 import { canConnect, delay, within } from './waiting';
 
-export type MosquittoKind = 'insecure' | 'secure' | { conf: string };
+export type MosquittoKind = 'insecure' | 'secure' | 'sites' | { conf: string };
 
 export interface MosquittoCertPaths {
   ca: string;
@@ -35,6 +35,11 @@ export interface MosquittoOptions {
   requireCertificate?: boolean;
   /** Fixed port for the first listener instead of an ephemeral one. */
   port?: number;
+  /** Fixed ports, one per listener line (instead of ephemeral ones; with listenerHosts several
+   *  listeners may share a port on different loopback addresses). */
+  ports?: number[];
+  /** The loopback address of each listener line, in config order (default 127.0.0.1 for all). */
+  listenerHosts?: string[];
   /** More files written into the broker's temp dir before it starts (file name: contents), for
    *  config lines that name a file relative to it, e.g. `plugin_opt_config_file dynsec.json`
    *  (mosquitto runs in that dir). Names are plain file names, no directories. */
@@ -53,7 +58,12 @@ export interface MosquittoBroker {
   /** The generated CA (with key), to sign client certificates; absent when certs were given. */
   ca?: CertPair;
   users: Record<string, string>;
+  /** The address of each listener (port i listens on hosts[i]). */
+  hosts: string[];
   stop(): Promise<void>;
+  /** Stops the process (SIGTERM: mosquitto saves its persistence file) and starts it again with
+   *  the same config, files and ports; `pid` is the new process's afterwards. */
+  restart(): Promise<void>;
   log(): string;
 }
 
@@ -76,11 +86,12 @@ export async function startMosquitto(kind: MosquittoKind, opts: MosquittoOptions
   try {
     const files = prepareFiles(dir, source.text, source.base, opts);
     for (let attempt = 1; ; attempt++) {
-      const ports = await listenerPorts(source.text, opts.port);
+      const ports = opts.ports ?? (await listenerPorts(source.text, opts.port));
+      const hosts = ports.map((_, i) => opts.listenerHosts?.[i] ?? '127.0.0.1');
       const confPath = join(dir, 'mosquitto.conf');
       writeFileSync(confPath, rewriteConf(source.text, dir, ports, files, opts));
       try {
-        return await launch(bin, confPath, dir, ports, files);
+        return await launch(bin, confPath, dir, ports, hosts, files);
       } catch (err) {
         const portRace = /address already in use/i.test((err as Error).message);
         if (!portRace || opts.port !== undefined || attempt >= MAX_START_ATTEMPTS) throw err;
@@ -203,7 +214,8 @@ function rewriteConf(text: string, dir: string, ports: number[], files: Prepared
       case 'listener':
       case 'port':
         if (listener > 0) out.push(...perListener);
-        out.push(`listener ${ports[listener++]} 127.0.0.1`);
+        out.push(`listener ${ports[listener]} ${opts.listenerHosts?.[listener] ?? '127.0.0.1'}`);
+        listener++;
         break;
       case 'bind_address':
       case 'bind_interface':
@@ -250,14 +262,8 @@ function rewriteConf(text: string, dir: string, ports: number[], files: Prepared
   return out.join('\n') + '\n';
 }
 
-async function launch(bin: string, confPath: string, dir: string, ports: number[], files: PreparedFiles): Promise<MosquittoBroker> {
-  const child = spawn(bin, ['-c', confPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+async function launch(bin: string, confPath: string, dir: string, ports: number[], hosts: string[], files: PreparedFiles): Promise<MosquittoBroker> {
   const captured = { stdout: '', stderr: '' };
-  const capture = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
-    captured[name] = (captured[name] + chunk.toString('utf8')).slice(-MAX_LOG_CHARS);
-  };
-  child.stdout!.on('data', capture('stdout'));
-  child.stderr!.on('data', capture('stderr'));
   // mosquitto's stdout is block-buffered into a pipe, so prefer its log file (flushed per line).
   const logText = () => {
     let file = '';
@@ -268,46 +274,71 @@ async function launch(bin: string, confPath: string, dir: string, ports: number[
     }
     return (file || captured.stdout) + captured.stderr;
   };
-  const exited = new Promise<void>((res) => child.once('exit', () => res()));
-  const spawnError = new Promise<never>((_, rej) => child.once('error', rej));
-  spawnError.catch(() => undefined);
 
+  /** Starts one mosquitto process on the config and waits for its ports. */
+  const spawnOne = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child = spawn(bin, ['-c', confPath], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const capture = (name: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      captured[name] = (captured[name] + chunk.toString('utf8')).slice(-MAX_LOG_CHARS);
+    };
+    child.stdout!.on('data', capture('stdout'));
+    child.stderr!.on('data', capture('stderr'));
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    const spawnError = new Promise<never>((_, rej) => child.once('error', rej));
+    spawnError.catch(() => undefined);
+    try {
+      await Promise.race([spawnError, waitForPorts(ports, hosts, child, logText)]);
+    } catch (err) {
+      child.kill('SIGKILL');
+      await within(exited, STOP_TIMEOUT_MS);
+      throw err;
+    }
+    return { child, exited };
+  };
+
+  const killOne = async (one: { child: ChildProcess; exited: Promise<void> }): Promise<void> => {
+    const { child, exited } = one;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      if (!(await within(exited, STOP_TIMEOUT_MS))) {
+        child.kill('SIGKILL');
+        await within(exited, STOP_TIMEOUT_MS);
+      }
+    }
+  };
+
+  let current = await spawnOne();
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        if (!(await within(exited, STOP_TIMEOUT_MS))) {
-          child.kill('SIGKILL');
-          await within(exited, STOP_TIMEOUT_MS);
-        }
-      }
-      running.delete(child.pid!);
+      await killOne(current);
+      running.delete(current.child.pid!);
       rmSync(dir, { recursive: true, force: true });
     })();
     return stopping;
   };
-
-  try {
-    await Promise.race([spawnError, waitForPorts(ports, child, logText)]);
-  } catch (err) {
-    child.kill('SIGKILL');
-    await within(exited, STOP_TIMEOUT_MS);
-    throw err;
-  }
-  running.set(child.pid!, { child, dir, stop });
-  return {
-    host: '127.0.0.1', port: ports[0], ports, pid: child.pid!, dir, confPath,
+  const broker: MosquittoBroker = {
+    host: '127.0.0.1', port: ports[0], ports, hosts, pid: current.child.pid!, dir, confPath,
     caPath: files.caPath, ca: files.ca, users: files.users,
     stop, log: logText,
+    restart: async () => {
+      if (stopping) throw new Error('mosquitto was stopped');
+      await killOne(current);
+      running.delete(current.child.pid!);
+      current = await spawnOne();
+      broker.pid = current.child.pid!;
+      running.set(current.child.pid!, { child: current.child, dir, stop });
+    },
   };
+  running.set(current.child.pid!, { child: current.child, dir, stop });
+  return broker;
 }
 
 /** Polls until every port accepts a TCP connection; fails early with the log if mosquitto exits. */
-async function waitForPorts(ports: number[], child: ChildProcess, log: () => string): Promise<void> {
+async function waitForPorts(ports: number[], hosts: string[], child: ChildProcess, log: () => string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (const port of ports) {
-    while (!(await canConnect(port))) {
+  for (const [i, port] of ports.entries()) {
+    while (!(await canConnect(port, hosts[i]))) {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new Error(`mosquitto exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`);
       }

@@ -2,10 +2,10 @@
 // connections, a pause, and a promise given a deadline.
 import { connect } from 'node:net';
 
-/** Whether 127.0.0.1:port accepts a TCP connection within 500 ms; never rejects. */
-export function canConnect(port: number): Promise<boolean> {
+/** Whether host:port (default 127.0.0.1) accepts a TCP connection within 500 ms; never rejects. */
+export function canConnect(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((res) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    const socket = connect({ host, port });
     const done = (ok: boolean) => {
       socket.destroy();
       res(ok);

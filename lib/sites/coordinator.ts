@@ -1,0 +1,607 @@
+// The scan coordinator: splits a scan over the sites by scope and into shards, publishes the
+// jobs, grants each shard to the first agent that claims it, keeps a lease per shard, gives a
+// silent agent's shard to another, and merges what the holders report into one scan in the
+// shape of runScan's output (ScanOutput), so the risk classifier, the report writer and the
+// history take it like a local scan.
+//
+// What it trusts: the broker's ACL binds each report topic's last level to the publishing login
+// (topics.ts), and each status topic to one agent of one site. What it does not: any payload. A
+// report counts only from the login that holds the shard, for the attempt it was granted, about
+// an address and port of that shard; everything else is ignored (and counted).
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import type { MqttClient, OnMessageCallback } from 'mqtt';
+import { listsUnreachable, ScanTally, type ScanOutput } from '../pipeline';
+import { compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
+import type { ScanResult } from '../types';
+import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
+import {
+  checkCredentialsName, checkJobOptions, checkLogin, checkScanId, checkSiteName, encodeMessage, MAX_ATTEMPTS, MAX_LEASE_MS, MAX_SHARDS, MIN_LEASE_MS,
+  parseAgentReport, parseAgentStatus, SitesMessageError,
+  type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type JobScanOptions, type RefusalCode,
+} from './messages';
+import { grantsTopic, jobsTopic, parseReportTopic, parseStatusTopic, reportSubscription, STATUS_SUBSCRIPTION } from './topics';
+
+/** Host:port pairs per shard by default: the target expander's batch (4,096). */
+export const DEFAULT_SHARD_TARGETS = 4096;
+export const DEFAULT_LEASE_MS = 30_000;
+export const DEFAULT_CLAIM_WAIT_MS = 15_000;
+export const DEFAULT_MAX_ATTEMPTS = 6;
+/** A whole coordinated scan ends by then at the latest (default 6 hours). */
+export const DEFAULT_SCAN_DEADLINE_MS = 6 * 3_600_000;
+/** Ignored reports kept for the output (the count goes on). */
+const MAX_IGNORED_KEPT = 100;
+/** Refusals kept per shard. */
+const MAX_REFUSALS_KEPT = 20;
+
+export interface ScanCoordinatorOptions {
+  /** The coordinator's broker and its own login there (it writes jobs and grants, reads results
+   *  and status). */
+  broker: SitesBrokerOptions;
+  /** Each site's scope: the networks its agents cover (IP specs). An address in two scopes goes
+   *  to the site listed first. */
+  sites: Record<string, string | string[]>;
+  /** Scope policy: public addresses allowed in scopes and scans (default false). */
+  allowPublic?: boolean;
+  /** Client id of its persistent session (default `mqttsec-coordinator-<login>`). */
+  clientId?: string;
+}
+
+/** A coordinated scan: the targets and how to scan them. */
+export interface CoordinatedScanRequest {
+  /** IP specs (addresses, CIDR blocks, ranges, !exclusions); host names are refused. */
+  targets: string | string[];
+  ports?: string | number | number[];
+  /** The sites to use (default: every site of the coordinator). */
+  sites?: string[];
+  options?: JobScanOptions;
+  /** The NAME of the login each agent uses for the scanned brokers (its own credentials). */
+  credentialsName?: string;
+  includeUnreachable?: boolean | 'auto';
+  maxTargets?: number;
+  scanId?: string;
+  /** Host:port pairs per shard (default DEFAULT_SHARD_TARGETS); hosts per shard = this / ports. */
+  shardTargets?: number;
+  /** At most this many shards (default and ceiling MAX_SHARDS). */
+  maxShards?: number;
+  /** Lease of a granted shard, ms (default DEFAULT_LEASE_MS, MIN_LEASE_MS to MAX_LEASE_MS). */
+  leaseMs?: number;
+  /** How long a published job may wait for a claim before it is published again, ms. A copy
+   *  may wait behind a busy agent (the broker queues a shared subscription's message for the
+   *  member whose turn it is), so this does not count as a failure: a shard is published at
+   *  most MAX_ATTEMPTS times in all, within the deadline. */
+  claimWaitMs?: number;
+  /** Failures of one shard (a refusal, a holder silent past its lease) before it is given up
+   *  (default DEFAULT_MAX_ATTEMPTS). */
+  maxAttempts?: number;
+  /** Grant only to logins whose status (retained) names the shard's site (default true). */
+  requireAgentStatus?: boolean;
+  /** The scan ends by then, done or not, ms (default DEFAULT_SCAN_DEADLINE_MS). */
+  deadlineMs?: number;
+  signal?: AbortSignal;
+}
+
+export type ShardState = 'queued' | 'published' | 'held' | 'done' | 'not_done';
+
+/** One shard as the coordinator saw it. */
+export interface ShardReport {
+  site: string;
+  shard: number;
+  targets: string[];
+  /** host:port pairs. */
+  size: number;
+  state: ShardState;
+  /** Publishes so far. */
+  attempts: number;
+  /** Refusals and leases that ran out so far (maxAttempts bounds them). */
+  failures: number;
+  /** The login that holds it (held), or did it (done). */
+  holder?: string;
+  results: number;
+  /** The last progress of its holder. */
+  progress?: { swept: number; open: number; probed: number; total: number };
+  refusals: Array<{ login: string; attempt: number; code: RefusalCode; reason: string }>;
+  /** Why it was published again or given up (lease ran out, no claim, refused, deadline). */
+  problems: string[];
+}
+
+/** A report the coordinator did not take, and why. */
+export interface IgnoredReport {
+  login: string;
+  shard: number;
+  type: string;
+  reason: string;
+}
+
+/** runScan's output, and how the work went over the sites. */
+export interface CoordinatedScanOutput extends ScanOutput {
+  shards: ShardReport[];
+  /** Shards that did not complete (never an endless wait: the deadline and attempts bound it). */
+  notDone: ShardReport[];
+  /** Targets in no site's scope (not scanned, never dropped silently). */
+  outside: string[];
+  outsideHosts: number;
+  ignored: { count: number; first: IgnoredReport[] };
+  /** Results that arrived twice for one host:port (from two shards), dropped. */
+  duplicates: number;
+}
+
+/** An agent as its retained status shows it. */
+export interface AgentView {
+  site: string;
+  login: string;
+  state: 'online' | 'offline';
+  scope?: string[];
+  credentials?: string[];
+  concurrency?: number;
+  /** When the coordinator last heard of it, ms since the epoch. */
+  seenAt: number;
+}
+
+/** Events: 'agent' (AgentView), 'shard' ({scanId, shard: ShardReport}), 'progress' ({scanId,
+ *  site, shard, progress}), 'ignored' ({scanId} & IgnoredReport), 'warning' (Error: a connection
+ *  problem mqtt.js recovers from, a publish that failed, an unreadable status). Never 'error'. */
+export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'ignored' | 'warning';
+
+interface Shard extends ShardReport {
+  intervals: AddressInterval[];
+  ports: number[];
+  /** Deadline of the current state, ms since the epoch: the claim wait or the lease. */
+  until: number;
+  /** The attempt the holder was granted. */
+  grantedAttempt: number;
+  /** The holder's results for the granted attempt, by host:port. */
+  buffer: Map<string, ScanResult>;
+  /** The holder said done with this count, more results still due. */
+  doneCount?: number;
+  doneSummary?: import('../pipeline').StageCounts;
+}
+
+interface ActiveScan {
+  scanId: string;
+  shards: Shard[];
+  request: Required<Pick<CoordinatedScanRequest, 'leaseMs' | 'claimWaitMs' | 'maxAttempts' | 'requireAgentStatus'>>;
+  job: Omit<JobMessage, 'shard' | 'attempt' | 'site' | 'targets' | 'issuedAt'>;
+  deadline: number;
+  ignored: { count: number; first: IgnoredReport[] };
+  finish: () => void;
+}
+
+/**
+ * A coordinator over one broker connection. `start()` connects and reads the agents' status;
+ * `scan(request)` runs one coordinated scan (several may run at once); `stop()` disconnects.
+ * Constructor throws SitesMessageError / TargetError for a bad site name or scope.
+ */
+export class ScanCoordinator extends EventEmitter {
+  private readonly scopes: Array<{ site: string; scope: AddressInterval[] }>;
+  private readonly login: string;
+  private client: MqttClient | null = null;
+  private readonly agentViews = new Map<string, AgentView>();
+  private readonly scans = new Map<string, ActiveScan>();
+  private timer: NodeJS.Timeout | null = null;
+  private offlineSince: number | null = null;
+
+  constructor(private readonly opts: ScanCoordinatorOptions) {
+    super();
+    this.login = checkLogin(opts.broker.username, 'broker.username');
+    const entries = Object.entries(opts.sites);
+    if (entries.length === 0) throw new SitesMessageError('sites', 'name at least one site and its scope');
+    this.scopes = entries.map(([site, scope]) => ({ site: checkSiteName(site, `sites.${site}`), scope: scopeAddresses(scope, opts.allowPublic === true) }));
+  }
+
+  /** Connects, subscribes to the agents' status; rejects (closing the connection) when the
+   *  broker does not answer within connectTimeoutMs or refuses the login. */
+  async start(): Promise<void> {
+    const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? `mqttsec-coordinator-${this.login}` });
+    this.client = client;
+    client.on('message', ((topic, payload) => this.onMessage(topic, payload)) as OnMessageCallback);
+    // mqtt.js reconnects by itself: a connection error is a warning, never an unhandled 'error'.
+    client.on('error', (err) => this.emit('warning', err));
+    client.on('offline', () => {
+      this.offlineSince ??= Date.now();
+    });
+    client.on('connect', () => {
+      // Leases stand still while the coordinator cannot hear the agents: nobody's silence counts.
+      if (this.offlineSince !== null) {
+        const down = Date.now() - this.offlineSince;
+        this.offlineSince = null;
+        for (const s of this.scans.values()) for (const sh of s.shards) if (sh.state === 'held' || sh.state === 'published') sh.until += down;
+      }
+    });
+    try {
+      await firstConnect(client, this.opts.broker.connectTimeoutMs ?? 10_000);
+      await client.subscribeAsync(STATUS_SUBSCRIPTION, { qos: 1 });
+    } catch (err) {
+      // Nothing left reconnecting behind a start that failed.
+      await closeConnection(client, 500);
+      this.client = null;
+      throw new Error(`cannot connect to the broker (${(err as Error).message})`);
+    }
+    this.timer = setInterval(() => this.tick(), 200);
+  }
+
+  /** Disconnects; running scans end with their unfinished shards not done. */
+  async stop(): Promise<void> {
+    for (const s of this.scans.values()) {
+      for (const sh of s.shards) if (sh.state !== 'done') this.giveUp(s, sh, 'the coordinator stopped');
+      s.finish();
+    }
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.client) await closeConnection(this.client);
+    this.client = null;
+  }
+
+  /**
+   * Waits up to `timeoutMs` until each of `sites` has an agent whose status says online;
+   * resolves with the sites that still have none (empty: all have one).
+   */
+  async waitForAgents(sites: readonly string[], timeoutMs: number): Promise<string[]> {
+    const deadline = Date.now() + Math.max(0, timeoutMs);
+    const missing = () => sites.filter((site) => ![...this.agentViews.values()].some((a) => a.site === site && a.state === 'online'));
+    while (missing().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    return missing();
+  }
+
+  /** The agents heard of (retained status), by login. */
+  agents(): AgentView[] {
+    return [...this.agentViews.values()].map((a) => ({ ...a }));
+  }
+
+  /**
+   * One coordinated scan. Rejects before publishing anything for a bad request (TargetError for
+   * targets, ports or scope; SitesMessageError for an option, site or name). Resolves when every
+   * shard is done or given up (attempts, deadline, signal), with the merged results in address
+   * order and the summary of the shards that were done.
+   */
+  async scan(request: CoordinatedScanRequest): Promise<CoordinatedScanOutput> {
+    const prepared = await this.prepare(request);
+    const client = this.client;
+    if (!client) throw new Error('the coordinator is not started');
+    const { scanId, shards, split, targets, started } = prepared;
+    if (this.scans.has(scanId)) throw new SitesMessageError('scanId', 'a scan with this id is running');
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    const active: ActiveScan = { ...prepared.active, finish };
+    const onAbort = () => {
+      for (const sh of shards) if (sh.state !== 'done') this.giveUp(active, sh, 'the scan was cancelled');
+      finish();
+    };
+    this.scans.set(scanId, active);
+    try {
+      await client.subscribeAsync(reportSubscription(scanId), { qos: 1 });
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      if (request.signal?.aborted) onAbort();
+      else if (shards.length === 0) finish();
+      else this.publishDue(active);
+      await finished;
+    } finally {
+      request.signal?.removeEventListener('abort', onAbort);
+      this.scans.delete(scanId);
+      if (client.connected) await client.unsubscribeAsync(reportSubscription(scanId)).catch(() => undefined);
+    }
+    return this.output(active, targets, started, split, request.signal?.aborted === true);
+  }
+
+  /**
+   * Checks a request as scan() would, without the broker: resolves with the number of host:port
+   * pairs, the shards per site and the targets in no site's scope; rejects like scan() for a bad
+   * request. The CLI calls it before it connects.
+   */
+  async check(request: CoordinatedScanRequest): Promise<{ targets: number; shards: Record<string, number>; outside: string[] }> {
+    const p = await this.prepare(request);
+    const shards: Record<string, number> = {};
+    for (const sh of p.shards) shards[sh.site] = (shards[sh.site] ?? 0) + 1;
+    return { targets: p.targets, shards, outside: p.split.outside };
+  }
+
+  private async prepare(request: CoordinatedScanRequest) {
+    const scanId = request.scanId !== undefined ? checkScanId(request.scanId) : randomUUID();
+    const leaseMs = bounded('leaseMs', request.leaseMs ?? DEFAULT_LEASE_MS, MIN_LEASE_MS, MAX_LEASE_MS);
+    const claimWaitMs = bounded('claimWaitMs', request.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS, 100, MAX_LEASE_MS);
+    const maxAttempts = bounded('maxAttempts', request.maxAttempts ?? DEFAULT_MAX_ATTEMPTS, 1, MAX_ATTEMPTS);
+    const deadlineMs = bounded('deadlineMs', request.deadlineMs ?? DEFAULT_SCAN_DEADLINE_MS, 1000, 7 * 24 * 3_600_000);
+    const maxShards = bounded('maxShards', request.maxShards ?? MAX_SHARDS, 1, MAX_SHARDS);
+    const options = checkJobOptions(request.options ?? {});
+    if (request.credentialsName !== undefined) checkCredentialsName(request.credentialsName);
+    const sites = request.sites ?? this.scopes.map((s) => s.site);
+    const scopes = sites.map((name) => {
+      const found = this.scopes.find((s) => s.site === name);
+      if (!found) throw new SitesMessageError('sites', `"${String(name).slice(0, 40)}" is not a site of this coordinator (${this.scopes.map((s) => s.site).join(', ')})`);
+      return found;
+    });
+    const ports = parsePorts(request.ports);
+    const started = Date.now();
+    // The whole scan through the scope policy and the target limit, as a local scan.
+    const plan = await planTargets(request.targets, { ports, maxTargets: request.maxTargets, allowPublic: this.opts.allowPublic === true, resolve: noNames });
+    const hostsPerShard = Math.max(1, Math.floor(bounded('shardTargets', request.shardTargets ?? DEFAULT_SHARD_TARGETS, 1, 1 << 20) / ports.length));
+    const split = splitByScope(request.targets, scopes, { hostsPerShard, maxShards, allowPublic: this.opts.allowPublic === true });
+    const shards: Shard[] = [];
+    for (const share of split.sites) {
+      for (const targets of share.shards) {
+        const intervals = scopeAddresses(targets, true);
+        const hosts = intervals.reduce((n, iv) => n + Number(iv.end - iv.start + 1n), 0);
+        shards.push({
+          site: share.site, shard: shards.length, targets, size: hosts * ports.length, state: 'queued', attempts: 0, failures: 0, results: 0,
+          refusals: [], problems: [], intervals, ports, until: 0, grantedAttempt: 0, buffer: new Map(),
+        });
+      }
+    }
+    const job: ActiveScan['job'] = {
+      v: 1, type: 'job', scanId, ports, options, leaseMs,
+      includeUnreachable: listsUnreachable(request.includeUnreachable ?? 'auto', plan.count),
+      ...(request.credentialsName !== undefined ? { credentialsName: request.credentialsName } : {}),
+    };
+    const active: Omit<ActiveScan, 'finish'> = {
+      scanId, shards, job, deadline: started + deadlineMs, ignored: { count: 0, first: [] },
+      request: { leaseMs, claimWaitMs, maxAttempts, requireAgentStatus: request.requireAgentStatus !== false },
+    };
+    return { scanId, shards, split, targets: plan.count, started, active };
+  }
+
+  private output(active: ActiveScan, targets: number, started: number, split: { outside: string[]; outsideHosts: number }, cancelled: boolean): CoordinatedScanOutput {
+    const tally = new ScanTally(active.scanId, targets, started);
+    const merged = new Map<string, ScanResult>();
+    let duplicates = 0;
+    for (const sh of active.shards) {
+      if (sh.state !== 'done') continue;
+      tally.add(sh.doneSummary!);
+      for (const [key, r] of sh.buffer) {
+        if (merged.has(key)) duplicates++;
+        else merged.set(key, r);
+      }
+    }
+    if (cancelled) tally.cancelled = true;
+    const results = [...merged.values()].sort(compareResults);
+    const shards = active.shards.map(reportOf);
+    return {
+      results, summary: tally.summary(), shards, notDone: shards.filter((s) => s.state !== 'done'),
+      outside: split.outside, outsideHosts: split.outsideHosts, ignored: active.ignored, duplicates,
+    };
+  }
+
+  /** Agents of `site` online now, and the shards they run at once. */
+  private capacity(site: string): number {
+    let n = 0;
+    for (const a of this.agentViews.values()) if (a.site === site && a.state === 'online') n += a.concurrency ?? 1;
+    return Math.max(1, n);
+  }
+
+  /** Publishes queued shards while their site has room (one outstanding shard per agent slot). */
+  private publishDue(active: ActiveScan): void {
+    const outstanding = new Map<string, number>();
+    for (const sh of active.shards) if (sh.state === 'published' || sh.state === 'held') outstanding.set(sh.site, (outstanding.get(sh.site) ?? 0) + 1);
+    for (const sh of active.shards) {
+      if (sh.state !== 'queued') continue;
+      const n = outstanding.get(sh.site) ?? 0;
+      if (n >= this.capacity(sh.site)) continue;
+      outstanding.set(sh.site, n + 1);
+      this.publish(active, sh);
+    }
+  }
+
+  private publish(active: ActiveScan, sh: Shard): void {
+    sh.attempts++;
+    sh.state = 'published';
+    sh.holder = undefined;
+    sh.buffer.clear();
+    sh.doneCount = undefined;
+    sh.until = Date.now() + active.request.claimWaitMs;
+    const message: JobMessage = { ...active.job, shard: sh.shard, attempt: sh.attempts, site: sh.site, targets: sh.targets, issuedAt: Date.now() };
+    // A copy nobody took by the end of the scan is of no use: the broker drops it then
+    // (Message Expiry Interval, OASIS MQTT 5.0 section 3.3.2.3.3).
+    const expiry = Math.max(1, Math.ceil((active.deadline - Date.now()) / 1000));
+    this.client?.publishAsync(jobsTopic(sh.site), encodeMessage(message), { qos: 1, properties: { messageExpiryInterval: expiry } })
+      .catch((err: Error) => this.emit('warning', new Error(`publishing shard ${sh.shard}: ${err.message}`)));
+    this.emitShard(active, sh);
+  }
+
+  /** Publishes the shard again, or gives it up: after maxAttempts failures, or MAX_ATTEMPTS
+   *  publishes. `failed`: a refusal or a lease that ran out (not a claim that did not come). */
+  private requeue(active: ActiveScan, sh: Shard, why: string, failed: boolean): void {
+    if (sh.problems.length < MAX_REFUSALS_KEPT) sh.problems.push(why);
+    if (failed) sh.failures++;
+    if (sh.failures >= active.request.maxAttempts) {
+      this.giveUp(active, sh, `given up after ${sh.failures} failure${sh.failures > 1 ? 's' : ''} in ${sh.attempts} attempt${sh.attempts > 1 ? 's' : ''}`);
+      return;
+    }
+    if (sh.attempts >= MAX_ATTEMPTS) {
+      this.giveUp(active, sh, `given up after ${sh.attempts} attempts`);
+      return;
+    }
+    sh.state = 'queued';
+    sh.holder = undefined;
+    sh.buffer.clear();
+    this.publishDue(active);
+  }
+
+  private giveUp(active: ActiveScan, sh: Shard, why: string): void {
+    if (sh.state === 'done' || sh.state === 'not_done') return;
+    sh.state = 'not_done';
+    sh.buffer.clear();
+    if (sh.problems.length < MAX_REFUSALS_KEPT + 1) sh.problems.push(why);
+    this.emitShard(active, sh);
+    this.checkFinished(active);
+  }
+
+  private checkFinished(active: ActiveScan): void {
+    if (active.shards.every((s) => s.state === 'done' || s.state === 'not_done')) active.finish();
+  }
+
+  private emitShard(active: ActiveScan, sh: Shard): void {
+    this.emit('shard', { scanId: active.scanId, shard: reportOf(sh) });
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const active of this.scans.values()) {
+      // The deadline holds whatever happens: a broker that never comes back ends the scan too.
+      if (now > active.deadline) {
+        for (const sh of active.shards) this.giveUp(active, sh, 'the scan deadline passed');
+        continue;
+      }
+      if (this.offlineSince !== null) continue; // leases stand still while the broker is out of reach
+      for (const sh of active.shards) {
+        if (sh.until > now) continue;
+        if (sh.state === 'published') this.requeue(active, sh, `attempt ${sh.attempts}: no agent claimed it within ${active.request.claimWaitMs} ms`, false);
+        else if (sh.state === 'held') this.requeue(active, sh, `attempt ${sh.attempts}: ${sh.holder} was silent past its lease (${active.request.leaseMs} ms)`, true);
+      }
+    }
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const status = parseStatusTopic(topic);
+    if (status) {
+      this.onStatus(status.site, status.login, payload);
+      return;
+    }
+    const ref = parseReportTopic(topic);
+    if (!ref) return;
+    const active = this.scans.get(ref.scanId);
+    if (!active) return;
+    let report: AgentReport;
+    try {
+      report = parseAgentReport(payload);
+    } catch (err) {
+      this.ignore(active, { login: ref.login, shard: ref.shard, type: 'unreadable', reason: (err as Error).message });
+      return;
+    }
+    if (report.scanId !== ref.scanId || report.shard !== ref.shard) {
+      this.ignore(active, { login: ref.login, shard: ref.shard, type: report.type, reason: 'its scan or shard differs from its topic' });
+      return;
+    }
+    const sh = active.shards[ref.shard];
+    if (!sh) {
+      this.ignore(active, { login: ref.login, shard: ref.shard, type: report.type, reason: 'no such shard' });
+      return;
+    }
+    this.onReport(active, sh, ref.login, report);
+  }
+
+  private onStatus(site: string, login: string, payload: Buffer): void {
+    if (payload.length === 0) {
+      this.agentViews.delete(login);
+      return;
+    }
+    let status: AgentStatusMessage;
+    try {
+      status = parseAgentStatus(payload);
+    } catch (err) {
+      this.emit('warning', new Error(`status of ${login}: ${(err as Error).message}`));
+      return;
+    }
+    if (status.site !== site) return; // the topic (bound by the ACL) is the truth
+    const view: AgentView = { site, login, state: status.state, scope: status.scope, credentials: status.credentials, concurrency: status.concurrency, seenAt: Date.now() };
+    this.agentViews.set(login, view);
+    this.emit('agent', { ...view });
+    if (status.state === 'online') for (const active of this.scans.values()) this.publishDue(active);
+  }
+
+  private ignore(active: ActiveScan, what: IgnoredReport): void {
+    active.ignored.count++;
+    if (active.ignored.first.length < MAX_IGNORED_KEPT) active.ignored.first.push(what);
+    this.emit('ignored', { scanId: active.scanId, ...what });
+  }
+
+  private grant(login: string, message: Omit<GrantMessage, 'v' | 'type'>): void {
+    this.client?.publishAsync(grantsTopic(login), encodeMessage({ v: 1, type: 'grant', ...message }), { qos: 1 })
+      .catch((err: Error) => this.emit('warning', new Error(`grant to ${login}: ${err.message}`)));
+  }
+
+  private onReport(active: ActiveScan, sh: Shard, login: string, report: AgentReport): void {
+    const ref = { scanId: active.scanId, shard: sh.shard, attempt: report.attempt };
+    if (report.type === 'claim') {
+      const agent = this.agentViews.get(login);
+      let refusal: string | null = null;
+      if (sh.state !== 'published') refusal = sh.state === 'held' ? 'another agent holds this shard' : `the shard is ${sh.state}`;
+      else if (report.attempt > sh.attempts) refusal = 'no such attempt';
+      // The status topic (bound to the login by the ACL) says which site a login serves. Not
+      // whether it is online now: after a broker restart the agents' claims can arrive before
+      // their new status, and their last wills (sent when the broker went down) say offline.
+      else if (active.request.requireAgentStatus && !(agent && agent.site === sh.site)) refusal = `no agent of site ${sh.site} has this login`;
+      if (refusal) {
+        this.grant(login, { ...ref, granted: false, reason: refusal });
+        return;
+      }
+      sh.state = 'held';
+      sh.holder = login;
+      sh.grantedAttempt = report.attempt;
+      sh.until = Date.now() + active.request.leaseMs;
+      sh.buffer.clear();
+      this.grant(login, { ...ref, granted: true });
+      this.emitShard(active, sh);
+      return;
+    }
+    if (report.type === 'refusal') {
+      // A refusal counts from an agent that may have had this copy: while nobody holds the shard,
+      // or from its holder.
+      const fromHolder = sh.state === 'held' && sh.holder === login && sh.grantedAttempt === report.attempt;
+      if (sh.state !== 'published' && !fromHolder) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `the shard is ${sh.state}` });
+        return;
+      }
+      if (sh.refusals.length < MAX_REFUSALS_KEPT) sh.refusals.push({ login, attempt: report.attempt, code: report.code, reason: report.reason });
+      this.requeue(active, sh, `attempt ${report.attempt}: refused by ${login} (${report.code}): ${report.reason}`, true);
+      return;
+    }
+    if (sh.state !== 'held' || sh.holder !== login || sh.grantedAttempt !== report.attempt) {
+      this.ignore(active, { login, shard: sh.shard, type: report.type, reason: sh.state === 'held' ? 'this login does not hold the shard (or not this attempt)' : `the shard is ${sh.state}` });
+      return;
+    }
+    sh.until = Date.now() + active.request.leaseMs;
+    if (report.type === 'progress') {
+      sh.progress = { swept: report.swept, open: report.open, probed: report.probed, total: report.total };
+      this.emit('progress', { scanId: active.scanId, site: sh.site, shard: sh.shard, progress: sh.progress });
+      return;
+    }
+    if (report.type === 'result') {
+      const r = report.result;
+      if (!sh.ports.includes(r.port) || firstOutsideScope([r.host], sh.intervals) !== null) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'its host:port is not a target of this shard' });
+        return;
+      }
+      const key = `${r.host}:${r.port}`;
+      if (!sh.buffer.has(key) && sh.buffer.size >= sh.size) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'more results than the shard has targets' });
+        return;
+      }
+      sh.buffer.set(key, r);
+      sh.results = sh.buffer.size;
+    } else if (report.type === 'done') {
+      const swept = Object.values(report.summary.reachability).reduce((a, b) => a + b, 0);
+      if (swept > sh.size || report.count > sh.size) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'its counts exceed the shard' });
+        return;
+      }
+      sh.doneCount = report.count;
+      sh.doneSummary = report.summary;
+    }
+    if (sh.doneCount !== undefined && sh.buffer.size >= sh.doneCount) {
+      // Every result it announced is here (a result that went missing would leave the shard held
+      // until its lease runs out, and then it is scanned again).
+      sh.state = 'done';
+      this.emitShard(active, sh);
+      this.publishDue(active);
+      this.checkFinished(active);
+    }
+  }
+}
+
+function reportOf(sh: Shard): ShardReport {
+  return {
+    site: sh.site, shard: sh.shard, targets: [...sh.targets], size: sh.size, state: sh.state, attempts: sh.attempts, failures: sh.failures,
+    ...(sh.holder ? { holder: sh.holder } : {}), results: sh.buffer.size,
+    ...(sh.progress ? { progress: { ...sh.progress } } : {}),
+    refusals: sh.refusals.map((r) => ({ ...r })), problems: [...sh.problems],
+  };
+}
+
+function bounded(field: string, value: number, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw new SitesMessageError(field, `must be a whole number from ${min} to ${max}`);
+  return value;
+}
+
+/** A coordinated scan takes addresses only: a name would be resolved by each machine apart. */
+async function noNames(name: string): Promise<string[]> {
+  throw new Error(`host names are not taken in a coordinated scan (${name}); give addresses`);
+}
