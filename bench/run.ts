@@ -1,4 +1,4 @@
-// npm run bench [-- --only sweep16,filtered,deep,deep200,deep1000,report,dashboard,memory,flow] [--repeat N] [--profile] [--run-limit S] [--strict]
+// npm run bench [-- --only sweep16,filtered,deep,deep200,deep1000,report,dashboard,sites,memory,flow] [--repeat N] [--profile] [--run-limit S] [--strict]
 // Runs the performance cases against their peers in the same run, prints a table, writes
 // bench/results/latest.json and the change against the previous latest.json. See bench/README.md.
 import { spawnSync } from 'node:child_process';
@@ -19,10 +19,11 @@ import { flow } from './cases/flow';
 import { deep200, deep1000 } from './cases/scale';
 import { report } from './cases/report';
 import { dashboard } from './cases/dashboard';
+import { sites } from './cases/sites';
 
 // Order matters: the loopback sweeps run before the deep cases start brokers on 127.0.x.x;
 // report uses deep1000's results when it ran.
-const CASES: Record<string, CaseFn> = { sweep16, memory, flow, filtered, deep, deep200, deep1000, report, dashboard };
+const CASES: Record<string, CaseFn> = { sweep16, memory, flow, filtered, deep, deep200, deep1000, report, dashboard, sites };
 const CASE_LIMIT_MS = 300_000;
 /** Cases that take longer: deep1000 waits for nmap on 1,000 brokers (several minutes). */
 const CASE_LIMITS_MS: Record<string, number> = { deep1000: 1_200_000 };
