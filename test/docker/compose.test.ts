@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { load } from 'js-yaml';
 import { VIEWS } from '../../lib/dashboard';
+import { ScanAgent } from '../../lib/sites';
 import { testContext } from '../dashboard/context';
 
 const ROOT = resolve(__dirname, '../..');
 /** Made by `generate-broker-files` before `docker compose up`, as the compose file's header says. */
-const GENERATED = /^\.\/brokers\/(insecure|secure)\/generated(\/|$)/;
+const GENERATED = /^\.\/brokers\/(insecure|secure|sites)\/generated(\/|$)/;
 
 interface Service {
   image?: string;
@@ -24,6 +25,9 @@ interface Service {
   working_dir?: string;
   network_mode?: string;
   environment?: string[];
+  entrypoint?: string[];
+  command?: string[];
+  depends_on?: Record<string, { condition: string }>;
 }
 
 describe('docker-compose.yml (static)', () => {
@@ -31,8 +35,8 @@ describe('docker-compose.yml (static)', () => {
   const doc = load(text) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
   const services = doc.services;
 
-  it('has the two lab brokers and Node-RED', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['mosquitto-insecure', 'mosquitto-secure', 'node-red']);
+  it('has the two lab brokers, Node-RED, the coordinator\'s broker and a scan agent', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['agent-north', 'mosquitto-insecure', 'mosquitto-secure', 'mosquitto-sites', 'node-red']);
     assert.deepEqual(services['mosquitto-insecure'].ports, ['1883:1883', '9001:9001']);
     assert.deepEqual(services['mosquitto-secure'].ports, ['8883:8883', '8884:8884']);
   });
@@ -53,7 +57,8 @@ describe('docker-compose.yml (static)', () => {
           continue;
         }
         if (GENERATED.test(host)) {
-          assert.match(text, /generate-broker-files\.js --out brokers\/secure\/generated/, 'the generation step is documented');
+          const kind = GENERATED.exec(host)![1] === 'sites' ? 'sites' : 'secure';
+          assert.match(text, new RegExp(`generate-broker-files\\.js --out brokers/${kind}/generated`), 'the generation step is documented');
           continue;
         }
         assert.ok(existsSync(join(ROOT, host)), `${name} mounts ${host}, which must exist`);
@@ -74,6 +79,34 @@ describe('docker-compose.yml (static)', () => {
     assert.match(conf, /^listener 8884\nprotocol websockets\ncafile /m, 'the WebSocket listener is TLS too');
     assert.match(readFileSync(join(ROOT, 'brokers/insecure/mosquitto.conf'), 'utf8'), /^listener 9001\nprotocol websockets$/m);
     assert.match(conf, /^allow_anonymous false/m);
+  });
+
+  it('many sites: the coordinator\'s broker runs the shipped config and ACL; the agent takes its password from .env, trusts the mounted CA and names its site and scope', () => {
+    const hub = services['mosquitto-sites'];
+    assert.ok(hub.volumes!.includes('./brokers/sites/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro'));
+    assert.ok(hub.volumes!.includes('./brokers/sites/acl:/mosquitto/config/acl:ro'));
+    assert.deepEqual(hub.ports, ['127.0.0.1:8886:8886']);
+    assert.match(readFileSync(join(ROOT, 'brokers/sites/mosquitto.conf'), 'utf8'), /^listener 8886$/m);
+    const agent = services['agent-north'];
+    assert.deepEqual(agent.entrypoint, ['node', '/opt/mqttsec/dist/cli/index.js', 'agent']);
+    const args = agent.command!;
+    const arg = (flag: string) => args[args.indexOf(flag) + 1];
+    assert.equal(arg('--broker'), 'mqtts://mosquitto-sites:8886');
+    assert.equal(arg('--site'), 'north');
+    assert.equal(arg('--user'), 'north-1');
+    assert.equal(arg('--password-env'), 'MQTTSEC_AGENT_PASSWORD');
+    assert.ok(!args.includes('--password'), 'no password on a command line');
+    assert.ok(agent.volumes!.includes(`./brokers/sites/generated/ca.crt:${arg('--ca')}:ro`), 'the CA it checks the broker with is mounted');
+    assert.match(agent.environment!.join('\n'), /^MQTTSEC_AGENT_PASSWORD=\$\{MQTTSEC_AGENT_PASSWORD:\?/m, 'the password comes from .env, and its absence stops compose');
+    assert.equal(agent.depends_on!['mosquitto-sites'].condition, 'service_healthy');
+    // The shipped ACL has a block for this login reading this site's jobs only.
+    const acl = readFileSync(join(ROOT, 'brokers/sites/acl'), 'utf8');
+    assert.match(acl, /^user north-1\ntopic read mqttsec\/north\/jobs$/m);
+    // The scope is the compose network's fixed subnet, and the agent's own scope check takes it.
+    const net = (doc as { networks?: { default?: { ipam?: { config?: Array<{ subnet: string }> } } } }).networks!.default!.ipam!.config![0].subnet;
+    assert.equal(arg('--scope'), `\${MQTTSEC_AGENT_SCOPE:-${net}}`);
+    const agentOf = new ScanAgent({ broker: { url: 'mqtts://mosquitto-sites:8886', username: 'north-1', password: 'x'.repeat(16) }, site: 'north', scope: net });
+    assert.equal(agentOf.site, 'north', 'a private subnet is a scope the agent takes without --allow-public');
   });
 
   it('Node-RED is published on 127.0.0.1 only and reaches the brokers by service name on the compose network', () => {
