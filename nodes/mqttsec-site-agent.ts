@@ -65,7 +65,7 @@ function newAgent(options: ScanAgentOptions): ScanAgent {
   } catch (err) {
     const e = err as Error & { field?: string };
     const field = e.field === 'site' ? 'site' : e.field === 'broker.username' ? 'username' : e.name === 'TargetError' ? 'scope' : e.field ?? 'agent';
-    throw new SiteSettingError(field, e.message.replace(/^[\w.]+: /, ''));
+    throw new SiteSettingError(field, e.field ? e.message.replace(/^[\w.]+: /, '') : e.message);
   }
 }
 
@@ -77,8 +77,8 @@ export = (RED: NodeAPI) =>
       newAgent(options); // checks site, login and scope now, before anything connects
     } catch (err) {
       // A bad setting stops this node, never Node-RED: said in the status and the log.
-      node.status({ fill: 'red', shape: 'ring', text: t('status.invalid', { error: short((err as Error).message) }) });
-      node.error(t('errors.invalid', { error: (err as Error).message }));
+      node.status({ fill: 'red', shape: 'ring', text: `${t('status.invalid')}: ${short((err as Error).message)}` });
+      node.error(`${t('errors.invalid')}: ${(err as Error).message}`);
       return;
     }
     const secrets = [options.broker.password, ...Object.values(options.credentials ?? {}).map((c) => c.password)].filter((p): p is string => !!p);
@@ -100,13 +100,14 @@ export = (RED: NodeAPI) =>
           starting = null;
           agent = a;
           if (closed) void a.stop(); // closed while it connected
+          else node.status({ fill: 'green', shape: 'dot', text: t('status.connected', { site, login: a.login }) });
         },
         (err: Error) => {
           starting = null;
           if (closed) return;
           const message = redact(err.message);
-          node.status({ fill: 'red', shape: 'ring', text: t('status.cannotConnect', { error: short(message) }) });
-          node.error(t('errors.cannotConnect', { error: message, seconds: RETRY_MS / 1000 }));
+          node.status({ fill: 'red', shape: 'ring', text: `${t('status.cannotConnect')}: ${short(message)}` });
+          node.error(`${t('errors.cannotConnect', { seconds: RETRY_MS / 1000 })}: ${message}`);
           retry = setTimeout(start, RETRY_MS);
         },
       );
@@ -119,7 +120,8 @@ export = (RED: NodeAPI) =>
       const key = 'scanId' in event ? `${event.scanId}/${event.shard}` : '';
       switch (event.type) {
         case 'connected':
-          node.status({ fill: 'green', shape: 'dot', text: t('status.connected', { site, login: a.login }) });
+          // Connected again (mqtt.js reconnects); the first time, start() says so when it is done.
+          if (agent === a) node.status({ fill: 'green', shape: 'dot', text: t('status.connected', { site, login: a.login }) });
           break;
         case 'offline':
           node.status({ fill: 'red', shape: 'ring', text: t('status.offline') });
@@ -141,7 +143,7 @@ export = (RED: NodeAPI) =>
           node.status({ fill: 'grey', shape: 'ring', text: t('status.denied', { shard: event.shard }) });
           break;
         case 'error':
-          node.status({ fill: 'red', shape: 'ring', text: t('status.error', { error: short(event.error) }) });
+          node.status({ fill: 'red', shape: 'ring', text: `${t('status.error')}: ${short(event.error)}` });
           break;
         default:
           break;

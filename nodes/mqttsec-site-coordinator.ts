@@ -86,10 +86,10 @@ export = (RED: NodeAPI) =>
     } catch (err) {
       const e = err as Error & { field?: string };
       const message = e instanceof SiteSettingError ? e.message : `sites: ${e.message}`;
-      node.status({ fill: 'red', shape: 'ring', text: t('status.invalid', { error: short(message) }) });
-      node.error(t('errors.invalid', { error: message }));
+      node.status({ fill: 'red', shape: 'ring', text: `${t('status.invalid')}: ${short(message)}` });
+      node.error(`${t('errors.invalid')}: ${message}`);
       onInput(node, async () => {
-        throw new Error(t('errors.invalid', { error: message }));
+        throw new Error(`${t('errors.invalid')}: ${message}`);
       });
       return;
     }
@@ -177,8 +177,8 @@ export = (RED: NodeAPI) =>
           starting = null;
           if (closed) return;
           const message = redact(err.message);
-          node.status({ fill: 'red', shape: 'ring', text: t('status.cannotConnect', { error: short(message) }) });
-          node.error(t('errors.cannotConnect', { error: message, seconds: RETRY_MS / 1000 }));
+          node.status({ fill: 'red', shape: 'ring', text: `${t('status.cannotConnect')}: ${short(message)}` });
+          node.error(`${t('errors.cannotConnect', { seconds: RETRY_MS / 1000 })}: ${message}`);
           retry = setTimeout(start, RETRY_MS);
         },
       );
@@ -209,7 +209,7 @@ export = (RED: NodeAPI) =>
       const plan = await coordinator.check(request);
       const running: Running = {
         scanId, controller: new AbortController(), shards: new Map(), ignoredSent: 0,
-        progress: throttle(PROGRESS_MS, () => event(`sites/${scanId}/progress`, { type: 'progress', scanId, sites: perSite(running) }, scanId)),
+        progress: throttle(PROGRESS_MS, () => event(`sites/${scanId}/progress`, { type: 'progress', scanId, sites: perSite(running, plan.shards) }, scanId)),
       };
       scans.set(scanId, running);
       status.run();
@@ -223,7 +223,7 @@ export = (RED: NodeAPI) =>
         if (missing.length) event(`sites/${scanId}/no-agent`, { type: 'no-agent', scanId, sites: missing, waitedMs: settings.agentsWaitMs }, scanId);
         out = await coordinator.scan({ ...request, signal: running.controller.signal });
       } finally {
-        running.progress.cancel();
+        running.progress.flush(); // the last word on each site's progress
         scans.delete(scanId);
         status.run();
       }
@@ -335,12 +335,13 @@ function shownShard(sh: ShardReport) {
   };
 }
 
-/** Per site: shards, done, held, not done, and the host:port pairs swept of the total. */
-function perSite(s: Running): Record<string, SiteProgress> {
+/** Per site: its shards (as planned), done, held, not done, and the host:port pairs swept of
+ *  the total of the shards published so far. */
+function perSite(s: Running, planned: Record<string, number>): Record<string, SiteProgress> {
   const out: Record<string, SiteProgress> = {};
+  for (const [site, shards] of Object.entries(planned)) out[site] = { shards, done: 0, held: 0, notDone: 0, swept: 0, total: 0 };
   for (const sh of s.shards.values()) {
     const p = (out[sh.site] ??= { shards: 0, done: 0, held: 0, notDone: 0, swept: 0, total: 0 });
-    p.shards++;
     if (sh.state === 'done') p.done++;
     if (sh.state === 'held') p.held++;
     if (sh.state === 'not_done') p.notDone++;
