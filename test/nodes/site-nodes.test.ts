@@ -112,6 +112,15 @@ describe('nodes: site agent and site coordinator through a real Mosquitto (issue
     }
   }
 
+  /** The end event follows the completion message (the other output): bounded wait for it. */
+  async function waitForEnd(events: Msg[]): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!events.some((e) => e.type === 'end')) {
+      assert.ok(Date.now() < deadline, 'an end event');
+      await delay(20);
+    }
+  }
+
   function errorsLogged(): string[] {
     const spy = helper.log() as unknown as { args: Array<[{ level: number; msg: unknown }]> };
     return spy.args.filter(([e]) => e.level === ERROR_LEVEL).map(([e]) => String(e.msg));
@@ -235,6 +244,36 @@ describe('nodes: site agent and site coordinator through a real Mosquitto (issue
     assert.ok(!JSON.stringify(nodes).includes(scannedPassword) && !JSON.stringify(nodes).includes(passwords.coordinator), 'the flow itself holds no password (they are credentials)');
   });
 
+  it('a login the agents do not hold (msg.credentialsName) is refused by them, said in their status and events, and the shard reported not done', async () => {
+    const { nodes, credentials } = flow();
+    await load(ALL, nodes, credentials);
+    const events: Msg[] = [];
+    helper.getNode('events').on('input', (m: Msg) => events.push(m.payload as Msg));
+    const agentEvents: Msg[] = [];
+    helper.getNode('agentEvents').on('input', (m: Msg) => agentEvents.push(m.payload as Msg));
+    const statuses: string[] = [];
+    helper.getNode('status').on('input', (m: Msg) => statuses.push(`${(m.status as { source: { id: string } }).source.id} ${(m.status as { text: string }).text}`));
+    const deadline = Date.now() + 20_000;
+    while (events.filter((e) => e.type === 'agent' && (e.agent as Msg).state === 'online').length < 2) {
+      assert.ok(Date.now() < deadline, 'agents online');
+      await delay(50);
+    }
+    const results = collect('results', (m) => m.some((x) => x.complete === true), 60_000);
+    helper.getNode('coord').receive({ scanId: 'site-nodes-refused', payload: { targets: '127.0.71.1', ports }, credentialsName: 'nobody' });
+    const out = await results;
+    assert.equal(out.length, 1, 'only the completion: nothing was scanned');
+    await waitForEnd(events);
+    const end = events.find((e) => e.type === 'end') as { notDoneCount: number; notDone: Array<{ refusals: Array<{ code: string; login: string; reason: string }> }> };
+    assert.equal(end.notDoneCount, 1);
+    const [refusal] = end.notDone[0].refusals;
+    assert.deepEqual([refusal.code, refusal.login], ['credentials', 'south-1']);
+    assert.match(refusal.reason, /holds no credentials named "nobody"/);
+    const refused = agentEvents.find((e) => e.type === 'refused') as { code: string; reason: string } | undefined;
+    assert.equal(refused?.code, 'credentials');
+    assert.ok(statuses.some((s) => s.startsWith('agentS mqttsec-site-agent.status.refused')), statuses.join('\n'));
+    assert.ok(statuses.some((s) => s.startsWith('coord mqttsec-site-coordinator.status.notDone')), statuses.join('\n'));
+  });
+
   it('closing the flow stops the agents: each publishes offline (retained) before the close ends', async () => {
     const { nodes, credentials } = flow();
     await load(ALL, nodes, credentials);
@@ -331,5 +370,39 @@ describe('nodes: site agent and site coordinator through a real Mosquitto (issue
     const caught = collect('caught', (m) => m.length === 1, 5000);
     helper.getNode('coord').receive({ payload: { targets: '127.0.70.1' } });
     assert.match(String(((await caught)[0].error as { message: string }).message), /notConnected/);
+  });
+  // Last: the cancelled scan's jobs that no agent took stay queued in the agents' sessions until
+  // they expire (the scan's deadline), and an agent that starts again takes them first.
+  it('msg.cancel stops a scan in progress: the completion says cancelled, the end event too', async () => {
+    const { nodes, credentials } = flow();
+    await load(ALL, nodes, credentials);
+    const events: Msg[] = [];
+    const coord = helper.getNode('coord');
+    let cancelled = false;
+    helper.getNode('events').on('input', (m: Msg) => {
+      const e = m.payload as Msg;
+      events.push(e);
+      // Cancel as soon as an agent holds a shard (its listen window is 5 s).
+      if (!cancelled && e.type === 'shard' && (e.shard as { state: string }).state === 'held') {
+        cancelled = true;
+        coord.receive({ cancel: true });
+      }
+    });
+    const deadline = Date.now() + 20_000;
+    while (events.filter((e) => e.type === 'agent' && (e.agent as Msg).state === 'online').length < 2) {
+      assert.ok(Date.now() < deadline, 'agents online');
+      await delay(50);
+    }
+    const results = collect('results', (m) => m.some((x) => x.complete === true), 60_000);
+    coord.receive({ scanId: 'site-nodes-cancel', payload: { targets: TARGETS, ports }, sniff: { listen: 5, writeTest: false } });
+    const out = await results;
+    assert.ok(cancelled, 'a cancel was sent');
+    const complete = out.pop()!;
+    assert.equal((complete.payload as { cancelled?: boolean }).cancelled, true);
+    await waitForEnd(events);
+    const end = events.find((e) => e.type === 'end') as { cancelled: boolean; notDoneCount: number; notDone: Array<{ problems: string[] }> };
+    assert.equal(end.cancelled, true);
+    assert.ok(end.notDoneCount >= 1);
+    assert.ok(end.notDone.every((s) => s.problems.includes('the scan was cancelled')), JSON.stringify(end.notDone));
   });
 });
