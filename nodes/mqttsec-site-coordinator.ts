@@ -6,13 +6,11 @@
 // risk classifier, report writer and dashboard take them unchanged. Output 2: how the work goes
 // over the sites (agents, shards, progress per site, ignored reports, and at the end the shards
 // not done and the targets in no site's scope): bounded messages, names and counts only.
-import type { NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import type { NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import {
   checkScanId, ScanCoordinator, SitesMessageError,
-  type AgentView, type CoordinatedScanOutput, type CoordinatedScanRequest, type IgnoredReport, type JobScanOptions, type ShardReport,
-} from '../lib/sites';
-import {
   DEFAULT_CLAIM_WAIT_MS, DEFAULT_LEASE_MS, DEFAULT_SCAN_DEADLINE_MS, DEFAULT_SHARD_TARGETS, MAX_LEASE_MS, MIN_LEASE_MS,
+  type AgentView, type CoordinatedScanOutput, type CoordinatedScanRequest, type IgnoredReport, type JobScanOptions, type ShardReport,
 } from '../lib/sites';
 import { newScanId } from '../lib/pipeline';
 import { parsePorts } from '../lib/targets';
@@ -72,6 +70,8 @@ interface Running {
   scanId: string;
   controller: AbortController;
   shards: Map<number, ShardReport>;
+  /** Shards planned in all (coordinator.check). */
+  planned: number;
   ignoredSent: number;
   progress: ReturnType<typeof throttle>;
 }
@@ -84,8 +84,8 @@ export = (RED: NodeAPI) =>
       settings = readSettings(RED, config);
       coordinator = new ScanCoordinator({ broker: settings.broker, sites: settings.sites, allowPublic: !!config.allowPublic, ...(settings.clientId ? { clientId: `${settings.clientId}-coordinator` } : {}) });
     } catch (err) {
-      const e = err as Error & { field?: string };
-      const message = e instanceof SiteSettingError ? e.message : `sites: ${e.message}`;
+      // The engine's own checks of the sites (a scope it cannot read) are about the Sites field.
+      const message = err instanceof SiteSettingError ? err.message : `sites: ${(err as Error).message}`;
       node.status({ fill: 'red', shape: 'ring', text: `${t('status.invalid')}: ${short(message)}` });
       node.error(`${t('errors.invalid')}: ${message}`);
       onInput(node, async () => {
@@ -100,6 +100,8 @@ export = (RED: NodeAPI) =>
     let retry: NodeJS.Timeout | null = null;
     let starting: Promise<void> | null = null;
     let lastWarning = 0;
+    /** How the last scan ended, shown while no scan runs. */
+    let outcome: NodeStatus | null = null;
     const scans = new Map<string, Running>();
     const inFlight = new Set<Promise<unknown>>();
 
@@ -110,15 +112,17 @@ export = (RED: NodeAPI) =>
         node.status({ fill: 'red', shape: 'ring', text: t(started ? 'status.offline' : 'status.connecting') });
         return;
       }
+      if (!scans.size) {
+        node.status(outcome ?? { fill: 'green', shape: 'dot', text: t('status.ready', { agents: online }) });
+        return;
+      }
       let done = 0;
       let all = 0;
-      for (const s of scans.values()) for (const sh of s.shards.values()) {
-        all++;
-        if (sh.state === 'done') done++;
+      for (const s of scans.values()) {
+        all += s.planned;
+        for (const sh of s.shards.values()) if (sh.state === 'done') done++;
       }
-      node.status(scans.size
-        ? { fill: 'blue', shape: 'dot', text: t('status.scanning', { done, total: all, agents: online }) }
-        : { fill: 'green', shape: 'dot', text: t('status.ready', { agents: online }) });
+      node.status({ fill: 'blue', shape: 'dot', text: t('status.scanning', { done, total: all, agents: online }) });
     });
 
     const event = (topic: string, payload: Record<string, unknown>, scanId?: string) => {
@@ -209,6 +213,7 @@ export = (RED: NodeAPI) =>
       const plan = await coordinator.check(request);
       const running: Running = {
         scanId, controller: new AbortController(), shards: new Map(), ignoredSent: 0,
+        planned: Object.values(plan.shards).reduce((a, b) => a + b, 0),
         progress: throttle(PROGRESS_MS, () => event(`sites/${scanId}/progress`, { type: 'progress', scanId, sites: perSite(running, plan.shards) }, scanId)),
       };
       scans.set(scanId, running);
@@ -239,9 +244,11 @@ export = (RED: NodeAPI) =>
       send([{ ...base, topic: `scan/${scanId}`, scanId, scan, complete: true, payload: out.summary } as NodeMessage, null]);
       event(`sites/${scanId}/end`, endReport(out), scanId);
       const doneShards = out.shards.filter((s) => s.state === 'done').length;
-      node.status(out.notDone.length || out.summary.cancelled
-        ? { fill: 'yellow', shape: 'ring', text: t(out.summary.cancelled ? 'status.cancelled' : 'status.notDone', { done: doneShards, total: out.shards.length, brokers: out.results.length }) }
-        : { fill: 'green', shape: 'dot', text: t('status.done', { done: doneShards, total: out.shards.length, brokers: out.results.length }) });
+      const counts = { done: doneShards, total: out.shards.length, brokers: out.results.length };
+      outcome = out.notDone.length || out.summary.cancelled
+        ? { fill: 'yellow', shape: 'ring', text: t(out.summary.cancelled ? 'status.cancelled' : 'status.notDone', counts) }
+        : { fill: 'green', shape: 'dot', text: t('status.done', counts) };
+      status.run();
     }
 
     function redact<T>(value: T): T {

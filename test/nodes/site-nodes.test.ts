@@ -236,7 +236,11 @@ describe('nodes: site agent and site coordinator through a real Mosquitto (issue
     const texts = statuses.map((m) => `${(m.status as { source: { id: string } }).source.id} ${(m.status as { text: string }).text}`);
     assert.ok(texts.some((t) => t.startsWith('agentN mqttsec-site-agent.status.running')), texts.join('\n'));
     assert.ok(texts.some((t) => t.startsWith('coord mqttsec-site-coordinator.status.scanning')), texts.join('\n'));
-    assert.ok(texts.some((t) => t.startsWith('coord mqttsec-site-coordinator.status.done')), texts.join('\n'));
+    const statusDeadline = Date.now() + 5000;
+    while (!statuses.some((m) => (m.status as { source: { id: string }; text: string }).source.id === 'coord' && (m.status as { text: string }).text.startsWith('mqttsec-site-coordinator.status.done'))) {
+      assert.ok(Date.now() < statusDeadline, texts.join('\n'));
+      await delay(20);
+    }
 
     // No password (the agents', the coordinator's, the scanned broker's) in any message that left a node.
     const everything = JSON.stringify([out, complete, report.payload, report.report, events, seenAgentEvents, statuses]);
@@ -271,7 +275,11 @@ describe('nodes: site agent and site coordinator through a real Mosquitto (issue
     const refused = agentEvents.find((e) => e.type === 'refused') as { code: string; reason: string } | undefined;
     assert.equal(refused?.code, 'credentials');
     assert.ok(statuses.some((s) => s.startsWith('agentS mqttsec-site-agent.status.refused')), statuses.join('\n'));
-    assert.ok(statuses.some((s) => s.startsWith('coord mqttsec-site-coordinator.status.notDone')), statuses.join('\n'));
+    const statusDeadline = Date.now() + 5000;
+    while (!statuses.some((s) => s.startsWith('coord mqttsec-site-coordinator.status.notDone'))) {
+      assert.ok(Date.now() < statusDeadline, statuses.join('\n'));
+      await delay(20);
+    }
   });
 
   it('closing the flow stops the agents: each publishes offline (retained) before the close ends', async () => {
