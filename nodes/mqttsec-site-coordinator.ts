@@ -196,6 +196,8 @@ export = (RED: NodeAPI) =>
       if (!started) throw new Error(t('errors.notConnected'));
       // A login in the message was taken out before this ran: logins never travel in a job.
       if (login.credentials) node.warn(t('warn.messageLogin'));
+      // Nor does a CA: each agent judges the scanned brokers' certificates by its own (Scanned CA).
+      if (msg.tlsCa) node.warn(t('warn.messageCa'));
       const request = requestFrom(msg, config, settings);
       const work = run(msg, request, send);
       inFlight.add(work);
