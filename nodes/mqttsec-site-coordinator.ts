@@ -22,6 +22,7 @@ import { onInput, throttle, type Send } from './shared/handler';
 import { scanRequestFrom } from './shared/scan-request';
 import { parseSites, SiteSettingError, wholeNumber } from './shared/site-settings';
 import type { SiteBrokerNode } from './shared/types';
+import type { ScanResult } from '../lib/types';
 
 interface CoordinatorDef extends NodeDef {
   broker?: string;
@@ -68,6 +69,8 @@ interface SiteProgress {
 
 interface Running {
   scanId: string;
+  /** Sends one result on output 1 (set once the scan's message shapes are known). */
+  sendResult: (r: ScanResult) => void;
   controller: AbortController;
   shards: Map<number, ShardReport>;
   /** Shards planned in all (coordinator.check). */
@@ -142,6 +145,10 @@ export = (RED: NodeAPI) =>
       s.progress.run();
       status.run();
     });
+    coordinator.on('results', ({ scanId, results }: { scanId: string; results: ScanResult[] }) => {
+      const s = scans.get(scanId);
+      if (s) for (const r of results) s.sendResult(r);
+    });
     coordinator.on('progress', ({ scanId, shard, progress }: { scanId: string; shard: number; progress: ShardReport['progress'] }) => {
       const s = scans.get(scanId);
       const sh = s?.shards.get(shard);
@@ -213,8 +220,23 @@ export = (RED: NodeAPI) =>
       if (scans.has(scanId)) throw new SitesMessageError('scanId', 'a scan with this id is running');
       // Checked before anything is published: a bad target, port or site is said at once.
       const plan = await coordinator.check(request);
+      // The probe's message shapes: the request's message without its payload, per result
+      // topic host:port and msg.scan as the expander puts it, then the completion (topic
+      // scan/<id>, msg.complete, the summary). Each done shard's results go out at once.
+      const base: Record<string, unknown> = { ...msg };
+      delete base.payload;
+      delete base._msgid;
+      delete base.cancel;
+      const scan = { id: scanId, total: plan.targets, batch: 1, batches: 1, specs: specsOf(request.targets), ports: parsePorts(request.ports), startedAt: Date.now() };
+      const sent = new Set<string>();
+      const sendResult = (r: ScanResult) => {
+        const key = `${r.host}:${r.port}`;
+        if (closed || sent.has(key)) return;
+        sent.add(key);
+        send([{ ...base, topic: key, scanId, scan, payload: r } as NodeMessage, null]);
+      };
       const running: Running = {
-        scanId, controller: new AbortController(), shards: new Map(), ignoredSent: 0,
+        scanId, sendResult, controller: new AbortController(), shards: new Map(), ignoredSent: 0,
         planned: Object.values(plan.shards).reduce((a, b) => a + b, 0),
         progress: throttle(PROGRESS_MS, () => event(`sites/${scanId}/progress`, { type: 'progress', scanId, sites: perSite(running, plan.shards) }, scanId)),
       };
@@ -235,14 +257,8 @@ export = (RED: NodeAPI) =>
         status.run();
       }
       if (closed) return;
-      // The probe's message shapes: the request's message without its payload, per result
-      // topic host:port, then the completion (topic scan/<id>, msg.complete, the summary).
-      const base: Record<string, unknown> = { ...msg };
-      delete base.payload;
-      delete base._msgid;
-      delete base.cancel;
-      const scan = { id: scanId, total: out.summary.targets, batch: 1, batches: 1, specs: specsOf(request.targets), ports: portsOf(request), startedAt: Date.parse(out.summary.startedAt) };
-      for (const r of out.results) send([{ ...base, topic: `${r.host}:${r.port}`, scanId, scan, payload: r } as NodeMessage, null]);
+      // Any result not sent with its shard (none, unless two shards reported one host:port).
+      for (const r of out.results) sendResult(r);
       send([{ ...base, topic: `scan/${scanId}`, scanId, scan, complete: true, payload: out.summary } as NodeMessage, null]);
       event(`sites/${scanId}/end`, endReport(out), scanId);
       const doneShards = out.shards.filter((s) => s.state === 'done').length;
@@ -381,10 +397,6 @@ function endReport(out: CoordinatedScanOutput): Record<string, unknown> {
 
 function specsOf(targets: string | string[]): string[] {
   return (Array.isArray(targets) ? targets : [targets]).flatMap((t) => t.split(/[\s,]+/)).filter(Boolean);
-}
-
-function portsOf(request: CoordinatedScanRequest): number[] {
-  return parsePorts(request.ports);
 }
 
 function short(text: string): string {

@@ -139,11 +139,13 @@ export interface AgentView {
 }
 
 /** Events: 'agent' (AgentView), 'shard' ({scanId, shard: ShardReport}), 'progress' ({scanId,
- *  site, shard, progress}), 'ignored' ({scanId} & IgnoredReport), 'connection' (boolean: the
+ *  site, shard, progress}), 'results' ({scanId, shard, results: ScanResult[]}: a shard's results,
+ *  in address order, when it is done; scan() resolves with the same results merged),
+ *  'ignored' ({scanId} & IgnoredReport), 'connection' (boolean: the
  *  broker connection was lost (false) or is back (true), after start() connected), 'warning'
  *  (Error: a connection problem mqtt.js recovers from, a publish that failed, an unreadable
  *  status). Never 'error'. */
-export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'ignored' | 'connection' | 'warning';
+export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'results' | 'ignored' | 'connection' | 'warning';
 
 interface Shard extends ShardReport {
   intervals: AddressInterval[];
@@ -590,6 +592,8 @@ export class ScanCoordinator extends EventEmitter {
       // until its lease runs out, and then it is scanned again).
       sh.state = 'done';
       this.emitShard(active, sh);
+      // Its results at once, for a flow that shows them as they come (the merged output holds them too).
+      this.emit('results', { scanId: active.scanId, shard: sh.shard, results: [...sh.buffer.values()].sort(compareResults) });
       this.publishDue(active);
       this.checkFinished(active);
     }

@@ -192,6 +192,9 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
         }
       });
       const offline = new Promise<void>((r) => c.on('agent', (a: { login: string; state: string }) => a.login === 'north-1' && a.state === 'offline' && r()));
+      // Each done shard's results, as they come ('results' event): together, the merged output.
+      const streamed: ScanResult[] = [];
+      c.on('results', ({ results }: { results: ScanResult[] }) => streamed.push(...results));
       // One host per shard and a longer listen window: the victim is mid-shard when it dies.
       const out = await c.scan(request({ shardTargets: 2, options: { ...SCAN, listenMs: 1500 } }));
       assert.ok(killed, 'north-1 held a shard and was killed');
@@ -199,6 +202,7 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
       assert.deepEqual(out.notDone, [], JSON.stringify(out.notDone));
       assertEachTargetOnce(out.results);
       assert.equal(out.duplicates, 0);
+      assert.deepEqual(streamed.map((r) => `${r.host}:${r.port}`).sort(), out.results.map((r) => `${r.host}:${r.port}`).sort(), 'streamed: each result once');
       const again = out.shards.find((s) => s.shard === killed!.shard)!;
       assert.ok(again.attempts >= 2, `shard ${again.shard} was published again (attempts ${again.attempts})`);
       assert.notEqual(again.holder, 'north-1');
