@@ -139,9 +139,13 @@ export interface AgentView {
 }
 
 /** Events: 'agent' (AgentView), 'shard' ({scanId, shard: ShardReport}), 'progress' ({scanId,
- *  site, shard, progress}), 'ignored' ({scanId} & IgnoredReport), 'warning' (Error: a connection
- *  problem mqtt.js recovers from, a publish that failed, an unreadable status). Never 'error'. */
-export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'ignored' | 'warning';
+ *  site, shard, progress}), 'results' ({scanId, shard, results: ScanResult[]}: a shard's results,
+ *  in address order, when it is done; scan() resolves with the same results merged),
+ *  'ignored' ({scanId} & IgnoredReport), 'connection' (boolean: the
+ *  broker connection was lost (false) or is back (true), after start() connected), 'warning'
+ *  (Error: a connection problem mqtt.js recovers from, a publish that failed, an unreadable
+ *  status). Never 'error'. */
+export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'results' | 'ignored' | 'connection' | 'warning';
 
 interface Shard extends ShardReport {
   intervals: AddressInterval[];
@@ -198,6 +202,7 @@ export class ScanCoordinator extends EventEmitter {
     // mqtt.js reconnects by itself: a connection error is a warning, never an unhandled 'error'.
     client.on('error', (err) => this.emit('warning', err));
     client.on('offline', () => {
+      if (this.offlineSince === null && this.timer) this.emit('connection', false);
       this.offlineSince ??= Date.now();
     });
     client.on('connect', () => {
@@ -206,6 +211,7 @@ export class ScanCoordinator extends EventEmitter {
         const down = Date.now() - this.offlineSince;
         this.offlineSince = null;
         for (const s of this.scans.values()) for (const sh of s.shards) if (sh.state === 'held' || sh.state === 'published') sh.until += down;
+        if (this.timer) this.emit('connection', true);
       }
     });
     try {
@@ -218,6 +224,11 @@ export class ScanCoordinator extends EventEmitter {
       throw new Error(`cannot connect to the broker (${(err as Error).message})`);
     }
     this.timer = setInterval(() => this.tick(), 200);
+  }
+
+  /** True while the broker connection is up (false before start() and after stop()). */
+  get connected(): boolean {
+    return this.client?.connected === true;
   }
 
   /** Disconnects; running scans end with their unfinished shards not done. */
@@ -581,6 +592,8 @@ export class ScanCoordinator extends EventEmitter {
       // until its lease runs out, and then it is scanned again).
       sh.state = 'done';
       this.emitShard(active, sh);
+      // Its results at once, for a flow that shows them as they come (the merged output holds them too).
+      this.emit('results', { scanId: active.scanId, shard: sh.shard, results: [...sh.buffer.values()].sort(compareResults) });
       this.publishDue(active);
       this.checkFinished(active);
     }

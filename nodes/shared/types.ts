@@ -12,3 +12,9 @@ export interface TlsConfigNode extends Node {
 }
 
 export type I18nVars = Record<string, string | number>;
+
+/** Our mqttsec-site-broker config node: the coordinator's broker and this process's login there. */
+export interface SiteBrokerNode extends Node<{ username?: string; password?: string }> {
+  /** The options of lib/sites for this broker; throws SiteSettingError naming the bad field. */
+  brokerOptions(): { broker: import('../../lib/sites').SitesBrokerOptions; clientId?: string };
+}

@@ -19,6 +19,7 @@ import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { freePorts } from '../support/ports';
 import { requireTool } from '../support/tools';
 import { delay } from '../support/waiting';
+import { siteVerdict } from '../support/sites';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/index.js');
@@ -127,16 +128,6 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
     assert.deepEqual([...keys].sort(), [...expected].sort(), 'each target once, none missing');
   }
 
-  function verdict(r: ScanResult) {
-    const a = r.auth;
-    return {
-      reachability: r.reachability, classification: r.classification, transport: r.transport,
-      anonymous: a.anonymous.outcome, wrongCredentials: a.wrongCredentials.outcome,
-      givenCredentials: `${a.givenCredentials.outcome}${a.givenCredentials.withheld ? ` (withheld: ${a.givenCredentials.withheld})` : ''}`,
-      risk: r.risk?.level ?? null, findings: (r.findings ?? []).map((f) => f.id).sort(),
-    };
-  }
-
   before(async function () {
     requireTool(this, 'mosquitto');
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
@@ -183,7 +174,7 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
     const local = await runScan({ targets: TARGETS, ports, credentials: { username: 'scanner', password: scannedPassword }, ...SCAN });
     assertEachTargetOnce(local.results);
     const byKey = new Map(local.results.map((r) => [`${r.host}:${r.port}`, r]));
-    for (const r of coordinated) assert.deepEqual(verdict(r), verdict(byKey.get(`${r.host}:${r.port}`)!), `${r.host}:${r.port}`);
+    for (const r of coordinated) assert.deepEqual(siteVerdict(r), siteVerdict(byKey.get(`${r.host}:${r.port}`)!), `${r.host}:${r.port}`);
     // The scan found what is there: anonymous brokers open, the others asking for a login.
     for (const h of ANONYMOUS_HOSTS) assert.equal(coordinated.find((r) => r.host === h && r.port === brokerPort)?.classification, 'open_or_auth_ok', h);
     for (const h of LOGIN_HOSTS) assert.equal(coordinated.find((r) => r.host === h && r.port === brokerPort)?.classification, 'not_authorized', h);
@@ -201,6 +192,9 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
         }
       });
       const offline = new Promise<void>((r) => c.on('agent', (a: { login: string; state: string }) => a.login === 'north-1' && a.state === 'offline' && r()));
+      // Each done shard's results, as they come ('results' event): together, the merged output.
+      const streamed: ScanResult[] = [];
+      c.on('results', ({ results }: { results: ScanResult[] }) => streamed.push(...results));
       // One host per shard and a longer listen window: the victim is mid-shard when it dies.
       const out = await c.scan(request({ shardTargets: 2, options: { ...SCAN, listenMs: 1500 } }));
       assert.ok(killed, 'north-1 held a shard and was killed');
@@ -208,6 +202,7 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
       assert.deepEqual(out.notDone, [], JSON.stringify(out.notDone));
       assertEachTargetOnce(out.results);
       assert.equal(out.duplicates, 0);
+      assert.deepEqual(streamed.map((r) => `${r.host}:${r.port}`).sort(), out.results.map((r) => `${r.host}:${r.port}`).sort(), 'streamed: each result once');
       const again = out.shards.find((s) => s.shard === killed!.shard)!;
       assert.ok(again.attempts >= 2, `shard ${again.shard} was published again (attempts ${again.attempts})`);
       assert.notEqual(again.holder, 'north-1');
@@ -227,11 +222,17 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
       c.on('shard', ({ shard }: { shard: ShardReport }) => {
         if (!restart && shard.state === 'done') restart = hub.restart();
       });
+      const connection: boolean[] = [];
+      c.on('connection', (up: boolean) => connection.push(up));
+      assert.equal(c.connected, true);
       const pidBefore = hub.pid;
       const out = await c.scan(request({ shardTargets: 2, options: { ...SCAN, listenMs: 1000 } }));
       assert.ok(restart, 'the broker was restarted during the scan');
       await restart;
       assert.notEqual(hub.pid, pidBefore, 'a new mosquitto process');
+      // The 'connection' event said the broker went away and came back (the site coordinator node's status).
+      assert.deepEqual(connection.slice(0, 2), [false, true], JSON.stringify(connection));
+      assert.equal(c.connected, true);
       assert.deepEqual(out.notDone, [], JSON.stringify(out.notDone));
       assertEachTargetOnce(out.results);
       assert.equal(out.duplicates, 0);
@@ -353,17 +354,23 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
   // Last: it stops the coordinator's broker for good.
   it("the coordinator's broker gone for good: the scan ends at its deadline, its unfinished shards reported not done", async () => {
     const c = await coordinator();
+    const connection: boolean[] = [];
+    c.on('connection', (up: boolean) => connection.push(up));
     let stopped: Promise<void> | null = null;
     c.on('shard', ({ shard }: { shard: ShardReport }) => {
       if (!stopped && shard.state === 'held') stopped = hub.stop();
     });
     const started = Date.now();
     let out: CoordinatedScanOutput;
+    let connectedAtEnd: boolean | null = null;
     try {
       out = await c.scan(request({ deadlineMs: 5000, options: { ...SCAN, listenMs: 3000 } }));
+      connectedAtEnd = c.connected;
     } finally {
       await c.stop();
     }
+    assert.deepEqual(connection, [false], 'the connection was lost, and said so once');
+    assert.equal(connectedAtEnd, false);
     assert.ok(stopped, 'the broker was stopped mid-scan');
     await stopped;
     assert.ok(Date.now() - started < WAIT_MS, 'the scan ended (bounded by its deadline)');
