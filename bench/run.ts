@@ -20,10 +20,11 @@ import { deep200, deep1000 } from './cases/scale';
 import { report } from './cases/report';
 import { dashboard } from './cases/dashboard';
 import { sites } from './cases/sites';
+import { flow1000 } from './cases/flow1000';
 
 // Order matters: the loopback sweeps run before the deep cases start brokers on 127.0.x.x;
 // report uses deep1000's results when it ran.
-const CASES: Record<string, CaseFn> = { sweep16, memory, flow, filtered, deep, deep200, deep1000, report, dashboard, sites };
+const CASES: Record<string, CaseFn> = { sweep16, memory, flow, filtered, deep, deep200, deep1000, flow1000, report, dashboard, sites };
 const CASE_LIMIT_MS = 300_000;
 /** Cases that take longer: deep1000 waits for nmap on 1,000 brokers (several minutes). */
 const CASE_LIMITS_MS: Record<string, number> = { deep1000: 1_200_000 };

@@ -6,7 +6,7 @@ import { classifyResult, effectiveRules, policyFromList, PreviousScans, RiskTall
 import { isPlainObject, isScanResult, isScanSummary, scanIdOf } from '../lib/common';
 import type { ScanResult } from '../lib/types';
 import { defineNode } from './shared/define';
-import { onInput } from './shared/handler';
+import { onInput, statusShown } from './shared/handler';
 
 interface ClassifierDef extends NodeDef {
   /** Editable list: [{id, severity: critical|high|medium|low|info|off}]. */
@@ -28,6 +28,8 @@ export = (RED: NodeAPI) =>
       policyError = err as Error;
       node.status({ fill: 'red', shape: 'ring', text: t('status.badPolicy') });
     }
+    // Each rated result's status, at most every 250 ms; the scan's summary at once.
+    const status = statusShown(node);
     const tallies = new Map<string, RiskTally>();
     // The last result of each host:port, for payload.changes (the fix-and-rescan loop); kept in
     // the node's context, so a persistent context store carries it over a restart.
@@ -78,9 +80,10 @@ export = (RED: NodeAPI) =>
       const classified = previous.compare(classifyResult(msg.payload, policy));
       tallyFor(scanId).add(classified);
       msg.payload = classified;
-      node.status(classified.risk
-        ? { fill: 'blue', shape: 'dot', text: t('status.rated', { target: `${classified.host}:${classified.port}`, level: classified.risk.level, score: classified.risk.score }) }
-        : { fill: 'grey', shape: 'ring', text: t('status.unrated', { target: `${classified.host}:${classified.port}` }) });
+      const { host, port, risk } = classified;
+      status.show(() => risk
+        ? { fill: 'blue', shape: 'dot', text: t('status.rated', { target: `${host}:${port}`, level: risk.level, score: risk.score }) }
+        : { fill: 'grey', shape: 'ring', text: t('status.unrated', { target: `${host}:${port}` }) });
       send(msg);
     });
 
@@ -96,10 +99,11 @@ export = (RED: NodeAPI) =>
 
     function showDone(s: RiskSummary) {
       const fill = s.worstLevel === 'CRITICAL' || s.worstLevel === 'HIGH' ? 'red' : s.worstLevel === 'MEDIUM' ? 'yellow' : 'green';
-      node.status({ fill, shape: 'dot', text: t('status.done', { brokers: s.assessed, critical: s.byLevel.CRITICAL, high: s.byLevel.HIGH, medium: s.byLevel.MEDIUM, low: s.byLevel.LOW }) });
+      status.now(() => ({ fill, shape: 'dot', text: t('status.done', { brokers: s.assessed, critical: s.byLevel.CRITICAL, high: s.byLevel.HIGH, medium: s.byLevel.MEDIUM, low: s.byLevel.LOW }) }));
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
       remember();
       previous = new PreviousScans();
       tallies.clear();

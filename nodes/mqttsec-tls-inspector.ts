@@ -10,7 +10,7 @@ import { summaryUntil } from '../lib/pipeline';
 import { intIn, tlsOptions } from './shared/config';
 import { OPTIONS } from '../lib/options';
 import { defineNode } from './shared/define';
-import { onInput } from './shared/handler';
+import { onInput, statusShown } from './shared/handler';
 import { limiter } from './shared/limit';
 import type { TlsConfigNode } from './shared/types';
 
@@ -42,6 +42,17 @@ export = (RED: NodeAPI) =>
     const jobs = new Map<Promise<void>, unknown>();
     const slot = limiter(MAX_PARALLEL);
     let running = 0;
+    // A status per result, at most every 250 ms (statusShown).
+    const status = statusShown(node);
+    // The note on a result without TLS, per transport: the catalog's text with the target put in
+    // (one translation per transport, not one per result).
+    const notes = new Map<string, string>();
+    const TARGET = '\u0000target\u0000';
+    const notTls = (target: string, transport: string): string => {
+      let note = notes.get(transport);
+      if (note === undefined) notes.set(transport, (note = t('note.notTls', { target: TARGET, transport })));
+      return note.split(TARGET).join(target);
+    };
 
     onInput(node, async (msg, send) => {
       if (msg.complete === true) {
@@ -56,8 +67,8 @@ export = (RED: NodeAPI) =>
       const target = `${result.host}:${result.port}`;
       if (!isTlsTransport(result.transport)) {
         result.tls ??= null;
-        msg.note = t('note.notTls', { target, transport: result.transport ?? 'none' });
-        node.status({ fill: 'grey', shape: 'ring', text: t('status.skipped', { target }) });
+        msg.note = notTls(target, result.transport ?? 'none');
+        status.show(() => ({ fill: 'grey', shape: 'ring', text: t('status.skipped', { target }) }));
         return send(msg);
       }
       // The expander's scope policy, after name resolution; throws naming the host.
@@ -74,22 +85,25 @@ export = (RED: NodeAPI) =>
         if (signal.aborted) return; // closing or cancelled while it waited for a slot
         running++;
         try {
-          node.status({ fill: 'blue', shape: 'dot', text: t('status.inspecting', { target, count: running }) });
+          status.show(() => ({ fill: 'blue', shape: 'dot', text: t('status.inspecting', { target, count: running }) }));
           const servername = settings.servername ?? scoped.servername;
           const info = await inspectTls({ host: scoped.address, port: result.port }, { ...withScanCa(settings, scanCa)!, ...(servername ? { servername } : {}), signal });
           if (signal.aborted) return; // the flow is closing: nothing more is sent
           result.tls = info;
-          node.status(info.error
+          status.show(() => info.error
             ? { fill: 'red', shape: 'ring', text: t('status.error', { target }) }
             : { fill: 'green', shape: 'dot', text: t('status.done', { target, protocol: info.protocol ?? '?', score: info.score ?? 'not rated' }) });
           sendOn();
         } finally {
           running--;
+          // The last inspection's outcome is shown at once, not up to 250 ms later.
+          if (running === 0) status.flush();
         }
       });
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      status.cancel();
       controller.abort();
       controller = new AbortController();
       // Queued messages still get a slot in turn, see the abort and end at once.

@@ -1,11 +1,12 @@
 // Topic sniffer: for each broker result from the probe (or TLS inspector) that we can log in to,
 // listens to '#' and '$SYS/#' for a while and adds payload.topics. Unreadable results and
 // msg.complete pass on; msg.complete waits for that scan's sniffs, so a join still ends last.
-import type { NodeAPI, NodeDef } from 'node-red';
+import { setMaxListeners } from 'node:events';
+import type { NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
-import { summaryUntil, withTopics } from '../lib/pipeline';
-import { isScanResult, isScanSummary } from '../lib/common';
+import { scanCapacity, summaryUntil, withTopics } from '../lib/pipeline';
+import { childSignal, isScanResult, isScanSummary } from '../lib/common';
 import { scopedHost } from '../lib/targets';
 import { withScanCa } from '../lib/tls';
 import { redactPassword } from '../lib/credentials';
@@ -13,7 +14,7 @@ import { intIn, numberIn, tlsOptions } from './shared/config';
 import { OPTIONS, clampOption } from '../lib/options';
 import { limiter } from './shared/limit';
 import { defineNode } from './shared/define';
-import { onInput, type Send } from './shared/handler';
+import { onInput, statusShown, type Send } from './shared/handler';
 import { credentialsFor, safetyFor } from './shared/secret-vault';
 import type { CredentialsNode, TlsConfigNode } from './shared/types';
 
@@ -59,14 +60,16 @@ export = (RED: NodeAPI) =>
       maxTopics: intIn(config.maxTopics, OPTIONS.maxTopics),
       writeTest: !!config.writeTest,
     };
-    const slot = limiter(intIn(config.concurrency, OPTIONS.sniffConcurrency));
-    let controller = new AbortController();
+    // Brokers listened to at once: the setting, never more than the process can hold (as runScan's stages).
+    const slot = limiter(Math.min(intIn(config.concurrency, OPTIONS.sniffConcurrency), scanCapacity().listeners));
+    let controller = cancelController();
     const active = new Set<Active>();
     const running = new Set<Promise<unknown>>();
     const byScan = new Map<string, Set<Promise<unknown>>>();
     /** Scans whose listening a cancel cut short: their completion says cancelled (bounded). */
     const cutShort = new Set<string>();
     let ticker: NodeJS.Timeout | null = null;
+    const progress = statusShown(node);
 
     onInput(node, async (msg, send, login) => {
       const scanId = typeof msg.scanId === 'string' ? msg.scanId : undefined;
@@ -82,7 +85,7 @@ export = (RED: NodeAPI) =>
       if (msg.cancel === true) {
         for (const id of byScan.keys()) if (cutShort.size < MAX_CUT_SHORT) cutShort.add(id);
         controller.abort();
-        controller = new AbortController();
+        controller = cancelController();
         return;
       }
       const result = asScanResult(msg.payload);
@@ -93,7 +96,11 @@ export = (RED: NodeAPI) =>
       const unread = sniffPlanFor(result, credentials, safety);
       let skipped = unread.reason;
       if (unread.options) {
-        const signal = controller.signal; // a cancel also stops results still waiting for a slot
+        // A cancel also stops results still waiting for a slot. Each result's waits hang on a
+        // signal of its own (as assess.ts does per broker): a thousand listens' waits on the one
+        // signal made every add and remove of an abort listener walk a list of thousands.
+        const own = childSignal(controller.signal);
+        const signal = own.signal;
         // Tracked from the start, so this scan's completion message waits for the checks too.
         const work = (async () => {
           // The expander's scope policy, after name resolution; throws naming the host.
@@ -105,7 +112,7 @@ export = (RED: NodeAPI) =>
           const options = plan.options;
           const topics = await slot(() => sniff(result, plan.target, { ...settings, ...perMessage(msg.sniff), ...options, tls: tlsFor ?? options.tls, signal }, send));
           return { read: true as const, topics, password: options.credentials?.password };
-        })();
+        })().finally(own.dispose);
         track(work, scanId);
         const done = await work;
         if (done.read) {
@@ -118,7 +125,7 @@ export = (RED: NodeAPI) =>
       }
       msg.payload = { ...result, topics: null };
       msg.sniffer = { skipped };
-      node.status({ fill: 'yellow', shape: 'ring', text: t('status.skipped', { host: result.host, port: result.port }) });
+      progress.show(() => ({ fill: 'yellow', shape: 'ring', text: t('status.skipped', { host: result.host, port: result.port }) }));
       send(live ? [msg, null] : msg);
     });
 
@@ -177,22 +184,28 @@ export = (RED: NodeAPI) =>
       });
     }
 
+    /** Called as each listen starts and ends: what is listened to now, at most every 250 ms (statusShown). */
     function showProgress() {
       if (active.size === 0) {
         if (ticker) clearInterval(ticker);
         ticker = null;
-        node.status({ fill: 'green', shape: 'dot', text: t('status.done') });
+        progress.now(() => ({ fill: 'green', shape: 'dot', text: t('status.done') }));
         return;
       }
       ticker ??= setInterval(showProgress, 1000);
-      const first = active.values().next().value as Active;
+      progress.show(listeningStatus);
+    }
+
+    function listeningStatus(): NodeStatus {
+      const first = active.values().next().value as Active | undefined;
+      if (!first) return { fill: 'green', shape: 'dot', text: t('status.done') };
       const elapsed = Math.min(Math.floor((Date.now() - first.started) / 1000), Math.ceil(first.listenMs / 1000));
-      node.status({
+      return {
         fill: 'blue', shape: 'dot',
         text: active.size === 1
           ? t('status.listening', { elapsed, total: Math.ceil(first.listenMs / 1000), host: first.target.host, port: first.target.port })
           : t('status.listeningMany', { count: active.size }),
-      });
+      };
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
@@ -203,12 +216,21 @@ export = (RED: NodeAPI) =>
         clearTimeout(timer);
         if (ticker) clearInterval(ticker);
         ticker = null;
+        progress.cancel();
         byScan.clear();
         node.status({});
         done();
       }
     });
   });
+
+/** The controller a cancel aborts: every result in flight hangs a child signal on it (one abort
+ *  listener each, a thousand at once in a big scan: no leak, so no warning). */
+function cancelController(): AbortController {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
+}
 
 function asScanResult(payload: unknown): ScanResult {
   if (!isScanResult(payload)) throw new Error(BAD_INPUT);

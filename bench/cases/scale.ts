@@ -17,7 +17,7 @@ import type { BenchContext, CaseResult, Row } from '../lib/types';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const LISTEN_MS = 3000;
+export const LISTEN_MS = 3000;
 /** nmap at 1,000 brokers runs for minutes (its NSE listens on about ten hosts at a time). */
 const NMAP_1000_LIMIT_MS = 900_000;
 
@@ -92,7 +92,7 @@ async function nmapDeep(ctx: BenchContext, target: string, ports: string, limitM
   return { ms: bad ? null : run.wallMs, note: bad ? `nmap: ${bad}` : `${fmtS(run.wallMs)} nmap NSE mqtt-subscribe,ssl-cert (${hosts} ports listened to)`, run };
 }
 
-function skipRow(name: string, what: string, target: string, why: string): CaseResult {
+export function skipRow(name: string, what: string, target: string, why: string): CaseResult {
   return { name, rows: [{ case: name, what, ours: '-', peer: '-', ratio: '-', memory: '-', target, verdict: 'SKIP', notes: why }], metrics: {}, details: {} };
 }
 
@@ -179,10 +179,18 @@ const PLAIN = loopbackHosts('127.1.0.1', 900);
 const TLS = loopbackHosts('127.1.4.1', 100);
 
 /** The first n brokers of the farm, 9 plain to 1 TLS: the target spec (both ports on every host). */
-function subset(n: number): { spec: string; plain: number; tls: number } {
+export function subset(n: number): { spec: string; plain: number; tls: number } {
   const tls = Math.round(n / 10);
   const plain = n - tls;
   return { spec: rangeSpec([...PLAIN.slice(0, plain), ...TLS.slice(0, tls)]), plain, tls };
+}
+
+/** The ports deep1000 scans on every host of the farm. */
+export const FARM_PORTS = '1883,8883';
+
+/** Starts the 1,000-broker farm (4 Mosquitto processes), as deep1000 and flow1000 use it. */
+export function startFarm1000(sysIntervalS?: number): Promise<ListenerFarm> {
+  return startListenerFarm({ plain: PLAIN, tls: TLS, processes: 4, sysIntervalS });
 }
 
 /** The same hosts on ports where nothing listens: what a scan costs that finds no broker. */
@@ -194,7 +202,7 @@ export async function deep1000(ctx: BenchContext): Promise<CaseResult> {
   let farm: ListenerFarm | null = null;
   try {
     const t0 = Date.now();
-    farm = await startListenerFarm({ plain: PLAIN, tls: TLS, processes: 4 });
+    farm = await startFarm1000();
     ctx.log(`  deep1000: ${farm.endpoints.length} listeners up in ${Date.now() - t0} ms (mosquitto pids ${farm.pids.join(', ')})`);
     const base = (spec: string, ports: string) => ['--target', spec, '--ports', ports, '--listen', String(LISTEN_MS / 1000), '--tls-ca', farm!.caPath];
 
@@ -204,7 +212,7 @@ export async function deep1000(ctx: BenchContext): Promise<CaseResult> {
     const growth: Array<{ n: number; wall: number; empty: number; perBroker: number; p99: number; runs: Measured[] }> = [];
     for (const n of sizes) {
       const s = subset(n);
-      const runs = await repeated(ctx, base(s.spec, '1883,8883'), `mqtt-scan deep ${n}`);
+      const runs = await repeated(ctx, base(s.spec, FARM_PORTS), `mqtt-scan deep ${n}`);
       const empties = await repeated(ctx, base(s.spec, EMPTY_PORTS), `mqtt-scan nothing on ${n} hosts`);
       const good = runs.filter((m) => !failure(m.run));
       const wall = good.length ? median(good.map((m) => m.run.wallMs)) : NaN;
@@ -221,7 +229,7 @@ export async function deep1000(ctx: BenchContext): Promise<CaseResult> {
       ctx.shared.deep1000Results = path;
     }
 
-    const peer = await nmapDeep(ctx, subset(1000).spec, '1883,8883', NMAP_1000_LIMIT_MS);
+    const peer = await nmapDeep(ctx, subset(1000).spec, FARM_PORTS, NMAP_1000_LIMIT_MS);
     const d = deepRows('deep1000', what, full.runs, peer, 6000, 250);
 
     const first = growth[0];

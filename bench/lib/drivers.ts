@@ -8,6 +8,8 @@ export const ROOT = resolve(__dirname, '../..');
 const OUT = join(ROOT, 'bench', 'results', '.drivers');
 
 export type DriverName = 'flow' | 'scan' | 'heap' | 'report';
+/** Modules the drivers import (./common), transpiled next to them. */
+const HELPERS = ['common'];
 
 let built: Record<DriverName, string> | null = null;
 
@@ -17,14 +19,15 @@ export function driverPaths(): Record<DriverName, string> {
   const ts = require('typescript') as typeof import('typescript');
   mkdirSync(OUT, { recursive: true });
   const paths = {} as Record<DriverName, string>;
-  for (const name of ['flow', 'scan', 'heap', 'report'] as DriverName[]) {
+  for (const name of ['flow', 'scan', 'heap', 'report', ...HELPERS]) {
     const src = readFileSync(join(ROOT, 'bench', 'drivers', `${name}.ts`), 'utf8');
     const js = ts.transpileModule(src, {
       compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
       fileName: `${name}.ts`,
     }).outputText;
-    paths[name] = join(OUT, `${name}.js`);
-    writeFileSync(paths[name], js);
+    const path = join(OUT, `${name}.js`);
+    writeFileSync(path, js);
+    if (!HELPERS.includes(name)) paths[name as DriverName] = path;
   }
   built = paths;
   return paths;

@@ -28,6 +28,8 @@ export interface ListenerFarmSpec {
   tls: readonly string[];
   /** Mosquitto processes the listeners are spread over (round robin), at least 1. */
   processes: number;
+  /** Mosquitto's sys_interval, seconds (default: mosquitto's own, 10). */
+  sysIntervalS?: number;
 }
 
 export interface ListenerFarm {
@@ -120,7 +122,7 @@ export async function startListenerFarm(spec: ListenerFarmSpec): Promise<Listene
     const root = process.getuid?.() === 0;
     groups.forEach((g, i) => {
       const conf = join(dir, `broker-${i + 1}.conf`);
-      writeFileSync(conf, farmConf(dir, i + 1, g, root));
+      writeFileSync(conf, farmConf(dir, i + 1, g, root, spec.sysIntervalS));
       const child = spawn(bin, ['-c', conf], { cwd: dir, detached: true, stdio: ['ignore', 'ignore', 'ignore'] });
       trackChild(child, `mosquitto listener farm ${i + 1}`);
       children.push(child);
@@ -145,7 +147,7 @@ export async function startListenerFarm(spec: ListenerFarmSpec): Promise<Listene
   }
 }
 
-function farmConf(dir: string, n: number, g: { plain: string[]; tls: string[] }, root: boolean): string {
+function farmConf(dir: string, n: number, g: { plain: string[]; tls: string[] }, root: boolean, sysIntervalS?: number): string {
   const lines = [
     '# mqttsec bench listener farm',
     ...(root ? ['user root'] : []),
@@ -157,6 +159,7 @@ function farmConf(dir: string, n: number, g: { plain: string[]; tls: string[] },
     'log_type warning',
     'set_tcp_nodelay true',
     'max_keepalive 300',
+    ...(sysIntervalS !== undefined ? [`sys_interval ${sysIntervalS}`] : []),
   ];
   for (const h of g.plain) lines.push(`listener ${PLAIN_PORT} ${h}`);
   for (const h of g.tls) {

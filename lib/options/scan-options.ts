@@ -195,14 +195,16 @@ export const OPTIONS = {
     integer: true,
     help: 'topics kept per broker; more are counted, not kept',
   },
-  /** Brokers the topic sniffer node listens to at once. */
+  /** Brokers the topic sniffer node listens to at once, at most; never more than the process can
+   *  hold (lib/pipeline/capacity.ts: one descriptor and LISTENER_BYTES each), as for the CLI's
+   *  stages. A fixed 8 made 1,000 brokers listen in 125 rounds of 3 s (bench flow1000). */
   sniffConcurrency: {
     name: 'sniffConcurrency',
     nodes: { 'mqttsec-topic-sniffer': 'concurrency' },
     unit: 'count',
-    default: 8,
+    default: 4096,
     min: 1,
-    max: 64,
+    max: 1_048_576,
     integer: true,
     help: 'brokers listened to at once',
   },

@@ -93,14 +93,24 @@ export function isAffected(version: string, v: Pick<KnownVulnerability, 'affecte
 export function identifyBroker(r: ScanResult): BrokerIdentity | null {
   const raw = sysRaw(r);
   const candidates: Array<{ said: string; from: string }> = [];
-  for (const [topic, value] of Object.entries(raw)) {
-    if (/^\$SYS\/brokers?(?:\/[^/]+)?\/version$/.test(topic) && typeof value === 'string' && value.trim()) candidates.push({ said: value.trim(), from: topic });
+  // EMQX says only "5.3.0" under $SYS/brokers/<node>/version; its sysdescr names it.
+  let sysdescr: string | undefined;
+  let described = false;
+  // One pass, the regular expressions only on names that end right: the risk rules ask several
+  // times per broker, and Mosquitto sends some fifty $SYS topics.
+  for (const topic of Object.keys(raw)) {
+    if (topic.endsWith('/version')) {
+      const value = raw[topic];
+      if (/^\$SYS\/brokers?(?:\/[^/]+)?\/version$/.test(topic) && typeof value === 'string' && value.trim()) candidates.push({ said: value.trim(), from: topic });
+    } else if (!described && topic.endsWith('/sysdescr') && /^\$SYS\/brokers\/[^/]+\/sysdescr$/.test(topic)) {
+      described = true;
+      sysdescr = raw[topic];
+    }
   }
   // The result's own field (a CONNACK property, or $SYS's version copied there by the pipeline).
   const field = r.mqtt?.brokerVersion ?? r.topics?.sys?.version;
   if (typeof field === 'string' && field.trim()) candidates.push({ said: field.trim(), from: 'mqtt.brokerVersion' });
-  // EMQX says only "5.3.0" under $SYS/brokers/<node>/version; its sysdescr names it.
-  const sysdescr = Object.entries(raw).find(([t]) => /^\$SYS\/brokers\/[^/]+\/sysdescr$/.test(t))?.[1] ?? '';
+  sysdescr ??= '';
   for (const c of candidates) {
     const version = versionIn(c.said);
     if (!version) continue;

@@ -76,14 +76,15 @@ async function inspect(target: Target, opts: InspectTlsOptions): Promise<TlsInfo
   const failure = (error: string): TlsInfo => ({ protocol: null, cipher: null, certificate: null, error, notRated: `TLS not rated: ${error}`, durationMs: Date.now() - started });
   const checks = (creds: ClientCert | null) =>
     Promise.all([
-      opts.checkVersions !== false || opts.checkCiphers !== false ? probeVersions(base, creds, opts.checkVersions !== false) : null,
+      opts.checkVersions !== false || opts.checkCiphers !== false ? probeVersions(base, creds, opts.checkVersions !== false, mainDone) : null,
       opts.checkCiphers !== false ? Promise.all(WEAK_CIPHER_FAMILIES.map((f) => handshake({ ...base, ...creds, ciphers: `${f.ciphers}:@SECLEVEL=0`, maxVersion: 'TLSv1.2' }))) : null,
     ]);
 
+  const mainDone = handshake({ ...base, systemCa: true, ca: userCa, ...userCert, capture: true, settleMs: SETTLE_MS });
   // Most brokers want no client certificate: start the version and cipher probes alongside the
   // main handshake (and its settle wait) instead of after it.
   const early = userCert ? null : checks(null);
-  const main = await handshake({ ...base, systemCa: true, ca: userCa, ...userCert, capture: true, settleMs: SETTLE_MS });
+  const main = await mainDone;
   if (opts.signal?.aborted) {
     await early;
     return failure('cancelled');
@@ -177,9 +178,21 @@ function clientCertVerdict(main: HandshakeOutcome): { clientCertAccepted: boolea
   return { clientCertAccepted: error === null, clientCertError: error };
 }
 
-async function probeVersions(base: Base, creds: ClientCert | null, all: boolean) {
+/**
+ * Which protocol versions the server accepts, one handshake per version. TLS 1.3 is the one the
+ * main handshake (`main`: offered TLS 1.0-1.3) already settles when it negotiated TLS 1.3: a
+ * handshake of its own would only repeat it, a full handshake the server signs (bench flow1000:
+ * 100 of them on a 2-core machine's critical path). Otherwise, after the main handshake, its own.
+ */
+async function probeVersions(base: Base, creds: ClientCert | null, all: boolean, main: Promise<HandshakeOutcome>) {
   const wanted = all ? TLS_VERSIONS : (['TLSv1'] as const);
-  const outcomes = await Promise.all(wanted.map((v) => handshake({ ...base, ...creds, minVersion: v, maxVersion: v })));
+  const outcomes = await Promise.all(
+    wanted.map((v) =>
+      v === 'TLSv1.3'
+        ? main.then((m) => (m.ok && m.protocol === 'TLSv1.3' ? m : handshake({ ...base, ...creds, minVersion: v, maxVersion: v })))
+        : handshake({ ...base, ...creds, minVersion: v, maxVersion: v }),
+    ),
+  );
   const accepted: Record<string, boolean> = {};
   const untested: string[] = [];
   wanted.forEach((v, i) => {
