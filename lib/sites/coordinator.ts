@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient, OnMessageCallback } from 'mqtt';
 import { listsUnreachable, ScanTally, type ScanOutput } from '../pipeline';
-import { compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
+import { canonicalAddress, compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
 import type { ScanResult } from '../types';
 import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
@@ -567,6 +567,13 @@ export class ScanCoordinator extends EventEmitter {
     }
     if (report.type === 'result') {
       const r = report.result;
+      // One address as the scanner writes it: firstOutsideScope alone takes any spec whose
+      // addresses are in the shard ('127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1'), which
+      // would put a broker that is nowhere into the merged scan.
+      if (canonicalAddress(r.host) !== r.host) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'its host is not one IP address (as the scanner writes it)' });
+        return;
+      }
       if (!sh.ports.includes(r.port) || firstOutsideScope([r.host], sh.intervals) !== null) {
         this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'its host:port is not a target of this shard' });
         return;

@@ -7,7 +7,7 @@ import {
   parseAgentReport, parseAgentStatus, parseGrant, parseJob, parseReportTopic, parseStatusTopic, reportTopic, statusTopic,
   type JobMessage,
 } from '../../lib/sites';
-import { firstOutsideScope, planTargets, scopeAddresses, splitByScope, TargetError } from '../../lib/targets';
+import { canonicalAddress, firstOutsideScope, planTargets, scopeAddresses, splitByScope, TargetError } from '../../lib/targets';
 
 const JOB: JobMessage = {
   v: 1, type: 'job', scanId: 'scan-1', shard: 3, attempt: 1, site: 'north', targets: ['127.0.60.0/30', '!127.0.60.2'], ports: [1883, 8883],
@@ -191,5 +191,15 @@ describe('sites: targets split by site scope and into shards', () => {
     assert.equal(firstOutsideScope(['127.0.60.255-127.0.61.2'], north), '127.0.61.0');
     assert.equal(firstOutsideScope(['127.0.61.0/24', '!127.0.61.0-127.0.61.9'], south.concat(north)), null);
     assert.equal(firstOutsideScope(['::1'], north), '::1');
+  });
+});
+
+describe('sites: canonicalAddress (what a result host must be)', () => {
+  it('takes one address as the scanner writes it, nothing else', () => {
+    for (const a of ['127.0.60.1', '::1', 'fe80::1', '::ffff:127.0.60.1', '2001:db8::7']) assert.equal(canonicalAddress(a), a, a);
+    for (const a of ['127.0.60.0/30', '127.0.60.1-127.0.60.2', '127.0.60.1-2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32',
+      '!127.0.60.1', '[::1]', '::FFFF:7F00:3C01', '::ffff:7f00:3c01', '0:0:0:0:0:0:0:1', '127.000.060.001', '2130721793', 'fe80::1%lo', '', 'broker.example']) {
+      assert.equal(canonicalAddress(a), null, a);
+    }
   });
 });

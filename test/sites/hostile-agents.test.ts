@@ -1,0 +1,107 @@
+// The sites protocol attacked from inside: a login that may write jobs or results (a malicious or
+// compromised agent, a coordinator that asks for what it should not), through a real Mosquitto
+// run from the shipped brokers/sites config and ACL. The hostile side is a plain mqtt.js client
+// with an agent's login; the coordinator and the honest agent are the engine's classes in this
+// process. Every packet stays on loopback (127.0.60.0/24; nothing listens on the scanned ports).
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  ScanAgent, ScanCoordinator, encodeMessage, grantsTopic, jobsSubscription, parseGrant, parseJob, reportTopic, statusTopic,
+  type AgentEvent, type CoordinatedScanOutput, type IgnoredReport, type JobMessage,
+} from '../../lib/sites';
+import { randomPassword } from '../../lab/passwords';
+import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { freePorts } from '../support/ports';
+import { requireTool } from '../support/tools';
+
+const ROOT = resolve(__dirname, '../..');
+const SHIPPED_ACL = readFileSync(join(ROOT, 'brokers/sites/acl'), 'utf8');
+const NORTH = '127.0.60.0/24';
+
+describe('sites: hostile agents and jobs through the shipped broker config', function () {
+  this.timeout(120_000);
+  let hub: MosquittoBroker;
+  let closedPort: number;
+  const passwords: Record<string, string> = {};
+
+  function hubOptions(login: string) {
+    return { url: `mqtts://127.0.0.1:${hub.port}`, username: login, password: passwords[login], ca: readFileSync(hub.caPath!), sessionExpirySeconds: 5 };
+  }
+
+  async function hostile(login: string): Promise<MqttClient> {
+    const o = hubOptions(login);
+    const c = await mqtt.connectAsync(o.url, { protocolVersion: 5, username: login, password: o.password, ca: o.ca, reconnectPeriod: 0, clientId: `hostile-${login}` });
+    c.on('error', () => undefined);
+    return c;
+  }
+
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    for (const login of ['coordinator', 'north-1', 'north-2']) passwords[login] = randomPassword();
+    hub = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL });
+    [closedPort] = await freePorts(1);
+  });
+
+  after(async () => {
+    await hub?.stop();
+  });
+
+  it('a holder cannot put a result whose host is a block, a range or a list into the merged scan: only one address, as the scanner writes it', async () => {
+    // north-2 plays a malicious agent of the site: it says it is online, takes the job, claims
+    // it, and reports "results" whose host text covers the shard's addresses without being one.
+    const evil = await hostile('north-2');
+    await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    const forgedHosts = ['127.0.60.0/30', '127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32'];
+    const genuine = '127.0.60.1';
+    let onGrant: (() => void) | null = null;
+    evil.on('message', (topic, payload) => {
+      if (topic.endsWith('/jobs')) {
+        const job = parseJob(payload);
+        const at = (type: string, extra: object) => evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type, scanId: job.scanId, shard: job.shard, attempt: job.attempt, ...extra }), { qos: 1 });
+        onGrant = async () => {
+          const result = (host: string) => ({ scanId: job.scanId, host, port: job.ports[0], reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: {}, brokerVersion: null }, auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } }, error: null });
+          for (const host of [...forgedHosts, genuine]) await at('result', { result: result(host) });
+          const reachability = { open: 1, closed: 1, filtered: 0, error: 0 };
+          const classification = { open_or_auth_ok: 1, not_authorized: 0, unreachable_or_firewalled: 1, tls_or_ssl_error: 0, not_mqtt: 0 };
+          await at('done', { count: 1, summary: { reachability, classification, cancelled: false }, durationMs: 5 });
+        };
+        void at('claim', {});
+      } else if (topic === grantsTopic('north-2') && parseGrant(payload).granted) {
+        void onGrant?.();
+      }
+    });
+    await evil.subscribeAsync([jobsSubscription('north'), grantsTopic('north-2')], { qos: 1 });
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const ignored: IgnoredReport[] = [];
+    c.on('ignored', (i: IgnoredReport) => ignored.push(i));
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      out = await c.scan({ targets: '127.0.60.1-127.0.60.2', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+    } finally {
+      await c.stop();
+      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await evil.endAsync(true).catch(() => undefined);
+    }
+    assert.deepEqual(out.results.map((r) => r.host), [genuine], `merged hosts: ${JSON.stringify(out.results.map((r) => r.host))}`);
+    for (const host of forgedHosts) assert.ok(!out.results.some((r) => r.host === host), host);
+    assert.equal(ignored.filter((i) => i.type === 'result' && i.login === 'north-2').length, forgedHosts.length, JSON.stringify(ignored));
+  });
+
+  it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
+    // The same config with a certificate for 127.0.0.9 only: reached at 127.0.0.1, it must be refused.
+    const other = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL, hosts: ['127.0.0.9'] });
+    try {
+      const agent = new ScanAgent({
+        broker: { url: `mqtts://127.0.0.1:${other.port}`, username: 'north-1', password: passwords['north-1'], ca: readFileSync(other.caPath!), connectTimeoutMs: 5000 },
+        site: 'north', scope: NORTH, clientId: 'hostile-test-wrong-host',
+      });
+      await assert.rejects(agent.start(), /cannot connect to the broker \(.*(IP: 127\.0\.0\.1 is not in the cert's list|altnames)/i);
+    } finally {
+      await other.stop();
+    }
+  });
+});
