@@ -91,6 +91,32 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     assert.equal(ignored.filter((i) => i.type === 'result' && i.login === 'north-2').length, forgedHosts.length, JSON.stringify(ignored));
   });
 
+  it("a job naming a login by a key every object has (constructor, toString) is refused: the agent holds no such login", async () => {
+    const agent = new ScanAgent({
+      broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent',
+      credentials: { lab: { username: 'scanner', password: randomPassword() } }, grantWaitMs: 5000,
+    });
+    const events: AgentEvent[] = [];
+    agent.on('event', (e: AgentEvent) => events.push(e));
+    await agent.start();
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+        const out = await c.scan({ targets: '127.0.60.9', ports: [closedPort], credentialsName: name, leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+        assert.equal(out.notDone.length, 1, `${name}: the shard was not done (${JSON.stringify(out.shards.map((s) => s.state))})`);
+        assert.equal(out.notDone[0].refusals[0]?.code, 'credentials', `${name}: ${JSON.stringify(out.notDone[0])}`);
+        assert.match(out.notDone[0].refusals[0].reason, new RegExp(`holds no credentials named "${name}"`));
+        assert.deepEqual(out.results, []);
+      }
+      assert.ok(!events.some((e) => e.type === 'running'), 'no shard ran');
+    } finally {
+      await c.stop();
+      await agent.stop();
+    }
+  });
+
   it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
     // The same config with a certificate for 127.0.0.9 only: reached at 127.0.0.1, it must be refused.
     const other = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL, hosts: ['127.0.0.9'] });
