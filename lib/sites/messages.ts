@@ -3,7 +3,7 @@
 // from another machine: sizes are checked before JSON.parse, every field is checked for type and
 // bounds, unknown fields are refused, and the error names the bad field. No message carries a
 // secret: a job names the agent's own credentials (credentialsName), never a password.
-import { isPlainObject, isScanResult } from '../common';
+import { brokerText, HIDDEN_CHARACTERS, isPlainObject, isScanResult } from '../common';
 import { OPTIONS, checkOption } from '../options';
 import { parseWebSocketPaths } from '../mqtt';
 import type { StageCounts } from '../pipeline';
@@ -240,9 +240,26 @@ function bool(o: Record<string, unknown>, key: string, prefix = ''): boolean {
   return o[key] as boolean;
 }
 
+/** A reason from the other side, as it may be shown (a terminal, a log, a dashboard): control,
+ *  bidi and zero-width characters written out as \u{HEX} (lib/common brokerText), so an escape
+ *  sequence or a forged second line arrives as visible text. */
 function text(o: Record<string, unknown>, key: string, maxChars: number): string {
   const v = o[key];
   if (typeof v !== 'string' || v.length > maxChars) throw new SitesMessageError(key, `must be a string of at most ${maxChars} characters`);
+  return brokerText(v, { maxLength: maxChars });
+}
+
+/**
+ * A result from an agent with every hidden character (HIDDEN_CHARACTERS: C0 and C1 controls,
+ * ESC, bidi and zero-width characters) in its strings and keys written out as \u{HEX}. An
+ * honest agent's result has none (the scanner escapes a broker's text where it enters a result,
+ * lib/common brokerText), so it comes through unchanged; a hostile agent's raw escape sequences
+ * do not reach the table, the logs or the dashboard.
+ */
+function escapeHidden(v: unknown): unknown {
+  if (typeof v === 'string') return v.replace(HIDDEN_CHARACTERS, (ch) => `\\u{${ch.codePointAt(0)!.toString(16).toUpperCase()}}`);
+  if (Array.isArray(v)) return v.map(escapeHidden);
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeHidden(k) as string, escapeHidden(x)]));
   return v;
 }
 
@@ -377,7 +394,7 @@ export function parseAgentReport(payload: Buffer | string): AgentReport {
       if (o.result.scanId !== ref.scanId) throw new SitesMessageError('result.scanId', 'differs from the message\'s scanId');
       if (!Number.isInteger(o.result.port) || o.result.port < 1 || o.result.port > 65535) throw new SitesMessageError('result.port', 'must be a port from 1 to 65535');
       if (o.result.host.length > 100) throw new SitesMessageError('result.host', 'longer than 100 characters');
-      return { ...ref, type: 'result', result: o.result };
+      return { ...ref, type: 'result', result: escapeHidden(o.result) as ScanResult };
     }
     case 'done':
       onlyKeys(o, ['v', 'type', 'scanId', 'shard', 'attempt', 'count', 'summary', 'durationMs']);

@@ -117,6 +117,34 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     }
   });
 
+  it('a refusal reason with terminal escapes and bidi controls reaches the coordinator escaped, never raw', async () => {
+    const evil = await hostile('north-2');
+    await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    const reason = 'scope \x1b]0;pwned\x07\x1b[2J\u202Egnp.exe\r\nnot done: forged line';
+    evil.on('message', (topic, payload) => {
+      const job: JobMessage = parseJob(payload);
+      void evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type: 'refusal', scanId: job.scanId, shard: job.shard, attempt: job.attempt, code: 'scope', reason }), { qos: 1 });
+    });
+    await evil.subscribeAsync(jobsSubscription('north'), { qos: 1 });
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      out = await c.scan({ targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+    } finally {
+      await c.stop();
+      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await evil.endAsync(true).catch(() => undefined);
+    }
+    const shown = JSON.stringify(out.notDone.map((s) => [s.refusals, s.problems]));
+    assert.ok(out.notDone[0]?.refusals.length, shown);
+    for (const text of [...out.notDone[0].refusals.map((r) => r.reason), ...out.notDone[0].problems]) {
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u202E]/.test(text), `raw control characters in ${JSON.stringify(text)}`);
+    }
+    assert.match(out.notDone[0].refusals[0].reason, /\\u\{1B\}\]0;pwned/);
+  });
+
   it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
     // The same config with a certificate for 127.0.0.9 only: reached at 127.0.0.1, it must be refused.
     const other = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL, hosts: ['127.0.0.9'] });

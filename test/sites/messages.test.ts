@@ -203,3 +203,22 @@ describe('sites: canonicalAddress (what a result host must be)', () => {
     }
   });
 });
+
+describe('sites: text from an agent arrives with its hidden characters written out', () => {
+  const ref = { v: 1, scanId: 'scan-1', shard: 0, attempt: 1 };
+  it('a refusal reason: ESC, BEL, CR LF and a bidi override become \\u{HEX}', () => {
+    const r = parseAgentReport(JSON.stringify({ ...ref, type: 'refusal', code: 'scope', reason: 'x\x1b[2J\x07\r\nforged\u202Eexe' }));
+    assert.equal(r.type === 'refusal' && r.reason, 'x\\u{1B}[2J\\u{7}\\u{D}\\u{A}forged\\u{202E}exe');
+  });
+  it("a result's strings and keys, however deep; an honest result comes through unchanged", () => {
+    const hostile = { ...RESULT, error: 'e\x1b]0;t\x07', mqtt: { versions: {}, brokerVersion: 'v\u200B1', extra: { 'k\x1b': ['\x9b31m'] } } };
+    const r = parseAgentReport(JSON.stringify({ ...ref, type: 'result', result: hostile }));
+    assert.ok(r.type === 'result');
+    const text = JSON.stringify(r.result);
+    assert.ok(!/\\u001b|\\u0007|\u200B|\x9b/.test(text), text);
+    assert.equal(r.result.error, 'e\\u{1B}]0;t\\u{7}');
+    assert.equal(r.result.mqtt.brokerVersion, 'v\\u{200B}1');
+    const honest = parseAgentReport(JSON.stringify({ ...ref, type: 'result', result: { ...RESULT, error: 'a \\ b, "ü", 温度' } }));
+    assert.deepEqual(honest.type === 'result' && honest.result, { ...RESULT, error: 'a \\ b, "ü", 温度' });
+  });
+});
