@@ -3,7 +3,7 @@
 // split of a scan's targets by site scope and into shards (lib/targets partition.ts).
 import { strict as assert } from 'node:assert';
 import {
-  MAX_JOB_BYTES, MAX_RESULT_BYTES, SitesMessageError, checkLogin, checkSiteName, encodeMessage, jobsSubscription, jobsTopic,
+  MAX_JOB_BYTES, MAX_RESULT_BYTES, SitesMessageError, checkBrokerUrl, checkLogin, checkSiteName, encodeMessage, jobsSubscription, jobsTopic,
   parseAgentReport, parseAgentStatus, parseGrant, parseJob, parseReportTopic, parseStatusTopic, reportTopic, statusTopic,
   type JobMessage,
 } from '../../lib/sites';
@@ -220,5 +220,22 @@ describe('sites: text from an agent arrives with its hidden characters written o
     assert.equal(r.result.mqtt.brokerVersion, 'v\\u{200B}1');
     const honest = parseAgentReport(JSON.stringify({ ...ref, type: 'result', result: { ...RESULT, error: 'a \\ b, "ü", 温度' } }));
     assert.deepEqual(honest.type === 'result' && honest.result, { ...RESULT, error: 'a \\ b, "ü", 温度' });
+  });
+});
+
+describe('sites: checkBrokerUrl never repeats a login typed into the URL', () => {
+  const secret = 'S3cret-Pass';
+  for (const url of [`mqtts://north-1:${secret}@127.0.0.1:99999`, `mqtts://north-1:${secret}/x@127.0.0.1:8886`, `mqtts://north-1:${secret}@127.0.0.1:8886`,
+    `mqtts:north-1:${secret}@127.0.0.1`, `north-1:${secret}@127.0.0.1:8886`, `mqtts://127.0.0.1:8886/${secret}@x`]) {
+    it(url.replace(secret, '<password>'), () => {
+      const problem = checkBrokerUrl(url);
+      assert.ok(problem, 'refused');
+      assert.ok(!problem.message.includes(secret), problem.message);
+    });
+  }
+  it('takes mqtts://host:port, refuses a URL without a host', () => {
+    assert.equal(checkBrokerUrl('mqtts://127.0.0.1:8886'), null);
+    assert.equal(checkBrokerUrl('mqtts://[::1]:8886'), null);
+    assert.match(String(checkBrokerUrl('mqtts:127.0.0.1')), /no host/);
   });
 });
