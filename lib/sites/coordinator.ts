@@ -546,9 +546,17 @@ export class ScanCoordinator extends EventEmitter {
     if (report.type === 'refusal') {
       // A refusal counts from an agent that may have had this copy: while nobody holds the shard,
       // or from its holder.
+      // And only from a login whose status names the shard's site, as a claim: every login may
+      // write results under its own name (the ACL's pattern), so without this another site's
+      // agent, or any login of the broker, could make each shard of a site fail maxAttempts times.
       const fromHolder = sh.state === 'held' && sh.holder === login && sh.grantedAttempt === report.attempt;
       if (sh.state !== 'published' && !fromHolder) {
         this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `the shard is ${sh.state}` });
+        return;
+      }
+      const agent = this.agentViews.get(login);
+      if (active.request.requireAgentStatus && !(agent && agent.site === sh.site)) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `no agent of site ${sh.site} has this login` });
         return;
       }
       if (sh.refusals.length < MAX_REFUSALS_KEPT) sh.refusals.push({ login, attempt: report.attempt, code: report.code, reason: report.reason });

@@ -39,7 +39,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
 
   before(async function () {
     requireTool(this, 'mosquitto');
-    for (const login of ['coordinator', 'north-1', 'north-2']) passwords[login] = randomPassword();
+    for (const login of ['coordinator', 'north-1', 'north-2', 'south-1']) passwords[login] = randomPassword();
     hub = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL });
     [closedPort] = await freePorts(1);
   });
@@ -143,6 +143,44 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       assert.ok(!/[\x00-\x1f\x7f-\x9f\u202E]/.test(text), `raw control characters in ${JSON.stringify(text)}`);
     }
     assert.match(out.notDone[0].refusals[0].reason, /\\u\{1B\}\]0;pwned/);
+  });
+
+  it("another site's login (or one with no agent status) cannot make a shard fail with refusals: they count only from an agent of the shard's site", async () => {
+    // north-2 says it is online in the north and takes nothing (the shard stays published);
+    // south-1, which reads no north job but may write results under its own name, refuses
+    // north's shard over and over, every attempt number.
+    const quiet = await hostile('north-2');
+    await quiet.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    const south = await hostile('south-1');
+    await south.publishAsync(statusTopic('south', 'south-1'), encodeMessage({ v: 1, type: 'status', site: 'south', state: 'online', scope: ['127.0.61.0/24'], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH, south: '127.0.61.0/24' }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const ignored: IgnoredReport[] = [];
+    c.on('ignored', (i: IgnoredReport) => ignored.push(i));
+    const scanId = 'cross-site-refusals';
+    let spam: NodeJS.Timeout | null = null;
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      let sent = 0;
+      spam = setInterval(() => {
+        if (sent++ >= 40) return;
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          void south.publishAsync(reportTopic(scanId, 0, 'south-1'), JSON.stringify({ v: 1, type: 'refusal', scanId, shard: 0, attempt, code: 'scope', reason: 'not mine' }), { qos: 1 }).catch(() => undefined);
+        }
+      }, 50);
+      out = await c.scan({ scanId, sites: ['north'], targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 1500, maxAttempts: 2, deadlineMs: 4000 });
+    } finally {
+      if (spam) clearInterval(spam);
+      await c.stop();
+      await quiet.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await Promise.all([quiet, south].map((x) => x.endAsync(true).catch(() => undefined)));
+    }
+    const [shard] = out.shards;
+    assert.deepEqual(shard.refusals, [], JSON.stringify(shard.refusals));
+    assert.equal(shard.failures, 0, JSON.stringify(shard.problems));
+    assert.ok(shard.problems.includes('the scan deadline passed'), JSON.stringify(shard.problems));
+    assert.ok(ignored.some((i) => i.login === 'south-1' && i.type === 'refusal'), JSON.stringify(ignored.slice(0, 3)));
   });
 
   it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
