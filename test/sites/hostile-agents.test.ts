@@ -12,6 +12,8 @@ import {
   type AgentEvent, type CoordinatedScanOutput, type IgnoredReport, type JobMessage,
 } from '../../lib/sites';
 import { randomPassword } from '../../lab/passwords';
+import { generateServerCert } from '../../lab/certs';
+import { startRecordingBroker } from '../support/recording-broker';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { freePorts } from '../support/ports';
 import { requireTool } from '../support/tools';
@@ -181,6 +183,56 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     assert.equal(shard.failures, 0, JSON.stringify(shard.problems));
     assert.ok(shard.problems.includes('the scan deadline passed'), JSON.stringify(shard.problems));
     assert.ok(ignored.some((i) => i.login === 'south-1' && i.type === 'refusal'), JSON.stringify(ignored.slice(0, 3)));
+  });
+
+  it("a compromised coordinator's job cannot make an agent hand its login to rogue brokers in its scope (plain TCP, ws, untrusted TLS, every option a job may set)", async () => {
+    const secret = `agent-held-${randomPassword()}`;
+    const rightOnly = (u: string | undefined, p: string | undefined) => (u === 'scanner' && p === secret ? 'accept' : 'refuse');
+    const selfSigned = generateServerCert(null, { hosts: ['127.0.0.1'], selfSigned: true });
+    const rogues = await Promise.all([
+      startRecordingBroker({ decide: rightOnly }),
+      startRecordingBroker({ decide: rightOnly, websocket: true }),
+      startRecordingBroker({ decide: rightOnly, tls: { cert: selfSigned.certPem, key: selfSigned.keyPem } }),
+      startRecordingBroker({ decide: rightOnly, websocket: true, tls: { cert: selfSigned.certPem, key: selfSigned.keyPem } }),
+      startRecordingBroker({ decide: () => 'accept' }),
+    ]);
+    const agent = new ScanAgent({
+      broker: hubOptions('north-1'), site: 'north', scope: '127.0.0.1', clientId: 'hostile-test-agent-rogues',
+      credentials: { lab: { username: 'scanner', password: secret } }, grantWaitMs: 5000,
+    });
+    const events: AgentEvent[] = [];
+    agent.on('event', (e: AgentEvent) => events.push(e));
+    await agent.start();
+    // The coordinator's login, driven by hand: the job asks for everything a job may ask for.
+    const boss = await hostile('coordinator');
+    const reports: Array<{ topic: string; payload: string }> = [];
+    boss.on('message', (topic, payload) => {
+      reports.push({ topic, payload: payload.toString('utf8') });
+      const m = /^mqttsec\/results\/([^/]+)\/(\d+)\/([^/]+)$/.exec(topic);
+      const r = JSON.parse(payload.toString('utf8')) as { type: string; attempt: number };
+      if (m && r.type === 'claim') void boss.publishAsync(grantsTopic(m[3]), encodeMessage({ v: 1, type: 'grant', scanId: m[1], shard: Number(m[2]), attempt: r.attempt, granted: true }), { qos: 1 });
+    });
+    await boss.subscribeAsync('mqttsec/results/#', { qos: 1 });
+    const scanId = 'rogue-job';
+    const job: JobMessage = {
+      v: 1, type: 'job', scanId, shard: 0, attempt: 1, site: 'north', targets: ['127.0.0.1'], ports: rogues.map((r) => r.port),
+      options: { transport: 'auto', websocketPaths: ['/', '/mqtt'], versions: ['5.0', '3.1.1'], sniff: true, inspectTls: true, writeTest: true, tryDefaults: true, timeoutMs: 2000, listenMs: 300 },
+      includeUnreachable: true, credentialsName: 'lab', leaseMs: 30_000, issuedAt: Date.now(),
+    };
+    try {
+      await boss.publishAsync('mqttsec/north/jobs', encodeMessage(job), { qos: 1 });
+      const deadline = Date.now() + 60_000;
+      while (!events.some((e) => e.type === 'done' || e.type === 'refused') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await agent.stop();
+      await boss.endAsync(true).catch(() => undefined);
+      await Promise.all(rogues.map((r) => r.stop()));
+    }
+    assert.ok(events.some((e) => e.type === 'done'), JSON.stringify(events));
+    assert.ok(rogues.every((r) => r.connects.length > 0), `each rogue was probed: ${rogues.map((r) => r.connects.length).join(', ')}`);
+    for (const [i, r] of rogues.entries()) assert.ok(!r.passwords().includes(secret), `rogue ${i} got the agent's login`);
+    assert.ok(!reports.some((m) => m.payload.includes(secret) || m.payload.includes(passwords['north-1'])), 'no password in any report');
+    assert.ok(reports.some((m) => m.payload.includes('"withheld"')), 'the results say the login was withheld');
   });
 
   it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
