@@ -205,8 +205,10 @@ export function checkScanId(id: unknown, field = 'scanId'): string {
   return id;
 }
 
+/** A value from the other side in an error message: at most 40 characters, hidden characters
+ *  (ESC, CR LF, bidi controls) written out (lib/common brokerText); errors reach stderr and logs. */
 function shown(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'string') return `"${brokerText(v, { maxLength: 40 })}"`;
   return v === null ? 'null' : typeof v;
 }
 
@@ -226,7 +228,7 @@ function decode(payload: Buffer | string, maxBytes: number, what: string): Recor
 }
 
 function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], prefix = ''): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new SitesMessageError(`${prefix}${k.slice(0, 40)}`, 'unknown field');
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new SitesMessageError(`${prefix}${brokerText(k, { maxLength: 40 })}`, 'unknown field');
 }
 
 function int(o: Record<string, unknown>, key: string, min: number, max: number, prefix = ''): number {

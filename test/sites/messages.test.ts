@@ -239,3 +239,18 @@ describe('sites: checkBrokerUrl never repeats a login typed into the URL', () =>
     assert.match(String(checkBrokerUrl('mqtts:127.0.0.1')), /no host/);
   });
 });
+
+describe('sites: a parse error repeats no raw control character of the message', () => {
+  const raw = /[\x00-\x1f\x7f-\x9f\u202E]/;
+  const cases: Array<[string, () => unknown]> = [
+    ['an unknown key in a status', () => parseAgentStatus(JSON.stringify({ v: 1, type: 'status', site: 'north', state: 'online', 'x\x1b]0;pwn\x07\u202E': 1 }))],
+    ['an unknown key in a report', () => parseAgentReport(JSON.stringify({ v: 1, type: 'claim', scanId: 's', shard: 0, attempt: 1, '\r\nforged line': 1 }))],
+    ['a bad site name', () => parseAgentStatus(JSON.stringify({ v: 1, type: 'status', site: 'n\x1b[2J', state: 'online' }))],
+    ['a bad type', () => parseAgentReport(JSON.stringify({ v: 1, type: '\x1b[31mred', scanId: 's', shard: 0, attempt: 1 }))],
+  ];
+  for (const [what, fn] of cases) {
+    it(what, () => {
+      assert.throws(fn, (err: Error) => err instanceof SitesMessageError && !raw.test(err.message) && !raw.test(err.field));
+    });
+  }
+});
