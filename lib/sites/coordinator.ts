@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient, OnMessageCallback } from 'mqtt';
 import { listsUnreachable, ScanTally, type ScanOutput } from '../pipeline';
 import { canonicalAddress, compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
+import { classifyResult, type Policy } from '../risk';
 import type { ScanResult } from '../types';
 import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
@@ -59,6 +60,10 @@ export interface CoordinatedScanRequest {
   credentialsName?: string;
   includeUnreachable?: boolean | 'auto';
   maxTargets?: number;
+  /** The risk rules the merged results are rated by (lib/risk; default the built-in rules), as
+   *  runScan's `policy`. Each result is rated here from the facts its agent reported: the
+   *  agent's own rating (findings, risk) is never taken. */
+  policy?: Policy;
   scanId?: string;
   /** Host:port pairs per shard (default DEFAULT_SHARD_TARGETS); hosts per shard = this / ports. */
   shardTargets?: number;
@@ -166,6 +171,7 @@ interface ActiveScan {
   shards: Shard[];
   request: Required<Pick<CoordinatedScanRequest, 'leaseMs' | 'claimWaitMs' | 'maxAttempts' | 'requireAgentStatus'>>;
   job: Omit<JobMessage, 'shard' | 'attempt' | 'site' | 'targets' | 'issuedAt'>;
+  policy?: Policy;
   deadline: number;
   ignored: { count: number; first: IgnoredReport[] };
   finish: () => void;
@@ -344,7 +350,7 @@ export class ScanCoordinator extends EventEmitter {
       ...(request.credentialsName !== undefined ? { credentialsName: request.credentialsName } : {}),
     };
     const active: Omit<ActiveScan, 'finish'> = {
-      scanId, shards, job, deadline: started + deadlineMs, ignored: { count: 0, first: [] },
+      scanId, shards, job, policy: request.policy, deadline: started + deadlineMs, ignored: { count: 0, first: [] },
       request: { leaseMs, claimWaitMs, maxAttempts, requireAgentStatus: request.requireAgentStatus !== false },
     };
     return { scanId, shards, split, targets: plan.count, started, active };
@@ -591,7 +597,9 @@ export class ScanCoordinator extends EventEmitter {
         this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'more results than the shard has targets' });
         return;
       }
-      sh.buffer.set(key, r);
+      // Rated here, from the facts: a holder's "findings: [], risk low" on an anonymous open
+      // broker would otherwise reach the report writer, which keeps a result's rating.
+      sh.buffer.set(key, classifyResult(r, active.policy));
       sh.results = sh.buffer.size;
     } else if (report.type === 'done') {
       const swept = Object.values(report.summary.reachability).reduce((a, b) => a + b, 0);

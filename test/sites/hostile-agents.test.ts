@@ -7,6 +7,8 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
+import { classifyResult } from '../../lib/risk';
+import type { ScanResult } from '../../lib/types';
 import {
   ScanAgent, ScanCoordinator, encodeMessage, grantsTopic, jobsSubscription, parseGrant, parseJob, reportTopic, statusTopic,
   type AgentEvent, type CoordinatedScanOutput, type IgnoredReport, type JobMessage,
@@ -57,6 +59,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
     const forgedHosts = ['127.0.60.0/30', '127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32'];
     const genuine = '127.0.60.1';
+    const lies = { findings: [], risk: { level: 'low', score: 1 }, security_summary: { risk_level: 'low', issues: [] } };
     let onGrant: (() => void) | null = null;
     evil.on('message', (topic, payload) => {
       if (topic.endsWith('/jobs')) {
@@ -64,7 +67,9 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
         const at = (type: string, extra: object) => evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type, scanId: job.scanId, shard: job.shard, attempt: job.attempt, ...extra }), { qos: 1 });
         onGrant = async () => {
           const result = (host: string) => ({ scanId: job.scanId, host, port: job.ports[0], reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: {}, brokerVersion: null }, auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } }, error: null });
-          for (const host of [...forgedHosts, genuine]) await at('result', { result: result(host) });
+          for (const host of forgedHosts) await at('result', { result: result(host) });
+          // The one real address, with the facts of an open broker and a rating that says harmless.
+          await at('result', { result: { ...result(genuine), ...lies } });
           const reachability = { open: 1, closed: 1, filtered: 0, error: 0 };
           const classification = { open_or_auth_ok: 1, not_authorized: 0, unreachable_or_firewalled: 1, tls_or_ssl_error: 0, not_mqtt: 0 };
           await at('done', { count: 1, summary: { reachability, classification, cancelled: false }, durationMs: 5 });
@@ -90,6 +95,13 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     }
     assert.deepEqual(out.results.map((r) => r.host), [genuine], `merged hosts: ${JSON.stringify(out.results.map((r) => r.host))}`);
     for (const host of forgedHosts) assert.ok(!out.results.some((r) => r.host === host), host);
+    // The rating comes from the reported facts under the coordinator's rules, not from the agent.
+    const [merged] = out.results as Array<ScanResult & { findings?: unknown[] }>;
+    const { findings: _f, risk: _r, security_summary: _s, ...facts } = merged as ScanResult & Record<string, unknown>;
+    const expected = classifyResult(facts as unknown as ScanResult);
+    assert.notEqual(expected.risk?.level, 'low', 'an anonymous open broker is no low risk');
+    assert.deepEqual(merged.risk, expected.risk);
+    assert.deepEqual(merged.findings, expected.findings);
     assert.equal(ignored.filter((i) => i.type === 'result' && i.login === 'north-2').length, forgedHosts.length, JSON.stringify(ignored));
   });
 
