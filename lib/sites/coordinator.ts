@@ -598,8 +598,17 @@ export class ScanCoordinator extends EventEmitter {
         return;
       }
       // Rated here, from the facts: a holder's "findings: [], risk low" on an anonymous open
-      // broker would otherwise reach the report writer, which keeps a result's rating.
-      sh.buffer.set(key, classifyResult(r, active.policy));
+      // broker would otherwise reach the report writer, which keeps a result's rating. The parser
+      // checked what the rules read; anything else they trip on is ignored, never thrown (this
+      // runs in mqtt.js's message handler: a throw would end the process, Node-RED with it).
+      let rated: ScanResult;
+      try {
+        rated = classifyResult(r, active.policy);
+      } catch (err) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `the risk rules cannot read it (${String((err as Error)?.message).slice(0, 100)})` });
+        return;
+      }
+      sh.buffer.set(key, rated);
       sh.results = sh.buffer.size;
     } else if (report.type === 'done') {
       const swept = Object.values(report.summary.reachability).reduce((a, b) => a + b, 0);

@@ -7,7 +7,7 @@ import { brokerText, HIDDEN_CHARACTERS, isPlainObject, isScanResult } from '../c
 import { OPTIONS, checkOption } from '../options';
 import { parseWebSocketPaths } from '../mqtt';
 import type { StageCounts } from '../pipeline';
-import type { Classification, MqttVersion, Reachability, ScanResult, Transport } from '../types';
+import type { AuthOutcome, Classification, MqttVersion, Reachability, ScanResult, Transport } from '../types';
 
 /** The protocol's version, in every message (`v`). */
 export const SITES_PROTOCOL_VERSION = 1;
@@ -371,6 +371,29 @@ function stageCounts(v: unknown): StageCounts {
 }
 
 const REFUSAL_CODES: readonly RefusalCode[] = ['scope', 'site', 'credentials', 'targets', 'failed'];
+const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
+const AUTH_OUTCOMES: readonly AuthOutcome[] = ['accepted', 'rejected', 'closed_without_connack', 'error', 'not_tested'];
+const REQUIRED_ATTEMPTS = ['anonymous', 'wrongCredentials', 'givenCredentials'] as const;
+const OPTIONAL_ATTEMPTS = ['defaultCredentials', 'withoutCertificate'] as const;
+
+/**
+ * The parts of a ScanResult that the risk rules and every view read without looking: the
+ * reachability, transport and classification among their values, each login attempt an object
+ * with a known outcome, mqtt an object with its versions. Throws SitesMessageError naming the
+ * field (a result that would throw in classifyResult, or show a made-up classification).
+ */
+function checkResultShape(r: Record<string, unknown>): void {
+  if (!REACHABILITY_KEYS.includes(r.reachability as Reachability)) throw new SitesMessageError('result.reachability', `must be one of ${REACHABILITY_KEYS.join(', ')}`);
+  if (r.transport !== null && r.transport !== undefined && !TRANSPORTS.includes(r.transport as Transport)) throw new SitesMessageError('result.transport', `must be null or one of ${TRANSPORTS.join(', ')}`);
+  if (!CLASSIFICATION_KEYS.includes(r.classification as Classification)) throw new SitesMessageError('result.classification', `must be one of ${CLASSIFICATION_KEYS.join(', ')}`);
+  if (!isPlainObject(r.mqtt) || !isPlainObject(r.mqtt.versions)) throw new SitesMessageError('result.mqtt', 'must be an object with versions');
+  const auth = r.auth as Record<string, unknown>;
+  for (const k of [...REQUIRED_ATTEMPTS, ...OPTIONAL_ATTEMPTS]) {
+    const a = auth[k];
+    if (a === undefined && (OPTIONAL_ATTEMPTS as readonly string[]).includes(k)) continue;
+    if (!isPlainObject(a) || !AUTH_OUTCOMES.includes(a.outcome as AuthOutcome)) throw new SitesMessageError(`result.auth.${k}`, `must be a login attempt with an outcome (${AUTH_OUTCOMES.join(', ')})`);
+  }
+}
 
 /**
  * Parses what an agent published about a shard (claim, progress, result, done, refusal). A
@@ -396,6 +419,7 @@ export function parseAgentReport(payload: Buffer | string): AgentReport {
       if (o.result.scanId !== ref.scanId) throw new SitesMessageError('result.scanId', 'differs from the message\'s scanId');
       if (!Number.isInteger(o.result.port) || o.result.port < 1 || o.result.port > 65535) throw new SitesMessageError('result.port', 'must be a port from 1 to 65535');
       if (o.result.host.length > 100) throw new SitesMessageError('result.host', 'longer than 100 characters');
+      checkResultShape(o.result as unknown as Record<string, unknown>);
       return { ...ref, type: 'result', result: escapeHidden(o.result) as ScanResult };
     }
     case 'done':

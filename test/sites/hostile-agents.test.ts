@@ -59,6 +59,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
     const forgedHosts = ['127.0.60.0/30', '127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32'];
     const genuine = '127.0.60.1';
+    const malformed: object[] = [{ auth: {} }, { auth: { anonymous: null, wrongCredentials: {}, givenCredentials: {} } }, { classification: '<b>safe</b>' }, { reachability: 'maybe' }, { transport: 'carrier-pigeon' }, { mqtt: null }];
     const lies = { findings: [], risk: { level: 'low', score: 1 }, security_summary: { risk_level: 'low', issues: [] } };
     let onGrant: (() => void) | null = null;
     evil.on('message', (topic, payload) => {
@@ -67,6 +68,8 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
         const at = (type: string, extra: object) => evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type, scanId: job.scanId, shard: job.shard, attempt: job.attempt, ...extra }), { qos: 1 });
         onGrant = async () => {
           const result = (host: string) => ({ scanId: job.scanId, host, port: job.ports[0], reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: {}, brokerVersion: null }, auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } }, error: null });
+          // Shapes the rules cannot read (a crash of the coordinator, were they rated), then hosts that are no address.
+          for (const bad of malformed) await at('result', { result: { ...result('127.0.60.2'), ...bad } });
           for (const host of forgedHosts) await at('result', { result: result(host) });
           // The one real address, with the facts of an open broker and a rating that says harmless.
           await at('result', { result: { ...result(genuine), ...lies } });
@@ -103,6 +106,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     assert.deepEqual(merged.risk, expected.risk);
     assert.deepEqual(merged.findings, expected.findings);
     assert.equal(ignored.filter((i) => i.type === 'result' && i.login === 'north-2').length, forgedHosts.length, JSON.stringify(ignored));
+    assert.equal(ignored.filter((i) => i.type === 'unreadable' && i.login === 'north-2').length, malformed.length, JSON.stringify(ignored));
   });
 
   it("a job naming a login by a key every object has (constructor, toString) is refused: the agent holds no such login", async () => {

@@ -254,3 +254,23 @@ describe('sites: a parse error repeats no raw control character of the message',
     });
   }
 });
+
+describe('sites: a result the risk rules or a view could not read is refused at parse', () => {
+  const ref = { v: 1, scanId: 'scan-1', shard: 0, attempt: 1, type: 'result' };
+  const bad: Array<[string, Record<string, unknown>, string]> = [
+    ['no anonymous attempt', { auth: { wrongCredentials: { outcome: 'rejected' }, givenCredentials: { outcome: 'not_tested' } } }, 'result.auth.anonymous'],
+    ['an attempt without outcome', { auth: { ...RESULT.auth, wrongCredentials: {} } }, 'result.auth.wrongCredentials'],
+    ['a made-up outcome', { auth: { ...RESULT.auth, givenCredentials: { outcome: 'maybe' } } }, 'result.auth.givenCredentials'],
+    ['a default-login attempt that is no attempt', { auth: { ...RESULT.auth, defaultCredentials: 'yes' } }, 'result.auth.defaultCredentials'],
+    ['a made-up classification', { classification: '<b>safe</b>' }, 'result.classification'],
+    ['a made-up reachability', { reachability: 'maybe' }, 'result.reachability'],
+    ['a made-up transport', { transport: 'carrier-pigeon' }, 'result.transport'],
+    ['no mqtt object', { mqtt: null }, 'result.mqtt'],
+  ];
+  for (const [what, change, name] of bad) it(what, () => assert.equal(field(() => parseAgentReport(JSON.stringify({ ...ref, result: { ...RESULT, ...change } }))), name));
+  it('takes the results the scanner writes (closed port: transport null)', () => {
+    const closed = { ...RESULT, reachability: 'closed', transport: null, classification: 'unreachable_or_firewalled', auth: { anonymous: { outcome: 'not_tested' }, wrongCredentials: { outcome: 'not_tested' }, givenCredentials: { outcome: 'not_tested' } } };
+    const r = parseAgentReport(JSON.stringify({ ...ref, result: closed }));
+    assert.deepEqual(r.type === 'result' && r.result, closed);
+  });
+});
