@@ -57,7 +57,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     // it, and reports "results" whose host text covers the shard's addresses without being one.
     const evil = await hostile('north-2');
     await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
-    const forgedHosts = ['127.0.60.0/30', '127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32'];
+    const forgedHosts = ['broker.example', '127.0.60.0/30', '127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32'];
     const genuine = '127.0.60.1';
     const malformed: object[] = [{ auth: {} }, { auth: { anonymous: null, wrongCredentials: {}, givenCredentials: {} } }, { classification: '<b>safe</b>' }, { reachability: 'maybe' }, { transport: 'carrier-pigeon' }, { mqtt: null }];
     const lies = { findings: [], risk: { level: 'low', score: 1 }, security_summary: { risk_level: 'low', issues: [] } };
