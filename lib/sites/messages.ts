@@ -17,6 +17,8 @@ export const MAX_JOB_BYTES = 64 * 1024;
 export const MAX_SMALL_MESSAGE_BYTES = 16 * 1024;
 /** One ScanResult: topic samples and certificates included, 1 MiB is far above any result seen. */
 export const MAX_RESULT_BYTES = 1024 * 1024;
+/** Deepest nesting of objects and arrays in one result (a scanner's result has fewer than 10). */
+export const MAX_RESULT_DEPTH = 32;
 /** Most shards one scan may have (numbered 0 to MAX_SHARDS - 1). */
 export const MAX_SHARDS = 4096;
 /** Most times one shard's job is published (first publish and re-queues). */
@@ -256,12 +258,16 @@ function text(o: Record<string, unknown>, key: string, maxChars: number): string
  * ESC, bidi and zero-width characters) in its strings and keys written out as \u{HEX}. An
  * honest agent's result has none (the scanner escapes a broker's text where it enters a result,
  * lib/common brokerText), so it comes through unchanged; a hostile agent's raw escape sequences
- * do not reach the table, the logs or the dashboard.
+ * do not reach the table, the logs or the dashboard. Throws SitesMessageError('result') for
+ * nesting deeper than MAX_RESULT_DEPTH (a scanner's result is a few levels deep; 300,000 nested
+ * arrays fit in MAX_RESULT_BYTES and overflow the stack of every recursive reader: Node-RED's
+ * message clone, JSON.stringify).
  */
-function escapeHidden(v: unknown): unknown {
+function escapeHidden(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return v.replace(HIDDEN_CHARACTERS, (ch) => `\\u{${ch.codePointAt(0)!.toString(16).toUpperCase()}}`);
-  if (Array.isArray(v)) return v.map(escapeHidden);
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeHidden(k) as string, escapeHidden(x)]));
+  if (depth >= MAX_RESULT_DEPTH && (Array.isArray(v) || isPlainObject(v))) throw new SitesMessageError('result', `nested deeper than ${MAX_RESULT_DEPTH} levels`);
+  if (Array.isArray(v)) return v.map((x) => escapeHidden(x, depth + 1));
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeHidden(k) as string, escapeHidden(x, depth + 1)]));
   return v;
 }
 

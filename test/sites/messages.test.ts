@@ -274,3 +274,16 @@ describe('sites: a result the risk rules or a view could not read is refused at 
     assert.deepEqual(r.type === 'result' && r.result, closed);
   });
 });
+
+describe('sites: a result nested without end is refused by name, never a stack overflow', () => {
+  it('300,000 nested arrays (600 kB) in a result', () => {
+    const depth = 300_000;
+    const payload = `{"v":1,"type":"result","scanId":"scan-1","shard":0,"attempt":1,"result":${JSON.stringify(RESULT).slice(0, -1)},"topics":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    assert.ok(payload.length < MAX_RESULT_BYTES);
+    assert.throws(() => parseAgentReport(payload), (err: Error) => err instanceof SitesMessageError && err.field === 'result' && /nested deeper than 32/.test(err.message));
+  });
+  it('a real result is far from the bound', () => {
+    const nested = { ...RESULT, tls: { certificate: { chain: [{ subject: { CN: ['a'] } }] } } };
+    assert.doesNotThrow(() => parseAgentReport(JSON.stringify({ v: 1, type: 'result', scanId: 'scan-1', shard: 0, attempt: 1, result: nested })));
+  });
+});
