@@ -251,6 +251,35 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     assert.ok(reports.some((m) => m.payload.includes('"withheld"')), 'the results say the login was withheld');
   });
 
+  it("the shipped ACL: an agent login cannot write another's status, another site's status, a job or a grant", async () => {
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH, south: '127.0.61.0/24' }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const northOne = await hostile('north-1');
+    const southOne = await hostile('south-1');
+    const received: string[] = [];
+    for (const x of [northOne, southOne]) x.on('message', (topic) => received.push(topic));
+    await northOne.subscribeAsync(grantsTopic('north-1'), { qos: 1 });
+    await southOne.subscribeAsync(jobsSubscription('south'), { qos: 1 });
+    const evil = await hostile('north-2');
+    const online = (site: string) => encodeMessage({ v: 1, type: 'status', site, state: 'online', scope: [NORTH], credentials: [], concurrency: 64, at: Date.now() });
+    try {
+      // MQTT 5: Mosquitto answers each with PUBACK 0x87 Not authorized.
+      const denied = await Promise.all([
+        evil.publishAsync(statusTopic('north', 'north-1'), online('north'), { qos: 1, retain: true }),
+        evil.publishAsync(statusTopic('south', 'north-2'), online('south'), { qos: 1, retain: true }),
+        evil.publishAsync('mqttsec/south/jobs', '{"v":1}', { qos: 1 }),
+        evil.publishAsync(grantsTopic('north-1'), encodeMessage({ v: 1, type: 'grant', scanId: 's', shard: 0, attempt: 1, granted: true }), { qos: 1 }),
+      ].map((p) => p.then(() => 'published', (err: Error) => err.message)));
+      assert.deepEqual(denied, Array(4).fill('Publish error: Not authorized'));
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(c.agents().map((a) => `${a.site}/${a.login}`), [], JSON.stringify(c.agents()));
+      assert.deepEqual(received, []);
+    } finally {
+      await c.stop();
+      await Promise.all([northOne, southOne, evil].map((x) => x.endAsync(true).catch(() => undefined)));
+    }
+  });
+
   it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
     // The same config with a certificate for 127.0.0.9 only: reached at 127.0.0.1, it must be refused.
     const other = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL, hosts: ['127.0.0.9'] });
