@@ -204,7 +204,7 @@ export class ScanCoordinator extends EventEmitter {
   async start(): Promise<void> {
     const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? `mqttsec-coordinator-${this.login}` });
     this.client = client;
-    client.on('message', ((topic, payload) => this.onMessage(topic, payload)) as OnMessageCallback);
+    client.on('message', ((topic, payload, packet) => this.onMessage(topic, payload, packet.retain === true)) as OnMessageCallback);
     // mqtt.js reconnects by itself: a connection error is a warning, never an unhandled 'error'.
     client.on('error', (err) => this.emit('warning', err));
     client.on('offline', () => {
@@ -466,7 +466,8 @@ export class ScanCoordinator extends EventEmitter {
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  /** `retained`: the broker sent it from its retained store (OASIS MQTT 5.0 section 3.3.1.3). */
+  private onMessage(topic: string, payload: Buffer, retained = false): void {
     const status = parseStatusTopic(topic);
     if (status) {
       this.onStatus(status.site, status.login, payload);
@@ -476,6 +477,13 @@ export class ScanCoordinator extends EventEmitter {
     if (!ref) return;
     const active = this.scans.get(ref.scanId);
     if (!active) return;
+    // Agents never retain a report: a retained one was left on the broker before this scan
+    // subscribed (any login may retain on its own results topics), e.g. a refusal for a scan id
+    // it guessed, which would count as a failure of the shard.
+    if (retained) {
+      this.ignore(active, { login: ref.login, shard: ref.shard, type: 'retained', reason: 'a retained report (left on the broker before the scan) never counts' });
+      return;
+    }
     let report: AgentReport;
     try {
       report = parseAgentReport(payload);

@@ -282,6 +282,35 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     }
   });
 
+  it('a report left retained on the broker (before the scan, by a login now gone) does not count', async () => {
+    // north-2 is an agent of the north (its status says so), leaves a retained refusal for a scan
+    // id it guessed, and disconnects. When the scan starts, the broker hands it to the coordinator.
+    const scanId = 'guessable-scan-1';
+    const evil = await hostile('north-2');
+    await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    await evil.publishAsync(reportTopic(scanId, 0, 'north-2'), JSON.stringify({ v: 1, type: 'refusal', scanId, shard: 0, attempt: 1, code: 'scope', reason: 'left behind' }), { qos: 1, retain: true });
+    await evil.endAsync(true);
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const ignored: IgnoredReport[] = [];
+    c.on('ignored', (i: IgnoredReport) => ignored.push(i));
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      out = await c.scan({ scanId, targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 2500 });
+    } finally {
+      await c.stop();
+      const tidy = await hostile('north-2');
+      await tidy.publishAsync(reportTopic(scanId, 0, 'north-2'), '', { qos: 1, retain: true });
+      await tidy.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await tidy.endAsync(true);
+    }
+    const [shard] = out.shards;
+    assert.deepEqual(shard.refusals, [], JSON.stringify(shard));
+    assert.deepEqual(shard.problems, ['the scan deadline passed']);
+    assert.ok(ignored.some((i) => i.login === 'north-2' && /retained/.test(i.reason)), JSON.stringify(ignored));
+  });
+
   it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
     // The same config with a certificate for 127.0.0.9 only: reached at 127.0.0.1, it must be refused.
     const other = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL, hosts: ['127.0.0.9'] });
