@@ -172,7 +172,7 @@ function logins(values: string[] | undefined): Record<string, Credentials> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) throw new UsageError(`--login ${name}: "${variable.slice(0, 40)}" is not an environment variable name`);
     const password = process.env[variable];
     if (password === undefined) throw new UsageError(`--login ${name}: environment variable ${variable} is not set`);
-    if (out[name]) throw new UsageError(`--login ${name}: given twice`);
+    if (Object.hasOwn(out, name)) throw new UsageError(`--login ${name}: given twice`);
     out[name] = { username, password };
   }
   return out;
@@ -281,7 +281,7 @@ async function runCoordinate(argv: string[]): Promise<number> {
     const eq = s.indexOf('=');
     if (eq <= 0 || eq === s.length - 1) throw new UsageError(`--site "${s.slice(0, 60)}": expected NAME=SPEC`);
     const name = s.slice(0, eq);
-    if (sites[name] !== undefined) throw new UsageError(`--site ${name.slice(0, 40)}: given twice`);
+    if (Object.hasOwn(sites, name)) throw new UsageError(`--site ${name.slice(0, 40)}: given twice`);
     sites[name] = s.slice(eq + 1);
   }
   if (!v.target || !String(v.target).trim()) throw new UsageError('--target is required (e.g. --target 127.0.60.0/24)');

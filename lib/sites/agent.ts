@@ -271,7 +271,9 @@ export class ScanAgent extends EventEmitter {
       return { code: 'targets', reason: (err as Error).message };
     }
     if (outside) return { code: 'scope', reason: `${outside} is outside this agent's scope (${this.scopeSpecs.slice(0, 8).join(', ')}${this.scopeSpecs.length > 8 ? ', …' : ''})` };
-    if (job.credentialsName !== undefined && !this.opts.credentials?.[job.credentialsName]) {
+    // Own names only: "constructor" or "toString" would find Object.prototype's, and the shard
+    // would run as if it had a login.
+    if (job.credentialsName !== undefined && !Object.hasOwn(this.opts.credentials ?? {}, job.credentialsName)) {
       return { code: 'credentials', reason: `this agent holds no credentials named "${job.credentialsName}"` };
     }
     try {

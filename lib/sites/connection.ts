@@ -32,15 +32,23 @@ export interface SitesBrokerOptions {
 
 export const DEFAULT_SESSION_EXPIRY_SECONDS = 120;
 
-/** A URL the sites protocol may use, or an Error naming what is wrong with it. */
+/**
+ * A URL the sites protocol may use, or an Error naming what is wrong with it. The message never
+ * repeats a text that holds an '@' (a login typed into the URL: 'mqtts://user:pass@host:99999'
+ * is no URL, and its text would put the password in a log or a node status), and a URL without
+ * a host ('mqtts:user:pass@host' parses with an empty one; mqtt.js would then connect to
+ * localhost) is refused.
+ */
 export function checkBrokerUrl(url: string, allowPlaintext = false): Error | null {
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    return new Error(`broker URL "${url.slice(0, 80)}" is not a URL (mqtts://host:port)`);
+    const shown = url.includes('@') ? 'the text (not shown: it holds an "@", like a login)' : `"${url.slice(0, 80)}"`;
+    return new Error(`broker URL ${shown} is not a URL (mqtts://host:port)`);
   }
-  if (parsed.username || parsed.password) return new Error('broker URL: give the login separately, never in the URL');
+  if (parsed.username || parsed.password || url.includes('@')) return new Error('broker URL: give the login separately, never in the URL');
+  if (!parsed.hostname) return new Error(`broker URL "${parsed.protocol}": no host (mqtts://host:port)`);
   if (parsed.protocol === 'mqtts:') return null;
   if (parsed.protocol === 'mqtt:' && allowPlaintext) return null;
   return new Error(`broker URL "${parsed.protocol}//${parsed.host}": the sites protocol needs TLS (mqtts://)`);

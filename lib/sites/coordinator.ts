@@ -12,7 +12,8 @@ import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient, OnMessageCallback } from 'mqtt';
 import { listsUnreachable, ScanTally, type ScanOutput } from '../pipeline';
-import { compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
+import { canonicalAddress, compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
+import { classifyResult, type Policy } from '../risk';
 import type { ScanResult } from '../types';
 import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
@@ -59,6 +60,10 @@ export interface CoordinatedScanRequest {
   credentialsName?: string;
   includeUnreachable?: boolean | 'auto';
   maxTargets?: number;
+  /** The risk rules the merged results are rated by (lib/risk; default the built-in rules), as
+   *  runScan's `policy`. Each result is rated here from the facts its agent reported: the
+   *  agent's own rating (findings, risk) is never taken. */
+  policy?: Policy;
   scanId?: string;
   /** Host:port pairs per shard (default DEFAULT_SHARD_TARGETS); hosts per shard = this / ports. */
   shardTargets?: number;
@@ -166,6 +171,7 @@ interface ActiveScan {
   shards: Shard[];
   request: Required<Pick<CoordinatedScanRequest, 'leaseMs' | 'claimWaitMs' | 'maxAttempts' | 'requireAgentStatus'>>;
   job: Omit<JobMessage, 'shard' | 'attempt' | 'site' | 'targets' | 'issuedAt'>;
+  policy?: Policy;
   deadline: number;
   ignored: { count: number; first: IgnoredReport[] };
   finish: () => void;
@@ -198,7 +204,7 @@ export class ScanCoordinator extends EventEmitter {
   async start(): Promise<void> {
     const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? `mqttsec-coordinator-${this.login}` });
     this.client = client;
-    client.on('message', ((topic, payload) => this.onMessage(topic, payload)) as OnMessageCallback);
+    client.on('message', ((topic, payload, packet) => this.onMessage(topic, payload, packet.retain === true)) as OnMessageCallback);
     // mqtt.js reconnects by itself: a connection error is a warning, never an unhandled 'error'.
     client.on('error', (err) => this.emit('warning', err));
     client.on('offline', () => {
@@ -344,7 +350,7 @@ export class ScanCoordinator extends EventEmitter {
       ...(request.credentialsName !== undefined ? { credentialsName: request.credentialsName } : {}),
     };
     const active: Omit<ActiveScan, 'finish'> = {
-      scanId, shards, job, deadline: started + deadlineMs, ignored: { count: 0, first: [] },
+      scanId, shards, job, policy: request.policy, deadline: started + deadlineMs, ignored: { count: 0, first: [] },
       request: { leaseMs, claimWaitMs, maxAttempts, requireAgentStatus: request.requireAgentStatus !== false },
     };
     return { scanId, shards, split, targets: plan.count, started, active };
@@ -460,7 +466,8 @@ export class ScanCoordinator extends EventEmitter {
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  /** `retained`: the broker sent it from its retained store (OASIS MQTT 5.0 section 3.3.1.3). */
+  private onMessage(topic: string, payload: Buffer, retained = false): void {
     const status = parseStatusTopic(topic);
     if (status) {
       this.onStatus(status.site, status.login, payload);
@@ -470,6 +477,13 @@ export class ScanCoordinator extends EventEmitter {
     if (!ref) return;
     const active = this.scans.get(ref.scanId);
     if (!active) return;
+    // Agents never retain a report: a retained one was left on the broker before this scan
+    // subscribed (any login may retain on its own results topics), e.g. a refusal for a scan id
+    // it guessed, which would count as a failure of the shard.
+    if (retained) {
+      this.ignore(active, { login: ref.login, shard: ref.shard, type: 'retained', reason: 'a retained report (left on the broker before the scan) never counts' });
+      return;
+    }
     let report: AgentReport;
     try {
       report = parseAgentReport(payload);
@@ -546,9 +560,17 @@ export class ScanCoordinator extends EventEmitter {
     if (report.type === 'refusal') {
       // A refusal counts from an agent that may have had this copy: while nobody holds the shard,
       // or from its holder.
+      // And only from a login whose status names the shard's site, as a claim: every login may
+      // write results under its own name (the ACL's pattern), so without this another site's
+      // agent, or any login of the broker, could make each shard of a site fail maxAttempts times.
       const fromHolder = sh.state === 'held' && sh.holder === login && sh.grantedAttempt === report.attempt;
       if (sh.state !== 'published' && !fromHolder) {
         this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `the shard is ${sh.state}` });
+        return;
+      }
+      const agent = this.agentViews.get(login);
+      if (active.request.requireAgentStatus && !(agent && agent.site === sh.site)) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `no agent of site ${sh.site} has this login` });
         return;
       }
       if (sh.refusals.length < MAX_REFUSALS_KEPT) sh.refusals.push({ login, attempt: report.attempt, code: report.code, reason: report.reason });
@@ -567,6 +589,13 @@ export class ScanCoordinator extends EventEmitter {
     }
     if (report.type === 'result') {
       const r = report.result;
+      // One address as the scanner writes it: firstOutsideScope alone takes any spec whose
+      // addresses are in the shard ('127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1'), which
+      // would put a broker that is nowhere into the merged scan.
+      if (canonicalAddress(r.host) !== r.host) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'its host is not one IP address (as the scanner writes it)' });
+        return;
+      }
       if (!sh.ports.includes(r.port) || firstOutsideScope([r.host], sh.intervals) !== null) {
         this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'its host:port is not a target of this shard' });
         return;
@@ -576,7 +605,18 @@ export class ScanCoordinator extends EventEmitter {
         this.ignore(active, { login, shard: sh.shard, type: report.type, reason: 'more results than the shard has targets' });
         return;
       }
-      sh.buffer.set(key, r);
+      // Rated here, from the facts: a holder's "findings: [], risk low" on an anonymous open
+      // broker would otherwise reach the report writer, which keeps a result's rating. The parser
+      // checked what the rules read; anything else they trip on is ignored, never thrown (this
+      // runs in mqtt.js's message handler: a throw would end the process, Node-RED with it).
+      let rated: ScanResult;
+      try {
+        rated = classifyResult(r, active.policy);
+      } catch (err) {
+        this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `the risk rules cannot read it (${String((err as Error)?.message).slice(0, 100)})` });
+        return;
+      }
+      sh.buffer.set(key, rated);
       sh.results = sh.buffer.size;
     } else if (report.type === 'done') {
       const swept = Object.values(report.summary.reachability).reduce((a, b) => a + b, 0);

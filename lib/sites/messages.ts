@@ -3,11 +3,11 @@
 // from another machine: sizes are checked before JSON.parse, every field is checked for type and
 // bounds, unknown fields are refused, and the error names the bad field. No message carries a
 // secret: a job names the agent's own credentials (credentialsName), never a password.
-import { isPlainObject, isScanResult } from '../common';
+import { brokerText, HIDDEN_CHARACTERS, isPlainObject, isScanResult } from '../common';
 import { OPTIONS, checkOption } from '../options';
 import { parseWebSocketPaths } from '../mqtt';
 import type { StageCounts } from '../pipeline';
-import type { Classification, MqttVersion, Reachability, ScanResult, Transport } from '../types';
+import type { AuthOutcome, Classification, MqttVersion, Reachability, ScanResult, Transport } from '../types';
 
 /** The protocol's version, in every message (`v`). */
 export const SITES_PROTOCOL_VERSION = 1;
@@ -17,6 +17,8 @@ export const MAX_JOB_BYTES = 64 * 1024;
 export const MAX_SMALL_MESSAGE_BYTES = 16 * 1024;
 /** One ScanResult: topic samples and certificates included, 1 MiB is far above any result seen. */
 export const MAX_RESULT_BYTES = 1024 * 1024;
+/** Deepest nesting of objects and arrays in one result (a scanner's result has fewer than 10). */
+export const MAX_RESULT_DEPTH = 32;
 /** Most shards one scan may have (numbered 0 to MAX_SHARDS - 1). */
 export const MAX_SHARDS = 4096;
 /** Most times one shard's job is published (first publish and re-queues). */
@@ -205,8 +207,10 @@ export function checkScanId(id: unknown, field = 'scanId'): string {
   return id;
 }
 
+/** A value from the other side in an error message: at most 40 characters, hidden characters
+ *  (ESC, CR LF, bidi controls) written out (lib/common brokerText); errors reach stderr and logs. */
 function shown(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'string') return `"${brokerText(v, { maxLength: 40 })}"`;
   return v === null ? 'null' : typeof v;
 }
 
@@ -226,7 +230,7 @@ function decode(payload: Buffer | string, maxBytes: number, what: string): Recor
 }
 
 function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], prefix = ''): void {
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new SitesMessageError(`${prefix}${k.slice(0, 40)}`, 'unknown field');
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new SitesMessageError(`${prefix}${brokerText(k, { maxLength: 40 })}`, 'unknown field');
 }
 
 function int(o: Record<string, unknown>, key: string, min: number, max: number, prefix = ''): number {
@@ -240,9 +244,30 @@ function bool(o: Record<string, unknown>, key: string, prefix = ''): boolean {
   return o[key] as boolean;
 }
 
+/** A reason from the other side, as it may be shown (a terminal, a log, a dashboard): control,
+ *  bidi and zero-width characters written out as \u{HEX} (lib/common brokerText), so an escape
+ *  sequence or a forged second line arrives as visible text. */
 function text(o: Record<string, unknown>, key: string, maxChars: number): string {
   const v = o[key];
   if (typeof v !== 'string' || v.length > maxChars) throw new SitesMessageError(key, `must be a string of at most ${maxChars} characters`);
+  return brokerText(v, { maxLength: maxChars });
+}
+
+/**
+ * A result from an agent with every hidden character (HIDDEN_CHARACTERS: C0 and C1 controls,
+ * ESC, bidi and zero-width characters) in its strings and keys written out as \u{HEX}. An
+ * honest agent's result has none (the scanner escapes a broker's text where it enters a result,
+ * lib/common brokerText), so it comes through unchanged; a hostile agent's raw escape sequences
+ * do not reach the table, the logs or the dashboard. Throws SitesMessageError('result') for
+ * nesting deeper than MAX_RESULT_DEPTH (a scanner's result is a few levels deep; 300,000 nested
+ * arrays fit in MAX_RESULT_BYTES and overflow the stack of every recursive reader: Node-RED's
+ * message clone, JSON.stringify).
+ */
+function escapeHidden(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return v.replace(HIDDEN_CHARACTERS, (ch) => `\\u{${ch.codePointAt(0)!.toString(16).toUpperCase()}}`);
+  if (depth >= MAX_RESULT_DEPTH && (Array.isArray(v) || isPlainObject(v))) throw new SitesMessageError('result', `nested deeper than ${MAX_RESULT_DEPTH} levels`);
+  if (Array.isArray(v)) return v.map((x) => escapeHidden(x, depth + 1));
+  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [escapeHidden(k) as string, escapeHidden(x, depth + 1)]));
   return v;
 }
 
@@ -352,6 +377,29 @@ function stageCounts(v: unknown): StageCounts {
 }
 
 const REFUSAL_CODES: readonly RefusalCode[] = ['scope', 'site', 'credentials', 'targets', 'failed'];
+const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
+const AUTH_OUTCOMES: readonly AuthOutcome[] = ['accepted', 'rejected', 'closed_without_connack', 'error', 'not_tested'];
+const REQUIRED_ATTEMPTS = ['anonymous', 'wrongCredentials', 'givenCredentials'] as const;
+const OPTIONAL_ATTEMPTS = ['defaultCredentials', 'withoutCertificate'] as const;
+
+/**
+ * The parts of a ScanResult that the risk rules and every view read without looking: the
+ * reachability, transport and classification among their values, each login attempt an object
+ * with a known outcome, mqtt an object with its versions. Throws SitesMessageError naming the
+ * field (a result that would throw in classifyResult, or show a made-up classification).
+ */
+function checkResultShape(r: Record<string, unknown>): void {
+  if (!REACHABILITY_KEYS.includes(r.reachability as Reachability)) throw new SitesMessageError('result.reachability', `must be one of ${REACHABILITY_KEYS.join(', ')}`);
+  if (r.transport !== null && r.transport !== undefined && !TRANSPORTS.includes(r.transport as Transport)) throw new SitesMessageError('result.transport', `must be null or one of ${TRANSPORTS.join(', ')}`);
+  if (!CLASSIFICATION_KEYS.includes(r.classification as Classification)) throw new SitesMessageError('result.classification', `must be one of ${CLASSIFICATION_KEYS.join(', ')}`);
+  if (!isPlainObject(r.mqtt) || !isPlainObject(r.mqtt.versions)) throw new SitesMessageError('result.mqtt', 'must be an object with versions');
+  const auth = r.auth as Record<string, unknown>;
+  for (const k of [...REQUIRED_ATTEMPTS, ...OPTIONAL_ATTEMPTS]) {
+    const a = auth[k];
+    if (a === undefined && (OPTIONAL_ATTEMPTS as readonly string[]).includes(k)) continue;
+    if (!isPlainObject(a) || !AUTH_OUTCOMES.includes(a.outcome as AuthOutcome)) throw new SitesMessageError(`result.auth.${k}`, `must be a login attempt with an outcome (${AUTH_OUTCOMES.join(', ')})`);
+  }
+}
 
 /**
  * Parses what an agent published about a shard (claim, progress, result, done, refusal). A
@@ -377,7 +425,8 @@ export function parseAgentReport(payload: Buffer | string): AgentReport {
       if (o.result.scanId !== ref.scanId) throw new SitesMessageError('result.scanId', 'differs from the message\'s scanId');
       if (!Number.isInteger(o.result.port) || o.result.port < 1 || o.result.port > 65535) throw new SitesMessageError('result.port', 'must be a port from 1 to 65535');
       if (o.result.host.length > 100) throw new SitesMessageError('result.host', 'longer than 100 characters');
-      return { ...ref, type: 'result', result: o.result };
+      checkResultShape(o.result as unknown as Record<string, unknown>);
+      return { ...ref, type: 'result', result: escapeHidden(o.result) as ScanResult };
     }
     case 'done':
       onlyKeys(o, ['v', 'type', 'scanId', 'shard', 'attempt', 'count', 'summary', 'durationMs']);

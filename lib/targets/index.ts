@@ -22,7 +22,7 @@ export { DEFAULT_PORTS, PORT_PRESETS, parsePorts } from './ports';
 export { describeScope, type Scope } from './scope';
 export { compareResults } from './order';
 export {
-  splitByScope, scopeAddresses, firstOutsideScope, intervalSpecs, MAX_SCOPE_SPECS,
+  splitByScope, scopeAddresses, firstOutsideScope, intervalSpecs, canonicalAddress, MAX_SCOPE_SPECS,
   type ScopeSplit, type SiteShare,
 } from './partition';
 export type { Interval as AddressInterval } from './intervals';

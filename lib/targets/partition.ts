@@ -2,7 +2,8 @@
 // (lib/sites). Everything works on the same intervals as planTargets, so a /16 split over two
 // sites and into shards costs a few interval operations, never 65,536 addresses.
 
-import { formatKey } from './address';
+import { isIP } from 'node:net';
+import { formatKey, parseAddress } from './address';
 import { formatCount, targetError } from './errors';
 import { assignOwners, intersectIntervals, intervalsSize, mergeIntervals, subtractIntervals, type Interval } from './intervals';
 import { parseSpec, tokenize, type ParsedSpec } from './parse';
@@ -91,6 +92,21 @@ export function intervalSpecs(list: readonly Interval[]): string[] {
 export function firstOutsideScope(targets: string | readonly string[], scope: readonly Interval[]): string | null {
   const outside = subtractIntervals(addressesOf(parseAddressSpecs(targets, 'targets')), mergeIntervals(scope));
   return outside.length ? formatKey(outside[0].start) : null;
+}
+
+/**
+ * `text` when it is one IP address written as the scanner writes a target (IPv4 dotted quad,
+ * IPv6 in RFC 5952 canonical form, no brackets, no zone), else null. A block, a range, a list,
+ * an exclusion or another spelling of an address ('::ffff:7f00:1', '[::1]') is null: a result
+ * about such a "host" names no one broker. Never throws.
+ */
+export function canonicalAddress(text: string): string | null {
+  if (typeof text !== 'string' || isIP(text) === 0) return null;
+  try {
+    return formatKey(parseAddress(text, text).key) === text ? text : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Consecutive pieces of `list` (merged) of at most `size` addresses each. */

@@ -104,7 +104,7 @@ export function parseSites(field: string, raw: unknown): Record<string, string[]
     } catch (err) {
       throw new SiteSettingError(field, `line ${i + 1}: ${(err as Error).message.replace(/^site: /, '')}`);
     }
-    if (sites[name]) throw new SiteSettingError(field, `line ${i + 1}: site "${name}" is given twice`);
+    if (Object.hasOwn(sites, name)) throw new SiteSettingError(field, `line ${i + 1}: site "${name}" is given twice`);
     const specs = text.slice(eq + 1).split(/[\s,]+/).filter(Boolean);
     if (!specs.length) throw new SiteSettingError(field, `line ${i + 1}: site "${name}" has no addresses`);
     sites[name] = specs;
@@ -132,7 +132,7 @@ export function heldLogins(refs: Array<[string, CredentialsNode | null | undefin
     } catch (err) {
       throw new SiteSettingError(field, (err as Error).message.replace(/^credentialsName: /, ''));
     }
-    if (out[name]) throw new SiteSettingError(field, `two credentials nodes are named "${name}"`);
+    if (Object.hasOwn(out, name)) throw new SiteSettingError(field, `two credentials nodes are named "${name}"`);
     const credentials = node.toCredentials();
     if (!credentials) throw new SiteSettingError(field, `the credentials node "${name}" has no username`);
     out[name] = credentials;

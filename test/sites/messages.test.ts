@@ -3,11 +3,11 @@
 // split of a scan's targets by site scope and into shards (lib/targets partition.ts).
 import { strict as assert } from 'node:assert';
 import {
-  MAX_JOB_BYTES, MAX_RESULT_BYTES, SitesMessageError, checkLogin, checkSiteName, encodeMessage, jobsSubscription, jobsTopic,
+  MAX_JOB_BYTES, MAX_RESULT_BYTES, SitesMessageError, checkBrokerUrl, checkLogin, checkSiteName, encodeMessage, jobsSubscription, jobsTopic,
   parseAgentReport, parseAgentStatus, parseGrant, parseJob, parseReportTopic, parseStatusTopic, reportTopic, statusTopic,
   type JobMessage,
 } from '../../lib/sites';
-import { firstOutsideScope, planTargets, scopeAddresses, splitByScope, TargetError } from '../../lib/targets';
+import { canonicalAddress, firstOutsideScope, planTargets, scopeAddresses, splitByScope, TargetError } from '../../lib/targets';
 
 const JOB: JobMessage = {
   v: 1, type: 'job', scanId: 'scan-1', shard: 3, attempt: 1, site: 'north', targets: ['127.0.60.0/30', '!127.0.60.2'], ports: [1883, 8883],
@@ -191,5 +191,99 @@ describe('sites: targets split by site scope and into shards', () => {
     assert.equal(firstOutsideScope(['127.0.60.255-127.0.61.2'], north), '127.0.61.0');
     assert.equal(firstOutsideScope(['127.0.61.0/24', '!127.0.61.0-127.0.61.9'], south.concat(north)), null);
     assert.equal(firstOutsideScope(['::1'], north), '::1');
+  });
+});
+
+describe('sites: canonicalAddress (what a result host must be)', () => {
+  it('takes one address as the scanner writes it, nothing else', () => {
+    for (const a of ['127.0.60.1', '::1', 'fe80::1', '::ffff:127.0.60.1', '2001:db8::7']) assert.equal(canonicalAddress(a), a, a);
+    for (const a of ['127.0.60.0/30', '127.0.60.1-127.0.60.2', '127.0.60.1-2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32',
+      '!127.0.60.1', '[::1]', '::FFFF:7F00:3C01', '::ffff:7f00:3c01', '0:0:0:0:0:0:0:1', '127.000.060.001', '2130721793', 'fe80::1%lo', '', 'broker.example']) {
+      assert.equal(canonicalAddress(a), null, a);
+    }
+  });
+});
+
+describe('sites: text from an agent arrives with its hidden characters written out', () => {
+  const ref = { v: 1, scanId: 'scan-1', shard: 0, attempt: 1 };
+  it('a refusal reason: ESC, BEL, CR LF and a bidi override become \\u{HEX}', () => {
+    const r = parseAgentReport(JSON.stringify({ ...ref, type: 'refusal', code: 'scope', reason: 'x\x1b[2J\x07\r\nforged\u202Eexe' }));
+    assert.equal(r.type === 'refusal' && r.reason, 'x\\u{1B}[2J\\u{7}\\u{D}\\u{A}forged\\u{202E}exe');
+  });
+  it("a result's strings and keys, however deep; an honest result comes through unchanged", () => {
+    const hostile = { ...RESULT, error: 'e\x1b]0;t\x07', mqtt: { versions: {}, brokerVersion: 'v\u200B1', extra: { 'k\x1b': ['\x9b31m'] } } };
+    const r = parseAgentReport(JSON.stringify({ ...ref, type: 'result', result: hostile }));
+    assert.ok(r.type === 'result');
+    const text = JSON.stringify(r.result);
+    assert.ok(!/\\u001b|\\u0007|\u200B|\x9b/.test(text), text);
+    assert.equal(r.result.error, 'e\\u{1B}]0;t\\u{7}');
+    assert.equal(r.result.mqtt.brokerVersion, 'v\\u{200B}1');
+    const honest = parseAgentReport(JSON.stringify({ ...ref, type: 'result', result: { ...RESULT, error: 'a \\ b, "ü", 温度' } }));
+    assert.deepEqual(honest.type === 'result' && honest.result, { ...RESULT, error: 'a \\ b, "ü", 温度' });
+  });
+});
+
+describe('sites: checkBrokerUrl never repeats a login typed into the URL', () => {
+  const secret = 'S3cret-Pass';
+  for (const url of [`mqtts://north-1:${secret}@127.0.0.1:99999`, `mqtts://north-1:${secret}/x@127.0.0.1:8886`, `mqtts://north-1:${secret}@127.0.0.1:8886`,
+    `mqtts:north-1:${secret}@127.0.0.1`, `north-1:${secret}@127.0.0.1:8886`, `mqtts://127.0.0.1:8886/${secret}@x`]) {
+    it(url.replace(secret, '<password>'), () => {
+      const problem = checkBrokerUrl(url);
+      assert.ok(problem, 'refused');
+      assert.ok(!problem.message.includes(secret), problem.message);
+    });
+  }
+  it('takes mqtts://host:port, refuses a URL without a host', () => {
+    assert.equal(checkBrokerUrl('mqtts://127.0.0.1:8886'), null);
+    assert.equal(checkBrokerUrl('mqtts://[::1]:8886'), null);
+    assert.match(String(checkBrokerUrl('mqtts:127.0.0.1')), /no host/);
+  });
+});
+
+describe('sites: a parse error repeats no raw control character of the message', () => {
+  const raw = /[\x00-\x1f\x7f-\x9f\u202E]/;
+  const cases: Array<[string, () => unknown]> = [
+    ['an unknown key in a status', () => parseAgentStatus(JSON.stringify({ v: 1, type: 'status', site: 'north', state: 'online', 'x\x1b]0;pwn\x07\u202E': 1 }))],
+    ['an unknown key in a report', () => parseAgentReport(JSON.stringify({ v: 1, type: 'claim', scanId: 's', shard: 0, attempt: 1, '\r\nforged line': 1 }))],
+    ['a bad site name', () => parseAgentStatus(JSON.stringify({ v: 1, type: 'status', site: 'n\x1b[2J', state: 'online' }))],
+    ['a bad type', () => parseAgentReport(JSON.stringify({ v: 1, type: '\x1b[31mred', scanId: 's', shard: 0, attempt: 1 }))],
+  ];
+  for (const [what, fn] of cases) {
+    it(what, () => {
+      assert.throws(fn, (err: Error) => err instanceof SitesMessageError && !raw.test(err.message) && !raw.test(err.field));
+    });
+  }
+});
+
+describe('sites: a result the risk rules or a view could not read is refused at parse', () => {
+  const ref = { v: 1, scanId: 'scan-1', shard: 0, attempt: 1, type: 'result' };
+  const bad: Array<[string, Record<string, unknown>, string]> = [
+    ['no anonymous attempt', { auth: { wrongCredentials: { outcome: 'rejected' }, givenCredentials: { outcome: 'not_tested' } } }, 'result.auth.anonymous'],
+    ['an attempt without outcome', { auth: { ...RESULT.auth, wrongCredentials: {} } }, 'result.auth.wrongCredentials'],
+    ['a made-up outcome', { auth: { ...RESULT.auth, givenCredentials: { outcome: 'maybe' } } }, 'result.auth.givenCredentials'],
+    ['a default-login attempt that is no attempt', { auth: { ...RESULT.auth, defaultCredentials: 'yes' } }, 'result.auth.defaultCredentials'],
+    ['a made-up classification', { classification: '<b>safe</b>' }, 'result.classification'],
+    ['a made-up reachability', { reachability: 'maybe' }, 'result.reachability'],
+    ['a made-up transport', { transport: 'carrier-pigeon' }, 'result.transport'],
+    ['no mqtt object', { mqtt: null }, 'result.mqtt'],
+  ];
+  for (const [what, change, name] of bad) it(what, () => assert.equal(field(() => parseAgentReport(JSON.stringify({ ...ref, result: { ...RESULT, ...change } }))), name));
+  it('takes the results the scanner writes (closed port: transport null)', () => {
+    const closed = { ...RESULT, reachability: 'closed', transport: null, classification: 'unreachable_or_firewalled', auth: { anonymous: { outcome: 'not_tested' }, wrongCredentials: { outcome: 'not_tested' }, givenCredentials: { outcome: 'not_tested' } } };
+    const r = parseAgentReport(JSON.stringify({ ...ref, result: closed }));
+    assert.deepEqual(r.type === 'result' && r.result, closed);
+  });
+});
+
+describe('sites: a result nested without end is refused by name, never a stack overflow', () => {
+  it('300,000 nested arrays (600 kB) in a result', () => {
+    const depth = 300_000;
+    const payload = `{"v":1,"type":"result","scanId":"scan-1","shard":0,"attempt":1,"result":${JSON.stringify(RESULT).slice(0, -1)},"topics":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    assert.ok(payload.length < MAX_RESULT_BYTES);
+    assert.throws(() => parseAgentReport(payload), (err: Error) => err instanceof SitesMessageError && err.field === 'result' && /nested deeper than 32/.test(err.message));
+  });
+  it('a real result is far from the bound', () => {
+    const nested = { ...RESULT, tls: { certificate: { chain: [{ subject: { CN: ['a'] } }] } } };
+    assert.doesNotThrow(() => parseAgentReport(JSON.stringify({ v: 1, type: 'result', scanId: 'scan-1', shard: 0, attempt: 1, result: nested })));
   });
 });

@@ -1,0 +1,327 @@
+// The sites protocol attacked from inside: a login that may write jobs or results (a malicious or
+// compromised agent, a coordinator that asks for what it should not), through a real Mosquitto
+// run from the shipped brokers/sites config and ACL. The hostile side is a plain mqtt.js client
+// with an agent's login; the coordinator and the honest agent are the engine's classes in this
+// process. Every packet stays on loopback (127.0.60.0/24; nothing listens on the scanned ports).
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { classifyResult } from '../../lib/risk';
+import type { ScanResult } from '../../lib/types';
+import {
+  ScanAgent, ScanCoordinator, encodeMessage, grantsTopic, jobsSubscription, parseGrant, parseJob, reportTopic, statusTopic,
+  type AgentEvent, type CoordinatedScanOutput, type IgnoredReport, type JobMessage,
+} from '../../lib/sites';
+import { randomPassword } from '../../lab/passwords';
+import { generateServerCert } from '../../lab/certs';
+import { startRecordingBroker } from '../support/recording-broker';
+import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
+import { freePorts } from '../support/ports';
+import { requireTool } from '../support/tools';
+
+const ROOT = resolve(__dirname, '../..');
+const SHIPPED_ACL = readFileSync(join(ROOT, 'brokers/sites/acl'), 'utf8');
+const NORTH = '127.0.60.0/24';
+
+describe('sites: hostile agents and jobs through the shipped broker config', function () {
+  this.timeout(120_000);
+  let hub: MosquittoBroker;
+  let closedPort: number;
+  const passwords: Record<string, string> = {};
+
+  function hubOptions(login: string) {
+    return { url: `mqtts://127.0.0.1:${hub.port}`, username: login, password: passwords[login], ca: readFileSync(hub.caPath!), sessionExpirySeconds: 5 };
+  }
+
+  async function hostile(login: string): Promise<MqttClient> {
+    const o = hubOptions(login);
+    const c = await mqtt.connectAsync(o.url, { protocolVersion: 5, username: login, password: o.password, ca: o.ca, reconnectPeriod: 0, clientId: `hostile-${login}` });
+    c.on('error', () => undefined);
+    return c;
+  }
+
+  before(async function () {
+    requireTool(this, 'mosquitto');
+    for (const login of ['coordinator', 'north-1', 'north-2', 'south-1']) passwords[login] = randomPassword();
+    hub = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL });
+    [closedPort] = await freePorts(1);
+  });
+
+  after(async () => {
+    await hub?.stop();
+  });
+
+  it('a holder cannot put a result whose host is a block, a range or a list into the merged scan: only one address, as the scanner writes it', async () => {
+    // north-2 plays a malicious agent of the site: it says it is online, takes the job, claims
+    // it, and reports "results" whose host text covers the shard's addresses without being one.
+    const evil = await hostile('north-2');
+    await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    const forgedHosts = ['broker.example', '127.0.60.0/30', '127.0.60.1-127.0.60.2', '8.8.8.8,!8.8.8.8,127.0.60.1', '127.0.60.1 127.0.60.2', '127.0.60.1/32'];
+    const genuine = '127.0.60.1';
+    const malformed: object[] = [{ auth: {} }, { auth: { anonymous: null, wrongCredentials: {}, givenCredentials: {} } }, { classification: '<b>safe</b>' }, { reachability: 'maybe' }, { transport: 'carrier-pigeon' }, { mqtt: null }];
+    const lies = { findings: [], risk: { level: 'low', score: 1 }, security_summary: { risk_level: 'low', issues: [] } };
+    let onGrant: (() => void) | null = null;
+    evil.on('message', (topic, payload) => {
+      if (topic.endsWith('/jobs')) {
+        const job = parseJob(payload);
+        const at = (type: string, extra: object) => evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type, scanId: job.scanId, shard: job.shard, attempt: job.attempt, ...extra }), { qos: 1 });
+        onGrant = async () => {
+          const result = (host: string) => ({ scanId: job.scanId, host, port: job.ports[0], reachability: 'open', transport: 'tcp', classification: 'open_or_auth_ok', mqtt: { versions: {}, brokerVersion: null }, auth: { anonymous: { outcome: 'accepted' }, wrongCredentials: { outcome: 'accepted' }, givenCredentials: { outcome: 'not_tested' } }, error: null });
+          // Shapes the rules cannot read (a crash of the coordinator, were they rated), then hosts that are no address.
+          for (const bad of malformed) await at('result', { result: { ...result('127.0.60.2'), ...bad } });
+          for (const host of forgedHosts) await at('result', { result: result(host) });
+          // The one real address, with the facts of an open broker and a rating that says harmless.
+          await at('result', { result: { ...result(genuine), ...lies } });
+          const reachability = { open: 1, closed: 1, filtered: 0, error: 0 };
+          const classification = { open_or_auth_ok: 1, not_authorized: 0, unreachable_or_firewalled: 1, tls_or_ssl_error: 0, not_mqtt: 0 };
+          await at('done', { count: 1, summary: { reachability, classification, cancelled: false }, durationMs: 5 });
+        };
+        void at('claim', {});
+      } else if (topic === grantsTopic('north-2') && parseGrant(payload).granted) {
+        void onGrant?.();
+      }
+    });
+    await evil.subscribeAsync([jobsSubscription('north'), grantsTopic('north-2')], { qos: 1 });
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const ignored: IgnoredReport[] = [];
+    c.on('ignored', (i: IgnoredReport) => ignored.push(i));
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      out = await c.scan({ targets: '127.0.60.1-127.0.60.2', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+    } finally {
+      await c.stop();
+      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await evil.endAsync(true).catch(() => undefined);
+    }
+    assert.deepEqual(out.results.map((r) => r.host), [genuine], `merged hosts: ${JSON.stringify(out.results.map((r) => r.host))}`);
+    for (const host of forgedHosts) assert.ok(!out.results.some((r) => r.host === host), host);
+    // The rating comes from the reported facts under the coordinator's rules, not from the agent.
+    const [merged] = out.results as Array<ScanResult & { findings?: unknown[] }>;
+    const { findings: _f, risk: _r, security_summary: _s, ...facts } = merged as ScanResult & Record<string, unknown>;
+    const expected = classifyResult(facts as unknown as ScanResult);
+    assert.notEqual(expected.risk?.level, 'low', 'an anonymous open broker is no low risk');
+    assert.deepEqual(merged.risk, expected.risk);
+    assert.deepEqual(merged.findings, expected.findings);
+    assert.equal(ignored.filter((i) => i.type === 'result' && i.login === 'north-2').length, forgedHosts.length, JSON.stringify(ignored));
+    assert.equal(ignored.filter((i) => i.type === 'unreadable' && i.login === 'north-2').length, malformed.length, JSON.stringify(ignored));
+  });
+
+  it("a job naming a login by a key every object has (constructor, toString) is refused: the agent holds no such login", async () => {
+    const agent = new ScanAgent({
+      broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent',
+      credentials: { lab: { username: 'scanner', password: randomPassword() } }, grantWaitMs: 5000,
+    });
+    const events: AgentEvent[] = [];
+    agent.on('event', (e: AgentEvent) => events.push(e));
+    await agent.start();
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      for (const name of ['constructor', 'toString', 'hasOwnProperty']) {
+        const out = await c.scan({ targets: '127.0.60.9', ports: [closedPort], credentialsName: name, leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+        assert.equal(out.notDone.length, 1, `${name}: the shard was not done (${JSON.stringify(out.shards.map((s) => s.state))})`);
+        assert.equal(out.notDone[0].refusals[0]?.code, 'credentials', `${name}: ${JSON.stringify(out.notDone[0])}`);
+        assert.match(out.notDone[0].refusals[0].reason, new RegExp(`holds no credentials named "${name}"`));
+        assert.deepEqual(out.results, []);
+      }
+      assert.ok(!events.some((e) => e.type === 'running'), 'no shard ran');
+    } finally {
+      await c.stop();
+      await agent.stop();
+    }
+  });
+
+  it('a refusal reason with terminal escapes and bidi controls reaches the coordinator escaped, never raw', async () => {
+    const evil = await hostile('north-2');
+    await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    const reason = 'scope \x1b]0;pwned\x07\x1b[2J\u202Egnp.exe\r\nnot done: forged line';
+    evil.on('message', (topic, payload) => {
+      const job: JobMessage = parseJob(payload);
+      void evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type: 'refusal', scanId: job.scanId, shard: job.shard, attempt: job.attempt, code: 'scope', reason }), { qos: 1 });
+    });
+    await evil.subscribeAsync(jobsSubscription('north'), { qos: 1 });
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      out = await c.scan({ targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+    } finally {
+      await c.stop();
+      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await evil.endAsync(true).catch(() => undefined);
+    }
+    const shown = JSON.stringify(out.notDone.map((s) => [s.refusals, s.problems]));
+    assert.ok(out.notDone[0]?.refusals.length, shown);
+    for (const text of [...out.notDone[0].refusals.map((r) => r.reason), ...out.notDone[0].problems]) {
+      assert.ok(!/[\x00-\x1f\x7f-\x9f\u202E]/.test(text), `raw control characters in ${JSON.stringify(text)}`);
+    }
+    assert.match(out.notDone[0].refusals[0].reason, /\\u\{1B\}\]0;pwned/);
+  });
+
+  it("another site's login (or one with no agent status) cannot make a shard fail with refusals: they count only from an agent of the shard's site", async () => {
+    // north-2 says it is online in the north and takes nothing (the shard stays published);
+    // south-1, which reads no north job but may write results under its own name, refuses
+    // north's shard over and over, every attempt number.
+    const quiet = await hostile('north-2');
+    await quiet.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    const south = await hostile('south-1');
+    await south.publishAsync(statusTopic('south', 'south-1'), encodeMessage({ v: 1, type: 'status', site: 'south', state: 'online', scope: ['127.0.61.0/24'], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true }).catch(() => undefined);
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH, south: '127.0.61.0/24' }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const ignored: IgnoredReport[] = [];
+    c.on('ignored', (i: IgnoredReport) => ignored.push(i));
+    const scanId = 'cross-site-refusals';
+    let spam: NodeJS.Timeout | null = null;
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      let sent = 0;
+      spam = setInterval(() => {
+        if (sent++ >= 40) return;
+        for (let attempt = 1; attempt <= 3; attempt++) {
+          void south.publishAsync(reportTopic(scanId, 0, 'south-1'), JSON.stringify({ v: 1, type: 'refusal', scanId, shard: 0, attempt, code: 'scope', reason: 'not mine' }), { qos: 1 }).catch(() => undefined);
+        }
+      }, 50);
+      out = await c.scan({ scanId, sites: ['north'], targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 1500, maxAttempts: 2, deadlineMs: 4000 });
+    } finally {
+      if (spam) clearInterval(spam);
+      await c.stop();
+      await quiet.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await south.publishAsync(statusTopic('south', 'south-1'), '', { qos: 1, retain: true }).catch(() => undefined);
+      await Promise.all([quiet, south].map((x) => x.endAsync(true).catch(() => undefined)));
+    }
+    const [shard] = out.shards;
+    assert.deepEqual(shard.refusals, [], JSON.stringify(shard.refusals));
+    assert.equal(shard.failures, 0, JSON.stringify(shard.problems));
+    assert.ok(shard.problems.includes('the scan deadline passed'), JSON.stringify(shard.problems));
+    assert.ok(ignored.some((i) => i.login === 'south-1' && i.type === 'refusal'), JSON.stringify(ignored.slice(0, 3)));
+  });
+
+  it("a compromised coordinator's job cannot make an agent hand its login to rogue brokers in its scope (plain TCP, ws, untrusted TLS, every option a job may set)", async () => {
+    const secret = `agent-held-${randomPassword()}`;
+    const rightOnly = (u: string | undefined, p: string | undefined) => (u === 'scanner' && p === secret ? 'accept' : 'refuse');
+    const selfSigned = generateServerCert(null, { hosts: ['127.0.0.1'], selfSigned: true });
+    const rogues = await Promise.all([
+      startRecordingBroker({ decide: rightOnly }),
+      startRecordingBroker({ decide: rightOnly, websocket: true }),
+      startRecordingBroker({ decide: rightOnly, tls: { cert: selfSigned.certPem, key: selfSigned.keyPem } }),
+      startRecordingBroker({ decide: rightOnly, websocket: true, tls: { cert: selfSigned.certPem, key: selfSigned.keyPem } }),
+      startRecordingBroker({ decide: () => 'accept' }),
+    ]);
+    const agent = new ScanAgent({
+      broker: hubOptions('north-1'), site: 'north', scope: '127.0.0.1', clientId: 'hostile-test-agent-rogues',
+      credentials: { lab: { username: 'scanner', password: secret } }, grantWaitMs: 5000,
+    });
+    const events: AgentEvent[] = [];
+    agent.on('event', (e: AgentEvent) => events.push(e));
+    await agent.start();
+    // The coordinator's login, driven by hand: the job asks for everything a job may ask for.
+    const boss = await hostile('coordinator');
+    const reports: Array<{ topic: string; payload: string }> = [];
+    boss.on('message', (topic, payload) => {
+      reports.push({ topic, payload: payload.toString('utf8') });
+      const m = /^mqttsec\/results\/([^/]+)\/(\d+)\/([^/]+)$/.exec(topic);
+      const r = JSON.parse(payload.toString('utf8')) as { type: string; attempt: number };
+      if (m && r.type === 'claim') void boss.publishAsync(grantsTopic(m[3]), encodeMessage({ v: 1, type: 'grant', scanId: m[1], shard: Number(m[2]), attempt: r.attempt, granted: true }), { qos: 1 });
+    });
+    await boss.subscribeAsync('mqttsec/results/#', { qos: 1 });
+    const scanId = 'rogue-job';
+    const job: JobMessage = {
+      v: 1, type: 'job', scanId, shard: 0, attempt: 1, site: 'north', targets: ['127.0.0.1'], ports: rogues.map((r) => r.port),
+      options: { transport: 'auto', websocketPaths: ['/', '/mqtt'], versions: ['5.0', '3.1.1'], sniff: true, inspectTls: true, writeTest: true, tryDefaults: true, timeoutMs: 2000, listenMs: 300 },
+      includeUnreachable: true, credentialsName: 'lab', leaseMs: 30_000, issuedAt: Date.now(),
+    };
+    try {
+      await boss.publishAsync('mqttsec/north/jobs', encodeMessage(job), { qos: 1 });
+      const deadline = Date.now() + 60_000;
+      while (!events.some((e) => e.type === 'done' || e.type === 'refused') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      await agent.stop();
+      await boss.endAsync(true).catch(() => undefined);
+      await Promise.all(rogues.map((r) => r.stop()));
+    }
+    assert.ok(events.some((e) => e.type === 'done'), JSON.stringify(events));
+    assert.ok(rogues.every((r) => r.connects.length > 0), `each rogue was probed: ${rogues.map((r) => r.connects.length).join(', ')}`);
+    for (const [i, r] of rogues.entries()) assert.ok(!r.passwords().includes(secret), `rogue ${i} got the agent's login`);
+    assert.ok(!reports.some((m) => m.payload.includes(secret) || m.payload.includes(passwords['north-1'])), 'no password in any report');
+    assert.ok(reports.some((m) => m.payload.includes('"withheld"')), 'the results say the login was withheld');
+  });
+
+  it("the shipped ACL: an agent login cannot write another's status, another site's status, a job or a grant", async () => {
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH, south: '127.0.61.0/24' }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const northOne = await hostile('north-1');
+    const southOne = await hostile('south-1');
+    const received: string[] = [];
+    for (const x of [northOne, southOne]) x.on('message', (topic) => received.push(topic));
+    await northOne.subscribeAsync(grantsTopic('north-1'), { qos: 1 });
+    await southOne.subscribeAsync(jobsSubscription('south'), { qos: 1 });
+    const evil = await hostile('north-2');
+    const online = (site: string) => encodeMessage({ v: 1, type: 'status', site, state: 'online', scope: [NORTH], credentials: [], concurrency: 64, at: Date.now() });
+    try {
+      // MQTT 5: Mosquitto answers each with PUBACK 0x87 Not authorized.
+      const denied = await Promise.all([
+        evil.publishAsync(statusTopic('north', 'north-1'), online('north'), { qos: 1, retain: true }),
+        evil.publishAsync(statusTopic('south', 'north-2'), online('south'), { qos: 1, retain: true }),
+        evil.publishAsync('mqttsec/south/jobs', '{"v":1}', { qos: 1 }),
+        evil.publishAsync(grantsTopic('north-1'), encodeMessage({ v: 1, type: 'grant', scanId: 's', shard: 0, attempt: 1, granted: true }), { qos: 1 }),
+      ].map((p) => p.then(() => 'published', (err: Error) => err.message)));
+      assert.deepEqual(denied, Array(4).fill('Publish error: Not authorized'));
+      await new Promise((r) => setTimeout(r, 1000));
+      // (Earlier tests' agents may have left their own retained status: only the forged ones matter.)
+      assert.ok(!c.agents().some((a) => a.concurrency === 64 || (a.login === 'north-2' && a.site === 'south')), JSON.stringify(c.agents()));
+      assert.deepEqual(received, []);
+    } finally {
+      await c.stop();
+      await Promise.all([northOne, southOne, evil].map((x) => x.endAsync(true).catch(() => undefined)));
+    }
+  });
+
+  it('a report left retained on the broker (before the scan, by a login now gone) does not count', async () => {
+    // north-2 is an agent of the north (its status says so), leaves a retained refusal for a scan
+    // id it guessed, and disconnects. When the scan starts, the broker hands it to the coordinator.
+    const scanId = 'guessable-scan-1';
+    const evil = await hostile('north-2');
+    await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    await evil.publishAsync(reportTopic(scanId, 0, 'north-2'), JSON.stringify({ v: 1, type: 'refusal', scanId, shard: 0, attempt: 1, code: 'scope', reason: 'left behind' }), { qos: 1, retain: true });
+    await evil.endAsync(true);
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const ignored: IgnoredReport[] = [];
+    c.on('ignored', (i: IgnoredReport) => ignored.push(i));
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      out = await c.scan({ scanId, targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 2500 });
+    } finally {
+      await c.stop();
+      const tidy = await hostile('north-2');
+      await tidy.publishAsync(reportTopic(scanId, 0, 'north-2'), '', { qos: 1, retain: true });
+      await tidy.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await tidy.endAsync(true);
+    }
+    const [shard] = out.shards;
+    assert.deepEqual(shard.refusals, [], JSON.stringify(shard));
+    assert.deepEqual(shard.problems, ['the scan deadline passed']);
+    assert.ok(ignored.some((i) => i.login === 'north-2' && /retained/.test(i.reason)), JSON.stringify(ignored));
+  });
+
+  it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
+    // The same config with a certificate for 127.0.0.9 only: reached at 127.0.0.1, it must be refused.
+    const other = await startMosquitto('sites', { users: passwords, acl: SHIPPED_ACL, hosts: ['127.0.0.9'] });
+    try {
+      const agent = new ScanAgent({
+        broker: { url: `mqtts://127.0.0.1:${other.port}`, username: 'north-1', password: passwords['north-1'], ca: readFileSync(other.caPath!), connectTimeoutMs: 5000 },
+        site: 'north', scope: NORTH, clientId: 'hostile-test-wrong-host',
+      });
+      await assert.rejects(agent.start(), /cannot connect to the broker \(.*(IP: 127\.0\.0\.1 is not in the cert's list|altnames)/i);
+    } finally {
+      await other.stop();
+    }
+  });
+});
