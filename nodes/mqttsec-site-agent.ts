@@ -8,7 +8,7 @@ import { MAX_AGENT_CONCURRENCY, ScanAgent, type AgentEvent, type ScanAgentOption
 import { redactPassword } from '../lib/credentials';
 import { tlsOptions } from './shared/config';
 import { defineNode } from './shared/define';
-import { heldLogins, SiteSettingError, specList, wholeNumber } from './shared/site-settings';
+import { heldLogins, retryAfterFailedStart, SiteSettingError, specList, statusText, wholeNumber } from './shared/site-settings';
 import type { CredentialsNode, SiteBrokerNode, TlsConfigNode } from './shared/types';
 
 /** The logins an agent can hold: one editor field each (a config node picker). */
@@ -30,12 +30,8 @@ interface AgentDef extends NodeDef {
   allowPublic?: boolean;
 }
 
-/** A start that failed (broker down, refused login) is tried again after this, ms. */
-const RETRY_MS = 10_000;
 /** The close handler ends within this, ms (Node-RED gives a node 15 s). */
 const CLOSE_WAIT_MS = 8000;
-/** Error text shown in the status, characters. */
-const STATUS_CHARS = 60;
 
 /** The ScanAgent options from the editor settings; throws SiteSettingError naming the field. */
 function agentOptions(RED: NodeAPI, config: AgentDef): ScanAgentOptions {
@@ -77,7 +73,7 @@ export = (RED: NodeAPI) =>
       newAgent(options); // checks site, login and scope now, before anything connects
     } catch (err) {
       // A bad setting stops this node, never Node-RED: said in the status and the log.
-      node.status({ fill: 'red', shape: 'ring', text: `${t('status.invalid')}: ${short((err as Error).message)}` });
+      node.status({ fill: 'red', shape: 'ring', text: `${t('status.invalid')}: ${statusText((err as Error).message)}` });
       node.error(`${t('errors.invalid')}: ${(err as Error).message}`);
       return;
     }
@@ -105,10 +101,7 @@ export = (RED: NodeAPI) =>
         (err: Error) => {
           starting = null;
           if (closed) return;
-          const message = redact(err.message);
-          node.status({ fill: 'red', shape: 'ring', text: `${t('status.cannotConnect')}: ${short(message)}` });
-          node.error(`${t('errors.cannotConnect', { seconds: RETRY_MS / 1000 })}: ${message}`);
-          retry = setTimeout(start, RETRY_MS);
+          retry = retryAfterFailedStart(node, t, redact(err.message), start);
         },
       );
     }
@@ -143,7 +136,7 @@ export = (RED: NodeAPI) =>
           node.status({ fill: 'grey', shape: 'ring', text: t('status.denied', { shard: event.shard }) });
           break;
         case 'error':
-          node.status({ fill: 'red', shape: 'ring', text: `${t('status.error')}: ${short(event.error)}` });
+          node.status({ fill: 'red', shape: 'ring', text: `${t('status.error')}: ${statusText(event.error)}` });
           break;
         default:
           break;
@@ -184,7 +177,4 @@ export = (RED: NodeAPI) =>
     start();
   });
 
-function short(text: string): string {
-  return text.length > STATUS_CHARS ? `${text.slice(0, STATUS_CHARS - 1)}…` : text;
-}
 

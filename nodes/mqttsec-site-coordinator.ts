@@ -20,7 +20,7 @@ import { intIn, numberIn } from './shared/config';
 import { defineNode } from './shared/define';
 import { onInput, throttle, type Send } from './shared/handler';
 import { scanRequestFrom } from './shared/scan-request';
-import { parseSites, SiteSettingError, wholeNumber } from './shared/site-settings';
+import { parseSites, retryAfterFailedStart, SiteSettingError, statusText, wholeNumber } from './shared/site-settings';
 import type { SiteBrokerNode } from './shared/types';
 import type { ScanResult } from '../lib/types';
 
@@ -44,8 +44,6 @@ interface CoordinatorDef extends NodeDef {
   allowPublic?: boolean;
 }
 
-/** A start that failed is tried again after this, ms. */
-const RETRY_MS = 10_000;
 /** The close handler ends within this, ms (Node-RED gives a node 15 s). */
 const CLOSE_WAIT_MS = 8000;
 /** Progress per site: at most one message per scan this often, ms. */
@@ -55,7 +53,6 @@ const PROGRESS_MS = 500;
 const SHOWN = { targets: 16, refusals: 5, problems: 5, ignored: 100, notDone: 50, outside: 100 } as const;
 /** Connection warnings on the events output: at most one this often, ms. */
 const WARNING_MS = 5000;
-const STATUS_CHARS = 60;
 
 interface SiteProgress {
   shards: number;
@@ -89,7 +86,7 @@ export = (RED: NodeAPI) =>
     } catch (err) {
       // The engine's own checks of the sites (a scope it cannot read) are about the Sites field.
       const message = err instanceof SiteSettingError ? err.message : `sites: ${(err as Error).message}`;
-      node.status({ fill: 'red', shape: 'ring', text: `${t('status.invalid')}: ${short(message)}` });
+      node.status({ fill: 'red', shape: 'ring', text: `${t('status.invalid')}: ${statusText(message)}` });
       node.error(`${t('errors.invalid')}: ${message}`);
       onInput(node, async () => {
         throw new Error(`${t('errors.invalid')}: ${message}`);
@@ -187,10 +184,7 @@ export = (RED: NodeAPI) =>
         (err: Error) => {
           starting = null;
           if (closed) return;
-          const message = redact(err.message);
-          node.status({ fill: 'red', shape: 'ring', text: `${t('status.cannotConnect')}: ${short(message)}` });
-          node.error(`${t('errors.cannotConnect', { seconds: RETRY_MS / 1000 })}: ${message}`);
-          retry = setTimeout(start, RETRY_MS);
+          retry = retryAfterFailedStart(node, t, redact(err.message), start);
         },
       );
     }
@@ -399,6 +393,3 @@ function specsOf(targets: string | string[]): string[] {
   return (Array.isArray(targets) ? targets : [targets]).flatMap((t) => t.split(/[\s,]+/)).filter(Boolean);
 }
 
-function short(text: string): string {
-  return text.length > STATUS_CHARS ? `${text.slice(0, STATUS_CHARS - 1)}…` : text;
-}

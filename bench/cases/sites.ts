@@ -7,7 +7,6 @@
 // its shards' spans: its 'done' events' durationMs, ending when the line arrived); the
 // coordination overhead is the total minus the slowest agent's own work.
 // Target from the issue: the overhead under 5% of the total with two agents.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findMosquitto } from '../lib/brokers';
@@ -16,6 +15,7 @@ import type { BenchContext, CaseResult, Row } from '../lib/types';
 import { ScanCoordinator } from '../../lib/sites';
 import { randomPassword } from '../../lab/passwords';
 import { startMosquitto, type MosquittoBroker } from '../../test/support/mosquitto';
+import { startCliAgent, stopCliAgent, type CliAgent } from '../../test/support/sites';
 import { SWEEP_COUNT, SWEEP_PORTS, SWEEP_TARGET } from './sweep16';
 
 const SITES_TWO = { west: '127.0.0.0/17', east: '127.0.128.0/17' };
@@ -25,12 +25,6 @@ const READY_MS = 20_000;
 /** Shards an agent runs at once: with 2, the next shard's job, claim and grant overlap the running one's work. */
 const AGENT_CONCURRENCY = 2;
 
-interface AgentProcess {
-  login: string;
-  child: ChildProcess;
-  events: Array<Record<string, unknown>>;
-  stderr: () => string;
-}
 
 interface Run {
   agents: 1 | 2;
@@ -51,7 +45,7 @@ export async function sites(ctx: BenchContext): Promise<CaseResult> {
   const passwords: Record<string, string> = {};
   for (const login of ['coordinator', 'west-1', 'east-1', 'all-1']) passwords[login] = randomPassword();
   let hub: MosquittoBroker | null = null;
-  const agents: AgentProcess[] = [];
+  const agents: CliAgent[] = [];
   const runs: Run[] = [];
   const problems: string[] = [];
   try {
@@ -89,7 +83,7 @@ export async function sites(ctx: BenchContext): Promise<CaseResult> {
   } catch (err) {
     problems.push((err as Error).message.split('\n')[0]);
   } finally {
-    await Promise.all(agents.map((a) => stopAgent(a)));
+    await Promise.all(agents.map((a) => stopCliAgent(a)));
     await hub?.stop();
   }
   const two = runs.filter((r) => r.agents === 2 && !r.notDone);
@@ -126,7 +120,7 @@ export async function sites(ctx: BenchContext): Promise<CaseResult> {
 }
 
 /** One coordinated scan of the /16 and what each of `logins` did for it. */
-async function coordinated(c: ScanCoordinator, n: 1 | 2, logins: string[], agents: AgentProcess[], limitMs: number): Promise<Run> {
+async function coordinated(c: ScanCoordinator, n: 1 | 2, logins: string[], agents: CliAgent[], limitMs: number): Promise<Run> {
   const t0 = process.hrtime.bigint();
   const out = await c.scan({ targets: SWEEP_TARGET, ports: SWEEP_PORTS, maxTargets: SWEEP_COUNT, includeUnreachable: false, deadlineMs: limitMs });
   const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -151,41 +145,9 @@ function busyMs(intervals: Array<[number, number]>): number {
   return total;
 }
 
-async function startAgent(ctx: BenchContext, o: { url: string; caPath: string; login: string; password: string; site: string; scope: string }): Promise<AgentProcess> {
-  const child = spawn(ctx.node, [ctx.cli, 'agent', '--broker', o.url, '--site', o.site, '--scope', o.scope, '--user', o.login, '--password-env', 'AGENT_PASSWORD', '--ca', o.caPath, '--client-id', `bench-${o.login}`, '--max-targets', String(SWEEP_COUNT), '--concurrency', String(AGENT_CONCURRENCY)], {
-    cwd: ctx.root,
-    env: { ...process.env, AGENT_PASSWORD: o.password },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const guard = () => child.kill('SIGKILL');
-  process.once('exit', guard);
-  child.once('exit', () => process.off('exit', guard));
-  let buffered = '';
-  let stderr = '';
-  const events: Array<Record<string, unknown>> = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop()!;
-    // `at`: when the line arrived here (ms since the epoch): a shard ran from at - durationMs to about at.
-    for (const l of lines) if (l.trim().startsWith('{')) events.push({ ...(JSON.parse(l) as Record<string, unknown>), at: Date.now() });
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
-  const agent: AgentProcess = { login: o.login, child, events, stderr: () => stderr };
-  const deadline = Date.now() + READY_MS;
-  while (!events.some((e) => e.type === 'ready')) {
-    if (child.exitCode !== null) throw new Error(`agent ${o.login} exited (${child.exitCode}): ${stderr.slice(-400)}`);
-    if (Date.now() > deadline) throw new Error(`agent ${o.login} not ready after ${READY_MS} ms: ${stderr.slice(-400)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return agent;
-}
-
-async function stopAgent(a: AgentProcess): Promise<void> {
-  if (a.child.exitCode !== null || a.child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => a.child.once('exit', () => r()));
-  a.child.kill('SIGTERM');
-  const timer = setTimeout(() => a.child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
+function startAgent(ctx: BenchContext, o: { url: string; caPath: string; login: string; password: string; site: string; scope: string }): Promise<CliAgent> {
+  return startCliAgent(ctx.cli, o.login, [
+    '--broker', o.url, '--site', o.site, '--scope', o.scope, '--user', o.login, '--password-env', 'AGENT_PASSWORD', '--ca', o.caPath,
+    '--client-id', `bench-${o.login}`, '--max-targets', String(SWEEP_COUNT), '--concurrency', String(AGENT_CONCURRENCY),
+  ], { AGENT_PASSWORD: o.password }, READY_MS);
 }

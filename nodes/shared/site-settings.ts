@@ -5,6 +5,7 @@ import { checkBrokerUrl, checkCredentialsName, checkLogin, checkSiteName, DEFAUL
 import type { Credentials } from '../../lib/types';
 import { tlsOptions } from './config';
 import type { CredentialsNode, TlsConfigNode } from './types';
+import type { Translate } from './define';
 
 /** A setting of a sites node that cannot be used; `field` is the editor's property name. */
 export class SiteSettingError extends Error {
@@ -138,4 +139,29 @@ export function heldLogins(refs: Array<[string, CredentialsNode | null | undefin
     out[name] = credentials;
   }
   return out;
+}
+
+/** Pause before a sites node tries its broker again after a failed start, ms. */
+export const SITE_RETRY_MS = 10_000;
+/** Most characters of a message shown in a node's status. */
+const STATUS_CHARS = 60;
+
+/** `text` cut to fit a node's status (60 characters with "…"). */
+export function statusText(text: string): string {
+  return text.length > STATUS_CHARS ? `${text.slice(0, STATUS_CHARS - 1)}…` : text;
+}
+
+/**
+ * A sites node whose start failed: says so in its status and log (`message` already redacted by
+ * the caller) and calls `again` after SITE_RETRY_MS. Returns the timer, for the node's close.
+ */
+export function retryAfterFailedStart(
+  node: { status(s: { fill: 'red'; shape: 'ring'; text: string }): void; error(m: string): void },
+  t: Translate,
+  message: string,
+  again: () => void,
+): NodeJS.Timeout {
+  node.status({ fill: 'red', shape: 'ring', text: `${t('status.cannotConnect')}: ${statusText(message)}` });
+  node.error(`${t('errors.cannotConnect', { seconds: SITE_RETRY_MS / 1000 })}: ${message}`);
+  return setTimeout(again, SITE_RETRY_MS);
 }

@@ -4,7 +4,7 @@
 // on two sites' loopback ranges: north 127.0.60.0/24, south 127.0.61.0/24 (127.0.62.0/24 and
 // 127.0.63.0/24 are in no agent's scope; nothing listens there). Every packet stays on loopback.
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -18,8 +18,7 @@ import { randomPassword } from '../../lab/passwords';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { freePorts } from '../support/ports';
 import { requireTool } from '../support/tools';
-import { delay } from '../support/waiting';
-import { siteVerdict } from '../support/sites';
+import { siteVerdict, startCliAgent, stopCliAgent, type CliAgent } from '../support/sites';
 
 const ROOT = resolve(__dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/index.js');
@@ -37,13 +36,7 @@ const TARGET_HOSTS = [1, 2, 3, 4, 5, 6].map((d) => `127.0.60.${d}`).concat([1, 2
 const SCAN = { listenMs: 300, timeoutMs: 1000 };
 const WAIT_MS = 60_000;
 
-interface Agent {
-  login: string;
-  child: ChildProcess;
-  pid: number;
-  events: Array<Record<string, unknown>>;
-  output: () => string;
-}
+type Agent = CliAgent;
 
 describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', function () {
   this.timeout(180_000);
@@ -68,43 +61,15 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
   }
 
   async function startAgent(login: string, site: string, scope: string): Promise<Agent> {
-    const child = spawn(process.execPath, [
-      CLI, 'agent', '--broker', hubUrl(), '--site', site, '--scope', scope, '--user', login, '--password-env', 'AGENT_PASSWORD',
+    const agent = await startCliAgent(CLI, login, [
+      '--broker', hubUrl(), '--site', site, '--scope', scope, '--user', login, '--password-env', 'AGENT_PASSWORD',
       '--ca', hub.caPath!, '--login', 'lab:scanner:SCANNED_PASSWORD', '--grant-wait', '5000', '--session-expiry', '8',
-    ], { env: { ...process.env, AGENT_PASSWORD: passwords[login], SCANNED_PASSWORD: scannedPassword }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const events: Array<Record<string, unknown>> = [];
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      const lines = stdout.split('\n');
-      stdout = lines.pop()!;
-      for (const l of lines) if (l.trim()) events.push(JSON.parse(l) as Record<string, unknown>);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-20_000)));
-    const agent: Agent = { login, child, pid: child.pid!, events, output: () => `${JSON.stringify(events.slice(-20))}\n${stderr}` };
+    ], { AGENT_PASSWORD: passwords[login], SCANNED_PASSWORD: scannedPassword });
     agents.set(login, agent);
-    // Last resort (a crash, mocha's --exit): no agent outlives the test process.
-    const guard = () => child.kill('SIGKILL');
-    process.once('exit', guard);
-    child.once('exit', () => process.off('exit', guard));
-    const deadline = Date.now() + 20_000;
-    while (!events.some((e) => e.type === 'ready')) {
-      if (child.exitCode !== null) throw new Error(`agent ${login} exited (${child.exitCode}): ${agent.output()}`);
-      if (Date.now() > deadline) throw new Error(`agent ${login} not ready after 20 s: ${agent.output()}`);
-      await delay(50);
-    }
     return agent;
   }
 
-  async function stopAgent(agent: Agent, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (agent.child.exitCode !== null || agent.child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => agent.child.once('exit', () => r()));
-    process.kill(agent.pid, signal);
-    const timer = setTimeout(() => agent.child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
+  const stopAgent = stopCliAgent;
 
   async function coordinator(sites: Record<string, string> = { north: NORTH, south: SOUTH }): Promise<ScanCoordinator> {
     const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites, clientId: `test-coordinator-${Object.keys(sites).join('-')}` });
