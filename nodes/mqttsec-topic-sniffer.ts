@@ -1,7 +1,6 @@
 // Topic sniffer: for each broker result from the probe (or TLS inspector) that we can log in to,
 // listens to '#' and '$SYS/#' for a while and adds payload.topics. Unreadable results and
 // msg.complete pass on; msg.complete waits for that scan's sniffs, so a join still ends last.
-import { setMaxListeners } from 'node:events';
 import type { NodeAPI, NodeDef, NodeStatus } from 'node-red';
 import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveMessage, type SniffOptions } from '../lib/sniff';
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
@@ -13,6 +12,7 @@ import { redactPassword } from '../lib/credentials';
 import { intIn, numberIn, tlsOptions } from './shared/config';
 import { OPTIONS, clampOption } from '../lib/options';
 import { limiter } from './shared/limit';
+import { cancelController } from './shared/cancel';
 import { defineNode } from './shared/define';
 import { onInput, statusShown, type Send } from './shared/handler';
 import { credentialsFor, safetyFor } from './shared/secret-vault';
@@ -223,14 +223,6 @@ export = (RED: NodeAPI) =>
       }
     });
   });
-
-/** The controller a cancel aborts: every result in flight hangs a child signal on it (one abort
- *  listener each, a thousand at once in a big scan: no leak, so no warning). */
-function cancelController(): AbortController {
-  const c = new AbortController();
-  setMaxListeners(0, c.signal);
-  return c;
-}
 
 function asScanResult(payload: unknown): ScanResult {
   if (!isScanResult(payload)) throw new Error(BAD_INPUT);

@@ -26,6 +26,17 @@ const FIRST_SETUPS = 4;
 /** Deferred work (the other logins, TLS inspections) a burst starts with; more as the CPU allows. */
 const FIRST_DEFERRED = 8;
 
+/**
+ * Slots for work that can wait (TLS inspections, the probe's other logins): FIRST_DEFERRED (8) at
+ * first, more while the event loop has room (SetupWindow), never more than `capacity.inspections`
+ * (the process's descriptors and memory, capacity.ts). The engine's scheduler and the TLS
+ * inspector node take the same slots, so a flow inspects as many brokers at once as mqtt-scan
+ * does. `signal` lets every waiter go when it aborts (each then sees the abort itself).
+ */
+export function deferredWorkSlots(capacity: ScanCapacity = scanCapacity(), signal?: AbortSignal): WorkSlots {
+  return new WorkSlots(new SetupWindow(FIRST_DEFERRED, Math.max(FIRST_DEFERRED, capacity.inspections)), signal);
+}
+
 export interface AssessOptions extends Omit<ProbeOptions, 'signal'> {
   scanId: string;
   sweepConcurrency?: number;
@@ -130,7 +141,7 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
   const queued: Array<() => void> = [];
   const setups = new SetupWindow(FIRST_SETUPS, probeLimit);
   const deferMaxMs = opts.stages?.deferMaxMs ?? MIN_DEFER_MS;
-  const slots = new WorkSlots(new SetupWindow(FIRST_DEFERRED, Math.max(FIRST_DEFERRED, capacity.inspections)), signal);
+  const slots = deferredWorkSlots(capacity, signal);
   // Work that can wait: after the set-ups of the ports found so far (at most deferMaxMs), in a slot.
   const defer: Defer = () => gate.idle(deferMaxMs).then(() => slots.acquire());
 

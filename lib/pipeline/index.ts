@@ -4,7 +4,7 @@
 // and the same summary (summary.ts).
 export { runScan, newScanId, LIST_UNREACHABLE_UP_TO, listsUnreachable, type ScanOptions, type ScanOutput } from './scan';
 export {
-  assessTargets, unreachableResult, DEFAULT_PROBE_CONCURRENCY,
+  assessTargets, unreachableResult, deferredWorkSlots, DEFAULT_PROBE_CONCURRENCY,
   type AssessOptions, type AssessProgress, type AssessStats,
 } from './assess';
 export {

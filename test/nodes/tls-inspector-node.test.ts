@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { generateClientCert } from '../../lab/certs';
 import type { ScanResult, ScanSummary, TlsInfo } from '../../lib/types';
+import { INSPECTION_DESCRIPTORS } from '../../lib/pipeline';
 import { collect, helper, load, NODES, type FlowNode } from './node-red';
 import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
 import { requireTool } from '../support/tools';
@@ -137,6 +138,35 @@ describe('nodes: TLS inspector in Node-RED', function () {
     helper.getNode('insp').receive({ payload: 'nonsense' });
     const [msg] = await caught;
     assert.match((msg.error as { message: string }).message, /expected a scan result from the broker probe/);
+  });
+
+  it('inspects as many brokers at once as the process can hold, not a fixed 8 (as mqtt-scan does)', async () => {
+    // A stand-in for TLS ports that never finish a handshake (filtered or hung): no real broker
+    // holds a handshake open, and only held handshakes show how many inspections run at once.
+    const server = net.createServer((s) => s.on('error', () => undefined).resume());
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const brokers = 20;
+    try {
+      await load(ALL, flow({ timeout: 30_000 }));
+      for (let i = 0; i < brokers; i++) {
+        helper.getNode('insp').receive({ payload: { scanId: 's', host: '127.0.0.1', port, transport: 'tls', reachability: 'open' } });
+      }
+      // Each inspection opens its main handshake, the version probes and the five weak cipher
+      // families at once: at most INSPECTION_DESCRIPTORS (11) connections. Eight inspections (the
+      // old fixed bound) hold at most 88; twenty hold more. The window grows while the event
+      // loop idles (lib/pipeline SetupWindow), which it does here: every handshake waits.
+      const held = 8 * INSPECTION_DESCRIPTORS;
+      let seen = 0;
+      for (let i = 0; i < 50 && seen <= held; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        seen = await connections(server);
+      }
+      assert.ok(seen > held, `${seen} connections held: more than 8 inspections must be in flight`);
+    } finally {
+      await helper.unload();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 
   it('closing the flow aborts every inspection in flight and sends nothing more', async () => {
