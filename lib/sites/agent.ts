@@ -24,7 +24,7 @@ import { runScan, type ScanOptions } from '../pipeline';
 import { firstOutsideScope, intervalSpecs, planTargets, scopeAddresses, TargetError, type AddressInterval } from '../targets';
 import { redactPassword } from '../credentials';
 import type { Credentials, ScanResult } from '../types';
-import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
+import { closeConnection, defaultClientId, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
   checkCredentialsName, checkLogin, checkSiteName, encodeMessage, MAX_RESULT_BYTES, parseGrant, parseJob,
   type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type RefusalCode,
@@ -57,8 +57,11 @@ export interface ScanAgentOptions {
   /** How long to wait for the grant of a claim, ms (default DEFAULT_GRANT_WAIT_MS). */
   grantWaitMs?: number;
   scan?: AgentScanSettings;
-  /** Client id prefix (default `mqttsec-agent-<login>`): the control session is `<prefix>`, the
-   *  jobs sessions `<prefix>-jobs-<n>`. Keep it across restarts so held jobs come back. */
+  /** Client id prefix: the control session is `<prefix>`, the jobs sessions `<prefix>-jobs-<n>`.
+   *  Keep it across restarts so held jobs come back. Default: connection.ts defaultClientId
+   *  (derived from the login's password, stable and unguessable). A prefix another login can
+   *  guess lets that login take the sessions over (their queued jobs with them): Mosquitto
+   *  hands a session to whoever names its client id. */
   clientId?: string;
 }
 
@@ -118,7 +121,7 @@ export class ScanAgent extends EventEmitter {
       throw new RangeError(`concurrency must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`);
     }
     this.grantWaitMs = opts.grantWaitMs ?? DEFAULT_GRANT_WAIT_MS;
-    this.clientId = opts.clientId ?? `mqttsec-agent-${this.login}`;
+    this.clientId = opts.clientId ?? defaultClientId('agent', opts.broker);
   }
 
   /**

@@ -15,7 +15,7 @@ import { listsUnreachable, ScanTally, type ScanOutput } from '../pipeline';
 import { canonicalAddress, compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
 import { classifyResult, type Policy } from '../risk';
 import type { ScanResult } from '../types';
-import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
+import { closeConnection, defaultClientId, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
   checkCredentialsName, checkJobOptions, checkLogin, checkScanId, checkSiteName, encodeMessage, MAX_ATTEMPTS, MAX_LEASE_MS, MAX_SHARDS, MIN_LEASE_MS,
   parseAgentReport, parseAgentStatus, SitesMessageError,
@@ -44,7 +44,9 @@ export interface ScanCoordinatorOptions {
   sites: Record<string, string | string[]>;
   /** Scope policy: public addresses allowed in scopes and scans (default false). */
   allowPublic?: boolean;
-  /** Client id of its persistent session (default `mqttsec-coordinator-<login>`). */
+  /** Client id of its persistent session. Default: connection.ts defaultClientId (derived from
+   *  the login's password: stable, unguessable). A guessable id lets another login take the
+   *  session over, and the results queued in it. */
   clientId?: string;
 }
 
@@ -184,7 +186,6 @@ interface ActiveScan {
  */
 export class ScanCoordinator extends EventEmitter {
   private readonly scopes: Array<{ site: string; scope: AddressInterval[] }>;
-  private readonly login: string;
   private client: MqttClient | null = null;
   private readonly agentViews = new Map<string, AgentView>();
   private readonly scans = new Map<string, ActiveScan>();
@@ -193,7 +194,7 @@ export class ScanCoordinator extends EventEmitter {
 
   constructor(private readonly opts: ScanCoordinatorOptions) {
     super();
-    this.login = checkLogin(opts.broker.username, 'broker.username');
+    checkLogin(opts.broker.username, 'broker.username');
     const entries = Object.entries(opts.sites);
     if (entries.length === 0) throw new SitesMessageError('sites', 'name at least one site and its scope');
     this.scopes = entries.map(([site, scope]) => ({ site: checkSiteName(site, `sites.${site}`), scope: scopeAddresses(scope, opts.allowPublic === true) }));
@@ -202,7 +203,7 @@ export class ScanCoordinator extends EventEmitter {
   /** Connects, subscribes to the agents' status; rejects (closing the connection) when the
    *  broker does not answer within connectTimeoutMs or refuses the login. */
   async start(): Promise<void> {
-    const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? `mqttsec-coordinator-${this.login}` });
+    const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? defaultClientId('coordinator', this.opts.broker) });
     this.client = client;
     client.on('message', ((topic, payload, packet) => this.onMessage(topic, payload, packet.retain === true)) as OnMessageCallback);
     // mqtt.js reconnects by itself: a connection error is a warning, never an unhandled 'error'.

@@ -14,7 +14,7 @@ export {
   SHARE_NAME, STATUS_SUBSCRIPTION, jobsTopic, jobsSubscription, grantsTopic, reportTopic, reportSubscription, statusTopic,
   parseReportTopic, parseStatusTopic,
 } from './topics';
-export { checkBrokerUrl, DEFAULT_SESSION_EXPIRY_SECONDS, type SitesBrokerOptions } from './connection';
+export { checkBrokerUrl, defaultClientId, DEFAULT_SESSION_EXPIRY_SECONDS, type SitesBrokerOptions } from './connection';
 export { ScanAgent, MAX_AGENT_CONCURRENCY, DEFAULT_GRANT_WAIT_MS, type ScanAgentOptions, type AgentScanSettings, type AgentEvent } from './agent';
 export {
   ScanCoordinator, DEFAULT_SHARD_TARGETS, DEFAULT_LEASE_MS, DEFAULT_CLAIM_WAIT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SCAN_DEADLINE_MS,

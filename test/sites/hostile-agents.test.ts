@@ -10,7 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { classifyResult } from '../../lib/risk';
 import type { ScanResult } from '../../lib/types';
 import {
-  ScanAgent, ScanCoordinator, encodeMessage, grantsTopic, jobsSubscription, parseGrant, parseJob, reportTopic, statusTopic,
+  ScanAgent, ScanCoordinator, defaultClientId, encodeMessage, grantsTopic, jobsSubscription, parseGrant, parseJob, reportTopic, statusTopic,
   type AgentEvent, type CoordinatedScanOutput, type IgnoredReport, type JobMessage,
 } from '../../lib/sites';
 import { randomPassword } from '../../lab/passwords';
@@ -50,6 +50,89 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
 
   after(async () => {
     await hub?.stop();
+  });
+
+  /** Connects `login` with `clientId` and a persistent session; resolves with the CONNACK's Session Present. */
+  async function takeover(login: string, clientId: string): Promise<{ client: MqttClient; sessionPresent: boolean; jobs: string[] }> {
+    const o = hubOptions(login);
+    const jobs: string[] = [];
+    const client = mqtt.connect(o.url, { protocolVersion: 5, username: login, password: o.password, ca: o.ca, reconnectPeriod: 0, clientId, clean: false, properties: { sessionExpiryInterval: 30 } });
+    client.on('error', () => undefined);
+    client.on('message', (topic, payload) => jobs.push(payload.toString('utf8')));
+    const connack = await new Promise<{ sessionPresent: boolean }>((res, rej) => {
+      client.once('connect', (p) => res({ sessionPresent: p.sessionPresent }));
+      client.once('error', rej);
+    });
+    return { client, ...connack, jobs };
+  }
+
+  it("Mosquitto 2.0.11 hands a persistent session, queued jobs with it, to any login that names its client id (why the default ids are secret)", async () => {
+    // The victim: north-1 with a persistent session that holds the site's shared subscription,
+    // away while a job is queued for it. The hostile party is a plain mqtt.js test client with
+    // another login (north-2, then south-1: another site) that connects with the victim's id.
+    const victimId = 'hostile-test-victim-session';
+    const victim = await takeover('north-1', victimId);
+    await victim.client.subscribeAsync(jobsSubscription('north'), { qos: 1 });
+    await victim.client.endAsync();
+    const boss = await hostile('coordinator');
+    const job: JobMessage = { v: 1, type: 'job', scanId: 'queued-for-north-1', shard: 0, attempt: 1, site: 'north', targets: ['127.0.60.9'], ports: [closedPort], options: {}, includeUnreachable: false, leaseMs: 5000, issuedAt: Date.now() };
+    await boss.publishAsync('mqttsec/north/jobs', encodeMessage(job), { qos: 1 });
+    await boss.endAsync(true);
+    const thief = await takeover('north-2', victimId);
+    try {
+      const deadline = Date.now() + 3000;
+      while (!thief.jobs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(thief.sessionPresent, true, 'another login resumed the session');
+      assert.deepEqual(thief.jobs.map((p) => parseJob(p).scanId), ['queued-for-north-1'], 'and took the job queued for it');
+      await thief.client.endAsync(true);
+      // Another site's login resumes it too (the ACL, checked at delivery, keeps the jobs from it,
+      // but the session, and whatever was queued for its owner, is no longer the owner's).
+      const other = await takeover('south-1', victimId);
+      await other.client.endAsync(true);
+      assert.equal(other.sessionPresent, true, 'a login of another site resumed the session');
+    } finally {
+      await thief.client.endAsync(true);
+      const tidy = await mqtt.connectAsync(hubOptions('north-1').url, { protocolVersion: 5, username: 'north-1', password: passwords['north-1'], ca: hubOptions('north-1').ca, reconnectPeriod: 0, clientId: victimId, clean: true });
+      await tidy.endAsync();
+    }
+  });
+
+  it("the default client ids come from the login's password: another login cannot name them, and the old guessable ones reach no session", async () => {
+    // The hostile party is a plain mqtt.js test client with north-2's login that tries the ids
+    // the agent and the coordinator used by default before (mqttsec-agent-<login>, its
+    // -jobs-<n>, mqttsec-coordinator-<login>) while both run with their default ids.
+    const agent = new ScanAgent({ broker: hubOptions('north-1'), site: 'north', scope: NORTH, grantWaitMs: 5000, concurrency: 2 });
+    const events: AgentEvent[] = [];
+    agent.on('event', (e: AgentEvent) => events.push(e));
+    await agent.start();
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH } });
+    await c.start();
+    const lost: boolean[] = [];
+    c.on('connection', (up: boolean) => lost.push(up));
+    try {
+      for (const guess of ['mqttsec-agent-north-1', 'mqttsec-agent-north-1-jobs-0', 'mqttsec-agent-north-1-jobs-1', 'mqttsec-coordinator-coordinator']) {
+        const thief = await takeover('north-2', guess);
+        await thief.client.endAsync(true);
+        assert.equal(thief.sessionPresent, false, `${guess}: no session of another client`);
+      }
+      // Neither lost a connection, and the agent still takes the site's jobs.
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      const out = await c.scan({ targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+      assert.equal(out.shards[0].state, 'done', JSON.stringify(out.shards[0]));
+      assert.ok(!events.some((e) => e.type === 'offline'), JSON.stringify(events));
+      assert.deepEqual(lost, []);
+    } finally {
+      await c.stop();
+      await agent.stop();
+    }
+    // The id: stable for a login and its password, another for another password, and the
+    // password nowhere in it.
+    const id = defaultClientId('agent', { username: 'north-1', password: passwords['north-1'] });
+    assert.equal(id, defaultClientId('agent', { username: 'north-1', password: passwords['north-1'] }));
+    assert.notEqual(id, defaultClientId('agent', { username: 'north-1', password: `${passwords['north-1']}x` }));
+    assert.notEqual(id, defaultClientId('coordinator', { username: 'north-1', password: passwords['north-1'] }));
+    assert.match(id, /^mqttsec-agent-north-1-[0-9a-f]{24}$/);
+    assert.ok(!id.includes(passwords['north-1'].slice(0, 6)), id);
   });
 
   it('a holder cannot put a result whose host is a block, a range or a list into the merged scan: only one address, as the scanner writes it', async () => {
