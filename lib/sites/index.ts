@@ -18,6 +18,7 @@ export { checkBrokerUrl, defaultClientId, DEFAULT_SESSION_EXPIRY_SECONDS, type S
 export { ScanAgent, MAX_AGENT_CONCURRENCY, DEFAULT_GRANT_WAIT_MS, type ScanAgentOptions, type AgentScanSettings, type AgentEvent } from './agent';
 export {
   ScanCoordinator, DEFAULT_SHARD_TARGETS, DEFAULT_LEASE_MS, DEFAULT_CLAIM_WAIT_MS, DEFAULT_MAX_ATTEMPTS, DEFAULT_SCAN_DEADLINE_MS,
+  REPORT_BYTES_PER_TARGET, REPORT_BYTES_PER_SHARD, REPORTS_PER_SHARD,
   type ScanCoordinatorOptions, type CoordinatedScanRequest, type CoordinatedScanOutput, type ShardReport, type ShardState,
-  type IgnoredReport, type AgentView, type CoordinatorEventName,
+  type IgnoredReport, type ReportUse, type AgentView, type CoordinatorEventName,
 } from './coordinator';

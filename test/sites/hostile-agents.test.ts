@@ -10,7 +10,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { classifyResult } from '../../lib/risk';
 import type { ScanResult } from '../../lib/types';
 import {
-  ScanAgent, ScanCoordinator, defaultClientId, encodeMessage, grantsTopic, jobsSubscription, parseGrant, parseJob, reportTopic, statusTopic,
+  ScanAgent, ScanCoordinator, REPORT_BYTES_PER_SHARD, REPORT_BYTES_PER_TARGET, defaultClientId, encodeMessage, grantsTopic, jobsSubscription, parseGrant, parseJob, reportTopic, statusTopic,
   type AgentEvent, type CoordinatedScanOutput, type IgnoredReport, type JobMessage,
 } from '../../lib/sites';
 import { randomPassword } from '../../lab/passwords';
@@ -190,6 +190,105 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     assert.deepEqual(merged.findings, expected.findings);
     assert.equal(ignored.filter((i) => i.type === 'result' && i.login === 'north-2').length, forgedHosts.length, JSON.stringify(ignored));
     assert.equal(ignored.filter((i) => i.type === 'unreadable' && i.login === 'north-2').length, malformed.length, JSON.stringify(ignored));
+  });
+
+  it("a flood of reports (many, large) from logins with a valid login costs the coordinator at most its report budget per login and scan: dropped unread past it, said once", async () => {
+    // The hostile parties are plain mqtt.js test clients: north-2, an agent of the site that takes
+    // the shard and sends large results for each of its host:port pairs (the byte budget), and
+    // south-1, another site's login, which sends a stream of small refusals about the same shard
+    // under its own name (the message budget). Budgets are the defaults, sized from the scan.
+    const scanId = 'flooded-scan';
+    const hosts = Array.from({ length: 120 }, (_, i) => `127.0.60.${i + 1}`);
+    const resultBytes = 256 * 1024;
+    const evil = await hostile('north-2');
+    await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
+    const south = await hostile('south-1');
+    let flooded: Promise<void> | null = null;
+    let floodedSouth: Promise<void> | null = null;
+    const smallSent = 600;
+    evil.on('message', (topic, payload) => {
+      if (topic.endsWith('/jobs')) {
+        const job = parseJob(payload);
+        if (job.attempt !== 1) return;
+        void evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type: 'claim', scanId: job.scanId, shard: job.shard, attempt: job.attempt }), { qos: 1 });
+      } else if (topic === grantsTopic('north-2') && parseGrant(payload).granted && !flooded) {
+        const g = parseGrant(payload);
+        flooded = (async () => {
+          for (const host of hosts) {
+            const result = { scanId, host, port: closedPort, reachability: 'open', transport: 'tcp', classification: 'not_authorized', mqtt: { versions: {}, brokerVersion: null }, auth: { anonymous: { outcome: 'rejected' }, wrongCredentials: { outcome: 'rejected' }, givenCredentials: { outcome: 'not_tested' } }, error: null, note: 'x'.repeat(resultBytes) };
+            await evil.publishAsync(reportTopic(scanId, g.shard, 'north-2'), JSON.stringify({ v: 1, type: 'result', scanId, shard: g.shard, attempt: g.attempt, result }), { qos: 1 });
+          }
+        })();
+        floodedSouth = (async () => {
+          for (let i = 0; i < smallSent; i += 50) {
+            await Promise.all(Array.from({ length: 50 }, () => south.publishAsync(reportTopic(scanId, g.shard, 'south-1'), JSON.stringify({ v: 1, type: 'refusal', scanId, shard: g.shard, attempt: 1, code: 'scope', reason: 'flood' }), { qos: 1 })));
+          }
+        })();
+      }
+    });
+    await evil.subscribeAsync([jobsSubscription('north'), grantsTopic('north-2')], { qos: 1 });
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    const warnings: string[] = [];
+    const ignored: IgnoredReport[] = [];
+    let mostHeld = 0;
+    c.on('warning', (e: Error) => warnings.push(e.message));
+    c.on('ignored', (i: IgnoredReport) => ignored.push(i));
+    let out: CoordinatedScanOutput;
+    try {
+      assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+      // Two attempts: the scan goes on after north-2 lost the shard, so its later reports arrive
+      // while the scan still reads them (and are dropped unread).
+      const stop = new AbortController();
+      const scan = c.scan({ scanId, targets: NORTH, ports: [closedPort], leaseMs: 30_000, claimWaitMs: 1000, maxAttempts: 2, deadlineMs: 60_000, signal: stop.signal });
+      const deadline = Date.now() + 60_000;
+      // What the coordinator holds of north-2's results, looked at while they come.
+      const sampler = setInterval(() => {
+        for (const u of c.reportUse(scanId)) if (u.login === 'north-2') mostHeld = Math.max(mostHeld, u.held);
+      }, 2);
+      try {
+        while ((!flooded || !floodedSouth) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        await flooded;
+        await floodedSouth;
+      } finally {
+        clearInterval(sampler);
+      }
+      // Each login's reports are read (or dropped) in order on its topic: a last one marks the end.
+      await evil.publishAsync(reportTopic(scanId, 0, 'north-2'), JSON.stringify({ v: 1, type: 'progress', scanId, shard: 0, attempt: 1, swept: 0, open: 0, probed: 0, total: 0 }), { qos: 1 });
+      await south.publishAsync(reportTopic(scanId, 0, 'south-1'), JSON.stringify({ v: 1, type: 'claim', scanId, shard: 0, attempt: 1 }), { qos: 1 });
+      const seen = (login: string) => c.reportUse(scanId).filter((u) => u.login === login).reduce((n, u) => n + u.messages + u.dropped, 0);
+      while ((seen('north-2') < hosts.length + 2 || seen('south-1') < smallSent + 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      stop.abort();
+      out = await scan;
+    } finally {
+      await c.stop();
+      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+      await Promise.all([evil, south].map((x) => x.endAsync(true).catch(() => undefined)));
+    }
+    const budget = out.reportBudget;
+    const pairs = 256;
+    assert.equal(budget.bytes, 2 * (pairs * REPORT_BYTES_PER_TARGET + REPORT_BYTES_PER_SHARD), JSON.stringify(budget));
+    const byLogin = Object.fromEntries(budget.logins.map((u) => [u.login, u]));
+    const north2 = byLogin['north-2'];
+    const south1 = byLogin['south-1'];
+    assert.ok(north2?.overBudget && south1?.overBudget, JSON.stringify(budget.logins));
+    // What was counted stays within the budget; the rest was dropped unread.
+    assert.ok(north2.bytes <= budget.bytes && north2.messages <= budget.messages, JSON.stringify(north2));
+    assert.ok(south1.bytes <= budget.bytes && south1.messages <= budget.messages, JSON.stringify(south1));
+    assert.ok(north2.dropped >= hosts.length - Math.floor(budget.bytes / resultBytes), JSON.stringify(north2));
+    assert.equal(south1.messages + south1.dropped, smallSent + 1, JSON.stringify(south1));
+    // The results held fit the budget (the coordinator's memory for them), and went when north-2
+    // lost the shard.
+    assert.ok(mostHeld > 0 && mostHeld <= budget.bytes, `${mostHeld} bytes of results held at most`);
+    assert.equal(north2.held, 0);
+    assert.deepEqual(out.results, []);
+    assert.equal(north2.messages + north2.dropped, hosts.length + 2, JSON.stringify(north2));
+    assert.ok(out.shards[0].problems.some((p) => /north-2 went over its report budget/.test(p)), JSON.stringify(out.shards[0].problems));
+    // Said once per login: one warning, one ignored event; the drops are only counted.
+    assert.equal(warnings.filter((w) => /north-2 went over its report budget/.test(w)).length, 1, JSON.stringify(warnings));
+    assert.equal(warnings.filter((w) => /south-1 went over its report budget/.test(w)).length, 1, JSON.stringify(warnings));
+    assert.equal(ignored.filter((i) => i.type === 'over-budget').length, 2, JSON.stringify(ignored.filter((i) => i.type === 'over-budget')));
+    assert.ok(out.ignored.count >= north2.dropped + south1.dropped, JSON.stringify(out.ignored.count));
   });
 
   it("a job naming a login by a key every object has (constructor, toString) is refused: the agent holds no such login", async () => {
