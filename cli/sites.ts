@@ -53,6 +53,10 @@ ${BROKER_HELP}
   --send-credentials-plaintext
                          also send logins over plain TCP and untrusted TLS (see mqtt-scan --help)
   --allow-public         allow public addresses in the scope and in jobs
+  --allow-write-test     run jobs that ask for a write test (publishing one message on each
+                         readable scanned broker); refused by default, with the reason
+  --allow-default-logins run jobs that ask to try well-known default logins (admin/admin, ...);
+                         refused by default, with the reason
   --max-targets N        largest job, in host:port pairs
   -h, --help             show this help`;
 
@@ -74,7 +78,9 @@ ${optionLine(OPTIONS.timeoutMs)}
   --no-sniff             do not subscribe to any broker's topics
   --no-tls-inspect       do not inspect certificates
   --write-test           publish one non-retained message to learn whether writes are allowed
-  --try-defaults         also try well-known default logins
+                         (agents refuse it unless started with --allow-write-test)
+  --try-defaults         also try well-known default logins (agents refuse it unless started
+                         with --allow-default-logins)
   --transport MODE       auto, tcp, tls, ws or wss
   --ws-paths LIST        HTTP paths for MQTT over WebSockets
   --mqtt-version LIST    5.0,3.1.1
@@ -197,6 +203,8 @@ async function runAgent(argv: string[]): Promise<number> {
     'tls-ca': { type: 'string' },
     'send-credentials-plaintext': { type: 'boolean', default: false },
     'allow-public': { type: 'boolean', default: false },
+    'allow-write-test': { type: 'boolean', default: false },
+    'allow-default-logins': { type: 'boolean', default: false },
     'max-targets': { type: 'string' },
   });
   if (v.help) {
@@ -215,6 +223,7 @@ async function runAgent(argv: string[]): Promise<number> {
     credentials: logins(v.login as string[] | undefined),
     concurrency: wholeNumber('--concurrency', v.concurrency, 1, 16),
     grantWaitMs: wholeNumber('--grant-wait', v['grant-wait'], 100, 600_000),
+    allow: { writeTest: !!v['allow-write-test'], tryDefaults: !!v['allow-default-logins'] },
     scan: {
       sendCredentialsPlaintext: !!v['send-credentials-plaintext'],
       tls: v['tls-ca'] !== undefined ? { ca: readFile('--tls-ca', v['tls-ca'] as string) } : undefined,

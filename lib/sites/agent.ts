@@ -26,8 +26,8 @@ import { redactPassword } from '../credentials';
 import type { Credentials, ScanResult } from '../types';
 import { closeConnection, defaultClientId, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
-  checkCredentialsName, checkLogin, checkSiteName, encodeMessage, MAX_RESULT_BYTES, parseGrant, parseJob,
-  type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type RefusalCode,
+  checkCredentialsName, checkLogin, checkSiteName, encodeMessage, JOB_OPTIONS_BEYOND_READING, MAX_RESULT_BYTES, parseGrant, parseJob,
+  type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type JobOptionBeyondReading, type RefusalCode,
 } from './messages';
 import { grantsTopic, jobsSubscription, reportTopic, statusTopic } from './topics';
 
@@ -57,6 +57,11 @@ export interface ScanAgentOptions {
   /** How long to wait for the grant of a claim, ms (default DEFAULT_GRANT_WAIT_MS). */
   grantWaitMs?: number;
   scan?: AgentScanSettings;
+  /** The job options that act beyond reading (messages.ts JOB_OPTIONS_BEYOND_READING) this agent
+   *  runs: `writeTest` (publish a message on the scanned brokers), `tryDefaults` (log in with
+   *  well-known default logins). Each is off by default: a job that asks for one that is off is
+   *  refused (code 'option'), and the reason goes back to the coordinator. */
+  allow?: Partial<Record<JobOptionBeyondReading, boolean>>;
   /** Client id prefix: the control session is `<prefix>`, the jobs sessions `<prefix>-jobs-<n>`.
    *  Keep it across restarts so held jobs come back. Default: connection.ts defaultClientId
    *  (derived from the login's password, stable and unguessable). A prefix another login can
@@ -273,6 +278,11 @@ export class ScanAgent extends EventEmitter {
     } catch (err) {
       return { code: 'targets', reason: (err as Error).message };
     }
+    for (const option of JOB_OPTIONS_BEYOND_READING) {
+      if (job.options[option] === true && this.opts.allow?.[option] !== true) {
+        return { code: 'option', reason: `the job asks for ${OPTION_WORDS[option]}; this agent does not allow it (${OPTION_SETTING[option]})` };
+      }
+    }
     if (outside) return { code: 'scope', reason: `${outside} is outside this agent's scope (${this.scopeSpecs.slice(0, 8).join(', ')}${this.scopeSpecs.length > 8 ? ', …' : ''})` };
     // Own names only: "constructor" or "toString" would find Object.prototype's, and the shard
     // would run as if it had a login.
@@ -386,6 +396,16 @@ export class ScanAgent extends EventEmitter {
     return true;
   }
 }
+
+/** What each option beyond reading does, and the agent setting that allows it (CLI flag). */
+const OPTION_WORDS: Record<JobOptionBeyondReading, string> = {
+  writeTest: 'a write test (publishing a message on the scanned brokers)',
+  tryDefaults: 'well-known default logins (admin/admin, ...) on the scanned brokers',
+};
+const OPTION_SETTING: Record<JobOptionBeyondReading, string> = {
+  writeTest: 'mqtt-scan agent --allow-write-test; the agent node: Allow write tests',
+  tryDefaults: 'mqtt-scan agent --allow-default-logins; the agent node: Allow default logins',
+};
 
 /** A result whose JSON fits MAX_RESULT_BYTES: the topic samples go first, then the topic items. */
 function boundedResult(r: ScanResult): ScanResult {

@@ -4,11 +4,11 @@
 // mqtt.js connection. docs/ARCHITECTURE.md "Many sites" describes the protocol.
 export {
   SITES_PROTOCOL_VERSION, MAX_JOB_BYTES, MAX_SMALL_MESSAGE_BYTES, MAX_RESULT_BYTES, MAX_SHARDS, MAX_ATTEMPTS, MAX_JOB_SPECS, MAX_JOB_PORTS,
-  MIN_LEASE_MS, MAX_LEASE_MS, RESERVED_SITE_NAMES, SitesMessageError,
+  MIN_LEASE_MS, MAX_LEASE_MS, RESERVED_SITE_NAMES, JOB_OPTIONS_BEYOND_READING, SitesMessageError,
   checkSiteName, checkLogin, checkCredentialsName, checkScanId, checkJobOptions,
   parseJob, parseGrant, parseAgentReport, parseAgentStatus, encodeMessage,
   type JobMessage, type JobScanOptions, type GrantMessage, type ClaimMessage, type ProgressMessage, type ResultMessage,
-  type ShardDoneMessage, type RefusalMessage, type RefusalCode, type AgentReport, type AgentStatusMessage,
+  type ShardDoneMessage, type RefusalMessage, type RefusalCode, type AgentReport, type AgentStatusMessage, type JobOptionBeyondReading,
 } from './messages';
 export {
   SHARE_NAME, STATUS_SUBSCRIPTION, jobsTopic, jobsSubscription, grantsTopic, reportTopic, reportSubscription, statusTopic,

@@ -135,8 +135,9 @@ export interface ShardDoneMessage extends ShardRef {
   durationMs: number;
 }
 
-/** Why an agent refused a job. */
-export type RefusalCode = 'scope' | 'site' | 'credentials' | 'targets' | 'failed';
+/** Why an agent refused a job ('option': the job asks for an option that acts beyond reading,
+ *  JOB_OPTIONS_BEYOND_READING, which the agent's own settings do not allow). */
+export type RefusalCode = 'scope' | 'site' | 'credentials' | 'targets' | 'option' | 'failed';
 
 /** Agent -> results topic: it will not (or could not) run the shard, and why. */
 export interface RefusalMessage extends ShardRef {
@@ -292,7 +293,25 @@ function portList(v: unknown): number[] {
   });
 }
 
+/**
+ * The scan options a job may carry, and what each makes the agent do to a scanned broker:
+ * - timeoutMs, transport, websocketPaths, versions: how it connects (which transports, HTTP paths
+ *   for MQTT over WebSockets, MQTT versions, how long to wait); reading only. Where the agent's
+ *   logins may go is its own setting (sendCredentialsPlaintext, the scanned CA), not the job's.
+ * - listenMs, sniff: whether and how long it subscribes to what the broker lets it read; reading.
+ * - inspectTls: a TLS handshake to read the certificate; reading.
+ * - writeTest: publishes a message on the scanned broker (mqttsec/canary/<random>): a write, in
+ *   JOB_OPTIONS_BEYOND_READING.
+ * - tryDefaults: logs in with well-known default logins (admin/admin, ...) that nobody gave the
+ *   agent: guessing passwords on a broker can lock accounts or raise alarms, in
+ *   JOB_OPTIONS_BEYOND_READING.
+ */
 const JOB_OPTION_KEYS = ['timeoutMs', 'transport', 'websocketPaths', 'versions', 'listenMs', 'sniff', 'inspectTls', 'writeTest', 'tryDefaults'] as const;
+
+/** The job options that make an agent act beyond reading (see JOB_OPTION_KEYS): an agent
+ *  refuses a job that sets one to true unless its own settings allow it (ScanAgentOptions.allow). */
+export const JOB_OPTIONS_BEYOND_READING = ['writeTest', 'tryDefaults'] as const;
+export type JobOptionBeyondReading = (typeof JOB_OPTIONS_BEYOND_READING)[number];
 
 /** Checks a job's scan options (the same bounds as the CLI's flags). Throws SitesMessageError. */
 export function checkJobOptions(v: unknown): JobScanOptions {
@@ -376,7 +395,7 @@ function stageCounts(v: unknown): StageCounts {
   };
 }
 
-const REFUSAL_CODES: readonly RefusalCode[] = ['scope', 'site', 'credentials', 'targets', 'failed'];
+const REFUSAL_CODES: readonly RefusalCode[] = ['scope', 'site', 'credentials', 'targets', 'option', 'failed'];
 const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
 const AUTH_OUTCOMES: readonly AuthOutcome[] = ['accepted', 'rejected', 'closed_without_connack', 'error', 'not_tested'];
 const REQUIRED_ATTEMPTS = ['anonymous', 'wrongCredentials', 'givenCredentials'] as const;

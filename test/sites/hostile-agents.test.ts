@@ -66,6 +66,15 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     return { client, ...connack, jobs };
   }
 
+  /** Ends the sessions `ids` of `login` at once (Clean Start, no session expiry). */
+  async function forgetSessions(login: string, ids: string[]): Promise<void> {
+    const o = hubOptions(login);
+    for (const clientId of ids) {
+      const x = await mqtt.connectAsync(o.url, { protocolVersion: 5, username: login, password: o.password, ca: o.ca, reconnectPeriod: 0, clientId, clean: true });
+      await x.endAsync();
+    }
+  }
+
   it("Mosquitto 2.0.11 hands a persistent session, queued jobs with it, to any login that names its client id (why the default ids are secret)", async () => {
     // The victim: north-1 with a persistent session that holds the site's shared subscription,
     // away while a job is queued for it. The hostile party is a plain mqtt.js test client with
@@ -92,8 +101,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       assert.equal(other.sessionPresent, true, 'a login of another site resumed the session');
     } finally {
       await thief.client.endAsync(true);
-      const tidy = await mqtt.connectAsync(hubOptions('north-1').url, { protocolVersion: 5, username: 'north-1', password: passwords['north-1'], ca: hubOptions('north-1').ca, reconnectPeriod: 0, clientId: victimId, clean: true });
-      await tidy.endAsync();
+      await forgetSessions('north-1', [victimId]);
     }
   });
 
@@ -124,6 +132,8 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     } finally {
       await c.stop();
       await agent.stop();
+      const id = defaultClientId('agent', hubOptions('north-1'));
+      await forgetSessions('north-1', [id, `${id}-jobs-0`, `${id}-jobs-1`]);
     }
     // The id: stable for a login and its password, another for another password, and the
     // password nowhere in it.
@@ -291,6 +301,46 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     assert.ok(out.ignored.count >= north2.dropped + south1.dropped, JSON.stringify(out.ignored.count));
   });
 
+  it("a job that asks for a write test or default logins is refused, with the reason at the coordinator, by an agent that does not allow them", async () => {
+    // The job comes from the engine's coordinator (any holder of the coordinator's login could
+    // send the same); the agent has the defaults, then allows the write test only.
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    for (const allow of [undefined, { writeTest: true }]) {
+      const agent = new ScanAgent({ broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent-options', grantWaitMs: 5000, ...(allow ? { allow } : {}) });
+      const events: AgentEvent[] = [];
+      agent.on('event', (e: AgentEvent) => events.push(e));
+      await agent.start();
+      try {
+        assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
+        const cases: Array<[JobMessage['options'], RegExp | null]> = [
+          [{ writeTest: true }, allow?.writeTest ? null : /asks for a write test \(publishing a message on the scanned brokers\); this agent does not allow it \(mqtt-scan agent --allow-write-test/],
+          [{ tryDefaults: true }, /asks for well-known default logins .*this agent does not allow it \(mqtt-scan agent --allow-default-logins/],
+          [{ writeTest: false, tryDefaults: false, sniff: true, inspectTls: true }, null],
+        ];
+        for (const [options, refused] of cases) {
+          const out = await c.scan({ targets: '127.0.60.9', ports: [closedPort], options, leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+          const [shard] = out.shards;
+          if (!refused) {
+            assert.equal(shard.state, 'done', `${JSON.stringify(allow)} ${JSON.stringify(options)}: ${JSON.stringify(shard)}`);
+            continue;
+          }
+          assert.equal(shard.state, 'not_done', JSON.stringify(shard));
+          assert.equal(shard.refusals[0]?.code, 'option', JSON.stringify(shard));
+          assert.match(shard.refusals[0].reason, refused);
+          assert.ok(shard.problems.some((p) => refused.test(p)), JSON.stringify(shard.problems));
+        }
+        const ran = events.filter((e) => e.type === 'running').length;
+        assert.equal(ran, allow ? 2 : 1, JSON.stringify(events));
+      } finally {
+        await agent.stop();
+      }
+    }
+    await c.stop();
+    // Its sessions go now (not in 5 s): a session that is away keeps its turn of the site's jobs.
+    await forgetSessions('north-1', ['hostile-test-agent-options', 'hostile-test-agent-options-jobs-0']);
+  });
+
   it("a job naming a login by a key every object has (constructor, toString) is refused: the agent holds no such login", async () => {
     const agent = new ScanAgent({
       broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent',
@@ -398,6 +448,8 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     const agent = new ScanAgent({
       broker: hubOptions('north-1'), site: 'north', scope: '127.0.0.1', clientId: 'hostile-test-agent-rogues',
       credentials: { lab: { username: 'scanner', password: secret } }, grantWaitMs: 5000,
+      // Its operator allowed the options that act beyond reading: the job may set every option.
+      allow: { writeTest: true, tryDefaults: true },
     });
     const events: AgentEvent[] = [];
     agent.on('event', (e: AgentEvent) => events.push(e));
