@@ -75,6 +75,8 @@ export type AgentEvent =
   | { type: 'connected' }
   | { type: 'offline' }
   | { type: 'job'; scanId: string; shard: number; attempt: number; redelivered: boolean }
+  /** A second copy of a job that runs here came on another jobs connection: acknowledged at once. */
+  | { type: 'duplicate'; scanId: string; shard: number; attempt: number }
   | { type: 'refused'; scanId: string; shard: number; attempt: number; code: RefusalCode; reason: string }
   | { type: 'denied'; scanId: string; shard: number; attempt: number; reason: string }
   | { type: 'running'; scanId: string; shard: number; attempt: number }
@@ -90,6 +92,8 @@ interface Running {
   abort: AbortController;
   /** The PUBACK of the job's latest delivery (a redelivery after a reconnection replaces it). */
   ack: (code: number) => void;
+  /** The jobs connection it came on (0 to concurrency - 1). */
+  connection: number;
 }
 
 /**
@@ -165,7 +169,7 @@ export class ScanAgent extends EventEmitter {
         clientId: `${this.clientId}-jobs-${i}`,
         keepalive: 0,
         properties: { receiveMaximum: 1 },
-        customHandleAcks: (topic, payload, packet, done) => this.onJob(topic, payload, packet, (code) => done(code)),
+        customHandleAcks: (topic, payload, packet, done) => this.onJob(i, topic, payload, packet, (code) => done(code)),
       });
       jobs.on('error', (err) => this.emitEvent({ type: 'error', error: `jobs connection: ${err.message}` }));
       this.jobs.push(jobs);
@@ -232,8 +236,9 @@ export class ScanAgent extends EventEmitter {
     this.grants.get(`${grant.scanId}/${grant.shard}/${grant.attempt}`)?.(grant);
   }
 
-  /** One delivery of a job (on a jobs connection): `ack` sends its PUBACK and lets the next come. */
-  private onJob(topic: string, payload: Buffer, packet: IPublishPacket, ack: (code: number) => void): void {
+  /** One delivery of a job on jobs connection `connection`: `ack` sends its PUBACK and lets the
+   *  next come on that connection (Receive Maximum 1: until then it gets nothing else). */
+  private onJob(connection: number, topic: string, payload: Buffer, packet: IPublishPacket, ack: (code: number) => void): void {
     if (this.stopping) return; // left unacknowledged: it comes back with the session
     let job: JobMessage;
     try {
@@ -247,14 +252,23 @@ export class ScanAgent extends EventEmitter {
     }
     const key = `${job.scanId}/${job.shard}/${job.attempt}`;
     const already = this.running.get(key);
-    if (already) {
-      // The broker sent it again after a reconnection (DUP): the PUBACK goes to this delivery.
+    if (already && already.connection === connection) {
+      // The broker sent it again on the same connection after a reconnection (DUP): the PUBACK
+      // goes to this delivery (the earlier one's connection is gone).
       already.ack = ack;
       this.emitEvent({ type: 'job', scanId: job.scanId, shard: job.shard, attempt: job.attempt, redelivered: true });
       return;
     }
+    if (already) {
+      // The same job on another jobs connection (published twice, or two copies of one attempt):
+      // it runs already, so this copy is acknowledged now. Taking its PUBACK over instead would
+      // leave the first connection's PUBACK unsent, and that connection would take no job again.
+      ack(PUBACK_SUCCESS);
+      this.emitEvent({ type: 'duplicate', scanId: job.scanId, shard: job.shard, attempt: job.attempt });
+      return;
+    }
     this.emitEvent({ type: 'job', scanId: job.scanId, shard: job.shard, attempt: job.attempt, redelivered: !!packet.dup });
-    const running: Running = { key, abort: new AbortController(), ack };
+    const running: Running = { key, abort: new AbortController(), ack, connection };
     this.running.set(key, running);
     void this.handle(job, running).then(
       (acknowledge) => {

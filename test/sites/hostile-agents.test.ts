@@ -341,6 +341,62 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     await forgetSessions('north-1', ['hostile-test-agent-options', 'hostile-test-agent-options-jobs-0']);
   });
 
+  it("a job delivered twice to an agent with two jobs connections sticks neither: both take jobs afterwards", async () => {
+    // The coordinator's side is a plain mqtt.js test client with the coordinator's login: it
+    // publishes the same job twice (the share gives the copies to both jobs connections), grants
+    // the claim once both copies reached the agent, then publishes four other jobs.
+    const agent = new ScanAgent({ broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent-dup', grantWaitMs: 5000, concurrency: 2 });
+    const events: AgentEvent[] = [];
+    agent.on('event', (e: AgentEvent) => events.push(e));
+    await agent.start();
+    const boss = await hostile('coordinator');
+    const claims: string[] = [];
+    let holdBack: ((grant: () => void) => void) | null = null;
+    boss.on('message', (topic, payload) => {
+      const m = /^mqttsec\/results\/([^/]+)\/(\d+)\/([^/]+)$/.exec(topic);
+      const r = JSON.parse(payload.toString('utf8')) as { type: string; attempt: number };
+      if (!m || r.type !== 'claim') return;
+      claims.push(m[1]);
+      const grant = () => void boss.publishAsync(grantsTopic(m[3]), encodeMessage({ v: 1, type: 'grant', scanId: m[1], shard: Number(m[2]), attempt: r.attempt, granted: true }), { qos: 1 });
+      if (m[1] === 'twice' && holdBack) holdBack(grant);
+      else grant();
+    });
+    await boss.subscribeAsync('mqttsec/results/#', { qos: 1 });
+    const job = (scanId: string, host: string): JobMessage => ({ v: 1, type: 'job', scanId, shard: 0, attempt: 1, site: 'north', targets: [host], ports: [closedPort], options: {}, includeUnreachable: true, leaseMs: 30_000, issuedAt: Date.now() });
+    const waitFor = async (ok: () => boolean) => {
+      const deadline = Date.now() + 20_000;
+      while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    };
+    const done = (scanId: string) => events.filter((e) => e.type === 'done' && e.scanId === scanId).length;
+    // Each copy that reached the agent: a 'job' event, or (the second) a 'duplicate' one.
+    const copies = () => events.filter((e) => (e.type === 'job' || e.type === 'duplicate') && e.scanId === 'twice').length;
+    try {
+      let granted = false;
+      holdBack = (grant) => {
+        void waitFor(() => copies() >= 2).then(() => {
+          granted = true;
+          grant();
+        });
+      };
+      const twice = encodeMessage(job('twice', '127.0.60.20'));
+      await boss.publishAsync('mqttsec/north/jobs', twice, { qos: 1 });
+      await boss.publishAsync('mqttsec/north/jobs', twice, { qos: 1 });
+      await waitFor(() => done('twice') > 0);
+      assert.ok(granted, JSON.stringify(events));
+      assert.equal(copies(), 2, JSON.stringify(events));
+      assert.equal(claims.filter((id) => id === 'twice').length, 1, 'one claim for both copies');
+      assert.equal(done('twice'), 1, JSON.stringify(events));
+      const next = ['after-1', 'after-2', 'after-3', 'after-4'];
+      for (const [i, scanId] of next.entries()) await boss.publishAsync('mqttsec/north/jobs', encodeMessage(job(scanId, `127.0.60.${21 + i}`)), { qos: 1 });
+      await waitFor(() => next.every((id) => done(id) === 1));
+      assert.deepEqual(next.map(done), [1, 1, 1, 1], `each later job was done once: ${JSON.stringify(events.filter((e) => e.type !== 'running'))}`);
+    } finally {
+      await agent.stop();
+      await boss.endAsync(true).catch(() => undefined);
+      await forgetSessions('north-1', ['hostile-test-agent-dup', 'hostile-test-agent-dup-jobs-0', 'hostile-test-agent-dup-jobs-1']);
+    }
+  });
+
   it("a job naming a login by a key every object has (constructor, toString) is refused: the agent holds no such login", async () => {
     const agent = new ScanAgent({
       broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent',
