@@ -136,6 +136,10 @@ export = (RED: NodeAPI) =>
           running.delete(key);
           node.status({ fill: 'yellow', shape: 'ring', text: t('status.refused', { shard: event.shard, code: event.code }) });
           break;
+        case 'cancelled':
+          running.delete(key);
+          if (running.size) showRunning();
+          break;
         case 'denied':
           node.status({ fill: 'grey', shape: 'ring', text: t('status.denied', { shard: event.shard }) });
           break;

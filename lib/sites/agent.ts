@@ -26,15 +26,18 @@ import { redactPassword } from '../credentials';
 import type { Credentials, ScanResult } from '../types';
 import { closeConnection, defaultClientId, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
-  checkCredentialsName, checkLogin, checkSiteName, encodeMessage, JOB_OPTIONS_BEYOND_READING, MAX_RESULT_BYTES, parseGrant, parseJob,
+  checkCredentialsName, checkLogin, checkSiteName, encodeMessage, JOB_OPTIONS_BEYOND_READING, MAX_RESULT_BYTES, parseCancel, parseGrant, parseJob,
   type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type JobOptionBeyondReading, type RefusalCode,
 } from './messages';
-import { grantsTopic, jobsSubscription, reportTopic, statusTopic } from './topics';
+import { CANCEL_SUBSCRIPTION, grantsTopic, jobsSubscription, parseCancelTopic, reportTopic, statusTopic } from './topics';
 
 /** Shards one agent runs at once, at most (one jobs connection each). */
 export const MAX_AGENT_CONCURRENCY = 16;
 /** How long an agent waits for the coordinator's answer to a claim, ms, by default. */
 export const DEFAULT_GRANT_WAIT_MS = 15_000;
+/** Scans known to be over (their cancel came), kept at most this many and this long, ms. */
+const MAX_CANCELLED_KEPT = 1024;
+const MAX_CANCELLED_MS = 7 * 24 * 3_600_000;
 /** PUBACK reason codes (OASIS MQTT 5.0 section 3.4.2.1). */
 const PUBACK_SUCCESS = 0;
 const PUBACK_PAYLOAD_FORMAT_INVALID = 0x99;
@@ -75,6 +78,9 @@ export type AgentEvent =
   | { type: 'connected' }
   | { type: 'offline' }
   | { type: 'job'; scanId: string; shard: number; attempt: number; redelivered: boolean }
+  /** The job's scan is over (the coordinator's cancel): a queued copy acknowledged without a
+   *  claim, or a running shard stopped (and acknowledged). */
+  | { type: 'cancelled'; scanId: string; shard: number; attempt: number }
   /** A second copy of a job that runs here came on another jobs connection: acknowledged at once. */
   | { type: 'duplicate'; scanId: string; shard: number; attempt: number }
   | { type: 'refused'; scanId: string; shard: number; attempt: number; code: RefusalCode; reason: string }
@@ -94,6 +100,8 @@ interface Running {
   ack: (code: number) => void;
   /** The jobs connection it came on (0 to concurrency - 1). */
   connection: number;
+  /** Its scan is over: acknowledged when it stops, not left for a redelivery. */
+  cancelled?: boolean;
 }
 
 /**
@@ -116,6 +124,8 @@ export class ScanAgent extends EventEmitter {
   private jobs: MqttClient[] = [];
   private readonly running = new Map<string, Running>();
   private readonly grants = new Map<string, (g: GrantMessage) => void>();
+  /** Scans that are over (cancel messages), by scan id: until when this is kept, ms since the epoch. */
+  private readonly cancelled = new Map<string, number>();
   private stopping = false;
 
   constructor(private readonly opts: ScanAgentOptions) {
@@ -161,9 +171,14 @@ export class ScanAgent extends EventEmitter {
     });
     control.on('offline', () => this.emitEvent({ type: 'offline' }));
     control.on('error', (err) => this.emitEvent({ type: 'error', error: `control connection: ${err.message}` }));
-    control.on('message', ((topic, payload) => this.onGrant(topic, payload)) as OnMessageCallback);
+    control.on('message', ((topic, payload, packet) => {
+      if (parseCancelTopic(topic) !== null) this.onCancel(topic, payload, packet.properties?.messageExpiryInterval);
+      else this.onGrant(topic, payload);
+    }) as OnMessageCallback);
     await firstConnect(control, connectMs);
-    await control.subscribeAsync(grantsTopic(this.login), { qos: 1 });
+    // The cancels before the jobs: a persistent session that was away gets the cancels queued for
+    // it right after its CONNACK, before any jobs connection is open.
+    await control.subscribeAsync([grantsTopic(this.login), CANCEL_SUBSCRIPTION], { qos: 1 });
     for (let i = 0; i < this.concurrency; i++) {
       const jobs = openConnection(this.opts.broker, {
         clientId: `${this.clientId}-jobs-${i}`,
@@ -236,6 +251,40 @@ export class ScanAgent extends EventEmitter {
     this.grants.get(`${grant.scanId}/${grant.shard}/${grant.attempt}`)?.(grant);
   }
 
+  /** A scan is over: its queued copies will be acknowledged without a claim, its running shards
+   *  stop, and a claim waiting for its grant ends. `expirySeconds`: what is left of the message's
+   *  Message Expiry Interval (the scan's deadline; OASIS MQTT 5.0 section 3.3.2.3.3). */
+  private onCancel(topic: string, payload: Buffer, expirySeconds: number | undefined): void {
+    let scanId: string;
+    try {
+      scanId = parseCancel(payload).scanId;
+      if (parseCancelTopic(topic) !== scanId) throw new Error('its scan differs from its topic');
+    } catch (err) {
+      this.emitEvent({ type: 'bad-message', topic, error: (err as Error).message });
+      return;
+    }
+    const now = Date.now();
+    for (const [id, until] of this.cancelled) if (until <= now) this.cancelled.delete(id);
+    if (this.cancelled.size >= MAX_CANCELLED_KEPT && !this.cancelled.has(scanId)) this.cancelled.delete(this.cancelled.keys().next().value!);
+    this.cancelled.set(scanId, now + Math.min(MAX_CANCELLED_MS, (expirySeconds ?? MAX_CANCELLED_MS / 1000) * 1000));
+    for (const r of this.running.values()) {
+      if (!r.key.startsWith(`${scanId}/`) || r.cancelled) continue;
+      r.cancelled = true;
+      r.abort.abort();
+      const [, shard, attempt] = r.key.split('/');
+      this.emitEvent({ type: 'cancelled', scanId, shard: Number(shard), attempt: Number(attempt) });
+    }
+    for (const [key, answer] of this.grants) {
+      const [id, shard, attempt] = key.split('/');
+      if (id === scanId) answer({ v: 1, type: 'grant', scanId, shard: Number(shard), attempt: Number(attempt), granted: false, reason: 'the scan is over' });
+    }
+  }
+
+  private isCancelled(scanId: string): boolean {
+    const until = this.cancelled.get(scanId);
+    return until !== undefined && until > Date.now();
+  }
+
   /** One delivery of a job on jobs connection `connection`: `ack` sends its PUBACK and lets the
    *  next come on that connection (Receive Maximum 1: until then it gets nothing else). */
   private onJob(connection: number, topic: string, payload: Buffer, packet: IPublishPacket, ack: (code: number) => void): void {
@@ -252,6 +301,12 @@ export class ScanAgent extends EventEmitter {
     }
     const key = `${job.scanId}/${job.shard}/${job.attempt}`;
     const already = this.running.get(key);
+    if (!already && this.isCancelled(job.scanId)) {
+      // A copy that waited in this session after its scan ended: nobody would answer its claim.
+      ack(PUBACK_SUCCESS);
+      this.emitEvent({ type: 'cancelled', scanId: job.scanId, shard: job.shard, attempt: job.attempt });
+      return;
+    }
     if (already && already.connection === connection) {
       // The broker sent it again on the same connection after a reconnection (DUP): the PUBACK
       // goes to this delivery (the earlier one's connection is gone).
@@ -273,7 +328,7 @@ export class ScanAgent extends EventEmitter {
     void this.handle(job, running).then(
       (acknowledge) => {
         this.running.delete(key);
-        if (acknowledge) running.ack(PUBACK_SUCCESS);
+        if (acknowledge || running.cancelled) running.ack(PUBACK_SUCCESS);
       },
       (err: Error) => {
         this.running.delete(key);

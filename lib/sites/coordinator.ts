@@ -19,9 +19,9 @@ import { closeConnection, defaultClientId, firstConnect, openConnection, type Si
 import {
   checkCredentialsName, checkJobOptions, checkLogin, checkScanId, checkSiteName, encodeMessage, MAX_ATTEMPTS, MAX_LEASE_MS, MAX_RESULT_BYTES, MAX_SHARDS, MIN_LEASE_MS,
   parseAgentReport, parseAgentStatus, SitesMessageError,
-  type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type JobScanOptions, type RefusalCode,
+  type AgentReport, type AgentStatusMessage, type CancelMessage, type GrantMessage, type JobMessage, type JobScanOptions, type RefusalCode,
 } from './messages';
-import { grantsTopic, jobsTopic, parseReportTopic, parseStatusTopic, reportSubscription, STATUS_SUBSCRIPTION } from './topics';
+import { cancelTopic, grantsTopic, jobsTopic, parseReportTopic, parseStatusTopic, reportSubscription, STATUS_SUBSCRIPTION } from './topics';
 
 /** Host:port pairs per shard by default: the target expander's batch (4,096). */
 export const DEFAULT_SHARD_TARGETS = 4096;
@@ -219,6 +219,8 @@ interface ActiveScan {
   deadline: number;
   ignored: { count: number; first: IgnoredReport[] };
   budget: { bytes: number; messages: number };
+  /** Its end was published (announceEnd). */
+  ended?: boolean;
   /** By login (at most one per login of the broker: the ACL binds the topic's last level). */
   use: Map<string, ReportUse>;
   finish: () => void;
@@ -285,10 +287,13 @@ export class ScanCoordinator extends EventEmitter {
 
   /** Disconnects; running scans end with their unfinished shards not done. */
   async stop(): Promise<void> {
+    const ends: Promise<void>[] = [];
     for (const s of this.scans.values()) {
       for (const sh of s.shards) if (sh.state !== 'done') this.giveUp(s, sh, 'the coordinator stopped');
       s.finish();
+      ends.push(this.announceEnd(s));
     }
+    await Promise.all(ends);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.client) await closeConnection(this.client);
@@ -347,6 +352,7 @@ export class ScanCoordinator extends EventEmitter {
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
       this.scans.delete(scanId);
+      await this.announceEnd(active);
       if (client.connected) await client.unsubscribeAsync(reportSubscription(scanId)).catch(() => undefined);
     }
     return this.output(active, targets, started, split, request.signal?.aborted === true);
@@ -442,6 +448,23 @@ export class ScanCoordinator extends EventEmitter {
     let n = 0;
     for (const a of this.agentViews.values()) if (a.site === site && a.state === 'online') n += a.concurrency ?? 1;
     return Math.max(1, n);
+  }
+
+  /**
+   * Says once that the scan is over (messages.ts CancelMessage on `mqttsec/cancel/<scanId>`), when
+   * any of its jobs was published: a copy nobody claimed may still wait in an agent's session (the
+   * broker drops it at its Message Expiry, the scan's deadline), and an agent acknowledges it then
+   * without a claim nobody would answer. Never rejects: a failure is a 'warning'.
+   */
+  private async announceEnd(active: ActiveScan): Promise<void> {
+    if (active.ended || !active.shards.some((sh) => sh.attempts > 0)) return;
+    active.ended = true;
+    const client = this.client;
+    if (!client?.connected) return;
+    const expiry = Math.max(1, Math.ceil((active.deadline - Date.now()) / 1000));
+    const message: CancelMessage = { v: 1, type: 'cancel', scanId: active.scanId };
+    await client.publishAsync(cancelTopic(active.scanId), encodeMessage(message), { qos: 1, properties: { messageExpiryInterval: expiry } })
+      .then(() => undefined, (err: Error) => this.emit('warning', new Error(`scan ${active.scanId}: publishing its end: ${err.message}`)));
   }
 
   /** Publishes queued shards while their site has room (one outstanding shard per agent slot). */

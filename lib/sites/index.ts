@@ -6,13 +6,13 @@ export {
   SITES_PROTOCOL_VERSION, MAX_JOB_BYTES, MAX_SMALL_MESSAGE_BYTES, MAX_RESULT_BYTES, MAX_SHARDS, MAX_ATTEMPTS, MAX_JOB_SPECS, MAX_JOB_PORTS,
   MIN_LEASE_MS, MAX_LEASE_MS, RESERVED_SITE_NAMES, JOB_OPTIONS_BEYOND_READING, SitesMessageError,
   checkSiteName, checkLogin, checkCredentialsName, checkScanId, checkJobOptions,
-  parseJob, parseGrant, parseAgentReport, parseAgentStatus, encodeMessage,
-  type JobMessage, type JobScanOptions, type GrantMessage, type ClaimMessage, type ProgressMessage, type ResultMessage,
+  parseJob, parseGrant, parseCancel, parseAgentReport, parseAgentStatus, encodeMessage,
+  type JobMessage, type JobScanOptions, type GrantMessage, type CancelMessage, type ClaimMessage, type ProgressMessage, type ResultMessage,
   type ShardDoneMessage, type RefusalMessage, type RefusalCode, type AgentReport, type AgentStatusMessage, type JobOptionBeyondReading,
 } from './messages';
 export {
-  SHARE_NAME, STATUS_SUBSCRIPTION, jobsTopic, jobsSubscription, grantsTopic, reportTopic, reportSubscription, statusTopic,
-  parseReportTopic, parseStatusTopic,
+  SHARE_NAME, STATUS_SUBSCRIPTION, CANCEL_SUBSCRIPTION, jobsTopic, jobsSubscription, grantsTopic, reportTopic, reportSubscription, statusTopic,
+  cancelTopic, parseReportTopic, parseStatusTopic, parseCancelTopic,
 } from './topics';
 export { checkBrokerUrl, defaultClientId, DEFAULT_SESSION_EXPIRY_SECONDS, type SitesBrokerOptions } from './connection';
 export { ScanAgent, MAX_AGENT_CONCURRENCY, DEFAULT_GRANT_WAIT_MS, type ScanAgentOptions, type AgentScanSettings, type AgentEvent } from './agent';

@@ -99,6 +99,20 @@ export interface GrantMessage {
   reason?: string;
 }
 
+/**
+ * Coordinator -> `mqttsec/cancel/<scanId>`, QoS 1, not retained, Message Expiry Interval the rest
+ * of the scan's deadline (as its jobs): the scan is over (done, cancelled, past its deadline or
+ * its coordinator stopped). Every agent reads it on its control connection (a plain subscription
+ * of its persistent session, so an agent that is away gets it when it is back): a copy of one of
+ * the scan's jobs still queued for it (nobody claimed it) is then acknowledged without a claim,
+ * and a shard of the scan it runs is stopped.
+ */
+export interface CancelMessage {
+  v: 1;
+  type: 'cancel';
+  scanId: string;
+}
+
 interface ShardRef {
   v: 1;
   scanId: string;
@@ -170,7 +184,7 @@ export interface AgentStatusMessage {
 
 const SITE_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** Topic levels the protocol uses under mqttsec/: no site may be named so. */
-export const RESERVED_SITE_NAMES: readonly string[] = ['results', 'agents', 'grants', 'canary'];
+export const RESERVED_SITE_NAMES: readonly string[] = ['results', 'agents', 'grants', 'cancel', 'canary'];
 const LOGIN_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const CREDENTIALS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
 const SCAN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -364,6 +378,14 @@ export function parseJob(payload: Buffer | string): JobMessage {
   return job;
 }
 
+/** Parses a cancel (coordinator -> every agent). Throws SitesMessageError naming the bad field. */
+export function parseCancel(payload: Buffer | string): CancelMessage {
+  const o = decode(payload, MAX_SMALL_MESSAGE_BYTES, 'a cancel');
+  onlyKeys(o, ['v', 'type', 'scanId']);
+  if (o.type !== 'cancel') throw new SitesMessageError('type', `${shown(o.type)}; expected "cancel"`);
+  return { v: 1, type: 'cancel', scanId: checkScanId(o.scanId) };
+}
+
 /** Parses a grant (coordinator -> agent). Throws SitesMessageError naming the bad field. */
 export function parseGrant(payload: Buffer | string): GrantMessage {
   const o = decode(payload, MAX_SMALL_MESSAGE_BYTES, 'a grant');
@@ -478,6 +500,6 @@ export function parseAgentStatus(payload: Buffer | string): AgentStatusMessage {
 }
 
 /** The JSON text of a message (what is published). */
-export function encodeMessage(message: JobMessage | GrantMessage | AgentReport | AgentStatusMessage): string {
+export function encodeMessage(message: JobMessage | GrantMessage | CancelMessage | AgentReport | AgentStatusMessage): string {
   return JSON.stringify(message);
 }

@@ -397,6 +397,59 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     }
   });
 
+  it("a cancelled scan's copies of its jobs, queued for an agent that was away, are dropped without a claim when it comes back", async () => {
+    // The agent has a persistent session and is away; the coordinator publishes the shard again
+    // every claim wait, so copies pile up in that session; then the scan is cancelled. A test
+    // client with the coordinator's login watches the results topics for claims.
+    const broker = { ...hubOptions('north-1'), sessionExpirySeconds: 120 };
+    const ids = ['hostile-test-agent-away', 'hostile-test-agent-away-jobs-0'];
+    const first = new ScanAgent({ broker, site: 'north', scope: NORTH, clientId: ids[0], grantWaitMs: 3000 });
+    await first.start();
+    await first.stop();
+    const watcher = await hostile('coordinator');
+    const claims: string[] = [];
+    watcher.on('message', (topic, payload) => {
+      if ((JSON.parse(payload.toString('utf8')) as { type: string }).type === 'claim') claims.push(topic);
+    });
+    await watcher.subscribeAsync('mqttsec/results/#', { qos: 1 });
+    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    await c.start();
+    let agent: ScanAgent | null = null;
+    try {
+      const stop = new AbortController();
+      let published = 0;
+      c.on('shard', (e: { scanId: string; shard: { attempts: number } }) => {
+        if (e.scanId !== 'cancelled-scan') return;
+        published = Math.max(published, e.shard.attempts);
+        if (published >= 3) stop.abort();
+      });
+      const out = await c.scan({ scanId: 'cancelled-scan', targets: '127.0.60.30', ports: [closedPort], requireAgentStatus: false, leaseMs: 5000, claimWaitMs: 200, deadlineMs: 60_000, signal: stop.signal });
+      assert.equal(out.shards[0].state, 'not_done');
+      assert.ok(out.shards[0].problems.includes('the scan was cancelled'), JSON.stringify(out.shards[0].problems));
+      const copies = out.shards[0].attempts;
+      assert.ok(copies >= 3, `${copies} copies published`);
+      // The agent comes back: its session holds the copies and the scan's end.
+      agent = new ScanAgent({ broker, site: 'north', scope: NORTH, clientId: ids[0], grantWaitMs: 3000 });
+      const events: AgentEvent[] = [];
+      agent.on('event', (e: AgentEvent) => events.push(e));
+      await agent.start();
+      const deadline = Date.now() + 20_000;
+      const dropped = () => events.filter((e) => e.type === 'cancelled' && e.scanId === 'cancelled-scan').length;
+      while (dropped() < copies && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(dropped(), copies, JSON.stringify(events));
+      assert.ok(!events.some((e) => e.type === 'job' || e.type === 'denied'), JSON.stringify(events));
+      // And it takes the next scan's job at once.
+      const next = await c.scan({ targets: '127.0.60.31', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
+      assert.equal(next.shards[0].state, 'done', JSON.stringify(next.shards[0]));
+      assert.deepEqual(claims.filter((t) => t.includes('/cancelled-scan/')), [], 'no claim for the cancelled scan');
+    } finally {
+      await c.stop();
+      await agent?.stop();
+      await watcher.endAsync(true).catch(() => undefined);
+      await forgetSessions('north-1', ids);
+    }
+  });
+
   it("a job naming a login by a key every object has (constructor, toString) is refused: the agent holds no such login", async () => {
     const agent = new ScanAgent({
       broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent',
