@@ -26,7 +26,7 @@ const BROKER_HELP = `  --broker URL           the coordinator's broker, mqtts://
   --password-file FILE   its password, from the first line of FILE
   --ca FILE              CA certificate (PEM) the broker's certificate must chain to
   --client-id ID         MQTT client id (prefix) of the persistent session; keep it across
-                         restarts. Default: derived from the password (HMAC-SHA256, never the
+                         restarts. Default: derived from the password (scrypt, never the
                          password itself), stable and secret. An id another login can guess lets
                          it take the session over, queued jobs or results with it (Mosquitto
                          hands a session to any login that names its client id)

@@ -1,6 +1,6 @@
 // The connection of an agent or a coordinator to the broker that carries the sites protocol:
 // mqtt.js 5 over TLS, MQTT 5, a login of its own, a persistent session.
-import { createHmac } from 'node:crypto';
+import { scryptSync } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 
 /**
@@ -33,13 +33,14 @@ export interface SitesBrokerOptions {
 
 export const DEFAULT_SESSION_EXPIRY_SECONDS = 120;
 
-/** The fixed HMAC key of defaultClientId (a label, not a secret: the password is the secret). */
+/** The fixed part of defaultClientId's salt (a label, not a secret: the password is the secret). */
 const CLIENT_ID_LABEL = 'mqttsec sites client id v1';
 
 /**
  * The default client id of an agent's or a coordinator's persistent session:
- * `mqttsec-<role>-<login>-<24 hex>`, the hex being HMAC-SHA256(key: a fixed label, message: role,
- * login and password) cut to 96 bits. Stable (a restart with the same login resumes the same
+ * `mqttsec-<role>-<login>-<24 hex>`, the hex being 96 bits of scrypt (RFC 7914; Node's defaults
+ * N 16384, r 8, p 1: some tens of ms and 16 MiB, once per start) of the password, salted with a
+ * fixed label, the role and the login. Stable (a restart with the same login resumes the same
  * session, its held jobs and queued results with it) and unguessable without the password.
  * Why: MQTT finds a session by its client id alone, and Mosquitto 2.0.11 hands it (and the
  * messages queued in it) to any authenticated login that connects with that id, dropping the
@@ -47,11 +48,14 @@ const CLIENT_ID_LABEL = 'mqttsec sites client id v1';
  * section 5.4.2 leaves the check to the broker). Its one binding of id to login,
  * `use_username_as_clientid`, gives every connection of a login the same id, and an agent has
  * several (control and jobs). So a client id known to another login is a way into the session:
- * the password never appears in the id, only a one-way function of it.
+ * the password never appears in the id, only a one-way function of it. A slow one, not an HMAC:
+ * the broker logs client ids (connection_messages), and a fast function would let a reader of
+ * the log test guessed passwords faster than Mosquitto's own password file does (PBKDF2-SHA512,
+ * 101 iterations in 2.0).
  */
 export function defaultClientId(role: 'agent' | 'coordinator', broker: Pick<SitesBrokerOptions, 'username' | 'password'>): string {
-  const mac = createHmac('sha256', CLIENT_ID_LABEL).update(`${role}\0${broker.username}\0${broker.password}`).digest('hex').slice(0, 24);
-  return `mqttsec-${role}-${broker.username}-${mac}`;
+  const key = scryptSync(broker.password, `${CLIENT_ID_LABEL}\0${role}\0${broker.username}`, 12).toString('hex');
+  return `mqttsec-${role}-${broker.username}-${key}`;
 }
 
 /**
