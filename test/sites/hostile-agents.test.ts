@@ -94,10 +94,15 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       assert.equal(thief.sessionPresent, true, 'another login resumed the session');
       assert.deepEqual(thief.jobs.map((p) => parseJob(p).scanId), ['queued-for-north-1'], 'and took the job queued for it');
       await thief.client.endAsync(true);
-      // Another site's login resumes it too (the ACL, checked at delivery, keeps the jobs from it,
-      // but the session, and whatever was queued for its owner, is no longer the owner's).
+      // The owner is back; another site's login takes the session over while it is connected:
+      // the owner's connection is closed, and the session is the other login's (the ACL, checked
+      // at delivery, keeps the site's jobs from it).
+      const owner = await takeover('north-1', victimId);
+      const closed = new Promise<void>((r) => owner.client.once('close', () => r()));
       const other = await takeover('south-1', victimId);
+      await closed;
       await other.client.endAsync(true);
+      await owner.client.endAsync(true);
       assert.equal(other.sessionPresent, true, 'a login of another site resumed the session');
     } finally {
       await thief.client.endAsync(true);
