@@ -657,6 +657,9 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     assert.deepEqual(shard.refusals, [], JSON.stringify(shard));
     assert.deepEqual(shard.problems, ['the scan deadline passed']);
     assert.ok(ignored.some((i) => i.login === 'north-2' && /retained/.test(i.reason)), JSON.stringify(ignored));
+    // It still counts against north-2's report budget for the scan (counted before it is read).
+    const north2 = out.reportBudget.logins.find((u) => u.login === 'north-2');
+    assert.ok(north2 && north2.messages === 1 && north2.bytes > 0 && north2.held === 0, JSON.stringify(out.reportBudget));
   });
 
   it("an agent does not take a broker whose certificate names another address (the host is checked, not only the CA)", async function () {
