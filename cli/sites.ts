@@ -25,7 +25,11 @@ const BROKER_HELP = `  --broker URL           the coordinator's broker, mqtts://
   --password-env VAR     its password, from environment variable VAR
   --password-file FILE   its password, from the first line of FILE
   --ca FILE              CA certificate (PEM) the broker's certificate must chain to
-  --client-id ID         MQTT client id of the persistent session (keep it across restarts)
+  --client-id ID         MQTT client id (prefix) of the persistent session; keep it across
+                         restarts. Default: derived from the password (scrypt, never the
+                         password itself), stable and secret. An id another login can guess lets
+                         it take the session over, queued jobs or results with it (Mosquitto
+                         hands a session to any login that names its client id)
   --session-expiry S     seconds the broker keeps the session of a disconnected client
                          (default 120)`;
 
@@ -49,6 +53,10 @@ ${BROKER_HELP}
   --send-credentials-plaintext
                          also send logins over plain TCP and untrusted TLS (see mqtt-scan --help)
   --allow-public         allow public addresses in the scope and in jobs
+  --allow-write-test     run jobs that ask for a write test (publishing one message on each
+                         readable scanned broker); refused by default, with the reason
+  --allow-default-logins run jobs that ask to try well-known default logins (admin/admin, ...);
+                         refused by default, with the reason
   --max-targets N        largest job, in host:port pairs
   -h, --help             show this help`;
 
@@ -70,7 +78,9 @@ ${optionLine(OPTIONS.timeoutMs)}
   --no-sniff             do not subscribe to any broker's topics
   --no-tls-inspect       do not inspect certificates
   --write-test           publish one non-retained message to learn whether writes are allowed
-  --try-defaults         also try well-known default logins
+                         (agents refuse it unless started with --allow-write-test)
+  --try-defaults         also try well-known default logins (agents refuse it unless started
+                         with --allow-default-logins)
   --transport MODE       auto, tcp, tls, ws or wss
   --ws-paths LIST        HTTP paths for MQTT over WebSockets
   --mqtt-version LIST    5.0,3.1.1
@@ -193,6 +203,8 @@ async function runAgent(argv: string[]): Promise<number> {
     'tls-ca': { type: 'string' },
     'send-credentials-plaintext': { type: 'boolean', default: false },
     'allow-public': { type: 'boolean', default: false },
+    'allow-write-test': { type: 'boolean', default: false },
+    'allow-default-logins': { type: 'boolean', default: false },
     'max-targets': { type: 'string' },
   });
   if (v.help) {
@@ -211,6 +223,7 @@ async function runAgent(argv: string[]): Promise<number> {
     credentials: logins(v.login as string[] | undefined),
     concurrency: wholeNumber('--concurrency', v.concurrency, 1, 16),
     grantWaitMs: wholeNumber('--grant-wait', v['grant-wait'], 100, 600_000),
+    allow: { writeTest: !!v['allow-write-test'], tryDefaults: !!v['allow-default-logins'] },
     scan: {
       sendCredentialsPlaintext: !!v['send-credentials-plaintext'],
       tls: v['tls-ca'] !== undefined ? { ca: readFile('--tls-ca', v['tls-ca'] as string) } : undefined,

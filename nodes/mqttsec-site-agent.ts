@@ -28,6 +28,9 @@ interface AgentDef extends NodeDef {
   tls?: string;
   sendCredentialsPlaintext?: boolean;
   allowPublic?: boolean;
+  /** Run jobs that ask for a write test / default logins (lib/sites JOB_OPTIONS_BEYOND_READING). */
+  allowWriteTest?: boolean;
+  allowTryDefaults?: boolean;
 }
 
 /** The close handler ends within this, ms (Node-RED gives a node 15 s). */
@@ -48,6 +51,7 @@ function agentOptions(RED: NodeAPI, config: AgentDef): ScanAgentOptions {
     site: typeof config.site === 'string' ? config.site.trim() : '',
     scope: specList('scope', config.scope),
     allowPublic: !!config.allowPublic,
+    allow: { writeTest: config.allowWriteTest === true, tryDefaults: config.allowTryDefaults === true },
     credentials,
     concurrency: wholeNumber('concurrency', config.concurrency, 1, 1, MAX_AGENT_CONCURRENCY),
     scan: { sendCredentialsPlaintext: !!config.sendCredentialsPlaintext, ...(tls ? { tls } : {}) },
@@ -131,6 +135,10 @@ export = (RED: NodeAPI) =>
         case 'refused':
           running.delete(key);
           node.status({ fill: 'yellow', shape: 'ring', text: t('status.refused', { shard: event.shard, code: event.code }) });
+          break;
+        case 'cancelled':
+          running.delete(key);
+          if (running.size) showRunning();
           break;
         case 'denied':
           node.status({ fill: 'grey', shape: 'ring', text: t('status.denied', { shard: event.shard }) });

@@ -51,9 +51,9 @@ export async function sites(ctx: BenchContext): Promise<CaseResult> {
   try {
     // The shipped ACL's shape (brokers/sites/acl) with this run's agents: each reads its site's jobs only.
     const acl = [
-      'user coordinator', 'topic write mqttsec/+/jobs', 'topic write mqttsec/grants/+', 'topic read mqttsec/results/#', 'topic read mqttsec/agents/#',
+      'user coordinator', 'topic write mqttsec/+/jobs', 'topic write mqttsec/grants/+', 'topic write mqttsec/cancel/+', 'topic read mqttsec/results/#', 'topic read mqttsec/agents/#',
       ...[['west-1', 'west'], ['east-1', 'east'], ['all-1', 'all']].flatMap(([login, site]) => [`user ${login}`, `topic read mqttsec/${site}/jobs`, `topic write mqttsec/agents/${site}/${login}`]),
-      'pattern write mqttsec/results/+/+/%u', 'pattern read mqttsec/grants/%u', '',
+      'pattern write mqttsec/results/+/+/%u', 'pattern read mqttsec/grants/%u', 'pattern read mqttsec/cancel/+', '',
     ].join('\n');
     hub = await startMosquitto('sites', { users: passwords, acl });
     const url = `mqtts://127.0.0.1:${hub.port}`;

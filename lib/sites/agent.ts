@@ -24,17 +24,20 @@ import { runScan, type ScanOptions } from '../pipeline';
 import { firstOutsideScope, intervalSpecs, planTargets, scopeAddresses, TargetError, type AddressInterval } from '../targets';
 import { redactPassword } from '../credentials';
 import type { Credentials, ScanResult } from '../types';
-import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
+import { closeConnection, defaultClientId, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
-  checkCredentialsName, checkLogin, checkSiteName, encodeMessage, MAX_RESULT_BYTES, parseGrant, parseJob,
-  type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type RefusalCode,
+  checkCredentialsName, checkLogin, checkSiteName, encodeMessage, JOB_OPTIONS_BEYOND_READING, MAX_RESULT_BYTES, parseCancel, parseGrant, parseJob,
+  type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type JobOptionBeyondReading, type RefusalCode,
 } from './messages';
-import { grantsTopic, jobsSubscription, reportTopic, statusTopic } from './topics';
+import { CANCEL_SUBSCRIPTION, grantsTopic, jobsSubscription, parseCancelTopic, reportTopic, statusTopic } from './topics';
 
 /** Shards one agent runs at once, at most (one jobs connection each). */
 export const MAX_AGENT_CONCURRENCY = 16;
 /** How long an agent waits for the coordinator's answer to a claim, ms, by default. */
 export const DEFAULT_GRANT_WAIT_MS = 15_000;
+/** Scans known to be over (their cancel came), kept at most this many and this long, ms. */
+const MAX_CANCELLED_KEPT = 1024;
+const MAX_CANCELLED_MS = 7 * 24 * 3_600_000;
 /** PUBACK reason codes (OASIS MQTT 5.0 section 3.4.2.1). */
 const PUBACK_SUCCESS = 0;
 const PUBACK_PAYLOAD_FORMAT_INVALID = 0x99;
@@ -57,8 +60,16 @@ export interface ScanAgentOptions {
   /** How long to wait for the grant of a claim, ms (default DEFAULT_GRANT_WAIT_MS). */
   grantWaitMs?: number;
   scan?: AgentScanSettings;
-  /** Client id prefix (default `mqttsec-agent-<login>`): the control session is `<prefix>`, the
-   *  jobs sessions `<prefix>-jobs-<n>`. Keep it across restarts so held jobs come back. */
+  /** The job options that act beyond reading (messages.ts JOB_OPTIONS_BEYOND_READING) this agent
+   *  runs: `writeTest` (publish a message on the scanned brokers), `tryDefaults` (log in with
+   *  well-known default logins). Each is off by default: a job that asks for one that is off is
+   *  refused (code 'option'), and the reason goes back to the coordinator. */
+  allow?: Partial<Record<JobOptionBeyondReading, boolean>>;
+  /** Client id prefix: the control session is `<prefix>`, the jobs sessions `<prefix>-jobs-<n>`.
+   *  Keep it across restarts so held jobs come back. Default: connection.ts defaultClientId
+   *  (derived from the login's password, stable and unguessable). A prefix another login can
+   *  guess lets that login take the sessions over (their queued jobs with them): Mosquitto
+   *  hands a session to whoever names its client id. */
   clientId?: string;
 }
 
@@ -67,6 +78,11 @@ export type AgentEvent =
   | { type: 'connected' }
   | { type: 'offline' }
   | { type: 'job'; scanId: string; shard: number; attempt: number; redelivered: boolean }
+  /** The job's scan is over (the coordinator's cancel): a queued copy acknowledged without a
+   *  claim, or a running shard stopped (and acknowledged). */
+  | { type: 'cancelled'; scanId: string; shard: number; attempt: number }
+  /** A second copy of a job that runs here came on another jobs connection: acknowledged at once. */
+  | { type: 'duplicate'; scanId: string; shard: number; attempt: number }
   | { type: 'refused'; scanId: string; shard: number; attempt: number; code: RefusalCode; reason: string }
   | { type: 'denied'; scanId: string; shard: number; attempt: number; reason: string }
   | { type: 'running'; scanId: string; shard: number; attempt: number }
@@ -82,6 +98,10 @@ interface Running {
   abort: AbortController;
   /** The PUBACK of the job's latest delivery (a redelivery after a reconnection replaces it). */
   ack: (code: number) => void;
+  /** The jobs connection it came on (0 to concurrency - 1). */
+  connection: number;
+  /** Its scan is over: acknowledged when it stops, not left for a redelivery. */
+  cancelled?: boolean;
 }
 
 /**
@@ -104,6 +124,8 @@ export class ScanAgent extends EventEmitter {
   private jobs: MqttClient[] = [];
   private readonly running = new Map<string, Running>();
   private readonly grants = new Map<string, (g: GrantMessage) => void>();
+  /** Scans that are over (cancel messages), by scan id: until when this is kept, ms since the epoch. */
+  private readonly cancelled = new Map<string, number>();
   private stopping = false;
 
   constructor(private readonly opts: ScanAgentOptions) {
@@ -118,7 +140,7 @@ export class ScanAgent extends EventEmitter {
       throw new RangeError(`concurrency must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`);
     }
     this.grantWaitMs = opts.grantWaitMs ?? DEFAULT_GRANT_WAIT_MS;
-    this.clientId = opts.clientId ?? `mqttsec-agent-${this.login}`;
+    this.clientId = opts.clientId ?? defaultClientId('agent', opts.broker);
   }
 
   /**
@@ -149,15 +171,20 @@ export class ScanAgent extends EventEmitter {
     });
     control.on('offline', () => this.emitEvent({ type: 'offline' }));
     control.on('error', (err) => this.emitEvent({ type: 'error', error: `control connection: ${err.message}` }));
-    control.on('message', ((topic, payload) => this.onGrant(topic, payload)) as OnMessageCallback);
+    control.on('message', ((topic, payload, packet) => {
+      if (parseCancelTopic(topic) !== null) this.onCancel(topic, payload, packet.properties?.messageExpiryInterval);
+      else this.onGrant(topic, payload);
+    }) as OnMessageCallback);
     await firstConnect(control, connectMs);
-    await control.subscribeAsync(grantsTopic(this.login), { qos: 1 });
+    // The cancels before the jobs: a persistent session that was away gets the cancels queued for
+    // it right after its CONNACK, before any jobs connection is open.
+    await control.subscribeAsync([grantsTopic(this.login), CANCEL_SUBSCRIPTION], { qos: 1 });
     for (let i = 0; i < this.concurrency; i++) {
       const jobs = openConnection(this.opts.broker, {
         clientId: `${this.clientId}-jobs-${i}`,
         keepalive: 0,
         properties: { receiveMaximum: 1 },
-        customHandleAcks: (topic, payload, packet, done) => this.onJob(topic, payload, packet, (code) => done(code)),
+        customHandleAcks: (topic, payload, packet, done) => this.onJob(i, topic, payload, packet, (code) => done(code)),
       });
       jobs.on('error', (err) => this.emitEvent({ type: 'error', error: `jobs connection: ${err.message}` }));
       this.jobs.push(jobs);
@@ -224,8 +251,43 @@ export class ScanAgent extends EventEmitter {
     this.grants.get(`${grant.scanId}/${grant.shard}/${grant.attempt}`)?.(grant);
   }
 
-  /** One delivery of a job (on a jobs connection): `ack` sends its PUBACK and lets the next come. */
-  private onJob(topic: string, payload: Buffer, packet: IPublishPacket, ack: (code: number) => void): void {
+  /** A scan is over: its queued copies will be acknowledged without a claim, its running shards
+   *  stop, and a claim waiting for its grant ends. `expirySeconds`: what is left of the message's
+   *  Message Expiry Interval (the scan's deadline; OASIS MQTT 5.0 section 3.3.2.3.3). */
+  private onCancel(topic: string, payload: Buffer, expirySeconds: number | undefined): void {
+    let scanId: string;
+    try {
+      scanId = parseCancel(payload).scanId;
+      if (parseCancelTopic(topic) !== scanId) throw new Error('its scan differs from its topic');
+    } catch (err) {
+      this.emitEvent({ type: 'bad-message', topic, error: (err as Error).message });
+      return;
+    }
+    const now = Date.now();
+    for (const [id, until] of this.cancelled) if (until <= now) this.cancelled.delete(id);
+    if (this.cancelled.size >= MAX_CANCELLED_KEPT && !this.cancelled.has(scanId)) this.cancelled.delete(this.cancelled.keys().next().value!);
+    this.cancelled.set(scanId, now + Math.min(MAX_CANCELLED_MS, (expirySeconds ?? MAX_CANCELLED_MS / 1000) * 1000));
+    for (const r of this.running.values()) {
+      if (!r.key.startsWith(`${scanId}/`) || r.cancelled) continue;
+      r.cancelled = true;
+      r.abort.abort();
+      const [, shard, attempt] = r.key.split('/');
+      this.emitEvent({ type: 'cancelled', scanId, shard: Number(shard), attempt: Number(attempt) });
+    }
+    for (const [key, answer] of this.grants) {
+      const [id, shard, attempt] = key.split('/');
+      if (id === scanId) answer({ v: 1, type: 'grant', scanId, shard: Number(shard), attempt: Number(attempt), granted: false, reason: 'the scan is over' });
+    }
+  }
+
+  private isCancelled(scanId: string): boolean {
+    const until = this.cancelled.get(scanId);
+    return until !== undefined && until > Date.now();
+  }
+
+  /** One delivery of a job on jobs connection `connection`: `ack` sends its PUBACK and lets the
+   *  next come on that connection (Receive Maximum 1: until then it gets nothing else). */
+  private onJob(connection: number, topic: string, payload: Buffer, packet: IPublishPacket, ack: (code: number) => void): void {
     if (this.stopping) return; // left unacknowledged: it comes back with the session
     let job: JobMessage;
     try {
@@ -239,19 +301,34 @@ export class ScanAgent extends EventEmitter {
     }
     const key = `${job.scanId}/${job.shard}/${job.attempt}`;
     const already = this.running.get(key);
-    if (already) {
-      // The broker sent it again after a reconnection (DUP): the PUBACK goes to this delivery.
+    if (!already && this.isCancelled(job.scanId)) {
+      // A copy that waited in this session after its scan ended: nobody would answer its claim.
+      ack(PUBACK_SUCCESS);
+      this.emitEvent({ type: 'cancelled', scanId: job.scanId, shard: job.shard, attempt: job.attempt });
+      return;
+    }
+    if (already && already.connection === connection) {
+      // The broker sent it again on the same connection after a reconnection (DUP): the PUBACK
+      // goes to this delivery (the earlier one's connection is gone).
       already.ack = ack;
       this.emitEvent({ type: 'job', scanId: job.scanId, shard: job.shard, attempt: job.attempt, redelivered: true });
       return;
     }
+    if (already) {
+      // The same job on another jobs connection (published twice, or two copies of one attempt):
+      // it runs already, so this copy is acknowledged now. Taking its PUBACK over instead would
+      // leave the first connection's PUBACK unsent, and that connection would take no job again.
+      ack(PUBACK_SUCCESS);
+      this.emitEvent({ type: 'duplicate', scanId: job.scanId, shard: job.shard, attempt: job.attempt });
+      return;
+    }
     this.emitEvent({ type: 'job', scanId: job.scanId, shard: job.shard, attempt: job.attempt, redelivered: !!packet.dup });
-    const running: Running = { key, abort: new AbortController(), ack };
+    const running: Running = { key, abort: new AbortController(), ack, connection };
     this.running.set(key, running);
     void this.handle(job, running).then(
       (acknowledge) => {
         this.running.delete(key);
-        if (acknowledge) running.ack(PUBACK_SUCCESS);
+        if (acknowledge || running.cancelled) running.ack(PUBACK_SUCCESS);
       },
       (err: Error) => {
         this.running.delete(key);
@@ -269,6 +346,11 @@ export class ScanAgent extends EventEmitter {
       outside = firstOutsideScope(job.targets, this.scope);
     } catch (err) {
       return { code: 'targets', reason: (err as Error).message };
+    }
+    for (const option of JOB_OPTIONS_BEYOND_READING) {
+      if (job.options[option] === true && this.opts.allow?.[option] !== true) {
+        return { code: 'option', reason: `the job asks for ${OPTION_WORDS[option]}; this agent does not allow it (${OPTION_SETTING[option]})` };
+      }
     }
     if (outside) return { code: 'scope', reason: `${outside} is outside this agent's scope (${this.scopeSpecs.slice(0, 8).join(', ')}${this.scopeSpecs.length > 8 ? ', …' : ''})` };
     // Own names only: "constructor" or "toString" would find Object.prototype's, and the shard
@@ -383,6 +465,16 @@ export class ScanAgent extends EventEmitter {
     return true;
   }
 }
+
+/** What each option beyond reading does, and the agent setting that allows it (CLI flag). */
+const OPTION_WORDS: Record<JobOptionBeyondReading, string> = {
+  writeTest: 'a write test (publishing a message on the scanned brokers)',
+  tryDefaults: 'well-known default logins (admin/admin, ...) on the scanned brokers',
+};
+const OPTION_SETTING: Record<JobOptionBeyondReading, string> = {
+  writeTest: 'mqtt-scan agent --allow-write-test; the agent node: Allow write tests',
+  tryDefaults: 'mqtt-scan agent --allow-default-logins; the agent node: Allow default logins',
+};
 
 /** A result whose JSON fits MAX_RESULT_BYTES: the topic samples go first, then the topic items. */
 function boundedResult(r: ScanResult): ScanResult {

@@ -1,5 +1,6 @@
 // The connection of an agent or a coordinator to the broker that carries the sites protocol:
 // mqtt.js 5 over TLS, MQTT 5, a login of its own, a persistent session.
+import { scryptSync } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 
 /**
@@ -31,6 +32,31 @@ export interface SitesBrokerOptions {
 }
 
 export const DEFAULT_SESSION_EXPIRY_SECONDS = 120;
+
+/** The fixed part of defaultClientId's salt (a label, not a secret: the password is the secret). */
+const CLIENT_ID_LABEL = 'mqttsec sites client id v1';
+
+/**
+ * The default client id of an agent's or a coordinator's persistent session:
+ * `mqttsec-<role>-<login>-<24 hex>`, the hex being 96 bits of scrypt (RFC 7914; Node's defaults
+ * N 16384, r 8, p 1: some tens of ms and 16 MiB, once per start) of the password, salted with a
+ * fixed label, the role and the login. Stable (a restart with the same login resumes the same
+ * session, its held jobs and queued results with it) and unguessable without the password.
+ * Why: MQTT finds a session by its client id alone, and Mosquitto 2.0.11 hands it (and the
+ * messages queued in it) to any authenticated login that connects with that id, dropping the
+ * owner's connection (eclipse-mosquitto/mosquitto issue #3553, still open for 2.1; OASIS MQTT 5.0
+ * section 5.4.2 leaves the check to the broker). Its one binding of id to login,
+ * `use_username_as_clientid`, gives every connection of a login the same id, and an agent has
+ * several (control and jobs). So a client id known to another login is a way into the session:
+ * the password never appears in the id, only a one-way function of it. A slow one, not an HMAC:
+ * the broker logs client ids (connection_messages), and a fast function would let a reader of
+ * the log test guessed passwords faster than Mosquitto's own password file does (PBKDF2-SHA512,
+ * 101 iterations in 2.0).
+ */
+export function defaultClientId(role: 'agent' | 'coordinator', broker: Pick<SitesBrokerOptions, 'username' | 'password'>): string {
+  const key = scryptSync(broker.password, `${CLIENT_ID_LABEL}\0${role}\0${broker.username}`, 12).toString('hex');
+  return `mqttsec-${role}-${broker.username}-${key}`;
+}
 
 /**
  * A URL the sites protocol may use, or an Error naming what is wrong with it. The message never

@@ -15,13 +15,13 @@ import { listsUnreachable, ScanTally, type ScanOutput } from '../pipeline';
 import { canonicalAddress, compareResults, firstOutsideScope, parsePorts, planTargets, scopeAddresses, splitByScope, type AddressInterval } from '../targets';
 import { classifyResult, type Policy } from '../risk';
 import type { ScanResult } from '../types';
-import { closeConnection, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
+import { closeConnection, defaultClientId, firstConnect, openConnection, type SitesBrokerOptions } from './connection';
 import {
-  checkCredentialsName, checkJobOptions, checkLogin, checkScanId, checkSiteName, encodeMessage, MAX_ATTEMPTS, MAX_LEASE_MS, MAX_SHARDS, MIN_LEASE_MS,
+  checkCredentialsName, checkJobOptions, checkLogin, checkScanId, checkSiteName, encodeMessage, MAX_ATTEMPTS, MAX_LEASE_MS, MAX_RESULT_BYTES, MAX_SHARDS, MIN_LEASE_MS,
   parseAgentReport, parseAgentStatus, SitesMessageError,
-  type AgentReport, type AgentStatusMessage, type GrantMessage, type JobMessage, type JobScanOptions, type RefusalCode,
+  type AgentReport, type AgentStatusMessage, type CancelMessage, type GrantMessage, type JobMessage, type JobScanOptions, type RefusalCode,
 } from './messages';
-import { grantsTopic, jobsTopic, parseReportTopic, parseStatusTopic, reportSubscription, STATUS_SUBSCRIPTION } from './topics';
+import { cancelTopic, grantsTopic, jobsTopic, parseReportTopic, parseStatusTopic, reportSubscription, STATUS_SUBSCRIPTION } from './topics';
 
 /** Host:port pairs per shard by default: the target expander's batch (4,096). */
 export const DEFAULT_SHARD_TARGETS = 4096;
@@ -30,6 +30,17 @@ export const DEFAULT_CLAIM_WAIT_MS = 15_000;
 export const DEFAULT_MAX_ATTEMPTS = 6;
 /** A whole coordinated scan ends by then at the latest (default 6 hours). */
 export const DEFAULT_SCAN_DEADLINE_MS = 6 * 3_600_000;
+/** Default report budget of one login in one scan, bytes: per host:port pair of the scan (a
+ *  result is a few KiB; topic samples and certificates make some tens of KiB), and per shard (room
+ *  for results near MAX_RESULT_BYTES, claims, progress, done), the sum doubled (a shard done again
+ *  after a lease ran out). */
+export const REPORT_BYTES_PER_TARGET = 32 * 1024;
+export const REPORT_BYTES_PER_SHARD = 2 * MAX_RESULT_BYTES;
+/** Default report budget of one login in one scan, messages: twice (one result per host:port
+ *  pair, plus claim, done and refusal per shard: 8 per shard), plus the progress an honest holder
+ *  sends (3 per lease until the deadline) for at most this many shards held at once. */
+export const REPORTS_PER_SHARD = 8;
+const PROGRESS_SHARDS_AT_ONCE = 64;
 /** Ignored reports kept for the output (the count goes on). */
 const MAX_IGNORED_KEPT = 100;
 /** Refusals kept per shard. */
@@ -44,7 +55,9 @@ export interface ScanCoordinatorOptions {
   sites: Record<string, string | string[]>;
   /** Scope policy: public addresses allowed in scopes and scans (default false). */
   allowPublic?: boolean;
-  /** Client id of its persistent session (default `mqttsec-coordinator-<login>`). */
+  /** Client id of its persistent session. Default: connection.ts defaultClientId (derived from
+   *  the login's password: stable, unguessable). A guessable id lets another login take the
+   *  session over, and the results queued in it. */
   clientId?: string;
 }
 
@@ -83,6 +96,15 @@ export interface CoordinatedScanRequest {
   requireAgentStatus?: boolean;
   /** The scan ends by then, done or not, ms (default DEFAULT_SCAN_DEADLINE_MS). */
   deadlineMs?: number;
+  /** Bytes of reports (payloads) one login may send about this scan, counted before any is read
+   *  (retained, unreadable and ignored ones too). Default: 2 x (REPORT_BYTES_PER_TARGET per
+   *  host:port pair + REPORT_BYTES_PER_SHARD per shard) of the scan. Past it (or maxReports), that
+   *  login's further reports about this scan are dropped unread (counted in `ignored`), one
+   *  'warning' and one 'ignored' event say so, and the shards it holds are published again. */
+  maxReportBytes?: number;
+  /** Reports one login may send about this scan. Default: 2 x (pairs + REPORTS_PER_SHARD per
+   *  shard) + 3 x ceil(deadline / lease) x min(shards, 64) (the progress of held shards). */
+  maxReports?: number;
   signal?: AbortSignal;
 }
 
@@ -127,8 +149,26 @@ export interface CoordinatedScanOutput extends ScanOutput {
   outside: string[];
   outsideHosts: number;
   ignored: { count: number; first: IgnoredReport[] };
+  /** The report budget of each login in this scan, and what each login sent (bytes and messages
+   *  counted; the logins that went over it). */
+  reportBudget: { bytes: number; messages: number; logins: ReportUse[] };
   /** Results that arrived twice for one host:port (from two shards), dropped. */
   duplicates: number;
+}
+
+/** What one login sent about one scan (payload bytes and messages taken into account, before
+ *  the budget ran out). */
+export interface ReportUse {
+  login: string;
+  messages: number;
+  bytes: number;
+  /** Payload bytes of its results the coordinator holds now (a held shard's results, until
+   *  the shard is done and the scan ends, or it is published again); at most `bytes`. */
+  held: number;
+  /** It went over the budget: everything after was dropped unread. */
+  overBudget: boolean;
+  /** Reports dropped unread after that. */
+  dropped: number;
 }
 
 /** An agent as its retained status shows it. */
@@ -149,7 +189,7 @@ export interface AgentView {
  *  'ignored' ({scanId} & IgnoredReport), 'connection' (boolean: the
  *  broker connection was lost (false) or is back (true), after start() connected), 'warning'
  *  (Error: a connection problem mqtt.js recovers from, a publish that failed, an unreadable
- *  status). Never 'error'. */
+ *  status, a login that went over its report budget for a scan: once per login and scan). Never 'error'. */
 export type CoordinatorEventName = 'agent' | 'shard' | 'progress' | 'results' | 'ignored' | 'connection' | 'warning';
 
 interface Shard extends ShardReport {
@@ -161,6 +201,10 @@ interface Shard extends ShardReport {
   grantedAttempt: number;
   /** The holder's results for the granted attempt, by host:port. */
   buffer: Map<string, ScanResult>;
+  /** Payload bytes of the reports behind `buffer`, by host:port, their sum, and who sent them. */
+  bufferBytes: Map<string, number>;
+  bufferTotal: number;
+  bufferLogin?: string;
   /** The holder said done with this count, more results still due. */
   doneCount?: number;
   doneSummary?: import('../pipeline').StageCounts;
@@ -174,6 +218,11 @@ interface ActiveScan {
   policy?: Policy;
   deadline: number;
   ignored: { count: number; first: IgnoredReport[] };
+  budget: { bytes: number; messages: number };
+  /** Its end was published (announceEnd). */
+  ended?: boolean;
+  /** By login (at most one per login of the broker: the ACL binds the topic's last level). */
+  use: Map<string, ReportUse>;
   finish: () => void;
 }
 
@@ -184,7 +233,6 @@ interface ActiveScan {
  */
 export class ScanCoordinator extends EventEmitter {
   private readonly scopes: Array<{ site: string; scope: AddressInterval[] }>;
-  private readonly login: string;
   private client: MqttClient | null = null;
   private readonly agentViews = new Map<string, AgentView>();
   private readonly scans = new Map<string, ActiveScan>();
@@ -193,7 +241,7 @@ export class ScanCoordinator extends EventEmitter {
 
   constructor(private readonly opts: ScanCoordinatorOptions) {
     super();
-    this.login = checkLogin(opts.broker.username, 'broker.username');
+    checkLogin(opts.broker.username, 'broker.username');
     const entries = Object.entries(opts.sites);
     if (entries.length === 0) throw new SitesMessageError('sites', 'name at least one site and its scope');
     this.scopes = entries.map(([site, scope]) => ({ site: checkSiteName(site, `sites.${site}`), scope: scopeAddresses(scope, opts.allowPublic === true) }));
@@ -202,7 +250,7 @@ export class ScanCoordinator extends EventEmitter {
   /** Connects, subscribes to the agents' status; rejects (closing the connection) when the
    *  broker does not answer within connectTimeoutMs or refuses the login. */
   async start(): Promise<void> {
-    const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? `mqttsec-coordinator-${this.login}` });
+    const client = openConnection(this.opts.broker, { clientId: this.opts.clientId ?? defaultClientId('coordinator', this.opts.broker) });
     this.client = client;
     client.on('message', ((topic, payload, packet) => this.onMessage(topic, payload, packet.retain === true)) as OnMessageCallback);
     // mqtt.js reconnects by itself: a connection error is a warning, never an unhandled 'error'.
@@ -239,10 +287,13 @@ export class ScanCoordinator extends EventEmitter {
 
   /** Disconnects; running scans end with their unfinished shards not done. */
   async stop(): Promise<void> {
+    const ends: Promise<void>[] = [];
     for (const s of this.scans.values()) {
       for (const sh of s.shards) if (sh.state !== 'done') this.giveUp(s, sh, 'the coordinator stopped');
       s.finish();
+      ends.push(this.announceEnd(s));
     }
+    await Promise.all(ends);
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     if (this.client) await closeConnection(this.client);
@@ -258,6 +309,12 @@ export class ScanCoordinator extends EventEmitter {
     const missing = () => sites.filter((site) => ![...this.agentViews.values()].some((a) => a.site === site && a.state === 'online'));
     while (missing().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     return missing();
+  }
+
+  /** What each login sent about a running scan so far (counted against its report budget; see
+   *  CoordinatedScanRequest.maxReportBytes), or [] when no such scan runs. */
+  reportUse(scanId: string): ReportUse[] {
+    return [...(this.scans.get(scanId)?.use.values() ?? [])].map((u) => ({ ...u }));
   }
 
   /** The agents heard of (retained status), by login. */
@@ -295,6 +352,7 @@ export class ScanCoordinator extends EventEmitter {
     } finally {
       request.signal?.removeEventListener('abort', onAbort);
       this.scans.delete(scanId);
+      await this.announceEnd(active);
       if (client.connected) await client.unsubscribeAsync(reportSubscription(scanId)).catch(() => undefined);
     }
     return this.output(active, targets, started, split, request.signal?.aborted === true);
@@ -340,7 +398,7 @@ export class ScanCoordinator extends EventEmitter {
         const hosts = intervals.reduce((n, iv) => n + Number(iv.end - iv.start + 1n), 0);
         shards.push({
           site: share.site, shard: shards.length, targets, size: hosts * ports.length, state: 'queued', attempts: 0, failures: 0, results: 0,
-          refusals: [], problems: [], intervals, ports, until: 0, grantedAttempt: 0, buffer: new Map(),
+          refusals: [], problems: [], intervals, ports, until: 0, grantedAttempt: 0, buffer: new Map(), bufferBytes: new Map(), bufferTotal: 0,
         });
       }
     }
@@ -349,8 +407,15 @@ export class ScanCoordinator extends EventEmitter {
       includeUnreachable: listsUnreachable(request.includeUnreachable ?? 'auto', plan.count),
       ...(request.credentialsName !== undefined ? { credentialsName: request.credentialsName } : {}),
     };
+    const pairs = shards.reduce((n, sh) => n + sh.size, 0);
+    const budget = {
+      bytes: request.maxReportBytes !== undefined ? bounded('maxReportBytes', request.maxReportBytes, 1, Number.MAX_SAFE_INTEGER)
+        : 2 * (pairs * REPORT_BYTES_PER_TARGET + shards.length * REPORT_BYTES_PER_SHARD),
+      messages: request.maxReports !== undefined ? bounded('maxReports', request.maxReports, 1, Number.MAX_SAFE_INTEGER)
+        : 2 * (pairs + shards.length * REPORTS_PER_SHARD) + 3 * Math.ceil(deadlineMs / leaseMs) * Math.min(shards.length, PROGRESS_SHARDS_AT_ONCE),
+    };
     const active: Omit<ActiveScan, 'finish'> = {
-      scanId, shards, job, policy: request.policy, deadline: started + deadlineMs, ignored: { count: 0, first: [] },
+      scanId, shards, job, policy: request.policy, deadline: started + deadlineMs, ignored: { count: 0, first: [] }, budget, use: new Map(),
       request: { leaseMs, claimWaitMs, maxAttempts, requireAgentStatus: request.requireAgentStatus !== false },
     };
     return { scanId, shards, split, targets: plan.count, started, active };
@@ -374,6 +439,7 @@ export class ScanCoordinator extends EventEmitter {
     return {
       results, summary: tally.summary(), shards, notDone: shards.filter((s) => s.state !== 'done'),
       outside: split.outside, outsideHosts: split.outsideHosts, ignored: active.ignored, duplicates,
+      reportBudget: { ...active.budget, logins: [...active.use.values()].map((u) => ({ ...u })) },
     };
   }
 
@@ -382,6 +448,23 @@ export class ScanCoordinator extends EventEmitter {
     let n = 0;
     for (const a of this.agentViews.values()) if (a.site === site && a.state === 'online') n += a.concurrency ?? 1;
     return Math.max(1, n);
+  }
+
+  /**
+   * Says once that the scan is over (messages.ts CancelMessage on `mqttsec/cancel/<scanId>`), when
+   * any of its jobs was published: a copy nobody claimed may still wait in an agent's session (the
+   * broker drops it at its Message Expiry, the scan's deadline), and an agent acknowledges it then
+   * without a claim nobody would answer. Never rejects: a failure is a 'warning'.
+   */
+  private async announceEnd(active: ActiveScan): Promise<void> {
+    if (active.ended || !active.shards.some((sh) => sh.attempts > 0)) return;
+    active.ended = true;
+    const client = this.client;
+    if (!client?.connected) return;
+    const expiry = Math.max(1, Math.ceil((active.deadline - Date.now()) / 1000));
+    const message: CancelMessage = { v: 1, type: 'cancel', scanId: active.scanId };
+    await client.publishAsync(cancelTopic(active.scanId), encodeMessage(message), { qos: 1, properties: { messageExpiryInterval: expiry } })
+      .then(() => undefined, (err: Error) => this.emit('warning', new Error(`scan ${active.scanId}: publishing its end: ${err.message}`)));
   }
 
   /** Publishes queued shards while their site has room (one outstanding shard per agent slot). */
@@ -401,7 +484,7 @@ export class ScanCoordinator extends EventEmitter {
     sh.attempts++;
     sh.state = 'published';
     sh.holder = undefined;
-    sh.buffer.clear();
+    this.clearBuffer(active, sh);
     sh.doneCount = undefined;
     sh.until = Date.now() + active.request.claimWaitMs;
     const message: JobMessage = { ...active.job, shard: sh.shard, attempt: sh.attempts, site: sh.site, targets: sh.targets, issuedAt: Date.now() };
@@ -428,14 +511,14 @@ export class ScanCoordinator extends EventEmitter {
     }
     sh.state = 'queued';
     sh.holder = undefined;
-    sh.buffer.clear();
+    this.clearBuffer(active, sh);
     this.publishDue(active);
   }
 
   private giveUp(active: ActiveScan, sh: Shard, why: string): void {
     if (sh.state === 'done' || sh.state === 'not_done') return;
     sh.state = 'not_done';
-    sh.buffer.clear();
+    this.clearBuffer(active, sh);
     if (sh.problems.length < MAX_REFUSALS_KEPT + 1) sh.problems.push(why);
     this.emitShard(active, sh);
     this.checkFinished(active);
@@ -477,6 +560,7 @@ export class ScanCoordinator extends EventEmitter {
     if (!ref) return;
     const active = this.scans.get(ref.scanId);
     if (!active) return;
+    if (!this.withinBudget(active, ref.login, ref.shard, payload.length)) return;
     // Agents never retain a report: a retained one was left on the broker before this scan
     // subscribed (any login may retain on its own results topics), e.g. a refusal for a scan id
     // it guessed, which would count as a failure of the shard.
@@ -500,7 +584,7 @@ export class ScanCoordinator extends EventEmitter {
       this.ignore(active, { login: ref.login, shard: ref.shard, type: report.type, reason: 'no such shard' });
       return;
     }
-    this.onReport(active, sh, ref.login, report);
+    this.onReport(active, sh, ref.login, report, payload.length);
   }
 
   private onStatus(site: string, login: string, payload: Buffer): void {
@@ -522,6 +606,46 @@ export class ScanCoordinator extends EventEmitter {
     if (status.state === 'online') for (const active of this.scans.values()) this.publishDue(active);
   }
 
+  /**
+   * Counts one report of `login` about `active` (before it is read) against the scan's budget:
+   * false when it is past it (dropped unread). The first report past it says so (one 'warning',
+   * one 'ignored') and the shards the login holds are published again: their buffered results go,
+   * so what one login's reports keep in memory stays within the budget.
+   */
+  private withinBudget(active: ActiveScan, login: string, shard: number, bytes: number): boolean {
+    let use = active.use.get(login);
+    if (!use) active.use.set(login, (use = { login, messages: 0, bytes: 0, held: 0, overBudget: false, dropped: 0 }));
+    if (use.overBudget) {
+      use.dropped++;
+      active.ignored.count++;
+      return false;
+    }
+    if (use.messages + 1 <= active.budget.messages && use.bytes + bytes <= active.budget.bytes) {
+      use.messages++;
+      use.bytes += bytes;
+      return true;
+    }
+    use.overBudget = true;
+    use.dropped++;
+    const why = `${login} went over its report budget for this scan (${active.budget.messages} reports, ${active.budget.bytes} bytes; it sent ${use.messages} reports, ${use.bytes} bytes, then one of ${bytes} bytes): its further reports about it are ignored`;
+    this.ignore(active, { login, shard, type: 'over-budget', reason: why });
+    this.emit('warning', new Error(`scan ${active.scanId}: ${why}`));
+    for (const sh of active.shards) {
+      if (sh.state === 'held' && sh.holder === login) this.requeue(active, sh, `attempt ${sh.attempts}: ${login} went over its report budget`, true);
+    }
+    return false;
+  }
+
+  /** Drops a shard's buffered results (and their bytes from the use of the login that sent them). */
+  private clearBuffer(active: ActiveScan, sh: Shard): void {
+    const use = sh.bufferLogin ? active.use.get(sh.bufferLogin) : undefined;
+    if (use) use.held -= sh.bufferTotal;
+    sh.buffer.clear();
+    sh.bufferBytes.clear();
+    sh.bufferTotal = 0;
+    sh.bufferLogin = undefined;
+  }
+
   private ignore(active: ActiveScan, what: IgnoredReport): void {
     active.ignored.count++;
     if (active.ignored.first.length < MAX_IGNORED_KEPT) active.ignored.first.push(what);
@@ -533,7 +657,7 @@ export class ScanCoordinator extends EventEmitter {
       .catch((err: Error) => this.emit('warning', new Error(`grant to ${login}: ${err.message}`)));
   }
 
-  private onReport(active: ActiveScan, sh: Shard, login: string, report: AgentReport): void {
+  private onReport(active: ActiveScan, sh: Shard, login: string, report: AgentReport, bytes: number): void {
     const ref = { scanId: active.scanId, shard: sh.shard, attempt: report.attempt };
     if (report.type === 'claim') {
       const agent = this.agentViews.get(login);
@@ -552,7 +676,7 @@ export class ScanCoordinator extends EventEmitter {
       sh.holder = login;
       sh.grantedAttempt = report.attempt;
       sh.until = Date.now() + active.request.leaseMs;
-      sh.buffer.clear();
+      this.clearBuffer(active, sh);
       this.grant(login, { ...ref, granted: true });
       this.emitShard(active, sh);
       return;
@@ -617,6 +741,12 @@ export class ScanCoordinator extends EventEmitter {
         return;
       }
       sh.buffer.set(key, rated);
+      const use = active.use.get(login)!;
+      const before = sh.bufferBytes.get(key) ?? 0;
+      sh.bufferBytes.set(key, bytes);
+      sh.bufferTotal += bytes - before;
+      sh.bufferLogin = login;
+      use.held += bytes - before;
       sh.results = sh.buffer.size;
     } else if (report.type === 'done') {
       const swept = Object.values(report.summary.reachability).reduce((a, b) => a + b, 0);

@@ -99,6 +99,20 @@ export interface GrantMessage {
   reason?: string;
 }
 
+/**
+ * Coordinator -> `mqttsec/cancel/<scanId>`, QoS 1, not retained, Message Expiry Interval the rest
+ * of the scan's deadline (as its jobs): the scan is over (done, cancelled, past its deadline or
+ * its coordinator stopped). Every agent reads it on its control connection (a plain subscription
+ * of its persistent session, so an agent that is away gets it when it is back): a copy of one of
+ * the scan's jobs still queued for it (nobody claimed it) is then acknowledged without a claim,
+ * and a shard of the scan it runs is stopped.
+ */
+export interface CancelMessage {
+  v: 1;
+  type: 'cancel';
+  scanId: string;
+}
+
 interface ShardRef {
   v: 1;
   scanId: string;
@@ -135,8 +149,9 @@ export interface ShardDoneMessage extends ShardRef {
   durationMs: number;
 }
 
-/** Why an agent refused a job. */
-export type RefusalCode = 'scope' | 'site' | 'credentials' | 'targets' | 'failed';
+/** Why an agent refused a job ('option': the job asks for an option that acts beyond reading,
+ *  JOB_OPTIONS_BEYOND_READING, which the agent's own settings do not allow). */
+export type RefusalCode = 'scope' | 'site' | 'credentials' | 'targets' | 'option' | 'failed';
 
 /** Agent -> results topic: it will not (or could not) run the shard, and why. */
 export interface RefusalMessage extends ShardRef {
@@ -169,7 +184,7 @@ export interface AgentStatusMessage {
 
 const SITE_RE = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 /** Topic levels the protocol uses under mqttsec/: no site may be named so. */
-export const RESERVED_SITE_NAMES: readonly string[] = ['results', 'agents', 'grants', 'canary'];
+export const RESERVED_SITE_NAMES: readonly string[] = ['results', 'agents', 'grants', 'cancel', 'canary'];
 const LOGIN_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const CREDENTIALS_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$/;
 const SCAN_ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -292,7 +307,25 @@ function portList(v: unknown): number[] {
   });
 }
 
+/**
+ * The scan options a job may carry, and what each makes the agent do to a scanned broker:
+ * - timeoutMs, transport, websocketPaths, versions: how it connects (which transports, HTTP paths
+ *   for MQTT over WebSockets, MQTT versions, how long to wait); reading only. Where the agent's
+ *   logins may go is its own setting (sendCredentialsPlaintext, the scanned CA), not the job's.
+ * - listenMs, sniff: whether and how long it subscribes to what the broker lets it read; reading.
+ * - inspectTls: a TLS handshake to read the certificate; reading.
+ * - writeTest: publishes a message on the scanned broker (mqttsec/canary/<random>): a write, in
+ *   JOB_OPTIONS_BEYOND_READING.
+ * - tryDefaults: logs in with well-known default logins (admin/admin, ...) that nobody gave the
+ *   agent: guessing passwords on a broker can lock accounts or raise alarms, in
+ *   JOB_OPTIONS_BEYOND_READING.
+ */
 const JOB_OPTION_KEYS = ['timeoutMs', 'transport', 'websocketPaths', 'versions', 'listenMs', 'sniff', 'inspectTls', 'writeTest', 'tryDefaults'] as const;
+
+/** The job options that make an agent act beyond reading (see JOB_OPTION_KEYS): an agent
+ *  refuses a job that sets one to true unless its own settings allow it (ScanAgentOptions.allow). */
+export const JOB_OPTIONS_BEYOND_READING = ['writeTest', 'tryDefaults'] as const;
+export type JobOptionBeyondReading = (typeof JOB_OPTIONS_BEYOND_READING)[number];
 
 /** Checks a job's scan options (the same bounds as the CLI's flags). Throws SitesMessageError. */
 export function checkJobOptions(v: unknown): JobScanOptions {
@@ -345,6 +378,14 @@ export function parseJob(payload: Buffer | string): JobMessage {
   return job;
 }
 
+/** Parses a cancel (coordinator -> every agent). Throws SitesMessageError naming the bad field. */
+export function parseCancel(payload: Buffer | string): CancelMessage {
+  const o = decode(payload, MAX_SMALL_MESSAGE_BYTES, 'a cancel');
+  onlyKeys(o, ['v', 'type', 'scanId']);
+  if (o.type !== 'cancel') throw new SitesMessageError('type', `${shown(o.type)}; expected "cancel"`);
+  return { v: 1, type: 'cancel', scanId: checkScanId(o.scanId) };
+}
+
 /** Parses a grant (coordinator -> agent). Throws SitesMessageError naming the bad field. */
 export function parseGrant(payload: Buffer | string): GrantMessage {
   const o = decode(payload, MAX_SMALL_MESSAGE_BYTES, 'a grant');
@@ -376,7 +417,7 @@ function stageCounts(v: unknown): StageCounts {
   };
 }
 
-const REFUSAL_CODES: readonly RefusalCode[] = ['scope', 'site', 'credentials', 'targets', 'failed'];
+const REFUSAL_CODES: readonly RefusalCode[] = ['scope', 'site', 'credentials', 'targets', 'option', 'failed'];
 const TRANSPORTS: readonly Transport[] = ['tcp', 'tls', 'ws', 'wss'];
 const AUTH_OUTCOMES: readonly AuthOutcome[] = ['accepted', 'rejected', 'closed_without_connack', 'error', 'not_tested'];
 const REQUIRED_ATTEMPTS = ['anonymous', 'wrongCredentials', 'givenCredentials'] as const;
@@ -459,6 +500,6 @@ export function parseAgentStatus(payload: Buffer | string): AgentStatusMessage {
 }
 
 /** The JSON text of a message (what is published). */
-export function encodeMessage(message: JobMessage | GrantMessage | AgentReport | AgentStatusMessage): string {
+export function encodeMessage(message: JobMessage | GrantMessage | CancelMessage | AgentReport | AgentStatusMessage): string {
   return JSON.stringify(message);
 }

@@ -6,6 +6,7 @@
 //   mqttsec/results/<scanId>/<shard>/<login>      agent -> coordinator: claim, progress,
 //                                                 results, done, refusal (QoS 1)
 //   mqttsec/agents/<site>/<login>                 agent status, retained; last will "offline"
+//   mqttsec/cancel/<scanId>                       coordinator -> every agent: the scan is over
 //
 // Why these and not the issue's words taken letter by letter: a shared subscription is
 // `$share/{ShareName}/{filter}` (OASIS MQTT 5.0 section 4.8.2), so `$share/mqttsec/<site>/jobs`
@@ -52,6 +53,25 @@ export function reportSubscription(scanId: string): string {
 /** An agent's status topic (retained; its last will says offline). */
 export function statusTopic(site: string, login: string): string {
   return `mqttsec/agents/${checkSiteName(site)}/${checkLogin(login)}`;
+}
+
+/** Where the coordinator says that a scan is over (messages.ts CancelMessage). */
+export function cancelTopic(scanId: string): string {
+  return `mqttsec/cancel/${checkScanId(scanId)}`;
+}
+
+/** What every agent subscribes to for the scans that are over. */
+export const CANCEL_SUBSCRIPTION = 'mqttsec/cancel/+';
+
+/** The scan id of a cancel topic, or null for any other topic. */
+export function parseCancelTopic(topic: string): string | null {
+  const m = /^mqttsec\/cancel\/([^/]+)$/.exec(topic);
+  if (!m) return null;
+  try {
+    return checkScanId(m[1]);
+  } catch {
+    return null;
+  }
 }
 
 /** What the coordinator subscribes to for every agent's status. */

@@ -4,8 +4,8 @@
 import { strict as assert } from 'node:assert';
 import {
   MAX_JOB_BYTES, MAX_RESULT_BYTES, SitesMessageError, checkBrokerUrl, checkLogin, checkSiteName, encodeMessage, jobsSubscription, jobsTopic,
-  parseAgentReport, parseAgentStatus, parseGrant, parseJob, parseReportTopic, parseStatusTopic, reportTopic, statusTopic,
-  type JobMessage,
+  parseAgentReport, parseAgentStatus, parseCancel, parseCancelTopic, parseGrant, parseJob, parseReportTopic, parseStatusTopic, reportTopic, statusTopic,
+  cancelTopic, type JobMessage,
 } from '../../lib/sites';
 import { canonicalAddress, firstOutsideScope, planTargets, scopeAddresses, splitByScope, TargetError } from '../../lib/targets';
 
@@ -126,6 +126,16 @@ describe('sites: the agents\' reports, grants and status', () => {
     assert.deepEqual(parseAgentStatus(JSON.stringify(online)), online);
     assert.equal(field(() => parseAgentStatus(JSON.stringify({ ...online, state: 'asleep' }))), 'state');
     assert.equal(field(() => parseAgentStatus(JSON.stringify({ ...online, credentials: [{ username: 'a', password: 'b' }] }))), 'credentials[0]');
+  });
+
+  it('reads a cancel and its topic, and refuses their bad fields; no site may be named "cancel"', () => {
+    assert.deepEqual(parseCancel(JSON.stringify({ v: 1, type: 'cancel', scanId: 'scan-1' })), { v: 1, type: 'cancel', scanId: 'scan-1' });
+    assert.equal(field(() => parseCancel(JSON.stringify({ v: 1, type: 'cancel', scanId: 'a/b' }))), 'scanId');
+    assert.equal(field(() => parseCancel(JSON.stringify({ v: 1, type: 'cancel', scanId: 's', shard: 0 }))), 'shard');
+    assert.equal(parseCancelTopic(cancelTopic('scan-1')), 'scan-1');
+    assert.equal(parseCancelTopic('mqttsec/cancel/+'), null);
+    assert.equal(parseCancelTopic('mqttsec/cancel/a/b'), null);
+    assert.equal(field(() => checkSiteName('cancel')), 'site');
   });
 });
 
