@@ -39,6 +39,7 @@ import { record } from './read';
 import { completeScan, keepResult, secondsText, worstResult } from './scan-state';
 import { DEFAULT_TABLE_VIEW, tableMessages, tableViewOf, type TableView } from './table';
 import { LAB_CONTROL_VIEWS } from './lab-controls';
+import { SITES_VIEWS, labSitesState } from './sites';
 import type { CurrentScan, KeptResult, Progress, ReportFiles, View, ViewContext, ViewMessage, ViewOutputs } from './types';
 
 /** Puts an HTTP answer on msg (statusCode, headers, payload) for an "http response" node; returns msg. */
@@ -138,6 +139,7 @@ function waitingRequests(ctx: ViewContext): Map<string, unknown> {
 /** The views by name. Output order is the order of the wires in the shipped flows. */
 export const VIEWS = {
   ...LAB_CONTROL_VIEWS,
+  ...SITES_VIEWS,
   /**
    * The scan form -> a scan. Outputs: 1 the scan (target expander), 2 the form refilled without the
    * password (for a ui_form, which empties itself on submit), 3 'start' or a refusal for the progress
@@ -439,20 +441,27 @@ export const VIEWS = {
    * and starts the scan; the request then waits for its scan (api-answer), at most
    * MQTTSEC_API_SCAN_TIMEOUT s (default 90 + listen_duration: then 504, and the scan goes on), and
    * is answered 503 "interrupted" if the flows stop first. Outputs: 1 the scan (target expander,
-   * with msg.credentials), 2 an answer (400, 413, 429, 504).
+   * with msg.credentials), 2 an answer (400, 413, 429, 504), 3 a coordinated scan (`sites` in the
+   * body: the site coordinator, with msg.sites and msg.credentialsName, the login the lab's agents
+   * hold; only in `npm run lab:sites`, else 400 naming `sites`). Output 3 came last, so a flow
+   * wired for two outputs keeps its wiring.
    */
   'api-scan': {
-    outputs: 2,
+    outputs: 3,
     input(msg, ctx) {
       const check = checkScanRequest(msg.payload, labPorts(ctx));
       const req = msg.req;
       if (req && typeof req === 'object') (req as Record<string, unknown>).body = null; // the body may hold a password: keep it nowhere else
-      if (!check.ok) return [null, answerOn(msg, check)];
+      if (!check.ok) return [null, answerOn(msg, check), null];
+      const lab = check.sites ? labSitesState(ctx) : undefined;
+      if (check.sites && !lab) {
+        return [null, answerOn(msg, { status: 400, headers: { ...JSON_HEADERS }, body: { error: 'invalid_field', field: 'sites', message: 'sites: this Node-RED runs no sites lab; start it with npm run lab:sites (or scan without "sites")' } }), null];
+      }
       const now = ctx.now();
       const keyId = String(msg.apiKeyId);
       const rate = record(ctx.flow.get('rate')) as Record<string, RateEntry[]>;
       const limit = rateCheck(rate[keyId], now);
-      if (!limit.allowed) return [null, answerOn(msg, rateLimitedAnswer(limit.retryAfter))];
+      if (!limit.allowed) return [null, answerOn(msg, rateLimitedAnswer(limit.retryAfter)), null];
       const scanId = ctx.newId();
       rate[keyId] = [...limit.recent, { at: now, scanId }];
       ctx.flow.set('rate', rate);
@@ -474,7 +483,7 @@ export const VIEWS = {
         if (!p[scanId]) return;
         delete p[scanId];
         ctx.flow.set('pending', p);
-        ctx.send([null, answerOn({ req, res }, timeoutAnswer(scanId, timeoutS))]);
+        ctx.send([null, answerOn({ req, res }, timeoutAnswer(scanId, timeoutS)), null]);
       });
       const a = check.request;
       Object.assign(msg, { apiRequest: a, scanId, topic: `scan/${scanId}`, payload: { targets: a.target, ports: a.ports }, sniff: { listen: a.listen_duration, writeTest: a.write_test } });
@@ -485,7 +494,13 @@ export const VIEWS = {
       if (a.try_defaults) msg.tryDefaults = true;
       if (check.ca) msg.tlsCa = check.ca; // the target expander checks it again and carries it to the TLS stages
       msg.scanSource = 'api'; // the scan history records where each scan came from
-      return [msg, null];
+      if (lab) {
+        // Through the coordinator: the agents scan with the login they hold, by its name.
+        msg.sites = check.sites === true ? lab.sites.map((site) => site.name) : check.sites;
+        msg.credentialsName = lab.credentialsName;
+        return [null, null, msg];
+      }
+      return [msg, null, null];
     },
     close(ctx) {
       // The scan nodes stop too, so a request still waiting would never be answered: 503 now,
