@@ -90,7 +90,7 @@ interface SitesKept {
   connected: boolean | null;
   scan: {
     scanId: string;
-    state: 'running' | 'done' | 'cancelled' | 'not_done';
+    state: 'running' | 'done' | 'cancelled' | 'not_done' | 'interrupted';
     shards: Record<string, KeptShard>;
     planned: Record<string, number>;
     progress: Record<string, SiteCounts>;
@@ -197,6 +197,8 @@ export function foldSitesEvent(k: SitesKept, payload: unknown, now: number): boo
       const key = `${text(a.site, 40)}/${text(a.login, 64)}`;
       if (!Object.hasOwn(k.agents, key) && Object.keys(k.agents).length >= MAX_AGENTS) return false;
       k.agents[key] = { site: text(a.site, 40), login: text(a.login, 64), online: a.state === 'online', seenAt: count(a.seenAt) || now };
+      // A status reaches the coordinator only over its connection to the broker (it reports a loss and a return, not the first connect).
+      if (k.connected === null) k.connected = true;
       return true;
     }
     case 'connection':
@@ -301,7 +303,13 @@ export const SITES_VIEWS = {
       const k = kept(ctx);
       const p = record(msg.payload);
       if (msg.topic === 'show') {
-        if (!lab) ctx.flow.set('sites', undefined);
+        if (!lab) {
+          ctx.flow.set('sites', undefined);
+        } else if (k.scan?.state === 'running') {
+          // 'show' comes once, when the flows start: a coordinated scan of before is over (the dashboard marks it interrupted).
+          k.scan.state = 'interrupted';
+          ctx.flow.set('sites', k);
+        }
         return [{ payload: sitesPanel(k, lab) }, null, null, null];
       }
       if (p.action === 'scan') return startSitesScan(ctx, lab, k);

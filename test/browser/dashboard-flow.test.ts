@@ -34,6 +34,8 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
   it('no template binds HTML: no ng-bind-html, innerHTML, $sce, msg.template; no ui_text / ui_toast (they render HTML)', () => {
     for (const n of dashboard.filter((x) => x.type === 'ui_template')) {
       assert.doesNotMatch(n.format, /ng-bind-html|innerHTML|outerHTML|\$sce|trustAs|insertAdjacentHTML|document\.write|<script/i, n.name);
+      // AngularJS drops a data- prefix: data-online="{{...}}" reads as an "online" event handler and stops the template ($compile:nodomevents).
+      assert.doesNotMatch(n.format, /\s(data-|x-)?on[a-z]+="[^"]*\{\{/i, n.name);
     }
     // The views build data, never markup: no template and no HTML in lib/dashboard.
     for (const f of readdirSync(join(ROOT, 'lib/dashboard'))) {
