@@ -43,6 +43,7 @@ describe('npm run lab:sites: two sites, one scan, one dashboard (issue 20)', fun
 
   before(function () {
     requireTool(this, 'mosquitto');
+    mkdirSync(OUT, { recursive: true });
   });
 
   after(async () => {
@@ -65,7 +66,31 @@ describe('npm run lab:sites: two sites, one scan, one dashboard (issue 20)', fun
     assert.equal(r.status, 400);
     assert.equal(r.body.field, 'sites');
     assert.match(r.body.message ?? '', /npm run lab:sites/);
-    await stopLab(lab, { keepUserDir: true });
+  });
+
+  it('the plain lab in Chromium: the Sites panel says how to start the sites, and has no button', async function () {
+    if (!lab) this.skip();
+    const browser = await launchChromium(requireTool(this, 'chromium'));
+    try {
+      const page = await browser.newPage({ viewport: SIZES[0] });
+      const blocked = await loopbackOnly(page);
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
+      await page.waitForSelector('[data-mqs="sites-off"]', { timeout: 15_000 });
+      assert.match((await page.textContent('[data-mqs="sites-off"]')) ?? '', /The sites lab is off\. Start it with `npm run lab:sites` \(it needs Mosquitto\)/);
+      assert.equal(await page.locator('[data-mqs="sites-scan"]').count(), 0);
+      await page.locator('[data-mqs="sites"]').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(OUT, 'sites-off-1366x768.png') });
+      assert.deepEqual(blocked, []);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('(the plain lab stops; the next start is on the same user directory)', async () => {
+    if (lab) await stopLab(lab, { keepUserDir: true });
     lab = undefined;
   });
 
