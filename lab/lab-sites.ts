@@ -130,13 +130,18 @@ export function labSitesSecrets(userDir: string): LabSitesSecrets {
 // sbin directories are often missing from a non-root PATH, and mosquitto lives there.
 const EXTRA_DIRS = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
-/** The mosquitto executable on PATH (or in the sbin directories), else null. */
+/**
+ * The mosquitto executable: the one MQTTSEC_MOSQUITTO names (when set, only that one), else the
+ * first on PATH or in the sbin directories; null when there is none (or it is not executable).
+ */
 export function findMosquitto(env: NodeJS.ProcessEnv = process.env): string | null {
-  for (const dir of [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS]) {
-    const candidate = join(dir, 'mosquitto');
+  const candidates = env.MQTTSEC_MOSQUITTO
+    ? [env.MQTTSEC_MOSQUITTO]
+    : [...(env.PATH ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS].map((dir) => join(dir, 'mosquitto'));
+  for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
-      return candidate;
+      if (statSync(candidate).isFile()) return candidate;
     } catch {
       // not here
     }
@@ -147,7 +152,8 @@ export function findMosquitto(env: NodeJS.ProcessEnv = process.env): string | nu
 /** What the launcher says when this mode cannot run for want of Mosquitto. */
 export const NO_MOSQUITTO =
   'npm run lab:sites needs Mosquitto 2 (apt-get install mosquitto): the coordinator\'s broker must speak MQTT 5 (shared subscriptions,\n' +
-  'session expiry), which the embedded lab broker (aedes) does not. Nothing was started. `npm start` runs the lab without the sites.';
+  'session expiry), which the embedded lab broker (aedes) does not. Nothing was started. `npm start` runs the lab without the sites\n' +
+  '(MQTTSEC_MOSQUITTO=/path/to/mosquitto names a Mosquitto that is not on PATH).';
 
 /** uid and gid of the user `mosquitto` drops to when started as root, from /etc/passwd; null when there is none. */
 function mosquittoUser(): { uid: number; gid: number } | null {
@@ -236,6 +242,17 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+/**
+ * The last resort for a child the launcher started: when the launcher's process exits without
+ * stopping it (an uncaught error, a pipe its output went to closed), the child gets SIGTERM, so
+ * no Mosquitto or agent outlives the lab. (A SIGKILL of the launcher cannot be caught.)
+ */
+function stopOnExit(child: ChildProcess): void {
+  const guard = () => child.kill('SIGTERM');
+  process.once('exit', guard);
+  child.once('exit', () => process.off('exit', guard));
+}
+
 /** Stops `child` with SIGTERM (SIGKILL after `ms`) and waits for it to exit. */
 function stopChild(child: ChildProcess, ms = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -273,6 +290,7 @@ const lastLines = (text: string, n = 8) => text.trim().split('\n').slice(-n).joi
  */
 export async function startSitesBroker(bin: string, files: SitesBrokerFiles, port: number): Promise<Started> {
   const child = spawn(bin, ['-c', files.conf], { cwd: files.dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  stopOnExit(child);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
   const failed = new Promise<Error>((res) => {
@@ -335,6 +353,7 @@ export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; si
   const env: NodeJS.ProcessEnv = { ...process.env, MQTTSEC_AGENT_PASSWORD: opts.password, MQTTSEC_LAB_STUDENT_PASSWORD: opts.studentPassword };
   delete env.MQTTSEC_API_KEY; // the agent has no use for the HTTP API's key
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  stopOnExit(child);
   let out = '';
   let ready = false;
   const onData = (d: Buffer) => {
