@@ -309,14 +309,21 @@ export function reportLinks(scanId: string, files: Record<string, unknown>): Rec
 
 /**
  * The answer to a scan that failed (a Catch node's msg.error). The target expander refusing the
- * target is the client's mistake: 400 invalid_field naming ports or target, and `refused` (the
- * scan does not count towards the rate limit). Anything else: 500 scan_failed.
+ * target, or the site coordinator refusing a coordinated scan's sites, ports or targets (a host
+ * name, a site it does not have), is the client's mistake: 400 invalid_field naming sites, ports
+ * or target, and `refused` (the scan does not count towards the rate limit). Anything else: 500
+ * scan_failed.
  */
 export function scanFailureAnswer(error: unknown, scanId: string): HttpAnswer & { refused: boolean } {
   const text = errorText(error, 'unknown error', 500);
   if (errorSource(error) === 'mqttsec-target-expander') {
     const field = /: port must be/.test(text) ? 'ports' : 'target';
     return { refused: true, status: 400, headers: { ...JSON_HEADERS }, body: { error: 'invalid_field', field, message: `${field}: ${text}` } };
+  }
+  if (errorSource(error) === 'mqttsec-site-coordinator') {
+    // A coordinated scan the coordinator refused before publishing anything: the request's fault.
+    const field = /^(msg\.)?sites: /.test(text) ? 'sites' : /^(msg\.)?ports?: |port must be/.test(text) ? 'ports' : /^(msg\.)?targets?: |^"[^"]*": /.test(text) ? 'target' : null;
+    if (field) return { refused: true, status: 400, headers: { ...JSON_HEADERS }, body: { error: 'invalid_field', field, message: `${field}: ${text.replace(/^(msg\.)?(sites|ports?|targets?): /, '')}` } };
   }
   return { refused: false, status: 500, headers: { ...JSON_HEADERS }, body: { error: 'scan_failed', scanId, message: `The scan failed: ${text}` } };
 }

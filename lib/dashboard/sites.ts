@@ -47,7 +47,7 @@ export interface LabSites {
 /** What the panel says outside `npm run lab:sites`. */
 export const LAB_SITES_OFF =
   'The sites lab is off. Start it with `npm run lab:sites` (it needs Mosquitto): a coordinator here, a Mosquitto that carries the jobs, ' +
-  'and two scan agents, north (this lab\'s brokers) and south (one more small broker on 127.0.0.2). Then this panel shows the agents, and its button scans both sites in one scan.';
+  'and two scan agents, north (this lab\'s brokers) and south (one more small broker on another loopback address). Then this panel shows the agents, and its button scans both sites in one scan.';
 
 /** Seconds the agents listen to each readable broker in a scan from the panel (the form's default is 10). */
 export const SITES_LISTEN_S = 5;

@@ -541,8 +541,39 @@ export const VIEWS = {
       if (!msg.res || !pending[id]) return null; // timed out: the 504 has been sent
       delete pending[id];
       ctx.flow.set('pending', pending);
-      const warnings = Array.isArray(msg.apiWarnings) ? { warnings: msg.apiWarnings } : {};
+      // A coordinated scan: what its coordinator said at the end (targets in no site's scope, shards not done).
+      const ends = record(ctx.flow.get('sitesEnd'));
+      const siteWarnings = Array.isArray(record(ends[id]).warnings) ? (record(ends[id]).warnings as string[]) : [];
+      if (id in ends) {
+        delete ends[id];
+        ctx.flow.set('sitesEnd', ends);
+      }
+      const all = [...(Array.isArray(msg.apiWarnings) ? (msg.apiWarnings as string[]) : []), ...siteWarnings];
+      const warnings = all.length ? { warnings: all } : {};
       return [answerOn(msg, { status: 200, headers: { ...JSON_HEADERS }, body: { ...latest, reports: reportLinks(id, files), ...warnings } })];
+    },
+  },
+  /**
+   * The API flow's site coordinator's second output: keeps, by scan id, what its 'end' event says
+   * the answer should warn about (targets in no site's scope, not scanned; shards not done), for
+   * api-answer (flow key `sitesEnd`, the newest 20 scans). No output.
+   */
+  'api-sites-events': {
+    outputs: 0,
+    input(msg, ctx) {
+      const e = record(msg.payload);
+      if (e.type !== 'end' || typeof e.scanId !== 'string') return null;
+      const warnings: string[] = [];
+      const outside = Array.isArray(e.outside) ? e.outside.slice(0, 20).map((t) => String(t).slice(0, 60)) : [];
+      const outsideSpecs = typeof e.outsideSpecs === 'number' ? e.outsideSpecs : outside.length;
+      if (outsideSpecs) warnings.push(`target: ${outside.join(', ')}${outsideSpecs > outside.length ? ` and ${outsideSpecs - outside.length} more` : ''}: in no site's scope, not scanned`);
+      const notDone = typeof e.notDoneCount === 'number' ? e.notDoneCount : 0;
+      if (notDone) warnings.push(`sites: ${notDone} shard${notDone === 1 ? '' : 's'} not done (no agent finished ${notDone === 1 ? 'it' : 'them'} in time): their targets are missing from the results`);
+      const ends = record(ctx.flow.get('sitesEnd')) as Record<string, { at: number; warnings: string[] }>;
+      ends[e.scanId.slice(0, 64)] = { at: ctx.now(), warnings };
+      const newest = Object.entries(ends).sort((a, b) => b[1].at - a[1].at).slice(0, 20);
+      ctx.flow.set('sitesEnd', Object.fromEntries(newest));
+      return null;
     },
   },
   /**

@@ -129,6 +129,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     assert.deepEqual(dashboard.find((n) => n.id === 'lab-sites-coord')!.wires[1], [view.id]);
     assert.ok(dashboard.find((n) => n.view === 'scan-cancel')!.wires[0].includes('lab-sites-coord'), 'Cancel scan cancels a coordinated scan');
     assert.deepEqual(api.find((n) => n.view === 'api-scan')!.wires[2], ['api-sites-coord']);
+    assert.deepEqual(api.find((n) => n.id === 'api-sites-coord')!.wires[1], ['api-sites-events']);
   });
 
   it('the two flows use disjoint HTTP routes; the API reads its body raw (exact 400/413 answers)', () => {
@@ -146,7 +147,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
       'lab-restore': 'dashboard-restore', 'lab-labctl-fn': 'lab-controls', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
       'api-key': 'api-key', 'api-scan': 'api-scan', 'api-route': 'scan-route', 'api-answer': 'api-answer', 'api-results-fn': 'api-results',
       'api-dl-find': 'report-file', 'api-dl-headers': 'report-download', 'api-dl-missing': 'report-missing', 'api-failed': 'api-failed',
-      'api-scans-fn': 'api-scans', 'lab-sites-fn': 'sites',
+      'api-scans-fn': 'api-scans', 'lab-sites-fn': 'sites', 'api-sites-events': 'api-sites-events',
     };
     const all = [...dashboard, ...api];
     assert.deepEqual(all.filter((n) => n.type === 'function').map((n) => n.id), []);

@@ -2,7 +2,7 @@
 // the site coordinator's events folded into the panel, the button's scan (the form's lock, the
 // login's name, never a login), and what both say outside `npm run lab:sites`.
 import { strict as assert } from 'node:assert';
-import { LAB_SITES_KEY, LAB_SITES_OFF, checkScanRequest, type LabSites, type LabSitesState, type SitesPanel, type ViewOutputs } from '../../lib/dashboard';
+import { LAB_SITES_KEY, LAB_SITES_OFF, checkScanRequest, scanFailureAnswer, type LabSites, type LabSitesState, type SitesPanel, type ViewOutputs } from '../../lib/dashboard';
 import { T0, testContext, type TestContext } from './context';
 
 const STATE: LabSitesState = {
@@ -149,5 +149,31 @@ describe('HTTP API: "sites" in POST /api/scan', () => {
     assert.equal(answer.statusCode, 400);
     assert.equal(answer.payload.field, 'sites');
     assert.match(answer.payload.message, /npm run lab:sites/);
+  });
+});
+
+describe('HTTP API: a coordinated scan\'s end and failures', () => {
+  it('api-sites-events keeps what the answer warns about (targets in no scope, shards not done); api-answer adds it to warnings', () => {
+    const ctx = sitesContext(true);
+    assert.equal(ctx.run('api-sites-events', { payload: { type: 'progress', scanId: 's1' } }), null);
+    ctx.run('api-sites-events', { payload: { type: 'end', scanId: 's1', outside: ['127.0.0.9'], outsideSpecs: 1, notDoneCount: 2 } });
+    ctx.store.set('pending', { s1: T0 });
+    const o = ctx.run('api-answer', { scanId: 's1', res: {}, payload: { files: {} }, report: {} })!;
+    const body = (o[0] as { payload: { warnings: string[] } }).payload;
+    assert.deepEqual(body.warnings, [
+      'target: 127.0.0.9: in no site\'s scope, not scanned',
+      'sites: 2 shards not done (no agent finished them in time): their targets are missing from the results',
+    ]);
+    assert.deepEqual(ctx.store.get('sitesEnd'), {}, 'used once');
+  });
+
+  it('the site coordinator refusing a request: 400 naming sites or target, not counted; anything else from it: 500', () => {
+    const source = { type: 'mqttsec-site-coordinator', id: 'api-sites-coord' };
+    const site = scanFailureAnswer({ message: 'sites: "west" is not a site of this coordinator (north, south)', source }, 's');
+    assert.deepEqual([site.status, site.refused, (site.body as { field: string }).field], [400, true, 'sites']);
+    const host = scanFailureAnswer({ message: '"localhost": cannot resolve hostname localhost (host names are not taken in a coordinated scan (localhost); give addresses)', source }, 's');
+    assert.deepEqual([host.status, host.refused, (host.body as { field: string }).field], [400, true, 'target']);
+    const other = scanFailureAnswer({ message: 'not connected to the coordinator\'s broker', source }, 's');
+    assert.deepEqual([other.status, other.refused], [500, false]);
   });
 });

@@ -143,6 +143,19 @@ describe('npm run lab:sites: two sites, one scan, one dashboard (issue 20)', fun
     assert.deepEqual(keysOf(open(kept.results)), expected);
   });
 
+  it('a sites scan names what it could not do: targets in no site\'s scope in warnings; a host name or an unknown site is 400 naming the field', async () => {
+    const port = String(lab!.ports.insecure);
+    const outside = await post({ target: '127.0.0.1,127.0.0.9', ports: port, sites: true, listen_duration: 0 });
+    assert.equal(outside.status, 200, JSON.stringify(outside.body).slice(0, 300));
+    assert.deepEqual(keysOf(outside.body.results.filter((r) => r.reachability === 'open')), [`127.0.0.1:${port}`]);
+    assert.deepEqual((outside.body as unknown as { warnings: string[] }).warnings, ['target: 127.0.0.9: in no site\'s scope, not scanned']);
+    for (const [body, field] of [[{ target: 'localhost', sites: true }, 'target'], [{ target: '127.0.0.1', sites: ['west'] }, 'sites']] as const) {
+      const r = await post({ ...body, ports: port, listen_duration: 0 });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.field, field);
+    }
+  });
+
   describe('in Chromium: the Sites panel', function () {
     let browser: Browser | undefined;
     let page: Page;
