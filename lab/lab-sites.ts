@@ -314,7 +314,8 @@ export async function startSitesBroker(bin: string, files: SitesBrokerFiles, por
       await stopChild(child);
       const text = log();
       if (/address already in use/i.test(text)) throw new LabConfigError(`Port ${port} (the sites' coordinator broker) is already in use. Choose another: ${SITES_ENV.port}=<port> npm run lab:sites`);
-      throw new Error(`the sites' coordinator broker (mosquitto) ${exited ? (exited as Error).message : 'did not listen within 10 s'}:\n${text}`);
+      const hint = process.getuid?.() === 0 ? `\n(Started as root, mosquitto reads its files as the user "mosquitto": every folder above ${files.dir} must let that user enter.)` : '';
+      throw new Error(`the sites' coordinator broker (mosquitto) ${exited ? (exited as Error).message : 'did not listen within 10 s'}:\n${text}${hint}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }

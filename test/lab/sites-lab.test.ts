@@ -202,6 +202,19 @@ describe('npm run lab:sites: two sites, one scan, one dashboard (issue 20)', fun
       assert.deepEqual(pageErrors, []);
     });
 
+    it('Cancel scan cancels a two-site scan: the progress panel and the Sites panel say cancelled, the history keeps it', async () => {
+      const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
+      await page.click('[data-mqs="sites-scan"]');
+      // The agents listen 5 s to each readable broker: the cancel comes while they do.
+      await page.waitForFunction(() => document.querySelector('[data-mqs="progress"]')?.getAttribute('data-state') === 'running', undefined, { timeout: 15_000 });
+      await page.click('[data-mqs="cancel"]');
+      await page.waitForSelector('[data-mqs="cancelled"]', { timeout: 60_000 });
+      await page.waitForSelector('[data-mqs="sites-scan-state"][data-state="cancelled"]', { timeout: 15_000 });
+      await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before, { timeout: 60_000 });
+      assert.match((await page.locator('[data-mqs="history"] .mqs-hist').first().textContent()) ?? '', /cancelled/);
+      assert.deepEqual(pageErrors, []);
+    });
+
     /** A screenshot at `size` with `selector` scrolled into view: test-output/<name>-<w>x<h>.png. */
     async function shot(size: { width: number; height: number }, selector: string, name: string): Promise<void> {
       await page.setViewportSize(size);
