@@ -84,8 +84,8 @@ interface SiteCounts {
   total: number;
 }
 
-/** Flow key `sites`: what the coordinator said last. */
-interface SitesKept {
+/** Flow key `sites`: what the coordinator said last (agents by "site/login", the current or last coordinated scan, the last warnings). */
+export interface SitesKept {
   agents: Record<string, KeptAgent>;
   connected: boolean | null;
   scan: {

@@ -4,8 +4,10 @@
 // them; everything here is plain data in, plain data out, so it is tested without Node-RED.
 //
 // Flow context keys (unchanged from the function nodes these views replace): dashboard: current,
-// running, reports, progress, live, historyFilter (and `history`, the list of versions before the
-// scan history store, moved into the store on restore); HTTP API: rate, pending, latest, reports.
+// running, reports, progress, live, historyFilter, sites (the Sites panel: sites.ts) (and
+// `history`, the list of versions before the scan history store, moved into the store on
+// restore); HTTP API: rate, pending, latest, reports, sitesEnd (what a coordinated scan's end warns
+// about).
 // The scan history itself is lib/history's store (ctx.history), shared by every flow.
 import { isScanResult } from '../common';
 import {
