@@ -9,8 +9,9 @@
 //     address. Their passwords reach them in environment variables, never in argv.
 // The coordinator is the lab dashboard's and the HTTP API's site coordinator node, switched on by
 // the launcher only in this mode (lab/start.ts), with its login put in Node-RED's credentials store.
-// aedes has no MQTT 5 (shared subscriptions, session expiry), so there is no embedded stand-in for
-// the coordinator's broker: without Mosquitto this mode says so and the launcher exits.
+// aedes has no MQTT 5 (shared subscriptions, OASIS MQTT 5.0 section 4.8.2; session expiry,
+// section 3.1.2.11.2), so there is no embedded stand-in for the coordinator's broker: without
+// Mosquitto this mode says so and the launcher exits.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -149,7 +150,7 @@ export function findMosquitto(env: NodeJS.ProcessEnv = process.env): string | nu
   return null;
 }
 
-/** What the launcher says when this mode cannot run for want of Mosquitto. */
+/** What the launcher says when this mode cannot run for want of Mosquitto (the agents share their site's jobs through an MQTT 5 shared subscription, OASIS MQTT 5.0 section 4.8.2). */
 export const NO_MOSQUITTO =
   'npm run lab:sites needs Mosquitto 2 (apt-get install mosquitto): the coordinator\'s broker must speak MQTT 5 (shared subscriptions,\n' +
   'session expiry), which the embedded lab broker (aedes) does not. Nothing was started. `npm start` runs the lab without the sites\n' +
