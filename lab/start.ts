@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm start`: Node-RED with our nodes and flows, two embedded lab brokers and a simulated ESP32.
+// `npm run lab:sites` (--sites): the same, plus two sites and one scan over both (lab/lab-sites.ts).
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -10,7 +11,11 @@ import { labSecrets } from './lab-secrets';
 import { startAedes } from './aedes-broker';
 import { startSimulatedEsp32, type Simulator } from './simulated-esp32';
 import { createLabControls, type LabControlsHandle } from './lab-controls';
-import { LAB_CONTROLS_KEY, type LabControls } from '../lib/dashboard';
+import { LAB_CONTROLS_KEY, LAB_SITES_KEY, type LabControls, type LabSites, type LabSitesState } from '../lib/dashboard';
+import {
+  LAB_SITES_CREDENTIALS_NAME, NO_MOSQUITTO, SOUTH_READINGS, findMosquitto, labAgents, labSitesConfig, labSitesSecrets, sitesSetting,
+  startLabAgent, startSitesBroker, switchOffSitesNodes, switchOnSitesNodes, writeSitesBrokerFiles, type LabSitesConfig,
+} from './lab-sites';
 import { nodeRedSettings } from './node-red-settings';
 import { BODY_CAP_BYTES, DEPLOY_BODY_CAP_BYTES, guardPolicy } from './request-guard';
 import { GuardedServer } from './guarded-server';
@@ -26,14 +31,32 @@ async function main(): Promise<void> {
   // history, reports, secrets) is for its owner only: Node-RED's context store and our writers
   // create files with the default mode, which this umask turns into 0600 (folders 0700).
   process.umask(0o077);
+  const args = process.argv.slice(2);
+  const unknownArg = args.find((a) => a !== '--sites');
+  if (unknownArg !== undefined) {
+    console.error(`npm start: unknown option ${JSON.stringify(unknownArg.slice(0, 40))} (the launcher takes --sites only: npm run lab:sites)`);
+    process.exit(2);
+  }
+  const withSites = args.includes('--sites');
   let config: LabConfig;
+  let sitesConfig: LabSitesConfig | null = null;
+  let mosquitto: string | null = null;
   try {
     config = labConfig();
+    if (withSites) sitesConfig = labSitesConfig(config);
   } catch (err) {
     // A bad setting is one line that names it, not a stack trace.
     if (!(err instanceof LabConfigError)) throw err;
-    console.error(`npm start: ${err.message}`);
+    console.error(`${withSites ? 'npm run lab:sites' : 'npm start'}: ${err.message}`);
     process.exit(2);
+  }
+  if (withSites) {
+    // Said before anything starts: there is no embedded stand-in for an MQTT 5 broker.
+    mosquitto = findMosquitto();
+    if (!mosquitto) {
+      console.error(`\n${NO_MOSQUITTO}\n`);
+      process.exit(1);
+    }
   }
   mkdirSync(config.userDir, { recursive: true });
   // Decided before anything listens: beyond loopback only with the editor and dashboard passwords.
@@ -97,12 +120,16 @@ async function main(): Promise<void> {
     });
     sim = simulator;
     stops.push(() => simulator.stop());
+    let sites: RunningSites | null = null;
+    if (sitesConfig && mosquitto) {
+      sites = await startSites(config, sitesConfig, mosquitto, secrets.certs.ca, secrets.users.student, stops);
+    }
     const apiKey = ensureApiKey();
     // The flows' TLS configuration trusts the lab CA through ${MQTTSEC_LAB_CA}.
     process.env.MQTTSEC_LAB_CA = secrets.certs.ca;
-    const red = await startNodeRed(config, webAuth, controls);
+    const red = await startNodeRed(config, webAuth, controls, sites);
     stops.push(red.stop);
-    banner(config, secrets.users.student, secrets.fresh, simulator.deviceId, apiKey, webAuth, controls.summary());
+    banner(config, secrets.users.student, secrets.fresh, simulator.deviceId, apiKey, webAuth, controls.summary(), sites);
     if (secrets.certsRenewed) {
       console.warn(`NOTE: the lab's certificates were made anew for Lab controls (a new lab CA, the passwords are kept):\n      a device that pins the lab CA needs ${secrets.certs.ca} again.\n`);
     }
@@ -128,9 +155,84 @@ async function listenOn<T>(what: string, config: LabConfig, main: PortKey, start
   }
 }
 
-async function startNodeRed(config: LabConfig, webAuth: WebAuth | null, controls: LabControlsHandle): Promise<{ stop: () => Promise<void> }> {
+/** What `--sites` started (lab/lab-sites.ts), for Node-RED and the banner. */
+interface RunningSites {
+  state: LabSitesState;
+  /** The coordinator's login on its broker: for Node-RED's credentials store only. */
+  login: { username: string; password: string };
+  /** Where each part runs, for the banner. */
+  lines: string[];
+}
+
+/**
+ * The sites of `npm run lab:sites`: the coordinator's broker (Mosquitto), the south site's small
+ * broker (aedes, with retained readings) and one agent per site, each pushed onto `stops`.
+ * Throws (the launcher stops what it started) when one of them cannot start.
+ */
+async function startSites(config: LabConfig, sc: LabSitesConfig, mosquitto: string, labCa: string, studentPassword: string, stops: Array<() => Promise<void>>): Promise<RunningSites> {
+  const secrets = labSitesSecrets(config.userDir);
+  const files = writeSitesBrokerFiles(config.userDir, secrets, sc);
+  const broker = await startSitesBroker(mosquitto, files, sc.port);
+  stops.push(broker.stop);
+  const south = await startAedes({ host: sc.southAddress, port: sc.southPort }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      throw new PortInUseError(`Port ${sc.southPort} on ${sc.southAddress} (the south site's broker): ${err.code}. Choose another: LAB_SOUTH_PORT=<port> npm run lab:sites`);
+    }
+    throw err;
+  });
+  stops.push(() => south.stop());
+  await retainReadings(sc.southAddress, south.port);
+  const agents = labAgents(sc);
+  for (const a of agents) {
+    const agent = await startLabAgent(a, { port: sc.port, sitesCa: secrets.certs.ca, labCa, password: secrets.logins[a.login], studentPassword });
+    stops.push(agent.stop);
+  }
+  const labPorts = [config.insecurePort, config.securePort, config.websocketPort, config.secureWebsocketPort];
+  const northBrokers = [`mqtt://${sc.northAddress}:${config.insecurePort}`, `mqtts://${sc.northAddress}:${config.securePort}`, `ws://${sc.northAddress}:${config.websocketPort}/mqtt`, `wss://${sc.northAddress}:${config.secureWebsocketPort}/mqtt`];
+  const state: LabSitesState = {
+    broker: `mqtts://127.0.0.1:${sc.port}`,
+    sites: [
+      { name: 'north', scope: sc.northAddress, agents: ['north-1'], brokers: northBrokers },
+      { name: 'south', scope: sc.southAddress, agents: ['south-1'], brokers: [`mqtt://${sc.southAddress}:${south.port} (anonymous)`] },
+    ],
+    targets: `${sc.northAddress},${sc.southAddress}`,
+    ports: [...labPorts, south.port].join(','),
+    credentialsName: LAB_SITES_CREDENTIALS_NAME,
+  };
+  // The flows' site broker and coordinator nodes read these through ${...}.
+  process.env.MQTTSEC_SITES_URL = state.broker;
+  process.env.MQTTSEC_SITES_CA = secrets.certs.ca;
+  process.env.MQTTSEC_LAB_SITES = sitesSetting(sc);
+  const lines = [
+    `  Sites broker:     ${state.broker}  (Mosquitto, pid ${broker.pid}; TLS, a login each, brokers/sites/acl; files in ${files.dir})`,
+    `  Site north:       agent north-1 (mqtt-scan agent), scope ${sc.northAddress}: the lab brokers above`,
+    `  Site south:       agent south-1 (mqtt-scan agent), scope ${sc.southAddress}: mqtt://${sc.southAddress}:${south.port} (anonymous, plain text)`,
+    `  Coordinator:      in Node-RED (the dashboard's "Sites" panel and POST /api/scan {"sites": true}); logins in ${join(config.userDir, 'lab-secrets', 'sites', 'logins.json')}`,
+  ];
+  return { state, login: { username: 'coordinator', password: secrets.logins.coordinator }, lines };
+}
+
+/** Leaves the south site's readings on its broker, retained, so a scan of the site has topics to find. */
+async function retainReadings(host: string, port: number): Promise<void> {
+  const mqtt = await import('mqtt');
+  const client = await mqtt.connectAsync({ host, port, protocolVersion: 4, clientId: 'south-greenhouse', reconnectPeriod: 0, connectTimeout: 5000 });
+  try {
+    for (const r of SOUTH_READINGS) await client.publishAsync(r.topic, r.payload, { qos: 1, retain: true });
+  } finally {
+    await client.endAsync();
+  }
+}
+
+async function startNodeRed(config: LabConfig, webAuth: WebAuth | null, controls: LabControlsHandle, sites: RunningSites | null): Promise<{ stop: () => Promise<void> }> {
   linkOurPackage(config.userDir);
   installFlows(config);
+  // The lab's coordinators start switched off (the plain lab has no coordinator's broker); in
+  // sites mode one deploy below gives them their login and switches them on.
+  const sitesNodes = switchOffSitesNodes(join(config.userDir, 'flows.json'));
+  if (!sites) {
+    // Read by the switched-off sites nodes' ${...}: empty, so their TLS node reads no file.
+    for (const v of ['MQTTSEC_SITES_URL', 'MQTTSEC_SITES_CA', 'MQTTSEC_LAB_SITES']) process.env[v] = '';
+  }
   // The shipped flows read these through ${...} in node properties.
   process.env.MQTTSEC_LAB_PORTS = `${config.insecurePort},${config.securePort},${config.websocketPort},${config.secureWebsocketPort}`;
   process.env.MQTTSEC_REPORTS_DIR ||= join(config.userDir, 'reports');
@@ -151,7 +253,9 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null, controls
   const server = new GuardedServer(policy, (req, res) => app(req, res));
   // The flows get the two methods of LabControls only: nothing that could hand a flow a password.
   const labControls: LabControls = Object.freeze({ state: () => controls.state(), apply: (change: Parameters<LabControls['apply']>[0]) => controls.apply(change) });
-  RED.init(server, nodeRedSettings(config, credentialSecret(config.userDir), webAuth?.teacherHash, { [LAB_CONTROLS_KEY]: labControls }));
+  // The sites: what runs where, never a password (a fresh copy at each call).
+  const labSites: LabSites | null = sites ? Object.freeze({ state: () => JSON.parse(JSON.stringify(sites.state)) as LabSitesState }) : null;
+  RED.init(server, nodeRedSettings(config, credentialSecret(config.userDir), webAuth?.teacherHash, { [LAB_CONTROLS_KEY]: labControls, ...(labSites ? { [LAB_SITES_KEY]: labSites } : {}) }));
   app.use('/', RED.httpAdmin);
   app.use('/', RED.httpNode);
   app.use(jsonErrors);
@@ -162,6 +266,10 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null, controls
     }),
   );
   await RED.start();
+  if (sites) {
+    const on = sitesNodes ? await switchOnSitesNodes(RED.runtime.flows, sites.login) : 0;
+    if (!on) console.warn('Sites: the flows in use have no lab coordinator (flows from before the Sites panel?). `npm run lab:reset` installs the shipped flows at the next start.');
+  }
   return {
     stop: async () => {
       await RED.stop();
@@ -229,7 +337,7 @@ function ensureApiKey(): { key: string; generated: boolean } {
   return { key, generated: true };
 }
 
-function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string, api: { key: string; generated: boolean }, webAuth: WebAuth | null, labControls: string): void {
+function banner(config: LabConfig, studentPassword: string, fresh: boolean, deviceId: string, api: { key: string; generated: boolean }, webAuth: WebAuth | null, labControls: string, sites: RunningSites | null): void {
   const host = config.bind.includes(':') ? `[${config.bind}]` : config.bind;
   const lines = [
     '',
@@ -250,6 +358,7 @@ function banner(config: LabConfig, studentPassword: string, fresh: boolean, devi
     api.generated
       ? `  API key:          ${api.key}   (generated for this run; set MQTTSEC_API_KEY to choose your own)`
       : '  API key:          from MQTTSEC_API_KEY',
+    ...(sites ? ['', ...sites.lines] : []),
     ...(webAuth
       ? [
           webAuth.fresh

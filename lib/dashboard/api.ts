@@ -26,7 +26,7 @@ export const API_DEFAULT_LISTEN_S: number = OPTIONS.listenSeconds.default;
 export const API_MAX_LISTEN_S = 60;
 /** The report files kept for GET /api/reports. */
 export const API_REPORTS_KEPT = 50;
-const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext', 'try_defaults', 'ca'];
+const BODY_FIELDS = ['target', 'ports', 'creds', 'listen_duration', 'write_test', 'send_credentials_plaintext', 'try_defaults', 'ca', 'sites'];
 /** Fields of the earlier (Flask) scanner's API that are still accepted: capture_all_topics
  *  (true/false) is the listen setting when listen_duration is not given (false: do not listen). */
 const LEGACY_FIELDS = ['capture_all_topics'];
@@ -103,8 +103,16 @@ export interface ApiScanCheck {
   sendCredentialsPlaintext: boolean;
   /** A CA (PEM) this scan's TLS connections also trust (lib/tls checkScanCa), '' when none was given. */
   ca: string;
+  /**
+   * A coordinated scan through the lab's site coordinator (`"sites": true`: every site; an array
+   * of site names or a comma list: those), or null for a local scan (the field absent or false).
+   */
+  sites: true | string[] | null;
   warnings: string[];
 }
+
+/** A site name as lib/sites takes it (checkSiteName): 1-32 of a-z, 0-9, _ and -, starting with a letter or digit. */
+const SITE_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
 function fieldError(code: number, error: string, message: string, field?: string): { ok: false } & HttpAnswer {
   return { ok: false, status: code, headers: { ...JSON_HEADERS }, body: field ? { error, field, message } : { error, message } };
@@ -188,6 +196,18 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
     if (err instanceof ScanCaError) return bad(`ca: ${err.message}`, 'ca');
     throw err;
   }
+  let sites: true | string[] | null = null;
+  if (b.sites !== undefined && b.sites !== null && b.sites !== false) {
+    const list = b.sites === true ? null : typeof b.sites === 'string' ? b.sites.split(/[\s,]+/).filter(Boolean) : Array.isArray(b.sites) && b.sites.every((x) => typeof x === 'string') ? (b.sites as string[]) : undefined;
+    if (list === undefined || (list && (!list.length || list.length > 32))) return bad('sites: true (every site of the lab), or 1 to 32 site names (an array or a comma list), e.g. ["north", "south"]', 'sites');
+    const badName = list?.find((n) => !SITE_NAME.test(n));
+    if (badName !== undefined) return bad(`sites: ${quote(badName)} is not a site name (a-z, 0-9, _ and -)`, 'sites');
+    // The agents hold their own logins and judge certificates by their own CA: a job names a login, never carries one.
+    if (c !== undefined && c !== null) return bad('creds: a sites scan uses the login the agents hold; leave creds out', 'creds');
+    if (ca) return bad('ca: a sites scan judges certificates by each agent\'s own CA; leave ca out', 'ca');
+    if (b.send_credentials_plaintext === true) return bad('send_credentials_plaintext: each agent decides where its login may go; leave it out of a sites scan', 'send_credentials_plaintext');
+    sites = list ?? true;
+  }
   const login = record(c);
   return {
     ok: true,
@@ -195,6 +215,7 @@ export function checkScanRequest(payload: unknown, defaultPorts: string): ApiSca
     credentials: c ? { username: login.user as string, password: typeof login.pass === 'string' ? login.pass : '' } : null,
     sendCredentialsPlaintext: b.send_credentials_plaintext === true,
     ca,
+    sites,
     warnings,
   };
 }
@@ -288,14 +309,21 @@ export function reportLinks(scanId: string, files: Record<string, unknown>): Rec
 
 /**
  * The answer to a scan that failed (a Catch node's msg.error). The target expander refusing the
- * target is the client's mistake: 400 invalid_field naming ports or target, and `refused` (the
- * scan does not count towards the rate limit). Anything else: 500 scan_failed.
+ * target, or the site coordinator refusing a coordinated scan's sites, ports or targets (a host
+ * name, a site it does not have), is the client's mistake: 400 invalid_field naming sites, ports
+ * or target, and `refused` (the scan does not count towards the rate limit). Anything else: 500
+ * scan_failed.
  */
 export function scanFailureAnswer(error: unknown, scanId: string): HttpAnswer & { refused: boolean } {
   const text = errorText(error, 'unknown error', 500);
   if (errorSource(error) === 'mqttsec-target-expander') {
     const field = /: port must be/.test(text) ? 'ports' : 'target';
     return { refused: true, status: 400, headers: { ...JSON_HEADERS }, body: { error: 'invalid_field', field, message: `${field}: ${text}` } };
+  }
+  if (errorSource(error) === 'mqttsec-site-coordinator') {
+    // A coordinated scan the coordinator refused before publishing anything: the request's fault.
+    const field = /^(msg\.)?sites: /.test(text) ? 'sites' : /^(msg\.)?ports?: |port must be/.test(text) ? 'ports' : /^(msg\.)?targets?: |^"[^"]*": /.test(text) ? 'target' : null;
+    if (field) return { refused: true, status: 400, headers: { ...JSON_HEADERS }, body: { error: 'invalid_field', field, message: `${field}: ${text.replace(/^(msg\.)?(sites|ports?|targets?): /, '')}` } };
   }
   return { refused: false, status: 500, headers: { ...JSON_HEADERS }, body: { error: 'scan_failed', scanId, message: `The scan failed: ${text}` } };
 }

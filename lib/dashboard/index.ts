@@ -5,6 +5,7 @@
 export { VIEWS, isViewName, sniffOutput, answerOn, SCAN_REDRAW_MS, PROGRESS_REDRAW_MS, type ViewName } from './views';
 export type { View, ViewContext, ViewMessage, ViewOutputs, ContextStore, CurrentScan, RunningScan, KeptResult, KeptTopic, ReportFiles, Progress } from './types';
 export { LAB_CONTROLS_KEY, LAB_CONTROLS_UNAVAILABLE, LAB_CONTROL_VIEWS, isLabControls, labControlsPanel, readLabRequest, type LabControlsPanel, type LabControlRequest, type PanelBroker, type PanelControl } from './lab-controls';
+export { LAB_SITES_KEY, LAB_SITES_OFF, SITES_LISTEN_S, SITES_VIEWS, isLabSites, labSitesState, sitesPanel, foldSitesEvent, type LabSites, type LabSitesState, type LabSite, type SitesPanel, type PanelAgent, type PanelSite, type SitesKept } from './sites';
 export type { LabControls, LabControlsState, LabBrokerState, LabControl, LabControlChange, LabControlOutcome, LabControlOption, LabControlValue } from './lab-controls-types';
 export { checkScanForm, initialForm, startScan, FALLBACK_PORTS, FALLBACK_TARGET, DEFAULT_LISTEN_S, RUNNING_LOCK_MS, type ScanFormValues, type FormScanRequest, type FormCheck, type StartedScan } from './form';
 export { keepResult, completeScan, worstResult, endpointOf, riskRank, secondsText, RISK_LEVELS, KEPT_TOPICS, type CompletionEvent } from './scan-state';

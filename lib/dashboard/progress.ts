@@ -10,6 +10,8 @@ import type { Progress, ViewMessage } from './types';
 export const PHASES: Readonly<Record<string, number>> = {
   'mqttsec-target-expander': 0,
   'mqttsec-broker-probe': 1,
+  // A coordinated scan: the agents sweep, probe, inspect and listen; the coordinator's status says how many shards are done.
+  'mqttsec-site-coordinator': 1,
   'mqttsec-tls-inspector': 2,
   'mqttsec-topic-sniffer': 3,
   'mqttsec-risk-classifier': 4,
@@ -68,8 +70,9 @@ export function nextProgress(previous: Progress | null | undefined, msg: ViewMes
   return p;
 }
 
-/** Nodes whose failure ends the scan: the target expander refused the input (no scan started), or the reports could not be written. */
-export const FATAL_SOURCES: readonly string[] = ['mqttsec-target-expander', 'mqttsec-report-writer'];
+/** Nodes whose failure ends the scan: the target expander or the site coordinator refused the input (no scan started, or a coordinated scan that
+ *  cannot complete), or the reports could not be written. */
+export const FATAL_SOURCES: readonly string[] = ['mqttsec-target-expander', 'mqttsec-site-coordinator', 'mqttsec-report-writer'];
 
 /**
  * A scan node's failure (a Catch node's msg.error) for the progress panel: its message (at most

@@ -4,8 +4,10 @@
 // them; everything here is plain data in, plain data out, so it is tested without Node-RED.
 //
 // Flow context keys (unchanged from the function nodes these views replace): dashboard: current,
-// running, reports, progress, live, historyFilter (and `history`, the list of versions before the
-// scan history store, moved into the store on restore); HTTP API: rate, pending, latest, reports.
+// running, reports, progress, live, historyFilter, sites (the Sites panel: sites.ts) (and
+// `history`, the list of versions before the scan history store, moved into the store on
+// restore); HTTP API: rate, pending, latest, reports, sitesEnd (what a coordinated scan's end warns
+// about).
 // The scan history itself is lib/history's store (ctx.history), shared by every flow.
 import { isScanResult } from '../common';
 import {
@@ -39,6 +41,7 @@ import { record } from './read';
 import { completeScan, keepResult, secondsText, worstResult } from './scan-state';
 import { DEFAULT_TABLE_VIEW, tableMessages, tableViewOf, type TableView } from './table';
 import { LAB_CONTROL_VIEWS } from './lab-controls';
+import { SITES_VIEWS, labSitesState } from './sites';
 import type { CurrentScan, KeptResult, Progress, ReportFiles, View, ViewContext, ViewMessage, ViewOutputs } from './types';
 
 /** Puts an HTTP answer on msg (statusCode, headers, payload) for an "http response" node; returns msg. */
@@ -138,6 +141,7 @@ function waitingRequests(ctx: ViewContext): Map<string, unknown> {
 /** The views by name. Output order is the order of the wires in the shipped flows. */
 export const VIEWS = {
   ...LAB_CONTROL_VIEWS,
+  ...SITES_VIEWS,
   /**
    * The scan form -> a scan. Outputs: 1 the scan (target expander), 2 the form refilled without the
    * password (for a ui_form, which empties itself on submit), 3 'start' or a refusal for the progress
@@ -439,20 +443,27 @@ export const VIEWS = {
    * and starts the scan; the request then waits for its scan (api-answer), at most
    * MQTTSEC_API_SCAN_TIMEOUT s (default 90 + listen_duration: then 504, and the scan goes on), and
    * is answered 503 "interrupted" if the flows stop first. Outputs: 1 the scan (target expander,
-   * with msg.credentials), 2 an answer (400, 413, 429, 504).
+   * with msg.credentials), 2 an answer (400, 413, 429, 504), 3 a coordinated scan (`sites` in the
+   * body: the site coordinator, with msg.sites and msg.credentialsName, the login the lab's agents
+   * hold; only in `npm run lab:sites`, else 400 naming `sites`). Output 3 came last, so a flow
+   * wired for two outputs keeps its wiring.
    */
   'api-scan': {
-    outputs: 2,
+    outputs: 3,
     input(msg, ctx) {
       const check = checkScanRequest(msg.payload, labPorts(ctx));
       const req = msg.req;
       if (req && typeof req === 'object') (req as Record<string, unknown>).body = null; // the body may hold a password: keep it nowhere else
-      if (!check.ok) return [null, answerOn(msg, check)];
+      if (!check.ok) return [null, answerOn(msg, check), null];
+      const lab = check.sites ? labSitesState(ctx) : undefined;
+      if (check.sites && !lab) {
+        return [null, answerOn(msg, { status: 400, headers: { ...JSON_HEADERS }, body: { error: 'invalid_field', field: 'sites', message: 'sites: this Node-RED runs no sites lab; start it with npm run lab:sites (or scan without "sites")' } }), null];
+      }
       const now = ctx.now();
       const keyId = String(msg.apiKeyId);
       const rate = record(ctx.flow.get('rate')) as Record<string, RateEntry[]>;
       const limit = rateCheck(rate[keyId], now);
-      if (!limit.allowed) return [null, answerOn(msg, rateLimitedAnswer(limit.retryAfter))];
+      if (!limit.allowed) return [null, answerOn(msg, rateLimitedAnswer(limit.retryAfter)), null];
       const scanId = ctx.newId();
       rate[keyId] = [...limit.recent, { at: now, scanId }];
       ctx.flow.set('rate', rate);
@@ -474,7 +485,7 @@ export const VIEWS = {
         if (!p[scanId]) return;
         delete p[scanId];
         ctx.flow.set('pending', p);
-        ctx.send([null, answerOn({ req, res }, timeoutAnswer(scanId, timeoutS))]);
+        ctx.send([null, answerOn({ req, res }, timeoutAnswer(scanId, timeoutS)), null]);
       });
       const a = check.request;
       Object.assign(msg, { apiRequest: a, scanId, topic: `scan/${scanId}`, payload: { targets: a.target, ports: a.ports }, sniff: { listen: a.listen_duration, writeTest: a.write_test } });
@@ -485,7 +496,13 @@ export const VIEWS = {
       if (a.try_defaults) msg.tryDefaults = true;
       if (check.ca) msg.tlsCa = check.ca; // the target expander checks it again and carries it to the TLS stages
       msg.scanSource = 'api'; // the scan history records where each scan came from
-      return [msg, null];
+      if (lab) {
+        // Through the coordinator: the agents scan with the login they hold, by its name.
+        msg.sites = check.sites === true ? lab.sites.map((site) => site.name) : check.sites;
+        msg.credentialsName = lab.credentialsName;
+        return [null, null, msg];
+      }
+      return [msg, null, null];
     },
     close(ctx) {
       // The scan nodes stop too, so a request still waiting would never be answered: 503 now,
@@ -526,8 +543,39 @@ export const VIEWS = {
       if (!msg.res || !pending[id]) return null; // timed out: the 504 has been sent
       delete pending[id];
       ctx.flow.set('pending', pending);
-      const warnings = Array.isArray(msg.apiWarnings) ? { warnings: msg.apiWarnings } : {};
+      // A coordinated scan: what its coordinator said at the end (targets in no site's scope, shards not done).
+      const ends = record(ctx.flow.get('sitesEnd'));
+      const siteWarnings = Array.isArray(record(ends[id]).warnings) ? (record(ends[id]).warnings as string[]) : [];
+      if (id in ends) {
+        delete ends[id];
+        ctx.flow.set('sitesEnd', ends);
+      }
+      const all = [...(Array.isArray(msg.apiWarnings) ? (msg.apiWarnings as string[]) : []), ...siteWarnings];
+      const warnings = all.length ? { warnings: all } : {};
       return [answerOn(msg, { status: 200, headers: { ...JSON_HEADERS }, body: { ...latest, reports: reportLinks(id, files), ...warnings } })];
+    },
+  },
+  /**
+   * The API flow's site coordinator's second output: keeps, by scan id, what its 'end' event says
+   * the answer should warn about (targets in no site's scope, not scanned; shards not done), for
+   * api-answer (flow key `sitesEnd`, the newest 20 scans). No output.
+   */
+  'api-sites-events': {
+    outputs: 0,
+    input(msg, ctx) {
+      const e = record(msg.payload);
+      if (e.type !== 'end' || typeof e.scanId !== 'string') return null;
+      const warnings: string[] = [];
+      const outside = Array.isArray(e.outside) ? e.outside.slice(0, 20).map((t) => String(t).slice(0, 60)) : [];
+      const outsideSpecs = typeof e.outsideSpecs === 'number' ? e.outsideSpecs : outside.length;
+      if (outsideSpecs) warnings.push(`target: ${outside.join(', ')}${outsideSpecs > outside.length ? ` and ${outsideSpecs - outside.length} more` : ''}: in no site's scope, not scanned`);
+      const notDone = typeof e.notDoneCount === 'number' ? e.notDoneCount : 0;
+      if (notDone) warnings.push(`sites: ${notDone} shard${notDone === 1 ? '' : 's'} not done (no agent finished ${notDone === 1 ? 'it' : 'them'} in time): their targets are missing from the results`);
+      const ends = record(ctx.flow.get('sitesEnd')) as Record<string, { at: number; warnings: string[] }>;
+      ends[e.scanId.slice(0, 64)] = { at: ctx.now(), warnings };
+      const newest = Object.entries(ends).sort((a, b) => b[1].at - a[1].at).slice(0, 20);
+      ctx.flow.set('sitesEnd', Object.fromEntries(newest));
+      return null;
     },
   },
   /**

@@ -188,7 +188,7 @@ describe('HTTP API (flows/http-api.json) with a key', function () {
     const r = await call(lab!, 'POST', '/api/scan', { key: KEY, body: { target: '127.0.0.1', ports: [insecure, closed], capture_all_topics: false, scan_type: 'full' } });
     assert.equal(r.status, 200, JSON.stringify(r.body).slice(0, 500));
     assert.equal(r.body.request.listen_duration, 0);
-    assert.deepEqual(r.body.warnings, ['"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca']);
+    assert.deepEqual(r.body.warnings, ['"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca, sites']);
     const ins = r.body.results.find((x: any) => x.port === insecure);
     assert.equal(ins.classification, 'open_or_auth_ok');
     assert.ok(!ins.topics?.items?.length, 'nothing listened to');

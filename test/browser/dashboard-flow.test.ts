@@ -34,6 +34,8 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
   it('no template binds HTML: no ng-bind-html, innerHTML, $sce, msg.template; no ui_text / ui_toast (they render HTML)', () => {
     for (const n of dashboard.filter((x) => x.type === 'ui_template')) {
       assert.doesNotMatch(n.format, /ng-bind-html|innerHTML|outerHTML|\$sce|trustAs|insertAdjacentHTML|document\.write|<script/i, n.name);
+      // AngularJS drops a data- prefix: data-online="{{...}}" reads as an "online" event handler and stops the template ($compile:nodomevents).
+      assert.doesNotMatch(n.format, /\s(data-|x-)?on[a-z]+="[^"]*\{\{/i, n.name);
     }
     // The views build data, never markup: no template and no HTML in lib/dashboard.
     for (const f of readdirSync(join(ROOT, 'lib/dashboard'))) {
@@ -90,14 +92,44 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
   it('each flow\'s probe, TLS inspector and sniffers trust the lab CA through their own tls-config (${MQTTSEC_LAB_CA})', () => {
     for (const flow of [dashboard, api]) {
       const tab = flow.find((n) => n.type === 'tab')!;
+      // The lab CA's, and the sites CA's (the coordinator's broker, npm run lab:sites).
       const confs = flow.filter((n) => n.type === 'tls-config');
-      assert.equal(confs.length, 1, tab.label);
-      assert.equal(confs[0].z, tab.id);
-      assert.equal(confs[0].ca, '${MQTTSEC_LAB_CA}');
+      assert.deepEqual(confs.map((c) => c.ca), ['${MQTTSEC_LAB_CA}', '${MQTTSEC_SITES_CA}'], tab.label);
+      for (const c of confs) assert.equal(c.z, tab.id);
       for (const n of flow.filter((x) => ['mqttsec-broker-probe', 'mqttsec-tls-inspector', 'mqttsec-topic-sniffer'].includes(x.type))) {
         assert.equal(n.tls, confs[0].id, `${tab.label}: ${n.type} ${n.id}`);
       }
     }
+  });
+
+  it('each flow has a site coordinator, shipped switched off, whose merged scan joins the chain at the risk classifier; no login in the flow', () => {
+    for (const [flow, prefix] of [[dashboard, 'lab'], [api, 'api']] as const) {
+      const tab = flow.find((n) => n.type === 'tab')!;
+      const byId = new Map(flow.map((n) => [n.id, n]));
+      const coords = flow.filter((n) => n.type === 'mqttsec-site-coordinator');
+      assert.deepEqual(coords.map((n) => n.id), [`${prefix}-sites-coord`], tab.label);
+      const coord = coords[0];
+      // The launcher (lab/lab-sites.ts LAB_SITES_NODES) switches it on in npm run lab:sites only.
+      assert.equal(coord.d, true, 'disabled as shipped: the plain lab has no coordinator\'s broker');
+      assert.equal(coord.sites, '${MQTTSEC_LAB_SITES}');
+      assert.equal(coord.credentialsName, 'lab');
+      assert.equal(byId.get(coord.wires[0][0])!.type, 'mqttsec-risk-classifier');
+      const broker = byId.get(coord.broker)!;
+      assert.equal(broker.type, 'mqttsec-site-broker');
+      assert.equal(broker.url, '${MQTTSEC_SITES_URL}');
+      assert.equal(byId.get(broker.tls)!.ca, '${MQTTSEC_SITES_CA}');
+      assert.ok(!('credentials' in broker) && !('username' in broker) && !('password' in broker), 'the login is in the credentials store only');
+      assert.ok(flow.some((n) => n.type === 'catch' && n.scope.includes(coord.id)), 'its failures reach the scan failures catch');
+    }
+    const panel = dashboard.find((n) => n.id === 'lab-sites')!;
+    assert.equal(panel.group, 'lab-g-sites');
+    const view = dashboard.find((n) => n.id === panel.wires[0][0])!;
+    assert.equal(view.view, 'sites');
+    assert.deepEqual(view.wires[1], ['lab-sites-coord']);
+    assert.deepEqual(dashboard.find((n) => n.id === 'lab-sites-coord')!.wires[1], [view.id]);
+    assert.ok(dashboard.find((n) => n.view === 'scan-cancel')!.wires[0].includes('lab-sites-coord'), 'Cancel scan cancels a coordinated scan');
+    assert.deepEqual(api.find((n) => n.view === 'api-scan')!.wires[2], ['api-sites-coord']);
+    assert.deepEqual(api.find((n) => n.id === 'api-sites-coord')!.wires[1], ['api-sites-events']);
   });
 
   it('the two flows use disjoint HTTP routes; the API reads its body raw (exact 400/413 answers)', () => {
@@ -115,7 +147,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
       'lab-restore': 'dashboard-restore', 'lab-labctl-fn': 'lab-controls', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
       'api-key': 'api-key', 'api-scan': 'api-scan', 'api-route': 'scan-route', 'api-answer': 'api-answer', 'api-results-fn': 'api-results',
       'api-dl-find': 'report-file', 'api-dl-headers': 'report-download', 'api-dl-missing': 'report-missing', 'api-failed': 'api-failed',
-      'api-scans-fn': 'api-scans',
+      'api-scans-fn': 'api-scans', 'lab-sites-fn': 'sites', 'api-sites-events': 'api-sites-events',
     };
     const all = [...dashboard, ...api];
     assert.deepEqual(all.filter((n) => n.type === 'function').map((n) => n.id), []);

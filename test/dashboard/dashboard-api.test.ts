@@ -73,9 +73,9 @@ describe('HTTP API: the key', () => {
 describe('HTTP API: the POST /api/scan body', () => {
   it('accepts the seed API\'s body; ports default to the lab ports, listen_duration to 5 s', () => {
     const ok = checkScanRequest(Buffer.from(JSON.stringify({ target: ' 127.0.0.1 ', ports: [1883, 8883], creds: { user: 'student', pass: 'pw' }, listen_duration: 0.5, write_test: true, send_credentials_plaintext: true })), '1');
-    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true, try_defaults: false }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true, ca: '', warnings: [] });
+    assert.deepEqual(ok, { ok: true, request: { target: '127.0.0.1', ports: '1883,8883', listen_duration: 0.5, write_test: true, try_defaults: false }, credentials: { username: 'student', password: 'pw' }, sendCredentialsPlaintext: true, ca: '', sites: null, warnings: [] });
     const defaults = checkScanRequest('{"target":"127.0.0.1"}', '18931,18932');
-    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false, try_defaults: false }, credentials: null, sendCredentialsPlaintext: false, ca: '', warnings: [] });
+    assert.deepEqual(defaults, { ok: true, request: { target: '127.0.0.1', ports: '18931,18932', listen_duration: 5, write_test: false, try_defaults: false }, credentials: null, sendCredentialsPlaintext: false, ca: '', sites: null, warnings: [] });
     const spaced = checkScanRequest('{"target":"127.0.0.1","ports":"1883, 8000 - 8010","creds":{"user":"u"}}', '');
     assert.ok(spaced.ok);
     if (spaced.ok) {
@@ -177,8 +177,8 @@ describe('HTTP API: the earlier scanner\'s fields and unknown ones (issue 18)', 
     assert.ok(r.ok);
     if (r.ok) {
       assert.deepEqual(r.warnings, [
-        '"listen_time": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca',
-        '"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca',
+        '"listen_time": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca, sites',
+        '"scan_type": unknown field, ignored; the fields are target, ports, creds, listen_duration, write_test, send_credentials_plaintext, try_defaults, ca, sites',
       ]);
       assert.equal(r.request.listen_duration, API_DEFAULT_LISTEN_S);
     }

@@ -40,6 +40,8 @@ export interface StartOptions {
   prefix?: string[];
   /** What in the output means "started" (default: the banner and Node-RED's "Started flows"). */
   waitFor?: RegExp;
+  /** Arguments of the launcher, e.g. ['--sites'] (npm run lab:sites). */
+  args?: string[];
 }
 
 export async function startLab(opts: StartOptions = {}): Promise<LabProcess> {
@@ -47,7 +49,7 @@ export async function startLab(opts: StartOptions = {}): Promise<LabProcess> {
   const userDir = opts.userDir ?? mkdtempSync(join(tmpdir(), 'mqttsec-lab-'));
   const [ui, insecure, secure, ws, wss] = opts.ports ? [] : await freePorts(5);
   const ports = opts.ports ?? { ui, insecure, secure, ws, wss };
-  const argv = [...(opts.prefix ?? []), process.execPath, LAB_START];
+  const argv = [...(opts.prefix ?? []), process.execPath, LAB_START, ...(opts.args ?? [])];
   const child = spawn(argv[0], argv.slice(1), {
     env: {
       ...process.env,
