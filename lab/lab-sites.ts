@@ -349,7 +349,7 @@ export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; si
   const args = [
     CLI, 'agent', '--broker', `mqtts://127.0.0.1:${opts.port}`, '--ca', opts.sitesCa,
     '--user', spec.login, '--password-env', 'MQTTSEC_AGENT_PASSWORD',
-    '--site', spec.site, '--scope', spec.scope, '--client-id', `mqttsec-lab-${spec.login}`,
+    '--site', spec.site, '--scope', spec.scope,
     '--login', `${LAB_SITES_CREDENTIALS_NAME}:student:MQTTSEC_LAB_STUDENT_PASSWORD`, '--tls-ca', opts.labCa,
   ];
   const env: NodeJS.ProcessEnv = { ...process.env, MQTTSEC_AGENT_PASSWORD: opts.password, MQTTSEC_LAB_STUDENT_PASSWORD: opts.studentPassword };

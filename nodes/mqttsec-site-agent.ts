@@ -4,7 +4,7 @@
 // login it does not hold, and runs the same pipeline as a local scan. One message per AgentEvent
 // on its output (names and counts, never a secret); its state in the node status.
 import type { NodeAPI, NodeDef } from 'node-red';
-import { MAX_AGENT_CONCURRENCY, ScanAgent, type AgentEvent, type ScanAgentOptions } from '../lib/sites';
+import { defaultClientId, MAX_AGENT_CONCURRENCY, ScanAgent, type AgentEvent, type ScanAgentOptions } from '../lib/sites';
 import { redactPassword } from '../lib/credentials';
 import { tlsOptions } from './shared/config';
 import { defineNode } from './shared/define';
@@ -47,7 +47,9 @@ function agentOptions(RED: NodeAPI, config: AgentDef): ScanAgentOptions {
   const tls = tlsOptions(tlsNode);
   return {
     broker,
-    ...(clientId ? { clientId: `${clientId}-agent` } : {}),
+    // No client id set: the secret default, this node's id in its salt (two agent nodes with one
+    // login get a session each).
+    clientId: clientId ? `${clientId}-agent` : defaultClientId('agent', broker, config.id),
     site: typeof config.site === 'string' ? config.site.trim() : '',
     scope: specList('scope', config.scope),
     allowPublic: !!config.allowPublic,

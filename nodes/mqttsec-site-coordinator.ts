@@ -8,7 +8,7 @@
 // not done and the targets in no site's scope): bounded messages, names and counts only.
 import type { NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import {
-  checkScanId, ScanCoordinator, SitesMessageError,
+  checkScanId, defaultClientId, ScanCoordinator, SitesMessageError,
   DEFAULT_CLAIM_WAIT_MS, DEFAULT_LEASE_MS, DEFAULT_SCAN_DEADLINE_MS, DEFAULT_SHARD_TARGETS, MAX_LEASE_MS, MIN_LEASE_MS,
   type AgentView, type CoordinatedScanOutput, type CoordinatedScanRequest, type IgnoredReport, type JobScanOptions, type ShardReport,
 } from '../lib/sites';
@@ -82,7 +82,10 @@ export = (RED: NodeAPI) =>
     let coordinator: ScanCoordinator;
     try {
       settings = readSettings(RED, config);
-      coordinator = new ScanCoordinator({ broker: settings.broker, sites: settings.sites, allowPublic: !!config.allowPublic, ...(settings.clientId ? { clientId: `${settings.clientId}-coordinator` } : {}) });
+      // No client id set: the secret default, this node's id in its salt (the lab's dashboard and
+      // API flows each have a coordinator with one login: a session each).
+      const clientId = settings.clientId ? `${settings.clientId}-coordinator` : defaultClientId('coordinator', settings.broker, config.id);
+      coordinator = new ScanCoordinator({ broker: settings.broker, sites: settings.sites, allowPublic: !!config.allowPublic, clientId });
     } catch (err) {
       // The engine's own checks of the sites (a scope it cannot read) are about the Sites field.
       const message = err instanceof SiteSettingError ? err.message : `sites: ${(err as Error).message}`;

@@ -52,9 +52,13 @@ const CLIENT_ID_LABEL = 'mqttsec sites client id v1';
  * the broker logs client ids (connection_messages), and a fast function would let a reader of
  * the log test guessed passwords faster than Mosquitto's own password file does (PBKDF2-SHA512,
  * 101 iterations in 2.0).
+ * `instance` (optional) goes into the salt too: two agents or coordinators that share one login
+ * in one place (two coordinator nodes of one Node-RED, each its node id) get two sessions
+ * instead of taking one from each other.
  */
-export function defaultClientId(role: 'agent' | 'coordinator', broker: Pick<SitesBrokerOptions, 'username' | 'password'>): string {
-  const key = scryptSync(broker.password, `${CLIENT_ID_LABEL}\0${role}\0${broker.username}`, 12).toString('hex');
+export function defaultClientId(role: 'agent' | 'coordinator', broker: Pick<SitesBrokerOptions, 'username' | 'password'>, instance?: string): string {
+  const salt = `${CLIENT_ID_LABEL}\0${role}\0${broker.username}${instance !== undefined ? `\0${instance}` : ''}`;
+  const key = scryptSync(broker.password, salt, 12).toString('hex');
   return `mqttsec-${role}-${broker.username}-${key}`;
 }
 

@@ -382,6 +382,35 @@ describe('nodes: site agent and site coordinator through a real Mosquitto (issue
     assert.ok(errors.some((e) => /not a scan id/.test(e)), errors.join('\n'));
   });
 
+  it('two coordinator nodes with one login and no client id keep a session each (a shared id: they take it from each other)', async () => {
+    /** Two coordinators on one login (brokers C and C2), client ids `ids` ('' = the default): what
+     *  went wrong in 3 s (a connection lost, a start the broker closed: red statuses). */
+    const trouble = async (ids: [string, string]): Promise<string[]> => {
+      const { nodes, credentials } = flow({ agents: false });
+      const brokerC = nodes.find((n) => n.id === 'brokerC')!;
+      brokerC.clientId = ids[0];
+      const coord = nodes.find((n) => n.id === 'coord')!;
+      nodes.push({ ...brokerC, id: 'brokerC2', clientId: ids[1] }, { ...coord, id: 'coord2', broker: 'brokerC2', wires: [[], ['events']] });
+      credentials.brokerC2 = credentials.brokerC;
+      await load(ALL, nodes, credentials);
+      const seen: string[] = [];
+      helper.getNode('events').on('input', (m: Msg) => {
+        if ((m.payload as Msg)?.type === 'connection' && (m.payload as Msg).connected === false) seen.push('connection lost');
+      });
+      helper.getNode('status').on('input', (m: Msg) => {
+        const st = m.status as { fill?: string; text?: string };
+        if (st.fill === 'red') seen.push(String(st.text));
+      });
+      await delay(3000);
+      await helper.unload();
+      return seen;
+    };
+    // The defaults: secret and per node (defaultClientId with the node id in its salt).
+    assert.deepEqual(await trouble(['', '']), [], 'nothing lost with the default client ids');
+    // The control: one id on both (two nodes set to the same Client id): one takes the other's session.
+    assert.ok((await trouble(['test-shared', 'test-shared'])).length > 0, 'the control: a shared client id takes the session from the other');
+  });
+
   it('a coordinator whose broker cannot be reached says so in its status and refuses requests; its close still ends', async () => {
     const [unused] = await freePorts(1);
     const { nodes, credentials } = flow({ agents: false });
