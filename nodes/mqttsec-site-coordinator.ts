@@ -8,7 +8,7 @@
 // not done and the targets in no site's scope): bounded messages, names and counts only.
 import type { NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, NodeStatus } from 'node-red';
 import {
-  checkScanId, defaultClientId, ScanCoordinator, SitesMessageError,
+  checkScanId, defaultClientId, ScanCoordinator, SitesMessageError, siteProgress,
   DEFAULT_CLAIM_WAIT_MS, DEFAULT_LEASE_MS, DEFAULT_SCAN_DEADLINE_MS, DEFAULT_SHARD_TARGETS, MAX_LEASE_MS, MIN_LEASE_MS,
   type AgentView, type CoordinatedScanOutput, type CoordinatedScanRequest, type IgnoredReport, type JobScanOptions, type ShardReport,
 } from '../lib/sites';
@@ -53,16 +53,6 @@ const PROGRESS_MS = 500;
 const SHOWN = { targets: 16, refusals: 5, problems: 5, ignored: 100, notDone: 50, outside: 100 } as const;
 /** Connection warnings on the events output: at most one this often, ms. */
 const WARNING_MS = 5000;
-
-interface SiteProgress {
-  shards: number;
-  done: number;
-  held: number;
-  notDone: number;
-  /** Summed over the shards' last progress reports (host:port pairs). */
-  swept: number;
-  total: number;
-}
 
 interface Running {
   scanId: string;
@@ -235,7 +225,7 @@ export = (RED: NodeAPI) =>
       const running: Running = {
         scanId, sendResult, controller: new AbortController(), shards: new Map(), ignoredSent: 0,
         planned: Object.values(plan.shards).reduce((a, b) => a + b, 0),
-        progress: throttle(PROGRESS_MS, () => event(`sites/${scanId}/progress`, { type: 'progress', scanId, sites: perSite(running, plan.shards) }, scanId)),
+        progress: throttle(PROGRESS_MS, () => event(`sites/${scanId}/progress`, { type: 'progress', scanId, sites: siteProgress(running.shards.values(), plan.shards) }, scanId)),
       };
       scans.set(scanId, running);
       status.run();
@@ -355,22 +345,6 @@ function shownShard(sh: ShardReport) {
     targets: sh.targets.slice(0, SHOWN.targets), targetSpecs: sh.targets.length,
     refusals: sh.refusals.slice(0, SHOWN.refusals), problems: sh.problems.slice(-SHOWN.problems),
   };
-}
-
-/** Per site: its shards (as planned), done, held, not done, and the host:port pairs swept of
- *  the total of the shards published so far. */
-function perSite(s: Running, planned: Record<string, number>): Record<string, SiteProgress> {
-  const out: Record<string, SiteProgress> = {};
-  for (const [site, shards] of Object.entries(planned)) out[site] = { shards, done: 0, held: 0, notDone: 0, swept: 0, total: 0 };
-  for (const sh of s.shards.values()) {
-    const p = (out[sh.site] ??= { shards: 0, done: 0, held: 0, notDone: 0, swept: 0, total: 0 });
-    if (sh.state === 'done') p.done++;
-    if (sh.state === 'held') p.held++;
-    if (sh.state === 'not_done') p.notDone++;
-    p.total += sh.size;
-    p.swept += sh.state === 'done' ? sh.size : Math.min(sh.size, sh.progress?.swept ?? 0);
-  }
-  return out;
 }
 
 /** The end of a scan for the events output: per site, the shards not done, outside every scope. */

@@ -11,6 +11,7 @@ import { record } from './read';
 import { RUNNING_LOCK_MS, startScan } from './form';
 import { markScanRunning } from './scans-running';
 import type { View, ViewContext, ViewMessage, ViewOutputs } from './types';
+import type { SiteProgress } from '../sites';
 
 /** The key of Node-RED's global context under which `npm run lab:sites` describes its sites to the flows (settings.functionGlobalContext). */
 export const LAB_SITES_KEY = 'mqttsecLabSites';
@@ -75,15 +76,6 @@ interface KeptShard {
   size: number;
 }
 
-interface SiteCounts {
-  shards: number;
-  done: number;
-  held: number;
-  notDone: number;
-  swept: number;
-  total: number;
-}
-
 /** Flow key `sites`: what the coordinator said last (agents by "site/login", the current or last coordinated scan, the last warnings). */
 export interface SitesKept {
   agents: Record<string, KeptAgent>;
@@ -93,7 +85,7 @@ export interface SitesKept {
     state: 'running' | 'done' | 'cancelled' | 'not_done' | 'interrupted';
     shards: Record<string, KeptShard>;
     planned: Record<string, number>;
-    progress: Record<string, SiteCounts>;
+    progress: Record<string, SiteProgress>;
     outside: number;
     results: number | null;
     noAgent: string[];
@@ -221,7 +213,7 @@ export function foldSitesEvent(k: SitesKept, payload: unknown, now: number): boo
     }
     case 'progress': {
       if (!k.scan || e.scanId !== k.scan.scanId) return false;
-      const progress: Record<string, SiteCounts> = {};
+      const progress: Record<string, SiteProgress> = {};
       for (const [site, p] of Object.entries(record(e.sites)).slice(0, MAX_AGENTS)) {
         const r = record(p);
         progress[text(site, 40)] = { shards: count(r.shards), done: count(r.done), held: count(r.held), notDone: count(r.notDone), swept: count(r.swept), total: count(r.total) };

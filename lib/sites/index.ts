@@ -1,7 +1,7 @@
 // Many sites, one scan: scan agents and a coordinator that talk through an MQTT broker (the job
 // queue and the result channel). messages.ts is the contract and its strict parser, topics.ts
 // the topics (and why), agent.ts the agent, coordinator.ts the coordinator, connection.ts their
-// mqtt.js connection. docs/ARCHITECTURE.md "Many sites" describes the protocol.
+// mqtt.js connection, progress.ts a scan's progress per site. docs/ARCHITECTURE.md "Many sites" describes the protocol.
 export {
   SITES_PROTOCOL_VERSION, MAX_JOB_BYTES, MAX_SMALL_MESSAGE_BYTES, MAX_RESULT_BYTES, MAX_SHARDS, MAX_ATTEMPTS, MAX_JOB_SPECS, MAX_JOB_PORTS,
   MIN_LEASE_MS, MAX_LEASE_MS, RESERVED_SITE_NAMES, JOB_OPTIONS_BEYOND_READING, SitesMessageError,
@@ -22,3 +22,4 @@ export {
   type ScanCoordinatorOptions, type CoordinatedScanRequest, type CoordinatedScanOutput, type ShardReport, type ShardState,
   type IgnoredReport, type ReportUse, type AgentView, type CoordinatorEventName,
 } from './coordinator';
+export { siteProgress, type SiteProgress } from './progress';
