@@ -382,6 +382,31 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     assert.equal(removed.status, 204);
   });
 
+  it('a filter text being typed stays while the history redraws (another tab changes the shared filter)', async () => {
+    await page.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
+    const other = await browser!.newPage({ viewport: { width: 1600, height: 1200 } });
+    await loopbackOnly(other);
+    try {
+      await other.goto(lab!.url('/ui/'), { waitUntil: 'networkidle' });
+      await page.fill('[data-mqs="history-target"]', '127.0.0.1:typed-not-applied');
+      // The other tab picks a risk: the history view answers every tab with its filter (target '').
+      await other.selectOption('[data-mqs="history-worst"]', 'CRITICAL');
+      await page.waitForFunction(() => (document.querySelector('[data-mqs="history-worst"]') as HTMLSelectElement | null)?.value === 'CRITICAL', undefined, { timeout: 15_000 });
+      assert.equal(await page.inputValue('[data-mqs="history-target"]'), '127.0.0.1:typed-not-applied', 'the redraw kept the text being typed');
+      assert.equal(await other.inputValue('[data-mqs="history-target"]'), '', 'the other tab never had it');
+      // Applied, it filters (no scan has that target), and the other tab sees the shared filter.
+      await page.click('[data-mqs="history-apply"]');
+      await page.waitForSelector('[data-mqs="history-none"]', { timeout: 15_000 });
+      await other.waitForFunction(() => (document.querySelector('[data-mqs="history-target"]') as HTMLInputElement | null)?.value === '127.0.0.1:typed-not-applied', undefined, { timeout: 15_000 });
+      // Back to every scan for the tests after this one.
+      await page.fill('[data-mqs="history-target"]', '');
+      await page.selectOption('[data-mqs="history-worst"]', '');
+      await page.waitForFunction(() => Number(document.querySelector('[data-mqs="history"]')?.getAttribute('data-total')) === 5, undefined, { timeout: 15_000 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('the history and the last results survive a restart; no password is stored anywhere', async () => {
     const { userDir, ports } = lab!;
     await page.goto('about:blank'); // the dashboard's websocket would hold the server open
