@@ -13,7 +13,7 @@
 // section 3.1.2.11.2), so there is no embedded stand-in for the coordinator's broker: without
 // Mosquitto this mode says so and the launcher exits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { writeLabCerts, type LabCertPaths } from './certs';
@@ -183,10 +183,30 @@ export interface SitesBrokerFiles {
  * The persistence folder (data/) is kept from run to run; the rest is written anew. Started as
  * root, mosquitto reads these files after it has become the user `mosquitto`: the folder is then
  * given to that user, and the user directory gets o+x (enter, not list; its files stay 0600).
+ * That user owns the folder between runs (and so does every process running as it, a system
+ * Mosquitto too), so as root the folder is first taken back (root, 0700) before anything in it is
+ * removed or written, and only the folder, data/ and the files written here are given away, each
+ * by lchown on what lstat says is this very file or folder: nothing is followed through a link
+ * or entered below data/ (a link left there to /etc/shadow must not be given away).
+ * Throws LabConfigError when the folder or data/ is not a real folder (a link), or, as root, when
+ * the machine has no user `mosquitto`.
  */
 export function writeSitesBrokerFiles(userDir: string, secrets: LabSitesSecrets, config: LabSitesConfig): SitesBrokerFiles {
   const dir = join(userDir, 'sites-broker');
+  const root = process.getuid?.() === 0;
+  const user = root ? mosquittoUser() : null;
+  if (root && !user) throw new LabConfigError('mosquitto started as root becomes the user "mosquitto", and this machine has none (the mosquitto package creates it)');
+  const notFolder = (d: string) => new LabConfigError(`${d} is not a folder (a link?): remove it and start again`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!lstatSync(dir).isDirectory()) throw notFolder(dir);
+  if (root) {
+    // Taken back before anything in it is looked at: the user mosquitto can then no longer add,
+    // rename or replace an entry here (the user directory above is not its).
+    lchownSync(dir, 0, 0);
+    chmodSync(dir, 0o700);
+  }
   mkdirSync(join(dir, 'data'), { recursive: true, mode: 0o700 });
+  if (!lstatSync(join(dir, 'data')).isDirectory()) throw notFolder(join(dir, 'data'));
   for (const name of readdirSync(dir)) if (name !== 'data') rmSync(join(dir, name), { recursive: true, force: true });
   copyFileSync(secrets.certs.ca, join(dir, 'ca.crt'));
   copyFileSync(secrets.certs.cert, join(dir, 'server.crt'));
@@ -194,18 +214,18 @@ export function writeSitesBrokerFiles(userDir: string, secrets: LabSitesSecrets,
   chmodSync(join(dir, 'server.key'), 0o600);
   writePasswordFile(join(dir, 'passwords'), secrets.logins);
   copyFileSync(join(SHIPPED, 'acl'), join(dir, 'acl'));
-  const root = process.getuid?.() === 0;
   const conf = join(dir, 'mosquitto.conf');
   const log = join(dir, 'mosquitto.log');
   writeFileSync(conf, sitesBrokerConf(readFileSync(join(SHIPPED, 'mosquitto.conf'), 'utf8'), dir, config.port, root ? 'mosquitto' : null));
-  if (root) {
-    const user = mosquittoUser();
-    if (!user) throw new LabConfigError('mosquitto started as root becomes the user "mosquitto", and this machine has none (the mosquitto package creates it)');
-    const own = (path: string) => {
-      chownSync(path, user.uid, user.gid);
-      if (statSync(path).isDirectory()) for (const name of readdirSync(path)) own(join(path, name));
-    };
-    own(dir);
+  if (root && user) {
+    // Only what this function made or wrote, each checked to be itself (lstat) and given by
+    // lchown: nothing below data/ (mosquitto's own files, made as that user) is touched.
+    for (const name of [...readdirSync(dir).filter((n) => n !== 'data'), 'data', '']) {
+      const path = join(dir, name);
+      const st = lstatSync(path);
+      if (st.isSymbolicLink() || !(st.isDirectory() || (st.isFile() && st.nlink === 1))) throw new LabConfigError(`${path}: not a plain file or folder; remove it and start again`);
+      lchownSync(path, user.uid, user.gid);
+    }
     chmodSync(userDir, statSync(userDir).mode & 0o7777 | 0o001);
   }
   return { dir, conf, log };

@@ -4,7 +4,7 @@
 // reason, nothing started). The whole lab against a real Mosquitto: sites-lab.test.ts.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { labConfig, LabConfigError } from '../../lab/lab-config';
@@ -68,6 +68,38 @@ describe('npm run lab:sites: its parts (lab/lab-sites.ts)', () => {
     const again = labSitesSecrets(dir);
     assert.deepEqual(again.logins, first.logins);
     assert.equal(readFileSync(again.certs.ca, 'utf8'), readFileSync(first.certs.ca, 'utf8'));
+  });
+
+  it('as root, the broker folder goes to "mosquitto" without following a link the mosquitto user left in it (no chown of a file outside it)', function () {
+    // data/ (the persistence folder) is kept between runs and belongs to the user mosquitto, as
+    // does every process running as that user (a system Mosquitto too): a link it leaves there
+    // must not make the next start, as root, give that user the file or folder the link names.
+    if (process.getuid?.() !== 0) this.skip(); // only root changes owners (and only then does the launcher)
+    const userDir = tempDir();
+    const outside = tempDir();
+    const secretFile = join(outside, 'root-only.txt');
+    writeFileSync(secretFile, 'root only\n', { mode: 0o600 });
+    mkdirSync(join(outside, 'folder'));
+    writeFileSync(join(outside, 'folder', 'inner.txt'), 'root only\n', { mode: 0o600 });
+    // The built module: it copies the shipped ACL from the package's folder (dist/lab/../../brokers).
+    const { writeSitesBrokerFiles } = require(join(ROOT, 'dist/lab/lab-sites.js')) as typeof import('../../lab/lab-sites');
+    const config = labSitesConfig(labConfig({}), {});
+    const secrets = labSitesSecrets(userDir);
+    writeSitesBrokerFiles(userDir, secrets, config); // the first start: data/ is made and given away
+    const data = join(userDir, 'sites-broker', 'data');
+    const mosquittoUid = statSync(data).uid;
+    assert.notEqual(mosquittoUid, 0, 'data/ was given to the user mosquitto');
+    // What the user mosquitto could leave in its folder between two runs.
+    symlinkSync(secretFile, join(data, 'file-link'));
+    symlinkSync(join(outside, 'folder'), join(data, 'folder-link'));
+    symlinkSync(secretFile, join(userDir, 'sites-broker', 'server.key.tmp'));
+    writeSitesBrokerFiles(userDir, secrets, config);
+    for (const f of [secretFile, join(outside, 'folder'), join(outside, 'folder', 'inner.txt')]) {
+      assert.equal(statSync(f).uid, 0, `${f} still belongs to root`);
+    }
+    assert.equal(readFileSync(secretFile, 'utf8'), 'root only\n');
+    assert.equal(statSync(join(userDir, 'sites-broker', 'server.key')).uid, mosquittoUid, 'the broker\'s own files are given to it');
+    assert.ok(!lstatSync(join(userDir, 'sites-broker', 'server.key')).isSymbolicLink());
   });
 
   it('the coordinators: switched off in the flows file before Node-RED starts; switched on with the login in credentials (never in the flow)', async () => {
