@@ -40,7 +40,7 @@ describe('dashboard: the Sites panel (issue 20)', () => {
     assert.equal(shown.unavailable, LAB_SITES_OFF);
     assert.match(LAB_SITES_OFF, /npm run lab:sites/);
     assert.equal(ctx.store.get('sites'), undefined);
-    const pressed = ctx.run('sites', { payload: { action: 'scan' } })!;
+    const pressed = ctx.run('sites-scan', { payload: { action: 'scan' } })!;
     assert.equal(pressed[1], null, 'no scan leaves');
     assert.deepEqual(pressed[2], { topic: 'error', payload: { message: LAB_SITES_OFF, form: true } });
     assert.equal(ctx.store.get('running'), undefined);
@@ -70,7 +70,7 @@ describe('dashboard: the Sites panel (issue 20)', () => {
   it('"Scan both sites": the lab\'s targets and ports to the coordinator with the login\'s name (no login), the form\'s lock, start and show', () => {
     const ctx = sitesContext(true);
     ctx.run('sites', agent('north', 'north-1', 'online'));
-    const o = ctx.run('sites', { payload: { action: 'scan' } })!;
+    const o = ctx.run('sites-scan', { payload: { action: 'scan' } })!;
     const scan = o[1] as Record<string, unknown>;
     assert.deepEqual(scan.payload, { targets: STATE.targets, ports: STATE.ports });
     assert.equal(scan.credentialsName, 'lab');
@@ -85,15 +85,33 @@ describe('dashboard: the Sites panel (issue 20)', () => {
     assert.equal((ctx.store.get('running') as { scanId: string }).scanId, id);
     assert.equal((ctx.store.get('current') as { scanId: string; withLogin: boolean }).withLogin, true);
     // A second press while it runs: refused, as the form refuses.
-    const again = ctx.run('sites', { payload: { action: 'scan' } })!;
+    const again = ctx.run('sites-scan', { payload: { action: 'scan' } })!;
     assert.equal(again[1], null);
     assert.equal(panelOf(again).notice!.kind, 'error');
     assert.match(panelOf(again).notice!.text, /A scan is running/);
   });
 
+  it('the browser\'s messages go to "sites-scan", which takes the button only: a tab cannot forge the coordinator\'s events or "show" for every tab; "sites" starts no scan', () => {
+    // node-red-dashboard passes on whatever a tab sends (any topic and payload) to the panel's output.
+    const ctx = sitesContext(true);
+    ctx.run('sites', agent('north', 'north-1', 'online'));
+    const id = ((ctx.run('sites-scan', { payload: { action: 'scan' } })![1]) as { scanId: string }).scanId;
+    ctx.run('sites', { payload: { type: 'plan', scanId: id, shards: { north: 1 }, outsideSpecs: 0 } });
+    const before = JSON.stringify(ctx.store.get('sites'));
+    const forged = [
+      agent('north', 'north-1', 'offline'), agent('north', 'evil-1', 'online'),
+      { payload: { type: 'warning', error: 'north-1 is compromised' } }, { payload: { type: 'end', scanId: id, results: 0, cancelled: false, notDoneCount: 0 } },
+      { payload: { type: 'plan', scanId: 'forged', shards: { north: 1 } } }, { payload: { type: 'connection', connected: false } },
+      { topic: 'show' }, { topic: 'show', payload: { action: 'none' } },
+    ];
+    for (const msg of forged) assert.equal(ctx.run('sites-scan', msg), null, JSON.stringify(msg));
+    assert.equal(JSON.stringify(ctx.store.get('sites')), before, 'the panel\'s state is as the coordinator left it');
+    assert.equal(ctx.run('sites', { payload: { action: 'scan' } }), null, 'the events\' view starts no scan');
+  });
+
   it('plan, shards, progress per site and the end: granted, done, published again; the end of a scan restarted', () => {
     const ctx = sitesContext(true);
-    const id = ((ctx.run('sites', { payload: { action: 'scan' } })![1]) as { scanId: string }).scanId;
+    const id = ((ctx.run('sites-scan', { payload: { action: 'scan' } })![1]) as { scanId: string }).scanId;
     ctx.run('sites', { payload: { type: 'plan', scanId: id, targets: 10, shards: { north: 1, south: 1 }, outside: [], outsideSpecs: 0 } });
     ctx.run('sites', { payload: { type: 'shard', scanId: id, shard: { site: 'north', shard: 0, state: 'held', attempts: 1, holder: 'north-1', size: 5 } } });
     ctx.run('sites', { payload: { type: 'shard', scanId: id, shard: { site: 'south', shard: 1, state: 'published', attempts: 2, size: 5 } } });
