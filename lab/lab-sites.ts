@@ -307,11 +307,12 @@ const lastLines = (text: string, n = 8) => text.trim().split('\n').slice(-n).joi
  * Starts `mosquitto -c <conf>` and waits (at most 10 s) until it accepts connections on
  * 127.0.0.1:<port>. Throws with the end of its log when it exits first or does not listen in time
  * (a port in use names LAB_SITES_PORT). Its log holds no password (mosquitto logs client ids and
- * logins only).
+ * logins only). `onSpawn` gets its pid as soon as it is spawned (the run record, claimSitesRun).
  */
-export async function startSitesBroker(bin: string, files: SitesBrokerFiles, port: number): Promise<Started> {
+export async function startSitesBroker(bin: string, files: SitesBrokerFiles, port: number, onSpawn?: (pid: number) => void): Promise<Started> {
   const child = spawn(bin, ['-c', files.conf], { cwd: files.dir, stdio: ['ignore', 'ignore', 'pipe'] });
   stopOnExit(child);
+  if (child.pid) onSpawn?.(child.pid);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
   const failed = new Promise<Error>((res) => {
@@ -363,9 +364,10 @@ export function labAgents(c: LabSitesConfig): LabAgentSpec[] {
  * `ready` line. Its broker password and the scanned brokers' login (the lab's `student`, named
  * LAB_SITES_CREDENTIALS_NAME, trusted through the lab CA) are in its environment only
  * (MQTTSEC_AGENT_PASSWORD, MQTTSEC_LAB_STUDENT_PASSWORD); argv names the variables. Throws with
- * its last output (which holds no password) when it exits or is not ready in time.
+ * its last output (which holds no password) when it exits or is not ready in time. `opts.onSpawn`
+ * gets its pid as soon as it is spawned (the run record, claimSitesRun).
  */
-export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; sitesCa: string; labCa: string; password: string; studentPassword: string }): Promise<Started> {
+export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; sitesCa: string; labCa: string; password: string; studentPassword: string; onSpawn?: (pid: number) => void }): Promise<Started> {
   const args = [
     CLI, 'agent', '--broker', `mqtts://127.0.0.1:${opts.port}`, '--ca', opts.sitesCa,
     '--user', spec.login, '--password-env', 'MQTTSEC_AGENT_PASSWORD',
@@ -376,6 +378,7 @@ export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; si
   delete env.MQTTSEC_API_KEY; // the agent has no use for the HTTP API's key
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   stopOnExit(child);
+  if (child.pid) opts.onSpawn?.(child.pid);
   let out = '';
   let ready = false;
   const onData = (d: Buffer) => {
@@ -396,6 +399,93 @@ export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; si
   child.stdout!.removeListener('data', onData);
   child.stdout!.resume();
   return { pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/** One process in the run record: its pid and its start time (field 22 of /proc/<pid>/stat, clock ticks since boot), which a reused pid does not share. */
+export interface RecordedProcess {
+  pid: number;
+  start: string;
+  /** What it is, for the message: "mosquitto", "agent north-1". */
+  what: string;
+}
+
+/** <userDir>/lab-sites-run.json: the launcher that runs the sites on this user directory, and what it started. */
+export interface SitesRunRecord {
+  launcher: RecordedProcess;
+  children: RecordedProcess[];
+}
+
+/** The start time of process `pid` (field 22 of /proc/<pid>/stat), or null when it does not run, is a zombie, or there is no /proc (not Linux). */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (the state)
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `p` still runs: its pid with its start time. */
+const stillRuns = (p: RecordedProcess): boolean => Number.isInteger(p.pid) && p.pid > 1 && processStart(p.pid) === p.start;
+
+/** The run of the sites on one user directory, recorded so that a launcher that could not stop its children (SIGKILL) has them stopped by the next. */
+export interface SitesRun {
+  /** Records a child as soon as it is spawned. */
+  add(pid: number, what: string): void;
+  /** Removes the record (after the children are stopped). */
+  release(): void;
+  /** What the claim stopped that an earlier launcher left running (empty: nothing). */
+  stoppedStale: string[];
+}
+
+/**
+ * Claims `userDir` for this launcher's sites: when <userDir>/lab-sites-run.json names a launcher
+ * that still runs (the same pid and start time), throws LabConfigError naming its pid (two labs
+ * on one user directory would share the broker folder, its persistence and Node-RED's files);
+ * otherwise the children it recorded that still run (each with its recorded start time: never a
+ * process that only reuses the pid) get SIGTERM, then SIGKILL after 5 s, and the record is made
+ * anew (0600) with this process as the launcher. Without /proc (not Linux) nothing is recorded
+ * or stopped.
+ */
+export async function claimSitesRun(userDir: string): Promise<SitesRun> {
+  const file = join(userDir, 'lab-sites-run.json');
+  const me = processStart(process.pid);
+  const stoppedStale: string[] = [];
+  if (me === null) return { add: () => undefined, release: () => undefined, stoppedStale };
+  let earlier: SitesRunRecord | null = null;
+  try {
+    earlier = JSON.parse(readFileSync(file, 'utf8')) as SitesRunRecord;
+  } catch {
+    // none, or unreadable: nothing to stop
+  }
+  if (earlier && earlier.launcher && earlier.launcher.pid !== process.pid && stillRuns(earlier.launcher)) {
+    throw new LabConfigError(`another npm run lab:sites (pid ${earlier.launcher.pid}) uses the user directory ${userDir}: stop it first, or give this one its own (MQTTSEC_USERDIR=...)`);
+  }
+  const stale = (Array.isArray(earlier?.children) ? earlier!.children : []).filter((c) => c && stillRuns(c)).slice(0, 16);
+  for (const c of stale) process.kill(c.pid, 'SIGTERM');
+  const end = Date.now() + 5000;
+  while (stale.some(stillRuns) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  for (const c of stale) {
+    if (stillRuns(c)) process.kill(c.pid, 'SIGKILL');
+    stoppedStale.push(`${String(c.what).slice(0, 40)} (pid ${c.pid})`);
+  }
+  const record: SitesRunRecord = { launcher: { pid: process.pid, start: me, what: 'npm run lab:sites' }, children: [] };
+  const save = () => writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  save();
+  return {
+    add(pid, what) {
+      const start = processStart(pid);
+      if (start === null) return;
+      record.children.push({ pid, start, what });
+      save();
+    },
+    release() {
+      rmSync(file, { force: true });
+    },
+    stoppedStale,
+  };
 }
 
 /** The retained readings the south site's broker carries (a greenhouse that publishes in plain text). */
