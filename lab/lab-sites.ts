@@ -528,7 +528,8 @@ export function switchOffSitesNodes(flowsFile: string): number {
 
 /** The part of Node-RED's runtime API (RED.runtime.flows) that switchOnSitesNodes uses. */
 export interface FlowsApi {
-  getFlows(opts: Record<string, unknown>): Promise<{ flows: Array<Record<string, unknown>>; rev: string }>;
+  /** null until Node-RED has loaded its flows file. */
+  getFlows(opts: Record<string, unknown>): Promise<{ flows: Array<Record<string, unknown>>; rev: string } | null>;
   setFlows(opts: { flows: { flows: Array<Record<string, unknown>>; rev: string }; deploymentType: string }): Promise<unknown>;
 }
 
@@ -537,10 +538,21 @@ export interface FlowsApi {
  * that gives the lab's site broker config nodes the coordinator's login (`credentials`, which
  * Node-RED moves into its credentials store, flows_cred.json, encrypted with the lab's
  * credentialSecret: never into flows.json) and switches the lab's coordinators on. Returns how
- * many coordinators it switched on.
+ * many coordinators it switched on. Waits (at most `waitMs`, ms) for Node-RED to have loaded its
+ * flows; throws when it has not by then.
  */
-export async function switchOnSitesNodes(flowsApi: FlowsApi, login: { username: string; password: string }): Promise<number> {
-  const { flows, rev } = await flowsApi.getFlows({});
+export async function switchOnSitesNodes(flowsApi: FlowsApi, login: { username: string; password: string }, waitMs = 30_000): Promise<number> {
+  // RED.start() resolves before Node-RED has loaded the flows file (it does not wait for
+  // loadFlows), and until then getFlows gives null: asked at once, a busy machine made the
+  // launcher fail ("Cannot destructure property 'flows'") and stop.
+  const end = Date.now() + waitMs;
+  let got = await flowsApi.getFlows({});
+  while (!got && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    got = await flowsApi.getFlows({});
+  }
+  if (!got) throw new Error(`Node-RED had not loaded its flows within ${waitMs / 1000} s: the lab's coordinators stay switched off`);
+  const { flows, rev } = got;
   const brokers: readonly string[] = LAB_SITES_NODES.brokers;
   const coordinators: readonly string[] = LAB_SITES_NODES.coordinators;
   let on = 0;

@@ -113,8 +113,10 @@ describe('npm run lab:sites: its parts (lab/lab-sites.ts)', () => {
     assert.equal(switchOffSitesNodes(join(dir, 'none.json')), 0);
     let deployed: { flows: Array<Record<string, unknown>>; rev: string } | undefined;
     let type = '';
+    // Node-RED's getFlows gives null until it has loaded the flows file, which RED.start() does not wait for.
+    let asked = 0;
     const api: FlowsApi = {
-      getFlows: async () => ({ flows: off, rev: 'r1' }),
+      getFlows: async () => (++asked <= 2 ? null : { flows: off, rev: 'r1' }),
       setFlows: async (opts) => {
         deployed = opts.flows;
         type = opts.deploymentType;
@@ -127,6 +129,8 @@ describe('npm run lab:sites: its parts (lab/lab-sites.ts)', () => {
     for (const id of ['lab-sites-coord', 'api-sites-coord']) assert.equal(byId.get(id)!.d, undefined, id);
     for (const id of ['lab-sites-broker', 'api-sites-broker']) assert.deepEqual(byId.get(id)!.credentials, { username: 'coordinator', password: 'pw-0123456789' }, id);
     assert.equal(deployed!.flows.filter((n) => 'credentials' in n).length, 2, 'only the site broker nodes get the login');
+    const never: FlowsApi = { getFlows: async () => null, setFlows: async () => assert.fail('no deploy without flows') };
+    await assert.rejects(switchOnSitesNodes(never, { username: 'coordinator', password: 'pw-0123456789' }, 300), /had not loaded its flows within 0\.3 s/);
   });
 
   it('without Mosquitto: npm run lab:sites says why, starts nothing and exits 1', async function () {
