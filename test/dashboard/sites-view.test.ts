@@ -174,13 +174,16 @@ describe('HTTP API: a coordinated scan\'s end and failures', () => {
   it('api-sites-events keeps what the answer warns about (targets in no scope, shards not done); api-answer adds it to warnings', () => {
     const ctx = sitesContext(true);
     assert.equal(ctx.run('api-sites-events', { payload: { type: 'progress', scanId: 's1' } }), null);
-    ctx.run('api-sites-events', { payload: { type: 'end', scanId: 's1', outside: ['127.0.0.9'], outsideSpecs: 1, notDoneCount: 2 } });
+    ctx.run('api-sites-events', { payload: { type: 'end', scanId: 's1', outside: ['127.0.0.9'], outsideSpecs: 1, notDoneCount: 2, notDone: [
+      { site: 'north', shard: 0, refusals: [{ login: 'north-1', attempt: 3, code: 'option', reason: 'this agent does not run write tests (--allow-write-test)' }], problems: ['attempt 3: refused'] },
+      { site: 'south', shard: 1, refusals: [], problems: ['the scan deadline passed'] },
+    ] } });
     ctx.store.set('pending', { s1: T0 });
     const o = ctx.run('api-answer', { scanId: 's1', res: {}, payload: { files: {} }, report: {} })!;
     const body = (o[0] as { payload: { warnings: string[] } }).payload;
     assert.deepEqual(body.warnings, [
       'target: 127.0.0.9: in no site\'s scope, not scanned',
-      'sites: 2 shards not done (no agent finished them in time): their targets are missing from the results',
+      'sites: 2 shards not done: their targets are missing from the results (north shard 0: north-1 refused (option): this agent does not run write tests (--allow-write-test); south shard 1: the scan deadline passed)',
     ]);
     assert.deepEqual(ctx.store.get('sitesEnd'), {}, 'used once');
   });
