@@ -526,6 +526,36 @@ export function switchOffSitesNodes(flowsFile: string): number {
   return found;
 }
 
+/**
+ * Before Node-RED starts: flows from before the Sites panel's button had its own view wired the
+ * panel (ui_template `lab-sites`, whose output is whatever a dashboard tab sends) to the view of
+ * the coordinator's events (`lab-sites-fn`), so any tab could forge them for every tab; that view
+ * now ignores the button, which would leave it dead. When `flowsFile` has that wiring as shipped
+ * (lab-sites -> lab-sites-fn, view "sites", no lab-sites-scan), the shipped button view
+ * (`lab-sites-scan`, from `shipped`, the lab's flows/lab-dashboard.json) is added, the panel wired
+ * to it and lab-sites-fn given its one output (its first wire). Nothing else is touched; flows
+ * edited otherwise are left as they are. Returns whether it changed the file.
+ */
+export function upgradeSitesPanel(flowsFile: string, shipped = join(ROOT, 'flows', 'lab-dashboard.json')): boolean {
+  if (!existsSync(flowsFile)) return false;
+  const flows = JSON.parse(readFileSync(flowsFile, 'utf8')) as Array<Record<string, unknown>>;
+  if (!Array.isArray(flows)) return false;
+  const byId = new Map(flows.filter((n) => n && typeof n.id === 'string').map((n) => [n.id as string, n]));
+  const panel = byId.get('lab-sites');
+  const view = byId.get('lab-sites-fn');
+  if (!panel || !view || byId.has('lab-sites-scan') || view.view !== 'sites') return false;
+  if (JSON.stringify(panel.wires) !== JSON.stringify([['lab-sites-fn']])) return false;
+  const button = (JSON.parse(readFileSync(shipped, 'utf8')) as Array<Record<string, unknown>>).find((n) => n.id === 'lab-sites-scan');
+  if (!button) return false;
+  const wires = Array.isArray(view.wires) ? (view.wires as unknown[][]) : [];
+  panel.wires = [['lab-sites-scan']];
+  view.outputs = 1;
+  view.wires = [Array.isArray(wires[0]) ? wires[0] : []];
+  flows.splice(flows.indexOf(view) + 1, 0, { ...button, z: view.z });
+  writeFileSync(flowsFile, `${JSON.stringify(flows, null, 2)}\n`);
+  return true;
+}
+
 /** The part of Node-RED's runtime API (RED.runtime.flows) that switchOnSitesNodes uses. */
 export interface FlowsApi {
   /** null until Node-RED has loaded its flows file. */

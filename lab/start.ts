@@ -14,7 +14,7 @@ import { createLabControls, type LabControlsHandle } from './lab-controls';
 import { LAB_CONTROLS_KEY, LAB_SITES_KEY, type LabControls, type LabSites, type LabSitesState } from '../lib/dashboard';
 import {
   LAB_SITES_CREDENTIALS_NAME, NO_MOSQUITTO, SOUTH_READINGS, claimSitesRun, findMosquitto, labAgents, labSitesConfig, labSitesSecrets, sitesSetting,
-  startLabAgent, startSitesBroker, switchOffSitesNodes, switchOnSitesNodes, writeSitesBrokerFiles, type LabSitesConfig,
+  startLabAgent, startSitesBroker, switchOffSitesNodes, switchOnSitesNodes, upgradeSitesPanel, writeSitesBrokerFiles, type LabSitesConfig,
 } from './lab-sites';
 import { nodeRedSettings } from './node-red-settings';
 import { BODY_CAP_BYTES, DEPLOY_BODY_CAP_BYTES, guardPolicy } from './request-guard';
@@ -233,6 +233,9 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null, controls
   // The lab's coordinators start switched off (the plain lab has no coordinator's broker); in
   // sites mode one deploy below gives them their login and switches them on.
   const sitesNodes = switchOffSitesNodes(join(config.userDir, 'flows.json'));
+  if (upgradeSitesPanel(join(config.userDir, 'flows.json'))) {
+    console.warn('Sites: the Sites panel\'s button now has a view of its own (lab-sites-scan): a dashboard tab could forge the coordinator\'s events in the flows of before. Your flows were rewired.');
+  }
   if (!sites) {
     // Read by the switched-off sites nodes' ${...}: empty, so their TLS node reads no file.
     for (const v of ['MQTTSEC_SITES_URL', 'MQTTSEC_SITES_CA', 'MQTTSEC_LAB_SITES']) process.env[v] = '';

@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, syml
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { labConfig, LabConfigError } from '../../lab/lab-config';
-import { findMosquitto, labSitesConfig, labSitesSecrets, sitesBrokerConf, sitesSetting, switchOffSitesNodes, switchOnSitesNodes, LAB_SITES_LOGINS, type FlowsApi } from '../../lab/lab-sites';
+import { findMosquitto, labSitesConfig, labSitesSecrets, sitesBrokerConf, sitesSetting, switchOffSitesNodes, switchOnSitesNodes, upgradeSitesPanel, LAB_SITES_LOGINS, type FlowsApi } from '../../lab/lab-sites';
 import { freePorts } from '../support/ports';
 
 const ROOT = resolve(__dirname, '../..');
@@ -131,6 +131,28 @@ describe('npm run lab:sites: its parts (lab/lab-sites.ts)', () => {
     assert.equal(deployed!.flows.filter((n) => 'credentials' in n).length, 2, 'only the site broker nodes get the login');
     const never: FlowsApi = { getFlows: async () => null, setFlows: async () => assert.fail('no deploy without flows') };
     await assert.rejects(switchOnSitesNodes(never, { username: 'coordinator', password: 'pw-0123456789' }, 300), /had not loaded its flows within 0\.3 s/);
+  });
+
+  it('flows of before the button\'s own view (the panel wired to the events\' view): rewired as shipped; flows edited otherwise are left alone', () => {
+    const dir = tempDir();
+    const shippedFile = join(ROOT, 'flows', 'lab-dashboard.json');
+    const shipped = JSON.parse(readFileSync(shippedFile, 'utf8')) as Array<Record<string, unknown>>;
+    // The flows as they were: no lab-sites-scan, the panel into lab-sites-fn, which had the button's four outputs.
+    const before = shipped.filter((n) => n.id !== 'lab-sites-scan').map((n) => {
+      if (n.id === 'lab-sites') return { ...n, wires: [['lab-sites-fn']] };
+      if (n.id === 'lab-sites-fn') return { ...n, outputs: 4, wires: [['lab-sites'], ['lab-sites-coord'], ['lab-progress-fn'], ['lab-results']] };
+      return n;
+    });
+    const file = join(dir, 'flows.json');
+    writeFileSync(file, JSON.stringify(before));
+    assert.equal(upgradeSitesPanel(file, shippedFile), true);
+    const byId = (flows: Array<Record<string, unknown>>) => Object.fromEntries(flows.map((n) => [n.id as string, n]));
+    assert.deepEqual(byId(JSON.parse(readFileSync(file, 'utf8'))), byId(shipped), 'the shipped wiring');
+    assert.equal(upgradeSitesPanel(file, shippedFile), false, 'once');
+    const edited = before.map((n) => (n.id === 'lab-sites' ? { ...n, wires: [['lab-sites-fn', 'my-debug']] } : n));
+    writeFileSync(file, JSON.stringify(edited));
+    assert.equal(upgradeSitesPanel(file, shippedFile), false);
+    assert.equal(readFileSync(file, 'utf8'), JSON.stringify(edited), 'left as it was');
   });
 
   it('without Mosquitto: npm run lab:sites says why, starts nothing and exits 1', async function () {
