@@ -287,7 +287,7 @@ export function sitesPanel(k: SitesKept, lab: LabSitesState | undefined, notice:
  * only the flow's own messages.
  *
  * `sites`. In: topic 'show' (on start: the panel; outside the sites lab it forgets what an
- * earlier sites lab left) or the site coordinator's events (its output 2: msg.payload.type).
+ * earlier sites lab left, in it it keeps only the lab's own agents and no warnings) or the site coordinator's events (its output 2: msg.payload.type).
  * Output: the panel. Wire nothing from the browser to it.
  *
  * `sites-scan`. In: the panel's button (msg.payload {action: 'scan'}); anything else is ignored.
@@ -306,9 +306,14 @@ export const SITES_VIEWS = {
       if (msg.topic === 'show') {
         if (!lab) {
           ctx.flow.set('sites', undefined);
-        } else if (k.scan?.state === 'running') {
+        } else {
           // 'show' comes once, when the flows start: a coordinated scan of before is over (the dashboard marks it interrupted).
-          k.scan.state = 'interrupted';
+          if (k.scan?.state === 'running') k.scan.state = 'interrupted';
+          // The flow context outlives a restart: only the lab's own agents stay (the coordinator's
+          // broker sends their retained status again), and the warnings were about the run before.
+          const known = new Set(lab.sites.flatMap((site) => (Array.isArray(site.agents) ? site.agents : []).map((login) => `${site.name}/${login}`)));
+          for (const key of Object.keys(k.agents)) if (!known.has(key)) delete k.agents[key];
+          k.warnings = [];
           ctx.flow.set('sites', k);
         }
         return [{ payload: sitesPanel(k, lab) }];

@@ -109,6 +109,22 @@ describe('dashboard: the Sites panel (issue 20)', () => {
     assert.equal(ctx.run('sites', { payload: { action: 'scan' } }), null, 'the events\' view starts no scan');
   });
 
+  it('on start ("show"), the kept panel forgets agents the lab does not run and the warnings of the run before (the flow context outlives a restart)', () => {
+    const ctx = sitesContext(true);
+    ctx.store.set('sites', {
+      agents: {
+        'north/north-1': { site: 'north', login: 'north-1', online: true, seenAt: T0 },
+        'north/evil-1': { site: 'north', login: 'evil-1', online: true, seenAt: T0 },
+        'south/north-1': { site: 'south', login: 'north-1', online: false, seenAt: T0 },
+      },
+      connected: true, scan: null, warnings: [{ at: T0, text: 'north-1 is compromised' }],
+    });
+    const panel = panelOf(ctx.run('sites', { topic: 'show' }));
+    assert.deepEqual(panel.agents.map((a) => `${a.site}/${a.login}`), ['north/north-1']);
+    assert.deepEqual(panel.warnings, []);
+    assert.deepEqual(Object.keys((ctx.store.get('sites') as { agents: object }).agents), ['north/north-1']);
+  });
+
   it('plan, shards, progress per site and the end: granted, done, published again; the end of a scan restarted', () => {
     const ctx = sitesContext(true);
     const id = ((ctx.run('sites-scan', { payload: { action: 'scan' } })![1]) as { scanId: string }).scanId;
