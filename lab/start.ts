@@ -80,6 +80,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  // The terminal closed: without a handler Node exits at once, and the children it started
+  // (Mosquitto, which takes SIGHUP for "reload", and the agents) would outlive the lab.
+  process.on('SIGHUP', () => void shutdown(0));
 
   try {
     // Each broker also speaks MQTT over WebSockets (path /mqtt, as MQTT.js and browsers use).

@@ -102,4 +102,19 @@ describe('npm run lab:sites: killed, started again; two launchers on one user di
     assert.match(lab.output(), /stopped what an earlier npm run lab:sites on this user directory left running/);
     assert.equal(childrenOf(lab).length, 3, 'a Mosquitto and two agents of its own');
   });
+
+  it('SIGHUP (the terminal closed) stops the lab as Ctrl-C does: no Mosquitto or agent left running, no run record left', async () => {
+    const running = lab!;
+    const children = childrenOf(running);
+    assert.equal(children.length, 3);
+    stale = children;
+    const code = await new Promise<number | null>((res) => {
+      running.child.once('exit', (c) => res(c));
+      running.child.kill('SIGHUP'); // the launcher only, as a terminal's hangup reaches it (its children get their own)
+    });
+    lab = undefined;
+    assert.equal(code, 0, 'a clean stop');
+    await until('its children are gone', () => children.every((pid) => !alive(pid)), 10_000);
+    assert.ok(!existsSync(join(running.userDir, 'lab-sites-run.json')), 'the run record is removed');
+  });
 });
