@@ -13,7 +13,7 @@
 // section 3.1.2.11.2), so there is no embedded stand-in for the coordinator's broker: without
 // Mosquitto this mode says so and the launcher exits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, chmodSync, chownSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { writeLabCerts, type LabCertPaths } from './certs';
@@ -183,10 +183,30 @@ export interface SitesBrokerFiles {
  * The persistence folder (data/) is kept from run to run; the rest is written anew. Started as
  * root, mosquitto reads these files after it has become the user `mosquitto`: the folder is then
  * given to that user, and the user directory gets o+x (enter, not list; its files stay 0600).
+ * That user owns the folder between runs (and so does every process running as it, a system
+ * Mosquitto too), so as root the folder is first taken back (root, 0700) before anything in it is
+ * removed or written, and only the folder, data/ and the files written here are given away, each
+ * by lchown on what lstat says is this very file or folder: nothing is followed through a link
+ * or entered below data/ (a link left there to /etc/shadow must not be given away).
+ * Throws LabConfigError when the folder or data/ is not a real folder (a link), or, as root, when
+ * the machine has no user `mosquitto`.
  */
 export function writeSitesBrokerFiles(userDir: string, secrets: LabSitesSecrets, config: LabSitesConfig): SitesBrokerFiles {
   const dir = join(userDir, 'sites-broker');
+  const root = process.getuid?.() === 0;
+  const user = root ? mosquittoUser() : null;
+  if (root && !user) throw new LabConfigError('mosquitto started as root becomes the user "mosquitto", and this machine has none (the mosquitto package creates it)');
+  const notFolder = (d: string) => new LabConfigError(`${d} is not a folder (a link?): remove it and start again`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!lstatSync(dir).isDirectory()) throw notFolder(dir);
+  if (root) {
+    // Taken back before anything in it is looked at: the user mosquitto can then no longer add,
+    // rename or replace an entry here (the user directory above is not its).
+    lchownSync(dir, 0, 0);
+    chmodSync(dir, 0o700);
+  }
   mkdirSync(join(dir, 'data'), { recursive: true, mode: 0o700 });
+  if (!lstatSync(join(dir, 'data')).isDirectory()) throw notFolder(join(dir, 'data'));
   for (const name of readdirSync(dir)) if (name !== 'data') rmSync(join(dir, name), { recursive: true, force: true });
   copyFileSync(secrets.certs.ca, join(dir, 'ca.crt'));
   copyFileSync(secrets.certs.cert, join(dir, 'server.crt'));
@@ -194,18 +214,18 @@ export function writeSitesBrokerFiles(userDir: string, secrets: LabSitesSecrets,
   chmodSync(join(dir, 'server.key'), 0o600);
   writePasswordFile(join(dir, 'passwords'), secrets.logins);
   copyFileSync(join(SHIPPED, 'acl'), join(dir, 'acl'));
-  const root = process.getuid?.() === 0;
   const conf = join(dir, 'mosquitto.conf');
   const log = join(dir, 'mosquitto.log');
   writeFileSync(conf, sitesBrokerConf(readFileSync(join(SHIPPED, 'mosquitto.conf'), 'utf8'), dir, config.port, root ? 'mosquitto' : null));
-  if (root) {
-    const user = mosquittoUser();
-    if (!user) throw new LabConfigError('mosquitto started as root becomes the user "mosquitto", and this machine has none (the mosquitto package creates it)');
-    const own = (path: string) => {
-      chownSync(path, user.uid, user.gid);
-      if (statSync(path).isDirectory()) for (const name of readdirSync(path)) own(join(path, name));
-    };
-    own(dir);
+  if (root && user) {
+    // Only what this function made or wrote, each checked to be itself (lstat) and given by
+    // lchown: nothing below data/ (mosquitto's own files, made as that user) is touched.
+    for (const name of [...readdirSync(dir).filter((n) => n !== 'data'), 'data', '']) {
+      const path = join(dir, name);
+      const st = lstatSync(path);
+      if (st.isSymbolicLink() || !(st.isDirectory() || (st.isFile() && st.nlink === 1))) throw new LabConfigError(`${path}: not a plain file or folder; remove it and start again`);
+      lchownSync(path, user.uid, user.gid);
+    }
     chmodSync(userDir, statSync(userDir).mode & 0o7777 | 0o001);
   }
   return { dir, conf, log };
@@ -287,11 +307,12 @@ const lastLines = (text: string, n = 8) => text.trim().split('\n').slice(-n).joi
  * Starts `mosquitto -c <conf>` and waits (at most 10 s) until it accepts connections on
  * 127.0.0.1:<port>. Throws with the end of its log when it exits first or does not listen in time
  * (a port in use names LAB_SITES_PORT). Its log holds no password (mosquitto logs client ids and
- * logins only).
+ * logins only). `onSpawn` gets its pid as soon as it is spawned (the run record, claimSitesRun).
  */
-export async function startSitesBroker(bin: string, files: SitesBrokerFiles, port: number): Promise<Started> {
+export async function startSitesBroker(bin: string, files: SitesBrokerFiles, port: number, onSpawn?: (pid: number) => void): Promise<Started> {
   const child = spawn(bin, ['-c', files.conf], { cwd: files.dir, stdio: ['ignore', 'ignore', 'pipe'] });
   stopOnExit(child);
+  if (child.pid) onSpawn?.(child.pid);
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-4000)));
   const failed = new Promise<Error>((res) => {
@@ -343,9 +364,10 @@ export function labAgents(c: LabSitesConfig): LabAgentSpec[] {
  * `ready` line. Its broker password and the scanned brokers' login (the lab's `student`, named
  * LAB_SITES_CREDENTIALS_NAME, trusted through the lab CA) are in its environment only
  * (MQTTSEC_AGENT_PASSWORD, MQTTSEC_LAB_STUDENT_PASSWORD); argv names the variables. Throws with
- * its last output (which holds no password) when it exits or is not ready in time.
+ * its last output (which holds no password) when it exits or is not ready in time. `opts.onSpawn`
+ * gets its pid as soon as it is spawned (the run record, claimSitesRun).
  */
-export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; sitesCa: string; labCa: string; password: string; studentPassword: string }): Promise<Started> {
+export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; sitesCa: string; labCa: string; password: string; studentPassword: string; onSpawn?: (pid: number) => void }): Promise<Started> {
   const args = [
     CLI, 'agent', '--broker', `mqtts://127.0.0.1:${opts.port}`, '--ca', opts.sitesCa,
     '--user', spec.login, '--password-env', 'MQTTSEC_AGENT_PASSWORD',
@@ -356,6 +378,7 @@ export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; si
   delete env.MQTTSEC_API_KEY; // the agent has no use for the HTTP API's key
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   stopOnExit(child);
+  if (child.pid) opts.onSpawn?.(child.pid);
   let out = '';
   let ready = false;
   const onData = (d: Buffer) => {
@@ -376,6 +399,93 @@ export async function startLabAgent(spec: LabAgentSpec, opts: { port: number; si
   child.stdout!.removeListener('data', onData);
   child.stdout!.resume();
   return { pid: child.pid!, stop: () => stopChild(child) };
+}
+
+/** One process in the run record: its pid and its start time (field 22 of /proc/<pid>/stat, clock ticks since boot), which a reused pid does not share. */
+export interface RecordedProcess {
+  pid: number;
+  start: string;
+  /** What it is, for the message: "mosquitto", "agent north-1". */
+  what: string;
+}
+
+/** <userDir>/lab-sites-run.json: the launcher that runs the sites on this user directory, and what it started. */
+export interface SitesRunRecord {
+  launcher: RecordedProcess;
+  children: RecordedProcess[];
+}
+
+/** The start time of process `pid` (field 22 of /proc/<pid>/stat), or null when it does not run, is a zombie, or there is no /proc (not Linux). */
+export function processStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (the state)
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
+    return fields[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `p` still runs: its pid with its start time. */
+const stillRuns = (p: RecordedProcess): boolean => Number.isInteger(p.pid) && p.pid > 1 && processStart(p.pid) === p.start;
+
+/** The run of the sites on one user directory, recorded so that a launcher that could not stop its children (SIGKILL) has them stopped by the next. */
+export interface SitesRun {
+  /** Records a child as soon as it is spawned. */
+  add(pid: number, what: string): void;
+  /** Removes the record (after the children are stopped). */
+  release(): void;
+  /** What the claim stopped that an earlier launcher left running (empty: nothing). */
+  stoppedStale: string[];
+}
+
+/**
+ * Claims `userDir` for this launcher's sites: when <userDir>/lab-sites-run.json names a launcher
+ * that still runs (the same pid and start time), throws LabConfigError naming its pid (two labs
+ * on one user directory would share the broker folder, its persistence and Node-RED's files);
+ * otherwise the children it recorded that still run (each with its recorded start time: never a
+ * process that only reuses the pid) get SIGTERM, then SIGKILL after 5 s, and the record is made
+ * anew (0600) with this process as the launcher. Without /proc (not Linux) nothing is recorded
+ * or stopped.
+ */
+export async function claimSitesRun(userDir: string): Promise<SitesRun> {
+  const file = join(userDir, 'lab-sites-run.json');
+  const me = processStart(process.pid);
+  const stoppedStale: string[] = [];
+  if (me === null) return { add: () => undefined, release: () => undefined, stoppedStale };
+  let earlier: SitesRunRecord | null = null;
+  try {
+    earlier = JSON.parse(readFileSync(file, 'utf8')) as SitesRunRecord;
+  } catch {
+    // none, or unreadable: nothing to stop
+  }
+  if (earlier && earlier.launcher && earlier.launcher.pid !== process.pid && stillRuns(earlier.launcher)) {
+    throw new LabConfigError(`another npm run lab:sites (pid ${earlier.launcher.pid}) uses the user directory ${userDir}: stop it first, or give this one its own (MQTTSEC_USERDIR=...)`);
+  }
+  const stale = (Array.isArray(earlier?.children) ? earlier!.children : []).filter((c) => c && stillRuns(c)).slice(0, 16);
+  for (const c of stale) process.kill(c.pid, 'SIGTERM');
+  const end = Date.now() + 5000;
+  while (stale.some(stillRuns) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  for (const c of stale) {
+    if (stillRuns(c)) process.kill(c.pid, 'SIGKILL');
+    stoppedStale.push(`${String(c.what).slice(0, 40)} (pid ${c.pid})`);
+  }
+  const record: SitesRunRecord = { launcher: { pid: process.pid, start: me, what: 'npm run lab:sites' }, children: [] };
+  const save = () => writeFileSync(file, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  save();
+  return {
+    add(pid, what) {
+      const start = processStart(pid);
+      if (start === null) return;
+      record.children.push({ pid, start, what });
+      save();
+    },
+    release() {
+      rmSync(file, { force: true });
+    },
+    stoppedStale,
+  };
 }
 
 /** The retained readings the south site's broker carries (a greenhouse that publishes in plain text). */
@@ -416,9 +526,40 @@ export function switchOffSitesNodes(flowsFile: string): number {
   return found;
 }
 
+/**
+ * Before Node-RED starts: flows from before the Sites panel's button had its own view wired the
+ * panel (ui_template `lab-sites`, whose output is whatever a dashboard tab sends) to the view of
+ * the coordinator's events (`lab-sites-fn`), so any tab could forge them for every tab; that view
+ * now ignores the button, which would leave it dead. When `flowsFile` has that wiring as shipped
+ * (lab-sites -> lab-sites-fn, view "sites", no lab-sites-scan), the shipped button view
+ * (`lab-sites-scan`, from `shipped`, the lab's flows/lab-dashboard.json) is added, the panel wired
+ * to it and lab-sites-fn given its one output (its first wire). Nothing else is touched; flows
+ * edited otherwise are left as they are. Returns whether it changed the file.
+ */
+export function upgradeSitesPanel(flowsFile: string, shipped = join(ROOT, 'flows', 'lab-dashboard.json')): boolean {
+  if (!existsSync(flowsFile)) return false;
+  const flows = JSON.parse(readFileSync(flowsFile, 'utf8')) as Array<Record<string, unknown>>;
+  if (!Array.isArray(flows)) return false;
+  const byId = new Map(flows.filter((n) => n && typeof n.id === 'string').map((n) => [n.id as string, n]));
+  const panel = byId.get('lab-sites');
+  const view = byId.get('lab-sites-fn');
+  if (!panel || !view || byId.has('lab-sites-scan') || view.view !== 'sites') return false;
+  if (JSON.stringify(panel.wires) !== JSON.stringify([['lab-sites-fn']])) return false;
+  const button = (JSON.parse(readFileSync(shipped, 'utf8')) as Array<Record<string, unknown>>).find((n) => n.id === 'lab-sites-scan');
+  if (!button) return false;
+  const wires = Array.isArray(view.wires) ? (view.wires as unknown[][]) : [];
+  panel.wires = [['lab-sites-scan']];
+  view.outputs = 1;
+  view.wires = [Array.isArray(wires[0]) ? wires[0] : []];
+  flows.splice(flows.indexOf(view) + 1, 0, { ...button, z: view.z });
+  writeFileSync(flowsFile, `${JSON.stringify(flows, null, 2)}\n`);
+  return true;
+}
+
 /** The part of Node-RED's runtime API (RED.runtime.flows) that switchOnSitesNodes uses. */
 export interface FlowsApi {
-  getFlows(opts: Record<string, unknown>): Promise<{ flows: Array<Record<string, unknown>>; rev: string }>;
+  /** null until Node-RED has loaded its flows file. */
+  getFlows(opts: Record<string, unknown>): Promise<{ flows: Array<Record<string, unknown>>; rev: string } | null>;
   setFlows(opts: { flows: { flows: Array<Record<string, unknown>>; rev: string }; deploymentType: string }): Promise<unknown>;
 }
 
@@ -427,10 +568,21 @@ export interface FlowsApi {
  * that gives the lab's site broker config nodes the coordinator's login (`credentials`, which
  * Node-RED moves into its credentials store, flows_cred.json, encrypted with the lab's
  * credentialSecret: never into flows.json) and switches the lab's coordinators on. Returns how
- * many coordinators it switched on.
+ * many coordinators it switched on. Waits (at most `waitMs`, ms) for Node-RED to have loaded its
+ * flows; throws when it has not by then.
  */
-export async function switchOnSitesNodes(flowsApi: FlowsApi, login: { username: string; password: string }): Promise<number> {
-  const { flows, rev } = await flowsApi.getFlows({});
+export async function switchOnSitesNodes(flowsApi: FlowsApi, login: { username: string; password: string }, waitMs = 30_000): Promise<number> {
+  // RED.start() resolves before Node-RED has loaded the flows file (it does not wait for
+  // loadFlows), and until then getFlows gives null: asked at once, a busy machine made the
+  // launcher fail ("Cannot destructure property 'flows'") and stop.
+  const end = Date.now() + waitMs;
+  let got = await flowsApi.getFlows({});
+  while (!got && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    got = await flowsApi.getFlows({});
+  }
+  if (!got) throw new Error(`Node-RED had not loaded its flows within ${waitMs / 1000} s: the lab's coordinators stay switched off`);
+  const { flows, rev } = got;
   const brokers: readonly string[] = LAB_SITES_NODES.brokers;
   const coordinators: readonly string[] = LAB_SITES_NODES.coordinators;
   let on = 0;

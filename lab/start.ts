@@ -13,8 +13,8 @@ import { startSimulatedEsp32, type Simulator } from './simulated-esp32';
 import { createLabControls, type LabControlsHandle } from './lab-controls';
 import { LAB_CONTROLS_KEY, LAB_SITES_KEY, type LabControls, type LabSites, type LabSitesState } from '../lib/dashboard';
 import {
-  LAB_SITES_CREDENTIALS_NAME, NO_MOSQUITTO, SOUTH_READINGS, findMosquitto, labAgents, labSitesConfig, labSitesSecrets, sitesSetting,
-  startLabAgent, startSitesBroker, switchOffSitesNodes, switchOnSitesNodes, writeSitesBrokerFiles, type LabSitesConfig,
+  LAB_SITES_CREDENTIALS_NAME, NO_MOSQUITTO, SOUTH_READINGS, claimSitesRun, findMosquitto, labAgents, labSitesConfig, labSitesSecrets, sitesSetting,
+  startLabAgent, startSitesBroker, switchOffSitesNodes, switchOnSitesNodes, upgradeSitesPanel, writeSitesBrokerFiles, type LabSitesConfig,
 } from './lab-sites';
 import { nodeRedSettings } from './node-red-settings';
 import { BODY_CAP_BYTES, DEPLOY_BODY_CAP_BYTES, guardPolicy } from './request-guard';
@@ -80,6 +80,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
+  // The terminal closed: without a handler Node exits at once, and the children it started
+  // (Mosquitto, which takes SIGHUP for "reload", and the agents) would outlive the lab.
+  process.on('SIGHUP', () => void shutdown(0));
 
   try {
     // Each broker also speaks MQTT over WebSockets (path /mqtt, as MQTT.js and browsers use).
@@ -170,9 +173,13 @@ interface RunningSites {
  * Throws (the launcher stops what it started) when one of them cannot start.
  */
 async function startSites(config: LabConfig, sc: LabSitesConfig, mosquitto: string, labCa: string, studentPassword: string, stops: Array<() => Promise<void>>): Promise<RunningSites> {
+  // First: no other launcher on this user directory, and nothing an earlier one left running.
+  const run = await claimSitesRun(config.userDir);
+  stops.push(async () => run.release()); // stops run in reverse: the record goes after the children
+  if (run.stoppedStale.length) console.warn(`Sites: stopped what an earlier npm run lab:sites on this user directory left running: ${run.stoppedStale.join(', ')}.`);
   const secrets = labSitesSecrets(config.userDir);
   const files = writeSitesBrokerFiles(config.userDir, secrets, sc);
-  const broker = await startSitesBroker(mosquitto, files, sc.port);
+  const broker = await startSitesBroker(mosquitto, files, sc.port, (pid) => run.add(pid, 'mosquitto'));
   stops.push(broker.stop);
   const south = await startAedes({ host: sc.southAddress, port: sc.southPort }).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
@@ -184,7 +191,7 @@ async function startSites(config: LabConfig, sc: LabSitesConfig, mosquitto: stri
   await retainReadings(sc.southAddress, south.port);
   const agents = labAgents(sc);
   for (const a of agents) {
-    const agent = await startLabAgent(a, { port: sc.port, sitesCa: secrets.certs.ca, labCa, password: secrets.logins[a.login], studentPassword });
+    const agent = await startLabAgent(a, { port: sc.port, sitesCa: secrets.certs.ca, labCa, password: secrets.logins[a.login], studentPassword, onSpawn: (pid) => run.add(pid, `agent ${a.login}`) });
     stops.push(agent.stop);
   }
   const labPorts = [config.insecurePort, config.securePort, config.websocketPort, config.secureWebsocketPort];
@@ -229,6 +236,9 @@ async function startNodeRed(config: LabConfig, webAuth: WebAuth | null, controls
   // The lab's coordinators start switched off (the plain lab has no coordinator's broker); in
   // sites mode one deploy below gives them their login and switches them on.
   const sitesNodes = switchOffSitesNodes(join(config.userDir, 'flows.json'));
+  if (upgradeSitesPanel(join(config.userDir, 'flows.json'))) {
+    console.warn('Sites: the Sites panel\'s button now has a view of its own (lab-sites-scan): a dashboard tab could forge the coordinator\'s events in the flows of before. Your flows were rewired.');
+  }
   if (!sites) {
     // Read by the switched-off sites nodes' ${...}: empty, so their TLS node reads no file.
     for (const v of ['MQTTSEC_SITES_URL', 'MQTTSEC_SITES_CA', 'MQTTSEC_LAB_SITES']) process.env[v] = '';

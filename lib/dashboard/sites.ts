@@ -280,16 +280,25 @@ export function sitesPanel(k: SitesKept, lab: LabSitesState | undefined, notice:
 }
 
 /**
- * The Sites panel's view. In: topic 'show' (on start: the panel; outside the sites lab it forgets
- * what an earlier sites lab left), the site coordinator's events (its output 2: msg.payload.type),
- * or the panel's button (msg.payload {action: 'scan'}). Outputs: 1 the panel, 2 the coordinated
- * scan for the site coordinator (as the scan form's: topic scan/<id>, payload {targets, ports},
- * sniff, plus credentialsName and sites), 3 'start' or the refusal for the progress panel,
- * 4 'show' for "collect the results". A scan is refused while another runs (the form's lock).
+ * The Sites panel's two views. Two, because node-red-dashboard hands a ui_template's output
+ * whatever the browser sends (any msg.topic and msg.payload): a tab that could reach the view of
+ * the coordinator's events could forge them (an agent offline, a scan done, a warning) for every
+ * tab. So the panel's output goes to `sites-scan`, which takes the button only, and `sites` takes
+ * only the flow's own messages.
+ *
+ * `sites`. In: topic 'show' (on start: the panel; outside the sites lab it forgets what an
+ * earlier sites lab left, in it it keeps only the lab's own agents and no warnings) or the site coordinator's events (its output 2: msg.payload.type).
+ * Output: the panel. Wire nothing from the browser to it.
+ *
+ * `sites-scan`. In: the panel's button (msg.payload {action: 'scan'}); anything else is ignored.
+ * Outputs: 1 the panel, 2 the coordinated scan for the site coordinator (as the scan form's: topic
+ * scan/<id>, payload {targets, ports}, sniff, plus credentialsName and sites), 3 'start' or the
+ * refusal for the progress panel, 4 'show' for "collect the results". A scan is refused while
+ * another runs (the form's lock).
  */
 export const SITES_VIEWS = {
   sites: {
-    outputs: 4,
+    outputs: 1,
     input(msg: ViewMessage, ctx: ViewContext): ViewOutputs | null {
       const lab = labSitesState(ctx);
       const k = kept(ctx);
@@ -297,18 +306,29 @@ export const SITES_VIEWS = {
       if (msg.topic === 'show') {
         if (!lab) {
           ctx.flow.set('sites', undefined);
-        } else if (k.scan?.state === 'running') {
+        } else {
           // 'show' comes once, when the flows start: a coordinated scan of before is over (the dashboard marks it interrupted).
-          k.scan.state = 'interrupted';
+          if (k.scan?.state === 'running') k.scan.state = 'interrupted';
+          // The flow context outlives a restart: only the lab's own agents stay (the coordinator's
+          // broker sends their retained status again), and the warnings were about the run before.
+          const known = new Set(lab.sites.flatMap((site) => (Array.isArray(site.agents) ? site.agents : []).map((login) => `${site.name}/${login}`)));
+          for (const key of Object.keys(k.agents)) if (!known.has(key)) delete k.agents[key];
+          k.warnings = [];
           ctx.flow.set('sites', k);
         }
-        return [{ payload: sitesPanel(k, lab) }, null, null, null];
+        return [{ payload: sitesPanel(k, lab) }];
       }
-      if (p.action === 'scan') return startSitesScan(ctx, lab, k);
       if (typeof p.type !== 'string') return null;
       if (!foldSitesEvent(k, p, ctx.now())) return null;
       ctx.flow.set('sites', k);
-      return [{ payload: sitesPanel(k, lab) }, null, null, null];
+      return [{ payload: sitesPanel(k, lab) }];
+    },
+  },
+  'sites-scan': {
+    outputs: 4,
+    input(msg: ViewMessage, ctx: ViewContext): ViewOutputs | null {
+      if (record(msg.payload).action !== 'scan') return null;
+      return startSitesScan(ctx, labSitesState(ctx), kept(ctx));
     },
   },
 } satisfies Record<string, View>;

@@ -557,7 +557,8 @@ export const VIEWS = {
   },
   /**
    * The API flow's site coordinator's second output: keeps, by scan id, what its 'end' event says
-   * the answer should warn about (targets in no site's scope, not scanned; shards not done), for
+   * the answer should warn about (targets in no site's scope, not scanned; shards not done, each
+   * with why: the last refusal or problem of at most 5 of them), for
    * api-answer (flow key `sitesEnd`, the newest 20 scans). No output.
    */
   'api-sites-events': {
@@ -570,7 +571,20 @@ export const VIEWS = {
       const outsideSpecs = typeof e.outsideSpecs === 'number' ? e.outsideSpecs : outside.length;
       if (outsideSpecs) warnings.push(`target: ${outside.join(', ')}${outsideSpecs > outside.length ? ` and ${outsideSpecs - outside.length} more` : ''}: in no site's scope, not scanned`);
       const notDone = typeof e.notDoneCount === 'number' ? e.notDoneCount : 0;
-      if (notDone) warnings.push(`sites: ${notDone} shard${notDone === 1 ? '' : 's'} not done (no agent finished ${notDone === 1 ? 'it' : 'them'} in time): their targets are missing from the results`);
+      if (notDone) {
+        // Why, per shard (at most 5): an agent's refusal (e.g. a write test it does not allow) is not "no agent in time".
+        const why = (Array.isArray(e.notDone) ? e.notDone : []).slice(0, 5).map((raw) => {
+          const sh = record(raw);
+          const refusals = Array.isArray(sh.refusals) ? sh.refusals : [];
+          const problems = Array.isArray(sh.problems) ? sh.problems : [];
+          const last = record(refusals[refusals.length - 1]);
+          const reason = typeof last.reason === 'string'
+            ? `${String(last.login).slice(0, 64)} refused (${String(last.code).slice(0, 20)}): ${last.reason}`
+            : typeof problems[problems.length - 1] === 'string' ? (problems[problems.length - 1] as string) : 'no agent finished it in time';
+          return `${String(sh.site).slice(0, 40)} shard ${Number(sh.shard)}: ${reason.slice(0, 300)}`;
+        });
+        warnings.push(`sites: ${notDone} shard${notDone === 1 ? '' : 's'} not done: their targets are missing from the results${why.length ? ` (${why.join('; ')})` : ''}`);
+      }
       const ends = record(ctx.flow.get('sitesEnd')) as Record<string, { at: number; warnings: string[] }>;
       ends[e.scanId.slice(0, 64)] = { at: ctx.now(), warnings };
       const newest = Object.entries(ends).sort((a, b) => b[1].at - a[1].at).slice(0, 20);

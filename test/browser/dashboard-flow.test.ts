@@ -132,10 +132,16 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
     }
     const panel = dashboard.find((n) => n.id === 'lab-sites')!;
     assert.equal(panel.group, 'lab-g-sites');
-    const view = dashboard.find((n) => n.id === panel.wires[0][0])!;
+    // The panel's (the browser's) messages reach the button's view only, never the view of the coordinator's events.
+    assert.deepEqual(panel.wires, [['lab-sites-scan']]);
+    const button = dashboard.find((n) => n.id === 'lab-sites-scan')!;
+    assert.equal(button.view, 'sites-scan');
+    assert.deepEqual(button.wires[1], ['lab-sites-coord']);
+    const view = dashboard.find((n) => n.id === 'lab-sites-fn')!;
     assert.equal(view.view, 'sites');
-    assert.deepEqual(view.wires[1], ['lab-sites-coord']);
+    assert.deepEqual(view.wires, [['lab-sites']]);
     assert.deepEqual(dashboard.find((n) => n.id === 'lab-sites-coord')!.wires[1], [view.id]);
+    assert.deepEqual(dashboard.filter((n) => n.wires?.some((w: string[]) => w.includes('lab-sites-fn'))).map((n) => n.id).sort(), ['lab-sites-coord', 'lab-sites-start'], 'only the flow itself talks to the events\' view');
     assert.ok(dashboard.find((n) => n.view === 'scan-cancel')!.wires[0].includes('lab-sites-coord'), 'Cancel scan cancels a coordinated scan');
     assert.deepEqual(api.find((n) => n.view === 'api-scan')!.wires[2], ['api-sites-coord']);
     assert.deepEqual(api.find((n) => n.id === 'api-sites-coord')!.wires[1], ['api-sites-events']);
@@ -156,7 +162,7 @@ describe('shipped flows: lab dashboard and HTTP API', () => {
       'lab-restore': 'dashboard-restore', 'lab-labctl-fn': 'lab-controls', 'lab-dl-find': 'report-file', 'lab-dl-headers': 'report-download', 'lab-dl-missing': 'report-missing',
       'api-key': 'api-key', 'api-scan': 'api-scan', 'api-route': 'scan-route', 'api-answer': 'api-answer', 'api-results-fn': 'api-results',
       'api-dl-find': 'report-file', 'api-dl-headers': 'report-download', 'api-dl-missing': 'report-missing', 'api-failed': 'api-failed',
-      'api-scans-fn': 'api-scans', 'lab-sites-fn': 'sites', 'api-sites-events': 'api-sites-events',
+      'api-scans-fn': 'api-scans', 'lab-sites-fn': 'sites', 'lab-sites-scan': 'sites-scan', 'api-sites-events': 'api-sites-events',
     };
     const all = [...dashboard, ...api];
     assert.deepEqual(all.filter((n) => n.type === 'function').map((n) => n.id), []);

@@ -40,7 +40,7 @@ describe('dashboard: the Sites panel (issue 20)', () => {
     assert.equal(shown.unavailable, LAB_SITES_OFF);
     assert.match(LAB_SITES_OFF, /npm run lab:sites/);
     assert.equal(ctx.store.get('sites'), undefined);
-    const pressed = ctx.run('sites', { payload: { action: 'scan' } })!;
+    const pressed = ctx.run('sites-scan', { payload: { action: 'scan' } })!;
     assert.equal(pressed[1], null, 'no scan leaves');
     assert.deepEqual(pressed[2], { topic: 'error', payload: { message: LAB_SITES_OFF, form: true } });
     assert.equal(ctx.store.get('running'), undefined);
@@ -70,7 +70,7 @@ describe('dashboard: the Sites panel (issue 20)', () => {
   it('"Scan both sites": the lab\'s targets and ports to the coordinator with the login\'s name (no login), the form\'s lock, start and show', () => {
     const ctx = sitesContext(true);
     ctx.run('sites', agent('north', 'north-1', 'online'));
-    const o = ctx.run('sites', { payload: { action: 'scan' } })!;
+    const o = ctx.run('sites-scan', { payload: { action: 'scan' } })!;
     const scan = o[1] as Record<string, unknown>;
     assert.deepEqual(scan.payload, { targets: STATE.targets, ports: STATE.ports });
     assert.equal(scan.credentialsName, 'lab');
@@ -85,15 +85,49 @@ describe('dashboard: the Sites panel (issue 20)', () => {
     assert.equal((ctx.store.get('running') as { scanId: string }).scanId, id);
     assert.equal((ctx.store.get('current') as { scanId: string; withLogin: boolean }).withLogin, true);
     // A second press while it runs: refused, as the form refuses.
-    const again = ctx.run('sites', { payload: { action: 'scan' } })!;
+    const again = ctx.run('sites-scan', { payload: { action: 'scan' } })!;
     assert.equal(again[1], null);
     assert.equal(panelOf(again).notice!.kind, 'error');
     assert.match(panelOf(again).notice!.text, /A scan is running/);
   });
 
+  it('the browser\'s messages go to "sites-scan", which takes the button only: a tab cannot forge the coordinator\'s events or "show" for every tab; "sites" starts no scan', () => {
+    // node-red-dashboard passes on whatever a tab sends (any topic and payload) to the panel's output.
+    const ctx = sitesContext(true);
+    ctx.run('sites', agent('north', 'north-1', 'online'));
+    const id = ((ctx.run('sites-scan', { payload: { action: 'scan' } })![1]) as { scanId: string }).scanId;
+    ctx.run('sites', { payload: { type: 'plan', scanId: id, shards: { north: 1 }, outsideSpecs: 0 } });
+    const before = JSON.stringify(ctx.store.get('sites'));
+    const forged = [
+      agent('north', 'north-1', 'offline'), agent('north', 'evil-1', 'online'),
+      { payload: { type: 'warning', error: 'north-1 is compromised' } }, { payload: { type: 'end', scanId: id, results: 0, cancelled: false, notDoneCount: 0 } },
+      { payload: { type: 'plan', scanId: 'forged', shards: { north: 1 } } }, { payload: { type: 'connection', connected: false } },
+      { topic: 'show' }, { topic: 'show', payload: { action: 'none' } },
+    ];
+    for (const msg of forged) assert.equal(ctx.run('sites-scan', msg), null, JSON.stringify(msg));
+    assert.equal(JSON.stringify(ctx.store.get('sites')), before, 'the panel\'s state is as the coordinator left it');
+    assert.equal(ctx.run('sites', { payload: { action: 'scan' } }), null, 'the events\' view starts no scan');
+  });
+
+  it('on start ("show"), the kept panel forgets agents the lab does not run and the warnings of the run before (the flow context outlives a restart)', () => {
+    const ctx = sitesContext(true);
+    ctx.store.set('sites', {
+      agents: {
+        'north/north-1': { site: 'north', login: 'north-1', online: true, seenAt: T0 },
+        'north/evil-1': { site: 'north', login: 'evil-1', online: true, seenAt: T0 },
+        'south/north-1': { site: 'south', login: 'north-1', online: false, seenAt: T0 },
+      },
+      connected: true, scan: null, warnings: [{ at: T0, text: 'north-1 is compromised' }],
+    });
+    const panel = panelOf(ctx.run('sites', { topic: 'show' }));
+    assert.deepEqual(panel.agents.map((a) => `${a.site}/${a.login}`), ['north/north-1']);
+    assert.deepEqual(panel.warnings, []);
+    assert.deepEqual(Object.keys((ctx.store.get('sites') as { agents: object }).agents), ['north/north-1']);
+  });
+
   it('plan, shards, progress per site and the end: granted, done, published again; the end of a scan restarted', () => {
     const ctx = sitesContext(true);
-    const id = ((ctx.run('sites', { payload: { action: 'scan' } })![1]) as { scanId: string }).scanId;
+    const id = ((ctx.run('sites-scan', { payload: { action: 'scan' } })![1]) as { scanId: string }).scanId;
     ctx.run('sites', { payload: { type: 'plan', scanId: id, targets: 10, shards: { north: 1, south: 1 }, outside: [], outsideSpecs: 0 } });
     ctx.run('sites', { payload: { type: 'shard', scanId: id, shard: { site: 'north', shard: 0, state: 'held', attempts: 1, holder: 'north-1', size: 5 } } });
     ctx.run('sites', { payload: { type: 'shard', scanId: id, shard: { site: 'south', shard: 1, state: 'published', attempts: 2, size: 5 } } });
@@ -156,13 +190,16 @@ describe('HTTP API: a coordinated scan\'s end and failures', () => {
   it('api-sites-events keeps what the answer warns about (targets in no scope, shards not done); api-answer adds it to warnings', () => {
     const ctx = sitesContext(true);
     assert.equal(ctx.run('api-sites-events', { payload: { type: 'progress', scanId: 's1' } }), null);
-    ctx.run('api-sites-events', { payload: { type: 'end', scanId: 's1', outside: ['127.0.0.9'], outsideSpecs: 1, notDoneCount: 2 } });
+    ctx.run('api-sites-events', { payload: { type: 'end', scanId: 's1', outside: ['127.0.0.9'], outsideSpecs: 1, notDoneCount: 2, notDone: [
+      { site: 'north', shard: 0, refusals: [{ login: 'north-1', attempt: 3, code: 'option', reason: 'this agent does not run write tests (--allow-write-test)' }], problems: ['attempt 3: refused'] },
+      { site: 'south', shard: 1, refusals: [], problems: ['the scan deadline passed'] },
+    ] } });
     ctx.store.set('pending', { s1: T0 });
     const o = ctx.run('api-answer', { scanId: 's1', res: {}, payload: { files: {} }, report: {} })!;
     const body = (o[0] as { payload: { warnings: string[] } }).payload;
     assert.deepEqual(body.warnings, [
       'target: 127.0.0.9: in no site\'s scope, not scanned',
-      'sites: 2 shards not done (no agent finished them in time): their targets are missing from the results',
+      'sites: 2 shards not done: their targets are missing from the results (north shard 0: north-1 refused (option): this agent does not run write tests (--allow-write-test); south shard 1: the scan deadline passed)',
     ]);
     assert.deepEqual(ctx.store.get('sitesEnd'), {}, 'used once');
   });

@@ -4,11 +4,11 @@
 // reason, nothing started). The whole lab against a real Mosquitto: sites-lab.test.ts.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { labConfig, LabConfigError } from '../../lab/lab-config';
-import { findMosquitto, labSitesConfig, labSitesSecrets, sitesBrokerConf, sitesSetting, switchOffSitesNodes, switchOnSitesNodes, LAB_SITES_LOGINS, type FlowsApi } from '../../lab/lab-sites';
+import { findMosquitto, labSitesConfig, labSitesSecrets, sitesBrokerConf, sitesSetting, switchOffSitesNodes, switchOnSitesNodes, upgradeSitesPanel, LAB_SITES_LOGINS, type FlowsApi } from '../../lab/lab-sites';
 import { freePorts } from '../support/ports';
 
 const ROOT = resolve(__dirname, '../..');
@@ -70,6 +70,38 @@ describe('npm run lab:sites: its parts (lab/lab-sites.ts)', () => {
     assert.equal(readFileSync(again.certs.ca, 'utf8'), readFileSync(first.certs.ca, 'utf8'));
   });
 
+  it('as root, the broker folder goes to "mosquitto" without following a link the mosquitto user left in it (no chown of a file outside it)', function () {
+    // data/ (the persistence folder) is kept between runs and belongs to the user mosquitto, as
+    // does every process running as that user (a system Mosquitto too): a link it leaves there
+    // must not make the next start, as root, give that user the file or folder the link names.
+    if (process.getuid?.() !== 0) this.skip(); // only root changes owners (and only then does the launcher)
+    const userDir = tempDir();
+    const outside = tempDir();
+    const secretFile = join(outside, 'root-only.txt');
+    writeFileSync(secretFile, 'root only\n', { mode: 0o600 });
+    mkdirSync(join(outside, 'folder'));
+    writeFileSync(join(outside, 'folder', 'inner.txt'), 'root only\n', { mode: 0o600 });
+    // The built module: it copies the shipped ACL from the package's folder (dist/lab/../../brokers).
+    const { writeSitesBrokerFiles } = require(join(ROOT, 'dist/lab/lab-sites.js')) as typeof import('../../lab/lab-sites');
+    const config = labSitesConfig(labConfig({}), {});
+    const secrets = labSitesSecrets(userDir);
+    writeSitesBrokerFiles(userDir, secrets, config); // the first start: data/ is made and given away
+    const data = join(userDir, 'sites-broker', 'data');
+    const mosquittoUid = statSync(data).uid;
+    assert.notEqual(mosquittoUid, 0, 'data/ was given to the user mosquitto');
+    // What the user mosquitto could leave in its folder between two runs.
+    symlinkSync(secretFile, join(data, 'file-link'));
+    symlinkSync(join(outside, 'folder'), join(data, 'folder-link'));
+    symlinkSync(secretFile, join(userDir, 'sites-broker', 'server.key.tmp'));
+    writeSitesBrokerFiles(userDir, secrets, config);
+    for (const f of [secretFile, join(outside, 'folder'), join(outside, 'folder', 'inner.txt')]) {
+      assert.equal(statSync(f).uid, 0, `${f} still belongs to root`);
+    }
+    assert.equal(readFileSync(secretFile, 'utf8'), 'root only\n');
+    assert.equal(statSync(join(userDir, 'sites-broker', 'server.key')).uid, mosquittoUid, 'the broker\'s own files are given to it');
+    assert.ok(!lstatSync(join(userDir, 'sites-broker', 'server.key')).isSymbolicLink());
+  });
+
   it('the coordinators: switched off in the flows file before Node-RED starts; switched on with the login in credentials (never in the flow)', async () => {
     const dir = tempDir();
     const file = join(dir, 'flows.json');
@@ -81,8 +113,10 @@ describe('npm run lab:sites: its parts (lab/lab-sites.ts)', () => {
     assert.equal(switchOffSitesNodes(join(dir, 'none.json')), 0);
     let deployed: { flows: Array<Record<string, unknown>>; rev: string } | undefined;
     let type = '';
+    // Node-RED's getFlows gives null until it has loaded the flows file, which RED.start() does not wait for.
+    let asked = 0;
     const api: FlowsApi = {
-      getFlows: async () => ({ flows: off, rev: 'r1' }),
+      getFlows: async () => (++asked <= 2 ? null : { flows: off, rev: 'r1' }),
       setFlows: async (opts) => {
         deployed = opts.flows;
         type = opts.deploymentType;
@@ -95,6 +129,30 @@ describe('npm run lab:sites: its parts (lab/lab-sites.ts)', () => {
     for (const id of ['lab-sites-coord', 'api-sites-coord']) assert.equal(byId.get(id)!.d, undefined, id);
     for (const id of ['lab-sites-broker', 'api-sites-broker']) assert.deepEqual(byId.get(id)!.credentials, { username: 'coordinator', password: 'pw-0123456789' }, id);
     assert.equal(deployed!.flows.filter((n) => 'credentials' in n).length, 2, 'only the site broker nodes get the login');
+    const never: FlowsApi = { getFlows: async () => null, setFlows: async () => assert.fail('no deploy without flows') };
+    await assert.rejects(switchOnSitesNodes(never, { username: 'coordinator', password: 'pw-0123456789' }, 300), /had not loaded its flows within 0\.3 s/);
+  });
+
+  it('flows of before the button\'s own view (the panel wired to the events\' view): rewired as shipped; flows edited otherwise are left alone', () => {
+    const dir = tempDir();
+    const shippedFile = join(ROOT, 'flows', 'lab-dashboard.json');
+    const shipped = JSON.parse(readFileSync(shippedFile, 'utf8')) as Array<Record<string, unknown>>;
+    // The flows as they were: no lab-sites-scan, the panel into lab-sites-fn, which had the button's four outputs.
+    const before = shipped.filter((n) => n.id !== 'lab-sites-scan').map((n) => {
+      if (n.id === 'lab-sites') return { ...n, wires: [['lab-sites-fn']] };
+      if (n.id === 'lab-sites-fn') return { ...n, outputs: 4, wires: [['lab-sites'], ['lab-sites-coord'], ['lab-progress-fn'], ['lab-results']] };
+      return n;
+    });
+    const file = join(dir, 'flows.json');
+    writeFileSync(file, JSON.stringify(before));
+    assert.equal(upgradeSitesPanel(file, shippedFile), true);
+    const byId = (flows: Array<Record<string, unknown>>) => Object.fromEntries(flows.map((n) => [n.id as string, n]));
+    assert.deepEqual(byId(JSON.parse(readFileSync(file, 'utf8'))), byId(shipped), 'the shipped wiring');
+    assert.equal(upgradeSitesPanel(file, shippedFile), false, 'once');
+    const edited = before.map((n) => (n.id === 'lab-sites' ? { ...n, wires: [['lab-sites-fn', 'my-debug']] } : n));
+    writeFileSync(file, JSON.stringify(edited));
+    assert.equal(upgradeSitesPanel(file, shippedFile), false);
+    assert.equal(readFileSync(file, 'utf8'), JSON.stringify(edited), 'left as it was');
   });
 
   it('without Mosquitto: npm run lab:sites says why, starts nothing and exits 1', async function () {

@@ -184,9 +184,23 @@ describe('npm run lab:sites: two sites, one scan, one dashboard (issue 20)', fun
       assert.match((await page.textContent('[data-mqs="sites-connection"]')) ?? '', /connected/);
       for (const size of SIZES) await shot(size, '[data-mqs="sites"]', 'sites-agents-online');
 
+      // Another tab (any dashboard user) sends what the coordinator would say, through the panel's own
+      // output (node-red-dashboard passes on any payload): an agent offline, a made-up agent, a warning.
+      const forged = 'north-1 is compromised (forged by another tab)';
+      await page.evaluate((text) => {
+        const events = (window as unknown as { angular: { element(e: Element): { injector(): { get(n: string): { emit(d: unknown): void } } } } })
+          .angular.element(document.body).injector().get('UiEvents');
+        const send = (payload: unknown) => events.emit({ id: 'lab-sites', value: payload, msg: { payload } });
+        send({ type: 'agent', agent: { site: 'north', login: 'north-1', state: 'offline', seenAt: 1 } });
+        send({ type: 'agent', agent: { site: 'north', login: 'evil-1', state: 'online' } });
+        send({ type: 'warning', error: text });
+      }, forged);
       const before = await page.locator('[data-mqs="history"] .mqs-hist').count();
+      // The button's message comes after the forged ones on the same socket: when its scan is done, they were read.
       await page.click('[data-mqs="sites-scan"]');
       await page.waitForFunction((n) => document.querySelectorAll('[data-mqs="history"] .mqs-hist').length > n, before, { timeout: 90_000 });
+      assert.deepEqual(await page.$$eval('[data-mqs="sites-agent"]', (rows) => rows.map((r) => [r.getAttribute('data-agent'), r.getAttribute('data-up')])), [['north-1', 'true'], ['south-1', 'true']], 'no forged agent');
+      assert.ok(!(await page.$$eval('[data-mqs="sites-warning"]', (ws) => ws.map((w) => w.textContent ?? ''))).some((w) => w.includes(forged)), 'no forged warning');
       await page.waitForSelector('[data-mqs="done"]');
       await page.waitForSelector('[data-mqs="sites-scan-state"][data-state="done"]', { timeout: 15_000 });
       const eps = await page.$$eval('.tabulator-cell[tabulator-field="ep"]', (cells) => cells.map((c) => (c.textContent ?? '').trim()));
