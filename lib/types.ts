@@ -367,6 +367,13 @@ export interface ScanResult {
   evidence?: string[];
   /** Milliseconds spent on this target (reachability + probe). */
   durationMs?: number;
+  /**
+   * A coordinated scan only (lib/sites): the site whose scan agent scanned this host:port, and
+   * that agent's login on the coordinator's broker. Set by the coordinator from the shard it
+   * granted and the topic the result came on (the broker's ACL binds that topic to the login),
+   * never taken from the agent's report. Absent in a local scan.
+   */
+  scannedBy?: { site: string; agent: string };
   error: string | null;
 }
 

@@ -4,7 +4,7 @@
 // may hold (descriptors.ts).
 export { childSignal } from './signal';
 export { brokerText, isBlank, HIDDEN_CHARACTERS, type BrokerTextOptions } from './text';
-export { isTlsTransport, isWebSocketTransport, brokerUrl, transportLabel, urlHost } from './transport';
+export { isTlsTransport, isWebSocketTransport, brokerUrl, transportLabel, urlHost, scannedByText } from './transport';
 export { isPlainObject, isScanResult, isScanSummary, hasBrokerAddress, scanIdOf } from './result-guards';
 export { settle, type WaitEnd } from './wait';
 export { devicesView, deviceExposureOf, locationText, writesText, isHttpsUrl, COMMAND_SOURCE_WORDS, DEVICE_BOUNDS, type DevicesView, type EcosystemView, type DeviceTopics } from './devices';

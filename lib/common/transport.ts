@@ -1,4 +1,5 @@
-// Facts about a result's transport that every stage and every output asks.
+// Facts about a result's transport (and, for a coordinated scan, who scanned it) that every stage
+// and every output asks.
 import type { ScanResult, Transport } from '../types';
 
 /** True for transports inside TLS: 'tls' (MQTT over TLS) and 'wss' (MQTT over WebSockets over TLS). */
@@ -33,4 +34,9 @@ export function brokerUrl(r: Pick<ScanResult, 'host' | 'port' | 'transport' | 'w
 export function transportLabel(r: Pick<ScanResult, 'transport' | 'websocketPath'>): string {
   if (!r.transport) return '';
   return isWebSocketTransport(r.transport) && r.websocketPath ? `${r.transport} ${r.websocketPath}` : r.transport;
+}
+
+/** Who scanned a result of a coordinated scan, in words: "agent north-1 of site north" (ScanResult.scannedBy). */
+export function scannedByText(by: NonNullable<ScanResult['scannedBy']>): string {
+  return `agent ${by.agent} of site ${by.site}`;
 }

@@ -2,7 +2,7 @@
 // label/value pairs (the template binds it with {{ }} only, so nothing in it is ever HTML).
 import type { AuthAttempt, Severity } from '../types';
 import type { KeptResult, KeptTopic } from './types';
-import { brokerUrl, devicesView, isWebSocketTransport, vulnerabilitiesView, type DevicesView, type VulnerabilitiesView } from '../common';
+import { brokerUrl, devicesView, isWebSocketTransport, scannedByText, vulnerabilitiesView, type DevicesView, type VulnerabilitiesView } from '../common';
 
 /** One finding as the panel lists it. */
 export interface DetailFinding {
@@ -29,6 +29,8 @@ export interface BrokerDetail {
   /** "MQTT over TLS", "MQTT over plain TCP", "MQTT over WebSocket (plain): ws://host:port/path",
    *  "MQTT over WebSocket over TLS: wss://host:port/path", or "—". */
   transport: string;
+  /** A coordinated scan: "agent north-1 of site north" (lib/common scannedByText); else null. */
+  scannedBy: string | null;
   /** Supported MQTT versions ("3.1.1, 5.0") or "—". */
   versions: string;
   brokerVersion: string | null;
@@ -133,6 +135,7 @@ export function brokerDetail(r: KeptResult): BrokerDetail {
     score: r.risk ? r.risk.score : null,
     notRated: r.risk ? null : r.riskNotRated || null,
     transport: transportText(r),
+    scannedBy: r.scannedBy ? scannedByText(r.scannedBy) : null,
     versions,
     brokerVersion: (r.mqtt && r.mqtt.brokerVersion) || null,
     classification: r.classification,

@@ -54,6 +54,7 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
     ...(vulnerabilities ? { vulnerabilities } : {}),
     ...sinceOf((r as ScanResult & { changes?: unknown }).changes),
     skipped: skipped ? String(skipped) : null,
+    ...(scannedByOf(r.scannedBy) ?? {}),
     tls: tls
       ? { protocol: tls.protocol, cipher: tls.cipher, versions: tls.versions, certificate: tls.certificate || null, clientCertRequired: tls.clientCertRequired, weakCiphers: tls.weakCiphers, score: tls.score, ...(tls.notRated ? { notRated: tls.notRated } : {}), ...(tls.psk ? { psk: tls.psk } : {}), error: tls.error || null }
       : null,
@@ -71,6 +72,15 @@ export function keepResult(r: ScanResult, skipped?: unknown): KeptResult {
       : null,
   };
 }
+
+/** ScanResult.scannedBy as the dashboard keeps it: two short texts, or nothing when it is not that shape. */
+function scannedByOf(v: unknown): { scannedBy: { site: string; agent: string } } | null {
+  const by = record(v);
+  if (typeof by.site !== 'string' || typeof by.agent !== 'string') return null;
+  return { scannedBy: { site: by.site.slice(0, SCANNED_BY_CHARS), agent: by.agent.slice(0, SCANNED_BY_CHARS) } };
+}
+/** Most characters of a site name or agent login kept (lib/sites allows 64 at most). */
+const SCANNED_BY_CHARS = 64;
 
 /** Most characters of KeptResult.since (the rule ids it names are short; a forged list is cut). */
 const SINCE_CHARS = 600;

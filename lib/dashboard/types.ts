@@ -47,6 +47,8 @@ export interface KeptResult {
   since?: { text: string; previousScan: string | null };
   /** Why the sniffer did not read this broker (msg.sniffer.skipped), or null. */
   skipped: string | null;
+  /** A coordinated scan: the site and scan agent that scanned it (ScanResult.scannedBy). */
+  scannedBy?: { site: string; agent: string };
   tls: {
     protocol?: string | null;
     cipher?: string | null;

@@ -48,6 +48,9 @@ export const CSV_COLUMNS: Array<[string, Getter]> = [
    *  read through lib/common knownVulnerabilitiesOf): their ids worst first, joined by "; ". Empty
    *  when none applies or the broker did not say its version. */
   ['cves', (r) => knownVulnerabilitiesOf(r.vulnerabilities)?.matches.map((m) => m.id).join('; ') ?? ''],
+  /** A coordinated scan (ScanResult.scannedBy): the site and the scan agent's login; empty in a local scan. */
+  ['site', (r) => r.scannedBy?.site ?? ''],
+  ['agent', (r) => r.scannedBy?.agent ?? ''],
 ];
 
 export function renderCsv(input: ReportInput): string {

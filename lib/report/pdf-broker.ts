@@ -4,7 +4,7 @@ import { changesText, readChanges, type ClassifiedResult } from '../risk';
 import type { Finding } from '../types';
 import { authText, CONFIG_LINE, formatTime, mqttVersions, outcomeText, plural } from './wording';
 import { endpoint } from './model';
-import { brokerUrl, devicesView, vulnerabilitiesView } from '../common';
+import { brokerUrl, devicesView, scannedByText, vulnerabilitiesView } from '../common';
 import { facts, factsSpec, MARGIN, table, tableHeight, type Cell, type Pen } from './pdf-layout';
 import { COLOR, LEVEL_COLOR, SEVERITY_COLOR } from './pdf-theme';
 
@@ -20,6 +20,7 @@ export function brokerSection(pen: Pen, r: ClassifiedResult, number: string, max
     ['Result', `${outcomeText(r)} (${r.classification})`],
     ...(r.riskNotRated ? [['Risk', `not rated: ${r.riskNotRated}`] as [string, string]] : []),
     ['Transport', `${brokerUrl(r) ?? a.port_type ?? '-'}, encryption: ${a.encryption}`],
+    ...(r.scannedBy ? [['Scanned by', scannedByText(r.scannedBy)] as [string, string]] : []),
     ['MQTT versions', mqttVersions(r)],
     ...(broker ? [['Broker software', broker] as [string, string]] : []),
     ['Anonymous connect', authText(r.auth.anonymous)],

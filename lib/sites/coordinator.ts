@@ -735,7 +735,9 @@ export class ScanCoordinator extends EventEmitter {
       // runs in mqtt.js's message handler: a throw would end the process, Node-RED with it).
       let rated: ScanResult;
       try {
-        rated = classifyResult(r, active.policy);
+        // Who scanned it: the shard's site and the login the topic belongs to (the ACL binds
+        // it), whatever the report said.
+        rated = { ...classifyResult(r, active.policy), scannedBy: { site: sh.site, agent: login } };
       } catch (err) {
         this.ignore(active, { login, shard: sh.shard, type: report.type, reason: `the risk rules cannot read it (${String((err as Error)?.message).slice(0, 100)})` });
         return;

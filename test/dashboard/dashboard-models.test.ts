@@ -130,6 +130,15 @@ describe('dashboard models: broker detail', () => {
     assert.deepEqual(d.findings, []);
   });
 
+  it('a broker of a coordinated scan says which agent of which site scanned it; a local one says nothing; a forged shape is dropped', () => {
+    const d = brokerDetail(keepResult({ ...classifyResult(anonymousPlain()), scannedBy: { site: 'north', agent: 'north-1' } }));
+    assert.equal(d.scannedBy, 'agent north-1 of site north');
+    assert.equal(brokerDetail(kept()).scannedBy, null);
+    const forged = { ...classifyResult(anonymousPlain()), scannedBy: { site: ['<b>'], agent: 7 } } as unknown as ScanResult;
+    assert.equal(keepResult(forged).scannedBy, undefined);
+    assert.equal(keepResult({ ...classifyResult(anonymousPlain()), scannedBy: { site: 's'.repeat(500), agent: 'a' } }).scannedBy!.site.length, 64);
+  });
+
   it('the listening line carries what the broker\'s SUBACKs said (issue 16)', () => {
     const note = "The broker's SUBACKs: '#' was refused (0x80 Failure); '+/#' was granted in its place (the same topics).";
     const d = brokerDetail(keepResult(classifyResult(anonymousPlain({ topics: topics({ as: 'anonymous', listenedMs: 3000, note }) }))));

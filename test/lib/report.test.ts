@@ -126,9 +126,9 @@ describe('report: CSV', () => {
     assert.deepEqual(rows[0], [
       'ip', 'port', 'result', 'classification', 'security', 'topics_count', 'publishers_count', 'risk_level', 'risk_score', 'finding_ids', 'tls_version',
       'cert_expiry', 'cert_days_left', 'transport', 'anonymous_allowed', 'requires_auth', 'broker_version', 'risk_not_rated', 'tls_score', 'tls_psk_hint',
-      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves',
+      'broker_url', 'ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves', 'site', 'agent',
     ]);
-    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-5, -1)]));
+    const last4 = Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-7, -3)]));
     assert.deepEqual(last4, {
       '127.0.0.1': ['Zigbee2MQTT; OwnTracks', '16', '7', '2'],
       '127.0.0.2': ['', '0', '0', '0'],
@@ -138,12 +138,20 @@ describe('report: CSV', () => {
     for (const v of Object.values(DEVICE_PAYLOAD_SECRETS)) assert.ok(!csv.includes(String(v)), `${v} is in the CSV`);
   });
 
-  it('cves is the last column: the matched ids worst first joined by "; "; empty for an outdated version without matches and for a broker that did not say its version', () => {
+  it('site and agent are the last columns: who scanned each broker of a coordinated scan (ScanResult.scannedBy); empty in a local scan', () => {
+    const results = [{ ...anonymousPlain(), scannedBy: { site: 'north', agent: 'north-1' } }, anonymousPlain({ host: '127.0.0.2' })];
+    const rows = parseCsv(renderCsv(prepareReport(results, { now: NOW })));
+    assert.deepEqual(rows[0].slice(-2), ['site', 'agent']);
+    assert.deepEqual(Object.fromEntries(rows.slice(1).map((row) => [row[0], row.slice(-2)])), { '127.0.0.1': ['north', 'north-1'], '127.0.0.2': ['', ''] });
+  });
+
+  it('cves follows the devices columns: the matched ids worst first joined by "; "; empty for an outdated version without matches and for a broker that did not say its version', () => {
     const vulnerable = classifyResult(mosquittoSaying('2.0.11'));
     const results = [vulnerable, mosquittoSaying('2.0.22', { host: '127.0.0.2' }), hardened({ host: '127.0.0.3' }), { ...sample('closed port'), host: '127.0.0.4' }];
     const rows = parseCsv(renderCsv(prepareReport(results, { now: NOW })));
-    assert.deepEqual(rows[0].slice(-5), ['ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves']);
-    const cves = Object.fromEntries(rows.slice(1).map((row) => [row[0], row[row.length - 1]]));
+    assert.deepEqual(rows[0].slice(-7, -2), ['ecosystems', 'device_count', 'command_topics', 'location_topics', 'cves']);
+    const col = rows[0].indexOf('cves');
+    const cves = Object.fromEntries(rows.slice(1).map((row) => [row[0], row[col]]));
     assert.equal(cves['127.0.0.1'], vulnerable.vulnerabilities!.matches.map((m) => m.id).join('; '));
     assert.ok(cves['127.0.0.1'].startsWith('CVE-2024-8376; CVE-2023-28366; CVE-2021-41039; '), cves['127.0.0.1']);
     assert.ok(cves['127.0.0.1'].endsWith('; MOSQUITTO-2021-08-QOS2-RECONNECT-ACL; CVE-2021-34434'), cves['127.0.0.1']);
@@ -277,6 +285,13 @@ describe('report: PDF', function () {
     const text = pdfText(await renderPdf(input), 'topic-sizes').join('\n').replace(/\s+/g, ' ');
     assert.ok(text.includes("'#' was refused (0x80 Failure); '+/#' was granted in its place"), 'the SUBACK note is in the broker section');
     for (const size of ['71 KB', '5.2 MB', '18 B']) assert.ok(text.includes(size), `size ${size} in the topics table`);
+  });
+
+  it('a broker of a coordinated scan says in its section which agent of which site scanned it; a local one does not', async () => {
+    const input = prepareReport([{ ...anonymousPlain(), scannedBy: { site: 'north', agent: 'north-1' } }, anonymousPlain({ host: '127.0.0.2' })], { now: NOW });
+    const text = pdfText(await renderPdf(input), 'scanned-by').join('\n').replace(/\s+/g, ' ');
+    assert.ok(text.includes('Scanned by agent north-1 of site north'), 'the coordinated broker\'s section says who scanned it');
+    assert.equal(text.split('Scanned by').length - 1, 1, 'the local broker\'s section does not');
   });
 
   it('"Devices and data" in the broker section, before its topics: each ecosystem, then the totals; positions and secrets only counted', async () => {

@@ -140,6 +140,14 @@ describe('sites: a coordinator and agents through a real Mosquitto (issue 20)', 
     assertEachTargetOnce(local.results);
     const byKey = new Map(local.results.map((r) => [`${r.host}:${r.port}`, r]));
     for (const r of coordinated) assert.deepEqual(siteVerdict(r), siteVerdict(byKey.get(`${r.host}:${r.port}`)!), `${r.host}:${r.port}`);
+    // Each result says which site and agent scanned it (the coordinator's word, from the shard and
+    // the login its topic belongs to); a local scan's results say nothing of the kind.
+    for (const r of coordinated) {
+      const north = r.host.startsWith('127.0.60.');
+      assert.equal(r.scannedBy?.site, north ? 'north' : 'south', `${r.host}:${r.port}`);
+      assert.ok((north ? ['north-1', 'north-2'] : ['south-1']).includes(r.scannedBy!.agent), `${r.host}:${r.port} by ${r.scannedBy!.agent}`);
+    }
+    assert.ok(local.results.every((r) => r.scannedBy === undefined));
     // The scan found what is there: anonymous brokers open, the others asking for a login.
     for (const h of ANONYMOUS_HOSTS) assert.equal(coordinated.find((r) => r.host === h && r.port === brokerPort)?.classification, 'open_or_auth_ok', h);
     for (const h of LOGIN_HOSTS) assert.equal(coordinated.find((r) => r.host === h && r.port === brokerPort)?.classification, 'not_authorized', h);
