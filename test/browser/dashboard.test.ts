@@ -294,8 +294,9 @@ describe('lab dashboard in Chromium (flows/lab-dashboard.json)', function () {
     const csvText = await csv.text();
     assert.match(csvText, new RegExp(`"127\\.0\\.0\\.1",${lab!.ports.secure},`));
     assert.ok(csvText.includes(`"wss://${wssEp}/mqtt"`), 'the CSV names the wss broker by its URL');
-    // The last columns: ecosystems, device_count, command_topics, location_topics, cves (empty: aedes says no version).
-    assert.ok(csvText.split('\r\n').some((line) => line.startsWith(`"127.0.0.1",${lab!.ports.insecure},`) && line.endsWith(',"Lab ESP32 (mqttsec)",1,0,0,""')), csvText);
+    // The last columns: ecosystems, device_count, command_topics, location_topics, cves (empty:
+    // aedes says no version), site and agent (empty: a local scan).
+    assert.ok(csvText.split('\r\n').some((line) => line.startsWith(`"127.0.0.1",${lab!.ports.insecure},`) && line.endsWith(',"Lab ESP32 (mqttsec)",1,0,0,"","",""')), csvText);
     const json = await page.request.get(lab!.url(`/lab/reports/${scanId}.json`));
     const reported = (await json.json()).results as Array<{ port: number; transport: string; websocketPath?: string }>;
     assert.equal(reported.length, 4);
