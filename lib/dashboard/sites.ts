@@ -102,21 +102,13 @@ export interface PanelAgent {
   state: string;
 }
 
-/** One site row of the panel. */
-export interface PanelSite {
+/** One site row of the panel: its agents, and its part of the current scan (SiteProgress, with the per cent swept, 0-100). */
+export interface PanelSite extends SiteProgress {
   name: string;
   scope: string;
   brokers: string;
   online: number;
   agents: number;
-  /** Shards of the current scan: planned, done, held by an agent, given up. */
-  shards: number;
-  done: number;
-  held: number;
-  notDone: number;
-  /** host:port pairs swept of those published, and the per cent (0-100). */
-  swept: number;
-  total: number;
   percent: number;
 }
 

@@ -41,6 +41,18 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     return c;
   }
 
+  /** The coordinator of site north that a test's hostile clients face. */
+  function northCoordinator(): ScanCoordinator {
+    return new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+  }
+
+  /** Stops the test's coordinator, clears the status the first client forged for north-2, closes the clients. */
+  async function endHostile(c: ScanCoordinator, ...clients: MqttClient[]): Promise<void> {
+    await c.stop();
+    await clients[0].publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
+    await Promise.all(clients.map((x) => x.endAsync(true).catch(() => undefined)));
+  }
+
   before(async function () {
     requireTool(this, 'mosquitto');
     for (const login of ['coordinator', 'north-1', 'north-2', 'south-1']) passwords[login] = randomPassword();
@@ -181,7 +193,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       }
     });
     await evil.subscribeAsync([jobsSubscription('north'), grantsTopic('north-2')], { qos: 1 });
-    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    const c = northCoordinator();
     await c.start();
     const ignored: IgnoredReport[] = [];
     c.on('ignored', (i: IgnoredReport) => ignored.push(i));
@@ -190,9 +202,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
       out = await c.scan({ targets: '127.0.60.1-127.0.60.2', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
     } finally {
-      await c.stop();
-      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
-      await evil.endAsync(true).catch(() => undefined);
+      await endHostile(c, evil);
     }
     assert.deepEqual(out.results.map((r) => r.host), [genuine], `merged hosts: ${JSON.stringify(out.results.map((r) => r.host))}`);
     for (const host of forgedHosts) assert.ok(!out.results.some((r) => r.host === host), host);
@@ -242,7 +252,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       }
     });
     await evil.subscribeAsync([jobsSubscription('north'), grantsTopic('north-2')], { qos: 1 });
-    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    const c = northCoordinator();
     await c.start();
     const warnings: string[] = [];
     const ignored: IgnoredReport[] = [];
@@ -276,9 +286,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       stop.abort();
       out = await scan;
     } finally {
-      await c.stop();
-      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
-      await Promise.all([evil, south].map((x) => x.endAsync(true).catch(() => undefined)));
+      await endHostile(c, evil, south);
     }
     const budget = out.reportBudget;
     const pairs = 256;
@@ -309,7 +317,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
   it("a job that asks for a write test or default logins is refused, with the reason at the coordinator, by an agent that does not allow them", async () => {
     // The job comes from the engine's coordinator (any holder of the coordinator's login could
     // send the same); the agent has the defaults, then allows the write test only.
-    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    const c = northCoordinator();
     await c.start();
     for (const allow of [undefined, { writeTest: true }]) {
       const agent = new ScanAgent({ broker: hubOptions('north-1'), site: 'north', scope: NORTH, clientId: 'hostile-test-agent-options', grantWaitMs: 5000, ...(allow ? { allow } : {}) });
@@ -417,7 +425,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       if ((JSON.parse(payload.toString('utf8')) as { type: string }).type === 'claim') claims.push(topic);
     });
     await watcher.subscribeAsync('mqttsec/results/#', { qos: 1 });
-    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    const c = northCoordinator();
     await c.start();
     let agent: ScanAgent | null = null;
     try {
@@ -463,7 +471,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     const events: AgentEvent[] = [];
     agent.on('event', (e: AgentEvent) => events.push(e));
     await agent.start();
-    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    const c = northCoordinator();
     await c.start();
     try {
       assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
@@ -490,16 +498,14 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
       void evil.publishAsync(reportTopic(job.scanId, job.shard, 'north-2'), JSON.stringify({ v: 1, type: 'refusal', scanId: job.scanId, shard: job.shard, attempt: job.attempt, code: 'scope', reason }), { qos: 1 });
     });
     await evil.subscribeAsync(jobsSubscription('north'), { qos: 1 });
-    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    const c = northCoordinator();
     await c.start();
     let out: CoordinatedScanOutput;
     try {
       assert.deepEqual(await c.waitForAgents(['north'], 10_000), []);
       out = await c.scan({ targets: '127.0.60.9', ports: [closedPort], leaseMs: 5000, claimWaitMs: 5000, maxAttempts: 1, deadlineMs: 30_000 });
     } finally {
-      await c.stop();
-      await evil.publishAsync(statusTopic('north', 'north-2'), '', { qos: 1, retain: true });
-      await evil.endAsync(true).catch(() => undefined);
+      await endHostile(c, evil);
     }
     const shown = JSON.stringify(out.notDone.map((s) => [s.refusals, s.problems]));
     assert.ok(out.notDone[0]?.refusals.length, shown);
@@ -638,7 +644,7 @@ describe('sites: hostile agents and jobs through the shipped broker config', fun
     await evil.publishAsync(statusTopic('north', 'north-2'), encodeMessage({ v: 1, type: 'status', site: 'north', state: 'online', scope: [NORTH], credentials: [], concurrency: 1, at: Date.now() }), { qos: 1, retain: true });
     await evil.publishAsync(reportTopic(scanId, 0, 'north-2'), JSON.stringify({ v: 1, type: 'refusal', scanId, shard: 0, attempt: 1, code: 'scope', reason: 'left behind' }), { qos: 1, retain: true });
     await evil.endAsync(true);
-    const c = new ScanCoordinator({ broker: hubOptions('coordinator'), sites: { north: NORTH }, clientId: 'hostile-test-coordinator' });
+    const c = northCoordinator();
     await c.start();
     const ignored: IgnoredReport[] = [];
     c.on('ignored', (i: IgnoredReport) => ignored.push(i));
