@@ -1,7 +1,7 @@
 // Broker probe: sweeps each batch from the target expander, probes every open port, emits one
 // message per broker found and one completion message (msg.complete) per scan.
 import type { NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
-import { BatchedScan, listsUnreachable, newScanId } from '../lib/pipeline';
+import { BatchedScan, listsUnreachable, newScanId, MIN_DEFER_MS, type StageHooks } from '../lib/pipeline';
 import { DEFAULT_TLS_PORTS, type Credentials } from '../lib/probe';
 import type { CredentialSafety } from '../lib/credentials';
 import { checkAddressScope, parsePorts, scopedHost } from '../lib/targets';
@@ -18,6 +18,7 @@ import { defineNode } from './shared/define';
 import { onInput, throttle, type Send } from './shared/handler';
 import { credentialsFor, depositLogin, safetyFor, type MessageLogin } from './shared/secret-vault';
 import { singleTarget } from './shared/single-target';
+import { handoffReceivers, type BrokerHandoff } from './shared/listener-handoff';
 import type { CredentialsNode, TlsConfigNode } from './shared/types';
 
 interface ProbeDef extends NodeDef {
@@ -187,6 +188,7 @@ export = (RED: NodeAPI) =>
           tls: withScanCa(login.servername ? { ...tls, servername: tls?.servername ?? login.servername } : tls, s.base.tlsCa),
           signal,
           includeUnreachable: emitAll,
+          ...listenersAtConnack(s, login),
           onResult: (r: ScanResult) => send(resultMessage(s, login.servername ? { ...r, host: login.servername } : r)),
           onProgress: (newlySwept) => {
             if (newlySwept > 0) s.pace?.took(newlySwept);
@@ -198,6 +200,41 @@ export = (RED: NodeAPI) =>
       }
       // The scan is complete when this sweep's batches were its last, or it was cancelled.
       if (scans.get(s.scan.id) === s && s.scan.complete) complete(s, send);
+    }
+
+    /**
+     * With topic sniffers downstream (nodes/shared/listener-handoff.ts): each broker that takes the
+     * anonymous CONNECT is handed to them at once, and the rest of its auth grid waits until their
+     * listeners are in, then runs as work that can wait (lib/pipeline assess.ts), as in runScan.
+     * The result itself is unchanged and sent when the grid is done. Without sniffers (or for a
+     * target given by name), nothing changes.
+     */
+    function listenersAtConnack(s: ScanState, login: JobLogin): { stages?: StageHooks } {
+      const receivers = login.servername ? [] : handoffReceivers(RED, node, s.base.sniff);
+      if (receivers.length === 0) return {};
+      const listenMs = Math.min(...receivers.map((r) => r.listenMsFor(s.base.sniff)));
+      return {
+        stages: {
+          start: (target, e) => {
+            if (!e.anonymousAccepted) return { work: {} };
+            const handoff: BrokerHandoff = {
+              scanId: s.scan.id,
+              target,
+              transport: e.transport,
+              ...(e.websocketPath !== undefined ? { websocketPath: e.websocketPath } : {}),
+              version: e.version,
+              ...(e.tlsSession ? { tlsSession: e.tlsSession } : {}),
+              tlsConfigId: config.tls ?? '',
+              sniff: s.base.sniff,
+              tlsCa: s.base.tlsCa,
+            };
+            const windows = receivers.map((r) => r.listenAtConnack(handoff)).filter((w): w is Promise<void> => w !== undefined);
+            return { work: {}, ...(windows.length ? { hold: Promise.all(windows).then(() => undefined) } : {}) };
+          },
+          finish: async (result) => result,
+          deferMaxMs: Math.max(MIN_DEFER_MS, listenMs / 2),
+        },
+      };
     }
 
     function resultMessage(s: ScanState, r: ScanResult) {

@@ -17,6 +17,7 @@ import { isLabControls, isViewName, LAB_CONTROLS_KEY, VIEWS, type View, type Vie
 import { defineNode } from './shared/define';
 import { onInput } from './shared/handler';
 import { historyOf } from './shared/history';
+import { offerRoute } from './shared/listener-handoff';
 
 interface ViewDef extends NodeDef {
   /** A key of lib/dashboard VIEWS, e.g. 'scan-form'. */
@@ -68,6 +69,8 @@ export = (RED: NodeAPI) =>
         }
       },
     };
+    // A view that routes a scan's results by msg.sniff (scan-route) tells a broker probe upstream where they go.
+    if (view?.outputForSniff) offerRoute(node, view.outputForSniff);
     if (!view) node.status({ fill: 'red', shape: 'ring', text: t('status.unknownView', { view: String(config.view ?? '') }) });
     // The scan history the report writers add to (one per runtime). A history that cannot be opened
     // leaves ctx.history undefined: the history views say so, everything else works as before.

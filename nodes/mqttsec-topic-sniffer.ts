@@ -6,7 +6,7 @@ import { checkedSniffPlan, sniffBroker, sniffPlanFor, SNIFF_DEFAULTS, type LiveM
 import type { ScanResult, Target, TopicsInfo } from '../lib/types';
 import { scanCapacity, summaryUntil, withTopics } from '../lib/pipeline';
 import { childSignal, isScanResult, isScanSummary } from '../lib/common';
-import { scopedHost } from '../lib/targets';
+import { checkAddressScope, scopedHost } from '../lib/targets';
 import { withScanCa } from '../lib/tls';
 import { redactPassword } from '../lib/credentials';
 import { intIn, numberIn, tlsOptions } from './shared/config';
@@ -17,6 +17,7 @@ import { defineNode } from './shared/define';
 import { onInput, statusShown, type Send } from './shared/handler';
 import { credentialsFor, safetyFor } from './shared/secret-vault';
 import type { CredentialsNode, TlsConfigNode } from './shared/types';
+import { offerHandoff, type BrokerHandoff } from './shared/listener-handoff';
 
 interface SnifferDef extends NodeDef {
   auth?: string;
@@ -39,6 +40,22 @@ interface Active {
   started: number;
   listenMs: number;
 }
+
+/** A listener started on a probe's handoff (shared/listener-handoff.ts), until its result claims it. */
+interface Handed {
+  scanId: string;
+  transport: string;
+  websocketPath?: string;
+  version: string;
+  /** The listening's outcome, settled (never rejects): claimed by the result message. */
+  outcome: Promise<{ topics: TopicsInfo } | { error: unknown }>;
+  /** Stops the listening (cancel, an unclaimed handoff at the scan's end or expiry). */
+  stop: () => void;
+  expiry: NodeJS.Timeout;
+}
+
+/** A handed-over listener that no result claimed this long after its window ends is dropped, ms. */
+const HANDOFF_CLAIM_MS = 120_000;
 
 const CLOSE_WAIT_MS = 5000;
 /** Live output per broker: at most this many messages a second; the rest are counted, not sent. */
@@ -70,10 +87,17 @@ export = (RED: NodeAPI) =>
     const cutShort = new Set<string>();
     let ticker: NodeJS.Timeout | null = null;
     const progress = statusShown(node);
+    /** Listeners started on a probe's handoff, by scanId|host|port, until a result claims them. */
+    const handed = new Map<string, Handed>();
+    let closing = false;
+    offerHandoff(node, { listenAtConnack, listenMsFor: (sniff) => perMessage(sniff).listenMs ?? settings.listenMs ?? SNIFF_DEFAULTS.listenMs });
 
     onInput(node, async (msg, send, login) => {
       const scanId = typeof msg.scanId === 'string' ? msg.scanId : undefined;
       if (msg.complete === true) {
+        // Every result of the scan came before its completion: a handed-over listener none claimed
+        // belongs to a result that went elsewhere.
+        for (const [key, h] of handed) if (scanId === undefined || h.scanId === scanId) dropHandoff(key, h);
         await Promise.allSettled([...(scanId ? byScan.get(scanId) ?? [] : running)]);
         // The scan's duration covers the listening (the summary's finishedAt is now). A scan whose
         // listening was cancelled is a cancelled scan, though the probe had finished its part.
@@ -83,7 +107,7 @@ export = (RED: NodeAPI) =>
         return;
       }
       if (msg.cancel === true) {
-        for (const id of byScan.keys()) if (cutShort.size < MAX_CUT_SHORT) cutShort.add(id);
+        for (const id of [...byScan.keys(), ...[...handed.values()].map((h) => h.scanId)]) if (cutShort.size < MAX_CUT_SHORT) cutShort.add(id);
         controller.abort();
         controller = cancelController();
         return;
@@ -95,6 +119,8 @@ export = (RED: NodeAPI) =>
       // Nothing to do for this result: pass it on before any scope check or connection.
       const unread = sniffPlanFor(result, credentials, safety);
       let skipped = unread.reason;
+      // The probe handed this broker over at its first CONNACK: its listener runs already.
+      const claimed = unread.options && !unread.options.credentials ? claimHandoff(scanId, result, unread.options) : null;
       if (unread.options) {
         // A cancel also stops results still waiting for a slot. Each result's waits hang on a
         // signal of its own (as assess.ts does per broker): a thousand listens' waits on the one
@@ -103,6 +129,11 @@ export = (RED: NodeAPI) =>
         const signal = own.signal;
         // Tracked from the start, so this scan's completion message waits for the checks too.
         const work = (async () => {
+          if (claimed) {
+            const outcome = await claimed;
+            if ('error' in outcome) throw outcome.error;
+            return { read: true as const, topics: outcome.topics, password: undefined };
+          }
           // The expander's scope policy, after name resolution; throws naming the host.
           const scoped = await scopedHost(result.host, { allowPublic: !!config.allowPublic });
           const tlsFor = withScanCa(scoped.servername && !tls?.servername ? { ...tls, servername: scoped.servername } : tls, msg.tlsCa);
@@ -110,7 +141,7 @@ export = (RED: NodeAPI) =>
           const plan = await checkedSniffPlan({ ...result, host: scoped.address }, credentials, safety, { tls: tlsFor, signal });
           if (!plan.options) return { read: false as const, skipped: plan.reason };
           const options = plan.options;
-          const topics = await slot(() => sniff(result, plan.target, { ...settings, ...perMessage(msg.sniff), ...options, tls: tlsFor ?? options.tls, signal }, send));
+          const topics = await slot(() => sniff(liveSource(result), plan.target, { ...settings, ...perMessage(msg.sniff), ...options, tls: tlsFor ?? options.tls, signal }, send));
           return { read: true as const, topics, password: options.credentials?.password };
         })().finally(own.dispose);
         track(work, scanId);
@@ -129,7 +160,86 @@ export = (RED: NodeAPI) =>
       send(live ? [msg, null] : msg);
     });
 
-    async function sniff(result: ScanResult, target: Target, options: SniffOptions, send: Send): Promise<TopicsInfo> {
+    /**
+     * A probe upstream hands over a broker that took its anonymous CONNECT (shared/listener-handoff.ts):
+     * listen now, with this node's settings and scope policy, when a listener slot is free. The
+     * result message claims the listener later (claimHandoff). Undefined: declined.
+     */
+    function listenAtConnack(h: BrokerHandoff): Promise<void> | undefined {
+      const key = handoffKey(h.scanId, h.target);
+      if (closing || !slot.free() || handed.has(key) || !h.scanId) return undefined;
+      try {
+        // The probe checked the address against its own policy; this node applies its own too.
+        checkAddressScope(h.target.host, !!config.allowPublic);
+      } catch {
+        return undefined; // the result message, when it comes, gets the error naming the host
+      }
+      const own = childSignal(controller.signal);
+      // The probe's TLS session only where it was made with the same TLS settings (tls-config node).
+      const sameTls = h.tlsSession && h.tlsConfigId === (config.tls ?? '');
+      const tlsFor = withScanCa(sameTls ? { ...tls, session: h.tlsSession } : tls, h.tlsCa);
+      let opened: () => void = () => undefined;
+      const window = new Promise<void>((resolve) => (opened = resolve));
+      const options: SniffOptions = {
+        ...settings,
+        ...perMessage(h.sniff),
+        transport: h.transport,
+        ...(h.websocketPath !== undefined ? { websocketPath: h.websocketPath } : {}),
+        version: h.version,
+        credentials: null,
+        ...(tlsFor ? { tls: tlsFor } : {}),
+        signal: own.signal,
+        onListening: opened,
+      };
+      const listening = slot(() => sniff({ host: h.target.host, port: h.target.port, scanId: h.scanId }, h.target, options, (m) => node.send(m)));
+      const outcome = listening.then((topics) => ({ topics }), (error: unknown) => ({ error })).finally(() => {
+        own.dispose();
+        opened();
+      });
+      running.add(outcome);
+      void outcome.then(() => running.delete(outcome));
+      const listenMs = options.listenMs ?? SNIFF_DEFAULTS.listenMs;
+      const entry: Handed = {
+        scanId: h.scanId,
+        transport: h.transport,
+        ...(h.websocketPath !== undefined ? { websocketPath: h.websocketPath } : {}),
+        version: h.version,
+        outcome,
+        stop: () => own.abort(),
+        expiry: setTimeout(() => dropHandoff(key, entry), listenMs + HANDOFF_CLAIM_MS),
+      };
+      handed.set(key, entry);
+      return window;
+    }
+
+    /** The handed-over listener of this result, if its plan is the one this node would listen with now. */
+    function claimHandoff(scanId: string | undefined, result: ScanResult, plan: SniffOptions): Handed['outcome'] | null {
+      if (!scanId) return null;
+      const key = handoffKey(scanId, result);
+      const h = handed.get(key);
+      if (!h) return null;
+      handed.delete(key);
+      clearTimeout(h.expiry);
+      if (h.transport !== plan.transport || h.websocketPath !== plan.websocketPath || h.version !== plan.version) {
+        h.stop(); // listened another way than the result says: listen again, as without a handoff
+        return null;
+      }
+      return h.outcome;
+    }
+
+    function dropHandoff(key: string, h: Handed) {
+      if (handed.get(key) !== h) return;
+      handed.delete(key);
+      clearTimeout(h.expiry);
+      h.stop();
+    }
+
+    /** Where live messages say they come from. */
+    function liveSource(result: ScanResult): LiveSource {
+      return { host: result.host, port: result.port, scanId: result.scanId };
+    }
+
+    async function sniff(result: LiveSource, target: Target, options: SniffOptions, send: Send): Promise<TopicsInfo> {
       const entry: Active = { target, started: Date.now(), listenMs: options.listenMs ?? SNIFF_DEFAULTS.listenMs };
       active.add(entry);
       showProgress();
@@ -145,7 +255,7 @@ export = (RED: NodeAPI) =>
     }
 
     /** Live messages for a dashboard: at most LIVE_PER_SECOND per broker, extras only counted. */
-    function liveGate(result: ScanResult, send: Send, password: string | undefined) {
+    function liveGate(result: LiveSource, send: Send, password: string | undefined) {
       let windowStart = 0;
       let inWindow = 0;
       let dropped = 0;
@@ -209,6 +319,8 @@ export = (RED: NodeAPI) =>
     }
 
     node.on('close', (_removed: boolean, done: () => void) => {
+      closing = true;
+      for (const [key, h] of handed) dropHandoff(key, h);
       controller.abort();
       const timer = setTimeout(finish, CLOSE_WAIT_MS);
       void Promise.allSettled([...running]).then(finish);
@@ -223,6 +335,17 @@ export = (RED: NodeAPI) =>
       }
     });
   });
+
+/** What a live message names as its source. */
+interface LiveSource {
+  host: string;
+  port: number;
+  scanId?: string;
+}
+
+function handoffKey(scanId: string, target: { host: string; port: number }): string {
+  return `${scanId}|${target.host}|${target.port}`;
+}
 
 function asScanResult(payload: unknown): ScanResult {
   if (!isScanResult(payload)) throw new Error(BAD_INPUT);

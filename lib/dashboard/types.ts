@@ -185,4 +185,10 @@ export interface View {
   input(msg: ViewMessage, ctx: ViewContext): ViewOutputs | null;
   /** The flows stop (redeploy, shutdown): settle what cannot wait. */
   close?(ctx: ViewContext): void;
+  /**
+   * For a view that sends every broker result of a scan on one output chosen from msg.sniff alone
+   * (scan-route): that output's index (0-based), for the scan's msg.sniff. Lets a broker probe
+   * upstream find the topic sniffer its results will reach (nodes/shared/listener-handoff.ts).
+   */
+  outputForSniff?(sniff: unknown): number;
 }

@@ -173,6 +173,7 @@ export const VIEWS = {
     input(msg) {
       return on(sniffOutput(msg.sniff), 3, msg);
     },
+    outputForSniff: sniffOutput,
   },
   /** The sniffers' live messages. Outputs: 1 chart points (several messages), 2 the tiles. */
   'live-values': {
