@@ -204,7 +204,7 @@ export async function flow1000(ctx: BenchContext): Promise<CaseResult> {
         memory: '-',
         target: 'info',
         verdict: 'INFO',
-        notes: `CPU of the process during the scan (all threads), median: flow ${fmtS(median(flows.map((x) => x.cpuMs ?? NaN)))}, engine ${fmtS(median(engine.map((x) => x.cpuMs ?? NaN)))}. A result is done 3 s (the listen) after its listener started; in the flow a listener starts after the probe's whole auth grid and, on TLS, the TLS inspection, which runScan does inside the listen window (docs/ARCHITECTURE.md, How much runs at once). Traced (bench/drivers/flow.ts trace): the inspection adds 40-90 ms per TLS broker (median); the TLS brokers reach the sniffer 0.6-0.8 s (median) after runScan's TLS listeners start, since their probes finish their grids after the TCP brokers'`,
+        notes: `CPU of the process during the scan (all threads), median: flow ${fmtS(median(flows.map((x) => x.cpuMs ?? NaN)))}, engine ${fmtS(median(engine.map((x) => x.cpuMs ?? NaN)))}. A result is done 3 s (the listen) after its listener started. The probe node hands each broker that took its anonymous CONNECT to the sniffer downstream (nodes/shared/listener-handoff.ts), so the listener opens at the first CONNACK as runScan's does, and the rest of the auth grid and the TLS inspection run inside the listen window (docs/ARCHITECTURE.md, How much runs at once). Without that handoff the listener opened after the whole grid and the inspection: 1.20x, the TLS results last at 6.2 s against the engine's 5.1 s`,
       },
       {
         case: 'flow1000',
