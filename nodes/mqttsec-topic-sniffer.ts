@@ -87,7 +87,7 @@ export = (RED: NodeAPI) =>
     const cutShort = new Set<string>();
     let ticker: NodeJS.Timeout | null = null;
     const progress = statusShown(node);
-    /** Listeners started on a probe's handoff, by scanId|host|port, until a result claims them. */
+    /** Listeners started on a probe's handoff, by scan id, host and port (handoffKey), until a result claims them. */
     const handed = new Map<string, Handed>();
     let closing = false;
     offerHandoff(node, { listenAtConnack, listenMsFor: (sniff) => perMessage(sniff).listenMs ?? settings.listenMs ?? SNIFF_DEFAULTS.listenMs });
@@ -343,8 +343,12 @@ interface LiveSource {
   scanId?: string;
 }
 
+/**
+ * The key of a handed-over listener: its scan, host and port, as JSON, so no scan id or host (a
+ * result message may name any string) can run into another's, as 'a|b' + 'c' would into 'a' + 'b|c'.
+ */
 function handoffKey(scanId: string, target: { host: string; port: number }): string {
-  return `${scanId}|${target.host}|${target.port}`;
+  return JSON.stringify([scanId, target.host, target.port]);
 }
 
 function asScanResult(payload: unknown): ScanResult {

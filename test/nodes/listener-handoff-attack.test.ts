@@ -1,0 +1,170 @@
+// The listener handoff (nodes/shared/listener-handoff.ts) under attack: what a hostile broker, a
+// crafted result message, two scans of one broker at once and a cancel in the middle do to it.
+// Real brokers (the lab's aedes, in-process) except where none shows the behaviour: the broker
+// that never answers a SUBSCRIBE is faked (neither aedes nor mosquitto can be told to withhold a
+// SUBACK), on 127.0.0.1.
+import { strict as assert } from 'node:assert';
+import { createServer, type Server, type Socket } from 'node:net';
+import { collect, helper, load, NODES, type FlowNode } from './node-red';
+import { startAedes, type AedesBroker } from '../support/aedes';
+import { result as sampleResult } from '../support/sample-results';
+import type { ScanResult, TopicsInfo } from '../../lib/types';
+import type { HandoffReceiver } from '../../nodes/shared/listener-handoff';
+
+type Msg = Record<string, unknown>;
+const ALL = [NODES.probe, NODES.tlsInspector, NODES.sniffer, NODES.catch];
+const tab = (nodes: FlowNode[]): FlowNode[] => [{ id: 'flow1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'flow1', ...n }))];
+const probeNode = (wires: string[][], extra: Partial<FlowNode> = {}): FlowNode => ({
+  id: 'probe', type: 'mqttsec-broker-probe', timeout: 1500, concurrency: 8, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires, ...extra,
+});
+const snifferNode = (id: string, wires: string[][], extra: Partial<FlowNode> = {}): FlowNode => ({
+  id, type: 'mqttsec-topic-sniffer', listen: 1, subscriptions: '#, $SYS/#', sampleChars: 100, maxTopics: 500, concurrency: 8, writeTest: false, live: false, outputs: 1, wires, ...extra,
+});
+const common = (): FlowNode[] => [
+  { id: 'out', type: 'helper' },
+  { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
+  { id: 'caught', type: 'helper' },
+];
+const completions = (n: number) => (msgs: Msg[]) => msgs.filter((m) => m.complete === true).length >= n;
+const receiverOf = (id: string): HandoffReceiver => {
+  const r = (helper.getNode(id) as unknown as Record<symbol, HandoffReceiver | undefined>)[Symbol.for('mqttsec.listenerHandoff')];
+  assert.ok(r, 'the sniffer offers a handoff receiver');
+  return r;
+};
+
+/** An aedes broker that records every SUBSCRIBE filter, with the client id that sent it. */
+async function recordingAedes(): Promise<{ broker: AedesBroker; subscribes: string[] }> {
+  const subscribes: string[] = [];
+  const broker = await startAedes({ authorizeSubscribe: (filter) => (subscribes.push(filter), true) });
+  return { broker, subscribes };
+}
+
+/**
+ * A fake MQTT broker on 127.0.0.1 (no real broker withholds a SUBACK on request): accepts every
+ * CONNECT (3.1.1 or 5.0), answers PINGREQ, and never answers a SUBSCRIBE.
+ */
+async function noSubackBroker(): Promise<{ port: number; subscribes: () => number; stop: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let subscribes = 0;
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      for (let guard = 0; guard < 100; guard++) {
+        // Fixed header: type byte, remaining length (varint, at most 4 bytes).
+        let len = 0;
+        let mul = 1;
+        let i = 1;
+        for (; i < Math.min(buf.length, 5); i++) {
+          len += (buf[i] & 0x7f) * mul;
+          mul *= 128;
+          if ((buf[i] & 0x80) === 0) break;
+        }
+        if (i >= buf.length || buf.length < i + 1 + len) return;
+        const type = buf[0] >> 4;
+        const body = buf.subarray(i + 1, i + 1 + len);
+        buf = buf.subarray(i + 1 + len);
+        if (type === 1) {
+          const level = body[2 + body.readUInt16BE(0)];
+          socket.write(level === 5 ? Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]) : Buffer.from([0x20, 0x02, 0x00, 0x00]));
+        } else if (type === 8) {
+          subscribes++;
+        } else if (type === 12) {
+          socket.write(Buffer.from([0xd0, 0x00]));
+        } else if (type === 14) {
+          socket.end();
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    subscribes: () => subscribes,
+    stop: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('nodes: the listener handoff under attack', function () {
+  this.timeout(60_000);
+  let aedes: { broker: AedesBroker; subscribes: string[] } | null = null;
+  let fake: Awaited<ReturnType<typeof noSubackBroker>> | null = null;
+
+  afterEach(async function () {
+    await helper.unload();
+    await aedes?.broker.stop();
+    await fake?.stop();
+    aedes = null;
+    fake = null;
+  });
+
+  it('a broker that takes the CONNECT and never answers the listener\'s SUBSCRIBE: the scan ends, the result says no SUBACK came', async function () {
+    fake = await noSubackBroker();
+    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']]), ...common()]));
+    const done = collect('out', completions(1), 40_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${fake.port}` });
+    const msgs = await done;
+    const r = msgs.find((m) => m.complete !== true)?.payload as ScanResult;
+    assert.ok(r, 'a broker result');
+    assert.equal(r.classification, 'open_or_auth_ok');
+    const topics = r.topics as TopicsInfo;
+    assert.ok(topics, `topics: ${JSON.stringify(r).slice(0, 300)}`);
+    assert.ok(topics.subscriptions?.every((s) => s.code === null), `no SUBACK: ${JSON.stringify(topics.subscriptions)}`);
+    assert.ok(fake.subscribes() >= 1, 'the listener did subscribe');
+  });
+
+  it('two scans of the same broker at once: each result gets the listener of its own scan, one each', async function () {
+    aedes = await recordingAedes();
+    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']]), ...common()]));
+    const done = collect('out', completions(2), 30_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}`, scanId: 'scan-one' });
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}`, scanId: 'scan-two' });
+    const msgs = await done;
+    const results = msgs.filter((m) => m.complete !== true);
+    assert.deepEqual(results.map((m) => m.scanId).sort(), ['scan-one', 'scan-two']);
+    for (const m of results) assert.ok((m.payload as ScanResult).topics && !((m.payload as ScanResult).topics as TopicsInfo).error, JSON.stringify(m.payload).slice(0, 200));
+    // One listener per scan: each result claimed its own, none listened again.
+    assert.equal(aedes.subscribes.filter((f) => f === '#').length, 2, aedes.subscribes.join(', '));
+  });
+
+  it('a cancel in the middle (to the probe and the sniffer, as the lab wires it): the completion comes, cancelled, and no listener stays open', async function () {
+    aedes = await recordingAedes();
+    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']], { listen: 30 }), ...common()]));
+    const done = collect('out', completions(1), 20_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}`, scanId: 'scan-c' });
+    // Cancel once the listener subscribed (bounded: 100 x 50 ms).
+    for (let i = 0; i < 100 && !aedes.subscribes.includes('#'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(aedes.subscribes.includes('#'), 'the handed-over listener subscribed');
+    helper.getNode('probe').receive({ cancel: true });
+    helper.getNode('sniffer').receive({ cancel: true });
+    const msgs = await done;
+    const complete = msgs.find((m) => m.complete === true)!;
+    assert.equal((complete.payload as { cancelled?: boolean }).cancelled, true);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(aedes.broker.closeConnections(), 0, 'no connection left open');
+  });
+
+  it('a result whose host and scan id make up another handoff\'s key does not get that listener\'s topics', async function () {
+    aedes = await recordingAedes();
+    await load(ALL, tab([snifferNode('sniffer', [['out']], { listen: 1 }), ...common()]));
+    const receiver = receiverOf('sniffer');
+    const port = aedes.broker.port;
+    await receiver.listenAtConnack({ scanId: 'scan|x', target: { host: '127.0.0.1', port }, transport: 'tcp', version: '3.1.1', tlsConfigId: '' });
+    const accepted = { outcome: 'accepted' as const, code: 0, reason: 'Connection Accepted', version: '3.1.1' as const };
+    // Another scan ('scan') names a host 'x|127.0.0.1': no broker of ours, not an address at all.
+    const crafted = sampleResult({ scanId: 'scan', host: 'x|127.0.0.1', port, classification: 'open_or_auth_ok', transport: 'tcp', auth: { anonymous: accepted, wrongCredentials: accepted } });
+    const out = collect('out', (m) => m.length >= 1, 5000).catch(() => [] as Msg[]);
+    const caught = collect('caught', (m) => m.length >= 1, 5000).catch(() => [] as Msg[]);
+    helper.getNode('sniffer').receive({ payload: crafted, scanId: 'scan' });
+    const [sent, errors] = await Promise.all([out, caught]);
+    assert.equal(sent.length, 0, `no result with another broker's topics: ${JSON.stringify(sent).slice(0, 300)}`);
+    assert.match(String((errors[0]?.error as { message?: string } | undefined)?.message), /x\|127\.0\.0\.1/, 'the error names the host');
+  });
+});
