@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { createServer, type Server, type Socket } from 'node:net';
 import { collect, helper, load, NODES, type FlowNode } from './node-red';
 import { startAedes, type AedesBroker } from '../support/aedes';
+import { generateCa, generateServerCert } from '../../lab/certs';
 import { result as sampleResult } from '../support/sample-results';
 import type { ScanResult, TopicsInfo } from '../../lib/types';
 import type { HandoffReceiver } from '../../nodes/shared/listener-handoff';
@@ -32,10 +33,16 @@ const receiverOf = (id: string): HandoffReceiver => {
   return r;
 };
 
-/** An aedes broker that records every SUBSCRIBE filter, with the client id that sent it. */
-async function recordingAedes(): Promise<{ broker: AedesBroker; subscribes: string[] }> {
+/** An aedes broker (anonymous clients welcome) that records, in order, every SUBSCRIBE filter and,
+ *  as 'login', every CONNECT with a username (the probe's made-up login). */
+async function recordingAedes(o: Parameters<typeof startAedes>[0] = {}): Promise<{ broker: AedesBroker; subscribes: string[] }> {
   const subscribes: string[] = [];
-  const broker = await startAedes({ authorizeSubscribe: (filter) => (subscribes.push(filter), true) });
+  const broker = await startAedes({
+    ...o,
+    allowAnonymous: true,
+    authenticate: () => (subscribes.push('login'), true),
+    authorizeSubscribe: (filter) => (subscribes.push(filter), true),
+  });
   return { broker, subscribes };
 }
 
@@ -167,4 +174,23 @@ describe('nodes: the listener handoff under attack', function () {
     assert.equal(sent.length, 0, `no result with another broker's topics: ${JSON.stringify(sent).slice(0, 300)}`);
     assert.match(String((errors[0]?.error as { message?: string } | undefined)?.message), /x\|127\.0\.0\.1/, 'the error names the host');
   });
+  // The claim compares transport, WebSocket path and version: over ws and TLS the result must still
+  // claim the listener it was handed (one SUBSCRIBE), not listen a second time.
+  for (const kind of ['ws', 'tls'] as const) {
+    it(`over ${kind}: the result claims the handed-over listener, one SUBSCRIBE in all`, async function () {
+      const ca = generateCa({ commonName: 'handoff attack test CA' });
+      const server = generateServerCert(ca, { hosts: ['127.0.0.1'] });
+      aedes = await recordingAedes(kind === 'ws' ? { websocket: { path: '/mqtt' } } : { tls: { cert: server.certPem, key: server.keyPem } });
+      const port = kind === 'ws' ? aedes.broker.websocketPort! : aedes.broker.port;
+      await load(ALL, tab([probeNode([['sniffer']], kind === 'tls' ? { tlsPorts: String(port) } : {}), snifferNode('sniffer', [['out']]), ...common()]));
+      const done = collect('out', completions(1), 30_000);
+      helper.getNode('probe').receive({ payload: `127.0.0.1:${port}` });
+      const r = (await done).find((m) => m.complete !== true)?.payload as ScanResult;
+      assert.equal(r?.transport, kind, JSON.stringify(r).slice(0, 300));
+      assert.ok(r.topics && !(r.topics as TopicsInfo).error, JSON.stringify(r.topics).slice(0, 200));
+      assert.equal(aedes.subscribes.filter((f) => f === '#').length, 1, aedes.subscribes.join(', '));
+      // Handed over: the listener subscribed before the probe's made-up login came.
+      assert.ok(aedes.subscribes.indexOf('#') < aedes.subscribes.indexOf('login'), aedes.subscribes.join(', '));
+    });
+  }
 });
