@@ -210,7 +210,7 @@ export = (RED: NodeAPI) =>
      * target given by name), nothing changes.
      */
     function listenersAtConnack(s: ScanState, login: JobLogin): { stages?: StageHooks } {
-      const receivers = login.servername ? [] : handoffReceivers(RED, node, s.base.sniff);
+      const receivers = login.servername ? [] : handoffReceivers(RED, node, s.base.sniff, { allowPublic });
       if (receivers.length === 0) return {};
       const listenMs = Math.min(...receivers.map((r) => r.listenMsFor(s.base.sniff)));
       return {

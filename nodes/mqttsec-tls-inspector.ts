@@ -13,6 +13,7 @@ import { defineNode } from './shared/define';
 import { onInput, statusShown } from './shared/handler';
 import { cancelController } from './shared/cancel';
 import type { TlsConfigNode } from './shared/types';
+import { offerPassThrough } from './shared/listener-handoff';
 
 interface InspectorDef extends NodeDef {
   tls?: string;
@@ -35,6 +36,9 @@ export = (RED: NodeAPI) =>
       checkVersions: config.checkVersions !== false,
       checkCiphers: config.checkCiphers !== false,
     };
+    // A broker probe upstream hands brokers to the sniffers behind this node (shared/listener-handoff.ts),
+    // unless this node's scope is narrower than its own: it would stop those results here.
+    offerPassThrough(node, { allowPublic: !!config.allowPublic });
     let controller = cancelController();
     /** Every inspection not yet sent, with the scan it belongs to. */
     const jobs = new Map<Promise<void>, unknown>();

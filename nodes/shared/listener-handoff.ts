@@ -7,12 +7,12 @@
 //
 // So the probe node hands a broker that took its anonymous CONNECT straight to the topic sniffers
 // its result will reach (found through the flow's wires, passing only our TLS inspectors, which
-// change nothing but payload.tls, and views that route a scan by its msg.sniff alone, as the
-// lab's scan-route does), process-local, never in a message. The sniffer listens with
-// its own settings and scope policy; when the probe's result arrives it takes that listener's
-// topics if its own plan for the result is the same (anonymous, same transport, path and MQTT
-// version), else it drops them and listens as before. Only anonymous listening is handed over:
-// no login, no secret, ever travels this way.
+// change nothing but payload.tls and whose scope is no narrower than the probe's, and views that
+// route a scan by its msg.sniff alone, as the lab's scan-route does), process-local, never in a
+// message. The sniffer listens with its own settings and scope policy; when the probe's result
+// arrives it takes that listener's topics if its own plan for the result is the same (anonymous,
+// same transport, path and MQTT version), else it drops them and listens as before. Only
+// anonymous listening is handed over: no login, no secret, ever travels this way.
 import type { Node, NodeAPI } from 'node-red';
 import type { MqttVersion, Target, Transport } from '../../lib/types';
 
@@ -51,14 +51,28 @@ export interface HandoffReceiver {
 const RECEIVER = Symbol.for('mqttsec.listenerHandoff');
 /** The property a routing node carries its choice under: msg.sniff -> the output (0-based) a scan's results leave by. */
 const ROUTE = Symbol.for('mqttsec.listenerHandoffRoute');
-/** Node types a result passes on its way to a sniffer without changes that matter to listening. */
-const PASSES_THROUGH = new Set(['mqttsec-tls-inspector']);
+/** The property a node that passes every result on (a TLS inspector) carries its scope policy under. */
+const PASSES = Symbol.for('mqttsec.listenerHandoffPasses');
 /** Hops followed from the probe, at most (a chain of inspectors is short; a loop ends here too). */
 const MAX_HOPS = 8;
 
 /** Marks `node` (a topic sniffer) as taking handoffs through `receiver`. */
 export function offerHandoff(node: Node, receiver: HandoffReceiver): void {
   (node as unknown as Record<symbol, HandoffReceiver>)[RECEIVER] = receiver;
+}
+
+/** What a node that passes results on may still refuse: addresses outside its scope policy. */
+export interface PassPolicy {
+  /** It connects to (so passes on results of) public addresses too. */
+  allowPublic: boolean;
+}
+
+/**
+ * Marks `node` (a TLS inspector) as passing every result on without changes that matter to
+ * listening, except one outside `policy` (it then throws naming the host, and the result stops).
+ */
+export function offerPassThrough(node: Node, policy: PassPolicy): void {
+  (node as unknown as Record<symbol, PassPolicy>)[PASSES] = policy;
 }
 
 /** Marks `node` as sending every result of a scan on the output `outputFor(msg.sniff)` (0-based), unchanged. */
@@ -68,12 +82,14 @@ export function offerRoute(node: Node, outputFor: (sniff: unknown) => number): v
 
 /**
  * The topic sniffers the results of `node` reach, for a scan whose messages carry `sniff`
- * (msg.sniff): wired to one of its outputs directly, or through TLS inspectors and routing views
- * (offerRoute, on the output they choose for `sniff`) only; at most MAX_HOPS hops, disabled and
- * missing nodes skipped. Any other node in the way (a switch, a function, a link) may drop or
- * change a result: no handoff there. Each sniffer once.
+ * (msg.sniff): wired to one of its outputs directly, or through TLS inspectors (offerPassThrough)
+ * whose scope is at least `scope` (the probe's own: an inspector without allowPublic behind a
+ * probe with it would drop a public broker's result) and routing views (offerRoute, on the output
+ * they choose for `sniff`) only; at most MAX_HOPS hops, disabled and missing nodes skipped. Any
+ * other node in the way (a switch, a function, a link) may drop or change a result: no handoff
+ * there. Each sniffer once.
  */
-export function handoffReceivers(RED: NodeAPI, node: Node, sniff: unknown): HandoffReceiver[] {
+export function handoffReceivers(RED: NodeAPI, node: Node, sniff: unknown, scope: PassPolicy): HandoffReceiver[] {
   const found = new Set<HandoffReceiver>();
   const seen = new Set<string>();
   const walk = (wires: unknown, hops: number) => {
@@ -85,10 +101,11 @@ export function handoffReceivers(RED: NodeAPI, node: Node, sniff: unknown): Hand
       if (!next) continue;
       const receiver = next[RECEIVER] as HandoffReceiver | undefined;
       const route = next[ROUTE] as ((sniff: unknown) => number) | undefined;
+      const passes = next[PASSES] as PassPolicy | undefined;
       const outputs = Array.isArray(next.wires) ? (next.wires as unknown[]) : [];
       if (receiver) found.add(receiver);
       else if (route) walk([outputs[route(sniff)] ?? []], hops + 1);
-      else if (PASSES_THROUGH.has(next.type)) walk(outputs, hops + 1);
+      else if (passes && (passes.allowPublic || !scope.allowPublic)) walk(outputs, hops + 1);
     }
   };
   walk((node as unknown as { wires?: unknown }).wires, 1);

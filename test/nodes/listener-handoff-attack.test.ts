@@ -193,4 +193,37 @@ describe('nodes: the listener handoff under attack', function () {
       assert.ok(aedes.subscribes.indexOf('#') < aedes.subscribes.indexOf('login'), aedes.subscribes.join(', '));
     });
   }
+  // The TLS inspector drops a TLS result outside its own scope policy (scopedHost throws); a probe
+  // that may scan public addresses, ahead of an inspector that may not, would hand the sniffer
+  // brokers whose results the inspector never lets through. Only loopback here: the handoff must
+  // not pass such an inspector at all (the sniffer then listens after the grid, as before).
+  it('an inspector with a narrower scope than the probe (allowPublic off, the probe\'s on) stops the handoff', async function () {
+    aedes = await recordingAedes();
+    await load(ALL, tab([
+      probeNode([['tls']], { allowPublic: true }),
+      { id: 'tls', type: 'mqttsec-tls-inspector', timeout: 1500, checkVersions: true, checkCiphers: true, allowPublic: false, wires: [['sniffer']] },
+      snifferNode('sniffer', [['out']], { allowPublic: true }),
+      ...common(),
+    ]));
+    const done = collect('out', completions(1), 30_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}` });
+    const r = (await done).find((m) => m.complete !== true)?.payload as ScanResult;
+    assert.ok(r?.topics && !(r.topics as TopicsInfo).error, JSON.stringify(r).slice(0, 300));
+    // Not handed over: the probe's made-up login came before the listener's SUBSCRIBE.
+    assert.ok(aedes.subscribes.indexOf('login') >= 0 && aedes.subscribes.indexOf('login') < aedes.subscribes.indexOf('#'), aedes.subscribes.join(', '));
+  });
+
+  it('an inspector as wide as the probe (both allowPublic on) still passes the handoff', async function () {
+    aedes = await recordingAedes();
+    await load(ALL, tab([
+      probeNode([['tls']], { allowPublic: true }),
+      { id: 'tls', type: 'mqttsec-tls-inspector', timeout: 1500, checkVersions: true, checkCiphers: true, allowPublic: true, wires: [['sniffer']] },
+      snifferNode('sniffer', [['out']]),
+      ...common(),
+    ]));
+    const done = collect('out', completions(1), 30_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}` });
+    await done;
+    assert.ok(aedes.subscribes.indexOf('#') >= 0 && aedes.subscribes.indexOf('#') < aedes.subscribes.indexOf('login'), aedes.subscribes.join(', '));
+  });
 });
