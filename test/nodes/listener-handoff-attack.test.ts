@@ -1,8 +1,9 @@
 // The listener handoff (nodes/shared/listener-handoff.ts) under attack: what a hostile broker, a
-// crafted result message, two scans of one broker at once and a cancel in the middle do to it.
-// Real brokers (the lab's aedes, in-process) except where none shows the behaviour: the broker
-// that never answers a SUBSCRIBE is faked (neither aedes nor mosquitto can be told to withhold a
-// SUBACK), on 127.0.0.1.
+// crafted result message, two scans of one broker at once, a cancel in the middle, a narrower TLS
+// inspector and a probe closed mid-scan do to it. Real brokers (the lab's aedes, in-process) except
+// where none shows the behaviour: a broker that never answers a SUBSCRIBE, or answers a login only
+// after seconds, is faked (neither aedes as the lab starts it nor mosquitto can be told to), on
+// 127.0.0.1.
 import { strict as assert } from 'node:assert';
 import { createServer, type Server, type Socket } from 'node:net';
 import { collect, helper, load, NODES, type FlowNode } from './node-red';
@@ -47,10 +48,11 @@ async function recordingAedes(o: Parameters<typeof startAedes>[0] = {}): Promise
 }
 
 /**
- * A fake MQTT broker on 127.0.0.1 (no real broker withholds a SUBACK on request): accepts every
- * CONNECT (3.1.1 or 5.0), answers PINGREQ, and never answers a SUBSCRIBE.
+ * A fake MQTT broker on 127.0.0.1, for what no real broker of the lab can be told to do: accepts
+ * every CONNECT (3.1.1 or 5.0), a CONNECT with a username only after `loginDelayMs`; answers
+ * PINGREQ; answers a SUBSCRIBE (granting QoS 0) only with `suback`, else never.
  */
-async function noSubackBroker(): Promise<{ port: number; subscribes: () => number; stop: () => Promise<void> }> {
+async function fakeBroker(o: { suback: boolean; loginDelayMs?: number }): Promise<{ port: number; subscribes: () => number; connections: () => number; stop: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   let subscribes = 0;
   const server: Server = createServer((socket) => {
@@ -58,6 +60,7 @@ async function noSubackBroker(): Promise<{ port: number; subscribes: () => numbe
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let buf = Buffer.alloc(0);
+    let v5 = false;
     socket.on('data', (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       for (let guard = 0; guard < 100; guard++) {
@@ -75,10 +78,31 @@ async function noSubackBroker(): Promise<{ port: number; subscribes: () => numbe
         const body = buf.subarray(i + 1, i + 1 + len);
         buf = buf.subarray(i + 1 + len);
         if (type === 1) {
-          const level = body[2 + body.readUInt16BE(0)];
-          socket.write(level === 5 ? Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]) : Buffer.from([0x20, 0x02, 0x00, 0x00]));
+          const at = 2 + body.readUInt16BE(0);
+          v5 = body[at] === 5;
+          const withUsername = (body[at + 1] & 0x80) !== 0;
+          const connack = v5 ? Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00]) : Buffer.from([0x20, 0x02, 0x00, 0x00]);
+          if (withUsername && o.loginDelayMs) setTimeout(() => socket.writable && socket.write(connack), o.loginDelayMs);
+          else socket.write(connack);
         } else if (type === 8) {
           subscribes++;
+          if (!o.suback) continue;
+          // Packet id, (5.0) properties, then filters: 2-byte length, the filter, an options byte.
+          let at = 2;
+          if (v5) {
+            let props = 0;
+            let m = 1;
+            for (; at < body.length; at++) {
+              props += (body[at] & 0x7f) * m;
+              m *= 128;
+              if ((body[at] & 0x80) === 0) break;
+            }
+            at += 1 + props;
+          }
+          let filters = 0;
+          for (; at + 2 <= body.length && filters < 100; filters++) at += 2 + body.readUInt16BE(at) + 1;
+          const head = v5 ? [body[0], body[1], 0x00] : [body[0], body[1]];
+          socket.write(Buffer.from([0x90, head.length + filters, ...head, ...new Array<number>(filters).fill(0)]));
         } else if (type === 12) {
           socket.write(Buffer.from([0xd0, 0x00]));
         } else if (type === 14) {
@@ -92,6 +116,7 @@ async function noSubackBroker(): Promise<{ port: number; subscribes: () => numbe
   return {
     port,
     subscribes: () => subscribes,
+    connections: () => sockets.size,
     stop: () => {
       for (const s of sockets) s.destroy();
       return new Promise<void>((resolve) => server.close(() => resolve()));
@@ -102,7 +127,7 @@ async function noSubackBroker(): Promise<{ port: number; subscribes: () => numbe
 describe('nodes: the listener handoff under attack', function () {
   this.timeout(60_000);
   let aedes: { broker: AedesBroker; subscribes: string[] } | null = null;
-  let fake: Awaited<ReturnType<typeof noSubackBroker>> | null = null;
+  let fake: Awaited<ReturnType<typeof fakeBroker>> | null = null;
 
   afterEach(async function () {
     await helper.unload();
@@ -113,7 +138,7 @@ describe('nodes: the listener handoff under attack', function () {
   });
 
   it('a broker that takes the CONNECT and never answers the listener\'s SUBSCRIBE: the scan ends, the result says no SUBACK came', async function () {
-    fake = await noSubackBroker();
+    fake = await fakeBroker({ suback: false });
     await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']]), ...common()]));
     const done = collect('out', completions(1), 40_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${fake.port}` });
@@ -225,5 +250,28 @@ describe('nodes: the listener handoff under attack', function () {
     helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}` });
     await done;
     assert.ok(aedes.subscribes.indexOf('#') >= 0 && aedes.subscribes.indexOf('#') < aedes.subscribes.indexOf('login'), aedes.subscribes.join(', '));
+  });
+  // A probe redeployed on its own (Node-RED's "modified nodes" deploy) mid-scan still reports the
+  // broker it was probing (assess.ts: brokers already probed are reported on abort): that result
+  // claims the handed-over listener, so the handoff leaves no listener behind, and the broker is
+  // listened to once, as without the handoff (where that result would be listened to then).
+  it('the probe closes mid-grid (redeployed alone): its last result still claims the handed-over listener, one listener in all', async function () {
+    // The probe's made-up login waits 20 s for its CONNACK: the probe is mid-grid, no result yet.
+    fake = await fakeBroker({ suback: true, loginDelayMs: 20_000 });
+    await load(ALL, tab([probeNode([['sniffer']], { timeout: 10_000 }), snifferNode('sniffer', [['out']], { listen: 3 }), ...common()]));
+    const got = collect('out', (m) => m.length >= 1, 20_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${fake.port}`, scanId: 'scan-r' });
+    for (let i = 0; i < 100 && fake.subscribes() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(fake.subscribes() > 0, 'the handed-over listener subscribed');
+    await (helper.getNode('probe') as unknown as { close: (removed: boolean) => Promise<void> }).close(false);
+    const [msg] = await got;
+    const r = msg.payload as ScanResult;
+    assert.equal(msg.scanId, 'scan-r');
+    assert.ok(r.topics && !(r.topics as TopicsInfo).error, JSON.stringify(r).slice(0, 300));
+    // One listener ('#' and '$SYS/#', one SUBSCRIBE each): the result claimed it, none listened again.
+    assert.equal(fake.subscribes(), 2);
+    // Bounded: 40 x 50 ms for the listener's socket to close.
+    for (let i = 0; i < 40 && fake.connections() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(fake.connections(), 0, 'no connection left');
   });
 });
