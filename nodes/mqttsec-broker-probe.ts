@@ -204,8 +204,9 @@ export = (RED: NodeAPI) =>
 
     /**
      * With topic sniffers downstream (nodes/shared/listener-handoff.ts): each broker that takes the
-     * anonymous CONNECT is handed to them at once, and the rest of its auth grid waits until their
-     * listeners are in, then runs as work that can wait (lib/pipeline assess.ts), as in runScan.
+     * anonymous CONNECT is handed at once to the first of them that takes it (one listener, as in
+     * runScan), and the rest of its auth grid waits until that listener is in, then runs as work
+     * that can wait (lib/pipeline assess.ts).
      * The result itself is unchanged and sent when the grid is done. Without sniffers (or for a
      * target given by name), nothing changes.
      */
@@ -228,8 +229,12 @@ export = (RED: NodeAPI) =>
               sniff: s.base.sniff,
               tlsCa: s.base.tlsCa,
             };
-            const windows = receivers.map((r) => r.listenAtConnack(handoff)).filter((w): w is Promise<void> => w !== undefined);
-            return { work: {}, ...(windows.length ? { hold: Promise.all(windows).then(() => undefined) } : {}) };
+            // One listener per broker while the grid runs, as runScan: a second one next to the
+            // probe's round two made a broker that takes 3 clients at once cut off the made-up
+            // login. The first sniffer that takes it listens; the others listen after the result.
+            let hold: Promise<void> | undefined;
+            for (const r of receivers) if ((hold = r.listenAtConnack(handoff))) break;
+            return { work: {}, ...(hold ? { hold } : {}) };
           },
           finish: async (result) => result,
           deferMaxMs: Math.max(MIN_DEFER_MS, listenMs / 2),

@@ -50,12 +50,19 @@ async function recordingAedes(o: Parameters<typeof startAedes>[0] = {}): Promise
 /**
  * A fake MQTT broker on 127.0.0.1, for what no real broker of the lab can be told to do: accepts
  * every CONNECT (3.1.1 or 5.0), a CONNECT with a username only after `loginDelayMs`; answers
- * PINGREQ; answers a SUBSCRIBE (granting QoS 0) only with `suback`, else never.
+ * PINGREQ; answers a SUBSCRIBE (granting QoS 0) only with `suback`, else never; with
+ * `maxConnections`, cuts off a client beyond that many at once (mosquitto 2.0.11 here does not
+ * enforce its max_connections: two clients got in under max_connections 1).
  */
-async function fakeBroker(o: { suback: boolean; loginDelayMs?: number }): Promise<{ port: number; subscribes: () => number; connections: () => number; stop: () => Promise<void> }> {
+async function fakeBroker(o: { suback: boolean; loginDelayMs?: number; maxConnections?: number }): Promise<{ port: number; subscribes: () => number; connections: () => number; stop: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   let subscribes = 0;
   const server: Server = createServer((socket) => {
+    // Full: the new client is cut off at once, as mosquitto's max_connections does.
+    if (o.maxConnections !== undefined && sockets.size >= o.maxConnections) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -273,5 +280,25 @@ describe('nodes: the listener handoff under attack', function () {
     // Bounded: 40 x 50 ms for the listener's socket to close.
     for (let i = 0; i < 40 && fake.connections() > 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(fake.connections(), 0, 'no connection left');
+  });
+  // A small broker that takes few clients at once (mosquitto max_connections 3, as in
+  // test/pipeline/cli-vs-flow.test.ts). runScan has one listener open during the probe's round two
+  // (the other version and the made-up login, two connections): three in all. A probe wired to two
+  // sniffers must not open two listeners then: the fourth connection is cut off, and the made-up
+  // login's "accepted" (the broker takes any password) became "closed without CONNACK".
+  it('two sniffers behind the probe, a broker that takes 3 clients at once: the made-up login still gets its answer', async function () {
+    fake = await fakeBroker({ suback: true, maxConnections: 3 });
+    await load(ALL, tab([probeNode([['a', 'b']]), snifferNode('a', [['out']]), snifferNode('b', [['out']]), ...common()]));
+    const done = collect('out', completions(2), 30_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${fake.port}` });
+    const results = (await done).filter((m) => m.complete !== true).map((m) => m.payload as ScanResult);
+    assert.equal(results.length, 2);
+    for (const r of results) {
+      assert.equal(r.auth.wrongCredentials.outcome, 'accepted', JSON.stringify(r.auth.wrongCredentials));
+      assert.deepEqual(r.mqtt?.versions, { '5.0': 'supported', '3.1.1': 'supported' });
+    }
+    // The handed-over listener read the broker. (The other sniffer's own listener, opened when the
+    // result came, may find the broker still full of the probe's closing connections.)
+    assert.ok(results.some((r) => r.topics && !(r.topics as TopicsInfo).error), JSON.stringify(results.map((r) => r.topics)).slice(0, 300));
   });
 });
