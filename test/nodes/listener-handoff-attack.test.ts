@@ -14,7 +14,7 @@ import type { ScanResult, TopicsInfo } from '../../lib/types';
 import type { HandoffReceiver } from '../../nodes/shared/listener-handoff';
 
 type Msg = Record<string, unknown>;
-const ALL = [NODES.probe, NODES.tlsInspector, NODES.sniffer, NODES.catch];
+const ALL = [NODES.credentials, NODES.probe, NODES.tlsInspector, NODES.sniffer, NODES.catch];
 const tab = (nodes: FlowNode[]): FlowNode[] => [{ id: 'flow1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'flow1', ...n }))];
 const probeNode = (wires: string[][], extra: Partial<FlowNode> = {}): FlowNode => ({
   id: 'probe', type: 'mqttsec-broker-probe', timeout: 1500, concurrency: 8, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires, ...extra,
@@ -36,15 +36,16 @@ const receiverOf = (id: string): HandoffReceiver => {
 
 /** An aedes broker (anonymous clients welcome) that records, in order, every SUBSCRIBE filter and,
  *  as 'login', every CONNECT with a username (the probe's made-up login). */
-async function recordingAedes(o: Parameters<typeof startAedes>[0] = {}): Promise<{ broker: AedesBroker; subscribes: string[] }> {
+async function recordingAedes(o: Parameters<typeof startAedes>[0] = {}): Promise<{ broker: AedesBroker; subscribes: string[]; usernames: string[] }> {
   const subscribes: string[] = [];
+  const usernames: string[] = [];
   const broker = await startAedes({
     ...o,
     allowAnonymous: true,
-    authenticate: () => (subscribes.push('login'), true),
+    authenticate: (username) => (subscribes.push('login'), usernames.push(username), true),
     authorizeSubscribe: (filter) => (subscribes.push(filter), true),
   });
-  return { broker, subscribes };
+  return { broker, subscribes, usernames };
 }
 
 /**
@@ -133,7 +134,7 @@ async function fakeBroker(o: { suback: boolean; loginDelayMs?: number; maxConnec
 
 describe('nodes: the listener handoff under attack', function () {
   this.timeout(60_000);
-  let aedes: { broker: AedesBroker; subscribes: string[] } | null = null;
+  let aedes: Awaited<ReturnType<typeof recordingAedes>> | null = null;
   let fake: Awaited<ReturnType<typeof fakeBroker>> | null = null;
 
   afterEach(async function () {
@@ -300,5 +301,23 @@ describe('nodes: the listener handoff under attack', function () {
     // The handed-over listener read the broker. (The other sniffer's own listener, opened when the
     // result came, may find the broker still full of the probe's closing connections.)
     assert.ok(results.some((r) => r.topics && !(r.topics as TopicsInfo).error), JSON.stringify(results.map((r) => r.topics)).slice(0, 300));
+  });
+  // The sniffer has a login of its own and may send it over plain TCP; the broker takes anonymous
+  // clients. The handed-over listener is anonymous: the login never reaches the broker, from the
+  // handoff or after it.
+  it('a sniffer with its own login and the plain-text opt-in: the handed-over listener logs in anonymously, the login never reaches the broker', async function () {
+    aedes = await recordingAedes();
+    await load(ALL, tab([
+      { id: 'creds', type: 'mqttsec-credentials', name: 'lab' },
+      probeNode([['sniffer']]),
+      snifferNode('sniffer', [['out']], { auth: 'creds', sendCredentialsPlaintext: true }),
+      ...common(),
+    ]), { creds: { username: 'student', password: 'lab-pass' } });
+    const done = collect('out', completions(1), 30_000);
+    helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}` });
+    const r = (await done).find((m) => m.complete !== true)?.payload as ScanResult;
+    assert.equal((r.topics as TopicsInfo)?.as, 'anonymous');
+    assert.ok(aedes.subscribes.indexOf('#') < aedes.subscribes.indexOf('login'), `handed over: ${aedes.subscribes.join(', ')}`);
+    assert.ok(aedes.usernames.length >= 1 && !aedes.usernames.includes('student'), `usernames seen: ${aedes.usernames.length}, the sniffer's among them: ${aedes.usernames.includes('student')}`);
   });
 });
