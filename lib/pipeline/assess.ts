@@ -236,7 +236,14 @@ export function assessTargets(targets: Iterator<Target>, opts: AssessOptions): P
           ? (e: Established) => {
               if (inStages >= stageLimit || signal.aborted) return;
               inStages++;
-              begun = opts.stages!.start(target, e, brokerSignal, defer);
+              try {
+                begun = opts.stages!.start(target, e, brokerSignal, defer);
+              } catch {
+                // Stages that cannot start now run after the probe (finish), as when no slot was free;
+                // the count must come back down, or the scan would never end.
+                inStages--;
+                return;
+              }
               return begun.hold?.then(() => {
                 release();
                 return defer().then((end) => {
