@@ -4,5 +4,5 @@ export {
   sweep, askMore, effectiveConcurrency, openFileLimit, DEFAULT_SWEEP_CONCURRENCY, DEFAULT_SWEEP_TIMEOUT_MS,
   type SweepOptions, type SweepStats,
 } from './sweep';
-export { sweepSharded, sweepThreadsFor, MAX_SWEEP_THREADS, THREADS_FROM_TARGETS, type ShardedSweepOptions } from './shards';
+export { sweepSharded, sweepThreadsFor, sweepThreadOldSpaceMb, MAX_SWEEP_THREADS, THREADS_FROM_TARGETS, type ShardedSweepOptions } from './shards';
 export { TargetFeed } from './feed';
