@@ -6,33 +6,16 @@
 // 127.0.0.1.
 import { strict as assert } from 'node:assert';
 import { createServer, type Server, type Socket } from 'node:net';
-import { collect, helper, load, NODES, type FlowNode } from './node-red';
+import { collect, helper, load, NODES } from './node-red';
 import { startAedes, type AedesBroker } from '../support/aedes';
 import { generateCa, generateServerCert } from '../../lab/certs';
 import { result as sampleResult } from '../support/sample-results';
 import type { ScanResult, TopicsInfo } from '../../lib/types';
-import type { HandoffReceiver } from '../../nodes/shared/listener-handoff';
+import { probeNode, receiverOf, sinks, snifferNode, tab } from './handoff-flow';
 
 type Msg = Record<string, unknown>;
 const ALL = [NODES.credentials, NODES.probe, NODES.tlsInspector, NODES.sniffer, NODES.catch];
-const tab = (nodes: FlowNode[]): FlowNode[] => [{ id: 'flow1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'flow1', ...n }))];
-const probeNode = (wires: string[][], extra: Partial<FlowNode> = {}): FlowNode => ({
-  id: 'probe', type: 'mqttsec-broker-probe', timeout: 1500, concurrency: 8, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires, ...extra,
-});
-const snifferNode = (id: string, wires: string[][], extra: Partial<FlowNode> = {}): FlowNode => ({
-  id, type: 'mqttsec-topic-sniffer', listen: 1, subscriptions: '#, $SYS/#', sampleChars: 100, maxTopics: 500, concurrency: 8, writeTest: false, live: false, outputs: 1, wires, ...extra,
-});
-const common = (): FlowNode[] => [
-  { id: 'out', type: 'helper' },
-  { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-  { id: 'caught', type: 'helper' },
-];
 const completions = (n: number) => (msgs: Msg[]) => msgs.filter((m) => m.complete === true).length >= n;
-const receiverOf = (id: string): HandoffReceiver => {
-  const r = (helper.getNode(id) as unknown as Record<symbol, HandoffReceiver | undefined>)[Symbol.for('mqttsec.listenerHandoff')];
-  assert.ok(r, 'the sniffer offers a handoff receiver');
-  return r;
-};
 
 /** An aedes broker (anonymous clients welcome) that records, in order, every SUBSCRIBE filter and,
  *  as 'login', every CONNECT with a username (the probe's made-up login). */
@@ -147,7 +130,7 @@ describe('nodes: the listener handoff under attack', function () {
 
   it('a broker that takes the CONNECT and never answers the listener\'s SUBSCRIBE: the scan ends, the result says no SUBACK came', async function () {
     fake = await fakeBroker({ suback: false });
-    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']]), ...common()]));
+    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']]), ...sinks()]));
     const done = collect('out', completions(1), 40_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${fake.port}` });
     const msgs = await done;
@@ -162,7 +145,7 @@ describe('nodes: the listener handoff under attack', function () {
 
   it('two scans of the same broker at once: each result gets the listener of its own scan, one each', async function () {
     aedes = await recordingAedes();
-    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']]), ...common()]));
+    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']]), ...sinks()]));
     const done = collect('out', completions(2), 30_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}`, scanId: 'scan-one' });
     helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}`, scanId: 'scan-two' });
@@ -176,7 +159,7 @@ describe('nodes: the listener handoff under attack', function () {
 
   it('a cancel in the middle (to the probe and the sniffer, as the lab wires it): the completion comes, cancelled, and no listener stays open', async function () {
     aedes = await recordingAedes();
-    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']], { listen: 30 }), ...common()]));
+    await load(ALL, tab([probeNode([['sniffer']]), snifferNode('sniffer', [['out']], { listen: 30 }), ...sinks()]));
     const done = collect('out', completions(1), 20_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}`, scanId: 'scan-c' });
     // Cancel once the listener subscribed (bounded: 100 x 50 ms).
@@ -193,7 +176,7 @@ describe('nodes: the listener handoff under attack', function () {
 
   it('a result whose host and scan id make up another handoff\'s key does not get that listener\'s topics', async function () {
     aedes = await recordingAedes();
-    await load(ALL, tab([snifferNode('sniffer', [['out']], { listen: 1 }), ...common()]));
+    await load(ALL, tab([snifferNode('sniffer', [['out']], { listen: 1 }), ...sinks()]));
     const receiver = receiverOf('sniffer');
     const port = aedes.broker.port;
     await receiver.listenAtConnack({ scanId: 'scan|x', target: { host: '127.0.0.1', port }, transport: 'tcp', version: '3.1.1', tlsConfigId: '' });
@@ -215,7 +198,7 @@ describe('nodes: the listener handoff under attack', function () {
       const server = generateServerCert(ca, { hosts: ['127.0.0.1'] });
       aedes = await recordingAedes(kind === 'ws' ? { websocket: { path: '/mqtt' } } : { tls: { cert: server.certPem, key: server.keyPem } });
       const port = kind === 'ws' ? aedes.broker.websocketPort! : aedes.broker.port;
-      await load(ALL, tab([probeNode([['sniffer']], kind === 'tls' ? { tlsPorts: String(port) } : {}), snifferNode('sniffer', [['out']]), ...common()]));
+      await load(ALL, tab([probeNode([['sniffer']], kind === 'tls' ? { tlsPorts: String(port) } : {}), snifferNode('sniffer', [['out']]), ...sinks()]));
       const done = collect('out', completions(1), 30_000);
       helper.getNode('probe').receive({ payload: `127.0.0.1:${port}` });
       const r = (await done).find((m) => m.complete !== true)?.payload as ScanResult;
@@ -236,7 +219,7 @@ describe('nodes: the listener handoff under attack', function () {
       probeNode([['tls']], { allowPublic: true }),
       { id: 'tls', type: 'mqttsec-tls-inspector', timeout: 1500, checkVersions: true, checkCiphers: true, allowPublic: false, wires: [['sniffer']] },
       snifferNode('sniffer', [['out']], { allowPublic: true }),
-      ...common(),
+      ...sinks(),
     ]));
     const done = collect('out', completions(1), 30_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}` });
@@ -252,7 +235,7 @@ describe('nodes: the listener handoff under attack', function () {
       probeNode([['tls']], { allowPublic: true }),
       { id: 'tls', type: 'mqttsec-tls-inspector', timeout: 1500, checkVersions: true, checkCiphers: true, allowPublic: true, wires: [['sniffer']] },
       snifferNode('sniffer', [['out']]),
-      ...common(),
+      ...sinks(),
     ]));
     const done = collect('out', completions(1), 30_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}` });
@@ -266,7 +249,7 @@ describe('nodes: the listener handoff under attack', function () {
   it('the probe closes mid-grid (redeployed alone): its last result still claims the handed-over listener, one listener in all', async function () {
     // The probe's made-up login waits 20 s for its CONNACK: the probe is mid-grid, no result yet.
     fake = await fakeBroker({ suback: true, loginDelayMs: 20_000 });
-    await load(ALL, tab([probeNode([['sniffer']], { timeout: 10_000 }), snifferNode('sniffer', [['out']], { listen: 3 }), ...common()]));
+    await load(ALL, tab([probeNode([['sniffer']], { timeout: 10_000 }), snifferNode('sniffer', [['out']], { listen: 3 }), ...sinks()]));
     const got = collect('out', (m) => m.length >= 1, 20_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${fake.port}`, scanId: 'scan-r' });
     for (let i = 0; i < 100 && fake.subscribes() === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -289,7 +272,7 @@ describe('nodes: the listener handoff under attack', function () {
   // login's "accepted" (the broker takes any password) became "closed without CONNACK".
   it('two sniffers behind the probe, a broker that takes 3 clients at once: the made-up login still gets its answer', async function () {
     fake = await fakeBroker({ suback: true, maxConnections: 3 });
-    await load(ALL, tab([probeNode([['a', 'b']]), snifferNode('a', [['out']]), snifferNode('b', [['out']]), ...common()]));
+    await load(ALL, tab([probeNode([['a', 'b']]), snifferNode('a', [['out']]), snifferNode('b', [['out']]), ...sinks()]));
     const done = collect('out', completions(2), 30_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${fake.port}` });
     const results = (await done).filter((m) => m.complete !== true).map((m) => m.payload as ScanResult);
@@ -311,7 +294,7 @@ describe('nodes: the listener handoff under attack', function () {
       { id: 'creds', type: 'mqttsec-credentials', name: 'lab' },
       probeNode([['sniffer']]),
       snifferNode('sniffer', [['out']], { auth: 'creds', sendCredentialsPlaintext: true }),
-      ...common(),
+      ...sinks(),
     ]), { creds: { username: 'student', password: 'lab-pass' } });
     const done = collect('out', completions(1), 30_000);
     helper.getNode('probe').receive({ payload: `127.0.0.1:${aedes.broker.port}` });

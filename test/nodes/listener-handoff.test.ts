@@ -5,11 +5,11 @@
 // SUBSCRIBE reach it. With the handoff the SUBSCRIBE comes first; without it (other nodes in the
 // way, a broker that wants a login) the whole grid comes first, as before.
 import { strict as assert } from 'node:assert';
-import { collect, core, helper, load, NODES, type FlowNode } from './node-red';
+import { collect, core, helper, load, NODES } from './node-red';
 import { startAedes, type AedesBroker } from '../support/aedes';
 import { result as sampleResult } from '../support/sample-results';
 import type { ScanResult, TopicsInfo } from '../../lib/types';
-import type { HandoffReceiver } from '../../nodes/shared/listener-handoff';
+import { probeNode, receiverOf, sinks, snifferNode, tab } from './handoff-flow';
 
 type Msg = Record<string, unknown>;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -35,19 +35,6 @@ async function recordingAedes(o: { loginRequired?: boolean } = {}): Promise<{ br
   });
   return { broker, events };
 }
-
-const probeNode = (wires: string[][], extra: Partial<FlowNode> = {}): FlowNode => ({
-  id: 'probe', type: 'mqttsec-broker-probe', timeout: 1500, concurrency: 8, probeConcurrency: 4, transport: 'auto', versions: 'both', tlsPorts: '', emitUnreachable: false, wires, ...extra,
-});
-const snifferNode = (id: string, wires: string[][], extra: Partial<FlowNode> = {}): FlowNode => ({
-  id, type: 'mqttsec-topic-sniffer', listen: 1, subscriptions: '#, $SYS/#', sampleChars: 100, maxTopics: 500, concurrency: 8, writeTest: false, live: false, outputs: 1, wires, ...extra,
-});
-const common = (): FlowNode[] => [
-  { id: 'out', type: 'helper' },
-  { id: 'catcher', type: 'catch', scope: null, uncaught: false, wires: [['caught']] },
-  { id: 'caught', type: 'helper' },
-];
-const tab = (nodes: FlowNode[]): FlowNode[] => [{ id: 'flow1', type: 'tab', label: 'test' }, ...nodes.map((n) => ({ z: 'flow1', ...n }))];
 
 /** Index of the first event matching `re` (-1 when none). */
 const first = (events: string[], re: RegExp) => events.findIndex((e) => re.test(e));
@@ -77,7 +64,7 @@ describe('nodes: the probe hands brokers to the topic sniffers downstream at the
 
   it('probe -> TLS inspector -> sniffer: the listener subscribes before the probe tries its made-up login, and the result carries its topics', async function () {
     aedes = await recordingAedes();
-    await load(ALL, tab([probeNode([['tls']]), { id: 'tls', type: 'mqttsec-tls-inspector', timeout: 1500, checkVersions: true, checkCiphers: true, wires: [['sniffer']] }, snifferNode('sniffer', [['out']]), ...common()]));
+    await load(ALL, tab([probeNode([['tls']]), { id: 'tls', type: 'mqttsec-tls-inspector', timeout: 1500, checkVersions: true, checkCiphers: true, wires: [['sniffer']] }, snifferNode('sniffer', [['out']]), ...sinks()]));
     const msgs = await scan(aedes.broker.port);
     const r = brokerResult(msgs);
     assert.equal(r.classification, 'open_or_auth_ok');
@@ -100,7 +87,7 @@ describe('nodes: the probe hands brokers to the topic sniffers downstream at the
       { id: 'route', type: 'mqttsec-dashboard-view', view: 'scan-route', wires: [['out'], ['sniff'], ['sniffWrite']] },
       snifferNode('sniff', [['out']]),
       snifferNode('sniffWrite', [['out']], { writeTest: true }),
-      ...common(),
+      ...sinks(),
     ]);
     await load(ALL, flow);
     const listened = brokerResult(await scan(aedes.broker.port, { sniff: { listen: 1 } }));
@@ -122,7 +109,7 @@ describe('nodes: the probe hands brokers to the topic sniffers downstream at the
       probeNode([['gate']]),
       { id: 'gate', type: 'switch', property: 'topic', propertyType: 'msg', rules: [{ t: 'nnull' }], checkall: 'true', repair: false, outputs: 1, wires: [['sniffer']] },
       snifferNode('sniffer', [['out']]),
-      ...common(),
+      ...sinks(),
     ]);
     await load(ALL, flow);
     const r = brokerResult(await scan(aedes.broker.port));
@@ -139,7 +126,7 @@ describe('nodes: the probe hands brokers to the topic sniffers downstream at the
       // Plain TCP on loopback: the login may go there only with the opt-in (lib/credentials).
       probeNode([['sniffer']], { auth: 'creds', sendCredentialsPlaintext: true }),
       snifferNode('sniffer', [['out']], { auth: 'creds', sendCredentialsPlaintext: true }),
-      ...common(),
+      ...sinks(),
     ]);
     await load(ALL, flow, { creds: { username: 'student', password: 'lab-pass' } });
     const r = brokerResult(await scan(aedes.broker.port));
@@ -154,15 +141,10 @@ describe('nodes: the probe hands brokers to the topic sniffers downstream at the
   });
 
   describe('the sniffer side', function () {
-    const receiverOf = (id: string): HandoffReceiver => {
-      const r = (helper.getNode(id) as unknown as Record<symbol, HandoffReceiver | undefined>)[Symbol.for('mqttsec.listenerHandoff')];
-      assert.ok(r, 'the sniffer offers a handoff receiver');
-      return r;
-    };
 
     it("a handed-over listener no result claims ends with its scan's completion; another scan's goes on", async function () {
       aedes = await recordingAedes();
-      await load(ALL, tab([snifferNode('sniffer', [['out']], { listen: 20 }), ...common()]));
+      await load(ALL, tab([snifferNode('sniffer', [['out']], { listen: 20 }), ...sinks()]));
       const receiver = receiverOf('sniffer');
       const handoff = (scanId: string) => receiver.listenAtConnack({ scanId, target: { host: '127.0.0.1', port: aedes!.broker.port }, transport: 'tcp', version: '3.1.1', tlsConfigId: '' });
       const a = handoff('scan-a');
@@ -180,7 +162,7 @@ describe('nodes: the probe hands brokers to the topic sniffers downstream at the
 
     it('a result whose plan differs from the handoff (another MQTT version) is listened to again, the right way', async function () {
       aedes = await recordingAedes();
-      await load(ALL, tab([snifferNode('sniffer', [['out']]), ...common()]));
+      await load(ALL, tab([snifferNode('sniffer', [['out']]), ...sinks()]));
       const receiver = receiverOf('sniffer');
       // aedes speaks no MQTT 5: this listener fails; the result says 3.1.1 was accepted.
       await receiver.listenAtConnack({ scanId: 'scan-v', target: { host: '127.0.0.1', port: aedes.broker.port }, transport: 'tcp', version: '5.0', tlsConfigId: '' });
@@ -201,7 +183,7 @@ describe('nodes: the probe hands brokers to the topic sniffers downstream at the
 
     it('declines when every listener slot is taken, and after the flow closed', async function () {
       aedes = await recordingAedes();
-      await load(ALL, tab([snifferNode('sniffer', [['out']], { listen: 20, concurrency: 1 }), ...common()]));
+      await load(ALL, tab([snifferNode('sniffer', [['out']], { listen: 20, concurrency: 1 }), ...sinks()]));
       const receiver = receiverOf('sniffer');
       const h = (scanId: string) => ({ scanId, target: { host: '127.0.0.1', port: aedes!.broker.port }, transport: 'tcp' as const, version: '3.1.1' as const, tlsConfigId: '' });
       const taken = receiver.listenAtConnack(h('scan-1'));
