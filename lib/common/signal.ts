@@ -2,15 +2,11 @@
 // own may carry that many listeners without Node warning about a leak, and the caller's stays clean.
 import { setMaxListeners } from 'node:events';
 
-/**
- * A signal that aborts when `parent` does, or when `abort()` is called (the parent is not
- * touched). `dispose()` stops listening to the parent: call it when the work on the signal ends.
- */
-export function childSignal(parent?: AbortSignal): { signal: AbortSignal; dispose: () => void; abort: () => void } {
+export function childSignal(parent?: AbortSignal): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   setMaxListeners(0, controller.signal);
   const onAbort = () => controller.abort();
   if (parent?.aborted) controller.abort();
   else parent?.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, dispose: () => parent?.removeEventListener('abort', onAbort), abort: () => controller.abort() };
+  return { signal: controller.signal, dispose: () => parent?.removeEventListener('abort', onAbort) };
 }
